@@ -1,0 +1,57 @@
+/**
+ * Guarded bencode: every decode from a file or the network goes through
+ * `decodeBencode`, which scans the bytes strictly (scan.ts) before handing
+ * them to the `bencode` package.
+ */
+import bencode from 'bencode';
+import { BencodeError, scanBencode, defaultBencodeLimits, type BencodeLimits } from './scan.ts';
+
+export { BencodeError, scanBencode, defaultBencodeLimits, type BencodeLimits } from './scan.ts';
+
+/** A decoded value: byte strings stay bytes; dictionary keys are strings (hex if not valid UTF-8). */
+export type BencodeValue = number | Uint8Array | BencodeValue[] | BencodeDict;
+export interface BencodeDict {
+  [key: string]: BencodeValue;
+}
+
+export interface Decoded {
+  value: BencodeValue;
+  /** Offset just past the decoded value. */
+  end: number;
+  /** For a top-level dictionary, the [start, end) byte range of each value by key (latin1). */
+  topLevelRanges: Map<string, [number, number]>;
+}
+
+export interface DecodeOptions {
+  limits?: BencodeLimits;
+  /** Accept bytes after the value (ut_metadata carries raw data there). Default false. */
+  allowTrailing?: boolean;
+}
+
+/** Decodes one bencoded value; throws BencodeError on anything malformed or over the limits. */
+export function decodeBencode(bytes: Uint8Array, options: DecodeOptions = {}): Decoded {
+  const scan = scanBencode(bytes, options.limits ?? defaultBencodeLimits);
+  if (!options.allowTrailing && scan.end !== bytes.length) {
+    throw new BencodeError('trailing data after the bencoded value', scan.end);
+  }
+  const value = bencode.decode(bytes.subarray(0, scan.end)) as BencodeValue;
+  return { value, end: scan.end, topLevelRanges: scan.topLevelRanges };
+}
+
+/** Encodes a value; dictionary keys are sorted by the encoder as BEP 3 requires. */
+export function encodeBencode(value: unknown): Uint8Array {
+  return bencode.encode(value);
+}
+
+export function isDict(value: BencodeValue | undefined): value is BencodeDict {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Uint8Array) &&
+    !Array.isArray(value)
+  );
+}
+
+export function isBytes(value: BencodeValue | undefined): value is Uint8Array {
+  return value instanceof Uint8Array;
+}

@@ -1,0 +1,198 @@
+/**
+ * A strict, non-recursive structural check of bencoded bytes.
+ *
+ * The `bencode` package decodes recursively, trusts length prefixes and
+ * parses malformed integers leniently, so nothing from a file or the network
+ * reaches it before this scan has proved the bytes are one well-formed value
+ * within the limits below. The scan also records where the top-level
+ * dictionary's values start and end, so info-hashes can be computed over the
+ * original bytes of the `info` dictionary rather than over a re-encoding.
+ */
+
+export interface BencodeLimits {
+  /** Deepest nesting of lists and dictionaries allowed. */
+  maxDepth: number;
+  /** Most tokens (integers, strings, list/dict openings) allowed. */
+  maxTokens: number;
+}
+
+export const defaultBencodeLimits: BencodeLimits = { maxDepth: 64, maxTokens: 4_000_000 };
+
+export class BencodeError extends Error {
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super(`${message} at byte ${offset}`);
+    this.name = 'BencodeError';
+    this.offset = offset;
+  }
+}
+
+export interface ScanResult {
+  /** Offset just past the end of the first complete value. */
+  end: number;
+  /** For a top-level dictionary: each key (latin1) -> [start, end) byte range of its value. */
+  topLevelRanges: Map<string, [number, number]>;
+}
+
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const MINUS = 0x2d;
+const COLON = 0x3a;
+const LETTER_I = 0x69;
+const LETTER_L = 0x6c;
+const LETTER_D = 0x64;
+const LETTER_E = 0x65;
+
+interface Frame {
+  kind: 'list' | 'dict';
+  /** For dictionaries: true when the next item must be a key. */
+  expectKey: boolean;
+  /** For dictionaries: keys seen so far (duplicates are ambiguous, so refused). */
+  keys: Set<string> | null;
+}
+
+/**
+ * Scans one bencoded value starting at `start`. Throws BencodeError on any
+ * malformation. Bytes after the value are left alone (the caller decides
+ * whether trailing data is acceptable: ut_metadata messages carry raw data
+ * after the dictionary).
+ */
+export function scanBencode(
+  bytes: Uint8Array,
+  limits: BencodeLimits = defaultBencodeLimits,
+  start = 0,
+): ScanResult {
+  const stack: Frame[] = [];
+  const topLevelRanges = new Map<string, [number, number]>();
+  let pos = start;
+  let tokens = 0;
+  let pendingTopKey: string | null = null;
+  let pendingTopStart = 0;
+
+  const finishValue = () => {
+    // Called after a complete value ends at `pos`; flips key/value expectation of the parent.
+    const parent = stack[stack.length - 1];
+    if (parent?.kind === 'dict') {
+      parent.expectKey = !parent.expectKey;
+      if (stack.length === 1 && parent.expectKey && pendingTopKey !== null) {
+        topLevelRanges.set(pendingTopKey, [pendingTopStart, pos]);
+        pendingTopKey = null;
+      }
+    }
+  };
+
+  do {
+    if (pos >= bytes.length) throw new BencodeError('unexpected end of data', pos);
+    if (++tokens > limits.maxTokens) {
+      throw new BencodeError(`more than ${limits.maxTokens} tokens`, pos);
+    }
+    const parent = stack[stack.length - 1];
+    const byte = bytes[pos];
+    const isKey = parent?.kind === 'dict' && parent.expectKey;
+
+    if (byte === LETTER_E) {
+      if (!parent) throw new BencodeError('unexpected end marker', pos);
+      if (parent.kind === 'dict' && !parent.expectKey) {
+        throw new BencodeError('dictionary key without a value', pos);
+      }
+      pos++;
+      stack.pop();
+      finishValue();
+      continue;
+    }
+
+    if (isKey && !(byte >= DIGIT_0 && byte <= DIGIT_9)) {
+      throw new BencodeError('dictionary key is not a string', pos);
+    }
+    if (stack.length === 1 && parent?.kind === 'dict' && !parent.expectKey) {
+      pendingTopStart = pos;
+    }
+
+    if (byte === LETTER_D || byte === LETTER_L) {
+      if (stack.length >= limits.maxDepth) {
+        throw new BencodeError(`nesting deeper than ${limits.maxDepth}`, pos);
+      }
+      stack.push({
+        kind: byte === LETTER_D ? 'dict' : 'list',
+        expectKey: true,
+        keys: byte === LETTER_D ? new Set() : null,
+      });
+      pos++;
+      continue;
+    }
+
+    if (byte === LETTER_I) {
+      pos = scanInteger(bytes, pos + 1);
+      finishValue();
+      continue;
+    }
+
+    if (byte >= DIGIT_0 && byte <= DIGIT_9) {
+      const { dataStart, dataEnd } = scanStringBounds(bytes, pos);
+      if (isKey && parent.keys) {
+        const key = latin1(bytes, dataStart, dataEnd);
+        if (key === '__proto__') throw new BencodeError('forbidden dictionary key', pos);
+        if (parent.keys.has(key))
+          throw new BencodeError(`duplicate dictionary key "${printable(key)}"`, pos);
+        parent.keys.add(key);
+        if (stack.length === 1) pendingTopKey = key;
+      }
+      pos = dataEnd;
+      finishValue();
+      continue;
+    }
+
+    throw new BencodeError(`unexpected byte 0x${byte.toString(16).padStart(2, '0')}`, pos);
+  } while (stack.length > 0);
+
+  return { end: pos, topLevelRanges };
+}
+
+/** Validates `i<digits>e` (canonical: no leading zeros, no -0, safe integer); returns the offset after `e`. */
+function scanInteger(bytes: Uint8Array, from: number): number {
+  let pos = from;
+  const negative = bytes[pos] === MINUS;
+  if (negative) pos++;
+  const digitsStart = pos;
+  while (pos < bytes.length && bytes[pos] >= DIGIT_0 && bytes[pos] <= DIGIT_9) pos++;
+  const digits = pos - digitsStart;
+  if (pos >= bytes.length) throw new BencodeError('unterminated integer', from);
+  if (bytes[pos] !== LETTER_E || digits === 0) throw new BencodeError('malformed integer', from);
+  if (digits > 1 && bytes[digitsStart] === DIGIT_0)
+    throw new BencodeError('integer with leading zero', from);
+  if (negative && digits === 1 && bytes[digitsStart] === DIGIT_0)
+    throw new BencodeError('negative zero', from);
+  if (digits > 16 || !Number.isSafeInteger(Number(latin1(bytes, digitsStart, pos)))) {
+    throw new BencodeError('integer out of range', from);
+  }
+  return pos + 1;
+}
+
+/** Validates `<length>:<bytes>` against the bytes that remain. */
+function scanStringBounds(bytes: Uint8Array, from: number): { dataStart: number; dataEnd: number } {
+  let pos = from;
+  let length = 0;
+  while (pos < bytes.length && bytes[pos] >= DIGIT_0 && bytes[pos] <= DIGIT_9) {
+    length = length * 10 + (bytes[pos] - DIGIT_0);
+    pos++;
+    if (pos - from > 12) throw new BencodeError('string length prefix too long', from);
+  }
+  if (pos >= bytes.length || bytes[pos] !== COLON)
+    throw new BencodeError('malformed string length', from);
+  if (pos - from > 1 && bytes[from] === DIGIT_0)
+    throw new BencodeError('string length with leading zero', from);
+  const dataStart = pos + 1;
+  const dataEnd = dataStart + length;
+  if (dataEnd > bytes.length) {
+    throw new BencodeError(`string of ${length} bytes runs past the end of the data`, from);
+  }
+  return { dataStart, dataEnd };
+}
+
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
+
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+}
