@@ -1,0 +1,61 @@
+/**
+ * Flag types shared by several commands: human sizes and durations, and the
+ * output-mode flags every command offers.
+ */
+import { Flags } from '@oclif/core';
+import { UsageError } from '../core/errors.ts';
+
+const sizeUnits: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
+};
+
+/** Parses `16KiB`, `4MiB`, `1.5GB`, `4m` (binary), or plain bytes. */
+export function parseSize(text: string, what = 'size'): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = match ? sizeUnits[match[2].toLowerCase()] : undefined;
+  if (!match || unit === undefined) {
+    throw new UsageError(`invalid ${what} "${text}": use a number with an optional unit, e.g. 16KiB, 4MiB, 1.5GB`);
+  }
+  const value = Math.round(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(value)) throw new UsageError(`invalid ${what} "${text}": too large`);
+  return value;
+}
+
+const durationUnits: Record<string, number> = { ms: 0.001, s: 1, '': 1, m: 60, h: 3600, d: 86400 };
+
+/** Parses `90s`, `10m`, `2h`, `1.5h`, `500ms` or plain seconds; returns milliseconds. */
+export function parseDuration(text: string, what = 'duration'): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  if (!match) {
+    throw new UsageError(`invalid ${what} "${text}": use a number with a unit, e.g. 90s, 10m, 2h`);
+  }
+  return Math.round(Number(match[1]) * durationUnits[(match[2] ?? '').toLowerCase()] * 1000);
+}
+
+export const sizeFlag = Flags.custom<number>({
+  parse: async (input) => parseSize(input),
+});
+
+export const durationFlag = Flags.custom<number>({
+  parse: async (input) => parseDuration(input),
+});
+
+/** Flags that decide how a command reports: shared by every command. */
+export const outputFlags = {
+  json: Flags.boolean({ description: 'print one JSON document with the result on stdout' }),
+  quiet: Flags.boolean({ char: 'q', description: 'print nothing on stderr but errors' }),
+  verbose: Flags.boolean({ char: 'v', description: 'more detail on stderr (stack traces on errors)' }),
+};
