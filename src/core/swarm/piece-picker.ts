@@ -1,0 +1,682 @@
+/**
+ * Block-level piece picker: decides which blocks to request from which peer.
+ *
+ * Pure and deterministic: no I/O, no timers, randomness comes from the injected
+ * `random` function and time from the `now` arguments. The engine owns the peers
+ * and their bitfields; the picker owns piece/block state and availability counts.
+ * Invariants and policy are described in PICKER.md next to this file.
+ */
+
+export const BLOCK_SIZE = 16 * 1024;
+
+/** A block request: `length` is exact (the last block of the last piece is short). */
+export interface BlockRef {
+  readonly index: number;
+  readonly begin: number;
+  readonly length: number;
+}
+
+/** What the picker needs to know about a peer when picking for it. */
+export interface PickerPeer {
+  readonly id: string;
+  has(index: number): boolean;
+  /** The peer chokes us: only allowed-fast pieces (BEP 6) may be requested. */
+  readonly choked: boolean;
+  readonly allowedFast?: ReadonlySet<number>;
+}
+
+/** Either a wire-format bitfield (MSB first, spare bits ignored) or anything with `has`. */
+export type PieceSet = Uint8Array | { has(index: number): boolean };
+
+export interface PiecePickerOptions {
+  readonly pieceCount: number;
+  readonly pieceLength: number;
+  /** Total torrent length in bytes; fixes the size of the last piece. */
+  readonly totalLength: number;
+  readonly random: () => number;
+  /** Pieces are picked at random until this many are verified (libtorrent: 4). */
+  readonly randomFirstPieces?: number;
+  /** Defaults to BLOCK_SIZE; tests may use smaller blocks. */
+  readonly blockSize?: number;
+}
+
+export interface CancelRef extends BlockRef {
+  readonly peerId: string;
+}
+
+export type BlockResult =
+  /** New data: store it. `pieceComplete` means every block is in: hash the piece now. */
+  | { readonly kind: 'accepted'; readonly pieceComplete: boolean; readonly cancels: CancelRef[] }
+  /** The block was already received from someone else (end game race): drop it. */
+  | { readonly kind: 'duplicate' }
+  /** The piece is verified, unwanted or being hashed: drop it. */
+  | { readonly kind: 'not-needed' }
+  /** Index, offset or length do not describe a block of this torrent. */
+  | { readonly kind: 'invalid' };
+
+export interface PickerProgress {
+  readonly pieceCount: number;
+  readonly havePieces: number;
+  readonly wantedPieces: number;
+  readonly haveWantedPieces: number;
+  readonly wantedBytes: number;
+  readonly haveWantedBytes: number;
+  /** Pieces with at least one block requested or received, not yet verified. */
+  readonly partialPieces: number;
+  readonly endGame: boolean;
+}
+
+interface RequestInfo {
+  readonly at: number;
+  /** A timed-out request no longer reserves the block for this peer alone. */
+  timedOut: boolean;
+}
+
+/** Block state of a piece that has been started (requested or received) but not verified. */
+interface Partial {
+  readonly index: number;
+  readonly blocks: number;
+  /** Peer id that delivered each block; undefined = not received. */
+  readonly from: (string | undefined)[];
+  readonly requests: (Map<string, RequestInfo> | undefined)[];
+  /** Per block: number of requests that have not timed out. */
+  readonly active: Uint16Array;
+  received: number;
+  /** Blocks neither received nor actively requested. */
+  free: number;
+  /** All request entries, including timed-out ones; 0 with received 0 means the piece is open again. */
+  requestEntries: number;
+}
+
+const OPEN = 0;
+const PARTIAL = 1;
+const FULL = 2;
+const HAVE = 3;
+
+export class PiecePicker {
+  readonly pieceCount: number;
+  readonly pieceLength: number;
+  readonly totalLength: number;
+  readonly blockSize: number;
+  readonly #random: () => number;
+  readonly #randomFirst: number;
+  readonly #blocksPerPiece: number;
+
+  readonly #state: Uint8Array;
+  readonly #priority: Uint8Array;
+  /** Peers with a bitfield/have for the piece; has-all peers are counted in #seeds instead. */
+  readonly #avail: Uint32Array;
+  #seeds = 0;
+  /**
+   * Rarest-first buckets: #buckets[a] lists the wanted OPEN pieces whose availability
+   * (excluding seeds, which add the same amount to every piece) is a. #bucketPos[i] is
+   * the slot of piece i in its bucket, or -1. Moving a piece between buckets is O(1).
+   */
+  readonly #buckets: number[][] = [];
+  readonly #bucketPos: Int32Array;
+  readonly #partials = new Map<number, Partial>();
+  /** Pieces whose blocks are all in, waiting for their hash check; kept for blame. */
+  readonly #full = new Map<number, Partial>();
+  /** Outstanding request keys (index * blocksPerPiece + block) per peer. */
+  readonly #byPeer = new Map<string, Set<number>>();
+
+  #have = 0;
+  #wanted = 0;
+  #haveWanted = 0;
+  #wantedBytes = 0;
+  #haveWantedBytes = 0;
+
+  constructor(options: PiecePickerOptions) {
+    const { pieceCount, pieceLength, totalLength } = options;
+    const blockSize = options.blockSize ?? BLOCK_SIZE;
+    if (!Number.isSafeInteger(pieceCount) || pieceCount < 1) throw new RangeError('pieceCount');
+    if (!Number.isSafeInteger(pieceLength) || pieceLength < 1) throw new RangeError('pieceLength');
+    if (!Number.isSafeInteger(blockSize) || blockSize < 1) throw new RangeError('blockSize');
+    if (
+      !Number.isSafeInteger(totalLength) ||
+      totalLength <= (pieceCount - 1) * pieceLength ||
+      totalLength > pieceCount * pieceLength
+    ) {
+      throw new RangeError('totalLength does not match pieceCount and pieceLength');
+    }
+    this.pieceCount = pieceCount;
+    this.pieceLength = pieceLength;
+    this.totalLength = totalLength;
+    this.blockSize = blockSize;
+    this.#random = options.random;
+    this.#randomFirst = options.randomFirstPieces ?? 4;
+    this.#blocksPerPiece = Math.ceil(pieceLength / blockSize);
+    this.#state = new Uint8Array(pieceCount);
+    this.#priority = new Uint8Array(pieceCount).fill(1);
+    this.#avail = new Uint32Array(pieceCount);
+    this.#bucketPos = new Int32Array(pieceCount).fill(-1);
+    this.#buckets[0] = [];
+    for (let i = 0; i < pieceCount; i++) this.#bucketAdd(i);
+    this.#wanted = pieceCount;
+    this.#wantedBytes = totalLength;
+  }
+
+  // ---- geometry ----
+
+  pieceSize(index: number): number {
+    return index === this.pieceCount - 1
+      ? this.totalLength - (this.pieceCount - 1) * this.pieceLength
+      : this.pieceLength;
+  }
+
+  blockCount(index: number): number {
+    return Math.ceil(this.pieceSize(index) / this.blockSize);
+  }
+
+  #blockRef(index: number, block: number): BlockRef {
+    const begin = block * this.blockSize;
+    return { index, begin, length: Math.min(this.blockSize, this.pieceSize(index) - begin) };
+  }
+
+  // ---- piece state queries ----
+
+  hasPiece(index: number): boolean {
+    return this.#state[index] === HAVE;
+  }
+
+  isWanted(index: number): boolean {
+    return this.#priority[index]! > 0;
+  }
+
+  /** Availability of a piece, seeds included. */
+  availability(index: number): number {
+    return this.#avail[index]! + this.#seeds;
+  }
+
+  /** Our verified pieces as a wire-format bitfield. */
+  bitfield(): Uint8Array {
+    const out = new Uint8Array(Math.ceil(this.pieceCount / 8));
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (this.#state[i] === HAVE) out[i >> 3]! |= 0x80 >> (i & 7);
+    }
+    return out;
+  }
+
+  isComplete(): boolean {
+    return this.#haveWanted === this.#wanted;
+  }
+
+  progress(): PickerProgress {
+    return {
+      pieceCount: this.pieceCount,
+      havePieces: this.#have,
+      wantedPieces: this.#wanted,
+      haveWantedPieces: this.#haveWanted,
+      wantedBytes: this.#wantedBytes,
+      haveWantedBytes: this.#haveWantedBytes,
+      partialPieces: this.#partials.size,
+      endGame: this.isEndGame(),
+    };
+  }
+
+  /**
+   * Strict end game: no wanted block is left that is neither received nor actively
+   * requested. Open pieces nobody has also keep us out of end game, as in libtorrent.
+   */
+  isEndGame(): boolean {
+    if (this.#haveWanted === this.#wanted) return false;
+    for (const bucket of this.#buckets) if (bucket.length > 0) return false;
+    for (const p of this.#partials.values()) {
+      if (p.free > 0 && this.#priority[p.index]! > 0 && this.#state[p.index] === PARTIAL) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Outstanding requests of a peer (timed-out ones included), e.g. to resend after a reconnect. */
+  requestsOf(peerId: string): Array<BlockRef & { requestedAt: number; timedOut: boolean }> {
+    const keys = this.#byPeer.get(peerId);
+    if (keys === undefined) return [];
+    const out: Array<BlockRef & { requestedAt: number; timedOut: boolean }> = [];
+    for (const key of keys) {
+      const index = Math.floor(key / this.#blocksPerPiece);
+      const block = key - index * this.#blocksPerPiece;
+      const info = this.#partials.get(index)?.requests[block]?.get(peerId);
+      if (info !== undefined) {
+        out.push({
+          ...this.#blockRef(index, block),
+          requestedAt: info.at,
+          timedOut: info.timedOut,
+        });
+      }
+    }
+    return out;
+  }
+
+  // ---- priorities and resume ----
+
+  /** 0 = do not download (unselected file); anything above 0 = wanted. */
+  setPriority(index: number, priority: number): void {
+    this.#checkIndex(index);
+    const was = this.#priority[index]! > 0;
+    const now = priority > 0;
+    this.#priority[index] = Math.max(0, Math.min(255, Math.floor(priority)));
+    if (was === now) return;
+    const size = this.pieceSize(index);
+    const have = this.#state[index] === HAVE;
+    this.#wanted += now ? 1 : -1;
+    this.#wantedBytes += now ? size : -size;
+    if (have) {
+      this.#haveWanted += now ? 1 : -1;
+      this.#haveWantedBytes += now ? size : -size;
+    }
+    if (this.#state[index] === OPEN) {
+      if (now) this.#bucketAdd(index);
+      else this.#bucketRemove(index);
+    }
+  }
+
+  // ---- availability ----
+
+  addPeerAvailability(pieces: PieceSet): void {
+    this.#eachPiece(pieces, (i) => this.#changeAvail(i, 1));
+  }
+
+  /** Pass the peer's bitfield as it is when it leaves (haves since its bitfield included). */
+  removePeerAvailability(pieces: PieceSet): void {
+    this.#eachPiece(pieces, (i) => this.#changeAvail(i, -1));
+  }
+
+  /** A HAVE message. */
+  addHave(index: number): void {
+    this.#checkIndex(index);
+    this.#changeAvail(index, 1);
+  }
+
+  /** HAVE ALL (BEP 6): O(1), counted separately from per-piece availability. */
+  addSeed(): void {
+    this.#seeds++;
+  }
+
+  removeSeed(): void {
+    if (this.#seeds > 0) this.#seeds--;
+  }
+
+  #eachPiece(pieces: PieceSet, fn: (index: number) => void): void {
+    if (pieces instanceof Uint8Array) {
+      const bytes = Math.min(pieces.length, Math.ceil(this.pieceCount / 8));
+      for (let b = 0; b < bytes; b++) {
+        const byte = pieces[b]!;
+        if (byte === 0) continue;
+        for (let bit = 0; bit < 8; bit++) {
+          const i = b * 8 + bit;
+          if (i < this.pieceCount && byte & (0x80 >> bit)) fn(i);
+        }
+      }
+    } else {
+      for (let i = 0; i < this.pieceCount; i++) if (pieces.has(i)) fn(i);
+    }
+  }
+
+  #changeAvail(index: number, delta: 1 | -1): void {
+    const before = this.#avail[index]!;
+    if (delta < 0 && before === 0) return; // tolerate an engine that removes twice
+    const inBucket = this.#bucketPos[index]! >= 0;
+    if (inBucket) this.#bucketRemove(index);
+    this.#avail[index] = before + delta;
+    if (inBucket) this.#bucketAdd(index);
+  }
+
+  #bucketAdd(index: number): void {
+    const a = this.#avail[index]!;
+    while (this.#buckets.length <= a) this.#buckets.push([]);
+    const bucket = this.#buckets[a]!;
+    this.#bucketPos[index] = bucket.length;
+    bucket.push(index);
+  }
+
+  #bucketRemove(index: number): void {
+    const pos = this.#bucketPos[index]!;
+    if (pos < 0) return;
+    const bucket = this.#buckets[this.#avail[index]!]!;
+    const last = bucket.pop()!;
+    if (last !== index) {
+      bucket[pos] = last;
+      this.#bucketPos[last] = pos;
+    }
+    this.#bucketPos[index] = -1;
+  }
+
+  // ---- picking ----
+
+  /**
+   * Up to `count` blocks to request from `peer`, already recorded as requested by it.
+   * Order of preference: blocks of partial pieces; then whole new pieces (random while
+   * fewer than `randomFirstPieces` are verified, rarest first after); then, in end game
+   * only, duplicates of blocks other peers are fetching (fewest requests first).
+   */
+  pickBlocks(peer: PickerPeer, count: number, now: number): BlockRef[] {
+    const picked: BlockRef[] = [];
+    if (count <= 0) return picked;
+    const allowed = (i: number): boolean =>
+      peer.has(i) && (!peer.choked || (peer.allowedFast?.has(i) ?? false));
+
+    for (const p of this.#partials.values()) {
+      if (picked.length >= count) return picked;
+      if (p.free === 0 || this.#priority[p.index] === 0 || this.#state[p.index] !== PARTIAL) {
+        continue;
+      }
+      if (!allowed(p.index)) continue;
+      this.#takeFree(p, peer.id, count, now, picked);
+    }
+
+    if (picked.length < count) {
+      const pieces = this.#pickOpenPieces(peer, allowed, count - picked.length);
+      for (const index of pieces) {
+        const p = this.#startPiece(index);
+        this.#takeFree(p, peer.id, count, now, picked);
+      }
+    }
+
+    if (picked.length < count && this.isEndGame())
+      this.#pickEndGame(peer, allowed, count, now, picked);
+    return picked;
+  }
+
+  #takeFree(p: Partial, peerId: string, count: number, now: number, out: BlockRef[]): void {
+    for (let b = 0; b < p.blocks && out.length < count && p.free > 0; b++) {
+      if (p.from[b] !== undefined || p.active[b]! > 0) continue;
+      if (p.requests[b]?.has(peerId)) continue; // its own timed-out request
+      this.#addRequest(p, b, peerId, now);
+      out.push(this.#blockRef(p.index, b));
+    }
+  }
+
+  /** Open pieces to start for this peer, enough to cover `blocksNeeded` blocks. */
+  #pickOpenPieces(
+    peer: PickerPeer,
+    allowed: (i: number) => boolean,
+    blocksNeeded: number,
+  ): number[] {
+    const chosen: number[] = [];
+    let blocks = 0;
+    const consider = (i: number): boolean => {
+      if (!allowed(i)) return false;
+      chosen.push(i);
+      blocks += this.blockCount(i);
+      return blocks >= blocksNeeded;
+    };
+
+    if (peer.choked) {
+      // Only allowed-fast pieces are candidates: walk that small set instead of all pieces.
+      const fast = [...(peer.allowedFast ?? [])].filter(
+        (i) => Number.isInteger(i) && i >= 0 && i < this.pieceCount && this.#bucketPos[i]! >= 0,
+      );
+      fast.sort((x, y) => this.#avail[x]! - this.#avail[y]!);
+      for (const i of fast) if (consider(i)) break;
+      return chosen;
+    }
+
+    if (this.#have < this.#randomFirst) {
+      // Random first pieces: a rare piece is slow to complete, and we need whole
+      // pieces soon to have something to trade.
+      const start = Math.floor(this.#random() * this.pieceCount);
+      for (let k = 0; k < this.pieceCount; k++) {
+        const i = (start + k) % this.pieceCount;
+        if (this.#bucketPos[i]! >= 0 && consider(i)) break;
+      }
+      return chosen;
+    }
+
+    // Rarest first. A random rotation inside each bucket breaks ties without sorting.
+    for (const bucket of this.#buckets) {
+      const n = bucket.length;
+      if (n === 0) continue;
+      const start = Math.floor(this.#random() * n);
+      for (let k = 0; k < n; k++) {
+        if (consider(bucket[(start + k) % n]!)) return chosen;
+      }
+    }
+    return chosen;
+  }
+
+  #pickEndGame(
+    peer: PickerPeer,
+    allowed: (i: number) => boolean,
+    count: number,
+    now: number,
+    out: BlockRef[],
+  ): void {
+    const candidates: Array<{ p: Partial; b: number; load: number }> = [];
+    for (const p of this.#partials.values()) {
+      if (this.#state[p.index] !== PARTIAL || this.#priority[p.index] === 0) continue;
+      if (!allowed(p.index)) continue;
+      for (let b = 0; b < p.blocks; b++) {
+        if (p.from[b] !== undefined || p.requests[b]?.has(peer.id)) continue;
+        candidates.push({ p, b, load: p.active[b]! });
+      }
+    }
+    // Fewest outstanding requests first; stable sort keeps piece order among equals.
+    candidates.sort((x, y) => x.load - y.load);
+    for (const c of candidates) {
+      if (out.length >= count) break;
+      this.#addRequest(c.p, c.b, peer.id, now);
+      out.push(this.#blockRef(c.p.index, c.b));
+    }
+  }
+
+  #startPiece(index: number): Partial {
+    this.#bucketRemove(index);
+    this.#state[index] = PARTIAL;
+    const blocks = this.blockCount(index);
+    const p: Partial = {
+      index,
+      blocks,
+      from: new Array<string | undefined>(blocks).fill(undefined),
+      requests: new Array<Map<string, RequestInfo> | undefined>(blocks).fill(undefined),
+      active: new Uint16Array(blocks),
+      received: 0,
+      free: blocks,
+      requestEntries: 0,
+    };
+    this.#partials.set(index, p);
+    return p;
+  }
+
+  #addRequest(p: Partial, b: number, peerId: string, now: number): void {
+    let m = p.requests[b];
+    if (m === undefined) {
+      m = new Map();
+      p.requests[b] = m;
+    }
+    m.set(peerId, { at: now, timedOut: false });
+    p.requestEntries++;
+    if (p.active[b]! === 0 && p.from[b] === undefined) p.free--;
+    p.active[b]!++;
+    let keys = this.#byPeer.get(peerId);
+    if (keys === undefined) {
+      keys = new Set();
+      this.#byPeer.set(peerId, keys);
+    }
+    keys.add(p.index * this.#blocksPerPiece + b);
+  }
+
+  /** Drops one request entry; returns true when it was there. */
+  #dropRequest(p: Partial, b: number, peerId: string): boolean {
+    const m = p.requests[b];
+    const info = m?.get(peerId);
+    if (m === undefined || info === undefined) return false;
+    m.delete(peerId);
+    if (m.size === 0) p.requests[b] = undefined;
+    p.requestEntries--;
+    if (!info.timedOut) {
+      p.active[b]!--;
+      if (p.active[b] === 0 && p.from[b] === undefined) p.free++;
+    }
+    const keys = this.#byPeer.get(peerId);
+    keys?.delete(p.index * this.#blocksPerPiece + b);
+    if (keys?.size === 0) this.#byPeer.delete(peerId);
+    return true;
+  }
+
+  /** A partial piece with nothing received and nothing requested goes back to the open pool. */
+  #maybeReopen(p: Partial): void {
+    if (p.received > 0 || p.requestEntries > 0 || this.#state[p.index] !== PARTIAL) return;
+    this.#partials.delete(p.index);
+    this.#state[p.index] = OPEN;
+    if (this.#priority[p.index]! > 0) this.#bucketAdd(p.index);
+  }
+
+  #locate(index: number, begin: number): { p: Partial; b: number } | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return undefined;
+    if (!Number.isInteger(begin) || begin < 0 || begin % this.blockSize !== 0) return undefined;
+    const p = this.#partials.get(index);
+    const b = begin / this.blockSize;
+    if (p === undefined || b >= p.blocks) return undefined;
+    return { p, b };
+  }
+
+  // ---- events from the engine ----
+
+  /**
+   * A block arrived from `peerId`. Blocks whose request timed out or was never made are
+   * still accepted while the piece needs them (the data is as good); the engine rejects
+   * blocks it never requested before asking. `cancels` lists the other peers' requests for
+   * the same block (end game), already forgotten here: send them CANCEL.
+   */
+  blockReceived(peerId: string, index: number, begin: number, length?: number): BlockResult {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) {
+      return { kind: 'invalid' };
+    }
+    if (!Number.isInteger(begin) || begin < 0 || begin % this.blockSize !== 0) {
+      return { kind: 'invalid' };
+    }
+    const b = begin / this.blockSize;
+    if (b >= this.blockCount(index)) return { kind: 'invalid' };
+    if (length !== undefined && length !== this.#blockRef(index, b).length) {
+      return { kind: 'invalid' };
+    }
+    const state = this.#state[index];
+    if (state === HAVE || state === FULL || this.#priority[index] === 0) {
+      this.#forgetRequest(peerId, index, b);
+      return { kind: 'not-needed' };
+    }
+    const p = this.#partials.get(index) ?? this.#startPiece(index);
+    if (p.from[b] !== undefined) {
+      this.#dropRequest(p, b, peerId);
+      return { kind: 'duplicate' };
+    }
+    this.#dropRequest(p, b, peerId);
+    const cancels: CancelRef[] = [];
+    const others = p.requests[b];
+    if (others !== undefined) {
+      for (const other of [...others.keys()]) {
+        this.#dropRequest(p, b, other);
+        cancels.push({ peerId: other, ...this.#blockRef(index, b) });
+      }
+    }
+    // After dropping every request the block counts as free; receiving it takes that back.
+    p.free--;
+    p.from[b] = peerId;
+    p.received++;
+    const pieceComplete = p.received === p.blocks;
+    if (pieceComplete) {
+      this.#state[index] = FULL;
+      this.#partials.delete(index);
+      this.#full.set(index, p);
+    }
+    return { kind: 'accepted', pieceComplete, cancels };
+  }
+
+  #forgetRequest(peerId: string, index: number, b: number): void {
+    const p = this.#partials.get(index) ?? this.#full.get(index);
+    if (p !== undefined) this.#dropRequest(p, b, peerId);
+  }
+
+  /** The engine cancelled (or the peer rejected) one request: the block returns to the pool. */
+  requestCancelled(peerId: string, block: Pick<BlockRef, 'index' | 'begin'>): void {
+    const loc = this.#locate(block.index, block.begin);
+    if (loc === undefined) return;
+    if (this.#dropRequest(loc.p, loc.b, peerId)) this.#maybeReopen(loc.p);
+  }
+
+  /**
+   * The request is overdue: other peers may now be given the block, but it stays recorded
+   * for `peerId` (so it is never handed to that peer twice, and a late block is welcome).
+   */
+  requestTimedOut(peerId: string, block: Pick<BlockRef, 'index' | 'begin'>): void {
+    const loc = this.#locate(block.index, block.begin);
+    if (loc === undefined) return;
+    const { p, b } = loc;
+    const info = p.requests[b]?.get(peerId);
+    if (info === undefined || info.timedOut) return;
+    info.timedOut = true;
+    p.active[b]!--;
+    if (p.active[b] === 0 && p.from[b] === undefined) p.free++;
+  }
+
+  /**
+   * The peer disconnected or choked us (without the fast extension): all its requests
+   * return to the pool. Returns the blocks it had outstanding. Availability is separate:
+   * call removePeerAvailability / removeSeed as well when it disconnects.
+   */
+  peerGone(peerId: string): BlockRef[] {
+    const keys = this.#byPeer.get(peerId);
+    if (keys === undefined) return [];
+    const released: BlockRef[] = [];
+    for (const key of [...keys]) {
+      const index = Math.floor(key / this.#blocksPerPiece);
+      const b = key - index * this.#blocksPerPiece;
+      const p = this.#partials.get(index) ?? this.#full.get(index);
+      if (p !== undefined && this.#dropRequest(p, b, peerId)) {
+        released.push(this.#blockRef(index, b));
+        this.#maybeReopen(p);
+      }
+    }
+    this.#byPeer.delete(peerId);
+    return released;
+  }
+
+  /** The piece hashed correctly (or was found on disk at resume). */
+  pieceVerified(index: number): void {
+    this.#checkIndex(index);
+    if (this.#state[index] === HAVE) return;
+    const p = this.#partials.get(index) ?? this.#full.get(index);
+    if (p !== undefined) {
+      for (let b = 0; b < p.blocks; b++) {
+        for (const peerId of [...(p.requests[b]?.keys() ?? [])]) this.#dropRequest(p, b, peerId);
+      }
+      this.#partials.delete(index);
+      this.#full.delete(index);
+    }
+    this.#bucketRemove(index);
+    this.#state[index] = HAVE;
+    this.#have++;
+    if (this.#priority[index]! > 0) {
+      this.#haveWanted++;
+      this.#haveWantedBytes += this.pieceSize(index);
+    }
+  }
+
+  /**
+   * The piece failed its hash check: every block returns to the pool. Returns the ids of
+   * the peers that delivered its blocks, so the engine can blame (and eventually ban) them.
+   */
+  pieceFailed(index: number): string[] {
+    this.#checkIndex(index);
+    const p = this.#full.get(index) ?? this.#partials.get(index);
+    if (p === undefined || this.#state[index] === HAVE) return [];
+    const contributors = new Set<string>();
+    for (const id of p.from) if (id !== undefined) contributors.add(id);
+    for (let b = 0; b < p.blocks; b++) {
+      for (const peerId of [...(p.requests[b]?.keys() ?? [])]) this.#dropRequest(p, b, peerId);
+    }
+    this.#full.delete(index);
+    this.#partials.delete(index);
+    this.#state[index] = OPEN;
+    if (this.#priority[index]! > 0) this.#bucketAdd(index);
+    return [...contributors];
+  }
+
+  #checkIndex(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) {
+      throw new RangeError(`piece index ${index} out of range`);
+    }
+  }
+}
