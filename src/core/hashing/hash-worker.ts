@@ -1,0 +1,272 @@
+/**
+ * Piscina worker: hashes pieces read from disk by the worker itself (so no
+ * file data crosses threads) or from transferred buffers. Runs one task at a
+ * time, so the module-level read buffer is reused by every task of this worker.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { BLOCK_SIZE, HASH_SIZE, merkleRoot, nextPowerOfTwo, sha256 } from './merkle.ts';
+import {
+  ReadStatus,
+  type FileRangesTask,
+  type HashTask,
+  type HashTaskFailure,
+  type HashTaskResult,
+  type V1BufferTask,
+  type V1SpansTask,
+  type V2BufferTask,
+} from './tasks.ts';
+
+const SHA1_SIZE = 20;
+/** Read size: a multiple of the 16 KiB block so v2 leaves never straddle two reads. */
+const CHUNK = 1024 * 1024;
+
+let readBuffer: Buffer | null = null;
+let zeroBuffer: Buffer | null = null;
+
+function chunkBuffer(): Buffer {
+  readBuffer ??= Buffer.allocUnsafe(CHUNK);
+  return readBuffer;
+}
+
+function zeros(): Buffer {
+  zeroBuffer ??= Buffer.alloc(CHUNK);
+  return zeroBuffer;
+}
+
+/** Raised inside the worker when a file is missing or ends early; turned into a status. */
+class ReadProblem {
+  readonly status: number;
+  constructor(status: number) {
+    this.status = status;
+  }
+}
+
+/** A file-system failure other than "missing": reported to the pool as a DiskError. */
+class FsFailure {
+  readonly failure: HashTaskFailure['failure'];
+  constructor(error: unknown, action: string, path: string) {
+    const e = error as NodeJS.ErrnoException;
+    this.failure = { code: e?.code ?? null, message: e?.message ?? String(error), path, action };
+  }
+}
+
+/** Opens each path at most once per task and closes them all at the end of it. */
+class Handles {
+  readonly #paths: string[];
+  readonly #fds = new Map<number, number | null>();
+  constructor(paths: string[]) {
+    this.#paths = paths;
+  }
+
+  fd(index: number): number {
+    let fd = this.#fds.get(index);
+    if (fd === undefined) {
+      const path = this.#paths[index]!;
+      try {
+        fd = openSync(path, 'r');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') fd = null;
+        else throw new FsFailure(error, 'open', path);
+      }
+      this.#fds.set(index, fd);
+    }
+    if (fd === null) throw new ReadProblem(ReadStatus.missing);
+    return fd;
+  }
+
+  /** Reads exactly `length` bytes at `position` into the chunk buffer; a short file is a ReadProblem. */
+  read(index: number, length: number, position: number): Buffer {
+    const fd = this.fd(index);
+    const buf = chunkBuffer();
+    let got = 0;
+    while (got < length) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, got, length - got, position + got);
+      } catch (error) {
+        throw new FsFailure(error, 'read', this.#paths[index]!);
+      }
+      if (n === 0) throw new ReadProblem(ReadStatus.short);
+      got += n;
+    }
+    return buf.subarray(0, length);
+  }
+
+  close(): void {
+    for (const fd of this.#fds.values()) {
+      if (fd !== null) closeSync(fd);
+    }
+    this.#fds.clear();
+  }
+}
+
+function v1Spans(task: V1SpansTask): HashTaskResult {
+  const handles = new Handles(task.paths);
+  const sha1 = new Uint8Array(task.pieces.length * SHA1_SIZE);
+  const status = new Uint8Array(task.pieces.length);
+  let bytes = 0;
+  try {
+    task.pieces.forEach((spans, i) => {
+      const hasher = createHash('sha1');
+      try {
+        for (const span of spans) {
+          for (let done = 0; done < span.length;) {
+            const n = Math.min(CHUNK, span.length - done);
+            hasher.update(
+              span.path < 0
+                ? zeros().subarray(0, n)
+                : handles.read(span.path, n, span.offset + done),
+            );
+            done += n;
+            bytes += n;
+          }
+        }
+        sha1.set(hasher.digest(), i * SHA1_SIZE);
+      } catch (error) {
+        if (!(error instanceof ReadProblem)) throw error;
+        status[i] = error.status;
+      }
+    });
+  } finally {
+    handles.close();
+  }
+  return { sha1, sha256: new Uint8Array(0), status, bytes };
+}
+
+function fileRanges(task: FileRangesTask): HashTaskResult {
+  const { pieceLength } = task;
+  const leavesPerPiece = pieceLength / BLOCK_SIZE;
+  let sha1Count = 0;
+  let sha256Count = 0;
+  for (const item of task.items) {
+    const pieces = Math.ceil(item.length / pieceLength);
+    if (item.sha1) sha1Count += pieces;
+    if (item.v2 === 'pieces') sha256Count += pieces;
+    else if (item.v2 === 'root') sha256Count += 1;
+  }
+  const sha1 = new Uint8Array(sha1Count * SHA1_SIZE);
+  const sha256Out = new Uint8Array(sha256Count * HASH_SIZE);
+  const status = new Uint8Array(task.items.length);
+  const leaves = new Uint8Array(leavesPerPiece * HASH_SIZE);
+  const handles = new Handles(task.paths);
+  let sha1At = 0;
+  let sha256At = 0;
+  let bytes = 0;
+  try {
+    task.items.forEach((item, itemIndex) => {
+      const pieces = Math.ceil(item.length / pieceLength);
+      const sha1Start = sha1At;
+      const sha256Start = sha256At;
+      try {
+        for (let p = 0; p < pieces; p++) {
+          const pieceStart = item.start + p * pieceLength;
+          const pieceBytes = Math.min(pieceLength, item.length - p * pieceLength);
+          const hasher = item.sha1 ? createHash('sha1') : null;
+          let leafCount = 0;
+          for (let done = 0; done < pieceBytes;) {
+            const n = Math.min(CHUNK, pieceBytes - done);
+            const data = handles.read(item.path, n, pieceStart + done);
+            hasher?.update(data);
+            if (item.v2 !== 'none') {
+              for (let b = 0; b < n; b += BLOCK_SIZE) {
+                leaves.set(
+                  sha256(data.subarray(b, Math.min(n, b + BLOCK_SIZE))),
+                  leafCount * HASH_SIZE,
+                );
+                leafCount++;
+              }
+            }
+            done += n;
+            bytes += n;
+          }
+          if (hasher) {
+            for (let pad = Math.max(0, item.sha1PadTo - pieceBytes); pad > 0;) {
+              const n = Math.min(CHUNK, pad);
+              hasher.update(zeros().subarray(0, n));
+              pad -= n;
+            }
+            sha1.set(hasher.digest(), sha1At * SHA1_SIZE);
+            sha1At++;
+          }
+          if (item.v2 !== 'none') {
+            const width = item.v2 === 'pieces' ? leavesPerPiece : nextPowerOfTwo(leafCount);
+            sha256Out.set(
+              merkleRoot(leaves.subarray(0, leafCount * HASH_SIZE), width),
+              sha256At * HASH_SIZE,
+            );
+            sha256At++;
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof ReadProblem)) throw error;
+        status[itemIndex] = error.status;
+        // Keep every later item at its expected position; this item's hashes stay zero.
+        sha1At = sha1Start + (item.sha1 ? pieces : 0);
+        sha256At = sha256Start + (item.v2 === 'pieces' ? pieces : item.v2 === 'root' ? 1 : 0);
+        sha1.fill(0, sha1Start * SHA1_SIZE, sha1At * SHA1_SIZE);
+        sha256Out.fill(0, sha256Start * HASH_SIZE, sha256At * HASH_SIZE);
+      }
+    });
+  } finally {
+    handles.close();
+  }
+  return { sha1, sha256: sha256Out, status, bytes };
+}
+
+function v1Buffer(task: V1BufferTask): HashTaskResult {
+  const data = new Uint8Array(task.buffer);
+  const sha1 = new Uint8Array(task.sizes.length * SHA1_SIZE);
+  let at = 0;
+  task.sizes.forEach((size, i) => {
+    sha1.set(
+      createHash('sha1')
+        .update(data.subarray(at, at + size))
+        .digest(),
+      i * SHA1_SIZE,
+    );
+    at += size;
+  });
+  return { sha1, sha256: new Uint8Array(0), status: new Uint8Array(0), bytes: at };
+}
+
+function v2Buffer(task: V2BufferTask): HashTaskResult {
+  const data = new Uint8Array(task.buffer);
+  const out = new Uint8Array(task.items.length * HASH_SIZE);
+  const leavesPerPiece = task.pieceLength / BLOCK_SIZE;
+  const leaves = new Uint8Array(leavesPerPiece * HASH_SIZE);
+  let at = 0;
+  task.items.forEach((item, i) => {
+    let count = 0;
+    for (let b = 0; b < item.length; b += BLOCK_SIZE) {
+      leaves.set(
+        sha256(data.subarray(at + b, at + Math.min(item.length, b + BLOCK_SIZE))),
+        count * HASH_SIZE,
+      );
+      count++;
+    }
+    const width = item.mode === 'pieces' ? leavesPerPiece : nextPowerOfTwo(count);
+    out.set(merkleRoot(leaves.subarray(0, count * HASH_SIZE), width), i * HASH_SIZE);
+    at += item.length;
+  });
+  return { sha1: new Uint8Array(0), sha256: out, status: new Uint8Array(0), bytes: at };
+}
+
+export default function run(task: HashTask): HashTaskResult | HashTaskFailure {
+  try {
+    switch (task.op) {
+      case 'v1-spans':
+        return v1Spans(task);
+      case 'file-ranges':
+        return fileRanges(task);
+      case 'v1-buffer':
+        return v1Buffer(task);
+      case 'v2-buffer':
+        return v2Buffer(task);
+    }
+  } catch (error) {
+    if (error instanceof FsFailure) return { failure: error.failure };
+    throw error;
+  }
+}

@@ -1,0 +1,544 @@
+/**
+ * The hash pool: a piscina pool of worker threads that hash pieces (SHA-1 for
+ * v1, SHA-256 merkle trees for v2). Data already on disk is read by the workers
+ * themselves; in-memory pieces are transferred (moved), never copied.
+ *
+ * Work is cut into tasks of a few MiB of consecutive pieces, and at most
+ * `2 * threads` tasks are in flight, so memory stays bounded whatever the
+ * torrent's size.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import { diskErrorFrom } from '../errors.ts';
+import type { Metainfo, TorrentFile } from '../metainfo/types.ts';
+import { PieceLayout } from '../storage/layout.ts';
+import { HASH_SIZE, leavesPerPiece } from './merkle.ts';
+import {
+  isFailure,
+  ReadStatus,
+  type FileRangeJob,
+  type HashTask,
+  type HashTaskFailure,
+  type HashTaskResult,
+  type SpanJob,
+} from './tasks.ts';
+
+export { ReadStatus } from './tasks.ts';
+
+export type ProgressCallback = (bytesHashed: number) => void;
+
+export interface HashPoolOptions {
+  /** Worker threads; defaults to os.availableParallelism(). */
+  threads?: number;
+  /** Target bytes per task (default 8 MiB; a task always holds at least one piece). */
+  batchBytes?: number;
+  /** Worker module; defaults to hash-worker.ts/.js next to this module (a bundler may override it). */
+  workerFilename?: string;
+}
+
+export interface HashRunOptions {
+  /** Called with the total bytes hashed so far, after each task. */
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+/** A file in the piece space, with where to read it. */
+export interface DiskFile {
+  /** Absolute path on disk; ignored for padding files. */
+  path: string;
+  length: number;
+  offset: number;
+  padding: boolean;
+}
+
+export interface V1PiecesInput {
+  pieceLength: number;
+  pieceCount: number;
+  spaceSize: number;
+  files: DiskFile[];
+}
+
+export interface V1PiecesResult {
+  /** pieceCount * 20 bytes (zeros where `status` is not ok). */
+  digests: Uint8Array;
+  /** ReadStatus per piece. */
+  status: Uint8Array;
+}
+
+/** One whole file to hash piece by piece (create for v2/hybrid). */
+export interface FileHashRequest {
+  path: string;
+  length: number;
+  /** SHA-1 of each piece of the file (hybrid: pieces start at the file's start). */
+  sha1: boolean;
+  /** Pad the file's last SHA-1 piece with zeros to a full piece (hybrid: a padding file follows). */
+  sha1PadLastPiece: boolean;
+  /** Compute the v2 merkle root and piece layer. */
+  v2: boolean;
+}
+
+export interface FileHashResult {
+  /** 20 bytes per piece of the file, or null if sha1 was not asked for. */
+  sha1: Uint8Array | null;
+  /** v2 piece layer: 32 bytes per piece; null when not asked for or the file is at most one piece. */
+  pieceLayer: Uint8Array | null;
+  /**
+   * v2 root: for a file of at most one piece, its root; for a larger file, null
+   * here (derive it with rootFromPieceLayer, which needs no disk access).
+   */
+  smallRoot: Uint8Array | null;
+  status: number;
+}
+
+export const PieceStatus = { good: 0, bad: 1, missing: 2 } as const;
+export type PieceStatusValue = (typeof PieceStatus)[keyof typeof PieceStatus];
+
+export interface VerifyReport {
+  /** PieceStatus per piece. */
+  pieces: Uint8Array;
+  good: number;
+  bad: number;
+  missing: number;
+  /** Bytes read from disk. */
+  bytesHashed: number;
+}
+
+export interface VerifyOptions extends HashRunOptions {
+  /** Called once per piece with its result, in no particular order. */
+  onPiece?: (index: number, status: PieceStatusValue) => void;
+}
+
+const DEFAULT_BATCH = 8 * 1024 * 1024;
+/** Bounds the structured-clone size of one task when files are tiny. */
+const MAX_ITEMS_PER_TASK = 2048;
+
+function defaultWorkerFilename(): string {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./hash-worker${ext}`, import.meta.url).href;
+}
+
+function movable<T extends object>(value: T, transfer: ArrayBuffer[]): T {
+  const wrapper = {
+    [Piscina.transferableSymbol]: transfer,
+    [Piscina.valueSymbol]: value,
+  };
+  // The pool unwraps the marker and sends `value` with `transfer` moved.
+  return Piscina.move(wrapper as never) as unknown as T;
+}
+
+export class HashPool {
+  readonly threads: number;
+  readonly batchBytes: number;
+  readonly #pool: Piscina<HashTask, HashTaskResult | HashTaskFailure>;
+  #destroyed = false;
+
+  constructor(options: HashPoolOptions = {}) {
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`invalid thread count ${threads}`);
+    this.threads = threads;
+    this.batchBytes = options.batchBytes ?? DEFAULT_BATCH;
+    this.#pool = new Piscina({
+      filename: options.workerFilename ?? defaultWorkerFilename(),
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 30_000,
+    });
+  }
+
+  /** Stops the workers; pending tasks are rejected. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    await this.#pool.destroy();
+  }
+
+  /** SHA-1 of every piece of a v1/hybrid piece space read from disk (pieces span files; padding reads as zeros). */
+  async hashV1Pieces(input: V1PiecesInput, options: HashRunOptions = {}): Promise<V1PiecesResult> {
+    const layout = new PieceLayout(input);
+    const digests = new Uint8Array(input.pieceCount * 20);
+    const status = new Uint8Array(input.pieceCount);
+    const files = input.files;
+    const batches = this.#v1Batches(layout, files);
+    await this.#runAll(
+      batches,
+      (b) => b.task,
+      (b, result) => {
+        digests.set(result.sha1, b.firstPiece * 20);
+        status.set(result.status, b.firstPiece);
+      },
+      options,
+    );
+    return { digests, status };
+  }
+
+  /** Per-file hashes (SHA-1 pieces from the file's start and/or v2 merkle) read from disk, in request order. */
+  async hashFiles(
+    requests: FileHashRequest[],
+    pieceLength: number,
+    options: HashRunOptions = {},
+  ): Promise<FileHashResult[]> {
+    if (requests.some((r) => r.v2)) leavesPerPiece(pieceLength);
+    const results: FileHashResult[] = requests.map((r) => {
+      const pieces = Math.ceil(r.length / pieceLength);
+      return {
+        sha1: r.sha1 ? new Uint8Array(pieces * 20) : null,
+        pieceLayer: r.v2 && r.length > pieceLength ? new Uint8Array(pieces * HASH_SIZE) : null,
+        smallRoot: null,
+        status: ReadStatus.ok,
+      };
+    });
+    const jobs = requests.map((r, i) => ({ index: i, request: r }));
+    await this.#runAll(
+      this.#fileBatches(jobs, pieceLength),
+      (b) => b.task,
+      (b, result) => {
+        let sha1At = 0;
+        let sha256At = 0;
+        b.parts.forEach((part, k) => {
+          const item = b.task.items[k]!;
+          const out = results[part.request]!;
+          const pieces = Math.ceil(item.length / pieceLength);
+          const firstPiece = item.start / pieceLength;
+          if (item.sha1) {
+            out.sha1!.set(
+              result.sha1.subarray(sha1At * 20, (sha1At + pieces) * 20),
+              firstPiece * 20,
+            );
+            sha1At += pieces;
+          }
+          if (item.v2 === 'pieces') {
+            out.pieceLayer!.set(
+              result.sha256.subarray(sha256At * HASH_SIZE, (sha256At + pieces) * HASH_SIZE),
+              firstPiece * HASH_SIZE,
+            );
+            sha256At += pieces;
+          } else if (item.v2 === 'root') {
+            out.smallRoot = result.sha256.slice(sha256At * HASH_SIZE, (sha256At + 1) * HASH_SIZE);
+            sha256At += 1;
+          }
+          if (result.status[k]! > out.status) out.status = result.status[k]!;
+        });
+      },
+      options,
+    );
+    return results;
+  }
+
+  /**
+   * Checks data under `dataDir` against a torrent: SHA-1 pieces for v1 and
+   * hybrid, piece layers / file roots for v2-only. A piece touching a missing
+   * file is `missing`; a short file or wrong data is `bad`.
+   */
+  async verify(
+    meta: Metainfo,
+    dataDir: string,
+    options: VerifyOptions = {},
+  ): Promise<VerifyReport> {
+    const pieces = new Uint8Array(meta.pieceCount);
+    let bytesHashed = 0;
+    const progress: HashRunOptions = {
+      signal: options.signal,
+      onProgress: (bytes) => {
+        bytesHashed = bytes;
+        options.onProgress?.(bytes);
+      },
+    };
+    const onPiece = options.onPiece;
+    const set = (index: number, status: PieceStatusValue): void => {
+      pieces[index] = status;
+      onPiece?.(index, status);
+    };
+    const diskFiles = meta.files.map((f) => ({
+      path: join(dataDir, ...f.path),
+      length: f.length,
+      offset: f.offset,
+      padding: f.padding,
+    }));
+
+    if (meta.pieces) {
+      const expected = meta.pieces;
+      const layout = new PieceLayout(meta);
+      await this.#runAll(
+        this.#v1Batches(layout, diskFiles),
+        (b) => b.task,
+        (b, result) => {
+          for (let k = 0; k < result.status.length; k++) {
+            const index = b.firstPiece + k;
+            const read = result.status[k]!;
+            if (read === ReadStatus.missing) set(index, PieceStatus.missing);
+            else if (read !== ReadStatus.ok) set(index, PieceStatus.bad);
+            else {
+              const same = equalBytes(result.sha1, k * 20, expected, index * 20, 20);
+              set(index, same ? PieceStatus.good : PieceStatus.bad);
+            }
+          }
+        },
+        progress,
+      );
+    } else {
+      await this.#verifyV2(meta, diskFiles, set, progress);
+    }
+    let good = 0;
+    let bad = 0;
+    let missing = 0;
+    for (const s of pieces) {
+      if (s === PieceStatus.good) good++;
+      else if (s === PieceStatus.bad) bad++;
+      else missing++;
+    }
+    return { pieces, good, bad, missing, bytesHashed };
+  }
+
+  /**
+   * SHA-1 of pieces in memory. `buffer` holds the pieces back to back with the
+   * given sizes; it is transferred to a worker (detached here afterwards).
+   */
+  async sha1Buffer(buffer: ArrayBuffer, sizes: number[]): Promise<Uint8Array> {
+    const result = await this.#run(movable({ op: 'v1-buffer', buffer, sizes }, [buffer]));
+    return result.sha1;
+  }
+
+  /**
+   * v2 hashes of pieces in memory, back to back in `buffer` (transferred): for
+   * a piece of a file larger than one piece, its piece-layer hash (`pieces`);
+   * for a file of at most one piece, the file's root (`root`).
+   */
+  async sha256Buffer(
+    buffer: ArrayBuffer,
+    pieceLength: number,
+    items: { length: number; mode: 'pieces' | 'root' }[],
+  ): Promise<Uint8Array> {
+    leavesPerPiece(pieceLength);
+    const result = await this.#run(
+      movable({ op: 'v2-buffer', buffer, pieceLength, items }, [buffer]),
+    );
+    return result.sha256;
+  }
+
+  async #verifyV2(
+    meta: Metainfo,
+    diskFiles: DiskFile[],
+    set: (index: number, status: PieceStatusValue) => void,
+    options: HashRunOptions,
+  ): Promise<void> {
+    const { pieceLength } = meta;
+    const jobs: { index: number; request: FileHashRequest }[] = [];
+    meta.files.forEach((f, i) => {
+      if (f.length > 0 && !f.padding) {
+        jobs.push({
+          index: i,
+          request: {
+            path: diskFiles[i]!.path,
+            length: f.length,
+            sha1: false,
+            sha1PadLastPiece: false,
+            v2: true,
+          },
+        });
+      }
+    });
+    await this.#runAll(
+      this.#fileBatches(jobs, pieceLength),
+      (b) => b.task,
+      (b, result) => {
+        let at = 0;
+        b.parts.forEach((part, k) => {
+          const item = b.task.items[k]!;
+          const file = meta.files[part.request]!;
+          const read = result.status[k]!;
+          const firstPiece = file.offset / pieceLength + item.start / pieceLength;
+          const count = item.v2 === 'root' ? 1 : Math.ceil(item.length / pieceLength);
+          const expected = expectedV2(meta, file);
+          for (let p = 0; p < count; p++) {
+            let status: PieceStatusValue;
+            if (read === ReadStatus.missing) status = PieceStatus.missing;
+            else if (read !== ReadStatus.ok || !expected) status = PieceStatus.bad;
+            else {
+              const expectedAt =
+                item.v2 === 'root' ? 0 : (item.start / pieceLength + p) * HASH_SIZE;
+              status =
+                expectedAt + HASH_SIZE <= expected.length &&
+                equalBytes(result.sha256, (at + p) * HASH_SIZE, expected, expectedAt, HASH_SIZE)
+                  ? PieceStatus.good
+                  : PieceStatus.bad;
+            }
+            set(firstPiece + p, status);
+          }
+          at += count;
+        });
+      },
+      options,
+    );
+  }
+
+  #v1Batches(
+    layout: PieceLayout,
+    files: DiskFile[],
+  ): Iterable<{ firstPiece: number; task: HashTask }> {
+    const batchBytes = this.batchBytes;
+    return {
+      *[Symbol.iterator]() {
+        let piece = 0;
+        while (piece < layout.pieceCount) {
+          const firstPiece = piece;
+          const paths: string[] = [];
+          const pathIndex = new Map<number, number>();
+          const pieces: SpanJob[][] = [];
+          let bytes = 0;
+          while (
+            piece < layout.pieceCount &&
+            (pieces.length === 0 || bytes + layout.pieceLength <= batchBytes)
+          ) {
+            const spans = layout.fileSpans(piece).map((span): SpanJob => {
+              if (span.padding) return { path: -1, offset: 0, length: span.length };
+              let p = pathIndex.get(span.fileIndex);
+              if (p === undefined) {
+                p = paths.length;
+                paths.push(files[span.fileIndex]!.path);
+                pathIndex.set(span.fileIndex, p);
+              }
+              return { path: p, offset: span.fileOffset, length: span.length };
+            });
+            pieces.push(spans);
+            bytes += layout.pieceSize(piece);
+            piece++;
+          }
+          yield { firstPiece, task: { op: 'v1-spans', paths, pieces } };
+        }
+      },
+    };
+  }
+
+  /** Cuts files into piece-aligned ranges and groups them into tasks of about batchBytes. */
+  #fileBatches(
+    jobs: { index: number; request: FileHashRequest }[],
+    pieceLength: number,
+  ): Iterable<{ parts: { request: number }[]; task: HashTask & { op: 'file-ranges' } }> {
+    const rangeBytes = Math.max(
+      pieceLength,
+      Math.floor(this.batchBytes / pieceLength) * pieceLength,
+    );
+    const batchBytes = this.batchBytes;
+    return {
+      *[Symbol.iterator]() {
+        let paths: string[] = [];
+        let items: FileRangeJob[] = [];
+        let parts: { request: number }[] = [];
+        let bytes = 0;
+        for (const { index, request } of jobs) {
+          if (request.length === 0) continue;
+          let path = paths.push(request.path) - 1;
+          for (let start = 0; start < request.length; start += rangeBytes) {
+            const length = Math.min(rangeBytes, request.length - start);
+            if (
+              items.length > 0 &&
+              (bytes + length > batchBytes || items.length >= MAX_ITEMS_PER_TASK)
+            ) {
+              yield { parts, task: { op: 'file-ranges', pieceLength, paths, items } };
+              // The rest of the current file goes into a fresh task.
+              paths = [request.path];
+              path = 0;
+              items = [];
+              parts = [];
+              bytes = 0;
+            }
+            items.push({
+              path,
+              start,
+              length,
+              sha1: request.sha1,
+              sha1PadTo: request.sha1PadLastPiece ? pieceLength : 0,
+              v2: !request.v2 ? 'none' : request.length > pieceLength ? 'pieces' : 'root',
+            });
+            parts.push({ request: index });
+            bytes += length;
+          }
+        }
+        if (items.length > 0)
+          yield { parts, task: { op: 'file-ranges', pieceLength, paths, items } };
+      },
+    };
+  }
+
+  async #run(task: HashTask, signal?: AbortSignal): Promise<HashTaskResult> {
+    if (this.#destroyed) throw new Error('the hash pool is closed');
+    const result = await this.#pool.run(task, signal ? { signal } : {});
+    if (isFailure(result)) {
+      const { code, message, path, action } = result.failure;
+      const error = Object.assign(new Error(message), code ? { code } : {});
+      throw diskErrorFrom(error, action, path);
+    }
+    return result;
+  }
+
+  /** Runs tasks with a bounded window in flight; results are handed over in completion order. */
+  async #runAll<B>(
+    batches: Iterable<B>,
+    taskOf: (batch: B) => HashTask,
+    onResult: (batch: B, result: HashTaskResult) => void,
+    options: HashRunOptions,
+  ): Promise<void> {
+    const window = this.threads * 2;
+    const iterator = batches[Symbol.iterator]();
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    let bytes = 0;
+    const launch = (): boolean => {
+      if (failure !== null) return false;
+      if (options.signal?.aborted) {
+        failure = options.signal.reason ?? new Error('aborted');
+        return false;
+      }
+      const next = iterator.next();
+      if (next.done) return false;
+      const batch = next.value;
+      const promise: Promise<void> = this.#run(taskOf(batch), options.signal).then(
+        (result) => {
+          inFlight.delete(promise);
+          if (failure !== null) return;
+          onResult(batch, result);
+          bytes += result.bytes;
+          options.onProgress?.(bytes);
+        },
+        (error: unknown) => {
+          inFlight.delete(promise);
+          failure ??= error;
+        },
+      );
+      inFlight.add(promise);
+      return true;
+    };
+    while (inFlight.size < window && launch()) {
+      /* fill the window */
+    }
+    while (inFlight.size > 0) {
+      await Promise.race(inFlight);
+      while (inFlight.size < window && launch()) {
+        /* refill */
+      }
+    }
+    if (failure !== null) throw failure;
+  }
+}
+
+/** The expected v2 hashes of a file: its piece layer, or its root for a file of at most one piece. */
+function expectedV2(meta: Metainfo, file: TorrentFile): Uint8Array | null {
+  if (!file.piecesRoot) return null;
+  if (file.length <= meta.pieceLength) return file.piecesRoot;
+  return meta.pieceLayers.get(Buffer.from(file.piecesRoot).toString('hex')) ?? null;
+}
+
+function equalBytes(
+  a: Uint8Array,
+  aAt: number,
+  b: Uint8Array,
+  bAt: number,
+  length: number,
+): boolean {
+  for (let i = 0; i < length; i++) {
+    if (a[aAt + i] !== b[bAt + i]) return false;
+  }
+  return true;
+}

@@ -1,0 +1,92 @@
+/**
+ * Messages between the hash pool (main thread) and its workers. Everything
+ * here crosses a thread boundary by structured clone, except the ArrayBuffers
+ * of the `*-buffer` tasks, which are transferred (moved, not copied).
+ */
+
+/** A run of bytes of one piece: from a file on disk (`path` indexes `paths`) or zeros (`path` -1). */
+export interface SpanJob {
+  path: number;
+  offset: number;
+  length: number;
+}
+
+/** SHA-1 of consecutive pieces read from disk; padding and gaps read as zeros. */
+export interface V1SpansTask {
+  op: 'v1-spans';
+  paths: string[];
+  /** One entry per piece: the spans that make it up, in order. */
+  pieces: SpanJob[][];
+}
+
+/**
+ * Hashes of a piece-aligned range of one file on disk. `start` is a multiple
+ * of `pieceLength`; the range is split into pieces of `pieceLength` bytes (the
+ * last may be shorter).
+ */
+export interface FileRangeJob {
+  path: number;
+  start: number;
+  length: number;
+  /** SHA-1 per piece; the last piece is extended with zeros to `sha1PadTo` bytes when that is larger. */
+  sha1: boolean;
+  sha1PadTo: number;
+  /**
+   * v2: `pieces` = one piece-subtree hash per piece (piece layer entries);
+   * `root` = the root of a file of at most one piece; `none` = no SHA-256.
+   */
+  v2: 'pieces' | 'root' | 'none';
+}
+
+export interface FileRangesTask {
+  op: 'file-ranges';
+  pieceLength: number;
+  paths: string[];
+  items: FileRangeJob[];
+}
+
+/** SHA-1 of pieces held in memory: `buffer` holds the pieces back to back. */
+export interface V1BufferTask {
+  op: 'v1-buffer';
+  buffer: ArrayBuffer;
+  sizes: number[];
+}
+
+/** v2 hash of pieces held in memory: each is a piece-layer hash (`pieces`) or a small file's root (`root`). */
+export interface V2BufferTask {
+  op: 'v2-buffer';
+  buffer: ArrayBuffer;
+  pieceLength: number;
+  items: { length: number; mode: 'pieces' | 'root' }[];
+}
+
+export type HashTask = V1SpansTask | FileRangesTask | V1BufferTask | V2BufferTask;
+
+/** Per-piece (v1-spans) or per-item (file-ranges) read status. */
+export const ReadStatus = {
+  ok: 0,
+  /** A file (or a directory above it) does not exist. */
+  missing: 1,
+  /** A file ended before the bytes the torrent expects. */
+  short: 2,
+} as const;
+
+export interface HashTaskResult {
+  /** Concatenated SHA-1 digests (20 bytes each), in task order. */
+  sha1: Uint8Array;
+  /** Concatenated SHA-256 hashes (32 bytes each), in task order. */
+  sha256: Uint8Array;
+  /** ReadStatus per piece (v1-spans) or per item (file-ranges); empty for buffer tasks. */
+  status: Uint8Array;
+  /** Bytes read from disk or memory (progress). */
+  bytes: number;
+}
+
+/** A file-system failure a worker could not handle: the pool maps it with diskErrorFrom. */
+export interface HashTaskFailure {
+  failure: { code: string | null; message: string; path: string; action: string };
+}
+
+export function isFailure(value: HashTaskResult | HashTaskFailure): value is HashTaskFailure {
+  return 'failure' in value;
+}

@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiskError } from '../../../src/core/errors.ts';
+import { fileMerkle, rootFromPieceLayer } from '../../../src/core/hashing/merkle.ts';
+import {
+  HashPool,
+  PieceStatus,
+  ReadStatus,
+  type DiskFile,
+} from '../../../src/core/hashing/pool.ts';
+import type { Metainfo, TorrentFile } from '../../../src/core/metainfo/types.ts';
+
+const KiB = 1024;
+const sha1 = (d: Uint8Array): Buffer => createHash('sha1').update(d).digest();
+
+function data(length: number, seed: number): Buffer {
+  const buf = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) buf[i] = (i * 131 + seed * 17 + (i >> 9)) & 0xff;
+  return buf;
+}
+
+let dir: string;
+let pool: HashPool;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'shoal-hash-'));
+  // Small batches so that even these small files span several tasks.
+  pool = new HashPool({ threads: 2, batchBytes: 64 * KiB });
+});
+
+afterAll(async () => {
+  await pool.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes files back to back (with optional padding) and returns them with their concatenation. */
+function layout(
+  names: (string | { pad: number })[],
+  lengths: number[],
+): { files: DiskFile[]; space: Buffer } {
+  const files: DiskFile[] = [];
+  const parts: Buffer[] = [];
+  let offset = 0;
+  let li = 0;
+  for (const name of names) {
+    if (typeof name === 'object') {
+      files.push({ path: '', length: name.pad, offset, padding: true });
+      parts.push(Buffer.alloc(name.pad));
+      offset += name.pad;
+      continue;
+    }
+    const d = data(lengths[li]!, li + 1);
+    li++;
+    writeFileSync(join(dir, name), d);
+    files.push({ path: join(dir, name), length: d.length, offset, padding: false });
+    parts.push(d);
+    offset += d.length;
+  }
+  return { files, space: Buffer.concat(parts) };
+}
+
+function expectedPieces(space: Buffer, pieceLength: number): Buffer {
+  const out: Buffer[] = [];
+  for (let at = 0; at < space.length; at += pieceLength)
+    out.push(sha1(space.subarray(at, at + pieceLength)));
+  return Buffer.concat(out);
+}
+
+describe('HashPool', () => {
+  it('hashes v1 pieces spanning files and padding, reporting progress', async () => {
+    const pieceLength = 32 * KiB;
+    const { files, space } = layout(['a', 'b', { pad: 1000 }, 'c', 'd'], [50_000, 3, 0, 200_001]);
+    const progress: number[] = [];
+    const pieceCount = Math.ceil(space.length / pieceLength);
+    const result = await pool.hashV1Pieces(
+      { pieceLength, pieceCount, spaceSize: space.length, files },
+      { onProgress: (b) => progress.push(b) },
+    );
+    expect(Buffer.from(result.digests)).toEqual(expectedPieces(space, pieceLength));
+    expect([...result.status].every((s) => s === ReadStatus.ok)).toBe(true);
+    expect(progress.at(-1)).toBe(space.length);
+    expect(progress).toEqual([...progress].sort((x, y) => x - y));
+  });
+
+  it('hashes whole files: SHA-1 from each file start (padded) and v2 merkle', async () => {
+    const pieceLength = 32 * KiB;
+    const { files } = layout(['f1', 'f2', 'f3', 'f4'], [100, 32 * KiB, 32 * KiB + 1, 300_000]);
+    const results = await pool.hashFiles(
+      files.map((f, i) => ({
+        path: f.path,
+        length: f.length,
+        sha1: true,
+        sha1PadLastPiece: i < 3,
+        v2: true,
+      })),
+      pieceLength,
+    );
+    files.forEach((f, i) => {
+      const d = data(f.length, i + 1);
+      const expected = fileMerkle(d, pieceLength);
+      const r = results[i]!;
+      expect(r.status).toBe(ReadStatus.ok);
+      const padded =
+        i < 3
+          ? Buffer.concat([d, Buffer.alloc((pieceLength - (d.length % pieceLength)) % pieceLength)])
+          : d;
+      expect(Buffer.from(r.sha1!)).toEqual(expectedPieces(padded, pieceLength));
+      if (expected.pieceLayer) {
+        expect(Buffer.from(r.pieceLayer!)).toEqual(Buffer.from(expected.pieceLayer));
+        expect(rootFromPieceLayer(r.pieceLayer!, pieceLength)).toEqual(expected.root);
+        expect(r.smallRoot).toBeNull();
+      } else {
+        expect(r.pieceLayer).toBeNull();
+        expect(Buffer.from(r.smallRoot!)).toEqual(Buffer.from(expected.root!));
+      }
+    });
+  });
+
+  it('hashes transferred buffers without copying them', async () => {
+    const a = data(40_000, 3);
+    const b = data(7, 4);
+    const buffer = new ArrayBuffer(a.length + b.length);
+    new Uint8Array(buffer).set(a, 0);
+    new Uint8Array(buffer).set(b, a.length);
+    const digests = await pool.sha1Buffer(buffer, [a.length, b.length]);
+    expect(buffer.byteLength).toBe(0); // moved to the worker
+    expect(Buffer.from(digests)).toEqual(Buffer.concat([sha1(a), sha1(b)]));
+
+    const pieceLength = 32 * KiB;
+    const file = data(70_000, 5);
+    const expected = fileMerkle(file, pieceLength);
+    const buf2 = new Uint8Array(file.length - 2 * pieceLength + 10);
+    buf2.set(file.subarray(2 * pieceLength), 0);
+    buf2.set(data(10, 9), file.length - 2 * pieceLength);
+    const hashes = await pool.sha256Buffer(buf2.buffer, pieceLength, [
+      { length: file.length - 2 * pieceLength, mode: 'pieces' },
+      { length: 10, mode: 'root' },
+    ]);
+    expect(Buffer.from(hashes.subarray(0, 32))).toEqual(
+      Buffer.from(expected.pieceLayer!.subarray(64, 96)),
+    );
+    expect(Buffer.from(hashes.subarray(32))).toEqual(
+      Buffer.from(fileMerkle(data(10, 9), pieceLength).root!),
+    );
+  });
+
+  it('verifies a v1 torrent: good, bad (changed or short) and missing pieces', async () => {
+    const pieceLength = 16 * KiB;
+    const { files, space } = layout(['v1', 'v2', 'v3'], [40_000, 20_000, 30_000]);
+    const meta = metainfo('v1', pieceLength, files, space, expectedPieces(space, pieceLength));
+    const all = await pool.verify(meta, '/');
+    expect(all.good).toBe(meta.pieceCount);
+
+    const changed = data(40_000, 1);
+    changed[20_000] ^= 1; // piece 1
+    writeFileSync(join(dir, 'v1'), changed);
+    truncateSync(join(dir, 'v3'), 29_000); // last piece
+    rmSync(join(dir, 'v2')); // bytes 40000..60000: pieces 2, 3
+    const seen = new Map<number, number>();
+    const report = await pool.verify(meta, '/', { onPiece: (i, s) => seen.set(i, s) });
+    expect([...report.pieces]).toEqual([
+      PieceStatus.good,
+      PieceStatus.bad,
+      PieceStatus.missing,
+      PieceStatus.missing,
+      PieceStatus.good,
+      PieceStatus.bad,
+    ]);
+    expect(seen.size).toBe(meta.pieceCount);
+    expect(report).toMatchObject({ good: 2, bad: 2, missing: 2 });
+  });
+
+  it('verifies a v2 torrent against piece layers and small-file roots', async () => {
+    const pieceLength = 16 * KiB;
+    const { files } = layout(['w1', 'w2'], [50_000, 300]);
+    // v2 piece space: every file starts on a piece boundary.
+    files[1]!.offset = 4 * pieceLength;
+    const space = Buffer.alloc(0);
+    const meta = metainfo('v2', pieceLength, files, space, null);
+    meta.spaceSize = 4 * pieceLength + 300;
+    meta.pieceCount = 5;
+    const big = fileMerkle(data(50_000, 1), pieceLength);
+    const small = fileMerkle(data(300, 2), pieceLength);
+    meta.files[0]!.piecesRoot = big.root;
+    meta.files[1]!.piecesRoot = small.root;
+    meta.pieceLayers.set(Buffer.from(big.root!).toString('hex'), big.pieceLayer!);
+    expect((await pool.verify(meta, '/')).good).toBe(5);
+
+    const changed = data(50_000, 1);
+    changed[20_000] ^= 0xff; // piece 1
+    writeFileSync(join(dir, 'w1'), changed);
+    rmSync(join(dir, 'w2'));
+    const report = await pool.verify(meta, '/');
+    expect([...report.pieces]).toEqual([0, 1, 0, 0, 2]);
+  });
+
+  it('maps an unreadable file to a DiskError', async () => {
+    const locked = join(dir, 'locked');
+    mkdirSync(locked); // reading a directory fails with EISDIR, even as root
+    const files: DiskFile[] = [{ path: locked, length: 1000, offset: 0, padding: false }];
+    const run = pool.hashV1Pieces({ pieceLength: 16 * KiB, pieceCount: 1, spaceSize: 1000, files });
+    await expect(run).rejects.toThrow(DiskError);
+    await expect(run).rejects.toThrow(/cannot read .*locked: is a directory/);
+    if (process.getuid?.() !== 0) {
+      const { files: unreadable } = layout(['unreadable'], [1000]);
+      chmodSync(unreadable[0]!.path, 0o000);
+      const run2 = pool.hashV1Pieces({
+        pieceLength: 16 * KiB,
+        pieceCount: 1,
+        spaceSize: 1000,
+        files: unreadable,
+      });
+      await expect(run2).rejects.toThrow(/cannot open .*unreadable: permission denied/);
+    }
+  });
+
+  it('rejects work after destroy', async () => {
+    const p = new HashPool({ threads: 1 });
+    await p.destroy();
+    await expect(p.sha1Buffer(new ArrayBuffer(1), [1])).rejects.toThrow(/closed/);
+  });
+});
+
+function metainfo(
+  version: 'v1' | 'v2',
+  pieceLength: number,
+  disk: DiskFile[],
+  space: Buffer,
+  pieces: Buffer | null,
+): Metainfo {
+  const files: TorrentFile[] = disk.map((f) => ({
+    path: f.padding ? ['.pad', String(f.length)] : f.path.split('/'),
+    length: f.length,
+    offset: f.offset,
+    padding: f.padding,
+    attr: f.padding ? 'p' : '',
+    piecesRoot: null,
+  }));
+  return {
+    name: 'x',
+    infoHash: null,
+    infoHashV2: null,
+    version,
+    multiFile: true,
+    pieceLength,
+    pieceCount: Math.ceil(space.length / pieceLength),
+    totalSize: space.length,
+    spaceSize: space.length,
+    private: false,
+    files,
+    pieces,
+    pieceLayers: new Map(),
+    trackers: [],
+    webSeeds: [],
+    comment: null,
+    createdBy: null,
+    creationDate: null,
+    source: null,
+    infoBytes: new Uint8Array(0),
+  };
+}
