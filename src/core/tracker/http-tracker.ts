@@ -1,0 +1,200 @@
+/**
+ * HTTP(S) tracker client over Node's http/https modules. Not fetch: the body
+ * has to be capped while it streams in, and every socket must be torn down
+ * on timeout or cancellation.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { TrackerError } from './errors.ts';
+import {
+  buildAnnounceUrl,
+  buildScrapeUrl,
+  parseAnnounceResponse,
+  parseScrapeResponse,
+  scrapeUrlFor,
+} from './http-codec.ts';
+import type { AnnounceParams, AnnounceResponse, ScrapeResult } from './types.ts';
+
+export interface HttpTrackerOptions {
+  /** Whole request time (DNS, connect, redirects, body), milliseconds. Default 15 000. */
+  timeoutMs?: number;
+  /** Largest body accepted; a longer one aborts the request. Default 2 MiB. */
+  maxBodyBytes?: number;
+  /** Redirects followed (http and https targets only). Default 3. */
+  maxRedirects?: number;
+  /** Cancels the request (the promise rejects with TrackerError 'aborted'). */
+  signal?: AbortSignal;
+  userAgent?: string;
+}
+
+export const defaultHttpTrackerOptions = {
+  timeoutMs: 15_000,
+  maxBodyBytes: 2 * 1024 * 1024,
+  maxRedirects: 3,
+  userAgent: 'shoal/0.1',
+} as const;
+
+export interface HttpResult {
+  status: number;
+  body: Uint8Array;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function networkError(error: unknown): TrackerError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new TrackerError('network', `tracker unreachable: ${message}`, { cause: error });
+}
+
+/** One GET with a deadline, a body cap and bounded redirects. Rejects only with TrackerError. */
+export function httpGet(url: string, options: HttpTrackerOptions = {}): Promise<HttpResult> {
+  const timeoutMs = options.timeoutMs ?? defaultHttpTrackerOptions.timeoutMs;
+  const maxBody = options.maxBodyBytes ?? defaultHttpTrackerOptions.maxBodyBytes;
+  const maxRedirects = options.maxRedirects ?? defaultHttpTrackerOptions.maxRedirects;
+  const userAgent = options.userAgent ?? defaultHttpTrackerOptions.userAgent;
+  const signal = options.signal;
+
+  return new Promise<HttpResult>((resolve, reject) => {
+    let settled = false;
+    let current: http.ClientRequest | undefined;
+
+    const finish = (error: TrackerError | null, result?: HttpResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      current?.destroy();
+      if (error) reject(error);
+      else resolve(result!);
+    };
+    const onAbort = (): void => finish(new TrackerError('aborted', 'tracker request cancelled'));
+    const timer = setTimeout(
+      () => finish(new TrackerError('timeout', `tracker did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const go = (target: URL, hops: number): void => {
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+        finish(new TrackerError('bad-url', `tracker redirected to a non-http URL: ${target.href}`));
+        return;
+      }
+      const client = target.protocol === 'https:' ? https : http;
+      let request: http.ClientRequest;
+      try {
+        request = client.get(target, {
+          // No keep-alive agent: an idle pooled socket would keep a CLI process alive.
+          agent: false,
+          headers: { 'User-Agent': userAgent, 'Accept-Encoding': 'identity', Connection: 'close' },
+        });
+      } catch (error) {
+        finish(networkError(error));
+        return;
+      }
+      current = request;
+      request.on('error', (error) => {
+        if (request === current) finish(networkError(error));
+      });
+      request.on('response', (response) => {
+        const status = response.statusCode ?? 0;
+        const location = response.headers.location;
+        if (REDIRECTS.has(status) && location) {
+          response.resume();
+          if (hops >= maxRedirects) {
+            finish(new TrackerError('too-many-redirects', `more than ${maxRedirects} redirects`));
+            return;
+          }
+          let next: URL;
+          try {
+            next = new URL(location, target);
+          } catch (error) {
+            finish(
+              new TrackerError('bad-url', 'tracker redirected to an invalid URL', { cause: error }),
+            );
+            return;
+          }
+          current = undefined;
+          request.destroy();
+          go(next, hops + 1);
+          return;
+        }
+        const declared = Number(response.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBody) {
+          finish(new TrackerError('too-large', `tracker response over ${maxBody} bytes`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBody) {
+            finish(new TrackerError('too-large', `tracker response over ${maxBody} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('end', () => {
+          const body = Buffer.concat(chunks);
+          finish(null, { status, body: new Uint8Array(body.buffer, body.byteOffset, body.length) });
+        });
+        response.on('error', (error) => finish(networkError(error)));
+        // 'close' after 'end' is a no-op (already settled); before it, the body was cut short.
+        response.on('close', () =>
+          finish(new TrackerError('network', 'tracker closed the connection mid-response')),
+        );
+      });
+    };
+
+    let first: URL;
+    try {
+      first = new URL(url);
+    } catch (error) {
+      finish(new TrackerError('bad-url', `not a valid URL: ${url}`, { cause: error }));
+      return;
+    }
+    go(first, 0);
+  });
+}
+
+/**
+ * A non-200 status fails the request, but trackers often put a bencoded
+ * `failure reason` in such a body, and that is the better message.
+ */
+function parseOrStatus<T>(result: HttpResult, parse: (body: Uint8Array) => T): T {
+  if (result.status === 200) return parse(result.body);
+  try {
+    parse(result.body);
+  } catch (error) {
+    if (error instanceof TrackerError && error.code === 'failure') throw error;
+  }
+  throw new TrackerError('http-status', `tracker answered HTTP ${result.status}`);
+}
+
+/** Announces over HTTP(S). Rejects only with TrackerError. */
+export async function httpAnnounce(
+  announceUrl: string,
+  params: AnnounceParams,
+  options: HttpTrackerOptions = {},
+): Promise<AnnounceResponse> {
+  const url = buildAnnounceUrl(announceUrl, params);
+  const result = await httpGet(url, options);
+  return parseOrStatus(result, parseAnnounceResponse);
+}
+
+/** BEP 48 scrape; rejects with TrackerError 'bad-url' when the tracker has no scrape URL. */
+export async function httpScrape(
+  announceUrl: string,
+  infoHashes: readonly Uint8Array[],
+  options: HttpTrackerOptions = {},
+): Promise<ScrapeResult> {
+  const scrapeUrl = scrapeUrlFor(announceUrl);
+  if (scrapeUrl === null) {
+    throw new TrackerError('bad-url', `tracker does not support scrape: ${announceUrl}`);
+  }
+  const result = await httpGet(buildScrapeUrl(scrapeUrl, infoHashes), options);
+  return parseOrStatus(result, (body) => parseScrapeResponse(body, infoHashes));
+}
