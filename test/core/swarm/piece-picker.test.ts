@@ -4,12 +4,20 @@ import { seeded } from './prng.ts';
 
 const B = BLOCK_SIZE;
 
-function peer(id: string, pieces: Iterable<number> | 'all', extra: Partial<PickerPeer> = {}): PickerPeer {
+function peer(
+  id: string,
+  pieces: Iterable<number> | 'all',
+  extra: Partial<PickerPeer> = {},
+): PickerPeer {
   const set = pieces === 'all' ? undefined : new Set(pieces);
   return { id, has: (i) => set === undefined || set.has(i), choked: false, ...extra };
 }
 
-function picker(pieceCount: number, blocksPerPiece: number, opts: { first?: number; seed?: number } = {}) {
+function picker(
+  pieceCount: number,
+  blocksPerPiece: number,
+  opts: { first?: number; seed?: number } = {},
+) {
   return new PiecePicker({
     pieceCount,
     pieceLength: blocksPerPiece * B,
@@ -49,7 +57,8 @@ describe('PiecePicker geometry', () => {
 
   it('rejects inconsistent geometry', () => {
     expect(
-      () => new PiecePicker({ pieceCount: 2, pieceLength: B, totalLength: 3 * B, random: Math.random }),
+      () =>
+        new PiecePicker({ pieceCount: 2, pieceLength: B, totalLength: 3 * B, random: Math.random }),
     ).toThrow(RangeError);
   });
 });
@@ -57,7 +66,13 @@ describe('PiecePicker geometry', () => {
 describe('PiecePicker policy', () => {
   it('picks the rarest piece first', () => {
     const p = picker(8, 2);
-    for (const id of ['x', 'y', 'z']) p.addPeerAvailability(bits(8, range(8).filter((i) => i !== 5)));
+    for (const id of ['x', 'y', 'z'])
+      p.addPeerAvailability(
+        bits(
+          8,
+          range(8).filter((i) => i !== 5),
+        ),
+      );
     p.addPeerAvailability(bits(8, [5]));
     p.addHave(3);
     p.addHave(3); // piece 3 is now the most common, 5 the rarest
@@ -141,7 +156,12 @@ describe('PiecePicker policy', () => {
     const p = picker(10, 1);
     p.addSeed();
     const choked = peer('a', 'all', { choked: true, allowedFast: new Set([7, 2, 99]) });
-    expect(p.pickBlocks(choked, 10, 0).map((b) => b.index).sort()).toEqual([2, 7]);
+    expect(
+      p
+        .pickBlocks(choked, 10, 0)
+        .map((b) => b.index)
+        .sort(),
+    ).toEqual([2, 7]);
     expect(p.pickBlocks(peer('c', 'all', { choked: true }), 10, 0)).toEqual([]);
   });
 });
@@ -164,7 +184,11 @@ describe('PiecePicker end game', () => {
     expect(aAgain).toHaveLength(1); // only b's original block is new to a
     const first = dup[0]!;
     const r = p.blockReceived('a', first.index, first.begin);
-    expect(r).toEqual({ kind: 'accepted', pieceComplete: false, cancels: [{ peerId: 'b', ...first }] });
+    expect(r).toEqual({
+      kind: 'accepted',
+      pieceComplete: false,
+      cancels: [{ peerId: 'b', ...first }],
+    });
     expect(p.blockReceived('b', first.index, first.begin)).toEqual({ kind: 'duplicate' });
   });
 
@@ -264,7 +288,11 @@ describe('PiecePicker scale', () => {
       const bf = new Uint8Array(pieceCount / 8);
       for (let j = 0; j < bf.length; j++) bf[j] = Math.floor(random() * 256);
       p.addPeerAvailability(bf);
-      peers.push({ id: `p${k}`, has: (i) => (bf[i >> 3]! & (0x80 >> (i & 7))) !== 0, choked: false });
+      peers.push({
+        id: `p${k}`,
+        has: (i) => (bf[i >> 3]! & (0x80 >> (i & 7))) !== 0,
+        choked: false,
+      });
     }
     for (let round = 0; round < 20; round++) {
       for (const pr of peers) {
