@@ -66,7 +66,7 @@ describe('PiecePicker geometry', () => {
 describe('PiecePicker policy', () => {
   it('picks the rarest piece first', () => {
     const p = picker(8, 2);
-    for (const id of ['x', 'y', 'z'])
+    for (let k = 0; k < 3; k++)
       p.addPeerAvailability(
         bits(
           8,
