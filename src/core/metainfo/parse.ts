@@ -1,0 +1,593 @@
+/**
+ * .torrent parsing and validation for v1 (BEP 3), v2 (BEP 52) and hybrid
+ * torrents. Everything here is hostile input (DESIGN.md §4): every failure is
+ * an InputError with one short line saying what is wrong.
+ *
+ * Decisions (also in the tests that pin them):
+ * - Info-hashes are computed over the original bytes of the info dictionary,
+ *   so a dictionary with unsorted keys (not canonical bencode) is accepted and
+ *   hashes exactly as libtorrent and transmission hash it.
+ * - v1 piece length: positive, at most 256 MiB, and either a power of two or
+ *   a multiple of 16 KiB (old clients made non-power-of-two multiples such as
+ *   48 KiB; tiny powers of two appear in old test torrents). v2 and hybrid
+ *   require a power of two >= 16 KiB as BEP 52 does.
+ * - v2 file names are read from the raw bytes of the file tree (the generic
+ *   decoder turns non-UTF-8 keys into hex, which would lose them).
+ * - Piece layers are required for every v2 file longer than one piece when
+ *   parsing a .torrent (BEP 52); `parseInfoDict` (metadata from a magnet)
+ *   has none and leaves them to be fetched.
+ */
+import { createHash } from 'node:crypto';
+import {
+  BencodeError,
+  decodeBencode,
+  defaultBencodeLimits,
+  isBytes,
+  isDict,
+  scanBencode,
+  type BencodeDict,
+  type BencodeValue,
+} from '../bencode/index.ts';
+import { InputError } from '../errors.ts';
+import {
+  disambiguatePaths,
+  sanitizeName,
+  sanitizePath,
+  type SanitizeOptions,
+} from './sanitize-path.ts';
+import { decodeName, decodeText, isValidUtf8, toHex } from './text.ts';
+import type { Metainfo, TorrentFile, TorrentVersion } from './types.ts';
+
+export const BLOCK_SIZE = 16 * 1024;
+export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
+export const MAX_FILES = 1_000_000;
+/** Deepest v2 file-tree path (the bencode depth limit caps it too). */
+export const MAX_PATH_DEPTH = 60;
+/** Largest creation date kept (9999-12-31T23:59:59Z); later ones are nonsense. */
+const MAX_CREATION_DATE = 253_402_300_799;
+
+export interface ParseOptions {
+  /** Path sanitizing; by default Windows-forbidden characters are replaced only on Windows. */
+  sanitize?: SanitizeOptions;
+}
+
+function fail(message: string, cause?: unknown): never {
+  throw new InputError(`invalid torrent: ${message}`, cause === undefined ? undefined : { cause });
+}
+
+/** Own-property lookup: decoded dictionaries are plain objects, so `constructor` etc. must not leak in. */
+function get(dict: BencodeDict, key: string): BencodeValue | undefined {
+  return Object.hasOwn(dict, key) ? dict[key] : undefined;
+}
+
+function decodeOrFail(bytes: Uint8Array, what: string, allowTrailing = false) {
+  try {
+    return decodeBencode(bytes, { allowTrailing });
+  } catch (error) {
+    if (error instanceof BencodeError)
+      fail(`${what} is not valid bencode (${error.message})`, error);
+    throw error;
+  }
+}
+
+function isLength(value: BencodeValue | undefined): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function safeAdd(a: number, b: number, what: string): number {
+  const sum = a + b;
+  if (!Number.isSafeInteger(sum)) fail(`${what} is too large`);
+  return sum;
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && Number.isSafeInteger(n) && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/** Prefer the `.utf-8` variant of a string field when it is present and valid (BitComet writes both). */
+function preferredBytes(dict: BencodeDict, key: string): Uint8Array | null {
+  const utf8 = get(dict, `${key}.utf-8`);
+  if (isBytes(utf8) && isValidUtf8(utf8)) return utf8;
+  const plain = get(dict, key);
+  return isBytes(plain) ? plain : null;
+}
+
+function optionalText(dict: BencodeDict, key: string): string | null {
+  const bytes = preferredBytes(dict, key);
+  return bytes === null ? null : decodeText(bytes);
+}
+
+/** A file as the metainfo describes it, before sanitizing. */
+interface RawFile {
+  /** Decoded components relative to the torrent's top directory (single-file: the file name). */
+  components: string[];
+  /** The raw byte spellings of the path (latin1-joined) it may be compared by in a hybrid. */
+  spellings: string[];
+  length: number;
+  attr: string;
+  padding: boolean;
+  piecesRoot: Uint8Array | null;
+}
+
+function spelling(components: readonly Uint8Array[]): string {
+  return JSON.stringify(components.map(latin1));
+}
+
+function isLegacyPadding(components: readonly string[]): boolean {
+  return components.at(-1)?.startsWith('_____padding_file_') ?? false;
+}
+
+function parseAttr(value: BencodeValue | undefined): string {
+  return isBytes(value) ? latin1(value) : '';
+}
+
+// ---- v1 -------------------------------------------------------------------
+
+function parseV1Files(
+  info: BencodeDict,
+  nameBytes: Uint8Array[],
+): {
+  files: RawFile[];
+  multiFile: boolean;
+} {
+  const length = get(info, 'length');
+  const list = get(info, 'files');
+  if (length !== undefined && list !== undefined) fail("info has both 'length' and 'files'");
+  if (list === undefined) {
+    if (length === undefined) fail("info has neither 'length' nor 'files'");
+    if (!isLength(length)) fail("'length' is not a non-negative integer");
+    const attr = parseAttr(get(info, 'attr'));
+    return {
+      multiFile: false,
+      files: [
+        {
+          components: [],
+          spellings: nameBytes.map((bytes) => spelling([bytes])),
+          length,
+          attr,
+          padding: attr.includes('p'),
+          piecesRoot: null,
+        },
+      ],
+    };
+  }
+  if (!Array.isArray(list)) fail("'files' is not a list");
+  if (list.length === 0) fail("'files' is empty");
+  if (list.length > MAX_FILES) fail(`more than ${MAX_FILES} files`);
+  const files: RawFile[] = [];
+  for (const [index, entry] of list.entries()) {
+    if (!isDict(entry)) fail(`file ${index} is not a dictionary`);
+    const fileLength = get(entry, 'length');
+    if (!isLength(fileLength)) fail(`file ${index} has no valid 'length'`);
+    const variants: Uint8Array[][] = [];
+    for (const key of ['path.utf-8', 'path']) {
+      const path = get(entry, key);
+      if (Array.isArray(path) && path.every(isBytes)) variants.push(path);
+    }
+    const utf8 = variants.find((v) => v.every(isValidUtf8));
+    const chosen = utf8 ?? variants.at(-1);
+    if (chosen === undefined) fail(`file ${index} has no valid 'path'`);
+    const components = chosen.map(decodeName);
+    const attr = parseAttr(get(entry, 'attr'));
+    files.push({
+      components,
+      spellings: variants.map(spelling),
+      length: fileLength,
+      attr,
+      padding: attr.includes('p') || isLegacyPadding(components),
+      piecesRoot: null,
+    });
+  }
+  return { files, multiFile: true };
+}
+
+// ---- v2 -------------------------------------------------------------------
+
+const LETTER_D = 0x64;
+
+/** The keys (raw bytes as latin1) and value ranges of the dictionary starting at `start`. */
+function dictEntries(
+  bytes: Uint8Array,
+  start: number,
+  what: string,
+): Map<string, [number, number]> {
+  if (bytes[start] !== LETTER_D) fail(`${what} is not a dictionary`);
+  return scanBencode(bytes, defaultBencodeLimits, start).topLevelRanges;
+}
+
+/**
+ * Walks the BEP 52 file tree in its byte order (the order files occupy the
+ * piece space), iteratively and with bounded depth and file count.
+ */
+function parseV2Files(infoBytes: Uint8Array): { files: RawFile[]; multiFile: boolean } {
+  const treeRange = scanBencode(infoBytes).topLevelRanges.get('file tree');
+  if (!treeRange) fail("v2 info has no 'file tree'");
+  const files: RawFile[] = [];
+  const stack: { start: number; keys: string[] }[] = [{ start: treeRange[0], keys: [] }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const where = node.keys.length === 0 ? "'file tree'" : 'file tree entry';
+    const entries = dictEntries(infoBytes, node.start, where);
+    const leaf = entries.get('');
+    if (leaf !== undefined) {
+      if (node.keys.length === 0) fail("'file tree' root is a file");
+      if (entries.size !== 1) fail('file tree entry is both a file and a directory');
+      if (files.length >= MAX_FILES) fail(`more than ${MAX_FILES} files`);
+      files.push(parseV2Leaf(infoBytes, leaf, node.keys));
+      continue;
+    }
+    if (node.keys.length >= MAX_PATH_DEPTH) fail(`file tree deeper than ${MAX_PATH_DEPTH}`);
+    // Reverse so that popping visits children in byte order.
+    for (const [key, [start]] of [...entries].reverse()) {
+      stack.push({ start, keys: [...node.keys, key] });
+    }
+  }
+  if (files.length === 0) fail("'file tree' has no files");
+  // A tree holding one file at its top level is a single-file torrent.
+  const multiFile = !(files.length === 1 && files[0].components.length === 1);
+  return { files, multiFile };
+}
+
+function parseV2Leaf(
+  infoBytes: Uint8Array,
+  [start, end]: [number, number],
+  keys: string[],
+): RawFile {
+  const raw = keys.map((key) => Buffer.from(key, 'latin1'));
+  const components = raw.map(decodeName);
+  const { value } = decodeOrFail(infoBytes.subarray(start, end), 'file tree entry');
+  const label = components.join('/');
+  if (!isDict(value)) fail(`file tree entry '${label}' is not a dictionary`);
+  const length = get(value, 'length');
+  if (!isLength(length)) fail(`file '${label}' has no valid 'length'`);
+  const root = get(value, 'pieces root');
+  let piecesRoot: Uint8Array | null = null;
+  if (length > 0) {
+    if (!isBytes(root) || root.length !== 32) fail(`file '${label}' has no 32-byte 'pieces root'`);
+    piecesRoot = Uint8Array.from(root);
+  }
+  const attr = parseAttr(get(value, 'attr'));
+  return {
+    components,
+    spellings: [JSON.stringify(keys)],
+    length,
+    attr,
+    padding: attr.includes('p'),
+    piecesRoot,
+  };
+}
+
+/** Root of a subtree whose leaves are all zero: what pads a piece layer to a power of two. */
+function zeroPieceHash(pieceLength: number): Buffer {
+  let hash = Buffer.alloc(32);
+  for (let blocks = pieceLength / BLOCK_SIZE; blocks > 1; blocks /= 2) {
+    hash = createHash('sha256').update(hash).update(hash).digest();
+  }
+  return hash;
+}
+
+/** The merkle root over a piece layer, padded to a power of two as BEP 52 specifies. */
+export function pieceLayerRoot(layer: Uint8Array, pieceLength: number): Buffer {
+  let level: Buffer[] = [];
+  for (let i = 0; i < layer.length; i += 32) level.push(Buffer.from(layer.subarray(i, i + 32)));
+  let pad = zeroPieceHash(pieceLength);
+  if (level.length === 0) return pad;
+  while (level.length > 1) {
+    const next: Buffer[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      next.push(
+        createHash('sha256')
+          .update(level[i])
+          .update(level[i + 1] ?? pad)
+          .digest(),
+      );
+    }
+    pad = createHash('sha256').update(pad).update(pad).digest();
+    level = next;
+  }
+  return level[0];
+}
+
+/** `piece layers`: raw 32-byte root -> layer bytes, read from the original bytes (keys are binary). */
+function readPieceLayers(bytes: Uint8Array, range: [number, number]): Map<string, Uint8Array> {
+  const layers = new Map<string, Uint8Array>();
+  for (const [key, [start, end]] of dictEntries(bytes, range[0], "'piece layers'")) {
+    const { value } = decodeOrFail(bytes.subarray(start, end), "'piece layers'");
+    if (!isBytes(value)) fail("a 'piece layers' entry is not a string");
+    if (key.length !== 32) continue;
+    layers.set(Buffer.from(key, 'latin1').toString('hex'), value);
+  }
+  return layers;
+}
+
+// ---- common ---------------------------------------------------------------
+
+interface TopLevel {
+  trackers: string[][];
+  webSeeds: string[];
+  comment: string | null;
+  createdBy: string | null;
+  creationDate: Date | null;
+  /** Raw `piece layers`, or null when the source cannot have them (magnet metadata). */
+  pieceLayers: Map<string, Uint8Array> | null;
+}
+
+function urlText(value: BencodeValue): string | null {
+  if (!isBytes(value)) return null;
+  const text = decodeText(value).trim();
+  return text === '' ? null : text;
+}
+
+/**
+ * BEP 12 tiers, else the lone `announce`. Every non-empty string is kept
+ * (scheme filtering belongs to the tracker client, which must refuse
+ * anything but http/https/udp anyway); duplicates keep their first place.
+ * A tier written as a bare string (seen in the wild) counts as one URL.
+ */
+export function parseTrackers(top: BencodeDict): string[][] {
+  const seen = new Set<string>();
+  const tiers: string[][] = [];
+  const take = (items: BencodeValue[]) => {
+    const tier: string[] = [];
+    for (const item of items) {
+      const url = urlText(item);
+      if (url === null || seen.has(url)) continue;
+      seen.add(url);
+      tier.push(url);
+    }
+    if (tier.length > 0) tiers.push(tier);
+  };
+  const list = get(top, 'announce-list');
+  if (Array.isArray(list)) {
+    for (const tier of list) take(Array.isArray(tier) ? tier : [tier]);
+  }
+  if (tiers.length === 0) {
+    const announce = get(top, 'announce');
+    if (announce !== undefined) take([announce]);
+  }
+  return tiers;
+}
+
+/** BEP 19 `url-list`: a string or a list of strings; anything else is ignored. */
+export function parseWebSeeds(top: BencodeDict): string[] {
+  const value = get(top, 'url-list');
+  const items = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  const seeds: string[] = [];
+  for (const item of items) {
+    const url = urlText(item);
+    if (url !== null && !seeds.includes(url)) seeds.push(url);
+  }
+  return seeds;
+}
+
+function parseCreationDate(value: BencodeValue | undefined): Date | null {
+  // 0 is what several tools write for "unknown"; negative and far-future values are garbage.
+  if (typeof value !== 'number' || value <= 0 || value > MAX_CREATION_DATE) return null;
+  return new Date(value * 1000);
+}
+
+/** Parses a complete .torrent file. Throws InputError on anything invalid. */
+export function parseTorrent(bytes: Uint8Array, options: ParseOptions = {}): Metainfo {
+  const { value, topLevelRanges, end } = decodeOrFail(bytes, 'file', true);
+  // Many real files end with a newline (editors, some web servers); other trailing bytes
+  // suggest a damaged or concatenated file, which is better refused than guessed at.
+  for (let i = end; i < bytes.length; i++) {
+    if (![0x20, 0x09, 0x0a, 0x0d].includes(bytes[i]))
+      fail(`unexpected data after the torrent at byte ${end}`);
+  }
+  if (!isDict(value)) fail('not a bencoded dictionary');
+  const info = get(value, 'info');
+  const infoRange = topLevelRanges.get('info');
+  if (!isDict(info) || !infoRange) fail("missing 'info' dictionary");
+  const layersRange = topLevelRanges.get('piece layers');
+  const top: TopLevel = {
+    trackers: parseTrackers(value),
+    webSeeds: parseWebSeeds(value),
+    comment: optionalText(value, 'comment'),
+    createdBy: optionalText(value, 'created by'),
+    creationDate: parseCreationDate(get(value, 'creation date')),
+    pieceLayers: layersRange ? readPieceLayers(bytes, layersRange) : new Map(),
+  };
+  return parseInfo(bytes.slice(infoRange[0], infoRange[1]), info, top, options);
+}
+
+/**
+ * Parses a bare info dictionary (metadata fetched with ut_metadata for a
+ * magnet link). v2 piece layers are not part of it and stay empty.
+ */
+export function parseInfoDict(infoBytes: Uint8Array, options: ParseOptions = {}): Metainfo {
+  const { value } = decodeOrFail(infoBytes, 'info dictionary');
+  if (!isDict(value)) fail('info is not a dictionary');
+  const top: TopLevel = {
+    trackers: [],
+    webSeeds: [],
+    comment: null,
+    createdBy: null,
+    creationDate: null,
+    pieceLayers: null,
+  };
+  return parseInfo(Uint8Array.from(infoBytes), value, top, options);
+}
+
+function parseInfo(
+  infoBytes: Uint8Array,
+  info: BencodeDict,
+  top: TopLevel,
+  options: ParseOptions,
+): Metainfo {
+  const sanitizeOptions = options.sanitize ?? { windows: process.platform === 'win32' };
+
+  const pieceLength = get(info, 'piece length');
+  if (typeof pieceLength !== 'number' || !Number.isSafeInteger(pieceLength) || pieceLength <= 0) {
+    fail("'piece length' is not a positive integer");
+  }
+  if (pieceLength > MAX_PIECE_LENGTH) fail(`'piece length' ${pieceLength} is over 256 MiB`);
+
+  const metaVersion = get(info, 'meta version');
+  if (metaVersion !== undefined && metaVersion !== 2) {
+    fail(
+      `unsupported 'meta version' ${typeof metaVersion === 'number' ? metaVersion : '(not a number)'}`,
+    );
+  }
+  const hasV2 = metaVersion === 2;
+  const pieces = get(info, 'pieces');
+  const hasV1 = pieces !== undefined || !hasV2;
+  if (hasV1 && !isBytes(pieces))
+    fail(pieces === undefined ? "missing 'pieces'" : "'pieces' is not a string");
+  if (hasV2 && (!isPowerOfTwo(pieceLength) || pieceLength < BLOCK_SIZE)) {
+    fail(`'piece length' ${pieceLength} is not a power of two of at least 16 KiB (required by v2)`);
+  }
+  if (hasV1 && !isPowerOfTwo(pieceLength) && pieceLength % BLOCK_SIZE !== 0) {
+    fail(`'piece length' ${pieceLength} is neither a power of two nor a multiple of 16 KiB`);
+  }
+
+  const rawName = get(info, 'name');
+  if (rawName !== undefined && !isBytes(rawName)) fail("'name' is not a string");
+  const nameUtf8 = get(info, 'name.utf-8');
+  const nameVariants = [nameUtf8, rawName].filter(isBytes);
+  const nameBytes = preferredBytes(info, 'name');
+
+  const infoHash = hasV1 ? createHash('sha1').update(infoBytes).digest() : null;
+  const infoHashV2 = hasV2 ? createHash('sha256').update(infoBytes).digest() : null;
+  const name = sanitizeName(
+    nameBytes ? decodeName(nameBytes) : '',
+    toHex((infoHash ?? infoHashV2)!),
+    sanitizeOptions,
+  );
+
+  const v1 = hasV1 ? parseV1Files(info, nameVariants) : null;
+  const v2 = hasV2 ? parseV2Files(infoBytes) : null;
+  if (v1 && v2) checkHybrid(v1, v2, pieceLength);
+  const layout = v1 ?? v2!;
+
+  // Offsets: v1/hybrid concatenate (padding included); v2-only aligns each non-empty file to a piece.
+  const rawFiles = layout.files;
+  const offsets: number[] = [];
+  let spaceSize = 0;
+  let totalSize = 0;
+  for (const file of rawFiles) {
+    if (!v1 && file.length > 0) {
+      spaceSize = safeAdd(Math.ceil(spaceSize / pieceLength) * pieceLength, 0, 'total size');
+    }
+    offsets.push(spaceSize);
+    spaceSize = safeAdd(spaceSize, file.length, 'total size');
+    if (!file.padding) totalSize = safeAdd(totalSize, file.length, 'total size');
+  }
+  const pieceCount = Math.ceil(spaceSize / pieceLength);
+  if (v1 && isBytes(pieces)) {
+    if (pieces.length % 20 !== 0) fail(`'pieces' length ${pieces.length} is not a multiple of 20`);
+    if (pieces.length / 20 !== pieceCount) {
+      fail(`'pieces' has ${pieces.length / 20} hashes but the files need ${pieceCount}`);
+    }
+  }
+
+  const pieceLayers = new Map<string, Uint8Array>();
+  if (v2) checkPieceLayers(v2.files, pieceLength, top.pieceLayers, pieceLayers);
+
+  // Paths: padding files are never written, so they do not take names from real files.
+  const paths = rawFiles.map((file) =>
+    layout.multiFile
+      ? [name, ...sanitizePath(file.components, sanitizeOptions)]
+      : [v1 ? name : sanitizeName(file.components[0] ?? '', name, sanitizeOptions)],
+  );
+  const realIndexes = rawFiles.flatMap((file, index) => (file.padding ? [] : [index]));
+  const unique = disambiguatePaths(realIndexes.map((index) => paths[index]));
+  realIndexes.forEach((fileIndex, i) => (paths[fileIndex] = unique[i]));
+
+  // In a hybrid the v2 roots belong to the v1 list's non-padding files, in order.
+  const roots = v1 && v2 ? v2.files.map((file) => file.piecesRoot) : null;
+  let rootIndex = 0;
+  const files: TorrentFile[] = rawFiles.map((file, index) => ({
+    path: paths[index],
+    length: file.length,
+    offset: offsets[index],
+    padding: file.padding,
+    attr: file.attr,
+    piecesRoot: roots ? (file.padding ? null : roots[rootIndex++]) : file.piecesRoot,
+  }));
+
+  const version: TorrentVersion = v1 && v2 ? 'hybrid' : v2 ? 'v2' : 'v1';
+  return {
+    name,
+    infoHash: infoHash ? new Uint8Array(infoHash) : null,
+    infoHashV2: infoHashV2 ? new Uint8Array(infoHashV2) : null,
+    version,
+    multiFile: layout.multiFile,
+    pieceLength,
+    pieceCount,
+    totalSize,
+    spaceSize,
+    private: get(info, 'private') === 1,
+    files,
+    pieces: v1 && isBytes(pieces) ? Uint8Array.from(pieces) : null,
+    pieceLayers,
+    trackers: top.trackers,
+    webSeeds: top.webSeeds,
+    comment: top.comment,
+    createdBy: top.createdBy,
+    creationDate: top.creationDate,
+    source: optionalText(info, 'source'),
+    infoBytes,
+  };
+}
+
+/** A hybrid's v1 list (minus padding) and v2 tree must be the same files, aligned to pieces. */
+function checkHybrid(
+  v1: { files: RawFile[] },
+  v2: { files: RawFile[] },
+  pieceLength: number,
+): void {
+  // Single/multi-file may differ: a v1 `files` list of one file under `name` and a v2 tree
+  // holding that one file describe the same data (the Android-x86 torrent does this, and
+  // libtorrent accepts it); the v1 layout, which has the directory, is the one used.
+  const real = v1.files.filter((file) => !file.padding);
+  if (real.length !== v2.files.length) {
+    fail(`hybrid v1 part has ${real.length} files but the v2 tree has ${v2.files.length}`);
+  }
+  let offset = 0;
+  let realIndex = 0;
+  for (const file of v1.files) {
+    if (!file.padding) {
+      const other = v2.files[realIndex++];
+      const label = other.components.join('/');
+      if (file.length !== other.length) fail(`hybrid v1 and v2 lengths differ for '${label}'`);
+      if (!file.spellings.includes(other.spellings[0])) {
+        fail(`hybrid v1 and v2 file lists differ at '${label}'`);
+      }
+      if (file.length > 0 && offset % pieceLength !== 0) {
+        fail(`hybrid file '${label}' does not start on a piece boundary`);
+      }
+    }
+    offset += file.length;
+  }
+}
+
+function checkPieceLayers(
+  files: RawFile[],
+  pieceLength: number,
+  given: Map<string, Uint8Array> | null,
+  out: Map<string, Uint8Array>,
+): void {
+  for (const file of files) {
+    if (file.length <= pieceLength || file.piecesRoot === null) continue;
+    const key = toHex(file.piecesRoot);
+    const layer = given?.get(key);
+    const label = file.components.join('/');
+    if (layer === undefined) {
+      if (given === null) continue;
+      fail(`missing piece layer for '${label}'`);
+    }
+    const expected = Math.ceil(file.length / pieceLength) * 32;
+    if (layer.length !== expected) {
+      fail(`piece layer for '${label}' is ${layer.length} bytes, expected ${expected}`);
+    }
+    if (!pieceLayerRoot(layer, pieceLength).equals(file.piecesRoot)) {
+      fail(`piece layer for '${label}' does not match its pieces root`);
+    }
+    out.set(key, Uint8Array.from(layer));
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The `inspect --json` document (DESIGN.md §1). Field names are a public
+ * contract: extend, never rename.
+ */
+import { toMagnet } from './magnet.ts';
+import { toHex } from './text.ts';
+import type { Metainfo, TorrentVersion } from './types.ts';
+
+export interface MetainfoJson {
+  name: string;
+  infoHash: string | null;
+  infoHashV2: string | null;
+  version: TorrentVersion;
+  pieceLength: number;
+  pieceCount: number;
+  totalSize: number;
+  private: boolean;
+  files: { path: string; length: number; padding: boolean }[];
+  trackers: string[][];
+  webSeeds: string[];
+  comment: string | null;
+  createdBy: string | null;
+  creationDate: string | null;
+  source: string | null;
+  magnet: string;
+}
+
+export function metainfoToJson(meta: Metainfo): MetainfoJson {
+  return {
+    name: meta.name,
+    infoHash: meta.infoHash ? toHex(meta.infoHash) : null,
+    infoHashV2: meta.infoHashV2 ? toHex(meta.infoHashV2) : null,
+    version: meta.version,
+    pieceLength: meta.pieceLength,
+    pieceCount: meta.pieceCount,
+    totalSize: meta.totalSize,
+    private: meta.private,
+    // Sanitized components joined with '/': exactly where download writes the file.
+    files: meta.files.map((file) => ({
+      path: file.path.join('/'),
+      length: file.length,
+      padding: file.padding,
+    })),
+    trackers: meta.trackers.map((tier) => [...tier]),
+    webSeeds: [...meta.webSeeds],
+    comment: meta.comment,
+    createdBy: meta.createdBy,
+    creationDate: meta.creationDate ? meta.creationDate.toISOString() : null,
+    source: meta.source,
+    magnet: toMagnet(meta),
+  };
+}
