@@ -1,0 +1,206 @@
+/**
+ * Collects the files `shoal create` puts into a torrent.
+ *
+ * Order: sorted by path components, each compared as UTF-8 bytes. That is the
+ * order of a BEP 52 file tree (dictionary keys sort bytewise at every level),
+ * so the v1 file list of a hybrid torrent matches its v2 file tree.
+ *
+ * Symlinks: a symlink to a file is followed (the torrent holds the target's
+ * content under the link's name); a symlink to a directory is not followed
+ * (that avoids loops and trees leaking out of the input), nor is a dangling
+ * link: both are skipped and reported in `skipped`. The input path itself is
+ * always followed.
+ *
+ * Hidden entries (any path component below the input starting with '.') are
+ * left out unless `includeHidden`. `exclude` globs are matched against the
+ * '/'-joined path relative to the input and against the entry's name; an
+ * excluded directory is not descended into.
+ */
+import type { Dirent, Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { diskErrorFrom, InputError } from '../errors.ts';
+
+export interface WalkOptions {
+  includeHidden?: boolean;
+  exclude?: string[];
+}
+
+export interface WalkedFile {
+  /** Where to read the file (for a followed symlink: the link's path; the OS resolves it). */
+  absolutePath: string;
+  /** Components relative to the input directory; empty for a single-file input. */
+  relativePath: string[];
+  length: number;
+  executable: boolean;
+}
+
+export interface SkippedEntry {
+  /** '/'-joined path relative to the input. */
+  path: string;
+  reason: 'directory symlink' | 'dangling symlink' | 'not a regular file';
+}
+
+export interface WalkResult {
+  /** Base name of the input: the torrent's name. */
+  name: string;
+  /** True when the input is a single file (not a directory). */
+  single: boolean;
+  files: WalkedFile[];
+  skipped: SkippedEntry[];
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export async function walk(input: string, options: WalkOptions = {}): Promise<WalkResult> {
+  const root = resolve(input);
+  const name = basename(root);
+  const matchers = (options.exclude ?? []).map(globToRegExp);
+  const excluded = (rel: string, base: string): boolean =>
+    matchers.some((re) => re.test(rel) || re.test(base));
+
+  let rootStat: Stats;
+  try {
+    rootStat = await stat(root);
+  } catch (error) {
+    throw diskErrorFrom(error, 'read', input);
+  }
+  if (rootStat.isFile()) {
+    return {
+      name,
+      single: true,
+      files: [
+        {
+          absolutePath: root,
+          relativePath: [],
+          length: rootStat.size,
+          executable: isExecutable(rootStat),
+        },
+      ],
+      skipped: [],
+    };
+  }
+  if (!rootStat.isDirectory()) throw new InputError(`${input} is neither a file nor a directory`);
+
+  const files: WalkedFile[] = [];
+  const skipped: SkippedEntry[] = [];
+  const pending: string[][] = [[]];
+  while (pending.length > 0) {
+    const dirParts = pending.pop()!;
+    const dirPath = join(root, ...dirParts);
+    let entries: Dirent<Buffer>[];
+    try {
+      entries = await readdir(dirPath, { withFileTypes: true, encoding: 'buffer' });
+    } catch (error) {
+      throw diskErrorFrom(error, 'read directory', dirPath);
+    }
+    for (const entry of entries) {
+      let entryName: string;
+      try {
+        entryName = utf8.decode(entry.name);
+      } catch {
+        throw new InputError(
+          `${join(dirPath, entry.name.toString('latin1'))}: file name is not valid UTF-8; rename it`,
+        );
+      }
+      const parts = [...dirParts, entryName];
+      const rel = parts.join('/');
+      if (!options.includeHidden && entryName.startsWith('.')) continue;
+      if (excluded(rel, entryName)) continue;
+      const full = join(root, ...parts);
+      if (entry.isDirectory()) {
+        pending.push(parts);
+        continue;
+      }
+      let st: Stats;
+      if (entry.isSymbolicLink()) {
+        try {
+          st = await stat(full);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') {
+            skipped.push({ path: rel, reason: 'dangling symlink' });
+            continue;
+          }
+          throw diskErrorFrom(error, 'read', full);
+        }
+        if (st.isDirectory()) {
+          skipped.push({ path: rel, reason: 'directory symlink' });
+          continue;
+        }
+      } else if (entry.isFile()) {
+        try {
+          st = await stat(full);
+        } catch (error) {
+          throw diskErrorFrom(error, 'read', full);
+        }
+      } else {
+        skipped.push({ path: rel, reason: 'not a regular file' });
+        continue;
+      }
+      if (!st.isFile()) {
+        skipped.push({ path: rel, reason: 'not a regular file' });
+        continue;
+      }
+      files.push({
+        absolutePath: full,
+        relativePath: parts,
+        length: st.size,
+        executable: isExecutable(st),
+      });
+    }
+  }
+  if (files.length === 0) {
+    throw new InputError(
+      `${input} holds no files to share` +
+        (options.includeHidden ? '' : ' (hidden files are left out; --include-hidden adds them)'),
+    );
+  }
+  files.sort((a, b) => comparePaths(a.relativePath, b.relativePath));
+  skipped.sort((a, b) => comparePaths(a.path.split('/'), b.path.split('/')));
+  return { name, single: false, files, skipped };
+}
+
+/** Orders paths component by component, comparing UTF-8 bytes; a prefix sorts first. */
+export function comparePaths(a: readonly string[], b: readonly string[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = Buffer.compare(Buffer.from(a[i]!, 'utf8'), Buffer.from(b[i]!, 'utf8'));
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * A small glob: `**` matches anything (slashes included; `**\/` also matches
+ * nothing), `*` any run of characters but '/', `?` one character but '/'.
+ * Everything else is literal. The whole string must match.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        i++;
+        if (glob[i + 1] === '/') {
+          i++;
+          re += '(?:.*/)?';
+        } else {
+          re += '.*';
+        }
+      } else {
+        re += '[^/]*';
+      }
+    } else if (c === '?') {
+      re += '[^/]';
+    } else {
+      re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+    }
+  }
+  return new RegExp(`^${re}$`, 's');
+}
+
+function isExecutable(st: Stats): boolean {
+  return (st.mode & 0o111) !== 0;
+}
