@@ -117,7 +117,7 @@ describe('canonical encoder', () => {
     expect(() => encodeCanonical(1.5)).toThrow(RangeError);
     expect(() =>
       encodeCanonical(
-        new Map([
+        new Map<string | Uint8Array, EncodeValue>([
           ['a', 1],
           [new Uint8Array([0x61]), 2],
         ]),
