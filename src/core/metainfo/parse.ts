@@ -352,7 +352,11 @@ export function parseTrackers(top: BencodeDict): string[][] {
   return tiers;
 }
 
-/** BEP 19 `url-list`: a string or a list of strings; anything else is ignored. */
+/**
+ * BEP 19 `url-list`: a string or a list of strings; anything else is ignored.
+ * BEP 17 `httpseeds` is ignored on purpose: it is a different protocol (a
+ * script answering piece requests) that shoal does not speak.
+ */
 export function parseWebSeeds(top: BencodeDict): string[] {
   const value = get(top, 'url-list');
   const items = Array.isArray(value) ? value : value === undefined ? [] : [value];
@@ -470,9 +474,9 @@ function parseInfo(
   let spaceSize = 0;
   let totalSize = 0;
   for (const file of rawFiles) {
-    if (!v1 && file.length > 0) {
-      spaceSize = safeAdd(Math.ceil(spaceSize / pieceLength) * pieceLength, 0, 'total size');
-    }
+    // v2-only: every file starts on a piece boundary, empty ones included, which is where
+    // libtorrent puts them too (after the implicit padding of the file before).
+    if (!v1) spaceSize = safeAdd(Math.ceil(spaceSize / pieceLength) * pieceLength, 0, 'total size');
     offsets.push(spaceSize);
     spaceSize = safeAdd(spaceSize, file.length, 'total size');
     if (!file.padding) totalSize = safeAdd(totalSize, file.length, 'total size');
