@@ -55,7 +55,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export async function walk(input: string, options: WalkOptions = {}): Promise<WalkResult> {
   const root = resolve(input);
   const name = basename(root);
-  const matchers = (options.exclude ?? []).map(globToRegExp);
+  // 'build/' means the directory build: match it like 'build'.
+  const matchers = (options.exclude ?? []).map((glob) => globToRegExp(glob.replace(/\/+$/, '')));
   const excluded = (rel: string, base: string): boolean =>
     matchers.some((re) => re.test(rel) || re.test(base));
 

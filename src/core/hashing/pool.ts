@@ -236,7 +236,8 @@ export class HashPool {
     dataDir: string,
     options: VerifyOptions = {},
   ): Promise<VerifyReport> {
-    const pieces = new Uint8Array(meta.pieceCount);
+    // A piece no check reaches (a v2 file without its piece layer) stays bad.
+    const pieces = new Uint8Array(meta.pieceCount).fill(PieceStatus.bad);
     let bytesHashed = 0;
     const progress: HashRunOptions = {
       signal: options.signal,

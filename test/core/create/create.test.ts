@@ -288,7 +288,7 @@ describe('createTorrent output', () => {
       version: 'v1',
       pieceLength: 'auto',
       creationDate: null,
-      exclude: ['*.log', 'build'],
+      exclude: ['*.log', 'build/'],
       pool,
     });
     expect(r.files.map((f) => f.path.join('/'))).toEqual([
