@@ -1,0 +1,188 @@
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  disambiguatePaths,
+  sanitizeComponent,
+  sanitizeName,
+  sanitizePath,
+} from '../../../src/core/metainfo/index.ts';
+
+const runs = Number(process.env.FUZZ_RUNS ?? 300);
+const utf8Length = (text: string) => Buffer.byteLength(text, 'utf8');
+
+describe('sanitizeComponent', () => {
+  it.each([
+    ['.', null],
+    ['..', null],
+    ['', null],
+    ['\u0000', null],
+    ['\u0001..', null],
+    ['a/b', 'a_b'],
+    ['a\\b', 'a_b'],
+    ['nul\u0000in\u001fside\u007f', 'nulinside'],
+    ['evil\u202Etxt.exe', 'eviltxt.exe'],
+    ['CON', 'CON_'],
+    ['con.txt', 'con_.txt'],
+    ['LPT1.tar.gz', 'LPT1_.tar.gz'],
+    ['COM1 .log', 'COM1_ .log'],
+    ['CONSOLE', 'CONSOLE'],
+    ['trailing. . ', 'trailing'],
+    ['...', '_'],
+    [' . ', '_'],
+    ['Title: Part 1?.mkv', 'Title: Part 1?.mkv'],
+    ['ok.txt', 'ok.txt'],
+  ])('%j -> %j', (input, expected) => {
+    expect(sanitizeComponent(input)).toBe(expected);
+  });
+
+  it('replaces Windows-forbidden characters when asked', () => {
+    expect(sanitizeComponent('Title: Part 1?.mkv', { windows: true })).toBe('Title_ Part 1_.mkv');
+  });
+
+  it('caps components at 255 UTF-8 bytes without splitting characters', () => {
+    const long = 'é'.repeat(200); // 400 bytes
+    const out = sanitizeComponent(long)!;
+    expect(utf8Length(out)).toBeLessThanOrEqual(255);
+    expect(out).toBe('é'.repeat(127));
+    const emoji = sanitizeComponent('😀'.repeat(100))!;
+    expect(emoji).toBe('😀'.repeat(63));
+  });
+
+  it('is idempotent', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.boolean(), (raw, windows) => {
+        const once = sanitizeComponent(raw, { windows });
+        if (once !== null) expect(sanitizeComponent(once, { windows })).toBe(once);
+      }),
+      { numRuns: runs },
+    );
+  });
+});
+
+describe('sanitizePath / sanitizeName', () => {
+  it('drops dot segments and absolute prefixes, never returns nothing', () => {
+    expect(sanitizePath(['..', '..', 'etc', 'passwd'])).toEqual(['etc', 'passwd']);
+    expect(sanitizePath(['', '/', '.', '..'])).toEqual(['_']);
+    expect(sanitizePath([])).toEqual(['_']);
+  });
+
+  it('falls back to the info-hash for an empty name', () => {
+    expect(sanitizeName('..', 'abc123')).toBe('abc123');
+    expect(sanitizeName('ok', 'abc123')).toBe('ok');
+  });
+});
+
+describe('disambiguatePaths', () => {
+  it('renames duplicates before the extension, case-sensitively', () => {
+    expect(
+      disambiguatePaths([
+        ['t', 'a.txt'],
+        ['t', 'A.txt'],
+        ['t', 'a.txt'],
+        ['t', 'a.txt'],
+        ['t', 'a (1).txt'],
+        ['t', '.hidden'],
+        ['t', '.hidden'],
+      ]),
+    ).toEqual([
+      ['t', 'a.txt'],
+      ['t', 'A.txt'],
+      ['t', 'a (1).txt'],
+      ['t', 'a (2).txt'],
+      ['t', 'a (1) (1).txt'],
+      ['t', '.hidden'],
+      ['t', '.hidden (1)'],
+    ]);
+  });
+
+  it('keeps a file and a directory of the same name apart, whichever comes first', () => {
+    expect(
+      disambiguatePaths([
+        ['t', 'x'],
+        ['t', 'x', 'inner'],
+        ['t', 'x', 'other'],
+      ]),
+    ).toEqual([
+      ['t', 'x'],
+      ['t', 'x (1)', 'inner'],
+      ['t', 'x (1)', 'other'],
+    ]);
+    expect(
+      disambiguatePaths([
+        ['t', 'x', 'inner'],
+        ['t', 'x'],
+      ]),
+    ).toEqual([
+      ['t', 'x', 'inner'],
+      ['t', 'x (1)'],
+    ]);
+  });
+
+  it('stays fast when thousands of files share a name', () => {
+    const same = Array.from({ length: 20_000 }, () => ['t', 'same.bin']);
+    const out = disambiguatePaths(same);
+    expect(new Set(out.map((p) => p.join('/'))).size).toBe(20_000);
+    expect(out.at(-1)).toEqual(['t', 'same (19999).bin']);
+  });
+});
+
+describe('invariant: any components stay inside the output directory, one path per file', () => {
+  const component = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.constantFrom(
+      '.',
+      '..',
+      '',
+      '/',
+      '\\',
+      'a',
+      'A',
+      'a.txt',
+      'CON',
+      'x ',
+      'C:',
+      '..\\..',
+      '/etc',
+    ),
+    fc.string({ unit: 'binary', minLength: 250, maxLength: 300 }),
+  );
+  const files = fc.array(fc.array(component, { maxLength: 5 }), { minLength: 1, maxLength: 30 });
+
+  for (const [label, api, windows] of [
+    ['posix', path.posix, false],
+    ['win32', path.win32, true],
+  ] as const) {
+    it(label, () => {
+      const outDir = label === 'posix' ? '/srv/out' : 'D:\\srv\\out';
+      fc.assert(
+        fc.property(files, fc.boolean(), (raw, withName) => {
+          const sanitized = raw.map((components) => {
+            const clean = sanitizePath(components, { windows });
+            return withName ? ['name', ...clean] : clean;
+          });
+          const unique = disambiguatePaths(sanitized);
+          const resolved = unique.map((components) => api.resolve(outDir, ...components));
+          for (const full of resolved) {
+            const relative = api.relative(outDir, full);
+            expect(relative).not.toBe('');
+            expect(relative === '..' || relative.startsWith('..' + api.sep)).toBe(false);
+            expect(api.isAbsolute(relative)).toBe(false);
+          }
+          for (const components of unique) {
+            for (const part of components) expect(utf8Length(part)).toBeLessThanOrEqual(255);
+          }
+          // No two files share a path, and no file is a directory of another.
+          const keys = resolved;
+          expect(new Set(keys).size).toBe(keys.length);
+          for (const a of keys) {
+            for (const b of keys) {
+              if (a !== b) expect(b.startsWith(a + api.sep)).toBe(false);
+            }
+          }
+        }),
+        { numRuns: runs },
+      );
+    });
+  }
+});
