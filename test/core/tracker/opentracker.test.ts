@@ -1,0 +1,215 @@
+/**
+ * Interop with a real tracker: Debian's opentracker, started on 127.0.0.1 for
+ * this file and killed by PID afterwards. Skipped when it is not installed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import os from 'node:os';
+import path from 'node:path';
+import { Announcer, type AnnouncerEvents } from '../../../src/core/tracker/announcer.ts';
+import { httpAnnounce } from '../../../src/core/tracker/http-tracker.ts';
+import { UdpTracker } from '../../../src/core/tracker/udp-tracker.ts';
+import type { AnnounceParams, Peer } from '../../../src/core/tracker/types.ts';
+
+const OPENTRACKER = '/usr/bin/opentracker';
+const httpHash = Buffer.alloc(20, 0x11);
+const udpHash = Buffer.alloc(20, 0x22);
+const peerId = (n: number) => Buffer.from(`-SH0001-interop${String(n).padStart(5, '0')}`);
+
+/** A port free for both TCP and UDP on 127.0.0.1 (opentracker takes both). */
+async function freeTcpUdpPort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.on('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const socket = dgram.createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+  throw new Error('no free port');
+}
+
+async function waitForTcp(port: number, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('opentracker did not start');
+}
+
+/** The next event of one kind; a tracker error event fails it instead of leaving it hanging. */
+function next<K extends 'peers' | 'response'>(
+  announcer: Announcer,
+  name: K,
+): Promise<AnnouncerEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const listener = (...args: AnnouncerEvents[K]) => resolve(args);
+    (announcer.once as (n: K, l: typeof listener) => Announcer)(name, listener);
+    announcer.once('error', (event) => reject(event.error));
+  });
+}
+
+const ports = (peers: Peer[]) => peers.filter((p) => p.host === '127.0.0.1').map((p) => p.port);
+
+describe.skipIf(!existsSync(OPENTRACKER))('opentracker interop', () => {
+  let dir: string;
+  let child: ChildProcess | undefined;
+  let port: number;
+  const params = (infoHash: Buffer, n: number, extra: Partial<AnnounceParams> = {}) => ({
+    infoHash,
+    peerId: peerId(n),
+    port: 40_000 + n,
+    uploaded: 0,
+    downloaded: 0,
+    left: 1000,
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'shoal-opentracker-'));
+    // Run as root, opentracker chroots into -d and drops to user nobody before it
+    // reads the whitelist, so both must be world-readable (mkdtemp makes 0700).
+    await chmod(dir, 0o755);
+    await writeFile(
+      path.join(dir, 'whitelist'),
+      `${httpHash.toString('hex')}\n${udpHash.toString('hex')}\n`,
+      { mode: 0o644 },
+    );
+    port = await freeTcpUdpPort();
+    // The whitelist is read after the chroot, so its path must be valid inside it.
+    const whitelist = process.getuid?.() === 0 ? '/whitelist' : path.join(dir, 'whitelist');
+    child = spawn(
+      OPENTRACKER,
+      ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', dir, '-w', whitelist],
+      { cwd: dir, stdio: 'ignore' },
+    );
+    const deadline = Date.now() + 10_000;
+    await waitForTcp(port, deadline);
+    // opentracker loads the whitelist in the background after it starts listening;
+    // until then it refuses every info-hash.
+    // A `stopped` is answered without the whitelist check, so probe with a
+    // regular announce and then take the probe peer out of the swarm again.
+    const url = `http://127.0.0.1:${port}/announce`;
+    for (;;) {
+      try {
+        await httpAnnounce(url, params(udpHash, 99), { timeoutMs: 2000 });
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    await httpAnnounce(url, params(udpHash, 99, { event: 'stopped' }), { timeoutMs: 2000 });
+  }, 15_000);
+
+  afterAll(async () => {
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      process.kill(child.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('two HTTP peers see each other (and themselves: the engine must skip itself)', async () => {
+    const url = `http://127.0.0.1:${port}/announce`;
+    const first = await httpAnnounce(url, params(httpHash, 1, { event: 'started' }), {
+      timeoutMs: 5000,
+    });
+    expect(first.interval).toBeGreaterThan(0);
+    const second = await httpAnnounce(url, params(httpHash, 2, { event: 'started' }), {
+      timeoutMs: 5000,
+    });
+    expect(ports(second.peers)).toContain(40_001);
+    const again = await httpAnnounce(url, params(httpHash, 1), { timeoutMs: 5000 });
+    expect(ports(again.peers)).toContain(40_002);
+    // opentracker hands a peer its own address back; the clients pass it on unfiltered.
+    expect(ports(again.peers)).toContain(40_001);
+  }, 20_000);
+
+  it('two UDP peers see each other, and HTTP shares the swarm with UDP', async () => {
+    const url = `udp://127.0.0.1:${port}/announce`;
+    const options = { retransmitMs: [1000, 2000] };
+    const a = new UdpTracker(url, options);
+    const b = new UdpTracker(url, options);
+    await a.announce(params(udpHash, 3, { event: 'started' }));
+    const seenByB = await b.announce(params(udpHash, 4, { event: 'started' }));
+    expect(ports(seenByB.peers)).toContain(40_003);
+    const seenByA = await a.announce(params(udpHash, 3));
+    expect(ports(seenByA.peers)).toContain(40_004);
+    const overHttp = await httpAnnounce(
+      `http://127.0.0.1:${port}/announce`,
+      params(udpHash, 5, { event: 'started' }),
+      { timeoutMs: 5000 },
+    );
+    expect(ports(overHttp.peers)).toEqual(expect.arrayContaining([40_003, 40_004]));
+    const scrape = await a.scrape([udpHash]);
+    expect(scrape.get(udpHash.toString('hex'))?.leechers).toBeGreaterThanOrEqual(3);
+  }, 20_000);
+
+  it('announcers over HTTP and UDP find each other and leave with stopped', async () => {
+    const infoHash = httpHash;
+    const make = (n: number, url: string) =>
+      new Announcer({
+        infoHash,
+        peerId: peerId(n),
+        port: 40_000 + n,
+        trackers: [[url]],
+        stats: () => ({ uploaded: 0, downloaded: 0, left: 1000 }),
+        udp: { retransmitMs: [1000, 2000] },
+        stopTimeoutMs: 3000,
+      });
+    const viaHttp = make(10, `http://127.0.0.1:${port}/announce`);
+    const viaUdp = make(11, `udp://127.0.0.1:${port}`);
+    try {
+      const httpResponse = next(viaHttp, 'response');
+      viaHttp.start();
+      await httpResponse;
+      const udpPeers = next(viaUdp, 'peers');
+      viaUdp.start();
+      const [event] = await udpPeers;
+      expect(event.tracker).toBe(`udp://127.0.0.1:${port}`);
+      expect(ports(event.peers)).toContain(40_010);
+    } finally {
+      await viaHttp.stop();
+      await viaUdp.stop();
+    }
+    // After stopped, a newcomer no longer gets them.
+    const after = await httpAnnounce(
+      `http://127.0.0.1:${port}/announce`,
+      params(infoHash, 12, { event: 'started' }),
+      { timeoutMs: 5000 },
+    );
+    expect(ports(after.peers)).not.toContain(40_010);
+    expect(ports(after.peers)).not.toContain(40_011);
+  }, 20_000);
+
+  it('refuses an info-hash that is not whitelisted with a failure', async () => {
+    await expect(
+      httpAnnounce(`http://127.0.0.1:${port}/announce`, params(Buffer.alloc(20, 0x33), 20), {
+        timeoutMs: 5000,
+      }),
+    ).rejects.toMatchObject({ code: 'failure' });
+  });
+});
