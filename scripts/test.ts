@@ -13,7 +13,13 @@ const reportDir = mkdtempSync(join(tmpdir(), 'shoal-test-report-'));
 const reportFile = join(reportDir, 'report.json');
 const vitest = spawnSync(
   'vitest',
-  ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...process.argv.slice(2)],
+  [
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${reportFile}`,
+    ...process.argv.slice(2),
+  ],
   { stdio: 'inherit' },
 );
 
@@ -31,7 +37,8 @@ try {
   passed = report.numPassedTests;
   // A file that failed to load has no failed assertions but is a failure all the same.
   const brokenFiles = report.testResults.filter(
-    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+    (file) =>
+      file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
   ).length;
   failed = report.numFailedTests + brokenFiles;
   skipped = report.numPendingTests + report.numTodoTests;

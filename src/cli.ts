@@ -24,7 +24,8 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   const here = dirname(fileURLToPath(import.meta.url));
   const root = options.root ?? resolve(here, '..');
   const target =
-    options.commandsTarget ?? (sourceMode ? './src/commands/index.ts' : './build/commands/index.js');
+    options.commandsTarget ??
+    (sourceMode ? './src/commands/index.ts' : './build/commands/index.js');
   // We never want oclif to look for ts-node: Node 24 runs the TypeScript source itself.
   settings.enableAutoTranspile = false;
   const pjson = {

@@ -27,7 +27,9 @@ export function parseSize(text: string, what = 'size'): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = match ? sizeUnits[match[2].toLowerCase()] : undefined;
   if (!match || unit === undefined) {
-    throw new UsageError(`invalid ${what} "${text}": use a number with an optional unit, e.g. 16KiB, 4MiB, 1.5GB`);
+    throw new UsageError(
+      `invalid ${what} "${text}": use a number with an optional unit, e.g. 16KiB, 4MiB, 1.5GB`,
+    );
   }
   const value = Math.round(Number(match[1]) * unit);
   if (!Number.isSafeInteger(value)) throw new UsageError(`invalid ${what} "${text}": too large`);
@@ -57,5 +59,35 @@ export const durationFlag = Flags.custom<number>({
 export const outputFlags = {
   json: Flags.boolean({ description: 'print one JSON document with the result on stdout' }),
   quiet: Flags.boolean({ char: 'q', description: 'print nothing on stderr but errors' }),
-  verbose: Flags.boolean({ char: 'v', description: 'more detail on stderr (stack traces on errors)' }),
+  verbose: Flags.boolean({
+    char: 'v',
+    description: 'more detail on stderr (stack traces on errors)',
+  }),
 };
+
+/** Parses `--select 0,2-4` into sorted unique file indexes. */
+export function parseSelection(text: string): number[] {
+  const indexes = new Set<number>();
+  for (const part of text.split(',')) {
+    const match = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!match)
+      throw new UsageError(
+        `invalid --select "${text}": use file indexes like 0,2-4 (see shoal inspect --files)`,
+      );
+    const from = Number(match[1]);
+    const to = match[2] === undefined ? from : Number(match[2]);
+    if (to < from || to - from > 1_000_000)
+      throw new UsageError(`invalid --select range "${part.trim()}"`);
+    for (let i = from; i <= to; i++) indexes.add(i);
+  }
+  return [...indexes].sort((a, b) => a - b);
+}
+
+/** Parses `HOST:PORT` or `[IPV6]:PORT`. */
+export function parseHostPort(text: string, flag: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[3]) : 0;
+  if (!match || port < 1 || port > 65535)
+    throw new UsageError(`invalid ${flag} "${text}": use HOST:PORT, e.g. 10.0.0.2:6881`);
+  return { host: match[1] ?? match[2], port };
+}

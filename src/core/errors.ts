@@ -86,6 +86,7 @@ export function diskErrorFrom(error: unknown, action: string, path: string): Dis
     EMFILE: 'too many open files',
     EDQUOT: 'disk quota exceeded',
   };
-  const reason = (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
+  const reason =
+    (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
   return new DiskError(`cannot ${action} ${path}: ${reason}`, { cause: error });
 }

@@ -18,7 +18,11 @@ function plainInterval(): number {
   return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv * 1000 : 5000;
 }
 
-export function createByteProgress(mode: OutputMode, label: string, totalBytes: number): ByteProgress {
+export function createByteProgress(
+  mode: OutputMode,
+  label: string,
+  totalBytes: number,
+): ByteProgress {
   const started = performance.now();
   const rateOf = (done: number) => done / Math.max((performance.now() - started) / 1000, 0.001);
 

@@ -19,7 +19,10 @@ export function renderInspect(summary: MetainfoSummary, options: { files: boolea
   row('Info hash', summary.infoHash ?? undefined);
   row('Info hash v2', summary.infoHashV2 ?? undefined);
   row('Version', summary.version);
-  row('Size', `${formatBytes(summary.totalSize)} (${summary.totalSize} bytes) in ${realFiles.length} file${realFiles.length === 1 ? '' : 's'}`);
+  row(
+    'Size',
+    `${formatBytes(summary.totalSize)} (${summary.totalSize} bytes) in ${realFiles.length} file${realFiles.length === 1 ? '' : 's'}`,
+  );
   row('Pieces', `${summary.pieceCount} x ${formatBytes(summary.pieceLength)}`);
   row('Private', summary.private ? 'yes' : 'no');
   summary.trackers.forEach((tier, index) => row(index === 0 ? 'Trackers' : '', tier.join(', ')));
@@ -34,7 +37,9 @@ export function renderInspect(summary: MetainfoSummary, options: { files: boolea
     const width = String(summary.files.length - 1).length;
     summary.files.forEach((file, index) => {
       if (file.padding) return;
-      lines.push(`  ${String(index).padStart(width)}  ${formatBytes(file.length).padStart(10)}  ${file.path}`);
+      lines.push(
+        `  ${String(index).padStart(width)}  ${formatBytes(file.length).padStart(10)}  ${file.path}`,
+      );
     });
   }
   return `${lines.join('\n')}\n`;

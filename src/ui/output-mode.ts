@@ -11,7 +11,11 @@ export interface OutputFlags {
   json?: boolean;
 }
 
-export function decideOutputMode(flags: OutputFlags, env = process.env, stderr = process.stderr): OutputMode {
+export function decideOutputMode(
+  flags: OutputFlags,
+  env = process.env,
+  stderr = process.stderr,
+): OutputMode {
   if (flags.quiet) return 'quiet';
   const canRedraw = stderr.isTTY && !env.NO_COLOR && env.TERM !== 'dumb' && !env.CI;
   return canRedraw ? 'tty' : 'plain';

@@ -218,7 +218,7 @@ function fileRanges(task: FileRangesTask): HashTaskResult {
 function v1Buffer(task: V1BufferTask): HashTaskResult {
   const data = new Uint8Array(task.buffer);
   const sha1 = new Uint8Array(task.sizes.length * SHA1_SIZE);
-  let at = 0;
+  let at = task.start ?? 0;
   task.sizes.forEach((size, i) => {
     sha1.set(
       createHash('sha1')
@@ -228,7 +228,12 @@ function v1Buffer(task: V1BufferTask): HashTaskResult {
     );
     at += size;
   });
-  return { sha1, sha256: new Uint8Array(0), status: new Uint8Array(0), bytes: at };
+  return {
+    sha1,
+    sha256: new Uint8Array(0),
+    status: new Uint8Array(0),
+    bytes: at - (task.start ?? 0),
+  };
 }
 
 function v2Buffer(task: V2BufferTask): HashTaskResult {
@@ -237,7 +242,10 @@ function v2Buffer(task: V2BufferTask): HashTaskResult {
   const leavesPerPiece = task.pieceLength / BLOCK_SIZE;
   const leaves = new Uint8Array(leavesPerPiece * HASH_SIZE);
   let at = 0;
+  let bytes = 0;
   task.items.forEach((item, i) => {
+    if (item.offset !== undefined) at = item.offset;
+    bytes += item.length;
     let count = 0;
     for (let b = 0; b < item.length; b += BLOCK_SIZE) {
       leaves.set(
@@ -250,7 +258,7 @@ function v2Buffer(task: V2BufferTask): HashTaskResult {
     out.set(merkleRoot(leaves.subarray(0, count * HASH_SIZE), width), i * HASH_SIZE);
     at += item.length;
   });
-  return { sha1: new Uint8Array(0), sha256: out, status: new Uint8Array(0), bytes: at };
+  return { sha1: new Uint8Array(0), sha256: out, status: new Uint8Array(0), bytes };
 }
 
 export default function run(task: HashTask): HashTaskResult | HashTaskFailure {

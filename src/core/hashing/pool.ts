@@ -318,6 +318,49 @@ export class HashPool {
     return result.sha256;
   }
 
+  /**
+   * SHA-1 of pieces held back to back in shared memory (downloaded pieces,
+   * resume checks): the worker reads the same memory, so nothing is copied and
+   * the caller can still write the data to disk afterwards.
+   */
+  async sha1Shared(
+    data: Uint8Array<SharedArrayBuffer>,
+    sizes: number[] = [data.length],
+  ): Promise<Uint8Array> {
+    const result = await this.#run({
+      op: 'v1-buffer',
+      buffer: data.buffer,
+      start: data.byteOffset,
+      sizes,
+    });
+    return result.sha1;
+  }
+
+  /**
+   * v2 hashes of items in shared memory (see sha256Buffer for the modes). Each
+   * item starts at its `offset` into `data` (default: after the previous one).
+   */
+  async sha256Shared(
+    data: Uint8Array<SharedArrayBuffer>,
+    pieceLength: number,
+    items: { length: number; mode: 'pieces' | 'root'; offset?: number }[],
+  ): Promise<Uint8Array> {
+    leavesPerPiece(pieceLength);
+    let next = 0;
+    const placed = items.map((item) => {
+      const offset = data.byteOffset + (item.offset ?? next);
+      next = offset - data.byteOffset + item.length;
+      return { ...item, offset };
+    });
+    const result = await this.#run({
+      op: 'v2-buffer',
+      buffer: data.buffer,
+      pieceLength,
+      items: placed,
+    });
+    return result.sha256;
+  }
+
   async #verifyV2(
     meta: Metainfo,
     diskFiles: DiskFile[],

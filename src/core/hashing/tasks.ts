@@ -48,16 +48,20 @@ export interface FileRangesTask {
 /** SHA-1 of pieces held in memory: `buffer` holds the pieces back to back. */
 export interface V1BufferTask {
   op: 'v1-buffer';
-  buffer: ArrayBuffer;
+  /** Moved (ArrayBuffer) or shared (SharedArrayBuffer: no copy, the sender keeps it). */
+  buffer: ArrayBuffer | SharedArrayBuffer;
+  /** Byte offset of the first piece in `buffer` (default 0). */
+  start?: number;
   sizes: number[];
 }
 
 /** v2 hash of pieces held in memory: each is a piece-layer hash (`pieces`) or a small file's root (`root`). */
 export interface V2BufferTask {
   op: 'v2-buffer';
-  buffer: ArrayBuffer;
+  buffer: ArrayBuffer | SharedArrayBuffer;
   pieceLength: number;
-  items: { length: number; mode: 'pieces' | 'root' }[];
+  /** `offset`: where the item starts in `buffer` (default: right after the previous item). */
+  items: { length: number; mode: 'pieces' | 'root'; offset?: number }[];
 }
 
 export type HashTask = V1SpansTask | FileRangesTask | V1BufferTask | V2BufferTask;

@@ -70,6 +70,13 @@ function decodeOrFail(bytes: Uint8Array, what: string, allowTrailing = false) {
   }
 }
 
+/** A file path fit for a one-line error message: no control characters, bounded length. */
+function printable(components: readonly string[]): string {
+  // eslint-disable-next-line no-control-regex
+  const text = components.join('/').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 function isLength(value: BencodeValue | undefined): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
@@ -240,7 +247,7 @@ function parseV2Leaf(
   const raw = keys.map((key) => Buffer.from(key, 'latin1'));
   const components = raw.map(decodeName);
   const { value } = decodeOrFail(infoBytes.subarray(start, end), 'file tree entry');
-  const label = components.join('/');
+  const label = printable(components);
   if (!isDict(value)) fail(`file tree entry '${label}' is not a dictionary`);
   const length = get(value, 'length');
   if (!isLength(length)) fail(`file '${label}' has no valid 'length'`);
@@ -557,7 +564,7 @@ function checkHybrid(
   for (const file of v1.files) {
     if (!file.padding) {
       const other = v2.files[realIndex++];
-      const label = other.components.join('/');
+      const label = printable(other.components);
       if (file.length !== other.length) fail(`hybrid v1 and v2 lengths differ for '${label}'`);
       if (!file.spellings.includes(other.spellings[0])) {
         fail(`hybrid v1 and v2 file lists differ at '${label}'`);
@@ -580,7 +587,7 @@ function checkPieceLayers(
     if (file.length <= pieceLength || file.piecesRoot === null) continue;
     const key = toHex(file.piecesRoot);
     const layer = given?.get(key);
-    const label = file.components.join('/');
+    const label = printable(file.components);
     if (layer === undefined) {
       if (given === null) continue;
       fail(`missing piece layer for '${label}'`);

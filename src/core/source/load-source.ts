@@ -16,7 +16,10 @@ export type Source =
   | { kind: 'torrent'; meta: Metainfo; bytes: Uint8Array; origin: string }
   | { kind: 'magnet'; magnet: Magnet; origin: string };
 
-export async function loadSource(text: string, options: { timeoutMs?: number } = {}): Promise<Source> {
+export async function loadSource(
+  text: string,
+  options: { timeoutMs?: number } = {},
+): Promise<Source> {
   if (/^magnet:/i.test(text) || /^([0-9a-f]{40}|[a-z2-7]{32}|[0-9a-f]{64})$/i.test(text)) {
     return { kind: 'magnet', magnet: parseInfoHashOrMagnet(text), origin: text };
   }
@@ -32,12 +35,15 @@ async function readTorrentFile(path: string): Promise<Uint8Array> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw new InputError(`${path} is a directory, not a .torrent file`);
-    if (info.size > maxTorrentBytes) throw new InputError(`${path} is too large to be a .torrent file`);
+    if (info.size > maxTorrentBytes)
+      throw new InputError(`${path} is too large to be a .torrent file`);
     return await readFile(path);
   } catch (error) {
     if (error instanceof InputError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new InputError(`no such file: ${path} (expected a .torrent file, magnet link or info-hash)`);
+      throw new InputError(
+        `no such file: ${path} (expected a .torrent file, magnet link or info-hash)`,
+      );
     }
     throw diskErrorFrom(error, 'read', path);
   }
@@ -48,7 +54,8 @@ async function readStdin(): Promise<Uint8Array> {
   let size = 0;
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxTorrentBytes) throw new InputError('standard input is too large to be a .torrent file');
+    if (size > maxTorrentBytes)
+      throw new InputError('standard input is too large to be a .torrent file');
     chunks.push(chunk);
   }
   if (size === 0) throw new InputError('standard input is empty (expected a .torrent file)');
@@ -60,10 +67,16 @@ async function fetchTorrent(url: string, timeoutMs: number): Promise<Uint8Array>
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : ((error as Error).cause as Error)?.message;
-    throw new NetworkError(`cannot fetch ${url}: ${reason ?? (error as Error).message}`, { cause: error });
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? 'timed out'
+        : ((error as Error).cause as Error)?.message;
+    throw new NetworkError(`cannot fetch ${url}: ${reason ?? (error as Error).message}`, {
+      cause: error,
+    });
   }
-  if (!response.ok) throw new NetworkError(`cannot fetch ${url}: HTTP ${response.status} ${response.statusText}`);
+  if (!response.ok)
+    throw new NetworkError(`cannot fetch ${url}: HTTP ${response.status} ${response.statusText}`);
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxTorrentBytes) throw new InputError(`${url} is too large to be a .torrent file`);
   const chunks: Uint8Array[] = [];

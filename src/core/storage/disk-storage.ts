@@ -136,16 +136,27 @@ export class DiskStorage {
    */
   async read(index: number, begin: number, length: number): Promise<Buffer | null> {
     const out = Buffer.alloc(length);
+    return (await this.readInto(index, begin, out)) ? out : null;
+  }
+
+  /**
+   * Fills `target` with the bytes from `begin` in piece `index` (padding and
+   * gaps as zeros). Returns false when a file is missing or too short.
+   */
+  async readInto(index: number, begin: number, target: Uint8Array): Promise<boolean> {
     let at = 0;
-    for (const source of this.sources(index, begin, length)) {
-      if (source.path !== null) {
+    for (const source of this.sources(index, begin, target.length)) {
+      if (source.path === null) {
+        target.fill(0, at, at + source.length);
+      } else {
         const path = source.path;
+        const start = at;
         const complete = await this.#withHandle(path, false, async (handle) => {
           try {
             for (let got = 0; got < source.length;) {
               const { bytesRead } = await handle.read(
-                out,
-                at + got,
+                target,
+                start + got,
                 source.length - got,
                 source.position + got,
               );
@@ -160,11 +171,11 @@ export class DiskStorage {
           if (error.code === 'ENOENT') return false;
           throw error;
         });
-        if (!complete) return null;
+        if (!complete) return false;
       }
       at += source.length;
     }
-    return out;
+    return true;
   }
 
   /**

@@ -535,3 +535,22 @@ describe('parseTorrent never throws anything but InputError (fast-check)', () =>
     );
   });
 });
+
+describe('error messages stay on one line', () => {
+  it('control characters in file names do not reach the message', () => {
+    const info = encodeBencode({
+      'file tree': { ['evil\nname\r' + 'x'.repeat(200)]: { '': { length: 1 } } },
+      'meta version': 2,
+      name: new TextEncoder().encode('t'),
+      'piece length': 16384,
+    });
+    let message = '';
+    try {
+      parseInfoDict(info);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^invalid torrent: file 'evil\?name\?x+\.\.\.' has no 32-byte/);
+    expect(message.length).toBeLessThan(160);
+  });
+});

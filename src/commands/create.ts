@@ -1,0 +1,180 @@
+import { Args, Command, Flags } from '@oclif/core';
+import { writeFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { diskErrorFrom, UsageError } from '../core/errors.ts';
+import { createTorrent } from '../core/create/build-torrent.ts';
+import { toHex, toMagnet } from '../core/metainfo/index.ts';
+import type { TorrentVersion } from '../core/metainfo/types.ts';
+import { createByteProgress, type ByteProgress } from '../ui/byte-progress.ts';
+import { decideOutputMode } from '../ui/output-mode.ts';
+import { outputFlags, parseSize } from './flags.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+
+export default class Create extends Command {
+  static override summary = 'Create a .torrent (v1, v2 or hybrid) from a file or directory.';
+  static override description = `Hashes the data on all cores and writes NAME.torrent (or --out). The default format is v1, which every
+client reads; --hybrid adds BitTorrent v2 hashes for v2-aware clients while staying readable by v1 clients (it adds
+BEP 47 padding files, which old clients such as Transmission 3 write to disk as small files); --v2 is v2 only.
+Piece length "auto" picks the smallest power of two from 16KiB to 16MiB giving at most 2048 pieces.
+Hidden files (names starting with ".") are left out unless --include-hidden. Symlinks to files are followed;
+symlinks to directories are skipped. --no-date makes the output reproducible: the same input gives the same bytes.
+Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5 disk error.`;
+
+  static override examples = [
+    '<%= config.bin %> create ./release -a udp://tracker.example.org:6969/announce',
+    '<%= config.bin %> create build.tar.gz --hybrid --piece-length 1MiB -o build.torrent --json',
+    '<%= config.bin %> create ./site --no-date --exclude "*.log" --magnet',
+    '<%= config.bin %> create data.bin -o - > data.torrent',
+  ];
+
+  static override args = {
+    path: Args.string({ required: true, description: 'file or directory to share' }),
+  };
+
+  static override flags = {
+    out: Flags.string({
+      char: 'o',
+      description: 'where to write the .torrent ("-" for stdout); default NAME.torrent',
+    }),
+    announce: Flags.string({
+      char: 'a',
+      description: 'tracker URL; repeat for more tiers, comma-separate URLs that share a tier',
+      multiple: true,
+    }),
+    'piece-length': Flags.string({
+      description: 'piece size such as 256KiB or 4MiB, or auto',
+      default: 'auto',
+    }),
+    v1: Flags.boolean({
+      description: 'BitTorrent v1 only (the default)',
+      exclusive: ['v2', 'hybrid'],
+    }),
+    v2: Flags.boolean({ description: 'BitTorrent v2 only (BEP 52)', exclusive: ['v1', 'hybrid'] }),
+    hybrid: Flags.boolean({ description: 'v1 and v2 in one torrent', exclusive: ['v1', 'v2'] }),
+    private: Flags.boolean({
+      description: 'private torrent (BEP 27): peers only from its trackers',
+    }),
+    comment: Flags.string({ description: 'free-text comment' }),
+    source: Flags.string({
+      description: 'source tag stored in the info dictionary (changes the info-hash)',
+    }),
+    'web-seed': Flags.string({ description: 'web seed URL (BEP 19), repeatable', multiple: true }),
+    'no-date': Flags.boolean({ description: 'leave out the creation date (reproducible output)' }),
+    exclude: Flags.string({
+      description: 'skip paths matching this glob (e.g. "*.log", "tmp/**"), repeatable',
+      multiple: true,
+    }),
+    'include-hidden': Flags.boolean({
+      description: 'include files and directories whose names start with "."',
+    }),
+    threads: Flags.integer({
+      description: 'hashing threads (default: one per core)',
+      min: 1,
+      max: 256,
+    }),
+    magnet: Flags.boolean({
+      description: 'print the magnet link on stdout (instead of the .torrent path)',
+    }),
+    force: Flags.boolean({ char: 'f', description: 'overwrite the output file if it exists' }),
+    ...outputFlags,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Create);
+    const started = performance.now();
+    const version: TorrentVersion = flags.v2 ? 'v2' : flags.hybrid ? 'hybrid' : 'v1';
+    const pieceLength =
+      flags['piece-length'] === 'auto' ? 'auto' : parseSize(flags['piece-length'], 'piece length');
+    const announce = (flags.announce ?? []).map((tier) =>
+      tier
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    );
+    for (const url of [...announce.flat(), ...(flags['web-seed'] ?? [])]) {
+      if (!/^(https?|udp):\/\/\S+$/i.test(url))
+        throw new UsageError(`invalid URL "${url}": use http, https or udp`);
+    }
+    const toStdout = flags.out === '-';
+    if (toStdout && (flags.json || flags.magnet))
+      throw new UsageError(
+        '--out - writes the torrent to stdout; it cannot be combined with --json or --magnet',
+      );
+
+    const mode = flags.json || toStdout ? 'quiet' : decideOutputMode(flags);
+    let progress: ByteProgress | null = null;
+    const result = await createTorrent(
+      {
+        path: args.path,
+        version,
+        pieceLength,
+        announce,
+        private: flags.private,
+        comment: flags.comment ?? null,
+        source: flags.source ?? null,
+        webSeeds: flags['web-seed'] ?? [],
+        createdBy: `shoal/${packageJson.version}`,
+        creationDate: flags['no-date'] ? null : new Date(),
+        threads: flags.threads,
+        exclude: flags.exclude ?? [],
+        includeHidden: flags['include-hidden'],
+      },
+      ({ bytesHashed, totalBytes }) => {
+        progress ??= createByteProgress(mode, 'hashing', totalBytes);
+        progress.update(bytesHashed);
+      },
+    );
+    (progress as ByteProgress | null)?.stop();
+
+    const magnet = toMagnet({
+      infoHash: result.infoHash,
+      infoHashV2: result.infoHashV2,
+      name: result.name,
+      trackers: announce,
+      webSeeds: flags['web-seed'] ?? [],
+    });
+    if (toStdout) {
+      process.stdout.write(result.torrentBytes);
+      return;
+    }
+    const out = resolve(flags.out ?? `${result.name}.torrent`);
+    await writeOutput(out, result.torrentBytes, flags.force ?? false);
+    if (flags.json) {
+      this.log(
+        JSON.stringify({
+          torrent: out,
+          name: result.name,
+          infoHash: result.infoHash ? toHex(result.infoHash) : null,
+          infoHashV2: result.infoHashV2 ? toHex(result.infoHashV2) : null,
+          magnet,
+          version: result.version,
+          pieceLength: result.pieceLength,
+          pieceCount: result.pieceCount,
+          totalSize: result.totalSize,
+          fileCount: result.fileCount,
+          skipped: result.skipped,
+          seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
+        }),
+      );
+    } else {
+      for (const entry of result.skipped)
+        if (!flags.quiet) process.stderr.write(`skipped ${entry.path}: ${entry.reason}\n`);
+      this.log(flags.magnet ? magnet : out);
+    }
+  }
+}
+
+async function writeOutput(path: string, bytes: Uint8Array, force: boolean): Promise<void> {
+  if (!force) {
+    const exists = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw new UsageError(`${path} already exists (use --force to overwrite)`);
+  }
+  try {
+    await writeFile(path, bytes);
+  } catch (error) {
+    throw diskErrorFrom(error, 'write', path);
+  }
+}

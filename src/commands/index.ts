@@ -1,0 +1,12 @@
+/** The command map oclif loads (explicit strategy: no file-system discovery, so bundling works). */
+import Create from './create.ts';
+import Download from './download.ts';
+import Inspect from './inspect.ts';
+import Seed from './seed.ts';
+
+export const commands = {
+  create: Create,
+  download: Download,
+  inspect: Inspect,
+  seed: Seed,
+};

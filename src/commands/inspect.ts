@@ -1,0 +1,141 @@
+import { Args, Command, Flags } from '@oclif/core';
+import { resolve } from 'node:path';
+import { VerifyError } from '../core/errors.ts';
+import { HashPool } from '../core/hashing/pool.ts';
+import { metainfoToJson, toHex, toMagnet, type Magnet } from '../core/metainfo/index.ts';
+import { loadSource } from '../core/source/load-source.ts';
+import { verifyData, type VerifyResult } from '../core/verify/verify-data.ts';
+import { createByteProgress } from '../ui/byte-progress.ts';
+import { renderInspect } from '../ui/inspect-view.ts';
+import { decideOutputMode } from '../ui/output-mode.ts';
+import { outputFlags } from './flags.ts';
+
+export default class Inspect extends Command {
+  static override summary =
+    'Show what a .torrent or magnet link holds; optionally verify data on disk.';
+  static override description = `Prints name, info-hashes, version, size, pieces, trackers, web seeds and the magnet link.
+--files lists every file with the index that download --select takes. --verify DIR hashes the data under DIR
+(the directory you downloaded into) and exits 6 when anything is missing or does not match.
+Exit codes: 0 ok, 2 bad usage, 3 invalid torrent/magnet, 4 cannot fetch URL, 5 disk error, 6 verification failed.`;
+
+  static override examples = [
+    '<%= config.bin %> inspect ubuntu.iso.torrent --files',
+    '<%= config.bin %> inspect ubuntu.iso.torrent --json | jq .infoHash',
+    '<%= config.bin %> inspect ubuntu.iso.torrent --verify ~/Downloads',
+    "<%= config.bin %> inspect 'magnet:?xt=urn:btih:...'",
+    'cat x.torrent | <%= config.bin %> inspect -',
+  ];
+
+  static override args = {
+    source: Args.string({
+      required: true,
+      description: '.torrent file, - for stdin, http(s) URL, magnet link or info-hash',
+    }),
+  };
+
+  static override flags = {
+    files: Flags.boolean({ description: 'list every file with its index and size' }),
+    verify: Flags.string({
+      description: 'check the data in this directory against the torrent (exit 6 on mismatch)',
+    }),
+    threads: Flags.integer({
+      description: 'hashing threads for --verify (default: one per core)',
+      min: 1,
+      max: 256,
+    }),
+    ...outputFlags,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Inspect);
+    const source = await loadSource(args.source);
+    if (source.kind === 'magnet') {
+      if (flags.verify)
+        throw new VerifyError(
+          '--verify needs the torrent metadata: pass the .torrent file, not a magnet link',
+        );
+      this.#printMagnet(source.magnet, flags.json ?? false);
+      return;
+    }
+    const meta = source.meta;
+    const summary = metainfoToJson(meta);
+    let verification: VerifyResult | null = null;
+    if (flags.verify) {
+      const dir = resolve(flags.verify);
+      const pool = new HashPool({ threads: flags.threads });
+      const progress = createByteProgress(
+        flags.json ? 'quiet' : decideOutputMode(flags),
+        'verify',
+        meta.totalSize,
+      );
+      try {
+        verification = await verifyData(meta, dir, pool, (bytes) => progress.update(bytes));
+      } finally {
+        progress.stop();
+        await pool.destroy();
+      }
+    }
+    if (flags.json) {
+      this.log(
+        JSON.stringify(verification ? { ...summary, verify: verification } : summary, null, 2),
+      );
+    } else {
+      process.stdout.write(renderInspect(summary, { files: flags.files ?? false }));
+      if (verification) process.stdout.write(renderVerification(verification));
+    }
+    if (verification && !verification.ok) {
+      const damaged = verification.files.filter((f) => f.status !== 'ok').length;
+      throw new VerifyError(
+        `data in ${verification.dir} does not match: ${verification.badPieces + verification.missingPieces} of ${verification.pieceCount} pieces bad or missing, ${damaged} file(s) affected`,
+      );
+    }
+  }
+
+  #printMagnet(magnet: Magnet, json: boolean): void {
+    const link = toMagnet(magnet);
+    const doc = {
+      name: magnet.name,
+      infoHash: magnet.infoHash ? toHex(magnet.infoHash) : null,
+      infoHashV2: magnet.infoHashV2 ? toHex(magnet.infoHashV2) : null,
+      trackers: magnet.trackers,
+      webSeeds: magnet.webSeeds,
+      peers: magnet.peers.map((p) =>
+        p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
+      ),
+      selectOnly: magnet.selectOnly,
+      magnet: link,
+      metadata: false,
+    };
+    if (json) {
+      this.log(JSON.stringify(doc, null, 2));
+      return;
+    }
+    const rows: [string, string | null | undefined][] = [
+      ['Name', doc.name ?? '(unknown until metadata is fetched)'],
+      ['Info hash', doc.infoHash],
+      ['Info hash v2', doc.infoHashV2],
+      ...doc.trackers.map((tier, i): [string, string] => [
+        i === 0 ? 'Trackers' : '',
+        tier.join(', '),
+      ]),
+      ...doc.webSeeds.map((seed, i): [string, string] => [i === 0 ? 'Web seeds' : '', seed]),
+      ...doc.peers.map((peer, i): [string, string] => [i === 0 ? 'Peers' : '', peer]),
+      ['Select only', doc.selectOnly?.join(',')],
+      ['Magnet', doc.magnet],
+    ];
+    for (const [key, value] of rows)
+      if (value) this.log(`${(key ? `${key}:` : '').padEnd(14)} ${value}`);
+  }
+}
+
+function renderVerification(result: VerifyResult): string {
+  const lines = [
+    '',
+    `Verify:        ${result.goodPieces}/${result.pieceCount} pieces good in ${result.dir}`,
+  ];
+  for (const file of result.files) {
+    if (file.status !== 'ok') lines.push(`  ${file.status.padEnd(8)} ${file.index}  ${file.path}`);
+  }
+  if (result.ok) lines.push('  all files match');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,26 @@
+/**
+ * SIGINT/SIGTERM handling for long-running commands: the first signal asks
+ * the engine to stop cleanly (it saves state, tells trackers, exits 130); a
+ * second one exits at once. Data on disk is never half-written by that: only
+ * verified whole pieces are ever written, each in positional writes.
+ */
+import { ExitCode } from '../core/errors.ts';
+
+export function handleSignals(onFirst: () => void): () => void {
+  let received = 0;
+  const handler = () => {
+    received++;
+    if (received === 1) {
+      process.stderr.write('\nshoal: stopping (press Ctrl-C again to quit at once)\n');
+      onFirst();
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

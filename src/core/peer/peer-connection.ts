@@ -1,0 +1,230 @@
+/**
+ * One TCP connection to a peer: the BitTorrent handshake, then framed wire
+ * messages in both directions. It knows nothing of pieces or policy; the
+ * torrent session drives it. All protocol violations end the connection with
+ * a reason (the session decides whether to blame the peer).
+ *
+ * Peers are identified by address AND port (`host:port`), never by IP alone:
+ * honest and hostile peers can share an address behind NAT or on loopback.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { WireDecoder, type WireDecoderLimits } from '../wire/decoder.ts';
+import { decodeHandshake, encodeHandshake, HANDSHAKE_LENGTH } from '../wire/handshake.ts';
+import { encodeMessage, encodePieceHeader, type WireMessage } from '../wire/messages.ts';
+import { RateMeter } from './rate-meter.ts';
+
+export interface PeerAddress {
+  host: string;
+  port: number;
+}
+
+export function addressKey(address: PeerAddress): string {
+  return address.host.includes(':')
+    ? `[${address.host}]:${address.port}`
+    : `${address.host}:${address.port}`;
+}
+
+export interface HandshakeInfo {
+  infoHash: Uint8Array;
+  peerId: Uint8Array;
+  reserved: Uint8Array;
+}
+
+export interface PeerConnectionOptions {
+  /** Our handshake. */
+  local: HandshakeInfo;
+  /** Accepts or refuses the remote handshake (wrong torrent, ourselves, duplicates). */
+  acceptRemote: (remote: HandshakeInfo) => string | null;
+  handshakeTimeoutMs?: number;
+  decoderLimits?: Partial<WireDecoderLimits>;
+}
+
+interface PeerConnectionEvents {
+  /** The handshake completed in both directions; messages may now flow. */
+  ready: [remote: HandshakeInfo];
+  message: [message: WireMessage];
+  /** The socket asked us to stop writing for a while (upload backpressure) and is writable again. */
+  drain: [];
+  close: [reason: string];
+}
+
+export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
+  readonly address: PeerAddress;
+  readonly key: string;
+  readonly outgoing: boolean;
+  readonly downloaded = new RateMeter();
+  readonly uploaded = new RateMeter();
+  remote: HandshakeInfo | null = null;
+  readonly #socket: net.Socket;
+  readonly #options: PeerConnectionOptions;
+  readonly #decoder: WireDecoder;
+  #handshakeBuffer: Buffer = Buffer.alloc(0);
+  #sentHandshake = false;
+  #closed = false;
+  #handshakeTimer: NodeJS.Timeout | null = null;
+  lastReceivedAt = Date.now();
+  lastSentAt = Date.now();
+
+  private constructor(
+    socket: net.Socket,
+    address: PeerAddress,
+    outgoing: boolean,
+    options: PeerConnectionOptions,
+  ) {
+    super();
+    this.#socket = socket;
+    this.address = address;
+    this.key = addressKey(address);
+    this.outgoing = outgoing;
+    this.#options = options;
+    this.#decoder = new WireDecoder(options.decoderLimits);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error) => this.close(error.message));
+    socket.on('close', () => this.close('connection closed by peer'));
+    socket.on('drain', () => this.emit('drain'));
+    this.#handshakeTimer = setTimeout(
+      () => this.close('handshake timed out'),
+      options.handshakeTimeoutMs ?? 10_000,
+    );
+  }
+
+  /** Dials a peer and sends our handshake as soon as the socket connects. */
+  static connect(
+    address: PeerAddress,
+    options: PeerConnectionOptions & { connectTimeoutMs?: number },
+  ): PeerConnection {
+    const socket = net.connect({ host: address.host, port: address.port });
+    const connection = new PeerConnection(socket, address, true, options);
+    socket.setTimeout(options.connectTimeoutMs ?? 5_000, () => {
+      if (!connection.remote) connection.close('connection timed out');
+    });
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      connection.#sendHandshake();
+    });
+    return connection;
+  }
+
+  /** Wraps an accepted socket: we answer once the remote handshake names our torrent. */
+  static accept(socket: net.Socket, options: PeerConnectionOptions): PeerConnection {
+    const address = { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
+    return new PeerConnection(
+      socket,
+      address.host.startsWith('::ffff:') ? { ...address, host: address.host.slice(7) } : address,
+      false,
+      options,
+    );
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True when the socket's buffer is full: hold back uploads until 'drain'. */
+  get congested(): boolean {
+    return this.#socket.writableNeedDrain;
+  }
+
+  send(message: WireMessage): void {
+    if (this.#closed) return;
+    this.#socket.write(encodeMessage(message));
+    this.lastSentAt = Date.now();
+  }
+
+  /** Sends a piece message without copying the block into a new buffer. */
+  sendBlock(index: number, begin: number, block: Uint8Array): void {
+    if (this.#closed) return;
+    this.#socket.cork();
+    this.#socket.write(encodePieceHeader(index, begin, block.length));
+    this.#socket.write(block);
+    this.#socket.uncork();
+    this.uploaded.add(block.length);
+    this.lastSentAt = Date.now();
+  }
+
+  setDecoderLimits(limits: Partial<WireDecoderLimits>): void {
+    this.#decoder.setLimits(limits);
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    this.#socket.destroy();
+    this.emit('close', reason);
+  }
+
+  #sendHandshake(): void {
+    if (this.#sentHandshake || this.#closed) return;
+    this.#sentHandshake = true;
+    this.#socket.write(encodeHandshake(this.#options.local));
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.lastReceivedAt = Date.now();
+    if (!this.remote) {
+      this.#handshakeBuffer = this.#handshakeBuffer.length
+        ? Buffer.concat([this.#handshakeBuffer, chunk])
+        : chunk;
+      const result = decodeHandshake(this.#handshakeBuffer);
+      if (result.status === 'need-more') {
+        // Some clients wait for our handshake before sending their peer id: answer once the info-hash is in.
+        if (result.infoHash && !this.#sentHandshake) {
+          if (!sameBytes(result.infoHash, this.#options.local.infoHash))
+            this.close('handshake for another torrent');
+          else this.#sendHandshake();
+        }
+        return;
+      }
+      if (result.status === 'invalid') {
+        // Typically an encrypted (MSE) handshake: such clients retry in plaintext.
+        this.close(`not a BitTorrent handshake (${result.reason})`);
+        return;
+      }
+      const remote = {
+        infoHash: result.handshake.infoHash,
+        peerId: result.handshake.peerId,
+        reserved: result.handshake.reserved,
+      };
+      const refusal = this.#options.acceptRemote(remote);
+      if (refusal) {
+        this.close(refusal);
+        return;
+      }
+      this.remote = remote;
+      if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+      this.#handshakeTimer = null;
+      this.#sendHandshake();
+      const rest = this.#handshakeBuffer.subarray(HANDSHAKE_LENGTH);
+      this.#handshakeBuffer = Buffer.alloc(0);
+      this.emit('ready', remote);
+      if (rest.length === 0 || this.#closed) return;
+      chunk = rest;
+    }
+    this.#decoder.push(chunk);
+    try {
+      for (let message = this.#decoder.next(); message; message = this.#decoder.next()) {
+        if (message.type === 'piece') this.downloaded.add(message.block.length);
+        this.emit('message', message);
+        if (this.#closed) return;
+      }
+    } catch (error) {
+      this.close(`protocol error: ${(error as Error).message}`);
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}

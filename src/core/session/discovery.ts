@@ -1,0 +1,46 @@
+/**
+ * The seam between the engine and the ways it learns of peers (trackers, DHT,
+ * PEX, addresses given on the command line). The session hands each source a
+ * context; sources report peers through it and never throw into the engine.
+ */
+import type { PeerAddress } from '../peer/peer-connection.ts';
+
+export interface TransferStats {
+  uploaded: number;
+  downloaded: number;
+  /** Bytes still wanted (0 once complete). */
+  left: number;
+}
+
+export interface DiscoveryContext {
+  /** The 20-byte info-hash used on the wire and with trackers and the DHT. */
+  infoHash: Uint8Array;
+  peerId: Uint8Array;
+  /** Our listening port (0 if not listening). */
+  port: number;
+  stats(): TransferStats;
+  addPeers(peers: PeerAddress[], source: string): void;
+  warn(message: string): void;
+}
+
+export interface PeerDiscovery {
+  readonly name: string;
+  start(context: DiscoveryContext): void;
+  /** The engine needs more peers now (e.g. everyone disconnected). */
+  requestPeers?(): void;
+  /** All wanted pieces are in: trackers send `completed`. */
+  completed?(): void;
+  /** Shut down; resolves within a bounded time (trackers get `stopped`). */
+  stop(): Promise<void>;
+}
+
+/** Peers given on the command line (`--peer HOST:PORT`): reported once at start. */
+export function staticPeers(peers: PeerAddress[]): PeerDiscovery {
+  return {
+    name: 'command line',
+    start(context) {
+      if (peers.length > 0) context.addPeers(peers, 'command line');
+    },
+    async stop() {},
+  };
+}

@@ -1,0 +1,1120 @@
+/**
+ * The engine for one torrent: checks data already on disk, finds and connects
+ * peers, picks and requests blocks, verifies every piece on the hash pool
+ * before writing it, serves pieces to others, and stops when the goal is met.
+ *
+ * It never prints; it emits typed events (see SessionEvents) that renderers
+ * subscribe to, and `run()` resolves with a summary or rejects with a
+ * ShoalError carrying the exit code.
+ *
+ * Invariants:
+ * - Only pieces whose hash checked out are written to disk or announced.
+ * - Every request we have outstanding is known to the picker; a peer that
+ *   leaves, chokes us or times out gives its blocks back.
+ * - Peers are keyed by address and port, never IP alone.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { InterruptedError, NetworkError, VerifyError } from '../errors.ts';
+import type { HashPool } from '../hashing/pool.ts';
+import type { Metainfo } from '../metainfo/types.ts';
+import {
+  PeerConnection,
+  addressKey,
+  type HandshakeInfo,
+  type PeerAddress,
+} from '../peer/peer-connection.ts';
+import { DiskStorage } from '../storage/disk-storage.ts';
+import { Choker } from '../swarm/choker.ts';
+import { PiecePicker, type BlockRef } from '../swarm/piece-picker.ts';
+import { RateLimiter } from '../swarm/rate-limiter.ts';
+import { desiredQueueDepth, isSnubbed, RoundTripEstimator } from '../swarm/request-queue.ts';
+import { BitField } from '../wire/bitfield.ts';
+import {
+  decodeExtendedHandshake,
+  encodeExtendedHandshake,
+  EXTENDED_HANDSHAKE_ID,
+  type ExtendedHandshake,
+} from '../wire/extension.ts';
+import {
+  makeReserved,
+  supportsExtensionProtocol,
+  supportsFastExtension,
+} from '../wire/handshake.ts';
+import type { WireMessage } from '../wire/messages.ts';
+import { describePeerId, generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
+import type { DiscoveryContext, PeerDiscovery, TransferStats } from './discovery.ts';
+import { checkExistingData } from './existing-data.ts';
+import { PieceVerifier } from './piece-verifier.ts';
+import { PieceCache } from './piece-cache.ts';
+
+export interface SessionOptions {
+  meta: Metainfo;
+  outDir: string;
+  hashPool: HashPool;
+  /** File indexes to download (null: all). */
+  selectedFiles?: ReadonlySet<number> | null;
+  /** Listening port; 0 picks any free port; null does not listen. */
+  port?: number | null;
+  discoveries?: PeerDiscovery[];
+  maxPeers?: number;
+  /** Bytes per second; 0/undefined = unlimited. */
+  downloadLimit?: number;
+  uploadLimit?: number;
+  /** Give up (exit 4) after this long without a verified piece. */
+  stallTimeoutMs?: number;
+  /** Keep seeding after completion until this many ms passed ... */
+  seedTimeMs?: number;
+  /** ... or this upload/download ratio is reached. Neither: stop at completion. */
+  seedRatio?: number;
+  /** Seed forever (shoal seed without limits). */
+  seedForever?: boolean;
+  /** Fail with VerifyError (exit 6) when the data on disk is not complete (shoal seed). */
+  requireComplete?: boolean;
+  /** Open the data read-only (seeding). */
+  readOnly?: boolean;
+  version?: string;
+  peerId?: Uint8Array;
+  signal?: AbortSignal;
+}
+
+export interface PeerInfo {
+  key: string;
+  client: string;
+  downloadRate: number;
+  uploadRate: number;
+  choked: boolean;
+  interested: boolean;
+  snubbed: boolean;
+  outstanding: number;
+}
+
+export interface SessionStats extends TransferStats {
+  phase: SessionPhase;
+  totalWanted: number;
+  haveWanted: number;
+  downloadRate: number;
+  uploadRate: number;
+  peers: number;
+  knownPeers: number;
+  piecesVerified: number;
+  piecesWanted: number;
+  elapsedMs: number;
+}
+
+export type SessionPhase = 'checking' | 'downloading' | 'seeding' | 'stopping' | 'done';
+
+export interface SessionSummary {
+  status: 'complete' | 'seeded';
+  downloaded: number;
+  uploaded: number;
+  seconds: number;
+  /** Peers we exchanged handshakes with during the run. */
+  peers: number;
+}
+
+export interface SessionEvents {
+  phase: [phase: SessionPhase];
+  'check-progress': [bytesChecked: number, totalBytes: number];
+  'check-done': [piecesFound: number, piecesWanted: number];
+  progress: [stats: SessionStats];
+  'peer-connected': [peer: { key: string; client: string }];
+  'peer-disconnected': [peer: { key: string; reason: string }];
+  'piece-verified': [index: number];
+  'piece-failed': [index: number, blamed: string[]];
+  warning: [message: string];
+  listening: [port: number];
+  complete: [];
+}
+
+interface OutstandingRequest extends BlockRef {
+  at: number;
+}
+
+/** Protocol and transfer state of one connected peer. */
+interface Peer {
+  conn: PeerConnection;
+  id: string;
+  client: string;
+  have: BitField;
+  /** The peer sent have-all: it has everything, now and forever (counted as a seed by the picker). */
+  seed: boolean;
+  fast: boolean;
+  extended: ExtendedHandshake | null;
+  amChoking: boolean;
+  amInterested: boolean;
+  peerChoking: boolean;
+  peerInterested: boolean;
+  allowedFast: Set<number>;
+  outstanding: Map<string, OutstandingRequest>;
+  rtt: RoundTripEstimator;
+  unchokedUsAt: number | undefined;
+  lastBlockAt: number | undefined;
+  connectedAt: number;
+  /** Requests from the peer waiting to be served. */
+  uploadQueue: BlockRef[];
+  serving: boolean;
+}
+
+interface Candidate {
+  address: PeerAddress;
+  source: string;
+  failures: number;
+  nextAttemptAt: number;
+  connected: boolean;
+  /** Never dial again: it is us, or it sent bad data. */
+  forbidden: boolean;
+}
+
+const TICK_MS = 1000;
+const CHOKE_ROUND_MS = 10_000;
+const KEEPALIVE_MS = 60_000;
+const IDLE_MS = 150_000;
+const MAX_UPLOAD_QUEUE = 500;
+const MAX_DIALS_IN_FLIGHT = 30;
+/** Piece buffers held for pieces in progress; beyond it the picker only finishes partial pieces. */
+const PIECE_MEMORY_BUDGET = 96 * 1024 * 1024;
+/** A peer contributing to this many failed pieces is banned (libtorrent: ban after repeated failures). */
+const MAX_HASH_STRIKES = 2;
+
+export class TorrentSession extends EventEmitter<SessionEvents> {
+  readonly meta: Metainfo;
+  readonly storage: DiskStorage;
+  readonly peerId: Uint8Array;
+  readonly infoHash: Uint8Array;
+  readonly #options: SessionOptions;
+  readonly #picker: PiecePicker;
+  readonly #verifier: PieceVerifier;
+  readonly #choker = new Choker({ random: Math.random });
+  readonly #downloadLimiter: RateLimiter;
+  readonly #uploadLimiter: RateLimiter;
+  readonly #peers = new Map<string, Peer>();
+  readonly #peerIds = new Set<string>();
+  readonly #candidates = new Map<string, Candidate>();
+  readonly #pieceBuffers = new Map<number, Uint8Array<SharedArrayBuffer>>();
+  readonly #verifying = new Set<number>();
+  readonly #strikes = new Map<string, number>();
+  readonly #cache: PieceCache;
+  readonly #discoveries: PeerDiscovery[];
+  readonly #startedAt = Date.now();
+  #server: net.Server | null = null;
+  #port = 0;
+  #phase: SessionPhase = 'checking';
+  #dialsInFlight = 0;
+  #tick: NodeJS.Timeout | null = null;
+  #lastChokeRound = 0;
+  #lastProgressAt = Date.now();
+  #completedAt = 0;
+  #downloadedPayload = 0;
+  #uploadedPayload = 0;
+  #peersSeen = new Set<string>();
+  #finish: { resolve: (s: SessionSummary) => void; reject: (e: unknown) => void } | null = null;
+  #stopping = false;
+
+  constructor(options: SessionOptions) {
+    super();
+    this.#options = options;
+    this.meta = options.meta;
+    const meta = options.meta;
+    this.infoHash = (meta.infoHash ?? meta.infoHashV2!.subarray(0, 20)) as Uint8Array;
+    this.peerId = options.peerId ?? generatePeerId(peerIdPrefix(options.version ?? '0.1.0'));
+    const selected = meta.files.map(
+      (file, i) => !file.padding && (!options.selectedFiles || options.selectedFiles.has(i)),
+    );
+    this.storage = new DiskStorage(
+      { ...meta, infoHashHex: Buffer.from(this.infoHash).toString('hex') },
+      { outDir: options.outDir, selected, readOnly: options.readOnly },
+    );
+    this.#picker = new PiecePicker({
+      pieceCount: meta.pieceCount,
+      pieceLength: meta.pieceLength,
+      totalLength: meta.spaceSize,
+      random: Math.random,
+    });
+    for (let index = 0; index < meta.pieceCount; index++) {
+      if (!this.#pieceWanted(index, selected)) this.#picker.setPriority(index, 0);
+    }
+    this.#verifier = new PieceVerifier(meta, options.hashPool);
+    this.#downloadLimiter = new RateLimiter({ rate: options.downloadLimit });
+    this.#uploadLimiter = new RateLimiter({ rate: options.uploadLimit });
+    this.#cache = new PieceCache(Math.max(4 * meta.pieceLength, 16 * 1024 * 1024));
+    this.#discoveries = options.discoveries ?? [];
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get phase(): SessionPhase {
+    return this.#phase;
+  }
+
+  /** Runs to the end: resolves when the goal is met, rejects with a ShoalError otherwise. */
+  async run(): Promise<SessionSummary> {
+    const done = new Promise<SessionSummary>((resolve, reject) => {
+      this.#finish = { resolve, reject };
+    });
+    const onAbort = () => void this.#fail(new InterruptedError());
+    this.#options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.#checkExisting();
+      if (this.#stopping) return await done;
+      if (this.#options.port !== null) await this.#listen(this.#options.port ?? 0);
+      if (this.#stopping) return await done;
+      const complete = this.#picker.isComplete();
+      if (!complete && this.#options.requireComplete) {
+        const { havePieces, pieceCount } = this.#picker.progress();
+        throw new VerifyError(
+          `the data in ${this.#options.outDir} is incomplete: ${havePieces} of ${pieceCount} pieces match the torrent`,
+        );
+      }
+      this.#setPhase(complete ? 'seeding' : 'downloading');
+      if (complete) await this.#onComplete();
+      if (this.#stopping) return await done;
+      this.#startDiscovery();
+      this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+      return await done;
+    } catch (error) {
+      await this.#fail(error);
+      return await done;
+    } finally {
+      this.#options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  stats(): SessionStats {
+    const progress = this.#picker.progress();
+    const now = Date.now();
+    let downloadRate = 0;
+    let uploadRate = 0;
+    for (const peer of this.#peers.values()) {
+      downloadRate += peer.conn.downloaded.rate(now);
+      uploadRate += peer.conn.uploaded.rate(now);
+    }
+    return {
+      phase: this.#phase,
+      uploaded: this.#uploadedPayload,
+      downloaded: this.#downloadedPayload,
+      left: this.#wantedBytesLeft(),
+      totalWanted: this.#wantedBytesTotal(),
+      haveWanted: this.#wantedBytesTotal() - this.#wantedBytesLeft(),
+      downloadRate,
+      uploadRate,
+      peers: this.#peers.size,
+      knownPeers: this.#candidates.size,
+      piecesVerified: progress.haveWantedPieces,
+      piecesWanted: progress.wantedPieces,
+      elapsedMs: now - this.#startedAt,
+    };
+  }
+
+  peerInfo(): PeerInfo[] {
+    const now = Date.now();
+    return [...this.#peers.values()].map((peer) => ({
+      key: peer.id,
+      client: peer.client,
+      downloadRate: peer.conn.downloaded.rate(now),
+      uploadRate: peer.conn.uploaded.rate(now),
+      choked: peer.peerChoking,
+      interested: peer.amInterested,
+      snubbed: this.#isSnubbed(peer, now),
+      outstanding: peer.outstanding.size,
+    }));
+  }
+
+  /** Re-reads and re-hashes every wanted piece from disk (after `run()`, for --verify). */
+  async recheck(): Promise<{ good: number; wanted: number }> {
+    const wanted: number[] = [];
+    for (let i = 0; i < this.meta.pieceCount; i++) if (this.#picker.isWanted(i)) wanted.push(i);
+    try {
+      const good = await checkExistingData(
+        this.meta,
+        this.storage,
+        this.#options.hashPool,
+        wanted,
+        () => {},
+      );
+      return { good: good.length, wanted: wanted.length };
+    } finally {
+      await this.storage.close();
+    }
+  }
+
+  /** Stops the session early (e.g. SIGINT): resolves `run()` by rejecting with InterruptedError. */
+  async interrupt(): Promise<void> {
+    await this.#fail(new InterruptedError());
+  }
+
+  // ---------------------------------------------------------------- startup
+
+  #pieceWanted(index: number, selected: boolean[]): boolean {
+    return this.storage.layout
+      .fileSpans(index, 0)
+      .some((span) => span.kind === 'data' && selected[span.fileIndex]);
+  }
+
+  async #checkExisting(): Promise<void> {
+    this.#setPhase('checking');
+    const wanted: number[] = [];
+    for (let i = 0; i < this.meta.pieceCount; i++) if (this.#picker.isWanted(i)) wanted.push(i);
+    const found = await checkExistingData(
+      this.meta,
+      this.storage,
+      this.#options.hashPool,
+      wanted,
+      (done, total) => this.emit('check-progress', done, total),
+    );
+    for (const index of found) this.#picker.pieceVerified(index);
+    this.emit('check-done', found.length, wanted.length);
+  }
+
+  async #listen(port: number): Promise<void> {
+    const server = net.createServer((socket) => this.#onIncoming(socket));
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          new NetworkError(
+            error.code === 'EADDRINUSE'
+              ? `port ${port} is already in use (try --port 0)`
+              : `cannot listen on port ${port}: ${error.message}`,
+          ),
+        );
+      });
+      server.listen(port, () => resolve());
+    });
+    server.on('error', (error) => this.emit('warning', `listener: ${error.message}`));
+    this.#port = (server.address() as net.AddressInfo).port;
+    this.emit('listening', this.#port);
+  }
+
+  #startDiscovery(): void {
+    const context: DiscoveryContext = {
+      infoHash: this.infoHash,
+      peerId: this.peerId,
+      port: this.#port,
+      stats: () => ({
+        uploaded: this.#uploadedPayload,
+        downloaded: this.#downloadedPayload,
+        left: this.#wantedBytesLeft(),
+      }),
+      addPeers: (peers, source) => this.addPeers(peers, source),
+      warn: (message) => this.emit('warning', message),
+    };
+    for (const discovery of this.#discoveries) {
+      try {
+        discovery.start(context);
+      } catch (error) {
+        this.emit('warning', `${discovery.name}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Adds peer addresses to dial (from any source). */
+  addPeers(peers: PeerAddress[], source: string): void {
+    for (const address of peers) {
+      if (!Number.isInteger(address.port) || address.port < 1 || address.port > 65535) continue;
+      if (this.#isSelf(address)) continue;
+      const key = addressKey(address);
+      if (!this.#candidates.has(key)) {
+        this.#candidates.set(key, {
+          address,
+          source,
+          failures: 0,
+          nextAttemptAt: 0,
+          connected: false,
+          forbidden: false,
+        });
+      }
+    }
+    if (this.#phase === 'downloading' || this.#phase === 'seeding') this.#dialMore();
+  }
+
+  #isSelf(address: PeerAddress): boolean {
+    if (address.port !== this.#port || this.#port === 0) return false;
+    return (
+      address.host === '127.0.0.1' ||
+      address.host === '::1' ||
+      address.host === 'localhost' ||
+      address.host === '0.0.0.0'
+    );
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  #handshakeOptions() {
+    return {
+      local: {
+        infoHash: this.infoHash,
+        peerId: this.peerId,
+        reserved: makeReserved({ extensionProtocol: true, fastExtension: true }),
+      },
+      acceptRemote: (remote: HandshakeInfo) => this.#acceptRemote(remote),
+      decoderLimits: {
+        maxBitfieldLength: Math.ceil(this.meta.pieceCount / 8),
+      },
+    };
+  }
+
+  #acceptRemote(remote: HandshakeInfo): string | null {
+    if (Buffer.compare(remote.infoHash, this.infoHash) !== 0)
+      return 'handshake for another torrent';
+    if (Buffer.compare(remote.peerId, this.peerId) === 0) return 'connected to ourselves';
+    if (this.#peerIds.has(Buffer.from(remote.peerId).toString('hex')))
+      return 'already connected to this peer';
+    return null;
+  }
+
+  #dialMore(): void {
+    if (this.#stopping) return;
+    const limit = this.#options.maxPeers ?? 50;
+    const now = Date.now();
+    for (const candidate of this.#candidates.values()) {
+      if (
+        this.#peers.size + this.#dialsInFlight >= limit ||
+        this.#dialsInFlight >= MAX_DIALS_IN_FLIGHT
+      )
+        return;
+      if (candidate.connected || candidate.forbidden || candidate.nextAttemptAt > now) continue;
+      if (this.#phase === 'seeding' && !this.#options.seedForever && this.#seedGoalMet()) return;
+      this.#dial(candidate);
+    }
+  }
+
+  #dial(candidate: Candidate): void {
+    candidate.connected = true;
+    this.#dialsInFlight++;
+    const conn = PeerConnection.connect(candidate.address, this.#handshakeOptions());
+    let settled = false;
+    const settle = () => {
+      if (!settled) {
+        settled = true;
+        this.#dialsInFlight--;
+      }
+    };
+    conn.once('ready', () => {
+      settle();
+      candidate.failures = 0;
+      this.#onReady(conn);
+    });
+    conn.once('close', (reason) => {
+      settle();
+      candidate.connected = false;
+      if (reason === 'connected to ourselves') candidate.forbidden = true;
+      if (!this.#peers.has(conn.key)) {
+        candidate.failures++;
+        // Back off: 5 s, 10 s, 20 s ... capped at 5 minutes.
+        candidate.nextAttemptAt =
+          Date.now() + Math.min(5000 * 2 ** (candidate.failures - 1), 300_000);
+      } else {
+        candidate.nextAttemptAt = Date.now() + 5000;
+      }
+    });
+  }
+
+  #onIncoming(socket: net.Socket): void {
+    if (this.#stopping || this.#peers.size >= (this.#options.maxPeers ?? 50)) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => {});
+    const conn = PeerConnection.accept(socket, this.#handshakeOptions());
+    conn.once('ready', () => this.#onReady(conn));
+  }
+
+  #onReady(conn: PeerConnection): void {
+    const remote = conn.remote!;
+    const peerIdHex = Buffer.from(remote.peerId).toString('hex');
+    if (this.#stopping || this.#peers.has(conn.key) || this.#peerIds.has(peerIdHex)) {
+      conn.close('duplicate connection');
+      return;
+    }
+    const banned = this.#candidates.get(conn.key)?.forbidden;
+    if (banned) {
+      conn.close('banned');
+      return;
+    }
+    const peer: Peer = {
+      conn,
+      id: conn.key,
+      client: describePeerId(remote.peerId),
+      have: new BitField(this.meta.pieceCount),
+      seed: false,
+      fast: supportsFastExtension(remote.reserved),
+      extended: null,
+      amChoking: true,
+      amInterested: false,
+      peerChoking: true,
+      peerInterested: false,
+      allowedFast: new Set(),
+      outstanding: new Map(),
+      rtt: new RoundTripEstimator(),
+      unchokedUsAt: undefined,
+      lastBlockAt: undefined,
+      connectedAt: Date.now(),
+      uploadQueue: [],
+      serving: false,
+    };
+    this.#peers.set(peer.id, peer);
+    this.#peerIds.add(peerIdHex);
+    this.#peersSeen.add(peerIdHex);
+    if (!this.#candidates.has(conn.key) && conn.outgoing) {
+      // Already tracked by #dial.
+    }
+    conn.on('message', (message) => this.#onMessage(peer, message));
+    conn.on('drain', () => this.#serveUploads(peer));
+    conn.once('close', (reason) => this.#onClose(peer, peerIdHex, reason));
+    this.emit('peer-connected', { key: peer.id, client: peer.client });
+
+    if (supportsExtensionProtocol(remote.reserved)) {
+      const payload = encodeExtendedHandshake({
+        m: {},
+        v: `shoal ${this.#options.version ?? ''}`.trim(),
+        p: this.#port || undefined,
+        reqq: MAX_UPLOAD_QUEUE,
+      });
+      conn.send({ type: 'extended', id: EXTENDED_HANDSHAKE_ID, payload });
+    }
+    this.#sendHaves(peer);
+  }
+
+  #sendHaves(peer: Peer): void {
+    const progress = this.#picker.progress();
+    if (peer.fast && progress.havePieces === this.meta.pieceCount)
+      peer.conn.send({ type: 'have-all' });
+    else if (peer.fast && progress.havePieces === 0) peer.conn.send({ type: 'have-none' });
+    else if (progress.havePieces > 0)
+      peer.conn.send({ type: 'bitfield', bytes: this.#picker.bitfield() });
+  }
+
+  #onClose(peer: Peer, peerIdHex: string, reason: string): void {
+    if (this.#peers.get(peer.id) !== peer) return;
+    this.#peers.delete(peer.id);
+    this.#peerIds.delete(peerIdHex);
+    this.#picker.peerGone(peer.id);
+    peer.outstanding.clear();
+    if (peer.seed) this.#picker.removeSeed();
+    else this.#picker.removePeerAvailability({ has: (i) => peer.have.get(i) });
+    this.emit('peer-disconnected', { key: peer.id, reason });
+    // Blocks it held go to others at once.
+    for (const other of this.#peers.values()) this.#fillRequests(other);
+    this.#dialMore();
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  #onMessage(peer: Peer, message: WireMessage): void {
+    switch (message.type) {
+      case 'keep-alive':
+        return;
+      case 'choke':
+        peer.peerChoking = true;
+        peer.unchokedUsAt = undefined;
+        if (!peer.fast) {
+          // Without the fast extension a choke discards every pending request.
+          for (const request of peer.outstanding.values())
+            this.#picker.requestCancelled(peer.id, request);
+          peer.outstanding.clear();
+        }
+        return;
+      case 'unchoke':
+        peer.peerChoking = false;
+        peer.unchokedUsAt = Date.now();
+        this.#fillRequests(peer);
+        return;
+      case 'interested':
+        peer.peerInterested = true;
+        this.#maybeUnchokeNow(peer);
+        return;
+      case 'not-interested':
+        peer.peerInterested = false;
+        return;
+      case 'have':
+        this.#onHave(peer, message.index);
+        return;
+      case 'bitfield':
+        this.#onBitfield(peer, message.bytes);
+        return;
+      case 'have-all':
+        if (!peer.fast) return peer.conn.close('have-all without the fast extension');
+        if (!peer.seed && peer.have.count() === 0) {
+          peer.seed = true;
+          peer.have.setAll();
+          this.#picker.addSeed();
+          this.#updateInterest(peer);
+        }
+        return;
+      case 'have-none':
+        if (!peer.fast) return peer.conn.close('have-none without the fast extension');
+        return;
+      case 'request':
+        this.#onRequest(peer, message);
+        return;
+      case 'cancel':
+        peer.uploadQueue = peer.uploadQueue.filter(
+          (r) => r.index !== message.index || r.begin !== message.begin,
+        );
+        return;
+      case 'piece':
+        this.#onPiece(peer, message.index, message.begin, message.block);
+        return;
+      case 'reject': {
+        if (!peer.fast) return peer.conn.close('reject without the fast extension');
+        const key = `${message.index}:${message.begin}`;
+        if (peer.outstanding.delete(key)) this.#picker.requestCancelled(peer.id, message);
+        return;
+      }
+      case 'allowed-fast':
+        if (message.index < this.meta.pieceCount) peer.allowedFast.add(message.index);
+        return;
+      case 'extended':
+        if (message.id === EXTENDED_HANDSHAKE_ID) {
+          try {
+            peer.extended = decodeExtendedHandshake(message.payload);
+          } catch {
+            // A malformed extension handshake only costs the peer its extensions.
+          }
+        }
+        return;
+      case 'port':
+      case 'suggest':
+        return;
+    }
+  }
+
+  #onHave(peer: Peer, index: number): void {
+    if (index >= this.meta.pieceCount)
+      return peer.conn.close(`have for piece ${index} out of range`);
+    if (peer.seed || peer.have.get(index)) return;
+    peer.have.set(index);
+    this.#picker.addHave(index);
+    if (!peer.amInterested && this.#picker.isWanted(index) && !this.#picker.hasPiece(index))
+      this.#setInterested(peer, true);
+    if (peer.amInterested) this.#fillRequests(peer);
+  }
+
+  #onBitfield(peer: Peer, bytes: Uint8Array): void {
+    if (peer.have.count() > 0 || peer.seed) return peer.conn.close('second bitfield');
+    let field: BitField;
+    try {
+      field = BitField.fromBytes(bytes, this.meta.pieceCount);
+    } catch (error) {
+      return peer.conn.close(`bad bitfield: ${(error as Error).message}`);
+    }
+    peer.have = field;
+    this.#picker.addPeerAvailability({ has: (i) => field.get(i) });
+    this.#updateInterest(peer);
+  }
+
+  #updateInterest(peer: Peer): void {
+    let interested = false;
+    if (!this.#picker.isComplete()) {
+      for (let i = 0; i < this.meta.pieceCount; i++) {
+        if (peer.have.get(i) && this.#picker.isWanted(i) && !this.#picker.hasPiece(i)) {
+          interested = true;
+          break;
+        }
+      }
+    }
+    this.#setInterested(peer, interested);
+    if (interested) this.#fillRequests(peer);
+  }
+
+  #setInterested(peer: Peer, interested: boolean): void {
+    if (peer.amInterested === interested) return;
+    peer.amInterested = interested;
+    peer.conn.send({ type: interested ? 'interested' : 'not-interested' });
+  }
+
+  // ---------------------------------------------------------------- downloading
+
+  #fillRequests(peer: Peer): void {
+    if (this.#phase !== 'downloading' || !peer.amInterested || peer.conn.closed) return;
+    if (peer.peerChoking && peer.allowedFast.size === 0) return;
+    const now = Date.now();
+    const depth = desiredQueueDepth({
+      rate: peer.conn.downloaded.rate(now),
+      peerReqq: peer.extended?.reqq,
+      snubbed: this.#isSnubbed(peer, now),
+    });
+    const want = depth - peer.outstanding.size;
+    if (want <= 0) return;
+    const memoryFull = this.#pieceBuffers.size * this.meta.pieceLength >= PIECE_MEMORY_BUDGET;
+    const blocks = this.#picker.pickBlocks(
+      {
+        id: peer.id,
+        has: (i) => peer.have.get(i) && (!memoryFull || this.#pieceBuffers.has(i)),
+        choked: peer.peerChoking,
+        allowedFast: peer.allowedFast,
+      },
+      want,
+      now,
+    );
+    for (const block of blocks) {
+      peer.outstanding.set(`${block.index}:${block.begin}`, { ...block, at: now });
+      peer.conn.send({
+        type: 'request',
+        index: block.index,
+        begin: block.begin,
+        length: block.length,
+      });
+    }
+  }
+
+  #onPiece(peer: Peer, index: number, begin: number, block: Uint8Array): void {
+    const key = `${index}:${begin}`;
+    const request = peer.outstanding.get(key);
+    if (!request || request.length !== block.length) {
+      // Unrequested data: ignore it (a cancelled request may still arrive), but never store it.
+      return;
+    }
+    peer.outstanding.delete(key);
+    const now = Date.now();
+    peer.rtt.add(now - request.at);
+    peer.lastBlockAt = now;
+    this.#downloadedPayload += block.length;
+    const result = this.#picker.blockReceived(peer.id, index, begin, block.length);
+    if (result.kind === 'accepted') {
+      let buffer = this.#pieceBuffers.get(index);
+      if (!buffer) {
+        buffer = new Uint8Array(new SharedArrayBuffer(this.#picker.pieceSize(index)));
+        this.#pieceBuffers.set(index, buffer);
+      }
+      buffer.set(block, begin);
+      for (const cancel of result.cancels) {
+        const other = this.#peers.get(cancel.peerId);
+        if (other?.outstanding.delete(`${cancel.index}:${cancel.begin}`)) {
+          other.conn.send({
+            type: 'cancel',
+            index: cancel.index,
+            begin: cancel.begin,
+            length: cancel.length,
+          });
+        }
+      }
+      if (result.pieceComplete) void this.#verifyPiece(index);
+    }
+    const delay = this.#downloadLimiter.take(block.length, now);
+    if (delay > 0) {
+      peer.conn.pause();
+      setTimeout(() => {
+        peer.conn.resume();
+        this.#fillRequests(peer);
+      }, delay);
+    } else {
+      this.#fillRequests(peer);
+    }
+  }
+
+  async #verifyPiece(index: number): Promise<void> {
+    const buffer = this.#pieceBuffers.get(index);
+    if (!buffer || this.#verifying.has(index)) return;
+    this.#verifying.add(index);
+    let good: boolean;
+    try {
+      good = await this.#verifier.verify(index, buffer);
+      if (good) await this.storage.write(index, 0, buffer);
+    } catch (error) {
+      this.#verifying.delete(index);
+      await this.#fail(error);
+      return;
+    } finally {
+      this.#pieceBuffers.delete(index);
+    }
+    this.#verifying.delete(index);
+    if (this.#stopping) return;
+    if (good) {
+      this.#picker.pieceVerified(index);
+      this.#lastProgressAt = Date.now();
+      this.emit('piece-verified', index);
+      for (const peer of this.#peers.values()) {
+        if (!peer.have.get(index)) peer.conn.send({ type: 'have', index });
+      }
+      if (this.#picker.isComplete()) await this.#onComplete();
+    } else {
+      const contributors = this.#picker.pieceFailed(index);
+      this.emit('piece-failed', index, contributors);
+      for (const id of new Set(contributors)) {
+        const strikes = (this.#strikes.get(id) ?? 0) + 1;
+        this.#strikes.set(id, strikes);
+        // A peer that sent a whole bad piece alone is certainly lying; otherwise allow one mistake.
+        if (strikes >= MAX_HASH_STRIKES || contributors.every((c) => c === id))
+          this.#ban(id, 'sent data that failed the hash check');
+      }
+      for (const peer of this.#peers.values()) this.#fillRequests(peer);
+    }
+  }
+
+  #ban(id: string, reason: string): void {
+    const candidate = this.#candidates.get(id);
+    if (candidate) candidate.forbidden = true;
+    else {
+      const peer = this.#peers.get(id);
+      if (peer)
+        this.#candidates.set(id, {
+          address: peer.conn.address,
+          source: 'banned',
+          failures: 0,
+          nextAttemptAt: 0,
+          connected: false,
+          forbidden: true,
+        });
+    }
+    this.emit('warning', `banned peer ${id}: ${reason}`);
+    this.#peers.get(id)?.conn.close(`banned: ${reason}`);
+  }
+
+  #isSnubbed(peer: Peer, now: number): boolean {
+    return isSnubbed({
+      unchokedAt: peer.unchokedUsAt,
+      lastBlockAt: peer.lastBlockAt,
+      outstanding: peer.outstanding.size,
+      now,
+      snubMs: 30_000,
+    });
+  }
+
+  // ---------------------------------------------------------------- uploading
+
+  #onRequest(peer: Peer, request: BlockRef): void {
+    const valid =
+      request.index < this.meta.pieceCount &&
+      request.length > 0 &&
+      request.begin + request.length <= this.#picker.pieceSize(request.index) &&
+      this.#picker.hasPiece(request.index);
+    if (!valid || peer.amChoking || peer.uploadQueue.length >= MAX_UPLOAD_QUEUE) {
+      if (peer.fast)
+        peer.conn.send({
+          type: 'reject',
+          index: request.index,
+          begin: request.begin,
+          length: request.length,
+        });
+      return;
+    }
+    peer.uploadQueue.push({ index: request.index, begin: request.begin, length: request.length });
+    this.#serveUploads(peer);
+  }
+
+  async #serveUploads(peer: Peer): Promise<void> {
+    if (peer.serving) return;
+    peer.serving = true;
+    try {
+      while (
+        peer.uploadQueue.length > 0 &&
+        !peer.conn.closed &&
+        !peer.amChoking &&
+        !peer.conn.congested
+      ) {
+        const request = peer.uploadQueue.shift()!;
+        const piece = await this.#cache.get(request.index, () =>
+          this.storage.read(request.index, 0, this.#picker.pieceSize(request.index)),
+        );
+        if (!piece) {
+          this.emit('warning', `piece ${request.index} is no longer readable from disk`);
+          continue;
+        }
+        const delay = this.#uploadLimiter.take(request.length, Date.now());
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        if (peer.conn.closed || peer.amChoking) break;
+        peer.conn.sendBlock(
+          request.index,
+          request.begin,
+          piece.subarray(request.begin, request.begin + request.length),
+        );
+        this.#uploadedPayload += request.length;
+      }
+    } catch (error) {
+      this.emit('warning', `serving ${peer.id}: ${(error as Error).message}`);
+    } finally {
+      peer.serving = false;
+    }
+  }
+
+  #maybeUnchokeNow(peer: Peer): void {
+    // Start trading at once instead of waiting up to a whole choke round.
+    const unchoked = [...this.#peers.values()].filter((p) => !p.amChoking).length;
+    if (peer.amChoking && unchoked < this.#choker.slots + 1) this.#setChoking(peer, false);
+  }
+
+  #setChoking(peer: Peer, choking: boolean): void {
+    if (peer.amChoking === choking) return;
+    peer.amChoking = choking;
+    peer.conn.send({ type: choking ? 'choke' : 'unchoke' });
+    if (choking) {
+      if (peer.fast) {
+        for (const r of peer.uploadQueue)
+          peer.conn.send({ type: 'reject', index: r.index, begin: r.begin, length: r.length });
+      }
+      peer.uploadQueue = [];
+    }
+  }
+
+  #chokeRound(now: number): void {
+    const peers = [...this.#peers.values()];
+    const unchoke = this.#choker.decide(
+      peers.map((peer) => ({
+        id: peer.id,
+        interested: peer.peerInterested,
+        downloadRate: peer.conn.downloaded.rate(now),
+        uploadRate: peer.conn.uploaded.rate(now),
+        snubbed: this.#isSnubbed(peer, now),
+        connectedAt: peer.connectedAt,
+      })),
+      now,
+      this.#phase === 'seeding',
+    );
+    for (const peer of peers) this.#setChoking(peer, !unchoke.has(peer.id));
+  }
+
+  // ---------------------------------------------------------------- timing
+
+  #onTick(): void {
+    const now = Date.now();
+    if (this.#stopping) return;
+    for (const peer of this.#peers.values()) {
+      const timeout = peer.rtt.timeoutMs({ maxMs: 30_000, minMs: 3_000 });
+      for (const [key, request] of peer.outstanding) {
+        if (now - request.at > timeout) {
+          peer.outstanding.delete(key);
+          this.#picker.requestTimedOut(peer.id, request);
+          peer.conn.send({
+            type: 'cancel',
+            index: request.index,
+            begin: request.begin,
+            length: request.length,
+          });
+        }
+      }
+      if (now - peer.conn.lastSentAt > KEEPALIVE_MS) peer.conn.send({ type: 'keep-alive' });
+      if (now - peer.conn.lastReceivedAt > IDLE_MS) peer.conn.close('idle for too long');
+      if (
+        this.#phase === 'downloading' &&
+        peer.amInterested &&
+        this.#picker.progress().havePieces % 16 === 0
+      )
+        this.#updateInterest(peer);
+      this.#fillRequests(peer);
+    }
+    if (now - this.#lastChokeRound >= CHOKE_ROUND_MS) {
+      this.#lastChokeRound = now;
+      this.#chokeRound(now);
+    }
+    this.#dialMore();
+    if (this.#peers.size === 0)
+      for (const discovery of this.#discoveries) discovery.requestPeers?.();
+    this.emit('progress', this.stats());
+
+    const stall = this.#options.stallTimeoutMs;
+    if (this.#phase === 'downloading' && stall && now - this.#lastProgressAt > stall) {
+      const what =
+        this.#candidates.size === 0
+          ? 'no peers found'
+          : `no data received from ${this.#candidates.size} known peer(s)`;
+      void this.#fail(
+        new NetworkError(
+          `${what} for ${Math.round(stall / 1000)}s; giving up (data verified so far is kept)`,
+        ),
+      );
+    }
+    if (this.#phase === 'seeding' && !this.#options.seedForever && this.#seedGoalMet())
+      void this.#succeed('seeded');
+  }
+
+  // ---------------------------------------------------------------- ending
+
+  async #onComplete(): Promise<void> {
+    if (this.#completedAt) return;
+    this.#completedAt = Date.now();
+    await this.storage.finish();
+    this.emit('complete');
+    for (const discovery of this.#discoveries) discovery.completed?.();
+    const seeding =
+      this.#options.seedForever ||
+      this.#options.seedTimeMs !== undefined ||
+      this.#options.seedRatio !== undefined;
+    if (!seeding) {
+      await this.#succeed('complete');
+      return;
+    }
+    this.#setPhase('seeding');
+    for (const peer of this.#peers.values()) {
+      this.#setInterested(peer, false);
+      // Two seeds have nothing to trade.
+      if (peer.seed || peer.have.count() === this.meta.pieceCount) peer.conn.close('both complete');
+    }
+    if (this.#seedGoalMet()) await this.#succeed('seeded');
+  }
+
+  #seedGoalMet(): boolean {
+    if (this.#options.seedForever) return false;
+    const { seedTimeMs, seedRatio } = this.#options;
+    if (seedTimeMs === undefined && seedRatio === undefined) return true;
+    if (seedTimeMs !== undefined && Date.now() - this.#completedAt >= seedTimeMs) return true;
+    if (seedRatio !== undefined) {
+      const base = this.#downloadedPayload || this.#wantedBytesTotal();
+      if (base > 0 && this.#uploadedPayload / base >= seedRatio) return true;
+    }
+    return false;
+  }
+
+  async #succeed(status: SessionSummary['status']): Promise<void> {
+    if (this.#stopping) return;
+    await this.#shutdown();
+    this.#setPhase('done');
+    this.#finish?.resolve({
+      status: this.#completedAt && status === 'complete' ? 'complete' : status,
+      downloaded: this.#downloadedPayload,
+      uploaded: this.#uploadedPayload,
+      seconds: (Date.now() - this.#startedAt) / 1000,
+      peers: this.#peersSeen.size,
+    });
+  }
+
+  async #fail(error: unknown): Promise<void> {
+    if (this.#stopping) return;
+    await this.#shutdown();
+    this.#setPhase('done');
+    this.#finish?.reject(error);
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopping = true;
+    this.#setPhase('stopping');
+    if (this.#tick) clearInterval(this.#tick);
+    this.#tick = null;
+    // Pieces being verified right now finish (and are written) before we close storage.
+    while (this.#verifying.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.allSettled(this.#discoveries.map((discovery) => discovery.stop()));
+    for (const peer of this.#peers.values()) peer.conn.close('shutting down');
+    await new Promise<void>((resolve) =>
+      this.#server ? this.#server.close(() => resolve()) : resolve(),
+    );
+    try {
+      await this.storage.flush();
+    } finally {
+      await this.storage.close();
+    }
+  }
+
+  #setPhase(phase: SessionPhase): void {
+    if (this.#phase === phase) return;
+    this.#phase = phase;
+    this.emit('phase', phase);
+  }
+
+  #wantedBytesTotal(): number {
+    return this.#picker.progress().wantedBytes;
+  }
+
+  #wantedBytesLeft(): number {
+    const progress = this.#picker.progress();
+    return progress.wantedBytes - progress.haveWantedBytes;
+  }
+}
+
+/** A random 20-byte peer id (exported for tests that need a fixed one). */
+export function randomPeerId(): Uint8Array {
+  return randomBytes(20);
+}

@@ -1,0 +1,57 @@
+/**
+ * Trackers as a peer source for the session: wraps the Announcer (BEP 3/15
+ * clients, BEP 12 tiers) behind the PeerDiscovery seam. Tracker failures are
+ * warnings, never fatal: other trackers, the DHT or given peers may still work.
+ */
+import { Announcer } from '../tracker/announcer.ts';
+import type { PeerDiscovery } from './discovery.ts';
+
+export interface TrackerDiscoveryEvents {
+  /** A tracker answered with this many peers. */
+  onResponse?: (tracker: string, peers: number) => void;
+}
+
+export function trackerDiscovery(
+  tiers: string[][],
+  events: TrackerDiscoveryEvents = {},
+): PeerDiscovery {
+  let announcer: Announcer | null = null;
+  return {
+    name: 'trackers',
+    start(context) {
+      if (tiers.length === 0) return;
+      announcer = new Announcer({
+        infoHash: context.infoHash,
+        peerId: context.peerId,
+        port: context.port,
+        trackers: tiers,
+        stats: context.stats,
+      });
+      announcer.on('peers', ({ tracker, peers }) => context.addPeers(peers, tracker));
+      announcer.on('response', ({ tracker, peerCount }) => events.onResponse?.(tracker, peerCount));
+      announcer.on('warning', ({ tracker, message }) =>
+        context.warn(tracker ? `${tracker}: ${message}` : message),
+      );
+      announcer.on('error', ({ tracker, error }) =>
+        context.warn(`tracker ${tracker}: ${error.message}`),
+      );
+      announcer.start();
+    },
+    requestPeers() {
+      announcer?.announceNow();
+    },
+    completed() {
+      announcer?.complete();
+    },
+    async stop() {
+      await announcer?.stop();
+    },
+  };
+}
+
+/** Torrent tiers plus `--tracker` URLs (each its own tier), without duplicates. */
+export function mergeTrackerTiers(torrentTiers: string[][], extra: string[]): string[][] {
+  const seen = new Set(torrentTiers.flat());
+  const added = extra.filter((url) => !seen.has(url) && seen.add(url)).map((url) => [url]);
+  return [...torrentTiers, ...added];
+}
