@@ -145,6 +145,14 @@ export function parseAnnounceResponse(
   transactionId: number,
   ipv6: boolean,
 ): AnnounceResponse {
+  if (datagram.length === 8) {
+    checkHeader(datagram, UdpAction.announce, transactionId, 8);
+    // opentracker answers an info-hash outside its whitelist with a bare header.
+    throw new TrackerError(
+      'failure',
+      'tracker refused the announce without a reason (unknown torrent?)',
+    );
+  }
   const dv = checkHeader(datagram, UdpAction.announce, transactionId, 20);
   const peers = ipv6 ? parseCompactPeers6(datagram, 20) : parseCompactPeers4(datagram, 20);
   // The fields are unsigned 32-bit; values above 2^31 are nonsense from a

@@ -167,6 +167,16 @@ describe('UDP tracker client', () => {
     expect(tracker.requests.length).toBe(2);
   });
 
+  it('reads 18-byte IPv6 peers from a tracker reached over IPv6', async () => {
+    const tracker6 = await startUdpTracker(true);
+    try {
+      const res = await new UdpTracker(tracker6.url, fast).announce(params);
+      expect(res.peers).toEqual([{ host: '2001:db8::9', port: 6881 }]);
+    } finally {
+      await tracker6.close();
+    }
+  });
+
   it('can be cancelled', async () => {
     tracker.mode = 'silent';
     const controller = new AbortController();

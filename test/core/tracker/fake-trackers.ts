@@ -121,8 +121,15 @@ export interface UdpTrackerHandle {
   close(): Promise<void>;
 }
 
-export async function startUdpTracker(): Promise<UdpTrackerHandle> {
-  const socket = dgram.createSocket('udp4');
+/** Over IPv6 (::1) the announce reply carries 18-byte IPv6 peers, as BEP 15 says. */
+export const compactPeers6 = Buffer.from([
+  ...[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9],
+  0x1a,
+  0xe1,
+]);
+
+export async function startUdpTracker(ipv6 = false): Promise<UdpTrackerHandle> {
+  const socket = dgram.createSocket(ipv6 ? 'udp6' : 'udp4');
   const connectionId = 0x1122334455667788n;
   let dropped = false;
   const handle: UdpTrackerHandle = {
@@ -170,13 +177,14 @@ export async function startUdpTracker(): Promise<UdpTrackerHandle> {
     }
     if (msg.readBigUInt64BE(0) !== connectionId) return;
     if (action === 1) {
-      const b = Buffer.alloc(20 + compactPeers.length);
+      const peers = ipv6 ? compactPeers6 : compactPeers;
+      const b = Buffer.alloc(20 + peers.length);
       b.writeUInt32BE(1, 0);
       b.writeUInt32BE(txid, 4);
       b.writeUInt32BE(1200, 8);
       b.writeUInt32BE(4, 12);
       b.writeUInt32BE(3, 16);
-      compactPeers.copy(b, 20);
+      peers.copy(b, 20);
       return reply(b);
     }
     if (action === 2) {
@@ -189,8 +197,9 @@ export async function startUdpTracker(): Promise<UdpTrackerHandle> {
       return reply(b);
     }
   });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  handle.url = `udp://127.0.0.1:${socket.address().port}/announce`;
+  await new Promise<void>((resolve) => socket.bind(0, ipv6 ? '::1' : '127.0.0.1', resolve));
+  const host = ipv6 ? '[::1]' : '127.0.0.1';
+  handle.url = `udp://${host}:${socket.address().port}/announce`;
   return handle;
 }
 

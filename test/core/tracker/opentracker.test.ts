@@ -205,11 +205,15 @@ describe.skipIf(!existsSync(OPENTRACKER))('opentracker interop', () => {
     expect(ports(after.peers)).not.toContain(40_011);
   }, 20_000);
 
-  it('refuses an info-hash that is not whitelisted with a failure', async () => {
+  it('refuses an info-hash that is not whitelisted with a failure, over HTTP and UDP', async () => {
+    const unknown = Buffer.alloc(20, 0x33);
     await expect(
-      httpAnnounce(`http://127.0.0.1:${port}/announce`, params(Buffer.alloc(20, 0x33), 20), {
-        timeoutMs: 5000,
-      }),
+      httpAnnounce(`http://127.0.0.1:${port}/announce`, params(unknown, 20), { timeoutMs: 5000 }),
     ).rejects.toMatchObject({ code: 'failure' });
-  });
+    await expect(
+      new UdpTracker(`udp://127.0.0.1:${port}`, { retransmitMs: [2000] }).announce(
+        params(unknown, 20),
+      ),
+    ).rejects.toMatchObject({ code: 'failure' });
+  }, 20_000);
 });
