@@ -206,32 +206,58 @@ function dictEntries(
   return scanBencode(bytes, defaultBencodeLimits, start).topLevelRanges;
 }
 
+const LETTER_E = 0x65;
+const LETTER_I = 0x69;
+const COLON = 0x3a;
+
+/** The [start, end) of the data of the (already validated) byte string at `pos`, and what follows it. */
+function stringAt(bytes: Uint8Array, pos: number): { start: number; end: number } {
+  let colon = pos;
+  while (bytes[colon] !== COLON) colon++;
+  const length = Number(latin1(bytes.subarray(pos, colon)));
+  return { start: colon + 1, end: colon + 1 + length };
+}
+
 /**
  * Walks the BEP 52 file tree in its byte order (the order files occupy the
- * piece space), iteratively and with bounded depth and file count.
+ * piece space) in one iterative pass over the original bytes, which the
+ * bencode scan has already validated. Names come from the raw key bytes: the
+ * generic decoder turns non-UTF-8 keys into hex, which could merge two names.
  */
 function parseV2Files(infoBytes: Uint8Array): { files: RawFile[]; multiFile: boolean } {
   const treeRange = scanBencode(infoBytes).topLevelRanges.get('file tree');
   if (!treeRange) fail("v2 info has no 'file tree'");
+  if (infoBytes[treeRange[0]] !== LETTER_D) fail("'file tree' is not a dictionary");
   const files: RawFile[] = [];
-  const stack: { start: number; keys: string[] }[] = [{ start: treeRange[0], keys: [] }];
+  const stack: { keys: string[]; file: boolean; children: boolean }[] = [
+    { keys: [], file: false, children: false },
+  ];
+  let pos = treeRange[0] + 1;
   while (stack.length > 0) {
-    const node = stack.pop()!;
-    const where = node.keys.length === 0 ? "'file tree'" : 'file tree entry';
-    const entries = dictEntries(infoBytes, node.start, where);
-    const leaf = entries.get('');
-    if (leaf !== undefined) {
-      if (node.keys.length === 0) fail("'file tree' root is a file");
-      if (entries.size !== 1) fail('file tree entry is both a file and a directory');
-      if (files.length >= MAX_FILES) fail(`more than ${MAX_FILES} files`);
-      files.push(parseV2Leaf(infoBytes, leaf, node.keys));
+    const node = stack[stack.length - 1];
+    if (infoBytes[pos] === LETTER_E) {
+      if (node.file && node.children) fail('file tree entry is both a file and a directory');
+      stack.pop();
+      pos++;
       continue;
     }
-    if (node.keys.length >= MAX_PATH_DEPTH) fail(`file tree deeper than ${MAX_PATH_DEPTH}`);
-    // Reverse so that popping visits children in byte order.
-    for (const [key, [start]] of [...entries].reverse()) {
-      stack.push({ start, keys: [...node.keys, key] });
+    const keyRange = stringAt(infoBytes, pos);
+    const key = latin1(infoBytes.subarray(keyRange.start, keyRange.end));
+    pos = keyRange.end;
+    if (key === '') {
+      if (node.keys.length === 0) fail("'file tree' root is a file");
+      if (files.length >= MAX_FILES) fail(`more than ${MAX_FILES} files`);
+      const end = scanBencode(infoBytes, defaultBencodeLimits, pos).end;
+      files.push(parseV2Leaf(infoBytes, pos, node.keys));
+      node.file = true;
+      pos = end;
+      continue;
     }
+    node.children = true;
+    if (infoBytes[pos] !== LETTER_D) fail('file tree entry is not a dictionary');
+    if (node.keys.length >= MAX_PATH_DEPTH) fail(`file tree deeper than ${MAX_PATH_DEPTH}`);
+    stack.push({ keys: [...node.keys, key], file: false, children: false });
+    pos++;
   }
   if (files.length === 0) fail("'file tree' has no files");
   // A tree holding one file at its top level is a single-file torrent.
@@ -239,25 +265,32 @@ function parseV2Files(infoBytes: Uint8Array): { files: RawFile[]; multiFile: boo
   return { files, multiFile };
 }
 
-function parseV2Leaf(
-  infoBytes: Uint8Array,
-  [start, end]: [number, number],
-  keys: string[],
-): RawFile {
-  const raw = keys.map((key) => Buffer.from(key, 'latin1'));
-  const components = raw.map(decodeName);
-  const { value } = decodeOrFail(infoBytes.subarray(start, end), 'file tree entry');
+/** A leaf `{length, pieces root, attr}` read straight from its validated bytes. */
+function parseV2Leaf(infoBytes: Uint8Array, start: number, keys: string[]): RawFile {
+  const components = keys.map((key) => decodeName(Buffer.from(key, 'latin1')));
   const label = printable(components);
-  if (!isDict(value)) fail(`file tree entry '${label}' is not a dictionary`);
-  const length = get(value, 'length');
-  if (!isLength(length)) fail(`file '${label}' has no valid 'length'`);
-  const root = get(value, 'pieces root');
+  if (infoBytes[start] !== LETTER_D) fail(`file tree entry '${label}' is not a dictionary`);
+  const entries = scanBencode(infoBytes, defaultBencodeLimits, start).topLevelRanges;
+  const integer = (range: [number, number] | undefined) =>
+    range && infoBytes[range[0]] === LETTER_I
+      ? Number(latin1(infoBytes.subarray(range[0] + 1, range[1] - 1)))
+      : null;
+  const string = (range: [number, number] | undefined) => {
+    if (!range || infoBytes[range[0]] === LETTER_I || infoBytes[range[0]] === LETTER_D) return null;
+    if (infoBytes[range[0]] === 0x6c) return null; // a list
+    const { start: from, end } = stringAt(infoBytes, range[0]);
+    return infoBytes.subarray(from, end);
+  };
+  const length = integer(entries.get('length'));
+  if (length === null || !isLength(length)) fail(`file '${label}' has no valid 'length'`);
   let piecesRoot: Uint8Array | null = null;
   if (length > 0) {
-    if (!isBytes(root) || root.length !== 32) fail(`file '${label}' has no 32-byte 'pieces root'`);
+    const root = string(entries.get('pieces root'));
+    if (root === null || root.length !== 32) fail(`file '${label}' has no 32-byte 'pieces root'`);
     piecesRoot = Uint8Array.from(root);
   }
-  const attr = parseAttr(get(value, 'attr'));
+  const attrBytes = string(entries.get('attr'));
+  const attr = attrBytes ? latin1(attrBytes) : '';
   return {
     components,
     spellings: [JSON.stringify(keys)],
