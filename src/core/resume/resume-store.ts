@@ -1,0 +1,201 @@
+/**
+ * Crash-safe resume state for one download, kept in the output directory:
+ *
+ * - `.shoal/<info-hash>.resume`: a snapshot, written atomically (temp file,
+ *   fsync, rename) at start and at a clean stop: the pieces verified so far,
+ *   each with a fast fingerprint of its data.
+ * - `.shoal/<info-hash>.journal`: one small record appended per piece verified
+ *   since the snapshot. Appends reach the OS at once, so even `kill -9` loses
+ *   at most the record being written (a torn record is detected and ignored).
+ *
+ * On restart the claimed pieces are checked by fingerprint instead of SHA-1
+ * (an order of magnitude cheaper); anything that does not match is checked by
+ * SHA-1 after all. A file that is corrupt, truncated, or for another torrent
+ * is ignored (full check): the resume state is a hint, never trusted blindly.
+ *
+ * Fingerprints are xxh64 (@node-rs/xxhash): on this project's machines its
+ * xxh3 binding measured 2.1 GB/s against xxh64's 17 GB/s (BENCHMARKS.md).
+ */
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fingerprint } from './fingerprint.ts';
+
+const SNAPSHOT_MAGIC = Buffer.from('SHOALRS\u0001', 'latin1');
+const JOURNAL_MAGIC = Buffer.from('SHOALRJ\u0001', 'latin1');
+const HEADER_SIZE = 8 + 20 + 4 + 4;
+const ENTRY_SIZE = 12;
+const RECORD_SIZE = 20;
+
+export interface ResumeIdentity {
+  /** The 20-byte wire info-hash. */
+  infoHash: Uint8Array;
+  pieceCount: number;
+  pieceLength: number;
+}
+
+/** Piece index -> fingerprint of its verified data. */
+export type ClaimedPieces = Map<number, bigint>;
+
+export class ResumeStore {
+  readonly snapshotPath: string;
+  readonly journalPath: string;
+  readonly #identity: ResumeIdentity;
+  #journal: FileHandle | null = null;
+  /** Appends run one after another so records never interleave. */
+  #queue: Promise<void> = Promise.resolve();
+  #failed: Error | null = null;
+
+  constructor(outDir: string, identity: ResumeIdentity) {
+    const base = join(outDir, '.shoal', Buffer.from(identity.infoHash).toString('hex'));
+    this.snapshotPath = `${base}.resume`;
+    this.journalPath = `${base}.journal`;
+    this.#identity = identity;
+  }
+
+  /** The pieces the saved state claims, or null when there is no usable state. */
+  async load(): Promise<ClaimedPieces | null> {
+    const snapshot = await readFile(this.snapshotPath).catch(() => null);
+    if (!snapshot) return null;
+    const claimed = decodeSnapshot(snapshot, this.#identity);
+    if (!claimed) return null;
+    const journal = await readFile(this.journalPath).catch(() => null);
+    if (journal) replayJournal(journal, this.#identity, claimed);
+    return claimed;
+  }
+
+  /** Writes a fresh snapshot of `verified` and starts an empty journal. */
+  async reset(verified: ClaimedPieces): Promise<void> {
+    await this.#drain();
+    await this.#closeJournal();
+    await this.#writeSnapshot(verified);
+    const journal = await open(this.journalPath, 'w');
+    await journal.write(journalHeader(this.#identity));
+    this.#journal = journal;
+  }
+
+  /** Records a newly verified piece (asynchronously, in order). */
+  record(index: number, print: bigint): void {
+    const journal = this.#journal;
+    if (!journal || this.#failed) return;
+    const record = Buffer.alloc(RECORD_SIZE);
+    record.writeUInt32LE(index, 0);
+    record.writeBigUInt64LE(print, 4);
+    record.writeBigUInt64LE(fingerprint(record.subarray(0, 12)), 12);
+    this.#queue = this.#queue.then(async () => {
+      try {
+        await journal.write(record);
+      } catch (error) {
+        this.#failed = error as Error;
+      }
+    });
+  }
+
+  /** The first write error, if any (a full disk stops the journal, not the download). */
+  get error(): Error | null {
+    return this.#failed;
+  }
+
+  /** Final snapshot at a clean stop; the journal is folded into it and removed. */
+  async close(verified: ClaimedPieces): Promise<void> {
+    await this.#drain();
+    await this.#closeJournal();
+    await this.#writeSnapshot(verified);
+    await rm(this.journalPath, { force: true });
+  }
+
+  /** Removes the state (the download is complete and nothing needs resuming). */
+  async remove(): Promise<void> {
+    await this.#drain();
+    await this.#closeJournal();
+    await rm(this.journalPath, { force: true });
+    await rm(this.snapshotPath, { force: true });
+  }
+
+  async #drain(): Promise<void> {
+    await this.#queue;
+  }
+
+  async #closeJournal(): Promise<void> {
+    const journal = this.#journal;
+    this.#journal = null;
+    await journal?.close().catch(() => {});
+  }
+
+  async #writeSnapshot(verified: ClaimedPieces): Promise<void> {
+    await mkdir(join(this.snapshotPath, '..'), { recursive: true });
+    const temp = `${this.snapshotPath}.tmp`;
+    const handle = await open(temp, 'w');
+    try {
+      await handle.write(encodeSnapshot(verified, this.#identity));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, this.snapshotPath);
+  }
+}
+
+function header(magic: Buffer, identity: ResumeIdentity): Buffer {
+  const out = Buffer.alloc(HEADER_SIZE);
+  magic.copy(out, 0);
+  Buffer.from(identity.infoHash).copy(out, 8);
+  out.writeUInt32LE(identity.pieceCount, 28);
+  out.writeUInt32LE(identity.pieceLength >>> 0, 32);
+  return out;
+}
+
+function journalHeader(identity: ResumeIdentity): Buffer {
+  return header(JOURNAL_MAGIC, identity);
+}
+
+export function encodeSnapshot(verified: ClaimedPieces, identity: ResumeIdentity): Buffer {
+  const entries = [...verified].sort((a, b) => a[0] - b[0]);
+  const out = Buffer.alloc(HEADER_SIZE + 4 + entries.length * ENTRY_SIZE + 8);
+  header(SNAPSHOT_MAGIC, identity).copy(out, 0);
+  out.writeUInt32LE(entries.length, HEADER_SIZE);
+  let at = HEADER_SIZE + 4;
+  for (const [index, print] of entries) {
+    out.writeUInt32LE(index, at);
+    out.writeBigUInt64LE(print, at + 4);
+    at += ENTRY_SIZE;
+  }
+  out.writeBigUInt64LE(fingerprint(out.subarray(0, at)), at);
+  return out;
+}
+
+/** Null for anything that is not an intact snapshot of this torrent. */
+export function decodeSnapshot(bytes: Buffer, identity: ResumeIdentity): ClaimedPieces | null {
+  if (bytes.length < HEADER_SIZE + 12 || !sameHeader(bytes, SNAPSHOT_MAGIC, identity)) return null;
+  const count = bytes.readUInt32LE(HEADER_SIZE);
+  const end = HEADER_SIZE + 4 + count * ENTRY_SIZE;
+  if (count > identity.pieceCount || bytes.length !== end + 8) return null;
+  if (bytes.readBigUInt64LE(end) !== fingerprint(bytes.subarray(0, end))) return null;
+  const claimed: ClaimedPieces = new Map();
+  for (let at = HEADER_SIZE + 4; at < end; at += ENTRY_SIZE) {
+    const index = bytes.readUInt32LE(at);
+    if (index >= identity.pieceCount) return null;
+    claimed.set(index, bytes.readBigUInt64LE(at + 4));
+  }
+  return claimed;
+}
+
+/** Adds the journal's intact records to `claimed`; stops at the first torn or foreign one. */
+export function replayJournal(
+  bytes: Buffer,
+  identity: ResumeIdentity,
+  claimed: ClaimedPieces,
+): void {
+  if (bytes.length < HEADER_SIZE || !sameHeader(bytes, JOURNAL_MAGIC, identity)) return;
+  for (let at = HEADER_SIZE; at + RECORD_SIZE <= bytes.length; at += RECORD_SIZE) {
+    const body = bytes.subarray(at, at + 12);
+    if (bytes.readBigUInt64LE(at + 12) !== fingerprint(body)) return;
+    const index = body.readUInt32LE(0);
+    if (index >= identity.pieceCount) return;
+    claimed.set(index, body.readBigUInt64LE(4));
+  }
+}
+
+function sameHeader(bytes: Buffer, magic: Buffer, identity: ResumeIdentity): boolean {
+  return header(magic, identity).equals(bytes.subarray(0, HEADER_SIZE));
+}
