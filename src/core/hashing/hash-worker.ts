@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { fingerprintHasher } from './fingerprint.ts';
 import { BLOCK_SIZE, HASH_SIZE, merkleRoot, nextPowerOfTwo, sha256 } from './merkle.ts';
 import {
   ReadStatus,
@@ -104,26 +105,32 @@ class Handles {
 
 function v1Spans(task: V1SpansTask): HashTaskResult {
   const handles = new Handles(task.paths);
-  const sha1 = new Uint8Array(task.pieces.length * SHA1_SIZE);
+  const wantSha1 = task.algorithm !== 'xxh64';
+  const wantPrint = task.algorithm === 'xxh64' || task.algorithm === 'both';
+  const sha1 = new Uint8Array(wantSha1 ? task.pieces.length * SHA1_SIZE : 0);
+  const fingerprints = Buffer.alloc(wantPrint ? task.pieces.length * 8 : 0);
   const status = new Uint8Array(task.pieces.length);
   let bytes = 0;
   try {
     task.pieces.forEach((spans, i) => {
-      const hasher = createHash('sha1');
+      const sha1Hasher = wantSha1 ? createHash('sha1') : null;
+      const printHasher = wantPrint ? fingerprintHasher() : null;
       try {
         for (const span of spans) {
           for (let done = 0; done < span.length;) {
             const n = Math.min(CHUNK, span.length - done);
-            hasher.update(
+            const chunk =
               span.path < 0
                 ? zeros().subarray(0, n)
-                : handles.read(span.path, n, span.offset + done),
-            );
+                : handles.read(span.path, n, span.offset + done);
+            sha1Hasher?.update(chunk);
+            printHasher?.update(chunk);
             done += n;
             bytes += n;
           }
         }
-        sha1.set(hasher.digest(), i * SHA1_SIZE);
+        if (sha1Hasher) sha1.set(sha1Hasher.digest(), i * SHA1_SIZE);
+        if (printHasher) fingerprints.writeBigUInt64LE(printHasher.digest(), i * 8);
       } catch (error) {
         if (!(error instanceof ReadProblem)) throw error;
         status[i] = error.status;
@@ -132,7 +139,7 @@ function v1Spans(task: V1SpansTask): HashTaskResult {
   } finally {
     handles.close();
   }
-  return { sha1, sha256: new Uint8Array(0), status, bytes };
+  return { sha1, sha256: new Uint8Array(0), fingerprints, status, bytes };
 }
 
 function fileRanges(task: FileRangesTask): HashTaskResult {

@@ -52,6 +52,9 @@ export interface DiskFile {
   padding: boolean;
 }
 
+/** Where the bytes of one piece live, in order (`path: null` reads as zeros). */
+export type PieceSources = { path: string | null; position: number; length: number }[];
+
 export interface V1PiecesInput {
   pieceLength: number;
   pieceCount: number;
@@ -171,6 +174,65 @@ export class HashPool {
       options,
     );
     return { digests, status };
+  }
+
+  /**
+   * Hashes the given pieces, each described by where its bytes live (a file
+   * and position, or `path: null` for zeros), reading them in the workers.
+   * Used where pieces map onto more than the torrent's own files (the parts
+   * file of unselected files) and for resume checks. Returns, per input piece,
+   * its SHA-1 (20 bytes, unless `xxh64` alone was asked for), its xxh64
+   * fingerprint (8 bytes LE, for `xxh64` and `both`) and a ReadStatus.
+   */
+  async hashSources(
+    pieces: readonly PieceSources[],
+    algorithm: 'sha1' | 'xxh64' | 'both',
+    options: HashRunOptions = {},
+  ): Promise<{ sha1: Uint8Array; fingerprints: Uint8Array; status: Uint8Array }> {
+    const sha1 = new Uint8Array(algorithm === 'xxh64' ? 0 : pieces.length * 20);
+    const fingerprints = new Uint8Array(algorithm === 'sha1' ? 0 : pieces.length * 8);
+    const status = new Uint8Array(pieces.length);
+    const batchBytes = this.batchBytes;
+    const batches = {
+      *[Symbol.iterator]() {
+        let next = 0;
+        while (next < pieces.length) {
+          const first = next;
+          const paths: string[] = [];
+          const pathIndex = new Map<string, number>();
+          const jobs: SpanJob[][] = [];
+          let bytes = 0;
+          while (next < pieces.length && (jobs.length === 0 || bytes < batchBytes)) {
+            jobs.push(
+              pieces[next]!.map((source): SpanJob => {
+                if (source.path === null) return { path: -1, offset: 0, length: source.length };
+                let p = pathIndex.get(source.path);
+                if (p === undefined) {
+                  p = paths.length;
+                  paths.push(source.path);
+                  pathIndex.set(source.path, p);
+                }
+                return { path: p, offset: source.position, length: source.length };
+              }),
+            );
+            bytes += pieces[next]!.reduce((sum, source) => sum + source.length, 0);
+            next++;
+          }
+          yield { first, task: { op: 'v1-spans', algorithm, paths, pieces: jobs } as HashTask };
+        }
+      },
+    };
+    await this.#runAll(
+      batches,
+      (b) => b.task,
+      (b, result) => {
+        if (sha1.length) sha1.set(result.sha1, b.first * 20);
+        if (fingerprints.length) fingerprints.set(result.fingerprints!, b.first * 8);
+        status.set(result.status, b.first);
+      },
+      options,
+    );
+    return { sha1, fingerprints, status };
   }
 
   /** Per-file hashes (SHA-1 pieces from the file's start and/or v2 merkle) read from disk, in request order. */

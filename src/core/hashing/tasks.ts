@@ -14,6 +14,11 @@ export interface SpanJob {
 /** SHA-1 of consecutive pieces read from disk; padding and gaps read as zeros. */
 export interface V1SpansTask {
   op: 'v1-spans';
+  /**
+   * 'sha1' (default): 20-byte digests in `sha1`; 'xxh64': 8-byte LE
+   * fingerprints in `fingerprints`; 'both': both from one read.
+   */
+  algorithm?: 'sha1' | 'xxh64' | 'both';
   paths: string[];
   /** One entry per piece: the spans that make it up, in order. */
   pieces: SpanJob[][];
@@ -80,6 +85,8 @@ export interface HashTaskResult {
   sha1: Uint8Array;
   /** Concatenated SHA-256 hashes (32 bytes each), in task order. */
   sha256: Uint8Array;
+  /** v1-spans with algorithm xxh64: 8-byte little-endian fingerprints per piece. */
+  fingerprints?: Uint8Array;
   /** ReadStatus per piece (v1-spans) or per item (file-ranges); empty for buffer tasks. */
   status: Uint8Array;
   /** Bytes read from disk or memory (progress). */

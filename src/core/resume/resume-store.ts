@@ -19,7 +19,7 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fingerprint } from './fingerprint.ts';
+import { fingerprint } from '../hashing/fingerprint.ts';
 
 const SNAPSHOT_MAGIC = Buffer.from('SHOALRS\u0001', 'latin1');
 const JOURNAL_MAGIC = Buffer.from('SHOALRJ\u0001', 'latin1');

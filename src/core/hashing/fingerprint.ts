@@ -1,0 +1,23 @@
+/**
+ * The fast, non-cryptographic fingerprint of verified piece data used by the
+ * resume state. Never a substitute for SHA-1 on data from the network: it only
+ * tells whether bytes on disk are still the bytes we verified earlier.
+ * xxh64 rather than xxh3: @node-rs/xxhash's xxh3 binding measured 2.1 GB/s on
+ * our machines against 17 GB/s for xxh64 (see BENCHMARKS.md).
+ */
+import { xxh64, Xxh64 } from '@node-rs/xxhash';
+
+export function fingerprint(data: Uint8Array): bigint {
+  return xxh64(data);
+}
+
+/** Incremental form for data read in chunks; equals `fingerprint` of the concatenation. */
+export function fingerprintHasher(): { update(chunk: Uint8Array): void; digest(): bigint } {
+  const hasher = new Xxh64();
+  return {
+    update(chunk) {
+      hasher.update(chunk);
+    },
+    digest: () => hasher.digest(),
+  };
+}
