@@ -1,0 +1,501 @@
+/**
+ * Fetches the info dictionary of a magnet link or bare info-hash from peers
+ * (BEP 9 over BEP 10). Peers come from the given discoveries (trackers, DHT,
+ * `x.pe` peers, ...) and from ut_pex messages of the peers we reach. Pieces
+ * are requested from every peer that announces a metadata size, a few at a
+ * time each; the assembled bytes are checked against the info-hash(es), and
+ * peers proven to have sent bad metadata are dropped (see MetadataAssembler).
+ *
+ * Everything a peer sends is hostile: sizes are capped by the codec, pieces
+ * are only accepted when requested from that very connection, slow peers time
+ * out, and no peer can stall the fetch for others.
+ */
+import { NetworkError, InterruptedError } from '../errors.ts';
+import { PeerConnection, addressKey, type PeerAddress } from '../peer/peer-connection.ts';
+import type { DiscoveryContext, PeerDiscovery } from '../session/discovery.ts';
+import { validatePeer } from '../tracker/peers.ts';
+import { decodeExtendedHandshake, encodeExtendedHandshake } from '../wire/extension.ts';
+import { makeReserved, supportsExtensionProtocol } from '../wire/handshake.ts';
+import type { WireMessage } from '../wire/messages.ts';
+import { decodePex, UT_PEX } from '../pex/ut-pex-codec.ts';
+import { MetadataAssembler } from './metadata-assembler.ts';
+import {
+  checkMetadataSize,
+  decodeUtMetadata,
+  encodeUtMetadata,
+  MAX_METADATA_SIZE,
+  UT_METADATA,
+} from './ut-metadata-codec.ts';
+
+/** The extension ids we ask peers to use when they message us. */
+export const LOCAL_EXTENSION_IDS = { [UT_METADATA]: 1, [UT_PEX]: 2 } as const;
+
+export type MetadataEvent =
+  /** A discovery (or a peer's PEX) reported addresses; `total` counts distinct ones so far. */
+  | { type: 'peers-found'; source: string; count: number; total: number }
+  | { type: 'peer-connected'; peer: string }
+  /** The peer announced the metadata size and will be asked for pieces. */
+  | { type: 'peer-has-metadata'; peer: string; size: number }
+  | { type: 'peer-dropped'; peer: string; reason: string }
+  | { type: 'piece'; peer: string; piece: number; received: number; pieceCount: number }
+  /** Assembled metadata did not match the info-hash; fetching starts over. */
+  | { type: 'mismatch'; contributors: string[]; culprits: string[] }
+  | { type: 'warning'; message: string };
+
+export interface FetchMetadataOptions {
+  /** The 20-byte info-hash used on the wire (v1, or the truncated v2 hash for v2-only). */
+  infoHash: Uint8Array;
+  /** The 32-byte v2 info-hash (magnet `btmh`), checked with SHA-256 when given. */
+  infoHashV2?: Uint8Array | null;
+  peerId: Uint8Array;
+  discoveries: PeerDiscovery[];
+  /** Most simultaneous connections (default 30). */
+  maxPeers?: number;
+  /** Give up after this long (default 5 minutes). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: MetadataEvent) => void;
+  /** Our listening port, reported to discoveries (0 = not listening). */
+  port?: number;
+  /** Client name in our extended handshake. */
+  clientName?: string;
+  /** A data reply slower than this drops the peer (default 20 s). */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Requests in flight per peer (default 4): spreads the pieces over peers. */
+  maxRequestsPerPeer?: number;
+  /** Cap on the announced metadata size (default 16 MiB). */
+  maxMetadataSize?: number;
+  /** Bound on waiting for each discovery's stop() (default 3 s). */
+  stopTimeoutMs?: number;
+}
+
+export interface FetchMetadataResult {
+  /** The verified info dictionary, exactly as peers sent it. */
+  infoBytes: Uint8Array;
+  /** Peers that delivered or offered valid metadata: dial these first for the download. */
+  peers: PeerAddress[];
+  /** Every other address learned and not proven bad (for the download session too). */
+  otherPeers: PeerAddress[];
+}
+
+/** Most addresses remembered: a hostile tracker or PEX peer cannot grow the queue without bound. */
+const MAX_KNOWN_PEERS = 5000;
+/** Rejects tolerated from one peer before giving up on it. */
+const MAX_REJECTS = 3;
+
+interface PeerState {
+  connection: PeerConnection;
+  metadataSize: number | null;
+  /** The peer's id for ut_metadata (from its handshake). */
+  remoteId: number;
+  /** piece -> time requested. */
+  requests: Map<number, number>;
+  rejects: number;
+  /** After a reject, leave the peer alone until then. */
+  backoffUntil: number;
+}
+
+export async function fetchMetadata(options: FetchMetadataOptions): Promise<FetchMetadataResult> {
+  if (options.infoHash.length !== 20) throw new RangeError('wire info-hash must be 20 bytes');
+  const v2 = options.infoHashV2 ?? null;
+  // For a v2-only magnet the wire hash is the truncated SHA-256, which SHA-1 cannot match.
+  const v1 = v2 && sameBytes(v2.subarray(0, 20), options.infoHash) ? null : options.infoHash;
+  const fetcher = new MetadataFetch(
+    options,
+    new MetadataAssembler({
+      infoHash: v1,
+      infoHashV2: v2,
+      maxSize: options.maxMetadataSize ?? MAX_METADATA_SIZE,
+    }),
+  );
+  return fetcher.run();
+}
+
+class MetadataFetch {
+  readonly #o: FetchMetadataOptions;
+  readonly #assembler: MetadataAssembler;
+  readonly #maxPeers: number;
+  readonly #maxRequests: number;
+  readonly #requestTimeoutMs: number;
+  /** Every address learned, in order: key -> address. */
+  readonly #known = new Map<string, PeerAddress>();
+  readonly #queue: PeerAddress[] = [];
+  readonly #peers = new Map<string, PeerState>();
+  readonly #banned = new Set<string>();
+  /** Peers that announced a valid metadata size at some point. */
+  readonly #useful = new Set<string>();
+  #connectedEver = 0;
+  #done = false;
+  #resolve!: (result: FetchMetadataResult) => void;
+  #reject!: (error: unknown) => void;
+  #timers: NodeJS.Timeout[] = [];
+
+  constructor(options: FetchMetadataOptions, assembler: MetadataAssembler) {
+    this.#o = options;
+    this.#assembler = assembler;
+    this.#maxPeers = Math.max(1, options.maxPeers ?? 30);
+    this.#maxRequests = Math.max(1, options.maxRequestsPerPeer ?? 4);
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
+  }
+
+  run(): Promise<FetchMetadataResult> {
+    const promise = new Promise<FetchMetadataResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    const signal = this.#o.signal;
+    if (signal?.aborted) {
+      this.#fail(abortReason(signal));
+      return promise;
+    }
+    const onAbort = () => this.#fail(abortReason(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void promise.then(
+      () => signal?.removeEventListener('abort', onAbort),
+      () => signal?.removeEventListener('abort', onAbort),
+    );
+
+    const timeoutMs = this.#o.timeoutMs ?? 300_000;
+    this.#timers.push(setTimeout(() => this.#fail(this.#timeoutError(timeoutMs)), timeoutMs));
+    this.#timers.push(setInterval(() => this.#tick(), 1000));
+
+    const context: DiscoveryContext = {
+      infoHash: this.#o.infoHash,
+      peerId: this.#o.peerId,
+      port: this.#o.port ?? 0,
+      // Size unknown: a positive `left` keeps trackers from treating us as a seed.
+      stats: () => ({ uploaded: 0, downloaded: 0, left: 16 * 1024 }),
+      addPeers: (peers, source) => this.#addPeers(peers, source),
+      warn: (message) => this.#emit({ type: 'warning', message }),
+    };
+    for (const discovery of this.#o.discoveries) {
+      try {
+        discovery.start(context);
+      } catch (error) {
+        this.#emit({ type: 'warning', message: `${discovery.name}: ${(error as Error).message}` });
+      }
+    }
+    return promise;
+  }
+
+  #emit(event: MetadataEvent): void {
+    if (this.#done && event.type !== 'warning') return;
+    try {
+      this.#o.onEvent?.(event);
+    } catch {
+      // A renderer's bug must not break the fetch.
+    }
+  }
+
+  #addPeers(peers: PeerAddress[], source: string): void {
+    if (this.#done) return;
+    let count = 0;
+    for (const peer of peers) {
+      const valid = validatePeer(peer.host, peer.port);
+      if (!valid) continue;
+      const key = addressKey(valid);
+      if (this.#known.has(key) || this.#banned.has(key) || this.#known.size >= MAX_KNOWN_PEERS) {
+        continue;
+      }
+      this.#known.set(key, valid);
+      this.#queue.push(valid);
+      count++;
+    }
+    if (count > 0) {
+      this.#emit({ type: 'peers-found', source, count, total: this.#known.size });
+      this.#connectMore();
+    }
+  }
+
+  #connectMore(): void {
+    while (!this.#done && this.#peers.size < this.#maxPeers && this.#queue.length > 0) {
+      const address = this.#queue.shift()!;
+      if (this.#banned.has(addressKey(address))) continue;
+      this.#connect(address);
+    }
+  }
+
+  #connect(address: PeerAddress): void {
+    const infoHash = this.#o.infoHash;
+    const connection = PeerConnection.connect(address, {
+      local: {
+        infoHash,
+        peerId: this.#o.peerId,
+        reserved: makeReserved({ extensionProtocol: true }),
+      },
+      acceptRemote: (remote) => {
+        if (!sameBytes(remote.infoHash, infoHash)) return 'handshake for another torrent';
+        if (sameBytes(remote.peerId, this.#o.peerId)) return 'connected to ourselves';
+        if (!supportsExtensionProtocol(remote.reserved)) return 'peer has no extension protocol';
+        return null;
+      },
+      connectTimeoutMs: this.#o.connectTimeoutMs,
+    });
+    const state: PeerState = {
+      connection,
+      metadataSize: null,
+      remoteId: 0,
+      requests: new Map(),
+      rejects: 0,
+      backoffUntil: 0,
+    };
+    this.#peers.set(connection.key, state);
+    connection.on('ready', () => {
+      this.#connectedEver++;
+      this.#emit({ type: 'peer-connected', peer: connection.key });
+      connection.send({
+        type: 'extended',
+        id: 0,
+        payload: encodeExtendedHandshake({
+          m: LOCAL_EXTENSION_IDS,
+          v: this.#o.clientName ?? 'shoal',
+          ...(this.#o.port ? { p: this.#o.port } : {}),
+        }),
+      });
+    });
+    connection.on('message', (message) => this.#onMessage(state, message));
+    connection.on('close', (reason) => {
+      this.#peers.delete(connection.key);
+      this.#assembler.removePeer(connection.key);
+      if (!this.#done) {
+        this.#emit({ type: 'peer-dropped', peer: connection.key, reason });
+        this.#connectMore();
+        this.#pump();
+      }
+    });
+  }
+
+  #onMessage(state: PeerState, message: WireMessage): void {
+    if (this.#done || message.type !== 'extended') return;
+    const key = state.connection.key;
+    try {
+      if (message.id === 0) this.#onHandshake(state, message.payload);
+      else if (message.id === LOCAL_EXTENSION_IDS[UT_METADATA])
+        this.#onMetadata(state, message.payload);
+      else if (message.id === LOCAL_EXTENSION_IDS[UT_PEX]) {
+        const pex = decodePex(message.payload);
+        this.#addPeers(pex.added, `pex from ${key}`);
+      }
+    } catch (error) {
+      state.connection.close(`protocol error: ${(error as Error).message}`);
+    }
+  }
+
+  #onHandshake(state: PeerState, payload: Uint8Array): void {
+    const handshake = decodeExtendedHandshake(payload);
+    const id = handshake.m.get(UT_METADATA) ?? 0;
+    if (id === 0 || handshake.metadataSize === undefined) {
+      // A repeated handshake may withdraw ut_metadata; a peer without it is no use here.
+      state.connection.close('peer does not offer metadata');
+      return;
+    }
+    const size = checkMetadataSize(
+      handshake.metadataSize,
+      this.#o.maxMetadataSize ?? MAX_METADATA_SIZE,
+    );
+    if (state.metadataSize !== null && state.metadataSize !== size) {
+      state.connection.close('peer changed its metadata size');
+      return;
+    }
+    state.metadataSize = size;
+    state.remoteId = id;
+    this.#useful.add(state.connection.key);
+    this.#emit({ type: 'peer-has-metadata', peer: state.connection.key, size });
+    this.#pump();
+  }
+
+  #onMetadata(state: PeerState, payload: Uint8Array): void {
+    const key = state.connection.key;
+    if (state.metadataSize === null) {
+      state.connection.close('ut_metadata message before the extended handshake');
+      return;
+    }
+    const message = decodeUtMetadata(payload, { metadataSize: state.metadataSize });
+    if (message.type === 'request') {
+      // We have no metadata to give yet.
+      state.connection.send({
+        type: 'extended',
+        id: state.remoteId,
+        payload: encodeUtMetadata({ type: 'reject', piece: message.piece }),
+      });
+      return;
+    }
+    if (message.type === 'reject') {
+      if (!state.requests.delete(message.piece)) return;
+      this.#assembler.rejected(key, message.piece);
+      if (++state.rejects > MAX_REJECTS) {
+        state.connection.close('peer keeps rejecting metadata requests');
+        return;
+      }
+      // libtorrent rejects when requests come too fast: back off, then try again.
+      state.backoffUntil = Date.now() + 2000 * state.rejects;
+      this.#pump();
+      return;
+    }
+    if (message.type !== 'data') return;
+    if (!state.requests.delete(message.piece)) {
+      state.connection.close('sent a metadata piece we did not request');
+      return;
+    }
+    const result = this.#assembler.add(key, message.piece, message.totalSize, message.data);
+    switch (result.status) {
+      case 'ignored':
+        // Requested from this peer but no longer wanted (the round was reset): harmless.
+        break;
+      case 'stored':
+        this.#emit({
+          type: 'piece',
+          peer: key,
+          piece: message.piece,
+          received: result.received,
+          pieceCount: result.pieceCount,
+        });
+        break;
+      case 'mismatch':
+        this.#emit({
+          type: 'mismatch',
+          contributors: result.contributors,
+          culprits: result.culprits,
+        });
+        for (const culprit of result.culprits)
+          this.#drop(culprit, 'sent metadata that does not match the info-hash');
+        // Replies to requests of the failed round still arrive; the assembler ignores them.
+        break;
+      case 'complete': {
+        const pieceCount = this.#assembler.pieceCount;
+        this.#emit({
+          type: 'piece',
+          peer: key,
+          piece: message.piece,
+          received: pieceCount,
+          pieceCount,
+        });
+        for (const liar of result.liars)
+          this.#drop(liar, 'sent metadata that does not match the info-hash');
+        this.#finish(result.infoBytes);
+        return;
+      }
+    }
+    this.#pump();
+  }
+
+  #drop(key: string, reason: string): void {
+    this.#banned.add(key);
+    this.#useful.delete(key);
+    const peer = this.#peers.get(key);
+    if (peer) peer.connection.close(reason);
+    else this.#emit({ type: 'peer-dropped', peer: key, reason });
+  }
+
+  /** Hands out requests to every peer with room for more. */
+  #pump(): void {
+    if (this.#done) return;
+    const now = Date.now();
+    for (const state of this.#peers.values()) {
+      if (state.metadataSize === null || state.connection.closed || state.backoffUntil > now)
+        continue;
+      while (state.requests.size < this.#maxRequests) {
+        const piece = this.#assembler.nextRequest(state.connection.key, state.metadataSize);
+        if (piece === null) break;
+        // Still outstanding from a failed round: its reply will serve this round too.
+        if (state.requests.has(piece)) continue;
+        state.requests.set(piece, now);
+        state.connection.send({
+          type: 'extended',
+          id: state.remoteId,
+          payload: encodeUtMetadata({ type: 'request', piece }),
+        });
+      }
+    }
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    for (const state of this.#peers.values()) {
+      for (const sentAt of state.requests.values()) {
+        if (now - sentAt > this.#requestTimeoutMs) {
+          state.connection.close('metadata request timed out');
+          break;
+        }
+      }
+    }
+    this.#connectMore();
+    this.#pump();
+  }
+
+  #timeoutError(timeoutMs: number): NetworkError {
+    const seconds = Math.round(timeoutMs / 1000);
+    if (this.#known.size === 0) {
+      return new NetworkError(
+        `no peers found for this torrent within ${seconds}s; add trackers (--tracker) or peers (--peer), or allow more time (--timeout)`,
+      );
+    }
+    return new NetworkError(
+      `metadata not received from ${this.#known.size} peer${this.#known.size === 1 ? '' : 's'} ` +
+        `(${this.#connectedEver} connected, ${this.#useful.size} offering metadata) within ${seconds}s; ` +
+        'try again later or allow more time (--timeout)',
+    );
+  }
+
+  #finish(infoBytes: Uint8Array): void {
+    const peers = [...this.#useful]
+      .filter((key) => !this.#banned.has(key))
+      .map((key) => this.#known.get(key))
+      .filter((peer): peer is PeerAddress => peer !== undefined);
+    const usefulKeys = new Set(this.#useful);
+    const otherPeers = [...this.#known]
+      .filter(([key]) => !usefulKeys.has(key) && !this.#banned.has(key))
+      .map(([, peer]) => peer);
+    void this.#shutdown().then(() => this.#resolve({ infoBytes, peers, otherPeers }));
+  }
+
+  #fail(error: unknown): void {
+    if (this.#done) return;
+    void this.#shutdown().then(() => this.#reject(error));
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    for (const state of [...this.#peers.values()])
+      state.connection.close('metadata fetch finished');
+    const bound = this.#o.stopTimeoutMs ?? 3000;
+    await Promise.all(
+      this.#o.discoveries.map((discovery) =>
+        withTimeout(
+          Promise.resolve()
+            .then(() => discovery.stop())
+            .catch((error: unknown) =>
+              this.#emit({
+                type: 'warning',
+                message: `${discovery.name}: ${(error as Error).message}`,
+              }),
+            ),
+          bound,
+        ),
+      ),
+    );
+  }
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason instanceof Error && signal.reason.name !== 'AbortError'
+    ? signal.reason
+    : new InterruptedError('interrupted while fetching metadata');
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}

@@ -1,0 +1,205 @@
+/**
+ * BEP 11 peer exchange (ut_pex): the payload of an `extended` message whose
+ * id is the one a peer assigned to `ut_pex`. A bencoded dictionary of
+ * compact peer lists: `added` (+ one flag byte per peer in `added.f`),
+ * `added6` (+ `added6.f`), `dropped`, `dropped6`.
+ *
+ * Pure codec. Incoming messages are hostile: the payload is size-capped and
+ * decoded under tight limits, each list is truncated to MAX_PEX_PEERS, and
+ * unusable addresses (port 0, 0.0.0.0/8, multicast, broadcast, ::) are
+ * dropped by the shared tracker peer parser.
+ */
+import {
+  decodeBencode,
+  encodeBencode,
+  isBytes,
+  isDict,
+  type BencodeValue,
+} from '../bencode/index.ts';
+import { parseCompactPeers4, parseCompactPeers6, validatePeer } from '../tracker/peers.ts';
+import { WireProtocolError } from '../wire/errors.ts';
+
+/** Extension name in the BEP 10 `m` dictionary. */
+export const UT_PEX = 'ut_pex';
+/** Most peers taken from one list of a message (BEP 11 asks senders for at most 50). */
+export const MAX_PEX_PEERS = 200;
+/** What we put in one message (BEP 11: "up to 50 added and 50 dropped"). */
+export const PEX_SEND_LIMIT = 50;
+/** 4 lists of 200 IPv6 entries are ~15 KiB; anything far larger is not PEX. */
+export const MAX_PEX_PAYLOAD = 64 * 1024;
+
+/** BEP 11 `added.f` flag bits. */
+export const PexFlag = {
+  prefersEncryption: 0x01,
+  /** Seed or partial seed (upload only). */
+  seed: 0x02,
+  supportsUtp: 0x04,
+  supportsHolepunch: 0x08,
+  /** We reached it with an outgoing connection, so it accepts incoming ones. */
+  reachable: 0x10,
+} as const;
+
+export interface PexPeer {
+  host: string;
+  port: number;
+  /** `added.f` flags (PexFlag bits); 0 when unknown. */
+  flags: number;
+}
+
+export interface PexAddress {
+  host: string;
+  port: number;
+}
+
+export interface PexMessage {
+  added: PexPeer[];
+  dropped: PexAddress[];
+}
+
+/**
+ * Encodes a PEX message. Addresses must be IPv4 or IPv6 literals (our own
+ * peers, already validated); anything else is a bug in the caller. Callers
+ * keep to PEX_SEND_LIMIT per list (PexState does).
+ */
+export function encodePex(message: PexMessage): Uint8Array {
+  const added4: Uint8Array[] = [];
+  const flags4: number[] = [];
+  const added6: Uint8Array[] = [];
+  const flags6: number[] = [];
+  for (const peer of message.added) {
+    const bytes = compactPeer(peer);
+    if (bytes.length === 6) {
+      added4.push(bytes);
+      flags4.push(peer.flags & 0xff);
+    } else {
+      added6.push(bytes);
+      flags6.push(peer.flags & 0xff);
+    }
+  }
+  const dropped4: Uint8Array[] = [];
+  const dropped6: Uint8Array[] = [];
+  for (const peer of message.dropped) {
+    const bytes = compactPeer(peer);
+    (bytes.length === 6 ? dropped4 : dropped6).push(bytes);
+  }
+  const dict = new Map<string, Uint8Array>([
+    ['added', concat(added4)],
+    ['added.f', Uint8Array.from(flags4)],
+    ['dropped', concat(dropped4)],
+  ]);
+  // IPv6 keys only when there is something to say: older clients choke on nothing, but why send it.
+  if (added6.length > 0) {
+    dict.set('added6', concat(added6));
+    dict.set('added6.f', Uint8Array.from(flags6));
+  }
+  if (dropped6.length > 0) dict.set('dropped6', concat(dropped6));
+  return encodeBencode(dict);
+}
+
+/**
+ * Decodes a PEX payload. Throws WireProtocolError ('bad-extension') when it
+ * is oversized, malformed or not a dictionary; a list of the wrong type is
+ * ignored, a trailing partial entry is skipped, and each list is cut to
+ * `maxPeers`. Missing flags read as 0.
+ */
+export function decodePex(payload: Uint8Array, maxPeers = MAX_PEX_PEERS): PexMessage {
+  if (payload.length > MAX_PEX_PAYLOAD) {
+    throw new WireProtocolError(
+      'bad-extension',
+      `ut_pex message is ${payload.length} bytes, limit ${MAX_PEX_PAYLOAD}`,
+    );
+  }
+  let value: BencodeValue;
+  try {
+    // Some clients append padding after the dictionary; it carries nothing we read.
+    value = decodeBencode(payload, {
+      limits: { maxDepth: 4, maxTokens: 256 },
+      allowTrailing: true,
+    }).value;
+  } catch (error) {
+    throw new WireProtocolError(
+      'bad-extension',
+      `malformed ut_pex message: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (!isDict(value))
+    throw new WireProtocolError('bad-extension', 'ut_pex message is not a dictionary');
+
+  const added: PexPeer[] = [];
+  for (const [key, flagKey, parse, entry] of [
+    ['added', 'added.f', parseCompactPeers4, 6],
+    ['added6', 'added6.f', parseCompactPeers6, 18],
+  ] as const) {
+    const list = bytesField(value, key);
+    if (!list) continue;
+    const flags = bytesField(value, flagKey);
+    // Flags go by entry position, so parse entries one at a time (unusable ones are skipped).
+    let taken = 0;
+    for (let at = 0, i = 0; at + entry <= list.length && taken < maxPeers; at += entry, i++) {
+      const [peer] = parse(list.subarray(at, at + entry), 0, 1);
+      if (!peer) continue;
+      added.push({ host: peer.host, port: peer.port, flags: flags?.[i] ?? 0 });
+      taken++;
+    }
+  }
+  const dropped: PexAddress[] = [];
+  const dropped4 = bytesField(value, 'dropped');
+  if (dropped4) dropped.push(...parseCompactPeers4(dropped4, 0, maxPeers));
+  const dropped6 = bytesField(value, 'dropped6');
+  if (dropped6) dropped.push(...parseCompactPeers6(dropped6, 0, maxPeers));
+  return { added, dropped };
+}
+
+/** `host:port` (`[v6]:port`): the same key PeerConnection uses for a peer. */
+export function addressKeyOf(peer: PexAddress): string {
+  return peer.host.includes(':') ? `[${peer.host}]:${peer.port}` : `${peer.host}:${peer.port}`;
+}
+
+/** Compact form of an IPv4 (6 bytes) or IPv6 (18 bytes) address and port. */
+export function compactPeer(peer: PexAddress): Uint8Array {
+  const valid = validatePeer(peer.host, peer.port);
+  if (!valid) throw new RangeError(`not a usable peer address: ${peer.host}:${peer.port}`);
+  const address = valid.host.includes(':') ? ipv6Bytes(valid.host) : ipv4Bytes(valid.host);
+  const out = new Uint8Array(address.length + 2);
+  out.set(address, 0);
+  out[address.length] = peer.port >> 8;
+  out[address.length + 1] = peer.port & 0xff;
+  return out;
+}
+
+function ipv4Bytes(host: string): Uint8Array {
+  return Uint8Array.from(host.split('.').map(Number));
+}
+
+/** Canonical IPv6 text (validatePeer's output: hex groups, at most one "::", no IPv4 tail). */
+function ipv6Bytes(host: string): Uint8Array {
+  const [head, tail] = host.split('::') as [string, string | undefined];
+  const groups = (part: string | undefined) =>
+    part ? part.split(':').map((g) => parseInt(g, 16)) : [];
+  const h = groups(head);
+  const t = groups(tail);
+  const all =
+    tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  const out = new Uint8Array(16);
+  all.forEach((g, i) => {
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  });
+  return out;
+}
+
+function bytesField(dict: Record<string, BencodeValue>, key: string): Uint8Array | undefined {
+  const value = Object.hasOwn(dict, key) ? dict[key] : undefined;
+  return isBytes(value) ? value : undefined;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
