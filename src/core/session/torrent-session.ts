@@ -202,6 +202,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   #port = 0;
   #phase: SessionPhase = 'checking';
   #dialsInFlight = 0;
+  #incomingPending = 0;
   #tick: NodeJS.Timeout | null = null;
   #lastChokeRound = 0;
   #lastProgressAt = Date.now();
@@ -514,13 +515,26 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   }
 
   #onIncoming(socket: net.Socket): void {
-    if (this.#stopping || this.#peers.size >= (this.#options.maxPeers ?? 50)) {
+    // Connections still in their handshake count too: a flood of sockets that never
+    // speak must not hold more than --max-peers slots (each also has a handshake timeout).
+    const busy = this.#peers.size + this.#incomingPending + this.#dialsInFlight;
+    if (this.#stopping || busy >= (this.#options.maxPeers ?? 50)) {
       socket.destroy();
       return;
     }
     socket.on('error', () => {});
+    this.#incomingPending++;
     const conn = PeerConnection.accept(socket, this.#handshakeOptions());
-    conn.once('ready', () => this.#onReady(conn));
+    let pending = true;
+    const settle = () => {
+      if (pending) this.#incomingPending--;
+      pending = false;
+    };
+    conn.once('ready', () => {
+      settle();
+      this.#onReady(conn);
+    });
+    conn.once('close', settle);
   }
 
   #onReady(conn: PeerConnection): void {
