@@ -184,6 +184,8 @@ export class DiskStorage {
    * were all zeros in padding-free layouts. Never shrinks a file.
    */
   async finish(): Promise<void> {
+    // Read-only data (seeding) is complete by definition: nothing to create or extend.
+    if (this.#readOnly) return;
     for (let i = 0; i < this.#files.length; i++) {
       const file = this.#files[i];
       if (file.padding || !this.isSelected(i)) continue;
@@ -272,7 +274,7 @@ export class DiskStorage {
       if (!forWrite) return await open(path, 'r');
       const dir = dirname(path);
       if (!this.#createdDirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
+        await makeDirectory(dir);
         this.#createdDirs.add(dir);
       }
       return await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
@@ -288,5 +290,24 @@ export class DiskStorage {
       throw new Error(`refusing a path outside the output directory: ${absolute}`);
     }
     return absolute;
+  }
+}
+
+/**
+ * mkdir -p that reports the real reason for a failure: Node's recursive mkdir
+ * says ENOENT where the file system said EROFS (read-only) or similar.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const parts = dir.split(sep);
+    for (let i = 2; i <= parts.length; i++) {
+      const partial = parts.slice(0, i).join(sep) || sep;
+      await mkdir(partial).catch((inner: NodeJS.ErrnoException) => {
+        if (inner.code !== 'EEXIST') throw inner;
+      });
+    }
   }
 }

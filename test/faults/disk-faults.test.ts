@@ -1,0 +1,146 @@
+/**
+ * Disk faults: a full disk, a read-only output directory, and data that
+ * disappears while seeding. Each must end in a clear DiskError (exit 5) or a
+ * warning, never a crash, and never lose pieces already verified on disk: a
+ * rerun with space available completes.
+ *
+ * Uses small tmpfs mounts, so it needs root (CI runs as root).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createTorrent } from '../../src/core/create/build-torrent.ts';
+import { HashPool } from '../../src/core/hashing/pool.ts';
+import { parseTorrent } from '../../src/core/metainfo/index.ts';
+import type { Metainfo } from '../../src/core/metainfo/types.ts';
+import { staticPeers } from '../../src/core/session/discovery.ts';
+import { TorrentSession } from '../../src/core/session/torrent-session.ts';
+import { FakePeer, seeder } from '../hostile/fake-peer.ts';
+
+const PIECE = 64 * 1024;
+let root: string;
+let meta: Metainfo;
+let data: Buffer;
+let pool: HashPool;
+let source: FakePeer;
+const mounts: string[] = [];
+
+function mountTmpfs(options: string): string {
+  const dir = mkdtempSync(join(root, 'mnt-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  mounts.push(dir);
+  return dir;
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'shoal-faults-'));
+  data = randomBytes(48 * PIECE);
+  mkdirSync(join(root, 'src'));
+  writeFileSync(join(root, 'src', 'payload.bin'), data);
+  pool = new HashPool({ threads: 2 });
+  const created = await createTorrent({
+    path: join(root, 'src', 'payload.bin'),
+    version: 'v1',
+    pieceLength: PIECE,
+    creationDate: null,
+    pool,
+  });
+  meta = parseTorrent(created.torrentBytes);
+  source = await FakePeer.start(meta.infoHash!, seeder(data, PIECE));
+});
+
+afterEach(() => {
+  for (const dir of mounts.splice(0)) execFileSync('umount', ['-l', dir]);
+});
+
+afterAll(async () => {
+  await source.stop();
+  await pool.destroy();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function download(outDir: string): TorrentSession {
+  return new TorrentSession({
+    meta,
+    outDir,
+    hashPool: pool,
+    port: 0,
+    stallTimeoutMs: 20_000,
+    discoveries: [staticPeers([{ host: '127.0.0.1', port: source.port }])],
+  });
+}
+
+describe('disk faults', () => {
+  it('stops with a disk error when space runs out, keeps what it verified, and a rerun completes', async () => {
+    // Room for about half of the 3 MiB payload.
+    const out = mountTmpfs('size=1600k');
+    const first = download(out);
+    let verified = 0;
+    first.on('piece-verified', () => verified++);
+    const error = await first.run().catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: 5 });
+    expect((error as Error).message).toMatch(/no space left on device/);
+    expect(verified).toBeGreaterThan(0);
+
+    execFileSync('mount', ['-o', 'remount,size=8m', out]);
+    const second = download(out);
+    let found = 0;
+    second.on('check-done', (piecesFound) => {
+      found = piecesFound;
+    });
+    await second.run();
+    expect(readFileSync(join(out, 'payload.bin')).equals(data)).toBe(true);
+    // Pieces verified before the disk filled up were kept and not fetched again.
+    expect(found).toBeGreaterThan(0);
+  });
+
+  it('stops with a disk error on a read-only output directory', async () => {
+    const out = mountTmpfs('ro,size=1m');
+    const error = await download(join(out, 'sub'))
+      .run()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: 5 });
+    expect((error as Error).message, (error as Error).message).toMatch(/read-only file system/);
+  });
+
+  it('keeps seeding without crashing when its data is truncated underneath it', async () => {
+    const dir = mkdtempSync(join(root, 'seed-'));
+    writeFileSync(join(dir, 'payload.bin'), data);
+    const seed = new TorrentSession({
+      meta,
+      outDir: dir,
+      hashPool: pool,
+      port: 0,
+      seedForever: true,
+      readOnly: true,
+    });
+    const warnings: string[] = [];
+    seed.on('warning', (message) => warnings.push(message));
+    const listening = new Promise<number>((resolve) => seed.once('listening', resolve));
+    const seeding = seed.run();
+    const port = await listening;
+    await new Promise<void>((resolve) => {
+      if (seed.phase === 'seeding') resolve();
+      else seed.on('phase', (phase) => phase === 'seeding' && resolve());
+    });
+    truncateSync(join(dir, 'payload.bin'), PIECE);
+
+    const out = mkdtempSync(join(root, 'leech-'));
+    const leech = new TorrentSession({
+      meta,
+      outDir: out,
+      hashPool: pool,
+      port: 0,
+      stallTimeoutMs: 3000,
+      discoveries: [staticPeers([{ host: '127.0.0.1', port }])],
+    });
+    await expect(leech.run()).rejects.toMatchObject({ exitCode: 4 });
+    expect(warnings.some((w) => /no longer readable/.test(w))).toBe(true);
+    // The seeder is still alive and stops cleanly.
+    await seed.interrupt();
+    await expect(seeding).rejects.toMatchObject({ exitCode: 130 });
+  });
+});
