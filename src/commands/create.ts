@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { writeFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { diskErrorFrom, UsageError } from '../core/errors.ts';
 import { createTorrent } from '../core/create/build-torrent.ts';
 import { toHex, toMagnet } from '../core/metainfo/index.ts';
@@ -101,6 +101,12 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
         '--out - writes the torrent to stdout; it cannot be combined with --json or --magnet',
       );
 
+    // The torrent's name is the input's base name: decide (and check) where it goes before
+    // hashing, so an existing output is refused at once instead of after minutes of work.
+    const out = toStdout ? null : resolve(flags.out ?? `${basename(resolve(args.path))}.torrent`);
+    if (out && !flags.force && (await exists(out)))
+      throw new UsageError(`${out} already exists (use --force to overwrite)`);
+
     const mode = flags.json || toStdout ? 'quiet' : decideOutputMode(flags);
     let progress: ByteProgress | null = null;
     const result = await createTorrent(
@@ -133,11 +139,10 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
       trackers: announce,
       webSeeds: flags['web-seed'] ?? [],
     });
-    if (toStdout) {
+    if (!out) {
       process.stdout.write(result.torrentBytes);
       return;
     }
-    const out = resolve(flags.out ?? `${result.name}.torrent`);
     await writeOutput(out, result.torrentBytes, flags.force ?? false);
     if (flags.json) {
       this.log(
@@ -164,17 +169,20 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
   }
 }
 
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 async function writeOutput(path: string, bytes: Uint8Array, force: boolean): Promise<void> {
-  if (!force) {
-    const exists = await stat(path).then(
-      () => true,
-      () => false,
-    );
-    if (exists) throw new UsageError(`${path} already exists (use --force to overwrite)`);
-  }
   try {
-    await writeFile(path, bytes);
+    // 'wx' fails if the file appeared while we were hashing: never overwrite without --force.
+    await writeFile(path, bytes, { flag: force ? 'w' : 'wx' });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new UsageError(`${path} already exists (use --force to overwrite)`);
     throw diskErrorFrom(error, 'write', path);
   }
 }
