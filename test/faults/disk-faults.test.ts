@@ -106,7 +106,7 @@ describe('disk faults', () => {
     expect((error as Error).message, (error as Error).message).toMatch(/read-only file system/);
   });
 
-  it('keeps seeding without crashing when its data is truncated underneath it', async () => {
+  it('stops seeding with a disk error when its data is truncated underneath it', async () => {
     const dir = mkdtempSync(join(root, 'seed-'));
     writeFileSync(join(dir, 'payload.bin'), data);
     const seed = new TorrentSession({
@@ -117,10 +117,8 @@ describe('disk faults', () => {
       seedForever: true,
       readOnly: true,
     });
-    const warnings: string[] = [];
-    seed.on('warning', (message) => warnings.push(message));
     const listening = new Promise<number>((resolve) => seed.once('listening', resolve));
-    const seeding = seed.run();
+    const seeding = seed.run().catch((e: unknown) => e);
     const port = await listening;
     await new Promise<void>((resolve) => {
       if (seed.phase === 'seeding') resolve();
@@ -138,9 +136,8 @@ describe('disk faults', () => {
       discoveries: [staticPeers([{ host: '127.0.0.1', port }])],
     });
     await expect(leech.run()).rejects.toMatchObject({ exitCode: 4 });
-    expect(warnings.some((w) => /no longer readable/.test(w))).toBe(true);
-    // The seeder is still alive and stops cleanly.
-    await seed.interrupt();
-    await expect(seeding).rejects.toMatchObject({ exitCode: 130 });
+    const error = await seeding;
+    expect(error).toMatchObject({ exitCode: 5 });
+    expect((error as Error).message).toMatch(/payload\.bin was deleted or truncated/);
   });
 });

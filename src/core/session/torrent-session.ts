@@ -16,7 +16,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { InterruptedError, NetworkError, VerifyError } from '../errors.ts';
+import { DiskError, InterruptedError, NetworkError, VerifyError } from '../errors.ts';
 import type { HashPool } from '../hashing/pool.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import {
@@ -926,8 +926,17 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
           this.storage.read(request.index, 0, this.#picker.pieceSize(request.index)),
         );
         if (!piece) {
-          this.emit('warning', `piece ${request.index} is no longer readable from disk`);
-          continue;
+          // Data we verified has gone (deleted or truncated underneath us): serving on would
+          // mean advertising pieces we cannot deliver. Stop; a rerun rechecks what is left.
+          const file = this.storage
+            .sources(request.index)
+            .find((source) => source.path !== null)?.path;
+          void this.#fail(
+            new DiskError(
+              `${file ?? 'data'} was deleted or truncated while in use; run the command again to recheck it`,
+            ),
+          );
+          return;
         }
         const delay = this.#uploadLimiter.take(request.length, Date.now());
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
