@@ -104,6 +104,8 @@ export class DhtDiscovery implements PeerDiscovery {
   #timer: NodeJS.Timeout | null = null;
   #starting: Promise<void> | null = null;
   #lookupRunning = false;
+  /** The last lookup reached no node at all. */
+  #emptyLookup = false;
   #lastLookupAt = 0;
   #stopped = false;
   #pending: PeerAddress[] = [];
@@ -155,8 +157,11 @@ export class DhtDiscovery implements PeerDiscovery {
       const valid = validatePeer(peer.host, peer.port);
       if (valid) this.#report(valid);
     });
-    // Cached nodes are pinged and join the table when they answer.
-    for (const node of cache.nodes) dht.addNode({ host: node.host, port: node.port });
+    // A lookup that ran before any node answered (cache only, slow routers) found nothing:
+    // run it again as soon as the routing table has someone to ask.
+    dht.on('node', () => {
+      if (this.#emptyLookup && !this.#lookupRunning) this.#lookup(true);
+    });
 
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => reject(error);
@@ -169,6 +174,9 @@ export class DhtDiscovery implements PeerDiscovery {
       else dht.listen(this.#options.port ?? 0, onListening);
     });
     if (this.#stopped) return;
+    // Cached nodes are pinged and join the table when they answer. Only once bound: a query
+    // sent earlier would bind the socket to a random port and make listen() fail.
+    for (const node of cache.nodes) dht.addNode({ host: node.host, port: node.port });
     const begin = () => {
       if (this.#stopped) return;
       this.#lookup(true);
@@ -221,19 +229,20 @@ export class DhtDiscovery implements PeerDiscovery {
     if (!scheduled && now - this.#lastLookupAt < (this.#options.minLookupGapMs ?? 15_000)) return;
     this.#lookupRunning = true;
     this.#lastLookupAt = now;
-    const done = (error: Error | null) => {
+    const done = (error: Error | null, visited = 1) => {
       this.#lookupRunning = false;
+      this.#emptyLookup = visited === 0;
       if (error && !this.#stopped) context.warn(`DHT: ${error.message}`);
     };
     const infoHash = Buffer.from(context.infoHash);
     if (this.#options.announce !== false && context.port > 0) {
       // announce() runs a get_peers lookup first, which reports peers as it goes.
-      dht.lookup(infoHash, (error) => {
-        if (error || this.#stopped || dht.destroyed) return done(error);
+      dht.lookup(infoHash, (error, visited) => {
+        if (error || this.#stopped || dht.destroyed || visited === 0) return done(error, visited);
         dht.announce(infoHash, context.port, (announceError) => done(announceError ?? null));
       });
     } else {
-      dht.lookup(infoHash, (error) => done(error ?? null));
+      dht.lookup(infoHash, (error, visited) => done(error ?? null, visited));
     }
   }
 
