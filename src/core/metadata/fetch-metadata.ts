@@ -83,6 +83,10 @@ export interface FetchMetadataResult {
 const MAX_KNOWN_PEERS = 5000;
 /** Rejects tolerated from one peer before giving up on it. */
 const MAX_REJECTS = 3;
+/** Dial attempts per address: peers that are busy, starting up or checking files refuse at first. */
+const MAX_DIALS = 4;
+/** How long a peer without metadata is kept to hear its first PEX message (BEP 11: about a minute apart). */
+const PEX_ONLY_MS = 65_000;
 
 interface PeerState {
   connection: PeerConnection;
@@ -94,6 +98,10 @@ interface PeerState {
   rejects: number;
   /** After a reject, leave the peer alone until then. */
   backoffUntil: number;
+  /** The BitTorrent handshake completed. */
+  ready: boolean;
+  /** A peer without metadata kept only to hear its ut_pex: close it then. */
+  pexOnlyUntil: number | null;
 }
 
 export async function fetchMetadata(options: FetchMetadataOptions): Promise<FetchMetadataResult> {
@@ -125,6 +133,10 @@ class MetadataFetch {
   readonly #banned = new Set<string>();
   /** Peers that announced a valid metadata size at some point. */
   readonly #useful = new Set<string>();
+  /** key -> dial attempts so far. */
+  readonly #dials = new Map<string, number>();
+  /** key -> when to dial again after a failed connection. */
+  readonly #redial = new Map<string, number>();
   #connectedEver = 0;
   #done = false;
   #resolve!: (result: FetchMetadataResult) => void;
@@ -211,7 +223,9 @@ class MetadataFetch {
   #connectMore(): void {
     while (!this.#done && this.#peers.size < this.#maxPeers && this.#queue.length > 0) {
       const address = this.#queue.shift()!;
-      if (this.#banned.has(addressKey(address))) continue;
+      const key = addressKey(address);
+      if (this.#banned.has(key) || this.#peers.has(key)) continue;
+      this.#dials.set(key, (this.#dials.get(key) ?? 0) + 1);
       this.#connect(address);
     }
   }
@@ -239,9 +253,12 @@ class MetadataFetch {
       requests: new Map(),
       rejects: 0,
       backoffUntil: 0,
+      ready: false,
+      pexOnlyUntil: null,
     };
     this.#peers.set(connection.key, state);
     connection.on('ready', () => {
+      state.ready = true;
       this.#connectedEver++;
       this.#emit({ type: 'peer-connected', peer: connection.key });
       connection.send({
@@ -259,6 +276,10 @@ class MetadataFetch {
       this.#peers.delete(connection.key);
       this.#assembler.removePeer(connection.key);
       if (!this.#done) {
+        const dials = this.#dials.get(connection.key) ?? 0;
+        if (!state.ready && !this.#banned.has(connection.key) && dials < MAX_DIALS) {
+          this.#redial.set(connection.key, Date.now() + 1000 * 2 ** (dials - 1));
+        }
         this.#emit({ type: 'peer-dropped', peer: connection.key, reason });
         this.#connectMore();
         this.#pump();
@@ -286,10 +307,18 @@ class MetadataFetch {
     const handshake = decodeExtendedHandshake(payload);
     const id = handshake.m.get(UT_METADATA) ?? 0;
     if (id === 0 || handshake.metadataSize === undefined) {
-      // A repeated handshake may withdraw ut_metadata; a peer without it is no use here.
-      state.connection.close('peer does not offer metadata');
+      if (state.metadataSize !== null) {
+        // A repeated handshake withdrew ut_metadata.
+        this.#assembler.removePeer(state.connection.key);
+        state.metadataSize = null;
+        state.requests.clear();
+      }
+      // No metadata (yet): a peer that speaks PEX may still tell us who has it.
+      if ((handshake.m.get(UT_PEX) ?? 0) !== 0) state.pexOnlyUntil ??= Date.now() + PEX_ONLY_MS;
+      else state.connection.close('peer does not offer metadata');
       return;
     }
+    state.pexOnlyUntil = null;
     const size = checkMetadataSize(
       handshake.metadataSize,
       this.#o.maxMetadataSize ?? MAX_METADATA_SIZE,
@@ -412,7 +441,17 @@ class MetadataFetch {
 
   #tick(): void {
     const now = Date.now();
+    for (const [key, at] of this.#redial) {
+      if (at > now) continue;
+      this.#redial.delete(key);
+      const address = this.#known.get(key);
+      if (address && !this.#banned.has(key)) this.#queue.push(address);
+    }
     for (const state of this.#peers.values()) {
+      if (state.pexOnlyUntil !== null && state.pexOnlyUntil <= now) {
+        state.connection.close('peer does not offer metadata');
+        continue;
+      }
       for (const sentAt of state.requests.values()) {
         if (now - sentAt > this.#requestTimeoutMs) {
           state.connection.close('metadata request timed out');
