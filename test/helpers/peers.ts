@@ -1,0 +1,198 @@
+/**
+ * Launchers for the real peers of interop tests (DESIGN.md §5): a
+ * python3-libtorrent peer, aria2c and opentracker, all on 127.0.0.1 and
+ * tracked like shoal processes (killed by PID after each test).
+ *
+ * `requireTool` decides what happens when a program is missing: in CI
+ * (`CI` set) the test fails, since .ci/run installs them; locally it is
+ * skipped with the reason.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnTracked, type Proc } from './cli.ts';
+import { freePort, waitForTcp } from './ports.ts';
+import { tempDir } from './files.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** python3-libtorrent is installed for the system Python only (not the first python3 on PATH). */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+export const ARIA2C = '/usr/bin/aria2c';
+export const OPENTRACKER = '/usr/bin/opentracker';
+
+function hasLibtorrent(): boolean {
+  try {
+    execFileSync(SYSTEM_PYTHON, ['-c', 'import libtorrent'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const available = {
+  libtorrent: existsSync(SYSTEM_PYTHON) && hasLibtorrent(),
+  aria2c: existsSync(ARIA2C),
+  opentracker: existsSync(OPENTRACKER),
+};
+
+/**
+ * Whether to skip a suite needing `tool`: never in CI (a missing tool must
+ * fail there, and does, when the suite tries to start it); locally, skip and say why.
+ */
+export function skipWithout(tool: keyof typeof available): boolean {
+  if (available[tool]) return false;
+  if (process.env.CI) return false;
+  console.warn(
+    `skipping ${tool} tests: ${tool} is not installed (apt-get install it, or run .ci/run)`,
+  );
+  return true;
+}
+
+export interface LibtorrentPeer {
+  proc: Proc;
+  port: number;
+}
+
+/**
+ * Starts a libtorrent peer. Seeders resolve once the data is checked and
+ * they are seeding; downloaders once they listen (await `proc.wait()` for the end).
+ */
+export async function startLibtorrent(options: {
+  mode: 'seed' | 'download';
+  torrent: string;
+  save: string;
+  peers?: string[];
+  timeoutS?: number;
+}): Promise<LibtorrentPeer> {
+  const port = await freePort();
+  const args = [
+    path.join(here, 'libtorrent_peer.py'),
+    options.mode,
+    '--torrent',
+    options.torrent,
+    '--save',
+    options.save,
+    '--port',
+    String(port),
+    '--timeout',
+    String(options.timeoutS ?? 90),
+  ];
+  for (const peer of options.peers ?? []) args.push('--peer', peer);
+  const proc = spawnTracked(`libtorrent ${options.mode}`, SYSTEM_PYTHON, args, {
+    timeoutMs: ((options.timeoutS ?? 90) + 10) * 1000,
+  });
+  await proc.waitFor(/LISTENING \d+/, 20_000, 'stdout');
+  if (options.mode === 'seed') await proc.waitFor(/SEEDING/, 30_000, 'stdout');
+  return { proc, port };
+}
+
+const ARIA2_COMMON = [
+  '--enable-dht=false',
+  '--enable-dht6=false',
+  '--bt-enable-lpd=false',
+  '--enable-peer-exchange=false',
+  '--file-allocation=none',
+  '--summary-interval=1',
+  '--console-log-level=warn',
+  '--auto-save-interval=0',
+  '--no-conf=true',
+  '--bt-stop-timeout=0',
+];
+
+/**
+ * aria2c seeding `torrent` from `dir`: it hashes the data first (-V) and seeds
+ * without a time or ratio limit (--seed-ratio=0.0) until killed.
+ */
+export async function startAria2Seeder(
+  torrent: string,
+  dir: string,
+): Promise<{ proc: Proc; port: number }> {
+  const port = await freePort();
+  const proc = spawnTracked(
+    'aria2c seed',
+    ARIA2C,
+    [
+      ...ARIA2_COMMON,
+      `--listen-port=${port}`,
+      '--check-integrity=true',
+      '--seed-ratio=0.0',
+      `--dir=${dir}`,
+      torrent,
+    ],
+    { cwd: dir, timeoutMs: 120_000 },
+  );
+  await waitForTcp(port, 20_000);
+  return { proc, port };
+}
+
+/**
+ * aria2c downloading `torrent` into `dir`, exiting when complete
+ * (--seed-time=0). It has no option to dial a peer: it learns peers from
+ * trackers, or is dialled (listening on the returned port).
+ */
+export async function startAria2Leecher(
+  torrent: string,
+  dir: string,
+  extra: string[] = [],
+): Promise<{ proc: Proc; port: number }> {
+  const port = await freePort();
+  const proc = spawnTracked(
+    'aria2c download',
+    ARIA2C,
+    [...ARIA2_COMMON, `--listen-port=${port}`, '--seed-time=0', `--dir=${dir}`, ...extra, torrent],
+    { cwd: dir, timeoutMs: 120_000 },
+  );
+  await waitForTcp(port, 20_000);
+  return { proc, port };
+}
+
+/**
+ * opentracker on 127.0.0.1 (HTTP and UDP on one port), serving only the given
+ * info-hashes (Debian's build needs a whitelist). Resolves once it answers
+ * announces for them (it loads the whitelist in the background).
+ */
+export async function startOpentracker(
+  infoHashes: string[],
+): Promise<{ proc: Proc; port: number; url: string; udpUrl: string }> {
+  const dir = tempDir('shoal-opentracker-');
+  // Run as root, opentracker chroots into -d and drops to nobody before reading the whitelist.
+  await chmod(dir, 0o755);
+  await writeFile(path.join(dir, 'whitelist'), infoHashes.map((h) => `${h}\n`).join(''), {
+    mode: 0o644,
+  });
+  const port = await freePort({ udp: true });
+  const whitelist = process.getuid?.() === 0 ? '/whitelist' : path.join(dir, 'whitelist');
+  const proc = spawnTracked(
+    'opentracker',
+    OPENTRACKER,
+    ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', dir, '-w', whitelist],
+    { cwd: dir },
+  );
+  await waitForTcp(port, 10_000);
+  const url = `http://127.0.0.1:${port}/announce`;
+  // Probe until the whitelist is loaded: until then every hash is refused with a failure
+  // reason. A `stopped` is answered without that check, so probe with a plain announce
+  // and take the probe peer out of the swarm again afterwards.
+  const probe = infoHashes[0];
+  const query = (event: string) =>
+    `info_hash=${escapeBytes(probe)}&peer_id=${escapeBytes('00'.repeat(20))}&port=9&uploaded=0&downloaded=0&left=1&compact=1${event}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const body = await fetch(`${url}?${query('')}`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    if (body.startsWith('d') && !body.includes('failure reason')) break;
+    if (Date.now() > deadline) throw new Error(`opentracker never accepted ${probe}: ${body}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await fetch(`${url}?${query('&event=stopped')}`).then((r) => r.text());
+  return { proc, port, url, udpUrl: `udp://127.0.0.1:${port}/announce` };
+}
+
+function escapeBytes(hex: string): string {
+  return hex.replace(/../g, (byte) => `%${byte}`);
+}
