@@ -16,10 +16,11 @@
  * Fingerprints are xxh64 (@node-rs/xxhash): on this project's machines its
  * xxh3 binding measured 2.1 GB/s against xxh64's 17 GB/s (BENCHMARKS.md).
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fingerprint } from '../hashing/fingerprint.ts';
+import { makeDirectory } from '../storage/make-directory.ts';
 
 const SNAPSHOT_MAGIC = Buffer.from('SHOALRS\u0001', 'latin1');
 const JOURNAL_MAGIC = Buffer.from('SHOALRJ\u0001', 'latin1');
@@ -110,6 +111,8 @@ export class ResumeStore {
     await this.#closeJournal();
     await rm(this.journalPath, { force: true });
     await rm(this.snapshotPath, { force: true });
+    // Leave no empty `.shoal/` behind (it stays while it holds a parts file).
+    await rmdir(join(this.snapshotPath, '..')).catch(() => {});
   }
 
   async #drain(): Promise<void> {
@@ -123,7 +126,7 @@ export class ResumeStore {
   }
 
   async #writeSnapshot(verified: ClaimedPieces): Promise<void> {
-    await mkdir(join(this.snapshotPath, '..'), { recursive: true });
+    await makeDirectory(join(this.snapshotPath, '..'));
     const temp = `${this.snapshotPath}.tmp`;
     const handle = await open(temp, 'w');
     try {

@@ -16,7 +16,13 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { DiskError, InterruptedError, NetworkError, VerifyError } from '../errors.ts';
+import {
+  DiskError,
+  diskErrorFrom,
+  InterruptedError,
+  NetworkError,
+  VerifyError,
+} from '../errors.ts';
 import type { HashPool } from '../hashing/pool.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import {
@@ -33,7 +39,6 @@ import { desiredQueueDepth, isSnubbed, RoundTripEstimator } from '../swarm/reque
 import { BitField } from '../wire/bitfield.ts';
 import {
   decodeExtendedHandshake,
-  encodeExtendedHandshake,
   EXTENDED_HANDSHAKE_ID,
   type ExtendedHandshake,
 } from '../wire/extension.ts';
@@ -45,8 +50,11 @@ import {
 import type { WireMessage } from '../wire/messages.ts';
 import { describePeerId, generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 import type { DiscoveryContext, PeerDiscovery, TransferStats } from './discovery.ts';
-import { checkExistingData } from './existing-data.ts';
-import { PieceVerifier } from './piece-verifier.ts';
+import { PieceVerifier } from '../verify/piece-verifier.ts';
+import { checkPieces } from '../verify/check-pieces.ts';
+import { fingerprint } from '../hashing/fingerprint.ts';
+import { ResumeStore, type ClaimedPieces } from '../resume/resume-store.ts';
+import { PeerExtensions, type ExtensionPeer } from './peer-extensions.ts';
 import { PieceCache } from './piece-cache.ts';
 
 export interface SessionOptions {
@@ -155,6 +163,9 @@ interface Peer {
   /** Requests from the peer waiting to be served. */
   uploadQueue: BlockRef[];
   serving: boolean;
+  /** --download-limit: reading from this peer is paused until then (ms since epoch). */
+  throttledUntil: number;
+  throttleTimer: NodeJS.Timeout | null;
 }
 
 interface Candidate {
@@ -177,6 +188,19 @@ const MAX_DIALS_IN_FLIGHT = 30;
 const PIECE_MEMORY_BUDGET = 96 * 1024 * 1024;
 /** A peer contributing to this many failed pieces is banned (libtorrent: ban after repeated failures). */
 const MAX_HASH_STRIKES = 2;
+/** How often PEX diffs are considered (each peer still gets at most one a minute). */
+const PEX_CHECK_MS = 5_000;
+
+function extensionPeer(peer: Peer): ExtensionPeer {
+  return {
+    key: peer.id,
+    address: peer.conn.address,
+    outgoing: peer.conn.outgoing,
+    seed: peer.seed,
+    extended: peer.extended,
+    send: (message) => peer.conn.send(message),
+  };
+}
 
 export class TorrentSession extends EventEmitter<SessionEvents> {
   readonly meta: Metainfo;
@@ -201,6 +225,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   #server: net.Server | null = null;
   #port = 0;
   #phase: SessionPhase = 'checking';
+  /** Verified pieces with the fingerprint of their data (for the resume state). */
+  readonly #verified: ClaimedPieces = new Map();
+  readonly #resume: ResumeStore | null;
+  readonly #extensions: PeerExtensions;
+  #lastPexAt = 0;
   #dialsInFlight = 0;
   #incomingPending = 0;
   #tick: NodeJS.Timeout | null = null;
@@ -241,6 +270,22 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     this.#uploadLimiter = new RateLimiter({ rate: options.uploadLimit });
     this.#cache = new PieceCache(Math.max(4 * meta.pieceLength, 16 * 1024 * 1024));
     this.#discoveries = options.discoveries ?? [];
+    // Read-only data (seeding from where it lies) gets no resume state: we may not write there.
+    this.#resume = options.readOnly
+      ? null
+      : new ResumeStore(options.outDir, {
+          infoHash: this.infoHash,
+          pieceCount: meta.pieceCount,
+          pieceLength: meta.pieceLength,
+        });
+    this.#extensions = new PeerExtensions({
+      infoBytes: meta.infoBytes,
+      isPrivate: meta.private,
+      clientName: `shoal ${options.version ?? ''}`.trim(),
+      maxRequests: MAX_UPLOAD_QUEUE,
+      port: () => this.#port,
+      addPeers: (peers, source) => this.addPeers(peers, source),
+    });
   }
 
   get port(): number {
@@ -324,19 +369,18 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     }));
   }
 
-  /** Re-reads and re-hashes every wanted piece from disk (after `run()`, for --verify). */
+  /** Re-reads and re-hashes every wanted piece from disk by SHA-1 (after `run()`, for --verify). */
   async recheck(): Promise<{ good: number; wanted: number }> {
-    const wanted: number[] = [];
-    for (let i = 0; i < this.meta.pieceCount; i++) if (this.#picker.isWanted(i)) wanted.push(i);
+    const wanted = this.#wantedPieces();
     try {
-      const good = await checkExistingData(
-        this.meta,
-        this.storage,
-        this.#options.hashPool,
+      const good = await checkPieces({
+        meta: this.meta,
+        storage: this.storage,
+        pool: this.#options.hashPool,
         wanted,
-        () => {},
-      );
-      return { good: good.length, wanted: wanted.length };
+        claimed: null,
+      });
+      return { good: good.size, wanted: wanted.length };
     } finally {
       await this.storage.close();
     }
@@ -355,19 +399,41 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       .some((span) => span.kind === 'data' && selected[span.fileIndex]);
   }
 
+  /**
+   * Finds the wanted pieces already on disk: by fingerprint where the resume
+   * state claims them, by SHA-1 otherwise (see verify/check-pieces.ts). Then
+   * starts a fresh resume snapshot and journal.
+   */
   async #checkExisting(): Promise<void> {
     this.#setPhase('checking');
+    const wanted = this.#wantedPieces();
+    const claimed = (await this.#resume?.load()) ?? null;
+    const found = await checkPieces({
+      meta: this.meta,
+      storage: this.storage,
+      pool: this.#options.hashPool,
+      wanted,
+      claimed,
+      onProgress: (done, total) => this.emit('check-progress', done, total),
+    });
+    for (const [index, print] of found) {
+      this.#picker.pieceVerified(index);
+      this.#verified.set(index, print);
+    }
+    this.emit('check-done', found.size, wanted.length);
+    if (this.#resume && !this.#picker.isComplete()) {
+      try {
+        await this.#resume.reset(this.#verified);
+      } catch (error) {
+        throw diskErrorFrom(error, 'write resume state in', this.#options.outDir);
+      }
+    }
+  }
+
+  #wantedPieces(): number[] {
     const wanted: number[] = [];
     for (let i = 0; i < this.meta.pieceCount; i++) if (this.#picker.isWanted(i)) wanted.push(i);
-    const found = await checkExistingData(
-      this.meta,
-      this.storage,
-      this.#options.hashPool,
-      wanted,
-      (done, total) => this.emit('check-progress', done, total),
-    );
-    for (const index of found) this.#picker.pieceVerified(index);
-    this.emit('check-done', found.length, wanted.length);
+    return wanted;
   }
 
   async #listen(port: number): Promise<void> {
@@ -569,6 +635,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       connectedAt: Date.now(),
       uploadQueue: [],
       serving: false,
+      throttledUntil: 0,
+      throttleTimer: null,
     };
     this.#peers.set(peer.id, peer);
     this.#peerIds.add(peerIdHex);
@@ -582,13 +650,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     this.emit('peer-connected', { key: peer.id, client: peer.client });
 
     if (supportsExtensionProtocol(remote.reserved)) {
-      const payload = encodeExtendedHandshake({
-        m: {},
-        v: `shoal ${this.#options.version ?? ''}`.trim(),
-        p: this.#port || undefined,
-        reqq: MAX_UPLOAD_QUEUE,
+      conn.send({
+        type: 'extended',
+        id: EXTENDED_HANDSHAKE_ID,
+        payload: this.#extensions.handshake(),
       });
-      conn.send({ type: 'extended', id: EXTENDED_HANDSHAKE_ID, payload });
     }
     this.#sendHaves(peer);
   }
@@ -607,6 +673,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     this.#peers.delete(peer.id);
     this.#peerIds.delete(peerIdHex);
     this.#picker.peerGone(peer.id);
+    this.#extensions.forget(peer.id);
+    if (peer.throttleTimer) clearTimeout(peer.throttleTimer);
     peer.outstanding.clear();
     if (peer.seed) this.#picker.removeSeed();
     else this.#picker.removePeerAvailability({ has: (i) => peer.have.get(i) });
@@ -689,6 +757,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
           } catch {
             // A malformed extension handshake only costs the peer its extensions.
           }
+          return;
+        }
+        try {
+          this.#extensions.onMessage(extensionPeer(peer), message.id, message.payload);
+        } catch (error) {
+          peer.conn.close(`bad extension message: ${(error as Error).message}`);
         }
         return;
       case 'port':
@@ -747,6 +821,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     if (this.#phase !== 'downloading' || !peer.amInterested || peer.conn.closed) return;
     if (peer.peerChoking && peer.allowedFast.size === 0) return;
     const now = Date.now();
+    if (peer.throttleTimer) return;
     const depth = desiredQueueDepth({
       rate: peer.conn.downloaded.rate(now),
       peerReqq: peer.extended?.reqq,
@@ -810,15 +885,30 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       if (result.pieceComplete) void this.#verifyPiece(index);
     }
     const delay = this.#downloadLimiter.take(block.length, now);
-    if (delay > 0) {
-      peer.conn.pause();
-      setTimeout(() => {
-        peer.conn.resume();
-        this.#fillRequests(peer);
-      }, delay);
-    } else {
+    if (delay > 0) this.#throttle(peer, now + delay);
+    else this.#fillRequests(peer);
+  }
+
+  /**
+   * --download-limit: stops reading from the peer until `until`. Every block
+   * taken from the bucket pushes the time further, and one timer per peer
+   * resumes it only when the whole debt is paid, so the average rate holds.
+   */
+  #throttle(peer: Peer, until: number): void {
+    peer.throttledUntil = Math.max(peer.throttledUntil, until);
+    if (peer.throttleTimer) return;
+    peer.conn.pause();
+    const check = () => {
+      const wait = peer.throttledUntil - Date.now();
+      if (wait > 0 && !peer.conn.closed) {
+        peer.throttleTimer = setTimeout(check, wait);
+        return;
+      }
+      peer.throttleTimer = null;
+      peer.conn.resume();
       this.#fillRequests(peer);
-    }
+    };
+    peer.throttleTimer = setTimeout(check, until - Date.now());
   }
 
   async #verifyPiece(index: number): Promise<void> {
@@ -840,6 +930,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     if (this.#stopping) return;
     if (good) {
       this.#picker.pieceVerified(index);
+      const print = fingerprint(buffer);
+      this.#verified.set(index, print);
+      this.#resume?.record(index, print);
       this.#lastProgressAt = Date.now();
       this.emit('piece-verified', index);
       for (const peer of this.#peers.values()) {
@@ -1025,6 +1118,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       this.#chokeRound(now);
     }
     this.#dialMore();
+    if (now - this.#lastPexAt >= PEX_CHECK_MS) {
+      this.#lastPexAt = now;
+      this.#extensions.sharePeers([...this.#peers.values()].map(extensionPeer), now);
+    }
     if (this.#peers.size === 0)
       for (const discovery of this.#discoveries) discovery.requestPeers?.();
     this.emit('progress', this.stats());
@@ -1116,8 +1213,23 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     );
     try {
       await this.storage.flush();
+      await this.#saveResumeState();
     } finally {
       await this.storage.close();
+    }
+  }
+
+  /**
+   * At a stop: an incomplete download keeps a fresh snapshot (the journal is
+   * folded in); a complete one needs no resume state at all.
+   */
+  async #saveResumeState(): Promise<void> {
+    if (!this.#resume) return;
+    try {
+      if (this.#picker.isComplete()) await this.#resume.remove();
+      else await this.#resume.close(this.#verified);
+    } catch (error) {
+      this.emit('warning', `could not save resume state: ${(error as Error).message}`);
     }
   }
 

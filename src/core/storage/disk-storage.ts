@@ -13,9 +13,10 @@
  *   partfile does).
  * - Every path is checked to lie inside the output directory.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+import { makeDirectory } from './make-directory.ts';
 import { diskErrorFrom } from '../errors.ts';
 import { PieceLayout } from './layout.ts';
 import type { TorrentFile } from '../metainfo/types.ts';
@@ -290,24 +291,5 @@ export class DiskStorage {
       throw new Error(`refusing a path outside the output directory: ${absolute}`);
     }
     return absolute;
-  }
-}
-
-/**
- * mkdir -p that reports the real reason for a failure: Node's recursive mkdir
- * says ENOENT where the file system said EROFS (read-only) or similar.
- */
-async function makeDirectory(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    const parts = dir.split(sep);
-    for (let i = 2; i <= parts.length; i++) {
-      const partial = parts.slice(0, i).join(sep) || sep;
-      await mkdir(partial).catch((inner: NodeJS.ErrnoException) => {
-        if (inner.code !== 'EEXIST') throw inner;
-      });
-    }
   }
 }

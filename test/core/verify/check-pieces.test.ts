@@ -15,7 +15,7 @@ import { createTorrent } from '../../../src/core/create/build-torrent.ts';
 import { HashPool } from '../../../src/core/hashing/pool.ts';
 import { parseTorrent } from '../../../src/core/metainfo/index.ts';
 import type { Metainfo } from '../../../src/core/metainfo/types.ts';
-import { checkPieces } from '../../../src/core/resume/check-pieces.ts';
+import { checkPieces } from '../../../src/core/verify/check-pieces.ts';
 import { DiskStorage } from '../../../src/core/storage/disk-storage.ts';
 
 describe.each(['v1', 'hybrid', 'v2'] as const)('checkPieces (%s)', (version) => {

@@ -18,9 +18,9 @@ import { stat } from 'node:fs/promises';
 import { fingerprint } from '../hashing/fingerprint.ts';
 import { ReadStatus, type HashPool } from '../hashing/pool.ts';
 import type { Metainfo } from '../metainfo/types.ts';
-import { PieceVerifier } from '../session/piece-verifier.ts';
+import { PieceVerifier } from './piece-verifier.ts';
 import type { DiskStorage } from '../storage/disk-storage.ts';
-import type { ClaimedPieces } from './resume-store.ts';
+import type { ClaimedPieces } from '../resume/resume-store.ts';
 
 export interface CheckPiecesInput {
   meta: Metainfo;

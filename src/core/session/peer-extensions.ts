@@ -1,0 +1,106 @@
+/**
+ * The BEP 10 extensions a session speaks once it has the metadata:
+ * - our extended handshake (client name, listen port, request queue size,
+ *   metadata size, the extension ids below);
+ * - ut_metadata (BEP 9): serving the info dictionary to peers that joined
+ *   through a magnet link;
+ * - ut_pex (BEP 11): learning peers from peers and telling them ours, at most
+ *   once a minute each. Private torrents (BEP 27) never use PEX.
+ * Malformed extension messages throw WireProtocolError; the session closes
+ * that connection.
+ */
+import { LOCAL_EXTENSION_IDS, MetadataServer, UT_METADATA } from '../metadata/index.ts';
+import { decodePex, encodePex, PexFlag, PexState, UT_PEX, type PexPeer } from '../pex/index.ts';
+import type { PeerAddress } from '../peer/peer-connection.ts';
+import { encodeExtendedHandshake, type ExtendedHandshake } from '../wire/extension.ts';
+import type { WireMessage } from '../wire/messages.ts';
+
+/** What the extensions need to know about a connected peer. */
+export interface ExtensionPeer {
+  key: string;
+  address: PeerAddress;
+  outgoing: boolean;
+  seed: boolean;
+  extended: ExtendedHandshake | null;
+  send(message: WireMessage): void;
+}
+
+export interface PeerExtensionsOptions {
+  infoBytes: Uint8Array;
+  isPrivate: boolean;
+  clientName: string;
+  maxRequests: number;
+  /** Our listening port (0 when not listening). */
+  port: () => number;
+  /** Peers learned through PEX. */
+  addPeers: (peers: PeerAddress[], source: string) => void;
+}
+
+/** PEX peers taken from one message at most (BEP 11 suggests 50 per message). */
+const MAX_PEX_ADDED = 100;
+
+export class PeerExtensions {
+  readonly #options: PeerExtensionsOptions;
+  readonly #metadata: MetadataServer;
+  readonly #pex: PexState | null;
+
+  constructor(options: PeerExtensionsOptions) {
+    this.#options = options;
+    this.#metadata = new MetadataServer(options.infoBytes);
+    this.#pex = options.isPrivate ? null : new PexState();
+  }
+
+  /** Payload of our extended handshake. */
+  handshake(): Uint8Array {
+    const m: Record<string, number> = { [UT_METADATA]: LOCAL_EXTENSION_IDS.ut_metadata };
+    if (this.#pex) m[UT_PEX] = LOCAL_EXTENSION_IDS.ut_pex;
+    return encodeExtendedHandshake({
+      m,
+      v: this.#options.clientName,
+      p: this.#options.port() || undefined,
+      reqq: this.#options.maxRequests,
+      metadataSize: this.#metadata.size,
+    });
+  }
+
+  /** Handles an extended message (not the handshake) addressed to one of our ids. */
+  onMessage(peer: ExtensionPeer, id: number, payload: Uint8Array): void {
+    if (id === LOCAL_EXTENSION_IDS.ut_metadata) {
+      const reply = this.#metadata.handle(peer.key, payload);
+      const theirId = peer.extended?.m.get(UT_METADATA);
+      if (reply && theirId) peer.send({ type: 'extended', id: theirId, payload: reply });
+      return;
+    }
+    if (id === LOCAL_EXTENSION_IDS.ut_pex && this.#pex) {
+      const { added } = decodePex(payload);
+      this.#options.addPeers(
+        added.slice(0, MAX_PEX_ADDED).map(({ host, port }) => ({ host, port })),
+        'pex',
+      );
+    }
+  }
+
+  /** Sends each PEX-capable peer what changed in our peer list since we last told it. */
+  sharePeers(peers: readonly ExtensionPeer[], now: number): void {
+    if (!this.#pex) return;
+    const connected: PexPeer[] = [];
+    for (const peer of peers) {
+      // Only addresses others can dial: outgoing peers, or incoming ones that told us their port.
+      const port = peer.outgoing ? peer.address.port : peer.extended?.p;
+      if (!port) continue;
+      const flags = (peer.outgoing ? PexFlag.reachable : 0) | (peer.seed ? PexFlag.seed : 0);
+      connected.push({ host: peer.address.host, port, flags });
+    }
+    for (const peer of peers) {
+      const theirId = peer.extended?.m.get(UT_PEX);
+      if (!theirId) continue;
+      const message = this.#pex.next(peer.key, connected, now);
+      if (message) peer.send({ type: 'extended', id: theirId, payload: encodePex(message) });
+    }
+  }
+
+  forget(key: string): void {
+    this.#metadata.forget(key);
+    this.#pex?.forget(key);
+  }
+}
