@@ -116,7 +116,19 @@ const DEFAULT_BATCH = 8 * 1024 * 1024;
 /** Bounds the structured-clone size of one task when files are tiny. */
 const MAX_ITEMS_PER_TASK = 2048;
 
+let workerOverride: string | null = null;
+
+/**
+ * Sets the worker module pools use when none is given. The single executable
+ * (src/sea/) calls it: there the worker is a bundled file extracted at start,
+ * not a module next to this one.
+ */
+export function setDefaultWorkerFilename(filename: string): void {
+  workerOverride = filename;
+}
+
 function defaultWorkerFilename(): string {
+  if (workerOverride !== null) return workerOverride;
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   return new URL(`./hash-worker${ext}`, import.meta.url).href;
 }

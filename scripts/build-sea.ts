@@ -1,0 +1,317 @@
+/**
+ * Builds dist/shoal: shoal and Node 24 in one executable file (a Node.js
+ * single-executable application). Run by `npm run build` after `tsc`:
+ *
+ *   1. esbuild bundles three CommonJS files into dist/sea/ (Node 24 runs only
+ *      a CommonJS main script in an executable, and its `require` reaches
+ *      built-in modules only, so nothing may stay outside the bundles):
+ *        shoal.cjs          the CLI (entry src/sea/main.ts)
+ *        piscina-worker.cjs piscina's thread bootstrap (its dist/worker.js)
+ *        hash-worker.cjs    the hash worker (entry src/sea/hash-worker.ts)
+ *   2. the worker files, the xxhash native addon and `commands.cjs` (oclif's
+ *      command target) become SEA assets, listed with their sizes and a hash
+ *      over all of them in the `manifest.json` asset; at start the executable
+ *      writes them once to ~/.cache/shoal/sea-<hash>/ (src/sea/assets.ts);
+ *   3. `node --experimental-sea-config` turns shoal.cjs and the assets into a
+ *      blob (with V8's code cache), postject injects it into a copy of the
+ *      Node 24 binary, and the result is renamed to dist/shoal.
+ *
+ * Two places in dependencies are rewritten at bundle time (the build fails if
+ * they are not found exactly, so an upgrade that moves them is noticed):
+ *   - piscina starts every thread from `worker.js` next to its own file; in
+ *     the bundle that path becomes the extracted piscina-worker.cjs;
+ *   - `@node-rs/xxhash` loads its addon from node_modules; in the bundles every
+ *     import of it becomes src/core/native/xxhash.ts's `loadXxhash()`, which
+ *     opens the extracted addon with process.dlopen.
+ *
+ * Options: --no-code-cache, --keep (keep dist/sea/ for inspection).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import postject from 'postject';
+
+const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** Must match COMMANDS_GLOBAL in src/sea/main.ts. */
+const COMMANDS_GLOBAL_KEY = 'shoal.sea.commands';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const work = join(dist, 'sea');
+const output = join(dist, process.platform === 'win32' ? 'shoal.exe' : 'shoal');
+const args = new Set(process.argv.slice(2));
+const useCodeCache = !args.has('--no-code-cache');
+const requireFromRoot = createRequire(join(root, 'package.json'));
+
+function step(message: string): void {
+  process.stderr.write(`build-sea: ${message}\n`);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`build-sea: error: ${message}\n`);
+  process.exit(1);
+}
+
+/** The Node 24 binary from the `node` devDependency (the one the executable embeds). */
+function nodeBinary(): string {
+  const bin = join(
+    root,
+    'node_modules',
+    '.bin',
+    process.platform === 'win32' ? 'node.exe' : 'node',
+  );
+  let real: string;
+  try {
+    real = realpathSync(bin);
+  } catch {
+    fail(`${bin} not found: run npm ci first (the node@24 devDependency provides it)`);
+  }
+  const version = spawnSync(real, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  if (!version.startsWith('v24.')) fail(`${real} is Node ${version || '?'}, expected Node 24`);
+  return real;
+}
+
+// ---- esbuild plugins -------------------------------------------------------
+
+/** Replaces `find` with `replace` in one dependency file, failing unless it occurs exactly once. */
+function patchFile(name: string, filter: RegExp, find: string, replace: string): esbuild.Plugin {
+  return {
+    name,
+    setup(build) {
+      build.onLoad({ filter }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        const count = source.split(find).length - 1;
+        if (count !== 1)
+          return {
+            errors: [{ text: `${name}: expected "${find}" once in ${args.path}, found ${count}` }],
+          };
+        return { contents: source.replace(find, replace), loader: 'js' };
+      });
+    },
+  };
+}
+
+const assetsModule = join(root, 'src', 'sea', 'assets.ts');
+const xxhashLoader = join(root, 'src', 'core', 'native', 'xxhash.ts');
+
+/** piscina's `resolve(__dirname, 'worker.js')` becomes the extracted bootstrap. */
+const piscinaWorkerPath = patchFile(
+  'piscina-worker-path',
+  /[\\/]piscina[\\/]dist[\\/]index\.js$/,
+  "(0, node_path_1.resolve)(__dirname, 'worker.js')",
+  `require(${JSON.stringify(assetsModule)}).assetPath('piscina-worker.cjs')`,
+);
+
+/** Every `@node-rs/xxhash` import becomes the loader's result (the addon is dlopen'ed from the asset). */
+const xxhashRedirect: esbuild.Plugin = {
+  name: 'xxhash-redirect',
+  setup(build) {
+    build.onResolve({ filter: /^@node-rs\/xxhash$/ }, () => ({
+      path: 'xxhash',
+      namespace: 'shoal-xxhash',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'shoal-xxhash' }, () => ({
+      contents: `module.exports = require(${JSON.stringify(xxhashLoader)}).loadXxhash();`,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Dependencies that code paths never taken in the executable `require` by name:
+ * oclif reads tsconfig.json with typescript only when auto-transpiling, which
+ * src/cli.ts turns off. They become a module that throws if it ever loads.
+ */
+const neverLoaded: esbuild.Plugin = {
+  name: 'never-loaded',
+  setup(build) {
+    build.onResolve({ filter: /^typescript$/ }, (args) => ({
+      path: args.path,
+      namespace: 'shoal-never-loaded',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'shoal-never-loaded' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not part of the single executable`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** Fails the build if a bundle would `require` anything but a built-in at run time. */
+function onlyBuiltins(metafile: esbuild.Metafile, allowed: string[] = []): void {
+  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+  builtins.add('node:sea');
+  for (const [file, out] of Object.entries(metafile.outputs)) {
+    for (const imported of out.imports) {
+      if (!imported.external || builtins.has(imported.path) || allowed.includes(imported.path))
+        continue;
+      // `require.resolve` only looks a name up (fdir probes for picomatch, then requires the
+      // bundled copy); it never loads code from outside the bundle.
+      if (imported.kind === 'require-resolve') continue;
+      fail(`${relative(root, file)} would load ${imported.path} at run time; bundle it`);
+    }
+  }
+}
+
+async function bundle(
+  entry: string,
+  outfile: string,
+  plugins: esbuild.Plugin[],
+  external: string[] = [],
+): Promise<void> {
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    // Unused code paths of dependencies are left in; only whitespace is removed.
+    minifyWhitespace: true,
+    legalComments: 'none',
+    external,
+    plugins,
+    metafile: true,
+    logLevel: 'warning',
+    // ESM sources use import.meta.url; in a CommonJS bundle it is the bundle's own file
+    // (for shoal.cjs inside the executable, the executable itself).
+    define: { 'import.meta.url': '__shoal_import_meta_url' },
+    banner: {
+      js: [
+        '"use strict";',
+        // Inside the executable `require` reaches built-ins only; oclif loads its command
+        // target (commands.cjs) from a path, so give the bundle an ordinary require.
+        // Everything else is bundled (checked by onlyBuiltins).
+        'require = require("node:module").createRequire(__filename);',
+        'var __shoal_import_meta_url = require("node:url").pathToFileURL(__filename).href;',
+      ].join('\n'),
+    },
+  });
+  onlyBuiltins(result.metafile, external);
+}
+
+// ---- assets ----------------------------------------------------------------
+
+/** The xxhash addon npm installed for this platform (an optional dependency of @node-rs/xxhash). */
+function xxhashAddon(): string {
+  const fromXxhash = createRequire(requireFromRoot.resolve('@node-rs/xxhash'));
+  const base = `@node-rs/xxhash-${process.platform}-${process.arch}`;
+  const candidates =
+    process.platform === 'linux'
+      ? [`${base}-gnu`, `${base}-musl`]
+      : process.platform === 'win32'
+        ? [`${base}-msvc`]
+        : [base];
+  for (const name of candidates) {
+    try {
+      const path = fromXxhash.resolve(name);
+      if (path.endsWith('.node')) return path;
+    } catch {
+      // not installed for this platform
+    }
+  }
+  return fail(`no @node-rs/xxhash addon installed for ${process.platform}-${process.arch}`);
+}
+
+const COMMANDS_SHIM = `// oclif's command target inside the single executable: the bundle published the module.
+module.exports = globalThis[Symbol.for(${JSON.stringify(COMMANDS_GLOBAL_KEY)})];
+`;
+
+// ---- build -----------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const node = nodeBinary();
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+
+  step('bundling workers');
+  await bundle(
+    join(dirname(requireFromRoot.resolve('piscina')), 'worker.js'),
+    join(work, 'piscina-worker.cjs'),
+    [],
+    // Only loaded when a pool asks for a nice level, which shoal never does.
+    ['@napi-rs/nice'],
+  );
+  await bundle(join(root, 'src', 'sea', 'hash-worker.ts'), join(work, 'hash-worker.cjs'), [
+    xxhashRedirect,
+  ]);
+  copyFileSync(xxhashAddon(), join(work, 'xxhash.node'));
+  writeFileSync(join(work, 'commands.cjs'), COMMANDS_SHIM);
+
+  const assetNames = ['commands.cjs', 'hash-worker.cjs', 'piscina-worker.cjs', 'xxhash.node'];
+  const hash = createHash('sha256');
+  const files = assetNames.map((name) => {
+    const bytes = readFileSync(join(work, name));
+    hash.update(`${name}\0${bytes.length}\0`).update(bytes);
+    return { name, size: bytes.length };
+  });
+  const manifest = { id: hash.digest('hex').slice(0, 16), files };
+  writeFileSync(join(work, 'manifest.json'), JSON.stringify(manifest));
+
+  step('bundling the CLI');
+  await bundle(join(root, 'src', 'sea', 'main.ts'), join(work, 'shoal.cjs'), [
+    piscinaWorkerPath,
+    xxhashRedirect,
+    neverLoaded,
+  ]);
+
+  step(`building the SEA blob (code cache ${useCodeCache ? 'on' : 'off'})`);
+  const blob = join(work, 'sea-prep.blob');
+  const config = {
+    main: join(work, 'shoal.cjs'),
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useSnapshot: false,
+    useCodeCache,
+    assets: Object.fromEntries(
+      [...assetNames, 'manifest.json'].map((name) => [name, join(work, name)]),
+    ),
+  };
+  writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
+  const made = spawnSync(node, ['--experimental-sea-config', join(work, 'sea-config.json')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (made.status !== 0) fail('node --experimental-sea-config failed');
+
+  step('injecting into a copy of the Node 24 binary');
+  const temp = `${output}.tmp-${process.pid}`;
+  copyFileSync(node, temp);
+  chmodSync(temp, 0o755);
+  if (process.platform === 'darwin') run('codesign', ['--remove-signature', temp]);
+  await postject.inject(temp, 'NODE_SEA_BLOB', readFileSync(blob), {
+    sentinelFuse: SENTINEL_FUSE,
+    machoSegmentName: process.platform === 'darwin' ? 'NODE_SEA' : undefined,
+    overwrite: true,
+  });
+  if (process.platform === 'darwin') run('codesign', ['--sign', '-', temp]);
+  renameSync(temp, output);
+  if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
+
+  const check = spawnSync(output, ['--version'], { encoding: 'utf8', cwd: dist });
+  if (check.status !== 0 || check.stderr !== '')
+    fail(`${output} --version failed (exit ${check.status}):\n${check.stdout}${check.stderr}`);
+  const mib = (statSync(output).size / 1024 / 1024).toFixed(1);
+  step(`wrote ${relative(root, output)} (${mib} MiB): ${check.stdout.trim()}`);
+}
+
+function run(command: string, commandArgs: string[]): void {
+  const result = spawnSync(command, commandArgs, { stdio: 'inherit' });
+  if (result.status !== 0) fail(`${command} ${commandArgs.join(' ')} failed`);
+}
+
+await main();

@@ -1,0 +1,45 @@
+/**
+ * Entry of the single executable (dist/shoal, built by scripts/build-sea.ts).
+ * It runs before anything else in the bundle: it extracts the runtime files
+ * (src/sea/assets.ts), points the hash pool and the xxhash loader at them, and
+ * only then loads the CLI, whose modules are evaluated lazily by the dynamic
+ * imports below so none of them runs before the files are in place.
+ *
+ * oclif's explicit command strategy loads its command target with `require`
+ * from a file path. The bundle has no such file, so the entry publishes the
+ * command module on a global and points oclif at `commands.cjs`, a one-line
+ * extracted asset that hands that module back (see scripts/build-sea.ts).
+ */
+import { join } from 'node:path';
+import { ShoalError } from '../core/errors.ts';
+import { setDefaultWorkerFilename } from '../core/hashing/pool.ts';
+import { useExtractedXxhash } from '../core/native/xxhash.ts';
+import { extractSeaAssets } from './assets.ts';
+
+/** Key of the global the `commands.cjs` asset reads; keep in step with scripts/build-sea.ts. */
+export const COMMANDS_GLOBAL = Symbol.for('shoal.sea.commands');
+
+async function main(): Promise<void> {
+  let dir: string;
+  try {
+    dir = extractSeaAssets();
+  } catch (error) {
+    if (!(error instanceof ShoalError)) throw error;
+    process.stderr.write(`shoal: error: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  useExtractedXxhash(join(dir, 'xxhash.node'));
+  setDefaultWorkerFilename(join(dir, 'hash-worker.cjs'));
+  (globalThis as Record<symbol, unknown>)[COMMANDS_GLOBAL] = await import('../commands/index.ts');
+  const { runCli } = await import('../cli.ts');
+  // process.argv is [executable, executable, ...arguments] inside a single executable.
+  await runCli(process.argv.slice(2), { root: dir, commandsTarget: './commands.cjs' });
+}
+
+main().catch((error: unknown) => {
+  // runCli reports everything the CLI throws; this is a failure of the entry itself.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`shoal: error: internal error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+});
