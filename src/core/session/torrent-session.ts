@@ -720,8 +720,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         return;
       case 'have-all':
         if (!peer.fast) return peer.conn.close('have-all without the fast extension');
-        if (!peer.seed && peer.have.count() === 0) {
+        if (!peer.seed) {
+          // aria2c sends have-all once it completes, after bitfields: swap its counts for a seed's.
+          const previous = peer.have;
+          if (previous.count() > 0)
+            this.#picker.removePeerAvailability({ has: (i) => previous.get(i) });
           peer.seed = true;
+          peer.have = new BitField(this.meta.pieceCount);
           peer.have.setAll();
           this.#picker.addSeed();
           this.#updateInterest(peer);
@@ -783,13 +788,19 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   }
 
   #onBitfield(peer: Peer, bytes: Uint8Array): void {
-    if (peer.have.count() > 0 || peer.seed) return peer.conn.close('second bitfield');
+    // A seed (have-all) can gain nothing from a later bitfield.
+    if (peer.seed) return;
     let field: BitField;
     try {
       field = BitField.fromBytes(bytes, this.meta.pieceCount);
     } catch (error) {
       return peer.conn.close(`bad bitfield: ${(error as Error).message}`);
     }
+    // BEP 3 sends a bitfield only first, but aria2c sends fresh ones instead of `have`
+    // messages as it completes pieces (after have-none, too): take each as the peer's
+    // whole state, replacing what it told us before.
+    const previous = peer.have;
+    if (previous.count() > 0) this.#picker.removePeerAvailability({ has: (i) => previous.get(i) });
     peer.have = field;
     this.#picker.addPeerAvailability({ has: (i) => field.get(i) });
     this.#updateInterest(peer);
