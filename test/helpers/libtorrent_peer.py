@@ -35,9 +35,14 @@ def main():
             "enable_upnp": False,
             "enable_natpmp": False,
             "allow_multiple_connections_per_ip": True,
+            # shoal speaks TCP only; libtorrent would try uTP first and fall back to TCP
+            # after a 3 s connect timeout. Skip that wait: the TCP path is what is tested.
+            "enable_outgoing_utp": False,
+            "enable_incoming_utp": False,
             "alert_mask": lt.alert.category_t.error_notification
             | lt.alert.category_t.status_notification
-            | lt.alert.category_t.peer_notification,
+            | lt.alert.category_t.peer_notification
+            | lt.alert.category_t.connect_notification,
             "user_agent": "libtorrent-interop-test",
         }
     )
@@ -77,7 +82,8 @@ def main():
                 return 1
         status = handle.status()
         now = time.time()
-        if peers and status.num_peers == 0 and now - last_dial > 2 and not status.state == lt.torrent_status.checking_files:
+        # Dial once checked, and again only if still alone long after (libtorrent retries by itself).
+        if peers and status.num_peers == 0 and now - last_dial > 15 and status.state != lt.torrent_status.checking_files:
             last_dial = now
             for peer in peers:
                 handle.connect_peer(peer)

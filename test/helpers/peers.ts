@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked, type Proc } from './cli.ts';
@@ -139,6 +139,7 @@ export async function startAria2Leecher(
   extra: string[] = [],
 ): Promise<{ proc: Proc; port: number }> {
   const port = await freePort();
+  await mkdir(dir, { recursive: true });
   const proc = spawnTracked(
     'aria2c download',
     ARIA2C,
