@@ -1,21 +1,29 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags, type Interfaces } from '@oclif/core';
+import { writeFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
-import { InputError, UsageError, VerifyError } from '../core/errors.ts';
+import { diskErrorFrom, UsageError, VerifyError } from '../core/errors.ts';
 import { HashPool } from '../core/hashing/pool.ts';
-import { loadSource } from '../core/source/load-source.ts';
-import { staticPeers } from '../core/session/discovery.ts';
+import { toHex } from '../core/metainfo/index.ts';
+import type { Metainfo } from '../core/metainfo/types.ts';
+import type { PeerAddress } from '../core/peer/peer-connection.ts';
+import { buildDiscoveries } from '../core/session/discoveries.ts';
 import { TorrentSession } from '../core/session/torrent-session.ts';
-import { mergeTrackerTiers, trackerDiscovery } from '../core/session/tracker-discovery.ts';
-import { decideOutputMode } from '../ui/output-mode.ts';
+import { loadSource } from '../core/source/load-source.ts';
+import { resolveMagnet } from '../core/source/resolve-magnet.ts';
+import { createMetadataView } from '../ui/metadata-view.ts';
+import { decideOutputMode, type OutputMode } from '../ui/output-mode.ts';
 import { createSessionView } from '../ui/session-view.ts';
-import { durationFlag, outputFlags, parseHostPort, parseSelection, sizeFlag } from './flags.ts';
+import { discoveryChoices, discoveryFlags } from './discovery-flags.ts';
+import { durationFlag, outputFlags, parseSelection, sizeFlag } from './flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
 export default class Download extends Command {
-  static override summary = 'Download a torrent, verify every piece, and exit.';
+  static override summary = 'Download a torrent or magnet link, verify every piece, and exit.';
   static override description = `Exits 0 once every selected piece is on disk and verified (no seeding afterwards unless --seed-time or --seed-ratio is given).
 Data already in the output directory is checked first, so rerunning an interrupted download resumes it.
+A magnet link or bare info-hash is resolved first: peers from its trackers, x.pe addresses, --peer, the DHT and PEX
+send the torrent's metadata (give up after --timeout, default 10m, with exit 4).
 Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled past --timeout), 5 disk, 6 verification failed, 130 interrupted.`;
 
   static override examples = [
@@ -23,12 +31,15 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     '<%= config.bin %> download https://example.org/file.torrent --timeout 10m --json',
     '<%= config.bin %> download data.torrent --select 0,2-4 --peer 10.0.0.2:6881',
     'curl -s https://example.org/x.torrent | <%= config.bin %> download - --seed-ratio 1.0',
+    "<%= config.bin %> download 'magnet:?xt=urn:btih:...' --save-torrent x.torrent --timeout 5m",
+    '<%= config.bin %> download 3f9aac158c7de8dfcab171ea58a17aabdf7fbc93 --no-dht --tracker udp://tracker.example.org:6969',
   ];
 
   static override args = {
     source: Args.string({
       required: true,
-      description: '.torrent file, - for stdin, or an http(s) URL of a .torrent',
+      description:
+        '.torrent file, - for stdin, http(s) URL of a .torrent, magnet link, or info-hash',
     }),
   };
 
@@ -43,10 +54,9 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     'seed-ratio': Flags.string({
       description: 'keep seeding until uploaded/downloaded reaches this ratio (e.g. 1.0)',
     }),
-    tracker: Flags.string({ description: 'extra tracker URL (repeatable)', multiple: true }),
-    peer: Flags.string({
-      description: 'peer to connect to, HOST:PORT (repeatable)',
-      multiple: true,
+    ...discoveryFlags,
+    'save-torrent': Flags.string({
+      description: 'with a magnet link: also write the fetched metainfo to this .torrent file',
     }),
     port: Flags.integer({
       description: 'port to listen on for peers (0 = any free port)',
@@ -90,34 +100,73 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
         `invalid --seed-ratio "${flags['seed-ratio']}": use a number such as 1.0`,
       );
     }
-    const peers = (flags.peer ?? []).map((text) => parseHostPort(text, '--peer'));
-    const extraTrackers = flags.tracker ?? [];
-    for (const url of extraTrackers) {
-      if (!/^(https?|udp):\/\/[^/\s]+/i.test(url))
-        throw new UsageError(`invalid --tracker "${url}": use an http, https or udp URL`);
-    }
-
-    const source = await loadSource(args.source);
-    if (source.kind !== 'torrent') {
-      throw new InputError(
-        'magnet links and bare info-hashes are not supported yet: pass a .torrent file or URL',
-      );
-    }
-    const meta = source.meta;
-    const selected = flags.select ? parseSelection(flags.select) : null;
-    if (selected) {
-      for (const index of selected) {
-        if (index >= meta.files.length)
-          throw new UsageError(
-            `--select: no file ${index}; the torrent has files 0-${meta.files.length - 1}`,
-          );
-        if (meta.files[index].padding)
-          throw new UsageError(`--select: file ${index} is a padding file`);
-      }
-    }
-
-    const pool = new HashPool({ threads: flags.threads });
     const abort = new AbortController();
+    const stopSignals = handleSignals(() => abort.abort());
+    try {
+      const { meta, firstPeers, magnetSelection } = await this.#loadTorrent(
+        args.source,
+        flags,
+        mode,
+        abort.signal,
+      );
+      const selected = flags.select ? parseSelection(flags.select) : magnetSelection;
+      validateSelection(selected, meta);
+      await this.#download(meta, selected, firstPeers, flags, mode, seedRatio, abort.signal);
+    } finally {
+      stopSignals();
+    }
+  }
+
+  /** A .torrent (file, URL, stdin) as is, or a magnet link resolved through peers. */
+  async #loadTorrent(
+    text: string,
+    flags: DownloadFlags,
+    mode: OutputMode,
+    signal: AbortSignal,
+  ): Promise<{ meta: Metainfo; firstPeers: PeerAddress[]; magnetSelection: number[] | null }> {
+    const source = await loadSource(text);
+    if (source.kind === 'torrent')
+      return { meta: source.meta, firstPeers: [], magnetSelection: null };
+    const { magnet } = source;
+    const isPrivate = false; // unknown before the metadata; a magnet never marks privacy
+    const resolved = await resolveMagnet({
+      magnet,
+      discoveries: buildDiscoveries(
+        discoveryChoices(flags, {
+          trackers: magnet.trackers,
+          private: isPrivate,
+          peers: magnet.peers,
+        }),
+      ),
+      version: packageJson.version,
+      timeoutMs: flags.timeout ?? DEFAULT_METADATA_TIMEOUT_MS,
+      maxPeers: flags['max-peers'],
+      signal,
+      onEvent: createMetadataView(
+        mode,
+        magnet.name ?? toHex(magnet.infoHash ?? magnet.infoHashV2!),
+      ),
+    });
+    if (flags['save-torrent']) {
+      const path = resolve(flags['save-torrent']);
+      await writeFile(path, resolved.torrentBytes).catch((error: unknown) => {
+        throw diskErrorFrom(error, 'write', path);
+      });
+    }
+    return { meta: resolved.meta, firstPeers: resolved.peers, magnetSelection: magnet.selectOnly };
+  }
+
+  async #download(
+    meta: Metainfo,
+    selected: number[] | null,
+    firstPeers: PeerAddress[],
+    flags: DownloadFlags,
+    mode: OutputMode,
+    seedRatio: number | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const pool = new HashPool({ threads: flags.threads });
+    const choices = discoveryChoices(flags, meta);
     const session = new TorrentSession({
       meta,
       outDir: resolve(flags.out),
@@ -130,15 +179,11 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
       stallTimeoutMs: flags.timeout,
       seedTimeMs: flags['seed-time'],
       seedRatio,
-      discoveries: [
-        staticPeers(peers),
-        trackerDiscovery(mergeTrackerTiers(meta.trackers, extraTrackers)),
-      ],
+      discoveries: buildDiscoveries({ ...choices, peers: [...firstPeers, ...choices.peers] }),
       version: packageJson.version,
-      signal: abort.signal,
+      signal,
     });
     const view = createSessionView(session, mode, 'download');
-    const stopSignals = handleSignals(() => abort.abort());
     try {
       const summary = await session.run();
       await view.close();
@@ -149,25 +194,20 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
             `${wanted - good} of ${wanted} pieces on disk do not match the torrent`,
           );
       }
-      const files = meta.files
-        .map((file, index) => ({ file, index }))
-        .filter(({ file }) => !file.padding)
-        .map(({ file, index }) => ({
-          path: file.path.join('/'),
-          length: file.length,
-          selected: !selected || selected.includes(index),
-        }));
-      const outPath = join(
-        resolve(flags.out),
-        meta.files.length > 0 && meta.multiFile ? meta.name : meta.files[0].path.join('/'),
-      );
       if (flags.json) {
         this.log(
           JSON.stringify({
             name: meta.name,
-            infoHash: Buffer.from(session.infoHash).toString('hex'),
+            infoHash: toHex(session.infoHash),
             out: resolve(flags.out),
-            files,
+            files: meta.files
+              .map((file, index) => ({ file, index }))
+              .filter(({ file }) => !file.padding)
+              .map(({ file, index }) => ({
+                path: file.path.join('/'),
+                length: file.length,
+                selected: !selected || selected.includes(index),
+              })),
             downloaded: summary.downloaded,
             uploaded: summary.uploaded,
             seconds: Math.round(summary.seconds * 1000) / 1000,
@@ -176,14 +216,32 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
           }),
         );
       } else {
-        this.log(outPath);
+        this.log(
+          join(resolve(flags.out), meta.multiFile ? meta.name : meta.files[0].path.join('/')),
+        );
       }
     } catch (error) {
       await view.close();
       throw error;
     } finally {
-      stopSignals();
       await pool.destroy();
     }
+  }
+}
+
+/** How long a magnet download looks for metadata when --timeout is not given. */
+const DEFAULT_METADATA_TIMEOUT_MS = 10 * 60_000;
+
+type DownloadFlags = Interfaces.InferredFlags<typeof Download.flags>;
+
+function validateSelection(selected: number[] | null, meta: Metainfo): void {
+  for (const index of selected ?? []) {
+    if (index >= meta.files.length) {
+      throw new UsageError(
+        `--select: no file ${index}; the torrent has files 0-${meta.files.length - 1}`,
+      );
+    }
+    if (meta.files[index].padding)
+      throw new UsageError(`--select: file ${index} is a padding file`);
   }
 }

@@ -8,7 +8,12 @@ import { verifyData, type VerifyResult } from '../core/verify/verify-data.ts';
 import { createByteProgress } from '../ui/byte-progress.ts';
 import { renderInspect } from '../ui/inspect-view.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
-import { outputFlags } from './flags.ts';
+import { discoveryChoices, discoveryFlags } from './discovery-flags.ts';
+import { durationFlag, outputFlags } from './flags.ts';
+import { buildDiscoveries } from '../core/session/discoveries.ts';
+import { resolveMagnet } from '../core/source/resolve-magnet.ts';
+import { createMetadataView } from '../ui/metadata-view.ts';
+import packageJson from '../../package.json' with { type: 'json' };
 
 export default class Inspect extends Command {
   static override summary =
@@ -23,6 +28,7 @@ Exit codes: 0 ok, 2 bad usage, 3 invalid torrent/magnet, 4 cannot fetch URL, 5 d
     '<%= config.bin %> inspect ubuntu.iso.torrent --json | jq .infoHash',
     '<%= config.bin %> inspect ubuntu.iso.torrent --verify ~/Downloads',
     "<%= config.bin %> inspect 'magnet:?xt=urn:btih:...'",
+    "<%= config.bin %> inspect 'magnet:?xt=urn:btih:...' --fetch --files --timeout 1m",
     'cat x.torrent | <%= config.bin %> inspect -',
   ];
 
@@ -43,12 +49,44 @@ Exit codes: 0 ok, 2 bad usage, 3 invalid torrent/magnet, 4 cannot fetch URL, 5 d
       min: 1,
       max: 256,
     }),
+    fetch: Flags.boolean({
+      description: 'with a magnet link: fetch the metadata from peers and show the full torrent',
+    }),
+    timeout: durationFlag({
+      description: 'with --fetch: give up after this long (default 2m), exit 4',
+    }),
+    ...discoveryFlags,
     ...outputFlags,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Inspect);
-    const source = await loadSource(args.source);
+    let source = await loadSource(args.source);
+    if (source.kind === 'magnet' && flags.fetch) {
+      const { magnet } = source;
+      const resolved = await resolveMagnet({
+        magnet,
+        discoveries: buildDiscoveries(
+          discoveryChoices(flags, {
+            trackers: magnet.trackers,
+            private: false,
+            peers: magnet.peers,
+          }),
+        ),
+        version: packageJson.version,
+        timeoutMs: flags.timeout ?? 120_000,
+        onEvent: createMetadataView(
+          flags.json ? 'quiet' : decideOutputMode(flags),
+          magnet.name ?? 'magnet',
+        ),
+      });
+      source = {
+        kind: 'torrent',
+        meta: resolved.meta,
+        bytes: resolved.torrentBytes,
+        origin: args.source,
+      };
+    }
     if (source.kind === 'magnet') {
       if (flags.verify)
         throw new VerifyError(

@@ -7,12 +7,12 @@ import { HashPool } from '../core/hashing/pool.ts';
 import { parseTorrent, toHex, toMagnet } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import { loadSource } from '../core/source/load-source.ts';
-import { staticPeers } from '../core/session/discovery.ts';
+import { buildDiscoveries } from '../core/session/discoveries.ts';
 import { TorrentSession } from '../core/session/torrent-session.ts';
-import { mergeTrackerTiers, trackerDiscovery } from '../core/session/tracker-discovery.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
 import { createSessionView } from '../ui/session-view.ts';
-import { durationFlag, outputFlags, parseHostPort, sizeFlag } from './flags.ts';
+import { discoveryChoices, discoveryFlags } from './discovery-flags.ts';
+import { durationFlag, outputFlags, sizeFlag } from './flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -49,14 +49,7 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
       description: 'when seeding a path: tracker URL for its torrent (repeatable)',
       multiple: true,
     }),
-    tracker: Flags.string({
-      description: 'extra tracker URL to announce to (repeatable)',
-      multiple: true,
-    }),
-    peer: Flags.string({
-      description: 'peer to connect to, HOST:PORT (repeatable)',
-      multiple: true,
-    }),
+    ...discoveryFlags,
     port: Flags.integer({
       description: 'port to listen on (0 = any free port)',
       default: 6881,
@@ -91,7 +84,6 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
         `invalid --seed-ratio "${flags['seed-ratio']}": use a number such as 1.5`,
       );
     }
-    const peers = (flags.peer ?? []).map((text) => parseHostPort(text, '--peer'));
     const pool = new HashPool({ threads: flags.threads });
     try {
       const { meta, dataDir, torrentPath } = await this.#resolveTorrent(args.source, flags, pool);
@@ -113,10 +105,7 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
         seedForever: flags['seed-time'] === undefined && seedRatio === undefined,
         requireComplete: true,
         readOnly: true,
-        discoveries: [
-          staticPeers(peers),
-          trackerDiscovery(mergeTrackerTiers(meta.trackers, flags.tracker ?? [])),
-        ],
+        discoveries: buildDiscoveries(discoveryChoices(flags, meta)),
         version: packageJson.version,
         signal: abort.signal,
       });

@@ -1,0 +1,65 @@
+/**
+ * The flags that choose where peers come from (`--tracker`, `--peer`, the
+ * DHT), shared by download, seed and `inspect --fetch`, and their
+ * translation into the engine's discovery choices.
+ */
+import { Flags } from '@oclif/core';
+import { UsageError } from '../core/errors.ts';
+import type { DiscoveryChoices } from '../core/session/discoveries.ts';
+import { mergeTrackerTiers } from '../core/session/tracker-discovery.ts';
+import { parseHostPort } from './flags.ts';
+
+export const discoveryFlags = {
+  tracker: Flags.string({ description: 'extra tracker URL (repeatable)', multiple: true }),
+  peer: Flags.string({ description: 'peer to connect to, HOST:PORT (repeatable)', multiple: true }),
+  dht: Flags.boolean({
+    description:
+      'find peers through the DHT (--no-dht to turn off; SHOAL_NO_DHT=1 does too); never for private torrents',
+    allowNo: true,
+    default: true,
+  }),
+  'dht-bootstrap': Flags.string({
+    description: 'DHT node HOST:PORT to join through, replacing the default routers (repeatable)',
+    multiple: true,
+  }),
+  'dht-port': Flags.integer({
+    description: 'UDP port for the DHT (default: any free port)',
+    min: 0,
+    max: 65535,
+  }),
+};
+
+export interface DiscoveryFlagValues {
+  tracker?: string[];
+  peer?: string[];
+  dht: boolean;
+  'dht-bootstrap'?: string[];
+  'dht-port'?: number;
+}
+
+export function discoveryChoices(
+  flags: DiscoveryFlagValues,
+  torrent: { trackers: string[][]; private: boolean; peers?: { host: string; port: number }[] },
+): DiscoveryChoices {
+  for (const url of flags.tracker ?? []) {
+    if (!/^(https?|udp):\/\/[^/\s]+/i.test(url)) {
+      throw new UsageError(`invalid --tracker "${url}": use an http, https or udp URL`);
+    }
+  }
+  const bootstrap = (flags['dht-bootstrap'] ?? []).map((text) => {
+    const { host, port } = parseHostPort(text, '--dht-bootstrap');
+    return `${host}:${port}`;
+  });
+  const dhtOn = flags.dht && process.env.SHOAL_NO_DHT !== '1';
+  return {
+    trackers: mergeTrackerTiers(torrent.trackers, flags.tracker ?? []),
+    peers: [
+      ...(flags.peer ?? []).map((text) => parseHostPort(text, '--peer')),
+      ...(torrent.peers ?? []),
+    ],
+    dht: dhtOn
+      ? { bootstrap: bootstrap.length > 0 ? bootstrap : undefined, port: flags['dht-port'] }
+      : false,
+    isPrivate: torrent.private,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Assembles the peer sources for a torrent from what the user asked for:
+ * peers given on the command line (or in a magnet's x.pe), trackers, and the
+ * DHT. Private torrents (BEP 27) use their trackers only. Every call builds
+ * fresh instances: a source is started and stopped once.
+ */
+import { DhtDiscovery } from '../dht/index.ts';
+import type { PeerAddress } from '../peer/peer-connection.ts';
+import { staticPeers, type PeerDiscovery } from './discovery.ts';
+import { trackerDiscovery } from './tracker-discovery.ts';
+
+export interface DiscoveryChoices {
+  trackers: string[][];
+  peers: PeerAddress[];
+  /** false: no DHT (--no-dht or a private torrent). */
+  dht: false | { bootstrap?: string[]; port?: number };
+  isPrivate: boolean;
+}
+
+export function buildDiscoveries(choices: DiscoveryChoices): PeerDiscovery[] {
+  const discoveries: PeerDiscovery[] = [
+    staticPeers(choices.peers),
+    trackerDiscovery(choices.trackers),
+  ];
+  if (choices.dht && !choices.isPrivate) {
+    discoveries.push(
+      new DhtDiscovery({ bootstrap: choices.dht.bootstrap, port: choices.dht.port ?? 0 }),
+    );
+  }
+  return discoveries;
+}
