@@ -50,7 +50,8 @@ export function discoveryChoices(
     const { host, port } = parseHostPort(text, '--dht-bootstrap');
     return `${host}:${port}`;
   });
-  const dhtOn = flags.dht && process.env.SHOAL_NO_DHT !== '1';
+  // SHOAL_NO_DHT=1 changes the default; --dht-bootstrap still asks for a DHT, --no-dht always wins.
+  const dhtOn = flags.dht && (bootstrap.length > 0 || process.env.SHOAL_NO_DHT !== '1');
   return {
     trackers: mergeTrackerTiers(torrent.trackers, flags.tracker ?? []),
     peers: [
