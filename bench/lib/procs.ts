@@ -76,7 +76,7 @@ export class Proc {
   code: number | null = null;
   signal: string | null = null;
   endedAt = 0;
-  #onStdout: ((chunk: string) => void) | null = null;
+  #listeners = new Set<() => void>();
 
   constructor(cmd: string, args: string[], options: StartOptions = {}) {
     this.timeFile = path.join(tmpdir(), `shoal-bench-time-${process.pid}-${++seq}`);
@@ -96,11 +96,12 @@ export class Proc {
     this.child.stdout!.on('data', (chunk: string) => {
       if (this.stdout.length < 1 << 20) this.stdout += chunk;
       log?.write(chunk);
-      this.#onStdout?.(chunk);
+      for (const listener of this.#listeners) listener();
     });
     this.child.stderr!.on('data', (chunk: string) => {
       if (this.stderr.length < 1 << 20) this.stderr += chunk;
       log?.write(chunk);
+      for (const listener of this.#listeners) listener();
     });
     this.exited = new Promise((resolve) => {
       this.child.on('error', (error) => {
@@ -124,25 +125,34 @@ export class Proc {
     return this.child.pid!;
   }
 
-  /** Resolves once a line of stdout contains `text`. */
-  waitForStdout(text: string, timeoutMs: number): Promise<void> {
+  /** Resolves once stdout (or stderr, with `stream`) contains `text`. */
+  waitForOutput(
+    text: string,
+    timeoutMs: number,
+    stream: 'stdout' | 'stderr' = 'stdout',
+  ): Promise<void> {
+    const seen = () => (stream === 'stdout' ? this.stdout : this.stderr).includes(text);
     return new Promise((resolve, reject) => {
-      if (this.stdout.includes(text)) return resolve();
+      if (seen()) return resolve();
+      const finish = (error?: Error) => {
+        clearTimeout(timer);
+        this.#listeners.delete(listener);
+        if (error) reject(error);
+        else resolve();
+      };
+      const listener = () => {
+        if (seen()) finish();
+      };
       const timer = setTimeout(
-        () => reject(new Error(`no "${text}" within ${timeoutMs} ms`)),
+        () => finish(new Error(`no "${text}" within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      void this.exited.then(() => {
-        clearTimeout(timer);
-        if (this.stdout.includes(text)) resolve();
-        else reject(new Error(`exited before "${text}": ${this.stderr.slice(-500)}`));
-      });
-      this.#onStdout = () => {
-        if (this.stdout.includes(text)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
+      this.#listeners.add(listener);
+      void this.exited.then(() =>
+        seen()
+          ? finish()
+          : finish(new Error(`exited before "${text}": ${this.stderr.slice(-500)}`)),
+      );
     });
   }
 

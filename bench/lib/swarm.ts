@@ -109,7 +109,7 @@ export async function startSeeders(
     for (const spec of specs) args.push('--torrent', spec);
     const proc = new Proc(PYTHON, args, { logFile: path.join(scratch, `seeder-${port}.log`) });
     procs.push(proc);
-    await proc.waitForStdout('READY', 30_000);
+    await proc.waitForOutput('READY', 30_000);
     await waitForTcp(port, 10_000);
   }
   if (tracker) {
