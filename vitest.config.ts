@@ -1,12 +1,50 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects, one run, one total:
+ * - `source`: every test, with shoal started from the TypeScript source
+ *   (SHOAL_BIN cleared, see test/helpers/cli.ts).
+ * - `binary`: the end-to-end suite again plus test/sea/sea.test.ts, against
+ *   the single executable named by SHOAL_BIN when the run starts (CI builds
+ *   dist/shoal first). shoal is started through test/sea/without-node.sh, so
+ *   no Node.js is reachable from it. Without SHOAL_BIN only sea.test.ts runs
+ *   here, and it fails under CI (skips locally) to say the binary went untested.
+ */
+const exe = process.env.SHOAL_BIN ? resolve(process.env.SHOAL_BIN) : '';
+const seaSuite = 'test/sea/sea.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Network and CLI tests start real processes; two cores means two forks at most.
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'source',
+          include: ['test/**/*.test.ts'],
+          exclude: [seaSuite],
+          env: { SHOAL_BIN: '', SHOAL_EXE: '' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'binary',
+          include: exe ? ['test/e2e/**/*.test.ts', seaSuite] : [seaSuite],
+          env: exe
+            ? {
+                SHOAL_BIN: fileURLToPath(new URL('./test/sea/without-node.sh', import.meta.url)),
+                SHOAL_EXE: exe,
+              }
+            : { SHOAL_BIN: '', SHOAL_EXE: '' },
+        },
+      },
+    ],
   },
 });

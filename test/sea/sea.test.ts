@@ -1,0 +1,223 @@
+/**
+ * The single executable (dist/shoal, `npm run build`) on its own: version and
+ * help, the hash pool's workers, reuse of its extracted runtime files, and a
+ * clear error when it cannot write them. Builds nothing: it tests the file
+ * named by SHOAL_EXE (set by vitest.config.ts's `binary` project) or
+ * SHOAL_BIN. Every run starts from a directory outside the repository with a
+ * PATH that holds no program at all, so no Node.js can help it along.
+ *
+ * Without an executable the suite fails under CI (the binary would otherwise
+ * ship untested) and is skipped elsewhere.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanupTempDirs, tempDir } from '../helpers/files.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+
+const exe = process.env.SHOAL_EXE || process.env.SHOAL_BIN || '';
+const isRoot = process.getuid?.() === 0;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the executable with nothing inherited but what `env` names (bounded, killed on timeout). */
+function run(
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      path.resolve(exe),
+      args,
+      { cwd: options.cwd, env: options.env, timeout: 60_000, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+function show(result: Result): string {
+  return `exit ${result.code}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
+}
+
+/** A scratch directory outside the repository, with an empty PATH and its own HOME and cache. */
+function sandbox(): { cwd: string; cache: string; env: Record<string, string> } {
+  const cwd = tempDir('shoal-sea-');
+  const emptyBin = path.join(cwd, '.empty-bin');
+  const home = path.join(cwd, '.home');
+  const cache = path.join(cwd, '.cache');
+  mkdirSync(emptyBin);
+  mkdirSync(home);
+  return { cwd, cache, env: { PATH: emptyBin, HOME: home, XDG_CACHE_HOME: cache, NO_COLOR: '1' } };
+}
+
+/** Every extracted file under `<cache>/shoal`, with what identifies one write of it. */
+function snapshot(cache: string): Record<string, string> {
+  const root = path.join(cache, 'shoal');
+  const out: Record<string, string> = {};
+  for (const dir of readdirSync(root)) {
+    out[dir] = 'dir';
+    if (!statSync(path.join(root, dir)).isDirectory()) continue;
+    for (const file of readdirSync(path.join(root, dir))) {
+      const stat = statSync(path.join(root, dir, file));
+      out[`${dir}/${file}`] = `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+    }
+  }
+  return out;
+}
+
+if (!exe) {
+  if (process.env.CI) {
+    it('has an executable to test', () => {
+      expect.fail(
+        'SHOAL_BIN is not set: CI must run `npm run build` and export SHOAL_BIN=$PWD/dist/shoal',
+      );
+    });
+  } else {
+    it.skip('single executable (set SHOAL_BIN=$PWD/dist/shoal after `npm run build`)', () => {});
+  }
+} else {
+  describe('single executable', () => {
+    cleanupTempDirs();
+
+    it('prints its version and the Node version it embeds, and nothing on stderr', async () => {
+      const box = sandbox();
+      const result = await run(['--version'], box);
+      expect(result.code, show(result)).toBe(0);
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^shoal/${packageJson.version.replaceAll('.', '\\.')} \\S+ node-v24\\.\\d+\\.\\d+\\n$`,
+        ),
+      );
+      // No ExperimentalWarning (or any other) about single executables.
+      expect(result.stderr).toBe('');
+    });
+
+    it('shows help listing every command', async () => {
+      const box = sandbox();
+      const result = await run(['--help'], box);
+      expect(result.code, show(result)).toBe(0);
+      for (const command of ['create', 'download', 'inspect', 'seed'])
+        expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
+      expect(result.stderr).toBe('');
+      const sub = await run(['create', '--help'], box);
+      expect(sub.code, show(sub)).toBe(0);
+      expect(sub.stdout).toContain('--piece-length');
+    });
+
+    it('creates a hybrid torrent on its worker pool and verifies the data with it', async () => {
+      const box = sandbox();
+      const data = path.join(box.cwd, 'payload');
+      mkdirSync(path.join(data, 'sub'), { recursive: true });
+      writeFileSync(path.join(data, 'a.bin'), randomBytes(700_000));
+      writeFileSync(path.join(data, 'sub', 'b.bin'), randomBytes(50_001));
+      const created = await run(
+        [
+          'create',
+          'payload',
+          '-o',
+          'p.torrent',
+          '--hybrid',
+          '--piece-length',
+          '16KiB',
+          '--threads',
+          '2',
+          '--json',
+        ],
+        box,
+      );
+      expect(created.code, show(created)).toBe(0);
+      const summary = JSON.parse(created.stdout) as { infoHash: string; infoHashV2: string };
+      expect(summary.infoHash).toMatch(/^[0-9a-f]{40}$/);
+      expect(summary.infoHashV2).toMatch(/^[0-9a-f]{64}$/);
+
+      const verified = await run(['inspect', 'p.torrent', '--verify', box.cwd, '--json'], box);
+      expect(verified.code, show(verified)).toBe(0);
+      expect((JSON.parse(verified.stdout) as { infoHash: string }).infoHash).toBe(summary.infoHash);
+
+      const file = path.join(data, 'a.bin');
+      const bytes = readFileSync(file);
+      bytes[123_456] ^= 0xff;
+      writeFileSync(file, bytes);
+      const damaged = await run(['inspect', 'p.torrent', '--verify', box.cwd], box);
+      expect(damaged.code, show(damaged)).toBe(6);
+    });
+
+    it('extracts its runtime files once and reuses them on the next run', async () => {
+      const box = sandbox();
+      const first = await run(['--version'], box);
+      expect(first.code, show(first)).toBe(0);
+      const before = snapshot(box.cache);
+      const dirs = Object.keys(before).filter((key) => before[key] === 'dir');
+      expect(dirs).toHaveLength(1);
+      expect(dirs[0]).toMatch(/^sea-[0-9a-f]{16}$/);
+      expect(Object.keys(before)).toEqual(
+        expect.arrayContaining([`${dirs[0]}/hash-worker.cjs`, `${dirs[0]}/xxhash.node`]),
+      );
+      expect(statSync(path.join(box.cache, 'shoal')).mode & 0o077).toBe(0);
+
+      const second = await run(['--version'], box);
+      expect(second.code, show(second)).toBe(0);
+      expect(snapshot(box.cache)).toEqual(before);
+    });
+
+    it('repairs a damaged extraction and survives several first runs at once', async () => {
+      const box = sandbox();
+      const runs = await Promise.all([1, 2, 3, 4].map(() => run(['--version'], box)));
+      for (const result of runs) expect(result.code, show(result)).toBe(0);
+      const entries = readdirSync(path.join(box.cache, 'shoal'));
+      expect(entries.filter((name) => name.startsWith('sea-'))).toHaveLength(1);
+      // Staging directories are renamed into place or removed: none is left behind.
+      expect(entries.filter((name) => name.startsWith('.sea-'))).toEqual([]);
+
+      const dir = path.join(
+        box.cache,
+        'shoal',
+        entries.find((name) => name.startsWith('sea-'))!,
+      );
+      const addon = path.join(dir, 'xxhash.node');
+      const digest = createHash('sha256').update(readFileSync(addon)).digest('hex');
+      writeFileSync(addon, 'truncated');
+      const repaired = await run(['create', dir, '-o', path.join(box.cwd, 'x.torrent')], box);
+      expect(repaired.code, show(repaired)).toBe(0);
+      expect(createHash('sha256').update(readFileSync(addon)).digest('hex')).toBe(digest);
+    });
+
+    it('fails with one clear line and exit 5 when its cache directory cannot be created', async () => {
+      const box = sandbox();
+      const blocker = path.join(box.cwd, 'not-a-directory');
+      writeFileSync(blocker, '');
+      const result = await run(['--version'], {
+        ...box,
+        env: { ...box.env, XDG_CACHE_HOME: path.join(blocker, 'cache') },
+      });
+      expect(result.code, show(result)).toBe(5);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^shoal: error: cannot write .*XDG_CACHE_HOME[^\n]*\n$/);
+    });
+
+    it.skipIf(isRoot)(
+      'fails with one clear line and exit 5 when its cache directory is read-only',
+      async () => {
+        const box = sandbox();
+        mkdirSync(box.cache);
+        chmodSync(box.cache, 0o555);
+        try {
+          const result = await run(['--version'], box);
+          expect(result.code, show(result)).toBe(5);
+          expect(result.stderr).toMatch(/^shoal: error: cannot write .*permission denied.*\n$/);
+        } finally {
+          chmodSync(box.cache, 0o755);
+        }
+      },
+    );
+  });
+}
