@@ -210,7 +210,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   readonly #options: SessionOptions;
   readonly #picker: PiecePicker;
   readonly #verifier: PieceVerifier;
-  readonly #choker = new Choker({ random: Math.random });
+  /** Tit-for-tat while downloading: a few slots for the peers that give us the most. */
+  readonly #leechChoker = new Choker({ random: Math.random });
+  /** Round robin while seeding (see the constructor for the slot count). */
+  readonly #seedChoker: Choker;
   readonly #downloadLimiter: RateLimiter;
   readonly #uploadLimiter: RateLimiter;
   readonly #peers = new Map<string, Peer>();
@@ -270,6 +273,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     this.#uploadLimiter = new RateLimiter({ rate: options.uploadLimit });
     this.#cache = new PieceCache(Math.max(4 * meta.pieceLength, 16 * 1024 * 1024));
     this.#discoveries = options.discoveries ?? [];
+    // A seed has nothing to trade, so slots only share upload bandwidth: with no upload limit,
+    // TCP shares it fairly among many peers (as libtorrent's rate-based choker ends up doing);
+    // under --upload-limit a few slots keep each peer's share useful.
+    this.#seedChoker = new Choker({ random: Math.random, slots: options.uploadLimit ? 8 : 100 });
     // Read-only data (seeding from where it lies) gets no resume state: we may not write there.
     this.#resume = options.readOnly
       ? null
@@ -1062,7 +1069,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   #maybeUnchokeNow(peer: Peer): void {
     // Start trading at once instead of waiting up to a whole choke round.
     const unchoked = [...this.#peers.values()].filter((p) => !p.amChoking).length;
-    if (peer.amChoking && unchoked < this.#choker.slots + 1) this.#setChoking(peer, false);
+    if (peer.amChoking && unchoked < this.#choker().slots + 1) this.#setChoking(peer, false);
+  }
+
+  #choker(): Choker {
+    return this.#phase === 'seeding' ? this.#seedChoker : this.#leechChoker;
   }
 
   #setChoking(peer: Peer, choking: boolean): void {
@@ -1080,7 +1091,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
 
   #chokeRound(now: number): void {
     const peers = [...this.#peers.values()];
-    const unchoke = this.#choker.decide(
+    const unchoke = this.#choker().decide(
       peers.map((peer) => ({
         id: peer.id,
         interested: peer.peerInterested,
