@@ -24,7 +24,6 @@ let work: string;
 let dataParent: string;
 let torrent: string;
 let infoHash: string;
-const PIECE = 64 * 1024;
 
 beforeAll(async () => {
   work = tempDir('shoal-resilience-');
