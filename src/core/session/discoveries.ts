@@ -7,7 +7,7 @@
 import { DhtDiscovery } from '../dht/index.ts';
 import type { PeerAddress } from '../peer/peer-connection.ts';
 import { staticPeers, type PeerDiscovery } from './discovery.ts';
-import { trackerDiscovery } from './tracker-discovery.ts';
+import { trackerDiscovery, type TrackerDiscoveryEvents } from './tracker-discovery.ts';
 
 export interface DiscoveryChoices {
   trackers: string[][];
@@ -17,10 +17,14 @@ export interface DiscoveryChoices {
   isPrivate: boolean;
 }
 
-export function buildDiscoveries(choices: DiscoveryChoices): PeerDiscovery[] {
+/** `trackerEvents` lets renderers count tracker answers (including those with no peers). */
+export function buildDiscoveries(
+  choices: DiscoveryChoices,
+  trackerEvents: TrackerDiscoveryEvents = {},
+): PeerDiscovery[] {
   const discoveries: PeerDiscovery[] = [
     staticPeers(choices.peers),
-    trackerDiscovery(choices.trackers),
+    trackerDiscovery(choices.trackers, trackerEvents),
   ];
   if (choices.dht && !choices.isPrivate) {
     discoveries.push(

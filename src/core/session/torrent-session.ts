@@ -125,7 +125,8 @@ export interface SessionSummary {
 export interface SessionEvents {
   phase: [phase: SessionPhase];
   'check-progress': [bytesChecked: number, totalBytes: number];
-  'check-done': [piecesFound: number, piecesWanted: number];
+  /** `found`: indexes of the wanted pieces already on disk (renderers show per-file progress). */
+  'check-done': [piecesFound: number, piecesWanted: number, found: readonly number[]];
   progress: [stats: SessionStats];
   'peer-connected': [peer: { key: string; client: string }];
   'peer-disconnected': [peer: { key: string; reason: string }];
@@ -133,6 +134,8 @@ export interface SessionEvents {
   'piece-failed': [index: number, blamed: string[]];
   warning: [message: string];
   listening: [port: number];
+  /** A source reported addresses (`source`: tracker URL, 'dht', 'pex', 'command line'). */
+  'peers-found': [source: string, count: number];
   complete: [];
 }
 
@@ -427,7 +430,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       this.#picker.pieceVerified(index);
       this.#verified.set(index, print);
     }
-    this.emit('check-done', found.size, wanted.length);
+    this.emit('check-done', found.size, wanted.length, [...found.keys()]);
     if (this.#resume && !this.#picker.isComplete()) {
       try {
         await this.#resume.reset(this.#verified);
@@ -502,6 +505,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         });
       }
     }
+    if (peers.length > 0) this.emit('peers-found', source, peers.length);
     if (this.#phase === 'downloading' || this.#phase === 'seeding') this.#dialMore();
   }
 
