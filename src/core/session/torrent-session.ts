@@ -55,6 +55,7 @@ import { checkPieces } from '../verify/check-pieces.ts';
 import { fingerprint } from '../hashing/fingerprint.ts';
 import { ResumeStore, type ClaimedPieces } from '../resume/resume-store.ts';
 import { PeerExtensions, type ExtensionPeer } from './peer-extensions.ts';
+import { PieceBuffers } from './piece-buffers.ts';
 import { PieceCache } from './piece-cache.ts';
 
 export interface SessionOptions {
@@ -188,7 +189,7 @@ const IDLE_MS = 150_000;
 const MAX_UPLOAD_QUEUE = 500;
 const MAX_DIALS_IN_FLIGHT = 30;
 /** Piece buffers held for pieces in progress; beyond it the picker only finishes partial pieces. */
-const PIECE_MEMORY_BUDGET = 96 * 1024 * 1024;
+const PIECE_MEMORY_BUDGET = 64 * 1024 * 1024;
 /** A peer contributing to this many failed pieces is banned (libtorrent: ban after repeated failures). */
 const MAX_HASH_STRIKES = 2;
 /** How often PEX diffs are considered (each peer still gets at most one a minute). */
@@ -223,6 +224,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   readonly #peerIds = new Set<string>();
   readonly #candidates = new Map<string, Candidate>();
   readonly #pieceBuffers = new Map<number, Uint8Array<SharedArrayBuffer>>();
+  readonly #buffers: PieceBuffers;
   readonly #verifying = new Set<number>();
   readonly #strikes = new Map<string, number>();
   readonly #cache: PieceCache;
@@ -276,6 +278,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     this.#uploadLimiter = new RateLimiter({ rate: options.uploadLimit });
     this.#cache = new PieceCache(Math.max(4 * meta.pieceLength, 16 * 1024 * 1024));
     this.#discoveries = options.discoveries ?? [];
+    this.#buffers = new PieceBuffers(meta.pieceLength, PIECE_MEMORY_BUDGET);
     // A seed has nothing to trade, so slots only share upload bandwidth: with no upload limit,
     // TCP shares it fairly among many peers (as libtorrent's rate-based choker ends up doing);
     // under --upload-limit a few slots keep each peer's share useful.
@@ -851,7 +854,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     });
     const want = depth - peer.outstanding.size;
     if (want <= 0) return;
-    const memoryFull = this.#pieceBuffers.size * this.meta.pieceLength >= PIECE_MEMORY_BUDGET;
+    // Every started piece needs a buffer: start new ones only while buffers remain.
+    const memoryFull = this.#picker.partialPieces + this.#verifying.size >= this.#buffers.capacity;
     const blocks = this.#picker.pickBlocks(
       {
         id: peer.id,
@@ -889,7 +893,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     if (result.kind === 'accepted') {
       let buffer = this.#pieceBuffers.get(index);
       if (!buffer) {
-        buffer = new Uint8Array(new SharedArrayBuffer(this.#picker.pieceSize(index)));
+        buffer = this.#buffers.acquire(this.#picker.pieceSize(index));
         this.#pieceBuffers.set(index, buffer);
       }
       buffer.set(block, begin);
@@ -947,6 +951,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       return;
     } finally {
       this.#pieceBuffers.delete(index);
+      this.#buffers.release(buffer);
     }
     this.#verifying.delete(index);
     if (this.#stopping) return;
@@ -1131,17 +1136,15 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       }
       if (now - peer.conn.lastSentAt > KEEPALIVE_MS) peer.conn.send({ type: 'keep-alive' });
       if (now - peer.conn.lastReceivedAt > IDLE_MS) peer.conn.close('idle for too long');
-      if (
-        this.#phase === 'downloading' &&
-        peer.amInterested &&
-        this.#picker.progress().havePieces % 16 === 0
-      )
-        this.#updateInterest(peer);
       this.#fillRequests(peer);
     }
     if (now - this.#lastChokeRound >= CHOKE_ROUND_MS) {
       this.#lastChokeRound = now;
       this.#chokeRound(now);
+      // Lose interest in peers that have nothing left we want (an O(pieces) scan, so not every tick).
+      if (this.#phase === 'downloading') {
+        for (const peer of this.#peers.values()) if (peer.amInterested) this.#updateInterest(peer);
+      }
     }
     this.#dialMore();
     if (now - this.#lastPexAt >= PEX_CHECK_MS) {

@@ -201,6 +201,11 @@ export class PiecePicker {
     return this.#haveWanted === this.#wanted;
   }
 
+  /** Pieces started (a block requested or received) and not yet complete; O(1). */
+  get partialPieces(): number {
+    return this.#partials.size;
+  }
+
   progress(): PickerProgress {
     return {
       pieceCount: this.pieceCount,
