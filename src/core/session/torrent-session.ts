@@ -189,7 +189,7 @@ const IDLE_MS = 150_000;
 const MAX_UPLOAD_QUEUE = 500;
 const MAX_DIALS_IN_FLIGHT = 30;
 /** Piece buffers held for pieces in progress; beyond it the picker only finishes partial pieces. */
-const PIECE_MEMORY_BUDGET = 64 * 1024 * 1024;
+const PIECE_MEMORY_BUDGET = 32 * 1024 * 1024;
 /** A peer contributing to this many failed pieces is banned (libtorrent: ban after repeated failures). */
 const MAX_HASH_STRIKES = 2;
 /** How often PEX diffs are considered (each peer still gets at most one a minute). */
