@@ -4,6 +4,7 @@
  * this is where unusable addresses (port 0, unspecified, multicast,
  * broadcast, host names) are dropped.
  */
+import { ipv4Text, ipv6Text } from '../net/ip-text.ts';
 import type { Peer } from './types.ts';
 
 /** Most peers taken from one response; more is a hostile or broken tracker. */
@@ -14,46 +15,25 @@ function ipv4Usable(firstOctet: number): boolean {
   return firstOctet !== 0 && firstOctet < 224;
 }
 
-function ipv4Text(bytes: Uint8Array, offset: number): string | null {
-  const a = bytes[offset]!;
-  const b = bytes[offset + 1]!;
-  const c = bytes[offset + 2]!;
-  const d = bytes[offset + 3]!;
-  return ipv4Usable(a) ? `${a}.${b}.${c}.${d}` : null;
+function usableIpv4Text(bytes: Uint8Array, offset: number): string | null {
+  return ipv4Usable(bytes[offset]!) ? ipv4Text(bytes, offset) : null;
 }
 
 /**
  * Formats 16 bytes as RFC 5952 text. IPv4-mapped addresses become plain IPv4
  * so the same peer is not seen twice under two spellings. Null when unusable.
  */
-function ipv6Text(bytes: Uint8Array, offset: number): string | null {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++)
-    groups.push((bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return ipv4Text(bytes, offset + 12);
+function usableIpv6Text(bytes: Uint8Array, offset: number): string | null {
+  let zeros = true;
+  for (let i = 0; i < 10; i++) if (bytes[offset + i] !== 0) zeros = false;
+  if (zeros && bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff) {
+    return usableIpv4Text(bytes, offset + 12);
   }
-  if (groups.every((g) => g === 0)) return null; // unspecified
+  let unspecified = true;
+  for (let i = 0; i < 16; i++) if (bytes[offset + i] !== 0) unspecified = false;
+  if (unspecified) return null;
   if (bytes[offset] === 0xff) return null; // multicast
-  // The longest run of two or more zero groups collapses to "::" (first one on ties).
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return ipv6Text(bytes, offset);
 }
 
 function validPort(port: number): boolean {
@@ -74,7 +54,7 @@ function parseCompact(
   for (let at = offset; at + entry <= bytes.length && peers.length < max; at += entry) {
     const port = (bytes[at + addressLength]! << 8) | bytes[at + addressLength + 1]!;
     if (!validPort(port)) continue;
-    const host = addressLength === 4 ? ipv4Text(bytes, at) : ipv6Text(bytes, at);
+    const host = addressLength === 4 ? usableIpv4Text(bytes, at) : usableIpv6Text(bytes, at);
     if (host !== null) peers.push({ host, port });
   }
   return peers;
@@ -161,12 +141,12 @@ export function validatePeer(host: string, port: number): Peer | null {
   if (!validPort(port)) return null;
   const v4 = parseIPv4Text(host);
   if (v4) {
-    const text = ipv4Text(v4, 0);
+    const text = usableIpv4Text(v4, 0);
     return text === null ? null : { host: text, port };
   }
   const v6 = parseIPv6Text(host);
   if (v6) {
-    const text = ipv6Text(v6, 0);
+    const text = usableIpv6Text(v6, 0);
     return text === null ? null : { host: text, port };
   }
   return null;

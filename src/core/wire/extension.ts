@@ -14,6 +14,7 @@ import {
 } from '../bencode/index.ts';
 import { displayBytes } from './display.ts';
 import { WireProtocolError } from './errors.ts';
+import { ipv4Text, ipv6Text } from '../net/ip-text.ts';
 
 /** Extended message id of the handshake itself. */
 export const EXTENDED_HANDSHAKE_ID = 0;
@@ -154,30 +155,10 @@ export function decodeExtendedHandshake(
 
 /** Formats 4 or 16 address bytes (e.g. `yourIp`) for display and comparison. */
 export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return bytes.join('.');
+  if (bytes.length === 4) return ipv4Text(bytes);
   if (bytes.length !== 16)
     throw new RangeError(`an IP address is 4 or 16 bytes, not ${bytes.length}`);
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  // RFC 5952: compress the longest run (2 or more) of zero groups, the first on ties.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return ipv6Text(bytes);
 }
 
 /** Own properties only: a decoded dictionary is a plain object. */

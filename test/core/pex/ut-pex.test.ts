@@ -133,26 +133,9 @@ describe('ut_pex codec', () => {
   });
 });
 
+/** The canonical RFC 5952 spelling, from the WHATWG URL serializer (an independent implementation). */
 function compactV6(groups: number[]): string {
-  // Build the canonical RFC 5952 form the decoder produces.
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return new URL(`http://[${groups.map((g) => g.toString(16)).join(':')}]/`).hostname.slice(1, -1);
 }
 
 describe('PexState', () => {
