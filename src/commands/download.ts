@@ -14,7 +14,7 @@ import { createMetadataView } from '../ui/metadata-view.ts';
 import { decideOutputMode, type OutputMode } from '../ui/output-mode.ts';
 import { createSessionView } from '../ui/session-view.ts';
 import { discoveryChoices, discoveryFlags } from './discovery-flags.ts';
-import { durationFlag, outputFlags, parseSelection, sizeFlag } from './flags.ts';
+import { durationFlag, outputFlags, parseSelection, ratioFlag, sizeFlag } from './flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -51,7 +51,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     'seed-time': durationFlag({
       description: 'keep seeding this long after completion (e.g. 30m)',
     }),
-    'seed-ratio': Flags.string({
+    'seed-ratio': ratioFlag({
       description: 'keep seeding until uploaded/downloaded reaches this ratio (e.g. 1.0)',
     }),
     ...discoveryFlags,
@@ -94,12 +94,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Download);
     const mode = flags.json ? 'quiet' : decideOutputMode(flags);
-    const seedRatio = flags['seed-ratio'] === undefined ? undefined : Number(flags['seed-ratio']);
-    if (seedRatio !== undefined && !(seedRatio >= 0 && Number.isFinite(seedRatio))) {
-      throw new UsageError(
-        `invalid --seed-ratio "${flags['seed-ratio']}": use a number such as 1.0`,
-      );
-    }
+    const seedRatio = flags['seed-ratio'];
     const abort = new AbortController();
     const stopSignals = handleSignals(() => abort.abort());
     try {

@@ -51,6 +51,19 @@ export const sizeFlag = Flags.custom<number>({
   parse: async (input) => parseSize(input),
 });
 
+/** A non-negative ratio such as `1.0` (uploaded / downloaded). */
+export function parseRatio(text: string, what = 'ratio'): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`invalid ${what} "${text}": use a non-negative number such as 1.0`);
+  }
+  return value;
+}
+
+export const ratioFlag = Flags.custom<number>({
+  parse: async (input) => parseRatio(input, '--seed-ratio'),
+});
+
 export const durationFlag = Flags.custom<number>({
   parse: async (input) => parseDuration(input),
 });

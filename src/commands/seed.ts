@@ -12,7 +12,7 @@ import { TorrentSession } from '../core/session/torrent-session.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
 import { createSessionView } from '../ui/session-view.ts';
 import { discoveryChoices, discoveryFlags } from './discovery-flags.ts';
-import { durationFlag, outputFlags, sizeFlag } from './flags.ts';
+import { durationFlag, outputFlags, ratioFlag, sizeFlag } from './flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -57,7 +57,7 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
       max: 65535,
     }),
     'seed-time': durationFlag({ description: 'stop after seeding this long (e.g. 2h)' }),
-    'seed-ratio': Flags.string({
+    'seed-ratio': ratioFlag({
       description: 'stop once uploaded reaches this multiple of the torrent size',
     }),
     'max-peers': Flags.integer({
@@ -78,12 +78,7 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Seed);
     const mode = flags.json ? 'quiet' : decideOutputMode(flags);
-    const seedRatio = flags['seed-ratio'] === undefined ? undefined : Number(flags['seed-ratio']);
-    if (seedRatio !== undefined && !(seedRatio >= 0 && Number.isFinite(seedRatio))) {
-      throw new UsageError(
-        `invalid --seed-ratio "${flags['seed-ratio']}": use a number such as 1.5`,
-      );
-    }
+    const seedRatio = flags['seed-ratio'];
     const pool = new HashPool({ threads: flags.threads });
     try {
       const { meta, dataDir, torrentPath } = await this.#resolveTorrent(args.source, flags, pool);
