@@ -9,11 +9,11 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
+import { runShoal, show, trackProcesses, type RunResult } from '../helpers/cli.ts';
 import { cleanupTempDirs, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
 import { skipWithout, SYSTEM_PYTHON } from '../helpers/peers.ts';
 
-trackProcesses();
+trackProcesses({ concurrent: true });
 cleanupTempDirs();
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus');
@@ -125,11 +125,22 @@ function expectInspectShape(doc: InspectJson): void {
   expect(doc.magnet).toMatch(/^magnet:\?xt=urn:bt(ih|mh):/);
 }
 
+/** `inspect --json` of a corpus file, run once and shared by the tests that need it. */
+const jsonRuns = new Map<string, Promise<RunResult>>();
+function inspectJson(name: string): Promise<RunResult> {
+  let run = jsonRuns.get(name);
+  if (!run) {
+    run = runShoal(['inspect', corpus(name), '--json'], { cwd });
+    jsonRuns.set(name, run);
+  }
+  return run;
+}
+
 describe.concurrent('inspect on the corpus', () => {
   it.each(VALID)('%s: human output and --json', async (name) => {
     const [human, json] = await Promise.all([
       runShoal(['inspect', corpus(name), '--files'], { cwd }),
-      runShoal(['inspect', corpus(name), '--json'], { cwd }),
+      inspectJson(name),
     ]);
     expect(human.code, show(human)).toBe(0);
     expect(json.code, show(json)).toBe(0);
@@ -181,9 +192,7 @@ print(json.dumps(out))`;
           files: [string, number, boolean][];
         }
       >;
-      const results = await Promise.all(
-        files.map((file) => runShoal(['inspect', file, '--json'], { cwd })),
-      );
+      const results = await Promise.all(VALID.map(inspectJson));
       files.forEach((file, i) => {
         const doc = JSON.parse(results[i].stdout) as InspectJson;
         const lt = expected[file];

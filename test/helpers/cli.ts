@@ -56,9 +56,15 @@ export function killAll(): void {
   live.clear();
 }
 
-/** Registers afterEach/afterAll hooks that kill what the tests of this file started. */
-export function trackProcesses(): void {
-  afterEach(killAll);
+/**
+ * Registers hooks that kill what the tests of this file started: after each
+ * test, and after the file. Files whose tests run concurrently pass
+ * `{ concurrent: true }`: a test ending must not kill its neighbours'
+ * processes, so only the afterAll hook kills (each run is still bounded by
+ * its own timeout).
+ */
+export function trackProcesses(options: { concurrent?: boolean } = {}): void {
+  if (!options.concurrent) afterEach(killAll);
   afterAll(killAll);
 }
 
@@ -224,7 +230,14 @@ export function spawnTracked(
 
 function shoalEnv(env: RunOptions['env']): Record<string, string | undefined> {
   // Plain progress lines, quickly, so tests can wait on them; no colours.
-  return { NO_COLOR: '1', SHOAL_PROGRESS_INTERVAL: '1', FORCE_COLOR: undefined, ...env };
+  // Tests stay on loopback: no public DHT bootstrap unless a test passes --dht-bootstrap.
+  return {
+    NO_COLOR: '1',
+    SHOAL_PROGRESS_INTERVAL: '1',
+    SHOAL_NO_DHT: '1',
+    FORCE_COLOR: undefined,
+    ...env,
+  };
 }
 
 /** Starts shoal and returns at once (for seeders and anything to be interrupted). */
