@@ -6,15 +6,19 @@ import { HashPool } from '../core/hashing/pool.ts';
 import { toHex } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { PeerAddress } from '../core/peer/peer-connection.ts';
-import { buildDiscoveries } from '../core/session/discoveries.ts';
 import { TorrentSession } from '../core/session/torrent-session.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { resolveMagnet } from '../core/source/resolve-magnet.ts';
-import { createMetadataView } from '../ui/metadata-view.ts';
-import { decideOutputMode, type OutputMode } from '../ui/output-mode.ts';
-import { createSessionView } from '../ui/session-view.ts';
+import { SessionUi } from '../ui/session-ui.ts';
 import { discoveryChoices, discoveryFlags } from './discovery-flags.ts';
-import { durationFlag, outputFlags, parseSelection, ratioFlag, sizeFlag } from './flags.ts';
+import {
+  durationFlag,
+  eventsFlag,
+  outputFlags,
+  parseSelection,
+  ratioFlag,
+  sizeFlag,
+} from './flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -89,24 +93,27 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
       max: 256,
     }),
     ...outputFlags,
+    ...eventsFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Download);
-    const mode = flags.json ? 'quiet' : decideOutputMode(flags);
+    const ui = new SessionUi('download', args.source, flags, packageJson.version);
     const seedRatio = flags['seed-ratio'];
     const abort = new AbortController();
-    const stopSignals = handleSignals(() => abort.abort());
+    const stopSignals = handleSignals(() => abort.abort(), ui.notice);
     try {
       const { meta, firstPeers, magnetSelection } = await this.#loadTorrent(
         args.source,
         flags,
-        mode,
+        ui,
         abort.signal,
       );
       const selected = flags.select ? parseSelection(flags.select) : magnetSelection;
       validateSelection(selected, meta);
-      await this.#download(meta, selected, firstPeers, flags, mode, seedRatio, abort.signal);
+      await this.#download(meta, selected, firstPeers, flags, ui, seedRatio, abort.signal);
+    } catch (error) {
+      throw await ui.fail(error);
     } finally {
       stopSignals();
     }
@@ -116,7 +123,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
   async #loadTorrent(
     text: string,
     flags: DownloadFlags,
-    mode: OutputMode,
+    ui: SessionUi,
     signal: AbortSignal,
   ): Promise<{ meta: Metainfo; firstPeers: PeerAddress[]; magnetSelection: number[] | null }> {
     const source = await loadSource(text);
@@ -126,7 +133,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     const isPrivate = false; // unknown before the metadata; a magnet never marks privacy
     const resolved = await resolveMagnet({
       magnet,
-      discoveries: buildDiscoveries(
+      discoveries: ui.discoveries(
         discoveryChoices(flags, {
           trackers: magnet.trackers,
           private: isPrivate,
@@ -137,10 +144,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
       timeoutMs: flags.timeout ?? DEFAULT_METADATA_TIMEOUT_MS,
       maxPeers: flags['max-peers'],
       signal,
-      onEvent: createMetadataView(
-        mode,
-        magnet.name ?? toHex(magnet.infoHash ?? magnet.infoHashV2!),
-      ),
+      onEvent: ui.metadata(magnet.name ?? toHex(magnet.infoHash ?? magnet.infoHashV2!)),
     });
     if (flags['save-torrent']) {
       const path = resolve(flags['save-torrent']);
@@ -156,7 +160,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     selected: number[] | null,
     firstPeers: PeerAddress[],
     flags: DownloadFlags,
-    mode: OutputMode,
+    ui: SessionUi,
     seedRatio: number | undefined,
     signal: AbortSignal,
   ): Promise<void> {
@@ -174,14 +178,14 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
       stallTimeoutMs: flags.timeout,
       seedTimeMs: flags['seed-time'],
       seedRatio,
-      discoveries: buildDiscoveries({ ...choices, peers: [...firstPeers, ...choices.peers] }),
+      discoveries: ui.discoveries({ ...choices, peers: [...firstPeers, ...choices.peers] }),
       version: packageJson.version,
       signal,
     });
-    const view = createSessionView(session, mode, 'download');
+    ui.attach(session, meta, { selected, outDir: resolve(flags.out) });
     try {
       const summary = await session.run();
-      await view.close();
+      await ui.close();
       if (flags.verify) {
         const { good, wanted } = await session.recheck();
         if (good < wanted)
@@ -189,35 +193,32 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
             `${wanted - good} of ${wanted} pieces on disk do not match the torrent`,
           );
       }
-      if (flags.json) {
-        this.log(
-          JSON.stringify({
-            name: meta.name,
-            infoHash: toHex(session.infoHash),
-            out: resolve(flags.out),
-            files: meta.files
-              .map((file, index) => ({ file, index }))
-              .filter(({ file }) => !file.padding)
-              .map(({ file, index }) => ({
-                path: file.path.join('/'),
-                length: file.length,
-                selected: !selected || selected.includes(index),
-              })),
-            downloaded: summary.downloaded,
-            uploaded: summary.uploaded,
-            seconds: Math.round(summary.seconds * 1000) / 1000,
-            peers: summary.peers,
-            status: summary.status,
-          }),
-        );
-      } else {
-        this.log(
-          join(resolve(flags.out), meta.multiFile ? meta.name : meta.files[0].path.join('/')),
-        );
-      }
-    } catch (error) {
-      await view.close();
-      throw error;
+      const result = {
+        name: meta.name,
+        infoHash: toHex(session.infoHash),
+        out: resolve(flags.out),
+        files: meta.files
+          .map((file, index) => ({ file, index }))
+          .filter(({ file }) => !file.padding)
+          .map(({ file, index }) => ({
+            path: file.path.join('/'),
+            length: file.length,
+            selected: !selected || selected.includes(index),
+          })),
+        downloaded: summary.downloaded,
+        uploaded: summary.uploaded,
+        seconds: Math.round(summary.seconds * 1000) / 1000,
+        peers: summary.peers,
+        status: summary.status,
+      };
+      const path = join(
+        resolve(flags.out),
+        meta.multiFile ? meta.name : meta.files[0].path.join('/'),
+      );
+      // With --events stdout is the event stream: the result is its `done` line.
+      if (flags.json) this.log(JSON.stringify(result));
+      else if (!flags.events) this.log(path);
+      ui.done({ ...result, path });
     } finally {
       await pool.destroy();
     }

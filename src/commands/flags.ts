@@ -78,6 +78,14 @@ export const outputFlags = {
   }),
 };
 
+/** `--events`: the NDJSON event stream on stdout (docs/EVENTS.md); not with --json. */
+export const eventsFlag = {
+  events: Flags.boolean({
+    description: 'write one JSON event per line on stdout (NDJSON, see docs/EVENTS.md)',
+    exclusive: ['json'],
+  }),
+};
+
 /** Parses `--select 0,2-4` into sorted unique file indexes. */
 export function parseSelection(text: string): number[] {
   const indexes = new Set<number>();

@@ -7,12 +7,10 @@ import { HashPool } from '../core/hashing/pool.ts';
 import { parseTorrent, toHex, toMagnet } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import { loadSource } from '../core/source/load-source.ts';
-import { buildDiscoveries } from '../core/session/discoveries.ts';
 import { TorrentSession } from '../core/session/torrent-session.ts';
-import { decideOutputMode } from '../ui/output-mode.ts';
-import { createSessionView } from '../ui/session-view.ts';
+import { SessionUi } from '../ui/session-ui.ts';
 import { discoveryChoices, discoveryFlags } from './discovery-flags.ts';
-import { durationFlag, outputFlags, ratioFlag, sizeFlag } from './flags.ts';
+import { durationFlag, eventsFlag, outputFlags, ratioFlag, sizeFlag } from './flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -73,17 +71,18 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
       max: 256,
     }),
     ...outputFlags,
+    ...eventsFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Seed);
-    const mode = flags.json ? 'quiet' : decideOutputMode(flags);
+    const ui = new SessionUi('seed', args.source, flags, packageJson.version);
     const seedRatio = flags['seed-ratio'];
     const pool = new HashPool({ threads: flags.threads });
     try {
       const { meta, dataDir, torrentPath } = await this.#resolveTorrent(args.source, flags, pool);
       const magnet = toMagnet(meta);
-      if (!flags.json) {
+      if (!flags.json && !flags.events) {
         this.log(magnet);
         if (torrentPath) this.log(torrentPath);
       }
@@ -100,36 +99,33 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
         seedForever: flags['seed-time'] === undefined && seedRatio === undefined,
         requireComplete: true,
         readOnly: true,
-        discoveries: buildDiscoveries(discoveryChoices(flags, meta)),
+        discoveries: ui.discoveries(discoveryChoices(flags, meta)),
         version: packageJson.version,
         signal: abort.signal,
       });
-      const view = createSessionView(session, mode, 'seed');
-      const stopSignals = handleSignals(() => abort.abort());
+      ui.attach(session, meta, { selected: null, outDir: dataDir, magnet });
+      const stopSignals = handleSignals(() => abort.abort(), ui.notice);
       try {
         const summary = await session.run();
-        await view.close();
-        if (flags.json) {
-          this.log(
-            JSON.stringify({
-              name: meta.name,
-              infoHash: toHex(session.infoHash),
-              magnet,
-              torrent: torrentPath,
-              data: dataDir,
-              uploaded: summary.uploaded,
-              seconds: Math.round(summary.seconds * 1000) / 1000,
-              peers: summary.peers,
-              status: summary.status,
-            }),
-          );
-        }
-      } catch (error) {
-        await view.close();
-        throw error;
+        await ui.close();
+        const result = {
+          name: meta.name,
+          infoHash: toHex(session.infoHash),
+          magnet,
+          torrent: torrentPath,
+          data: dataDir,
+          uploaded: summary.uploaded,
+          seconds: Math.round(summary.seconds * 1000) / 1000,
+          peers: summary.peers,
+          status: summary.status,
+        };
+        if (flags.json) this.log(JSON.stringify(result));
+        ui.done(result);
       } finally {
         stopSignals();
       }
+    } catch (error) {
+      throw await ui.fail(error);
     } finally {
       await pool.destroy();
     }

@@ -1,88 +1,106 @@
 /**
- * A progress display for work measured in bytes (hashing, verifying,
- * downloading): a cli-progress bar on a terminal, a plain line every few
- * seconds otherwise, nothing when quiet. It only ever writes to stderr.
+ * A progress display for work measured in bytes (hashing for create,
+ * inspect --verify): a bar redrawn in place on a terminal (fits the width,
+ * redraws on resize), a plain line every few seconds otherwise, nothing when
+ * quiet. It only ever writes to stderr; `--events` progress goes through
+ * `onBytes` to the event stream.
  */
-import cliProgress from 'cli-progress';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
-import type { OutputMode } from './output-mode.ts';
+import { LiveRegion, type TerminalStream } from './live-region.ts';
+import { progressIntervalMs, type OutputMode } from './output-mode.ts';
+import { barLines } from './session-frame.ts';
 
 export interface ByteProgress {
   update(doneBytes: number): void;
   stop(): void;
 }
 
-/** Seconds between plain progress lines; SHOAL_PROGRESS_INTERVAL overrides (tests use it). */
-function plainInterval(): number {
-  const fromEnv = Number(process.env.SHOAL_PROGRESS_INTERVAL);
-  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv * 1000 : 5000;
+export interface ByteProgressOptions {
+  stream?: TerminalStream;
+  /** Also told every update (e.g. the --events writer); `final` on stop. */
+  onBytes?: (doneBytes: number, final?: boolean) => void;
+  /** Clock in ms (tests pass a fake one). */
+  now?: () => number;
+  intervalMs?: number;
+}
+
+/** `verify: 42.0%  420 MiB/1.00 GiB  210 MiB/s  ETA 3s` (plain) or the bar's text parts. */
+export function byteParts(done: number, total: number, rate: number): string[] {
+  const eta = rate > 0 ? (total - done) / rate : Infinity;
+  return [
+    `${formatBytes(done)}/${formatBytes(total)}`,
+    formatRate(rate),
+    `ETA ${formatDuration(eta)}`,
+  ];
 }
 
 export function createByteProgress(
   mode: OutputMode,
   label: string,
   totalBytes: number,
+  options: ByteProgressOptions = {},
 ): ByteProgress {
-  const started = performance.now();
-  const rateOf = (done: number) => done / Math.max((performance.now() - started) / 1000, 0.001);
+  const now = options.now ?? (() => performance.now());
+  const stream = options.stream ?? process.stderr;
+  const started = now();
+  const rateOf = (done: number) => done / Math.max((now() - started) / 1000, 0.001);
+  const tell = options.onBytes ?? (() => {});
+  let done = 0;
 
-  if (mode === 'quiet') return { update() {}, stop() {} };
+  if (mode === 'quiet')
+    return {
+      update(bytes) {
+        done = bytes;
+        tell(bytes);
+      },
+      stop() {
+        tell(done, true);
+      },
+    };
+
+  const finalLine = () =>
+    `${label}: done ${formatBytes(done)} in ${formatDuration((now() - started) / 1000)} (${formatRate(rateOf(done))})`;
 
   if (mode === 'plain') {
     let last = started;
-    let done = 0;
-    const line = () => {
-      const pct = totalBytes > 0 ? ((100 * done) / totalBytes).toFixed(1) : '100.0';
-      const rate = rateOf(done);
-      const eta = rate > 0 ? (totalBytes - done) / rate : Infinity;
-      process.stderr.write(
-        `${label}: ${pct}% ${formatBytes(done)}/${formatBytes(totalBytes)} ${formatRate(rate)} ETA ${formatDuration(eta)}\n`,
-      );
-    };
+    const interval = options.intervalMs ?? progressIntervalMs();
     return {
-      update(doneBytes) {
-        done = doneBytes;
-        const now = performance.now();
-        if (now - last >= plainInterval()) {
-          last = now;
-          line();
-        }
+      update(bytes) {
+        done = bytes;
+        tell(bytes);
+        const at = now();
+        if (at - last < interval) return;
+        last = at;
+        const pct = totalBytes > 0 ? ((100 * done) / totalBytes).toFixed(1) : '100.0';
+        stream.write(`${label}: ${pct}% ${byteParts(done, totalBytes, rateOf(done)).join(' ')}\n`);
       },
       stop() {
-        process.stderr.write(
-          `${label}: done ${formatBytes(done)} in ${formatDuration((performance.now() - started) / 1000)} (${formatRate(rateOf(done))})\n`,
-        );
+        tell(done, true);
+        stream.write(`${finalLine()}\n`);
       },
     };
   }
 
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {percentage}% {doneText}/{totalText} {rateText} ETA {etaText}`,
-      barsize: 30,
-      hideCursor: true,
-      clearOnComplete: false,
-      stream: process.stderr,
-      fps: 10,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  const payload = (done: number) => {
-    const rate = rateOf(done);
-    return {
-      doneText: formatBytes(done),
-      totalText: formatBytes(totalBytes),
-      rateText: formatRate(rate),
-      etaText: formatDuration(rate > 0 ? (totalBytes - done) / rate : Infinity),
-    };
+  const region = new LiveRegion(stream);
+  let lastDraw = -Infinity;
+  const draw = () => {
+    const fraction = totalBytes > 0 ? done / totalBytes : 1;
+    const lines = barLines(fraction, byteParts(done, totalBytes, rateOf(done)), region.columns - 1);
+    region.update([`${label}`, ...lines]);
   };
-  bar.start(Math.max(totalBytes, 1), 0, payload(0));
+  draw();
   return {
-    update(doneBytes) {
-      bar.update(doneBytes, payload(doneBytes));
+    update(bytes) {
+      done = bytes;
+      tell(bytes);
+      const at = now();
+      if (at - lastDraw < 100) return; // ~10 frames a second is plenty
+      lastDraw = at;
+      draw();
     },
     stop() {
-      bar.stop();
+      tell(done, true);
+      region.done([finalLine()]);
     },
   };
 }

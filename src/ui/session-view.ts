@@ -1,165 +1,236 @@
 /**
  * Shows a running torrent session (download or seed) on stderr:
- * - tty: listr2 phases (check existing data, connect, download, seed) with a
- *   progress bar drawn by cli-progress's formatter under the active phase;
- * - plain: one line every few seconds, no escapes (CI logs, pipes);
+ * - tty: listr2 phases (check existing data, download, seed) drawn by a small
+ *   listr2 renderer into a LiveRegion (width-safe, redraws on resize), with
+ *   the overall bar, status line, files in progress and (--verbose) peers;
+ * - plain: one line every SHOAL_PROGRESS_INTERVAL seconds (default 5), no escapes;
  * - quiet: nothing.
  * It only subscribes to the session's events; it never drives the engine.
  */
-import { Listr, ListrLogger, ProcessOutput } from 'listr2';
-import cliProgress from 'cli-progress';
-import type { SessionStats, TorrentSession } from '../core/session/torrent-session.ts';
-import { formatBytes, formatDuration, formatRate } from './format.ts';
-import type { OutputMode } from './output-mode.ts';
+import { Listr, type ListrTask } from 'listr2';
+import type { TorrentSession } from '../core/session/torrent-session.ts';
+import { formatBytes, formatRate } from './format.ts';
+import { LiveRegion, type TerminalStream } from './live-region.ts';
+import { progressIntervalMs, type OutputMode } from './output-mode.ts';
+import { SessionModel, type ModelSession, type SessionSnapshot } from './session-model.ts';
+import { renderSessionFrame, summaryLine, type TaskLine } from './session-frame.ts';
+import type { SourceCounters } from './sources.ts';
 
 export interface SessionView {
+  /** A line for the user (e.g. "stopping…") that must not break the live frame. */
+  notice(line: string): void;
   /** Resolves once the view has drawn its last frame. */
   close(): Promise<void>;
+  /** The latest state (for summaries, e.g. after Ctrl-C). */
+  snapshot(): SessionSnapshot;
 }
 
-export function statusLine(stats: SessionStats): string {
-  const pct = stats.totalWanted > 0 ? (100 * stats.haveWanted) / stats.totalWanted : 100;
-  const eta = stats.downloadRate > 0 ? stats.left / stats.downloadRate : Infinity;
-  const parts =
-    stats.phase === 'seeding'
-      ? [`seeding`, `up ${formatRate(stats.uploadRate)}`, `sent ${formatBytes(stats.uploaded)}`]
-      : [
-          `${pct.toFixed(1)}%`,
-          `${formatBytes(stats.haveWanted)}/${formatBytes(stats.totalWanted)}`,
-          `down ${formatRate(stats.downloadRate)}`,
-          `up ${formatRate(stats.uploadRate)}`,
-          `ETA ${formatDuration(eta)}`,
-        ];
-  parts.push(`peers ${stats.peers}/${stats.knownPeers}`);
-  return parts.join('  ');
+export interface SessionViewOptions {
+  verb: string;
+  selected?: readonly number[] | null;
+  sources?: SourceCounters | null;
+  verbose?: boolean;
+  /** Where to draw (default process.stderr). */
+  stream?: TerminalStream;
+  /** Milliseconds between plain lines (default SHOAL_PROGRESS_INTERVAL seconds, else 5 s). */
+  intervalMs?: number;
+  /** Milliseconds between live frames (default 200). */
+  frameMs?: number;
 }
+
+export type ViewSession = ModelSession & Pick<TorrentSession, 'off' | 'once'>;
 
 export function createSessionView(
-  session: TorrentSession,
+  session: ViewSession,
   mode: OutputMode,
-  verb: string,
+  options: SessionViewOptions,
 ): SessionView {
-  if (mode === 'quiet') return { close: async () => {} };
-  if (mode === 'plain') return plainView(session, verb);
-  return ttyView(session);
+  const model = new SessionModel(session, options);
+  const stream = options.stream ?? process.stderr;
+  if (mode === 'quiet')
+    return { notice() {}, close: async () => {}, snapshot: () => model.snapshot() };
+  if (mode === 'plain') return plainView(session, model, stream, options);
+  return ttyView(session, model, stream, options);
 }
 
-function intervalMs(): number {
-  const fromEnv = Number(process.env.SHOAL_PROGRESS_INTERVAL);
-  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv * 1000 : 5000;
-}
-
-function plainView(session: TorrentSession, verb: string): SessionView {
+function plainView(
+  session: ViewSession,
+  model: SessionModel,
+  stream: TerminalStream,
+  options: SessionViewOptions,
+): SessionView {
   const name = session.meta.name;
-  let lastLine = 0;
-  const write = (line: string) => process.stderr.write(`${line}\n`);
+  const prefix = `${options.verb} ${name}`;
+  const interval = options.intervalMs ?? progressIntervalMs();
+  let lastLine = Date.now();
+  const write = (line: string) => stream.write(`${line}\n`);
   session.on('phase', (phase) => {
-    if (phase === 'checking') write(`${verb} ${name}: checking existing data`);
-    if (phase === 'downloading') write(`${verb} ${name}: downloading`);
-    if (phase === 'seeding') write(`${verb} ${name}: seeding`);
+    if (phase === 'checking') write(`${prefix}: checking existing data`);
+    if (phase === 'downloading') write(`${prefix}: downloading`);
+    if (phase === 'seeding') write(`${prefix}: seeding`);
   });
   session.on('check-done', (found, wanted) => {
-    if (found > 0) write(`${verb} ${name}: ${found}/${wanted} pieces already on disk`);
+    if (found > 0) write(`${prefix}: ${found}/${wanted} pieces already on disk`);
   });
-  session.on('listening', (port) => write(`${verb} ${name}: listening on port ${port}`));
+  session.on('listening', (port) => write(`${prefix}: listening on port ${port}`));
   session.on('warning', (message) => write(`warning: ${message}`));
-  session.on('progress', (stats) => {
+  session.on('progress', () => {
     const now = Date.now();
-    if (now - lastLine < intervalMs()) return;
+    if (now - lastLine < interval) return;
     lastLine = now;
-    write(`${verb} ${name}: ${statusLine(stats)}`);
+    write(summaryLine(model.snapshot()));
   });
   return {
+    notice: (line) => write(line),
     close: async () => {
-      const stats = session.stats();
-      write(`${verb} ${name}: ${statusLine(stats)} (${formatDuration(stats.elapsedMs / 1000)})`);
+      model.refresh();
+      write(summaryLine(model.snapshot()));
     },
+    snapshot: () => model.snapshot(),
   };
 }
 
-function ttyView(session: TorrentSession): SessionView {
-  let latest: SessionStats = session.stats();
-  session.on('progress', (stats) => {
-    latest = stats;
-  });
-  const barOptions = { barsize: 30, barCompleteChar: '\u2588', barIncompleteChar: '\u2591' };
-  const bar = (fraction: number) =>
-    cliProgress.Format.BarFormat(Math.min(1, Math.max(0, fraction)), barOptions);
+/**
+ * A listr2 renderer that hands the task list to the view's draw function: listr2
+ * keeps the phase states and titles, the LiveRegion does the drawing.
+ */
+class FrameRenderer {
+  static nonTTY = true;
+  static rendererOptions: Record<PropertyKey, unknown> = {};
+  static rendererTaskOptions: Record<PropertyKey, unknown> = {};
+  readonly #tasks: ListrLikeTask[];
+  readonly #options: { attach?: (tasks: ListrLikeTask[]) => void; detach?: () => void };
+  constructor(tasks: ListrLikeTask[], options: FrameRenderer['options']) {
+    this.#tasks = tasks;
+    this.#options = options;
+  }
+  declare options: { attach?: (tasks: ListrLikeTask[]) => void; detach?: () => void };
+  render(): void {
+    this.#options.attach?.(this.#tasks);
+  }
+  end(): void {
+    this.#options.detach?.();
+  }
+}
+
+interface ListrLikeTask {
+  title?: string;
+  isStarted(): boolean;
+  isCompleted(): boolean;
+  isSkipped(): boolean;
+  hasFailed(): boolean;
+}
+
+export function taskLines(tasks: ListrLikeTask[]): TaskLine[] {
+  return tasks.map((task) => ({
+    title: task.title ?? '',
+    state: task.hasFailed()
+      ? 'failed'
+      : task.isSkipped()
+        ? 'skipped'
+        : task.isCompleted()
+          ? 'done'
+          : task.isStarted()
+            ? 'running'
+            : 'waiting',
+  }));
+}
+
+function ttyView(
+  session: ViewSession,
+  model: SessionModel,
+  stream: TerminalStream,
+  options: SessionViewOptions,
+): SessionView {
+  const region = new LiveRegion(stream);
+  let tasks: ListrLikeTask[] = [];
+  let tick = 0;
+  const draw = () => {
+    model.refresh();
+    region.update(
+      renderSessionFrame(model.snapshot(), taskLines(tasks), region.columns, { color: true, tick }),
+    );
+  };
+  const timer = setInterval(() => {
+    tick++;
+    draw();
+  }, options.frameMs ?? 200);
+  timer.unref();
+
   const waitForPhase = (phases: string[]) =>
     new Promise<void>((resolve) => {
       if (phases.includes(session.phase)) return resolve();
       const onPhase = (phase: string) => {
-        if (phases.includes(phase)) {
-          session.off('phase', onPhase);
-          resolve();
-        }
+        if (!phases.includes(phase)) return;
+        session.off('phase', onPhase);
+        resolve();
       };
       session.on('phase', onPhase);
     });
-  const warnings: string[] = [];
-  session.on('warning', (message) => warnings.push(message));
+  const seeding = () => session.phase === 'seeding';
 
-  const list = new Listr(
-    [
-      {
-        title: 'Check existing data',
-        task: async (_ctx, task) => {
-          session.on('check-progress', (done, total) => {
-            task.output = `${bar(done / total)} ${formatBytes(done)}/${formatBytes(total)}`;
-          });
-          session.once('check-done', (found, wanted) => {
-            task.title = `Check existing data: ${found}/${wanted} pieces on disk`;
-          });
-          await waitForPhase(['downloading', 'seeding', 'stopping', 'done']);
-        },
-      },
-      {
-        title: 'Download',
-        skip: () =>
-          session.phase === 'seeding' ||
-          (session.phase !== 'downloading' && session.stats().left === 0),
-        task: async (_ctx, task) => {
-          const timer = setInterval(() => {
-            const fraction = latest.totalWanted > 0 ? latest.haveWanted / latest.totalWanted : 1;
-            task.output = `${bar(fraction)} ${statusLine(latest)}`;
-          }, 250);
-          await waitForPhase(['seeding', 'stopping', 'done']);
-          clearInterval(timer);
-          task.title = `Download: ${formatBytes(latest.haveWanted)} at ${formatRate(latest.downloaded / Math.max(latest.elapsedMs / 1000, 0.001))}`;
-        },
-      },
-      {
-        title: 'Seed',
-        skip: () => session.phase !== 'seeding',
-        task: async (_ctx, task) => {
-          const timer = setInterval(() => {
-            task.output = statusLine(latest);
-          }, 250);
-          await waitForPhase(['stopping', 'done']);
-          clearInterval(timer);
-          task.title = `Seed: sent ${formatBytes(latest.uploaded)}`;
-        },
-      },
-    ],
+  const phaseTasks: ListrTask[] = [
     {
-      renderer: 'default',
-      // The live view belongs on stderr: stdout carries the result.
-      rendererOptions: {
-        collapseSubtasks: false,
-        logger: new ListrLogger({
-          useIcons: true,
-          processOutput: new ProcessOutput(process.stderr, process.stderr),
-        }),
+      title: 'Check existing data',
+      task: async (_ctx, task) => {
+        session.once('check-done', (found, wanted) => {
+          task.title = `Check existing data: ${found}/${wanted} pieces on disk`;
+        });
+        await waitForPhase(['downloading', 'seeding', 'stopping', 'done']);
       },
-      exitOnError: false,
-      registerSignalListeners: false,
     },
-  );
+    {
+      title: options.verb === 'seed' ? 'Download (not needed)' : 'Download',
+      skip: () => seeding() || (session.phase !== 'downloading' && session.stats().left === 0),
+      task: async (_ctx, task) => {
+        await waitForPhase(['seeding', 'stopping', 'done']);
+        model.refresh();
+        const { stats } = model.snapshot();
+        const rate = formatRate(stats.downloaded / Math.max(stats.elapsedMs / 1000, 0.001));
+        const amount = `${formatBytes(stats.haveWanted)}/${formatBytes(stats.totalWanted)}`;
+        if (stats.left > 0) {
+          // Stopped before the end (Ctrl-C, timeout, error): shown as failed, not done.
+          task.title = `Download stopped at ${amount}`;
+          throw new Error(task.title);
+        }
+        task.title = `Download: ${amount} at ${rate}`;
+      },
+    },
+    {
+      title: 'Seed',
+      skip: () => !seeding(),
+      task: async (_ctx, task) => {
+        await waitForPhase(['stopping', 'done']);
+        task.title = `Seed: sent ${formatBytes(model.snapshot().stats.uploaded)}`;
+      },
+    },
+  ];
+  const list = new Listr(phaseTasks, {
+    renderer: FrameRenderer as never,
+    rendererOptions: {
+      attach: (listed: ListrLikeTask[]) => {
+        tasks = listed;
+        draw();
+      },
+    } as never,
+    exitOnError: false,
+    registerSignalListeners: false,
+  });
   const running = list.run().catch(() => {});
+  let closed = false;
   return {
+    notice: (line) => region.log(line),
     close: async () => {
+      if (closed) return;
+      closed = true;
+      // An interrupted or failed run leaves phases waiting: let them settle on 'done'.
       await running;
-      for (const message of warnings.slice(-5)) process.stderr.write(`warning: ${message}\n`);
+      clearInterval(timer);
+      model.refresh();
+      const snap = model.snapshot();
+      // No phase is running any more, so the last frame is the phase list with final titles.
+      region.done(renderSessionFrame(snap, taskLines(tasks), region.columns, { color: true }));
     },
+    snapshot: () => model.snapshot(),
   };
 }

@@ -1,0 +1,176 @@
+/**
+ * What the session views show, kept up to date from the engine's events: the
+ * phase, the latest stats, per-file progress (verified pieces mapped onto files
+ * through the piece layout), peer sources and recent warnings. A plain object
+ * snapshot of it is what the frame renderer draws, so frames can be tested
+ * from recorded events without a terminal.
+ */
+import type { Metainfo } from '../core/metainfo/types.ts';
+import type { PeerInfo, SessionStats, TorrentSession } from '../core/session/torrent-session.ts';
+import { PieceLayout } from '../core/storage/layout.ts';
+import type { SourceCounters } from './sources.ts';
+
+export type ModelSession = Pick<TorrentSession, 'on' | 'stats' | 'peerInfo' | 'phase'> & {
+  meta: Pick<Metainfo, 'name' | 'files' | 'pieceLength' | 'pieceCount' | 'spaceSize'>;
+};
+
+export interface FileProgress {
+  index: number;
+  path: string;
+  length: number;
+  /** Verified pieces of the file / all its pieces (pieces it shares with neighbours included). */
+  fraction: number;
+}
+
+export interface SessionSnapshot {
+  name: string;
+  verb: string;
+  phase: SessionStats['phase'];
+  check: { bytes: number; total: number; found: number | null; wanted: number | null };
+  stats: SessionStats;
+  /** Selected files with some but not all pieces verified, in torrent order. */
+  filesActive: FileProgress[];
+  filesDone: number;
+  filesTotal: number;
+  sources: {
+    trackers: number;
+    trackersAnswered: number;
+    dhtPeers: number;
+    dhtNodes: number | null;
+    pexPeers: number;
+  };
+  /** Busiest peers first (verbose only, else null). */
+  peers: PeerInfo[] | null;
+  warnings: string[];
+}
+
+interface TrackedFile {
+  index: number;
+  path: string;
+  length: number;
+  first: number;
+  last: number;
+  have: number;
+}
+
+export class SessionModel {
+  readonly #session: ModelSession;
+  readonly #verb: string;
+  readonly #sources: SourceCounters | null;
+  readonly #verbose: boolean;
+  readonly #files: TrackedFile[] = [];
+  /** Piece index -> tracked files it touches (only pieces shared or inside tracked files). */
+  readonly #filesOfPiece = new Map<number, TrackedFile[]>();
+  readonly #verified = new Set<number>();
+  readonly #warnings: string[] = [];
+  #stats: SessionStats;
+  #check = { bytes: 0, total: 0, found: null as number | null, wanted: null as number | null };
+
+  constructor(
+    session: ModelSession,
+    options: {
+      verb: string;
+      selected?: readonly number[] | null;
+      sources?: SourceCounters | null;
+      verbose?: boolean;
+    },
+  ) {
+    this.#session = session;
+    this.#verb = options.verb;
+    this.#sources = options.sources ?? null;
+    this.#verbose = options.verbose ?? false;
+    this.#stats = session.stats();
+    const meta = session.meta;
+    const layout = new PieceLayout({
+      pieceLength: meta.pieceLength,
+      pieceCount: meta.pieceCount,
+      spaceSize: meta.spaceSize,
+      files: meta.files,
+    });
+    meta.files.forEach((file, index) => {
+      if (file.padding) return;
+      if (options.selected && !options.selected.includes(index)) return;
+      const range = layout.piecesOfFile(index);
+      if (!range) return;
+      const tracked = {
+        index,
+        path: file.path.join('/'),
+        length: file.length,
+        first: range[0],
+        last: range[1],
+        have: 0,
+      };
+      this.#files.push(tracked);
+      for (let piece = range[0]; piece <= range[1]; piece++) {
+        const list = this.#filesOfPiece.get(piece);
+        if (list) list.push(tracked);
+        else this.#filesOfPiece.set(piece, [tracked]);
+      }
+    });
+
+    session.on('progress', (stats) => {
+      this.#stats = stats;
+    });
+    session.on('check-progress', (bytes, total) => {
+      this.#check.bytes = bytes;
+      this.#check.total = total;
+    });
+    session.on('check-done', (found, wanted, pieces) => {
+      this.#check.found = found;
+      this.#check.wanted = wanted;
+      for (const piece of pieces ?? []) this.#pieceVerified(piece);
+      this.#stats = session.stats();
+    });
+    session.on('piece-verified', (index) => this.#pieceVerified(index));
+    session.on('warning', (message) => {
+      this.#warnings.push(message);
+      if (this.#warnings.length > 3) this.#warnings.shift();
+    });
+    if (this.#sources) session.on('peers-found', this.#sources.peersFound);
+  }
+
+  #pieceVerified(index: number): void {
+    if (this.#verified.has(index)) return;
+    this.#verified.add(index);
+    for (const file of this.#filesOfPiece.get(index) ?? []) file.have++;
+  }
+
+  /** Fresh stats from the engine (between its once-a-second progress events). */
+  refresh(): void {
+    this.#stats = this.#session.stats();
+  }
+
+  snapshot(): SessionSnapshot {
+    const pieces = (file: TrackedFile) => file.last - file.first + 1;
+    const active = this.#files.filter((file) => file.have > 0 && file.have < pieces(file));
+    const sources = this.#sources;
+    return {
+      name: this.#session.meta.name,
+      verb: this.#verb,
+      phase: this.#session.phase,
+      check: { ...this.#check },
+      stats: this.#stats,
+      filesActive: active.map((file) => ({
+        index: file.index,
+        path: file.path,
+        length: file.length,
+        fraction: file.have / pieces(file),
+      })),
+      filesDone: this.#files.filter((file) => file.have === pieces(file)).length,
+      filesTotal: this.#files.length,
+      sources: {
+        trackers: sources?.trackers ?? 0,
+        trackersAnswered: sources?.answered.size ?? 0,
+        dhtPeers: sources?.dhtPeers ?? 0,
+        dhtNodes: sources?.dhtNodes() ?? null,
+        pexPeers: sources?.pexPeers ?? 0,
+      },
+      peers: this.#verbose
+        ? this.#session
+            .peerInfo()
+            .sort((a, b) => b.downloadRate + b.uploadRate - (a.downloadRate + a.uploadRate))
+        : null,
+      warnings: [...this.#warnings],
+    };
+  }
+}
