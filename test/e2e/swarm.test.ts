@@ -6,7 +6,7 @@
  * Every result is compared byte for byte with the original data.
  */
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
@@ -394,5 +394,95 @@ describe('v2 and hybrid torrents between shoal peers', () => {
     );
     expect(result.code, show(result)).toBe(0);
     expect(await diffTrees(payload, path.join(out, 'payload'))).toEqual([]);
+  });
+});
+
+describe('more ways in and out', () => {
+  it('seed PATH hashes in memory, prints the magnet and writes -o; a leecher uses that torrent', async () => {
+    const torrent = path.join(work, 'from-path.torrent');
+    const seeder = spawnShoal(['seed', payload, '-o', torrent, '--port', '0'], { cwd: work });
+    const port = Number((await seeder.waitFor(/listening on port (\d+)/, 30_000, 'stderr'))[1]);
+    const magnet = await seeder.waitFor(/^magnet:\?xt=urn:btih:([0-9a-f]{40})/m, 5_000, 'stdout');
+    expect(seeder.stdout).toContain(torrent);
+    expect(existsSync(torrent)).toBe(true);
+    const out = path.join(work, 'from-path');
+    const result = await runShoal(
+      ['download', torrent, '-o', out, ...peerArg(port), '--timeout', '20s', '--json'],
+      {
+        cwd: work,
+      },
+    );
+    expect(result.code, show(result)).toBe(0);
+    expect((JSON.parse(result.stdout) as DownloadJson).infoHash).toBe(magnet[1]);
+    expect(await diffTrees(payload, path.join(out, 'payload'))).toEqual([]);
+  });
+
+  it('download - reads the torrent from stdin; --verify re-reads it all; a rerun with no peers is done at once', async () => {
+    const seeder = await startShoalSeeder(single.torrent, seedParent, [], { cwd: work });
+    const out = path.join(work, 'stdin');
+    const result = await runShoal(
+      ['download', '-', '-o', out, ...peerArg(seeder.port), '--timeout', '20s', '--verify'],
+      {
+        cwd: work,
+        stdin: await readFile(single.torrent),
+      },
+    );
+    expect(result.code, show(result)).toBe(0);
+    // Not --json: stdout is the path of what was downloaded.
+    expect(result.stdout.trim()).toBe(path.join(out, 'single.bin'));
+    expect(await sameFile(singleFile, path.join(out, 'single.bin'))).toBe(true);
+    seeder.proc.kill('SIGKILL');
+    const again = await runShoal(
+      ['download', single.torrent, '-o', out, '--timeout', '5s', '--json'],
+      { cwd: work },
+    );
+    expect(again.code, show(again)).toBe(0);
+    const doc = JSON.parse(again.stdout) as DownloadJson;
+    expect(doc.downloaded).toBe(0);
+    expect(doc.status).toBe('complete');
+  });
+
+  it('seed refuses incomplete data with exit 6', async () => {
+    const partial = tempDir('shoal-partial-');
+    await makeTree(partial, [{ path: 'single.bin', size: 1000 }]);
+    const result = await runShoal(['seed', single.torrent, '-d', partial, '--port', '0'], {
+      cwd: work,
+    });
+    expect(result.code, show(result)).toBe(6);
+    expect(result.stderr.split('\n').filter((l) => l.startsWith('shoal: error:'))).toHaveLength(1);
+  });
+
+  it('download --seed-time keeps serving: a second leecher gets everything from the first', async () => {
+    const seeder = await startShoalSeeder(multi.torrent, seedParent, [], { cwd: work });
+    const first = spawnShoal(
+      [
+        'download',
+        multi.torrent,
+        '-o',
+        path.join(work, 'relay'),
+        ...peerArg(seeder.port),
+        '--seed-time',
+        '60s',
+        '--timeout',
+        '20s',
+      ],
+      { cwd: work },
+    );
+    const port = Number((await first.waitFor(/listening on port (\d+)/, 30_000, 'stderr'))[1]);
+    await first.waitFor(/: seeding/, 30_000, 'stderr');
+    // The original seeder leaves: the relay is the only source.
+    seeder.proc.kill('SIGKILL');
+    const out = path.join(work, 'after-relay');
+    const result = await runShoal(
+      ['download', multi.torrent, '-o', out, ...peerArg(port), '--timeout', '20s'],
+      {
+        cwd: work,
+      },
+    );
+    expect(result.code, `${show(result)}\n${first.describe()}`).toBe(0);
+    expect(await diffTrees(payload, path.join(out, 'payload'))).toEqual([]);
+    expect(first.running, first.describe()).toBe(true);
+    first.kill('SIGINT');
+    expect((await first.wait(20_000)).code).toBe(130);
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * Mixed swarms on 127.0.0.1: shoal next to clients others wrote, all at once.
+ * shoal downloads from a libtorrent seeder and an aria2c seeder together, and
+ * `shoal seed` serves libtorrent, aria2c and shoal downloaders at the same
+ * time. Every peer shares the IP address, so they are told apart by port.
+ */
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
+import { cleanupTempDirs, diffTrees, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
+import {
+  skipWithout,
+  startAria2Leecher,
+  startAria2Seeder,
+  startLibtorrent,
+} from '../helpers/peers.ts';
+import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
+
+trackProcesses();
+cleanupTempDirs();
+
+describe.skipIf(skipWithout('libtorrent') || skipWithout('aria2c'))('mixed swarms', () => {
+  let work: string;
+  let seedParent: string;
+  let payload: string;
+  let torrent: string;
+
+  beforeAll(async () => {
+    work = tempDir('shoal-mixed-');
+    seedParent = path.join(work, 'seed');
+    payload = path.join(seedParent, 'payload');
+    await makeTree(payload, spanningTree());
+    ({ torrent } = await createTorrent(
+      payload,
+      path.join(work, 'payload.torrent'),
+      ['--piece-length', '16KiB'],
+      { cwd: work },
+    ));
+  });
+
+  it('shoal downloads from a libtorrent and an aria2c seeder at once', async () => {
+    const [lt, aria] = await Promise.all([
+      startLibtorrent({ mode: 'seed', torrent, save: seedParent }),
+      startAria2Seeder(torrent, seedParent),
+    ]);
+    const out = path.join(work, 'from-both');
+    const result = await runShoal(
+      [
+        'download',
+        torrent,
+        '-o',
+        out,
+        ...peerArg(lt.port),
+        ...peerArg(aria.port),
+        '--timeout',
+        '20s',
+        '--json',
+      ],
+      { cwd: work },
+    );
+    expect(result.code, `${show(result)}\n${lt.proc.describe()}\n${aria.proc.describe()}`).toBe(0);
+    expect(await diffTrees(payload, path.join(out, 'payload'))).toEqual([]);
+  });
+
+  it('shoal seed serves libtorrent, aria2c and shoal downloaders at the same time', async () => {
+    const outs = {
+      lt: path.join(work, 'mix-lt'),
+      aria: path.join(work, 'mix-aria'),
+      shoal: path.join(work, 'mix-shoal'),
+    };
+    const aria = await startAria2Leecher(torrent, outs.aria);
+    const seeder = await startShoalSeeder(torrent, seedParent, peerArg(aria.port), { cwd: work });
+    const lt = await startLibtorrent({
+      mode: 'download',
+      torrent,
+      save: outs.lt,
+      peers: [`127.0.0.1:${seeder.port}`],
+      timeoutS: 40,
+    });
+    const shoal = spawnShoal(
+      ['download', torrent, '-o', outs.shoal, ...peerArg(seeder.port), '--timeout', '20s'],
+      { cwd: work },
+    );
+    const [ltDone, ariaDone, shoalDone] = await Promise.all([
+      lt.proc.wait(60_000),
+      aria.proc.wait(60_000),
+      shoal.wait(60_000),
+    ]);
+    const context = `${lt.proc.describe()}\n${aria.proc.describe()}\n${shoal.describe()}\n${seeder.proc.describe()}`;
+    expect(ltDone.code, context).toBe(0);
+    expect(ariaDone.code, context).toBe(0);
+    expect(shoalDone.code, context).toBe(0);
+    for (const out of Object.values(outs))
+      expect(await diffTrees(payload, path.join(out, 'payload')), out).toEqual([]);
+    expect(seeder.proc.running, seeder.proc.describe()).toBe(true);
+  });
+});
