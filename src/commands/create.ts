@@ -1,4 +1,4 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags, type Interfaces } from '@oclif/core';
 import { writeFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { diskErrorFrom, UsageError } from '../core/errors.ts';
@@ -6,8 +6,9 @@ import { createTorrent } from '../core/create/build-torrent.ts';
 import { toHex, toMagnet } from '../core/metainfo/index.ts';
 import type { TorrentVersion } from '../core/metainfo/types.ts';
 import { createByteProgress, type ByteProgress } from '../ui/byte-progress.ts';
+import { eventStreamFor, type EventStream } from '../ui/events.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
-import { outputFlags, parseSize } from './flags.ts';
+import { eventsFlag, outputFlags, parseSize } from './flags.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
 export default class Create extends Command {
@@ -69,6 +70,7 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
     }),
     threads: Flags.integer({
       description: 'hashing threads (default: one per core)',
+      env: 'SHOAL_THREADS',
       min: 1,
       max: 256,
     }),
@@ -77,10 +79,27 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
     }),
     force: Flags.boolean({ char: 'f', description: 'overwrite the output file if it exists' }),
     ...outputFlags,
+    ...eventsFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Create);
+    const events = eventStreamFor(flags);
+    events?.start('create', args.path, packageJson.version);
+    try {
+      await this.#create(args.path, flags, events);
+    } catch (error) {
+      events?.error(error);
+      throw error;
+    }
+  }
+
+  async #create(
+    path: string,
+    flags: Interfaces.InferredFlags<typeof Create.flags>,
+    events: EventStream | null,
+  ): Promise<void> {
+    const args = { path };
     const started = performance.now();
     const version: TorrentVersion = flags.v2 ? 'v2' : flags.hybrid ? 'hybrid' : 'v1';
     const pieceLength =
@@ -96,9 +115,9 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
         throw new UsageError(`invalid URL "${url}": use http, https or udp`);
     }
     const toStdout = flags.out === '-';
-    if (toStdout && (flags.json || flags.magnet))
+    if (toStdout && (flags.json || flags.magnet || flags.events))
       throw new UsageError(
-        '--out - writes the torrent to stdout; it cannot be combined with --json or --magnet',
+        '--out - writes the torrent to stdout; it cannot be combined with --json, --events or --magnet',
       );
 
     // The torrent's name is the input's base name: decide (and check) where it goes before
@@ -126,7 +145,9 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
         includeHidden: flags['include-hidden'],
       },
       ({ bytesHashed, totalBytes }) => {
-        progress ??= createByteProgress(mode, 'hashing', totalBytes);
+        progress ??= createByteProgress(mode, 'hashing', totalBytes, {
+          onBytes: events?.bytes('hashing', totalBytes),
+        });
         progress.update(bytesHashed);
       },
     );
@@ -144,24 +165,24 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
       return;
     }
     await writeOutput(out, result.torrentBytes, flags.force ?? false);
+    const doc = {
+      torrent: out,
+      name: result.name,
+      infoHash: result.infoHash ? toHex(result.infoHash) : null,
+      infoHashV2: result.infoHashV2 ? toHex(result.infoHashV2) : null,
+      magnet,
+      version: result.version,
+      pieceLength: result.pieceLength,
+      pieceCount: result.pieceCount,
+      totalSize: result.totalSize,
+      fileCount: result.fileCount,
+      skipped: result.skipped,
+      seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
+    };
+    events?.emit('done', { command: 'create', ...doc });
     if (flags.json) {
-      this.log(
-        JSON.stringify({
-          torrent: out,
-          name: result.name,
-          infoHash: result.infoHash ? toHex(result.infoHash) : null,
-          infoHashV2: result.infoHashV2 ? toHex(result.infoHashV2) : null,
-          magnet,
-          version: result.version,
-          pieceLength: result.pieceLength,
-          pieceCount: result.pieceCount,
-          totalSize: result.totalSize,
-          fileCount: result.fileCount,
-          skipped: result.skipped,
-          seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
-        }),
-      );
-    } else {
+      this.log(JSON.stringify(doc));
+    } else if (!flags.events) {
       for (const entry of result.skipped)
         if (!flags.quiet) process.stderr.write(`skipped ${entry.path}: ${entry.reason}\n`);
       this.log(flags.magnet ? magnet : out);

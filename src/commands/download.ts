@@ -48,7 +48,12 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
   };
 
   static override flags = {
-    out: Flags.string({ char: 'o', description: 'directory to download into', default: '.' }),
+    out: Flags.string({
+      char: 'o',
+      description: 'directory to download into',
+      default: '.',
+      env: 'SHOAL_OUT',
+    }),
     select: Flags.string({
       description: 'only these files, by index as `shoal inspect --files` lists them (e.g. 0,2-4)',
     }),
@@ -65,20 +70,24 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     port: Flags.integer({
       description: 'port to listen on for peers (0 = any free port)',
       default: 0,
+      env: 'SHOAL_PORT',
       min: 0,
       max: 65535,
     }),
     'max-peers': Flags.integer({
       description: 'most peer connections at once',
       default: 50,
+      env: 'SHOAL_MAX_PEERS',
       min: 1,
       max: 2000,
     }),
     'download-limit': sizeFlag({
       description: 'download rate cap per second (e.g. 5MiB); default unlimited',
+      env: 'SHOAL_DOWNLOAD_LIMIT',
     }),
     'upload-limit': sizeFlag({
       description: 'upload rate cap per second (e.g. 1MiB); default unlimited',
+      env: 'SHOAL_UPLOAD_LIMIT',
     }),
     timeout: durationFlag({
       description: 'give up (exit 4) after this long without progress (e.g. 10m); default never',
@@ -89,6 +98,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     }),
     threads: Flags.integer({
       description: 'hashing threads (default: one per core)',
+      env: 'SHOAL_THREADS',
       min: 1,
       max: 256,
     }),

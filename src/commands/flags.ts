@@ -81,8 +81,8 @@ export const outputFlags = {
 /** `--events`: the NDJSON event stream on stdout (docs/EVENTS.md); not with --json. */
 export const eventsFlag = {
   events: Flags.boolean({
-    description: 'write one JSON event per line on stdout (NDJSON, see docs/EVENTS.md)',
-    exclusive: ['json'],
+    description:
+      'write one JSON event per line on stdout (NDJSON, see docs/EVENTS.md); not with --json',
   }),
 };
 

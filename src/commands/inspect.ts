@@ -1,15 +1,16 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags, type Interfaces } from '@oclif/core';
 import { resolve } from 'node:path';
-import { VerifyError } from '../core/errors.ts';
+import { UsageError, VerifyError } from '../core/errors.ts';
 import { HashPool } from '../core/hashing/pool.ts';
 import { metainfoToJson, toHex, toMagnet, type Magnet } from '../core/metainfo/index.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { verifyData, type VerifyResult } from '../core/verify/verify-data.ts';
 import { createByteProgress } from '../ui/byte-progress.ts';
+import { eventStreamFor, type EventStream } from '../ui/events.ts';
 import { renderInspect } from '../ui/inspect-view.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
 import { discoveryChoices, discoveryFlags } from './discovery-flags.ts';
-import { durationFlag, outputFlags } from './flags.ts';
+import { durationFlag, eventsFlag, outputFlags } from './flags.ts';
 import { buildDiscoveries } from '../core/session/discoveries.ts';
 import { resolveMagnet } from '../core/source/resolve-magnet.ts';
 import { createMetadataView } from '../ui/metadata-view.ts';
@@ -46,6 +47,7 @@ Exit codes: 0 ok, 2 bad usage, 3 invalid torrent/magnet, 4 cannot fetch URL, 5 d
     }),
     threads: Flags.integer({
       description: 'hashing threads for --verify (default: one per core)',
+      env: 'SHOAL_THREADS',
       min: 1,
       max: 256,
     }),
@@ -57,10 +59,29 @@ Exit codes: 0 ok, 2 bad usage, 3 invalid torrent/magnet, 4 cannot fetch URL, 5 d
     }),
     ...discoveryFlags,
     ...outputFlags,
+    ...eventsFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Inspect);
+    if (flags.events && !flags.verify)
+      throw new UsageError('--events streams the progress of --verify; use --json for the summary');
+    const events = eventStreamFor(flags);
+    events?.start('inspect', args.source, packageJson.version);
+    try {
+      await this.#inspect(args.source, flags, events);
+    } catch (error) {
+      events?.error(error);
+      throw error;
+    }
+  }
+
+  async #inspect(
+    sourceText: string,
+    flags: Interfaces.InferredFlags<typeof Inspect.flags>,
+    events: EventStream | null,
+  ): Promise<void> {
+    const args = { source: sourceText };
     let source = await loadSource(args.source);
     if (source.kind === 'magnet' && flags.fetch) {
       const { magnet } = source;
@@ -99,12 +120,14 @@ Exit codes: 0 ok, 2 bad usage, 3 invalid torrent/magnet, 4 cannot fetch URL, 5 d
     const summary = metainfoToJson(meta);
     let verification: VerifyResult | null = null;
     if (flags.verify) {
+      events?.metadata(meta, null);
       const dir = resolve(flags.verify);
       const pool = new HashPool({ threads: flags.threads });
       const progress = createByteProgress(
         flags.json ? 'quiet' : decideOutputMode(flags),
         'verify',
         meta.totalSize,
+        { onBytes: events?.bytes('verifying', meta.totalSize) },
       );
       try {
         verification = await verifyData(meta, dir, pool, (bytes) => progress.update(bytes));
@@ -113,12 +136,20 @@ Exit codes: 0 ok, 2 bad usage, 3 invalid torrent/magnet, 4 cannot fetch URL, 5 d
         await pool.destroy();
       }
     }
-    if (flags.json) {
+    if (events && verification) {
+      // A mismatch ends the stream with the `error` line of the VerifyError below instead.
+      if (verification.ok) events.emit('done', { command: 'inspect', ...verification });
+    } else if (flags.json) {
       this.log(
         JSON.stringify(verification ? { ...summary, verify: verification } : summary, null, 2),
       );
     } else {
-      process.stdout.write(renderInspect(summary, { files: flags.files ?? false }));
+      process.stdout.write(
+        renderInspect(summary, {
+          files: flags.files ?? false,
+          tree: process.stdout.isTTY === true,
+        }),
+      );
       if (verification) process.stdout.write(renderVerification(verification));
     }
     if (verification && !verification.ok) {

@@ -51,6 +51,7 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
     port: Flags.integer({
       description: 'port to listen on (0 = any free port)',
       default: 6881,
+      env: 'SHOAL_PORT',
       min: 0,
       max: 65535,
     }),
@@ -61,12 +62,17 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
     'max-peers': Flags.integer({
       description: 'most peer connections at once',
       default: 200,
+      env: 'SHOAL_MAX_PEERS',
       min: 1,
       max: 5000,
     }),
-    'upload-limit': sizeFlag({ description: 'upload rate cap per second (e.g. 10MiB)' }),
+    'upload-limit': sizeFlag({
+      description: 'upload rate cap per second (e.g. 10MiB)',
+      env: 'SHOAL_UPLOAD_LIMIT',
+    }),
     threads: Flags.integer({
       description: 'hashing threads (default: one per core)',
+      env: 'SHOAL_THREADS',
       min: 1,
       max: 256,
     }),

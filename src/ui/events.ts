@@ -7,7 +7,7 @@
 import type { MetadataEvent } from '../core/metadata/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { SessionStats, TorrentSession } from '../core/session/torrent-session.ts';
-import { ExitCode, ShoalError } from '../core/errors.ts';
+import { ExitCode, ShoalError, UsageError } from '../core/errors.ts';
 import { EVENTS_VERSION, type EventType } from './event-schema.ts';
 import type { SourceCounters } from './sources.ts';
 
@@ -155,4 +155,13 @@ export function sessionProgress(stats: SessionStats): Record<string, unknown> {
     piecesDone: stats.piecesVerified,
     piecesTotal: stats.piecesWanted,
   };
+}
+
+/** The event stream a command asked for (`--events`), or null; `--events` with `--json` is bad usage. */
+export function eventStreamFor(flags: { events?: boolean; json?: boolean }): EventStream | null {
+  if (flags.events && flags.json)
+    throw new UsageError(
+      '--events and --json cannot be used together: --json prints one summary document, --events a line per event',
+    );
+  return flags.events ? new EventStream() : null;
 }

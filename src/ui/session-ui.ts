@@ -10,7 +10,7 @@ import type { MetadataEvent } from '../core/metadata/index.ts';
 import { buildDiscoveries, type DiscoveryChoices } from '../core/session/discoveries.ts';
 import type { PeerDiscovery } from '../core/session/discovery.ts';
 import type { TorrentSession } from '../core/session/torrent-session.ts';
-import { EventStream } from './events.ts';
+import { eventStreamFor, type EventStream } from './events.ts';
 import { interruptedMessage } from './interrupted.ts';
 import { createMetadataView, type MetadataView } from './metadata-view.ts';
 import { decideOutputMode, type OutputMode } from './output-mode.ts';
@@ -38,7 +38,7 @@ export class SessionUi {
     this.#command = command;
     this.#verbose = flags.verbose ?? false;
     this.mode = decideOutputMode(flags);
-    this.events = flags.events ? new EventStream() : null;
+    this.events = eventStreamFor(flags);
     this.events?.start(command, source, version);
     this.events?.sources(this.sources);
   }
