@@ -24,7 +24,8 @@
  *     import of it becomes src/core/native/xxhash.ts's `loadXxhash()`, which
  *     opens the extracted addon with process.dlopen.
  *
- * Options: --no-code-cache, --keep (keep dist/sea/ for inspection).
+ * Options: --no-code-cache; --strip (Linux: drop the Node binary's symbol
+ * table, about 18 MB less); --keep (keep dist/sea/ for inspection).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -56,6 +57,7 @@ const work = join(dist, 'sea');
 const output = join(dist, process.platform === 'win32' ? 'shoal.exe' : 'shoal');
 const args = new Set(process.argv.slice(2));
 const useCodeCache = !args.has('--no-code-cache');
+const strip = args.has('--strip') && process.platform === 'linux';
 const requireFromRoot = createRequire(join(root, 'package.json'));
 
 function step(message: string): void {
@@ -69,12 +71,9 @@ function fail(message: string): never {
 
 /** The Node 24 binary from the `node` devDependency (the one the executable embeds). */
 function nodeBinary(): string {
-  const bin = join(
-    root,
-    'node_modules',
-    '.bin',
-    process.platform === 'win32' ? 'node.exe' : 'node',
-  );
+  // On Windows node_modules/.bin holds a .cmd shim; npm scripts run the real node.exe.
+  const bin =
+    process.platform === 'win32' ? process.execPath : join(root, 'node_modules', '.bin', 'node');
   let real: string;
   try {
     real = realpathSync(bin);
@@ -292,12 +291,17 @@ async function main(): Promise<void> {
   const temp = `${output}.tmp-${process.pid}`;
   copyFileSync(node, temp);
   chmodSync(temp, 0o755);
+  // Symbols only name frames in native crash reports; the dynamic symbol table that
+  // native addons link against (napi_*) stays.
+  if (strip) run('strip', ['--strip-all', temp]);
   if (process.platform === 'darwin') run('codesign', ['--remove-signature', temp]);
-  await postject.inject(temp, 'NODE_SEA_BLOB', readFileSync(blob), {
-    sentinelFuse: SENTINEL_FUSE,
-    machoSegmentName: process.platform === 'darwin' ? 'NODE_SEA' : undefined,
-    overwrite: true,
-  });
+  await quietLief(() =>
+    postject.inject(temp, 'NODE_SEA_BLOB', readFileSync(blob), {
+      sentinelFuse: SENTINEL_FUSE,
+      machoSegmentName: process.platform === 'darwin' ? 'NODE_SEA' : undefined,
+      overwrite: true,
+    }),
+  );
   if (process.platform === 'darwin') run('codesign', ['--sign', '-', temp]);
   renameSync(temp, output);
   if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
@@ -307,6 +311,22 @@ async function main(): Promise<void> {
     fail(`${output} --version failed (exit ${check.status}):\n${check.stdout}${check.stderr}`);
   const mib = (statSync(output).size / 1024 / 1024).toFixed(1);
   step(`wrote ${relative(root, output)} (${mib} MiB): ${check.stdout.trim()}`);
+}
+
+/**
+ * postject's LIEF warns once per ELF note section it cannot name (Node's
+ * binary has many); they are harmless and would bury real messages.
+ */
+async function quietLief(inject: () => Promise<void>): Promise<void> {
+  const warn = console.warn;
+  console.warn = (...parts: unknown[]) => {
+    if (!/Can't find string offset for section name/.test(String(parts[0]))) warn(...parts);
+  };
+  try {
+    await inject();
+  } finally {
+    console.warn = warn;
+  }
 }
 
 function run(command: string, commandArgs: string[]): void {
