@@ -31,11 +31,13 @@ const INDENT = '  ';
 
 export function bar(fraction: number, size: number): string {
   const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  // BarFormat cuts pre-rendered full-length strings (cli-progress builds them in its bar options).
   return cliProgress.Format.BarFormat(clamped, {
     barsize: size,
-    barCompleteChar: '█',
-    barIncompleteChar: '░',
-  });
+    barCompleteString: '█'.repeat(size),
+    barIncompleteString: '░'.repeat(size),
+    barGlue: '',
+  } as cliProgress.Options);
 }
 
 function pct(fraction: number): string {

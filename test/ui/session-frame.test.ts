@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { stripAnsi, visibleWidth } from '../../src/ui/ansi.ts';
+import { SessionModel } from '../../src/ui/session-model.ts';
+import { renderSessionFrame, type TaskLine } from '../../src/ui/session-frame.ts';
+import { createSessionView } from '../../src/ui/session-view.ts';
+import { FakeStream, loadRecording, ReplaySession } from './replay.ts';
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b/;
+
+function replayed(verbose: boolean) {
+  const session = new ReplaySession(loadRecording());
+  const model = new SessionModel(session as never, {
+    verb: 'download',
+    sources: session.sources,
+    verbose,
+  });
+  session.replay();
+  return { session, model };
+}
+
+const tasks: TaskLine[] = [
+  { title: 'Check existing data: 4/40 pieces on disk', state: 'done' },
+  { title: 'Download', state: 'running' },
+  { title: 'Seed', state: 'waiting' },
+];
+
+describe('session frame from recorded engine events', () => {
+  for (const width of [40, 80, 200]) {
+    for (const verbose of [false, true]) {
+      it(`fits ${width} columns${verbose ? ' with the peer table' : ''}`, async () => {
+        const { model } = replayed(verbose);
+        const lines = renderSessionFrame(model.snapshot(), tasks, width, { color: true });
+        for (const line of lines) expect(visibleWidth(line)).toBeLessThan(width);
+        await expect(lines.join('\n') + '\n').toMatchFileSnapshot(
+          `./fixtures/frame-${width}${verbose ? '-verbose' : ''}.txt`,
+        );
+      });
+    }
+  }
+
+  it('shows files in progress from verified pieces and the layout', () => {
+    const { model } = replayed(false);
+    const snap = model.snapshot();
+    // Pieces 0-3 (check) hold README.md and the start of the binary; 24, 25 and 36 came later
+    // (the manual's and checksums.txt's first pieces).
+    expect(snap.filesDone).toBe(1);
+    expect(snap.filesActive.map((file) => file.index)).toEqual([1, 2, 3]);
+    expect(snap.sources).toMatchObject({
+      trackers: 2,
+      trackersAnswered: 1,
+      dhtPeers: 12,
+      pexPeers: 5,
+    });
+  });
+});
+
+describe('session view', () => {
+  it('plain mode: periodic lines without escapes', async () => {
+    const session = new ReplaySession(loadRecording());
+    const stream = new FakeStream(undefined, false);
+    const view = createSessionView(session as never, 'plain', {
+      verb: 'download',
+      sources: session.sources,
+      stream,
+      intervalMs: 0,
+    });
+    session.replay();
+    session.phase = 'done';
+    session.emit('phase', 'done');
+    await view.close();
+    expect(stream.output).not.toMatch(ANSI);
+    await expect(stream.output).toMatchFileSnapshot('./fixtures/plain.txt');
+  });
+
+  for (const width of [40, 80, 200]) {
+    it(`tty mode at ${width} columns: every drawn line fits, the cursor comes back`, async () => {
+      const session = new ReplaySession(loadRecording());
+      const stream = new FakeStream(width);
+      const view = createSessionView(session as never, 'tty', {
+        verb: 'download',
+        sources: session.sources,
+        stream,
+        verbose: true,
+        frameMs: 5,
+      });
+      session.replay(0, 6);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      session.replay(6);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      stream.resize(Math.max(20, Math.floor(width / 2)));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      session.phase = 'stopping';
+      session.emit('phase', 'stopping');
+      session.phase = 'done';
+      session.emit('phase', 'done');
+      await view.close();
+      for (const line of stream.output.split('\n')) expect(visibleWidth(line)).toBeLessThan(width);
+      expect(stream.output.startsWith('\u001b[?25l')).toBe(true);
+      expect(stream.output.endsWith('\u001b[?25h')).toBe(true);
+      expect(stripAnsi(stream.output)).toContain('Download stopped');
+      expect(stripAnsi(stream.output)).toContain('release-2026.11/bin/shoal-linux-x64'.slice(-10));
+    });
+  }
+});
