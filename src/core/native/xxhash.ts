@@ -19,8 +19,11 @@ export type XxhashModule = typeof Xxhash;
 let extractedAddon: string | null = null;
 let loaded: XxhashModule | null = null;
 
-/** Makes `loadXxhash` open this `.node` file instead of the installed package (single executable only). */
-export function useExtractedXxhash(addonPath: string): void {
+/**
+ * Makes `loadXxhash` open this `.node` file instead of the installed package
+ * (single executable only; `null` goes back to the package).
+ */
+export function useExtractedXxhash(addonPath: string | null): void {
   extractedAddon = addonPath;
   loaded = null;
 }
