@@ -126,7 +126,6 @@ export class SessionModel {
       this.#warnings.push(message);
       if (this.#warnings.length > 3) this.#warnings.shift();
     });
-    if (this.#sources) session.on('peers-found', this.#sources.peersFound);
   }
 
   #pieceVerified(index: number): void {

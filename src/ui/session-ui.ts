@@ -81,6 +81,7 @@ export class SessionUi {
     this.#outDir = options.outDir;
     this.events?.metadata(meta, options.selected, options.magnet);
     this.events?.session(session);
+    session.on('peers-found', this.sources.peersFound);
     this.#view = createSessionView(session, this.mode, {
       verb: this.#command,
       selected: options.selected,

@@ -76,6 +76,8 @@ export class ReplaySession extends EventEmitter {
       }
       if (name === 'phase') this.phase = args[0] as SessionStats['phase'];
       if (name === 'progress') this.#stats = args[0] as SessionStats;
+      // SessionUi feeds the counters from the session's peers-found events.
+      if (name === 'peers-found') this.sources.peersFound(args[0] as string, args[1] as number);
       this.emit(name, ...args);
     }
   }
