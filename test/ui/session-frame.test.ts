@@ -95,7 +95,8 @@ describe('session view', () => {
       session.phase = 'done';
       session.emit('phase', 'done');
       await view.close();
-      for (const line of stream.output.split('\n')) expect(visibleWidth(line)).toBeLessThan(width);
+      for (const line of stream.output.split('\n'))
+        expect(visibleWidth(line.replace(/\r/g, ''))).toBeLessThan(width);
       expect(stream.output.startsWith('\u001b[?25l')).toBe(true);
       expect(stream.output.endsWith('\u001b[?25h')).toBe(true);
       expect(stripAnsi(stream.output)).toContain('Download stopped');
