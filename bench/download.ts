@@ -44,6 +44,11 @@ interface Leecher {
     cmd: string;
     args: string[];
     options?: MeasureOptions;
+    /**
+     * Transmission 3 never connects to 127.0.0.0/8 peers a tracker hands out
+     * ("martian" addresses): the seeders are told to connect to this port instead.
+     */
+    seedersConnectTo?: number;
   }>;
 }
 
@@ -127,6 +132,7 @@ function leechers(): Leecher[] {
           script,
           torrent,
         ],
+        seedersConnectTo: port,
         options: {
           // It seeds forever once done: the finish script marks completion, then it is stopped.
           doneWhen: async () => {
@@ -264,12 +270,30 @@ export async function benchDownload(ctx: Context): Promise<string> {
         await rm(work, { recursive: true, force: true });
         const out = path.join(work, 'out');
         await mkdir(out, { recursive: true });
-        const { cmd, args, options } = await leecher.prepare(c.torrent, out, work);
+        const { cmd, args, options, seedersConnectTo } = await leecher.prepare(
+          c.torrent,
+          out,
+          work,
+        );
         const poller = firstBytePoller(c.set, out);
         const result = await measure(cmd, args, {
           timeoutMs: ctx.quick ? 120_000 : 300_000,
           ...options,
-          onStart: poller.start,
+          onStart: (proc) => {
+            poller.start(proc);
+            if (seedersConnectTo !== undefined) {
+              // Repeated until the first byte: an early attempt may land while it is still starting.
+              void (async () => {
+                await waitForTcp(seedersConnectTo, 30_000).catch(() => undefined);
+                while (!proc.endedAt && poller.result() === null) {
+                  for (const seeder of swarm.procs) {
+                    seeder.send(`connect 127.0.0.1:${seedersConnectTo}`);
+                  }
+                  await sleep(1000);
+                }
+              })();
+            }
+          },
         });
         let ok = result.code === 0 && !result.timedOut;
         if (!ok)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """python3-libtorrent helper for the benchmarks (run by /usr/bin/python3).
 
-  lt.py seed   --port P --torrent T:DIR [--torrent T:DIR ...]   seed (seed_mode: no check) until killed
+  lt.py seed   --port P --torrent T:DIR [--torrent T:DIR ...]   seed (seed_mode: no check) until killed;
+               a line "connect HOST:PORT" on stdin makes every torrent connect to that peer
   lt.py leech  --torrent T:DIR [--peer HOST:PORT ...]           download, exit when finished
   lt.py recheck --torrent T:DIR                                  full hash check of data on disk
 
@@ -12,6 +13,7 @@ import argparse
 import json
 import signal
 import sys
+import threading
 import time
 
 import libtorrent as lt
@@ -30,6 +32,10 @@ def settings(port):
         'enable_outgoing_utp': False,
         'enable_incoming_utp': False,
         'allow_multiple_connections_per_ip': True,
+        # Plain outgoing handshakes (Transmission 3 drops libtorrent's encrypted one on
+        # loopback); incoming connections may still be either.
+        'out_enc_policy': int(lt.enc_policy.disabled),
+        'in_enc_policy': int(lt.enc_policy.enabled),
         'send_buffer_watermark': 32 * 1024 * 1024,
         'send_buffer_low_watermark': 4 * 1024 * 1024,
         'send_buffer_watermark_factor': 150,
@@ -66,13 +72,26 @@ def seed(args):
     handles = [add(ses, spec, lt.torrent_flags.seed_mode) for spec in args.torrent]
     for h in handles:
         h.force_reannounce()
+    commands = []
+
+    def read_stdin():
+        for line in sys.stdin:
+            commands.append(line.split())
+
+    threading.Thread(target=read_stdin, daemon=True).start()
     emit('READY')
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     while not stop:
+        while commands:
+            command = commands.pop(0)
+            if len(command) == 2 and command[0] == 'connect':
+                host, _, port = command[1].rpartition(':')
+                for h in handles:
+                    h.connect_peer((host, int(port)))
         ses.pop_alerts()
-        time.sleep(0.2)
+        time.sleep(0.05)
     uploaded = sum(h.status().all_time_upload for h in handles)
     emit({'uploaded': uploaded})
 

@@ -8,6 +8,7 @@
  * the end unless --keep. Every process started is killed by its process group
  * id at the end, on failure and on Ctrl-C.
  */
+import { rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,7 +62,7 @@ const ctx: Context = {
   quick: values.quick!,
   keep: values.keep!,
   seed,
-  runs: values.runs ? Number(values.runs) : values.quick ? 2 : 5,
+  runs: 0,
   scratch: path.resolve(values.scratch ?? `/tmp/shoal-bench-${seed}`),
 };
 
@@ -69,9 +70,14 @@ let cleaning = false;
 async function cleanup(): Promise<void> {
   if (cleaning) return;
   cleaning = true;
-  await killAll();
+  await killAll(1000, true);
   if (!ctx.keep) await rm(ctx.scratch, { recursive: true, force: true });
 }
+
+// Again at the very end: a benchmark interrupted mid-step may have written after the cleanup.
+process.on('exit', () => {
+  if (!ctx.keep) rmSync(ctx.scratch, { recursive: true, force: true });
+});
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
@@ -83,10 +89,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 let failed = false;
 try {
   await mkdir(ctx.scratch, { recursive: true });
-  log(`scratch ${ctx.scratch}, ${ctx.runs} runs per tool${ctx.quick ? ' (quick)' : ''}`);
+  log(`scratch ${ctx.scratch}${ctx.quick ? ' (quick)' : ''}`);
   for (const name of names) {
     log(`== ${name}`);
     try {
+      // A full download round takes minutes per leecher: 3 runs there, 5 elsewhere.
+      ctx.runs = values.runs ? Number(values.runs) : values.quick ? 2 : name === 'download' ? 3 : 5;
       const report = await BENCHMARKS[name]!(ctx);
       process.stdout.write(`${report}\n`);
     } catch (error) {

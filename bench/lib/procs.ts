@@ -5,13 +5,15 @@
  * interrupted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const TIME = '/usr/bin/time';
 const live = new Set<number>();
+/** /usr/bin/time's reports, one file per process; removed when the harness exits. */
+const timeDir = mkdtempSync(path.join(tmpdir(), 'shoal-bench-time-'));
 
 /** Environment for children: no proxies, so nothing leaves 127.0.0.1 through one. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -30,8 +32,12 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+let refusing = false;
+
 /** Kill every live process group: TERM, then KILL whatever is left after `graceMs`. */
-export async function killAll(graceMs = 1000): Promise<void> {
+export async function killAll(graceMs = 1000, final = false): Promise<void> {
+  // At the end (or on Ctrl-C) nothing new may start while the rest is stopped.
+  if (final) refusing = true;
   for (const pid of live) killGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (live.size > 0 && Date.now() < deadline) await sleep(50);
@@ -40,6 +46,7 @@ export async function killAll(graceMs = 1000): Promise<void> {
 
 process.on('exit', () => {
   for (const pid of live) killGroup(pid, 'SIGKILL');
+  rmSync(timeDir, { recursive: true, force: true });
 });
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -61,6 +68,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Where stdout/stderr go; default: kept in memory (up to 1 MiB each). */
   logFile?: string;
+  /** Keep a pipe to stdin open (see `send`). */
+  stdin?: boolean;
 }
 
 let seq = 0;
@@ -79,13 +88,14 @@ export class Proc {
   #listeners = new Set<() => void>();
 
   constructor(cmd: string, args: string[], options: StartOptions = {}) {
-    this.timeFile = path.join(tmpdir(), `shoal-bench-time-${process.pid}-${++seq}`);
+    if (refusing) throw new Error('the harness is stopping');
+    this.timeFile = path.join(timeDir, String(++seq));
     this.started = performance.now();
     this.child = spawn(TIME, ['-f', '%e %M', '-o', this.timeFile, cmd, ...args], {
       cwd: options.cwd,
       env: childEnv(options.env),
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     const pid = this.child.pid;
     if (pid === undefined) throw new Error(`cannot start ${cmd}`);
@@ -119,6 +129,11 @@ export class Proc {
         resolve();
       });
     });
+  }
+
+  /** Write a line to the program's stdin (started with `stdin: true`). */
+  send(line: string): void {
+    if (!this.endedAt) this.child.stdin?.write(`${line}\n`);
   }
 
   get pid(): number {

@@ -17,7 +17,7 @@ function percent(bytes: Buffer): string {
 
 function get(url: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { timeout: 3000 }, (response) => {
+    const request = http.get(url, { timeout: 3000, agent: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve(Buffer.concat(chunks)));
@@ -107,7 +107,10 @@ export async function startSeeders(
     ports.push(port);
     const args = [LT_PY, 'seed', '--port', String(port)];
     for (const spec of specs) args.push('--torrent', spec);
-    const proc = new Proc(PYTHON, args, { logFile: path.join(scratch, `seeder-${port}.log`) });
+    const proc = new Proc(PYTHON, args, {
+      logFile: path.join(scratch, `seeder-${port}.log`),
+      stdin: true,
+    });
     procs.push(proc);
     await proc.waitForOutput('READY', 30_000);
     await waitForTcp(port, 10_000);
