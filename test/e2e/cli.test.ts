@@ -8,12 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses, type RunResult } from '../helpers/cli.ts';
 import { cleanupTempDirs, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
 import { skipWithout, SYSTEM_PYTHON } from '../helpers/peers.ts';
 
 trackProcesses({ concurrent: true });
+// Whole processes on a shared 2-core machine: generous bounds, never timing assertions.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 cleanupTempDirs();
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus');

@@ -7,13 +7,15 @@
  * shoal process announced `stopped` on its way out.
  */
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
 import { skipWithout, startOpentracker } from '../helpers/peers.ts';
 import { createTorrent, startShoalSeeder } from '../helpers/swarm.ts';
 
 trackProcesses();
+// Whole processes on a shared 2-core machine: generous bounds, never timing assertions.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 cleanupTempDirs();
 
 const escapeHex = (hex: string) => hex.replace(/../g, (byte) => `%${byte}`);
@@ -91,9 +93,6 @@ describe.skipIf(skipWithout('opentracker'))('opentracker on 127.0.0.1', () => {
       expect(await diffTrees(payload, path.join(outs[i], 'payload'))).toEqual([]);
       const doc = JSON.parse(result.stdout) as { peers: number; downloaded: number };
       expect(doc.peers).toBeGreaterThanOrEqual(1);
-      // Never counted itself as a peer: it would have been refused as "connected to ourselves"
-      // at best, and it must not even dial itself.
-      expect(result.stderr).not.toMatch(/ourselves/);
     }
 
     // The seeder saw them through the tracker; now stop it cleanly.
@@ -126,6 +125,8 @@ describe.skipIf(skipWithout('opentracker'))('opentracker on 127.0.0.1', () => {
       },
     );
     expect(result.code, show(result)).toBe(4);
-    expect(result.stderr).not.toMatch(/ourselves/);
+    // opentracker answered with the downloader's own address: shoal skipped it, so it knew
+    // of no peer at all (a self-dial would read "no data received from 1 known peer(s)").
+    expect(result.stderr).toMatch(/no peers found/);
   });
 });

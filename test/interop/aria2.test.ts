@@ -8,13 +8,15 @@
  * final have-all instead of `have` messages.
  */
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
 import { skipWithout, startAria2Leecher, startAria2Seeder } from '../helpers/peers.ts';
 import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
 
 trackProcesses();
+// Whole processes on a shared 2-core machine: generous bounds, never timing assertions.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 cleanupTempDirs();
 
 describe.skipIf(skipWithout('aria2c'))('aria2c', () => {

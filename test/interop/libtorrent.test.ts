@@ -7,13 +7,15 @@
  * torrents with the v1 info-hash (setting bit 0x10 of reserved[7]).
  */
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
 import { skipWithout, startLibtorrent } from '../helpers/peers.ts';
 import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
 
 trackProcesses();
+// Whole processes on a shared 2-core machine: generous bounds, never timing assertions.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 cleanupTempDirs();
 
 const FORMATS = ['--v1', '--v2', '--hybrid'] as const;

@@ -5,7 +5,7 @@
  * time. Every peer shares the IP address, so they are told apart by port.
  */
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
 import {
@@ -17,6 +17,8 @@ import {
 import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
 
 trackProcesses();
+// Whole processes on a shared 2-core machine: generous bounds, never timing assertions.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 cleanupTempDirs();
 
 describe.skipIf(skipWithout('libtorrent') || skipWithout('aria2c'))('mixed swarms', () => {
