@@ -314,6 +314,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     const done = new Promise<SessionSummary>((resolve, reject) => {
       this.#finish = { resolve, reject };
     });
+    // A stop can settle `done` while startup is still awaiting (e.g. Ctrl-C during the check
+    // of existing data); it is awaited below, but not yet: without this it is an unhandled
+    // rejection, which crashes the process with a stack trace instead of exiting 130.
+    done.catch(() => {});
     const onAbort = () => void this.#fail(new InterruptedError());
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -434,6 +438,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       this.#verified.set(index, print);
     }
     this.emit('check-done', found.size, wanted.length, [...found.keys()]);
+    // Stopped meanwhile: storage is closed and the old resume state must stay as it was.
+    if (this.#stopping) return;
     if (this.#resume && !this.#picker.isComplete()) {
       try {
         await this.#resume.reset(this.#verified);
