@@ -940,7 +940,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       peer.conn.resume();
       this.#fillRequests(peer);
     };
-    peer.throttleTimer = setTimeout(check, until - Date.now());
+    peer.throttleTimer = setTimeout(check, Math.max(0, until - Date.now()));
   }
 
   async #verifyPiece(index: number): Promise<void> {
