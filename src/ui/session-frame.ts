@@ -224,7 +224,8 @@ export function renderSessionFrame(
 /** The line left on screen after the view ends (and the plain-mode progress line). */
 export function summaryLine(snap: SessionSnapshot): string {
   const { stats } = snap;
-  if (snap.phase === 'seeding' || (stats.left === 0 && stats.uploaded > 0 && snap.verb === 'seed'))
+  // A seeder's closing line is about what it sent, whatever phase it ended in.
+  if (snap.phase === 'seeding' || snap.verb === 'seed')
     return `${snap.verb} ${snap.name}: sent ${formatBytes(stats.uploaded)}  ${statusParts(snap).join('  ')}`;
   const fraction = stats.totalWanted > 0 ? stats.haveWanted / stats.totalWanted : 1;
   const eta = stats.downloadRate > 0 ? stats.left / stats.downloadRate : Infinity;

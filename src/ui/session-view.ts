@@ -64,11 +64,20 @@ function plainView(
   const interval = options.intervalMs ?? progressIntervalMs();
   let lastLine = Date.now();
   const write = (line: string) => stream.write(`${line}\n`);
-  session.on('phase', (phase) => {
-    if (phase === 'checking') write(`${prefix}: checking existing data`);
-    if (phase === 'downloading') write(`${prefix}: downloading`);
-    if (phase === 'seeding') write(`${prefix}: seeding`);
-  });
+  const phaseLines: Record<string, string> = {
+    checking: 'checking existing data',
+    downloading: 'downloading',
+    seeding: 'seeding',
+  };
+  let shownPhase: string | null = null;
+  const showPhase = (phase: string) => {
+    if (phase === shownPhase || !phaseLines[phase]) return;
+    shownPhase = phase;
+    write(`${prefix}: ${phaseLines[phase]}`);
+  };
+  // The session starts in the checking phase, before this view subscribed.
+  showPhase(session.phase);
+  session.on('phase', showPhase);
   session.on('check-done', (found, wanted) => {
     if (found > 0) write(`${prefix}: ${found}/${wanted} pieces already on disk`);
   });

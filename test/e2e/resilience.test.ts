@@ -105,7 +105,7 @@ describe('load', () => {
     expect(peakKiB).toBeLessThan(400 * 1024);
     expect(seeder.proc.running).toBe(true);
     seeder.proc.kill('SIGTERM');
-  });
+  }, 150_000);
 });
 
 /** A minimal leecher: handshake, interested, wait for unchoke (the choker rotates), fetch block 0. */
