@@ -1,15 +1,5 @@
-import { Args, Command, Flags, type Interfaces } from '@oclif/core';
-import { writeFile, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
-import { diskErrorFrom, UsageError } from '../core/errors.ts';
-import { createTorrent } from '../core/create/build-torrent.ts';
-import { toHex, toMagnet } from '../core/metainfo/index.ts';
-import type { TorrentVersion } from '../core/metainfo/types.ts';
-import { createByteProgress, type ByteProgress } from '../ui/byte-progress.ts';
-import { eventStreamFor, type EventStream } from '../ui/events.ts';
-import { decideOutputMode } from '../ui/output-mode.ts';
-import { eventsFlag, outputFlags, parseSize } from './flags.ts';
-import packageJson from '../../package.json' with { type: 'json' };
+import { Args, Command, Flags } from '@oclif/core';
+import { eventsFlag, outputFlags } from './flags.ts';
 
 export default class Create extends Command {
   static override summary = 'Create a .torrent (v1, v2 or hybrid) from a file or directory.';
@@ -83,127 +73,9 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Create);
-    const events = eventStreamFor(flags);
-    events?.start('create', args.path, packageJson.version);
-    try {
-      await this.#create(args.path, flags, events);
-    } catch (error) {
-      events?.error(error);
-      throw error;
-    }
-  }
-
-  async #create(
-    path: string,
-    flags: Interfaces.InferredFlags<typeof Create.flags>,
-    events: EventStream | null,
-  ): Promise<void> {
-    const args = { path };
-    const started = performance.now();
-    const version: TorrentVersion = flags.v2 ? 'v2' : flags.hybrid ? 'hybrid' : 'v1';
-    const pieceLength =
-      flags['piece-length'] === 'auto' ? 'auto' : parseSize(flags['piece-length'], 'piece length');
-    const announce = (flags.announce ?? []).map((tier) =>
-      tier
-        .split(',')
-        .map((url) => url.trim())
-        .filter(Boolean),
-    );
-    for (const url of [...announce.flat(), ...(flags['web-seed'] ?? [])]) {
-      if (!/^(https?|udp):\/\/\S+$/i.test(url))
-        throw new UsageError(`invalid URL "${url}": use http, https or udp`);
-    }
-    const toStdout = flags.out === '-';
-    if (toStdout && (flags.json || flags.magnet || flags.events))
-      throw new UsageError(
-        '--out - writes the torrent to stdout; it cannot be combined with --json, --events or --magnet',
-      );
-
-    // The torrent's name is the input's base name: decide (and check) where it goes before
-    // hashing, so an existing output is refused at once instead of after minutes of work.
-    const out = toStdout ? null : resolve(flags.out ?? `${basename(resolve(args.path))}.torrent`);
-    if (out && !flags.force && (await exists(out)))
-      throw new UsageError(`${out} already exists (use --force to overwrite)`);
-
-    const mode = flags.json || toStdout ? 'quiet' : decideOutputMode(flags);
-    let progress: ByteProgress | null = null;
-    const result = await createTorrent(
-      {
-        path: args.path,
-        version,
-        pieceLength,
-        announce,
-        private: flags.private,
-        comment: flags.comment ?? null,
-        source: flags.source ?? null,
-        webSeeds: flags['web-seed'] ?? [],
-        createdBy: `shoal/${packageJson.version}`,
-        creationDate: flags['no-date'] ? null : new Date(),
-        threads: flags.threads,
-        exclude: flags.exclude ?? [],
-        includeHidden: flags['include-hidden'],
-      },
-      ({ bytesHashed, totalBytes }) => {
-        progress ??= createByteProgress(mode, 'hashing', totalBytes, {
-          onBytes: events?.bytes('hashing', totalBytes),
-        });
-        progress.update(bytesHashed);
-      },
-    );
-    (progress as ByteProgress | null)?.stop();
-
-    const magnet = toMagnet({
-      infoHash: result.infoHash,
-      infoHashV2: result.infoHashV2,
-      name: result.name,
-      trackers: announce,
-      webSeeds: flags['web-seed'] ?? [],
-    });
-    if (!out) {
-      process.stdout.write(result.torrentBytes);
-      return;
-    }
-    await writeOutput(out, result.torrentBytes, flags.force ?? false);
-    const doc = {
-      torrent: out,
-      name: result.name,
-      infoHash: result.infoHash ? toHex(result.infoHash) : null,
-      infoHashV2: result.infoHashV2 ? toHex(result.infoHashV2) : null,
-      magnet,
-      version: result.version,
-      pieceLength: result.pieceLength,
-      pieceCount: result.pieceCount,
-      totalSize: result.totalSize,
-      fileCount: result.fileCount,
-      skipped: result.skipped,
-      seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
-    };
-    events?.emit('done', { command: 'create', ...doc });
-    if (flags.json) {
-      this.log(JSON.stringify(doc));
-    } else if (!flags.events) {
-      for (const entry of result.skipped)
-        if (!flags.quiet) process.stderr.write(`skipped ${entry.path}: ${entry.reason}\n`);
-      this.log(flags.magnet ? magnet : out);
-    }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function writeOutput(path: string, bytes: Uint8Array, force: boolean): Promise<void> {
-  try {
-    // 'wx' fails if the file appeared while we were hashing: never overwrite without --force.
-    await writeFile(path, bytes, { flag: force ? 'w' : 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new UsageError(`${path} already exists (use --force to overwrite)`);
-    throw diskErrorFrom(error, 'write', path);
+    // The work and everything it imports load only when this command runs,
+    // so the other commands, --help and --version start fast.
+    const { CreateRun } = await import('./create.run.ts');
+    await new CreateRun(this.argv, this.config).run();
   }
 }

@@ -6,7 +6,6 @@
 import { Flags } from '@oclif/core';
 import { UsageError } from '../core/errors.ts';
 import type { DiscoveryChoices } from '../core/session/discoveries.ts';
-import { mergeTrackerTiers } from '../core/session/tracker-discovery.ts';
 import { parseHostPort } from './flags.ts';
 
 export const discoveryFlags = {
@@ -63,4 +62,11 @@ export function discoveryChoices(
       : false,
     isPrivate: torrent.private,
   };
+}
+
+/** Torrent tiers plus `--tracker` URLs (each its own tier), without duplicates. */
+function mergeTrackerTiers(torrentTiers: string[][], extra: string[]): string[][] {
+  const seen = new Set(torrentTiers.flat());
+  const added = extra.filter((url) => !seen.has(url) && seen.add(url)).map((url) => [url]);
+  return [...torrentTiers, ...added];
 }

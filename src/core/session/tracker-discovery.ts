@@ -48,10 +48,3 @@ export function trackerDiscovery(
     },
   };
 }
-
-/** Torrent tiers plus `--tracker` URLs (each its own tier), without duplicates. */
-export function mergeTrackerTiers(torrentTiers: string[][], extra: string[]): string[][] {
-  const seen = new Set(torrentTiers.flat());
-  const added = extra.filter((url) => !seen.has(url) && seen.add(url)).map((url) => [url]);
-  return [...torrentTiers, ...added];
-}

@@ -1,0 +1,165 @@
+import type { Interfaces } from '@oclif/core';
+import { writeFile } from 'node:fs/promises';
+import { resolve, join } from 'node:path';
+import { diskErrorFrom, UsageError, VerifyError } from '../core/errors.ts';
+import { HashPool } from '../core/hashing/pool.ts';
+import { toHex } from '../core/metainfo/index.ts';
+import type { Metainfo } from '../core/metainfo/types.ts';
+import type { PeerAddress } from '../core/peer/peer-connection.ts';
+import { TorrentSession } from '../core/session/torrent-session.ts';
+import { loadSource } from '../core/source/load-source.ts';
+import { resolveMagnet } from '../core/source/resolve-magnet.ts';
+import { SessionUi } from '../ui/session-ui.ts';
+import { discoveryChoices } from './discovery-flags.ts';
+import { parseSelection } from './flags.ts';
+import { handleSignals } from './signals.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+import Download from './download.ts';
+
+/** What `shoal download` does (the flags and help live in download.ts). */
+export class DownloadRun extends Download {
+  override async run(): Promise<void> {
+    const { args, flags } = await this.parse(Download);
+    const ui = new SessionUi('download', args.source, flags, packageJson.version);
+    const seedRatio = flags['seed-ratio'];
+    const abort = new AbortController();
+    const stopSignals = handleSignals(() => abort.abort(), ui.notice);
+    try {
+      const { meta, firstPeers, magnetSelection } = await this.#loadTorrent(
+        args.source,
+        flags,
+        ui,
+        abort.signal,
+      );
+      const selected = flags.select ? parseSelection(flags.select) : magnetSelection;
+      validateSelection(selected, meta);
+      await this.#download(meta, selected, firstPeers, flags, ui, seedRatio, abort.signal);
+    } catch (error) {
+      throw await ui.fail(error);
+    } finally {
+      stopSignals();
+    }
+  }
+
+  /** A .torrent (file, URL, stdin) as is, or a magnet link resolved through peers. */
+  async #loadTorrent(
+    text: string,
+    flags: DownloadFlags,
+    ui: SessionUi,
+    signal: AbortSignal,
+  ): Promise<{ meta: Metainfo; firstPeers: PeerAddress[]; magnetSelection: number[] | null }> {
+    const source = await loadSource(text);
+    if (source.kind === 'torrent')
+      return { meta: source.meta, firstPeers: [], magnetSelection: null };
+    const { magnet } = source;
+    const isPrivate = false; // unknown before the metadata; a magnet never marks privacy
+    const resolved = await resolveMagnet({
+      magnet,
+      discoveries: ui.discoveries(
+        discoveryChoices(flags, {
+          trackers: magnet.trackers,
+          private: isPrivate,
+          peers: magnet.peers,
+        }),
+      ),
+      version: packageJson.version,
+      timeoutMs: flags.timeout ?? DEFAULT_METADATA_TIMEOUT_MS,
+      maxPeers: flags['max-peers'],
+      signal,
+      onEvent: ui.metadata(magnet.name ?? toHex(magnet.infoHash ?? magnet.infoHashV2!)),
+    });
+    if (flags['save-torrent']) {
+      const path = resolve(flags['save-torrent']);
+      await writeFile(path, resolved.torrentBytes).catch((error: unknown) => {
+        throw diskErrorFrom(error, 'write', path);
+      });
+    }
+    return { meta: resolved.meta, firstPeers: resolved.peers, magnetSelection: magnet.selectOnly };
+  }
+
+  async #download(
+    meta: Metainfo,
+    selected: number[] | null,
+    firstPeers: PeerAddress[],
+    flags: DownloadFlags,
+    ui: SessionUi,
+    seedRatio: number | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const pool = new HashPool({ threads: flags.threads });
+    const choices = discoveryChoices(flags, meta);
+    const session = new TorrentSession({
+      meta,
+      outDir: resolve(flags.out),
+      hashPool: pool,
+      selectedFiles: selected ? new Set(selected) : null,
+      port: flags.port,
+      maxPeers: flags['max-peers'],
+      downloadLimit: flags['download-limit'],
+      uploadLimit: flags['upload-limit'],
+      stallTimeoutMs: flags.timeout,
+      seedTimeMs: flags['seed-time'],
+      seedRatio,
+      discoveries: ui.discoveries({ ...choices, peers: [...firstPeers, ...choices.peers] }),
+      version: packageJson.version,
+      signal,
+    });
+    ui.attach(session, meta, { selected, outDir: resolve(flags.out) });
+    try {
+      const summary = await session.run();
+      await ui.close();
+      if (flags.verify) {
+        const { good, wanted } = await session.recheck();
+        if (good < wanted)
+          throw new VerifyError(
+            `${wanted - good} of ${wanted} pieces on disk do not match the torrent`,
+          );
+      }
+      const result = {
+        name: meta.name,
+        infoHash: toHex(session.infoHash),
+        out: resolve(flags.out),
+        files: meta.files
+          .map((file, index) => ({ file, index }))
+          .filter(({ file }) => !file.padding)
+          .map(({ file, index }) => ({
+            path: file.path.join('/'),
+            length: file.length,
+            selected: !selected || selected.includes(index),
+          })),
+        downloaded: summary.downloaded,
+        uploaded: summary.uploaded,
+        seconds: Math.round(summary.seconds * 1000) / 1000,
+        peers: summary.peers,
+        status: summary.status,
+      };
+      const path = join(
+        resolve(flags.out),
+        meta.multiFile ? meta.name : meta.files[0].path.join('/'),
+      );
+      // With --events stdout is the event stream: the result is its `done` line.
+      if (flags.json) this.log(JSON.stringify(result));
+      else if (!flags.events) this.log(path);
+      ui.done({ ...result, path });
+    } finally {
+      await pool.destroy();
+    }
+  }
+}
+
+/** How long a magnet download looks for metadata when --timeout is not given. */
+const DEFAULT_METADATA_TIMEOUT_MS = 10 * 60_000;
+
+type DownloadFlags = Interfaces.InferredFlags<typeof Download.flags>;
+
+function validateSelection(selected: number[] | null, meta: Metainfo): void {
+  for (const index of selected ?? []) {
+    if (index >= meta.files.length) {
+      throw new UsageError(
+        `--select: no file ${index}; the torrent has files 0-${meta.files.length - 1}`,
+      );
+    }
+    if (meta.files[index].padding)
+      throw new UsageError(`--select: file ${index} is a padding file`);
+  }
+}

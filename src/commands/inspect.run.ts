@@ -1,0 +1,166 @@
+import type { Interfaces } from '@oclif/core';
+import { resolve } from 'node:path';
+import { UsageError, VerifyError } from '../core/errors.ts';
+import { HashPool } from '../core/hashing/pool.ts';
+import { metainfoToJson, toHex, toMagnet, type Magnet } from '../core/metainfo/index.ts';
+import { loadSource } from '../core/source/load-source.ts';
+import { verifyData, type VerifyResult } from '../core/verify/verify-data.ts';
+import { createByteProgress } from '../ui/byte-progress.ts';
+import { eventStreamFor, type EventStream } from '../ui/events.ts';
+import { renderInspect } from '../ui/inspect-view.ts';
+import { decideOutputMode } from '../ui/output-mode.ts';
+import { discoveryChoices } from './discovery-flags.ts';
+import { buildDiscoveries } from '../core/session/discoveries.ts';
+import { resolveMagnet } from '../core/source/resolve-magnet.ts';
+import { createMetadataView } from '../ui/metadata-view.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+import Inspect from './inspect.ts';
+
+/** What `shoal inspect` does (the flags and help live in inspect.ts). */
+export class InspectRun extends Inspect {
+  override async run(): Promise<void> {
+    const { args, flags } = await this.parse(Inspect);
+    if (flags.events && !flags.verify)
+      throw new UsageError('--events streams the progress of --verify; use --json for the summary');
+    const events = eventStreamFor(flags);
+    events?.start('inspect', args.source, packageJson.version);
+    try {
+      await this.#inspect(args.source, flags, events);
+    } catch (error) {
+      events?.error(error);
+      throw error;
+    }
+  }
+
+  async #inspect(
+    sourceText: string,
+    flags: Interfaces.InferredFlags<typeof Inspect.flags>,
+    events: EventStream | null,
+  ): Promise<void> {
+    const args = { source: sourceText };
+    let source = await loadSource(args.source);
+    if (source.kind === 'magnet' && flags.fetch) {
+      const { magnet } = source;
+      const resolved = await resolveMagnet({
+        magnet,
+        discoveries: buildDiscoveries(
+          discoveryChoices(flags, {
+            trackers: magnet.trackers,
+            private: false,
+            peers: magnet.peers,
+          }),
+        ),
+        version: packageJson.version,
+        timeoutMs: flags.timeout ?? 120_000,
+        onEvent: createMetadataView(
+          flags.json ? 'quiet' : decideOutputMode(flags),
+          magnet.name ?? 'magnet',
+        ),
+      });
+      source = {
+        kind: 'torrent',
+        meta: resolved.meta,
+        bytes: resolved.torrentBytes,
+        origin: args.source,
+      };
+    }
+    if (source.kind === 'magnet') {
+      if (flags.verify)
+        throw new VerifyError(
+          '--verify needs the torrent metadata: pass the .torrent file, not a magnet link',
+        );
+      this.#printMagnet(source.magnet, flags.json ?? false);
+      return;
+    }
+    const meta = source.meta;
+    const summary = metainfoToJson(meta);
+    let verification: VerifyResult | null = null;
+    if (flags.verify) {
+      events?.metadata(meta, null);
+      const dir = resolve(flags.verify);
+      const pool = new HashPool({ threads: flags.threads });
+      const progress = createByteProgress(
+        flags.json ? 'quiet' : decideOutputMode(flags),
+        'verify',
+        meta.totalSize,
+        { onBytes: events?.bytes('verifying', meta.totalSize) },
+      );
+      try {
+        verification = await verifyData(meta, dir, pool, (bytes) => progress.update(bytes));
+      } finally {
+        progress.stop();
+        await pool.destroy();
+      }
+    }
+    if (events && verification) {
+      // A mismatch ends the stream with the `error` line of the VerifyError below instead.
+      if (verification.ok) events.emit('done', { command: 'inspect', ...verification });
+    } else if (flags.json) {
+      this.log(
+        JSON.stringify(verification ? { ...summary, verify: verification } : summary, null, 2),
+      );
+    } else {
+      process.stdout.write(
+        renderInspect(summary, {
+          files: flags.files ?? false,
+          tree: process.stdout.isTTY === true,
+        }),
+      );
+      if (verification) process.stdout.write(renderVerification(verification));
+    }
+    if (verification && !verification.ok) {
+      const damaged = verification.files.filter((f) => f.status !== 'ok').length;
+      throw new VerifyError(
+        `data in ${verification.dir} does not match: ${verification.badPieces + verification.missingPieces} of ${verification.pieceCount} pieces bad or missing, ${damaged} file(s) affected`,
+      );
+    }
+  }
+
+  #printMagnet(magnet: Magnet, json: boolean): void {
+    const link = toMagnet(magnet);
+    const doc = {
+      name: magnet.name,
+      infoHash: magnet.infoHash ? toHex(magnet.infoHash) : null,
+      infoHashV2: magnet.infoHashV2 ? toHex(magnet.infoHashV2) : null,
+      trackers: magnet.trackers,
+      webSeeds: magnet.webSeeds,
+      peers: magnet.peers.map((p) =>
+        p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
+      ),
+      selectOnly: magnet.selectOnly,
+      magnet: link,
+      metadata: false,
+    };
+    if (json) {
+      this.log(JSON.stringify(doc, null, 2));
+      return;
+    }
+    const rows: [string, string | null | undefined][] = [
+      ['Name', doc.name ?? '(unknown until metadata is fetched)'],
+      ['Info hash', doc.infoHash],
+      ['Info hash v2', doc.infoHashV2],
+      ...doc.trackers.map((tier, i): [string, string] => [
+        i === 0 ? 'Trackers' : '',
+        tier.join(', '),
+      ]),
+      ...doc.webSeeds.map((seed, i): [string, string] => [i === 0 ? 'Web seeds' : '', seed]),
+      ...doc.peers.map((peer, i): [string, string] => [i === 0 ? 'Peers' : '', peer]),
+      ['Select only', doc.selectOnly?.join(',')],
+      ['Magnet', doc.magnet],
+    ];
+    for (const [key, value] of rows)
+      if (value) this.log(`${(key ? `${key}:` : '').padEnd(14)} ${value}`);
+  }
+}
+
+function renderVerification(result: VerifyResult): string {
+  const lines = [
+    '',
+    `Verify:        ${result.goodPieces}/${result.pieceCount} pieces good in ${result.dir}`,
+  ];
+  for (const file of result.files) {
+    if (file.status !== 'ok') lines.push(`  ${file.status.padEnd(8)} ${file.index}  ${file.path}`);
+  }
+  if (result.ok) lines.push('  all files match');
+  return `${lines.join('\n')}\n`;
+}
