@@ -1,14 +1,19 @@
 /**
  * Bytes per second over a sliding window of one-second buckets: smooth enough
  * for the choker and the progress line, and cheap (a fixed array, no timers).
+ * A young meter averages over the time it has existed, not the whole window,
+ * so a connection's rate (and so its request pipeline) is right from the
+ * first second instead of ramping up over the window.
  */
 export class RateMeter {
   readonly #buckets: Float64Array;
   #currentSecond = 0;
+  #startedAt: number;
   #total = 0;
 
-  constructor(windowSeconds = 5) {
+  constructor(windowSeconds = 5, now = Date.now()) {
     this.#buckets = new Float64Array(windowSeconds);
+    this.#startedAt = now;
   }
 
   get total(): number {
@@ -27,7 +32,9 @@ export class RateMeter {
     let sum = 0;
     for (const bytes of this.#buckets) sum += bytes;
     const elapsedInCurrent = (now % 1000) / 1000;
-    return sum / (this.#buckets.length - 1 + Math.max(elapsedInCurrent, 0.001));
+    const windowSpan = this.#buckets.length - 1 + elapsedInCurrent;
+    const lifetime = (now - this.#startedAt) / 1000;
+    return sum / Math.max(Math.min(windowSpan, lifetime), 0.05);
   }
 
   #advance(now: number): void {
