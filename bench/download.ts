@@ -282,8 +282,10 @@ export async function benchDownload(ctx: Context): Promise<string> {
           onStart: (proc) => {
             poller.start(proc);
             if (seedersConnectTo !== undefined) {
-              // Repeated until the first byte: an early attempt may land while it is still starting.
+              // Repeated until the first byte.
               void (async () => {
+                // Its log is block-buffered on a pipe, so readiness cannot be read from it:
+                // connect once a second (the seeders' reconnect back-off is set to 1 s).
                 await waitForTcp(seedersConnectTo, 30_000).catch(() => undefined);
                 while (!proc.endedAt && poller.result() === null) {
                   for (const seeder of swarm.procs) {

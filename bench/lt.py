@@ -42,6 +42,7 @@ def settings(port):
         'max_queued_disk_bytes': 64 * 1024 * 1024,
         'max_allowed_in_request_queue': 4000,
         'unchoke_slots_limit': -1,
+        'min_reconnect_time': 1,
         'connections_limit': 500,
         'alert_mask': lt.alert_category.error | lt.alert_category.status,
         'user_agent': 'shoal-bench-libtorrent',
