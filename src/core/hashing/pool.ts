@@ -156,9 +156,12 @@ export class HashPool {
     this.batchBytes = options.batchBytes ?? DEFAULT_BATCH;
     this.#pool = new Piscina({
       filename: options.workerFilename ?? defaultWorkerFilename(),
-      minThreads: threads,
+      // One worker stays up; more start when work queues (create, checks) and leave
+      // when idle. A download's steady hashing fits in one, and each worker's heap
+      // costs memory.
+      minThreads: 1,
       maxThreads: threads,
-      idleTimeout: 30_000,
+      idleTimeout: 5_000,
     });
   }
 
