@@ -1,5 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
-import { eventsFlag, outputFlags } from './flags.ts';
+import { eventsFlag, outputFlags, threadsFlag } from './flags.ts';
 
 export default class Create extends Command {
   static override summary = 'Create a .torrent (v1, v2 or hybrid) from a file or directory.';
@@ -58,12 +58,7 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
     'include-hidden': Flags.boolean({
       description: 'include files and directories whose names start with "."',
     }),
-    threads: Flags.integer({
-      description: 'hashing threads (default: one per core)',
-      env: 'SHOAL_THREADS',
-      min: 1,
-      max: 256,
-    }),
+    threads: threadsFlag(),
     magnet: Flags.boolean({
       description: 'print the magnet link on stdout (instead of the .torrent path)',
     }),

@@ -1,6 +1,13 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { discoveryFlags } from './discovery-flags.ts';
-import { durationFlag, eventsFlag, outputFlags, ratioFlag, sizeFlag } from './flags.ts';
+import {
+  durationFlag,
+  eventsFlag,
+  outputFlags,
+  ratioFlag,
+  sizeFlag,
+  threadsFlag,
+} from './flags.ts';
 
 export default class Download extends Command {
   static override summary = 'Download a torrent or magnet link, verify every piece, and exit.';
@@ -76,12 +83,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
       description:
         'after downloading, re-read all data from disk and verify it (exit 6 on mismatch)',
     }),
-    threads: Flags.integer({
-      description: 'hashing threads (default: one per core)',
-      env: 'SHOAL_THREADS',
-      min: 1,
-      max: 256,
-    }),
+    threads: threadsFlag(),
     ...outputFlags,
     ...eventsFlag,
   };

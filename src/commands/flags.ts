@@ -112,3 +112,8 @@ export function parseHostPort(text: string, flag: string): { host: string; port:
     throw new UsageError(`invalid ${flag} "${text}": use HOST:PORT, e.g. 10.0.0.2:6881`);
   return { host: match[1] ?? match[2], port };
 }
+
+/** `--threads` (SHOAL_THREADS): worker threads for hashing. */
+export function threadsFlag(description = 'hashing threads (default: one per core)') {
+  return Flags.integer({ description, env: 'SHOAL_THREADS', min: 1, max: 256 });
+}

@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { discoveryFlags } from './discovery-flags.ts';
-import { durationFlag, eventsFlag, outputFlags } from './flags.ts';
+import { durationFlag, eventsFlag, outputFlags, threadsFlag } from './flags.ts';
 
 export default class Inspect extends Command {
   static override summary =
@@ -31,12 +31,7 @@ Exit codes: 0 ok, 2 bad usage, 3 invalid torrent/magnet, 4 cannot fetch URL, 5 d
     verify: Flags.string({
       description: 'check the data in this directory against the torrent (exit 6 on mismatch)',
     }),
-    threads: Flags.integer({
-      description: 'hashing threads for --verify (default: one per core)',
-      env: 'SHOAL_THREADS',
-      min: 1,
-      max: 256,
-    }),
+    threads: threadsFlag('hashing threads for --verify (default: one per core)'),
     fetch: Flags.boolean({
       description: 'with a magnet link: fetch the metadata from peers and show the full torrent',
     }),

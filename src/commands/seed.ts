@@ -1,6 +1,13 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { discoveryFlags } from './discovery-flags.ts';
-import { durationFlag, eventsFlag, outputFlags, ratioFlag, sizeFlag } from './flags.ts';
+import {
+  durationFlag,
+  eventsFlag,
+  outputFlags,
+  ratioFlag,
+  sizeFlag,
+  threadsFlag,
+} from './flags.ts';
 
 export default class Seed extends Command {
   static override summary =
@@ -58,12 +65,7 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
       description: 'upload rate cap per second (e.g. 10MiB)',
       env: 'SHOAL_UPLOAD_LIMIT',
     }),
-    threads: Flags.integer({
-      description: 'hashing threads (default: one per core)',
-      env: 'SHOAL_THREADS',
-      min: 1,
-      max: 256,
-    }),
+    threads: threadsFlag(),
     ...outputFlags,
     ...eventsFlag,
   };
