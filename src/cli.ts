@@ -57,8 +57,8 @@ function reportError(error: unknown, argv: string[]): number {
   }
   if (exitCode !== undefined && error instanceof Error) {
     // oclif's own parse errors (unknown flag, missing argument, bad option): bad usage.
-    const firstLine = error.message.split('\n').find((line) => line.trim() !== '') ?? error.message;
-    writeError(`${firstLine.trim()} (see shoal --help)`);
+    // Their messages span lines (the flag, then what was expected): keep all of it, on one line.
+    writeError(`${error.message} (see shoal --help)`);
     return exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -68,7 +68,13 @@ function reportError(error: unknown, argv: string[]): number {
 }
 
 function writeError(message: string): void {
-  process.stderr.write(`shoal: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  const oneLine = message
+    // oclif decorates its messages with hints that do not fit on one line.
+    .replace(/\s*Note: --[\s\S]*?beginning of arguments\./, '')
+    .replace(/\s*See more help with --help/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  process.stderr.write(`shoal: error: ${oneLine}\n`);
 }
 
 function flushStdout(): Promise<void> {
