@@ -10,9 +10,6 @@ import { eventStreamFor, type EventStream } from '../ui/events.ts';
 import { renderInspect } from '../ui/inspect-view.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
 import { discoveryChoices } from './discovery-flags.ts';
-import { buildDiscoveries } from '../core/session/discoveries.ts';
-import { resolveMagnet } from '../core/source/resolve-magnet.ts';
-import { createMetadataView } from '../ui/metadata-view.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import Inspect from './inspect.ts';
 
@@ -40,6 +37,12 @@ export class InspectRun extends Inspect {
     const args = { source: sourceText };
     let source = await loadSource(args.source);
     if (source.kind === 'magnet' && flags.fetch) {
+      // The peer-finding stack (trackers, DHT, wire) loads only for --fetch.
+      const [{ buildDiscoveries }, { resolveMagnet }, { createMetadataView }] = await Promise.all([
+        import('../core/session/discoveries.ts'),
+        import('../core/source/resolve-magnet.ts'),
+        import('../ui/metadata-view.ts'),
+      ]);
       const { magnet } = source;
       const resolved = await resolveMagnet({
         magnet,
