@@ -104,17 +104,18 @@ export class DownloadRun extends Download {
       version: packageJson.version,
       signal,
     });
-    ui.attach(session, meta, { selected, outDir: resolve(flags.out) });
+    ui.attach(session, meta, { selected, outDir: resolve(flags.out), verify: flags.verify });
     try {
       const summary = await session.run();
-      await ui.close();
       if (flags.verify) {
         const { good, wanted } = await session.recheck();
+        ui.verified(good, wanted);
         if (good < wanted)
           throw new VerifyError(
             `${wanted - good} of ${wanted} pieces on disk do not match the torrent`,
           );
       }
+      await ui.close();
       const result = {
         name: meta.name,
         infoHash: toHex(session.infoHash),

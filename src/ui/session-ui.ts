@@ -75,7 +75,12 @@ export class SessionUi {
   attach(
     session: TorrentSession,
     meta: Metainfo,
-    options: { selected: readonly number[] | null; outDir: string; magnet?: string },
+    options: {
+      selected: readonly number[] | null;
+      outDir: string;
+      magnet?: string;
+      verify?: boolean;
+    },
   ): void {
     this.#metadataView?.done(true);
     this.#outDir = options.outDir;
@@ -87,7 +92,14 @@ export class SessionUi {
       selected: options.selected,
       sources: this.sources,
       verbose: this.#verbose,
+      origin: this.#metadataView ? 'magnet' : 'torrent',
+      verify: options.verify,
     });
+  }
+
+  /** The result of `download --verify`, shown as the view's last phase. */
+  verified(good: number, wanted: number): void {
+    this.#view?.verified(good, wanted);
   }
 
   /** Ends the live view (the session has finished). */

@@ -1,6 +1,7 @@
 /**
  * Shows a running torrent session (download or seed) on stderr:
- * - tty: listr2 phases (check existing data, download, seed) drawn by a small
+ * - tty: listr2 phases (load or metadata, check existing data, download, seed,
+ *   verify) drawn by a small
  *   listr2 renderer into a LiveRegion (width-safe, redraws on resize), with
  *   the overall bar, status line, files in progress and (--verbose) peers;
  * - plain: one line every SHOAL_PROGRESS_INTERVAL seconds (default 5), no escapes;
@@ -23,6 +24,8 @@ export interface SessionView {
   close(): Promise<void>;
   /** The latest state (for summaries, e.g. after Ctrl-C). */
   snapshot(): SessionSnapshot;
+  /** Result of `download --verify` (re-reading the data after the session): ends the verify phase. */
+  verified(good: number, wanted: number): void;
 }
 
 export interface SessionViewOptions {
@@ -36,6 +39,10 @@ export interface SessionViewOptions {
   intervalMs?: number;
   /** Milliseconds between live frames (default 200). */
   frameMs?: number;
+  /** Where the torrent came from: a .torrent, or metadata fetched from peers for a magnet link. */
+  origin?: 'torrent' | 'magnet';
+  /** `download --verify`: a verify phase follows the download. */
+  verify?: boolean;
 }
 
 export type ViewSession = ModelSession & Pick<TorrentSession, 'off' | 'once'>;
@@ -48,7 +55,7 @@ export function createSessionView(
   const model = new SessionModel(session, options);
   const stream = options.stream ?? process.stderr;
   if (mode === 'quiet')
-    return { notice() {}, close: async () => {}, snapshot: () => model.snapshot() };
+    return { notice() {}, close: async () => {}, snapshot: () => model.snapshot(), verified() {} };
   if (mode === 'plain') return plainView(session, model, stream, options);
   return ttyView(session, model, stream, options);
 }
@@ -96,6 +103,10 @@ function plainView(
       write(summaryLine(model.snapshot()));
     },
     snapshot: () => model.snapshot(),
+    verified: (good, wanted) =>
+      write(
+        `${prefix}: verified ${good}/${wanted} pieces on disk${good < wanted ? ' (MISMATCH)' : ''}`,
+      ),
   };
 }
 
@@ -178,7 +189,21 @@ function ttyView(
     });
   const seeding = () => session.phase === 'seeding';
 
+  // `download --verify` ends with a verify phase that the command completes through `verified`.
+  let verifyResult: (result: { good: number; wanted: number } | null) => void = () => {};
+  const verifyDone = new Promise<{ good: number; wanted: number } | null>((resolve) => {
+    verifyResult = resolve;
+  });
   const phaseTasks: ListrTask[] = [
+    {
+      title: 'Load',
+      task: async (_ctx, task) => {
+        const { name, files, pieceCount, spaceSize } = session.meta;
+        const count = files.filter((file) => !file.padding).length;
+        const what = `${name} (${formatBytes(spaceSize)}, ${count} file${count === 1 ? '' : 's'}, ${pieceCount} pieces)`;
+        task.title = options.origin === 'magnet' ? `Metadata from peers: ${what}` : `Load: ${what}`;
+      },
+    },
     {
       title: 'Check existing data',
       task: async (_ctx, task) => {
@@ -213,6 +238,19 @@ function ttyView(
         task.title = `Seed: sent ${formatBytes(model.snapshot().stats.uploaded)}`;
       },
     },
+    {
+      title: 'Verify data on disk',
+      skip: () => !options.verify,
+      task: async (_ctx, task) => {
+        const result = await verifyDone;
+        if (!result) {
+          task.title = 'Verify: not run';
+          throw new Error(task.title);
+        }
+        task.title = `Verify: ${result.good}/${result.wanted} pieces match`;
+        if (result.good < result.wanted) throw new Error(task.title);
+      },
+    },
   ];
   const list = new Listr(phaseTasks, {
     renderer: FrameRenderer as never,
@@ -232,6 +270,8 @@ function ttyView(
     close: async () => {
       if (closed) return;
       closed = true;
+      // A verify phase still waiting (the run failed or was stopped first) ends as not run.
+      verifyResult(null);
       // An interrupted or failed run leaves phases waiting: let them settle on 'done'.
       await running;
       clearInterval(timer);
@@ -241,5 +281,6 @@ function ttyView(
       region.done(renderSessionFrame(snap, taskLines(tasks), region.columns, { color: true }));
     },
     snapshot: () => model.snapshot(),
+    verified: (good, wanted) => verifyResult({ good, wanted }),
   };
 }

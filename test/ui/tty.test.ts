@@ -85,6 +85,8 @@ describe.skipIf(!existsSync(TMUX) || process.env.SHOAL_BIN)('live view on a term
       return /Download/.test(text) && /peers \d+\/\d+/.test(text) ? text : undefined;
     });
     expect(first).toMatch(/Check existing data/);
+    // The load phase is done by the time the view shows, and names what was loaded.
+    expect(first).toMatch(/Load: \S+ \([\d.]+ \w+, \d+ files?, \d+ pieces\)/);
     // Let it redraw a good number of frames, then check nothing piled up.
     await until('progress', () => (/\b[1-9]\d*\.\d%/.test(pane()) ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -94,6 +96,7 @@ describe.skipIf(!existsSync(TMUX) || process.env.SHOAL_BIN)('live view on a term
     expect(count(later, /peers \d+\/\d+/), later).toBe(1);
     expect(count(later, /Check existing data/), later).toBe(1);
     expect(count(later, /Download/), later).toBe(1);
+    expect(count(later, /Load: /), later).toBe(1);
 
     tmux('resize-window', '-t', 'dl', '-x', '50', '-y', '30');
     await new Promise((resolve) => setTimeout(resolve, 1000));
