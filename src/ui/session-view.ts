@@ -1,8 +1,8 @@
 /**
  * Shows a running torrent session (download or seed) on stderr:
  * - tty: listr2 phases (load or metadata, check existing data, download, seed,
- *   verify) drawn by a small
- *   listr2 renderer into a LiveRegion (width-safe, redraws on resize), with
+ *   verify) drawn by a small listr2 renderer into a LiveRegion (width-safe,
+ *   redraws on resize), with
  *   the overall bar, status line, files in progress and (--verbose) peers;
  * - plain: one line every SHOAL_PROGRESS_INTERVAL seconds (default 5), no escapes;
  * - quiet: nothing.
