@@ -34,6 +34,11 @@ async function libtorrentCheck(torrent: string, savePath: string): Promise<Libto
   const { stdout } = await run('/usr/bin/python3', [checker, torrent, savePath], {
     timeout: 45_000,
     killSignal: 'SIGKILL',
+  }).catch((error: { code?: number; signal?: string; stdout?: string; stderr?: string }) => {
+    // Say how it ended: a crash of the checker is not a finding about the torrent.
+    throw new Error(
+      `libtorrent-check exited with code ${error.code} signal ${error.signal}; stdout: ${error.stdout}; stderr: ${error.stderr}`,
+    );
   });
   return JSON.parse(stdout) as LibtorrentView;
 }
