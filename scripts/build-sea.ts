@@ -151,6 +151,76 @@ const neverLoaded: esbuild.Plugin = {
   },
 };
 
+/**
+ * Modules oclif requires when it loads but uses only on paths a typical run
+ * never takes (plugin discovery by glob, help templates, spinners, pretty
+ * error boxes). Evaluating them costs ~10 ms of every start, so in oclif's
+ * files their top-level `require` becomes a stand-in that loads the module on
+ * first use. Only these two statement shapes are rewritten; a dependency
+ * upgrade that changes them just loses the saving.
+ */
+const DEFERRED_IN_OCLIF = [
+  'tinyglobby',
+  'minimatch',
+  'ejs',
+  'cli-spinners',
+  'lilconfig',
+  'clean-stack',
+  'wrap-ansi',
+  'indent-string',
+  'string-width',
+  'widest-line',
+  'node:child_process',
+];
+
+const LAZY_MODULE_HELPER = `function __shoalLazy(load) {
+  let loaded;
+  const real = () => (loaded ??= load());
+  return new Proxy({}, {
+    get: (_, key) => real()[key],
+    has: (_, key) => key in real(),
+    ownKeys: () => Reflect.ownKeys(real()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  });
+}
+`;
+
+const deferOclifRequires: esbuild.Plugin = {
+  name: 'defer-oclif-requires',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/ }, (args) => {
+      let source = readFileSync(args.path, 'utf8');
+      let changed = false;
+      for (const name of DEFERRED_IN_OCLIF) {
+        const spec = JSON.stringify(name);
+        const plain = new RegExp(`const (\\w+) = require\\(${escapeRegExp(spec)}\\);`, 'g');
+        const wrapped = new RegExp(
+          `const (\\w+) = __importDefault\\(require\\(${escapeRegExp(spec)}\\)\\);`,
+          'g',
+        );
+        source = source
+          .replace(plain, (_, id: string) => {
+            changed = true;
+            return `const ${id} = __shoalLazy(() => require(${spec}));`;
+          })
+          .replace(wrapped, (_, id: string) => {
+            changed = true;
+            return `const ${id} = { get default() { return __importDefault(require(${spec})).default; } };`;
+          });
+      }
+      if (!changed) return undefined;
+      return { contents: `${LAZY_MODULE_HELPER}${source}`, loader: 'js' };
+    });
+  },
+};
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Fails the build if a bundle would `require` anything but a built-in at run time. */
 function onlyBuiltins(metafile: esbuild.Metafile, allowed: string[] = []): void {
   const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
@@ -267,6 +337,7 @@ async function main(): Promise<void> {
     piscinaWorkerPath,
     xxhashRedirect,
     neverLoaded,
+    deferOclifRequires,
   ]);
 
   step(`building the SEA blob (code cache ${useCodeCache ? 'on' : 'off'})`);

@@ -1,10 +1,9 @@
 import type { Interfaces } from '@oclif/core';
 import { resolve } from 'node:path';
 import { UsageError, VerifyError } from '../core/errors.ts';
-import { HashPool } from '../core/hashing/pool.ts';
 import { metainfoToJson, toHex, toMagnet, type Magnet } from '../core/metainfo/index.ts';
 import { loadSource } from '../core/source/load-source.ts';
-import { verifyData, type VerifyResult } from '../core/verify/verify-data.ts';
+import type { VerifyResult } from '../core/verify/verify-data.ts';
 import { createByteProgress } from '../ui/byte-progress.ts';
 import { eventStreamFor, type EventStream } from '../ui/events.ts';
 import { renderInspect } from '../ui/inspect-view.ts';
@@ -81,6 +80,11 @@ export class InspectRun extends Inspect {
     if (flags.verify) {
       events?.metadata(meta, null);
       const dir = resolve(flags.verify);
+      // The hashing stack (piscina, worker threads) loads only when there is hashing to do.
+      const [{ HashPool }, { verifyData }] = await Promise.all([
+        import('../core/hashing/pool.ts'),
+        import('../core/verify/verify-data.ts'),
+      ]);
       const pool = new HashPool({ threads: flags.threads });
       const progress = createByteProgress(
         flags.json ? 'quiet' : decideOutputMode(flags),

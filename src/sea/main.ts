@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import { ShoalError } from '../core/errors.ts';
-import { setDefaultWorkerFilename } from '../core/hashing/pool.ts';
+import { setDefaultWorkerFilename } from '../core/hashing/worker-location.ts';
 import { useExtractedXxhash } from '../core/native/xxhash.ts';
 import { extractSeaAssets } from './assets.ts';
 
@@ -30,6 +30,9 @@ async function main(): Promise<void> {
   }
   useExtractedXxhash(join(dir, 'xxhash.node'));
   setDefaultWorkerFilename(join(dir, 'hash-worker.cjs'));
+  // oclif checks the Node version against package.json's engines with semver on
+  // load (~10 ms); the executable embeds the Node it was built with, so skip it.
+  process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
   (globalThis as Record<symbol, unknown>)[COMMANDS_GLOBAL] = await import('../commands/index.ts');
   const { runCli } = await import('../cli.ts');
   // process.argv is [executable, executable, ...arguments] inside a single executable.

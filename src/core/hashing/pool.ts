@@ -14,6 +14,7 @@ import { diskErrorFrom } from '../errors.ts';
 import type { Metainfo, TorrentFile } from '../metainfo/types.ts';
 import { PieceLayout } from '../storage/layout.ts';
 import { HASH_SIZE, leavesPerPiece } from './merkle.ts';
+import { defaultWorkerFilename } from './worker-location.ts';
 import {
   isFailure,
   ReadStatus,
@@ -115,23 +116,6 @@ export interface VerifyOptions extends HashRunOptions {
 const DEFAULT_BATCH = 8 * 1024 * 1024;
 /** Bounds the structured-clone size of one task when files are tiny. */
 const MAX_ITEMS_PER_TASK = 2048;
-
-let workerOverride: string | null = null;
-
-/**
- * Sets the worker module pools use when none is given. The single executable
- * (src/sea/) calls it: there the worker is a bundled file extracted at start,
- * not a module next to this one.
- */
-export function setDefaultWorkerFilename(filename: string): void {
-  workerOverride = filename;
-}
-
-function defaultWorkerFilename(): string {
-  if (workerOverride !== null) return workerOverride;
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./hash-worker${ext}`, import.meta.url).href;
-}
 
 function movable<T extends object>(value: T, transfer: ArrayBuffer[]): T {
   const wrapper = {

@@ -30,6 +30,13 @@ import {
 } from '../bencode/index.ts';
 import { InputError } from '../errors.ts';
 import {
+  HASH_SIZE,
+  leavesPerPiece,
+  merkleRoot,
+  nextPowerOfTwo,
+  zeroSubtreeHash,
+} from '../hashing/merkle.ts';
+import {
   disambiguatePaths,
   sanitizeName,
   sanitizePath,
@@ -301,35 +308,12 @@ function parseV2Leaf(infoBytes: Uint8Array, start: number, keys: string[]): RawF
   };
 }
 
-/** Root of a subtree whose leaves are all zero: what pads a piece layer to a power of two. */
-function zeroPieceHash(pieceLength: number): Buffer {
-  let hash = Buffer.alloc(32);
-  for (let blocks = pieceLength / BLOCK_SIZE; blocks > 1; blocks /= 2) {
-    hash = createHash('sha256').update(hash).update(hash).digest();
-  }
-  return hash;
-}
-
 /** The merkle root over a piece layer, padded to a power of two as BEP 52 specifies. */
 export function pieceLayerRoot(layer: Uint8Array, pieceLength: number): Buffer {
-  let level: Buffer[] = [];
-  for (let i = 0; i < layer.length; i += 32) level.push(Buffer.from(layer.subarray(i, i + 32)));
-  let pad = zeroPieceHash(pieceLength);
-  if (level.length === 0) return pad;
-  while (level.length > 1) {
-    const next: Buffer[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      next.push(
-        createHash('sha256')
-          .update(level[i])
-          .update(level[i + 1] ?? pad)
-          .digest(),
-      );
-    }
-    pad = createHash('sha256').update(pad).update(pad).digest();
-    level = next;
-  }
-  return level[0];
+  const pieces = Math.floor(layer.length / HASH_SIZE);
+  const pad = zeroSubtreeHash(leavesPerPiece(pieceLength));
+  const root = merkleRoot(layer.subarray(0, pieces * HASH_SIZE), nextPowerOfTwo(pieces), pad);
+  return Buffer.from(root);
 }
 
 /** `piece layers`: raw 32-byte root -> layer bytes, read from the original bytes (keys are binary). */
