@@ -89,6 +89,20 @@ export async function createTorrent(
   options: CreateOptions,
   onProgress?: CreateProgressCallback,
 ): Promise<CreateResult> {
+  // The workers start now, so their start-up overlaps the walk.
+  const pool = options.pool ?? new HashPool({ threads: options.threads, startAllThreads: true });
+  try {
+    return await hashAndEncode(options, pool, onProgress);
+  } finally {
+    if (!options.pool) await pool.destroy();
+  }
+}
+
+async function hashAndEncode(
+  options: CreateOptions,
+  pool: HashPool,
+  onProgress?: CreateProgressCallback,
+): Promise<CreateResult> {
   const walked = await walk(options.path, {
     includeHidden: options.includeHidden,
     exclude: options.exclude,
@@ -101,38 +115,33 @@ export async function createTorrent(
   const version = options.version;
   const multiFile = !walked.single;
 
-  const pool = options.pool ?? new HashPool({ threads: options.threads });
   const progress = onProgress
     ? (bytesHashed: number): void => onProgress({ bytesHashed, totalBytes: totalSize })
     : undefined;
   let pieces: Uint8Array | null = null;
   let hashes: FileHashResult[] | null = null;
-  try {
-    onProgress?.({ bytesHashed: 0, totalBytes: totalSize });
-    if (version === 'v1') {
-      pieces = await hashV1(pool, files, pieceLength, totalSize, options.signal, progress);
-    } else {
-      const hybrid = version === 'hybrid';
-      const lastIndex = files.length - 1;
-      hashes = await pool.hashFiles(
-        files.map((f, i) => ({
-          path: f.absolutePath,
-          length: f.length,
-          sha1: hybrid,
-          // A padding file follows every file but the last (see the module comment).
-          sha1PadLastPiece: i < lastIndex,
-          v2: true,
-        })),
-        pieceLength,
-        { onProgress: progress, signal: options.signal },
-      );
-      hashes.forEach((h, i) => {
-        if (h.status !== ReadStatus.ok) throw changedError(files[i]!);
-      });
-      if (hybrid) pieces = Buffer.concat(hashes.filter((h) => h.sha1).map((h) => h.sha1!));
-    }
-  } finally {
-    if (!options.pool) await pool.destroy();
+  onProgress?.({ bytesHashed: 0, totalBytes: totalSize });
+  if (version === 'v1') {
+    pieces = await hashV1(pool, files, pieceLength, totalSize, options.signal, progress);
+  } else {
+    const hybrid = version === 'hybrid';
+    const lastIndex = files.length - 1;
+    hashes = await pool.hashFiles(
+      files.map((f, i) => ({
+        path: f.absolutePath,
+        length: f.length,
+        sha1: hybrid,
+        // A padding file follows every file but the last (see the module comment).
+        sha1PadLastPiece: i < lastIndex,
+        v2: true,
+      })),
+      pieceLength,
+      { onProgress: progress, signal: options.signal },
+    );
+    hashes.forEach((h, i) => {
+      if (h.status !== ReadStatus.ok) throw changedError(files[i]!);
+    });
+    if (hybrid) pieces = Buffer.concat(hashes.filter((h) => h.sha1).map((h) => h.sha1!));
   }
 
   const info: Record<string, EncodeValue | null> = {

@@ -5,15 +5,18 @@
  * xxh64 rather than xxh3: @node-rs/xxhash's xxh3 binding measured 2.1 GB/s on
  * our machines against 17 GB/s for xxh64 (see BENCHMARKS.md).
  */
-import { xxh64, Xxh64 } from '@node-rs/xxhash';
+import { loadXxhash } from '../native/xxhash.ts';
+
+// The addon is opened on first use: threads that only compute SHA-1 (create, a
+// full check) never pay for loading it.
 
 export function fingerprint(data: Uint8Array): bigint {
-  return xxh64(data);
+  return loadXxhash().xxh64(data);
 }
 
 /** Incremental form for data read in chunks; equals `fingerprint` of the concatenation. */
 export function fingerprintHasher(): { update(chunk: Uint8Array): void; digest(): bigint } {
-  const hasher = new Xxh64();
+  const hasher = new (loadXxhash().Xxh64)();
   return {
     update(chunk) {
       hasher.update(chunk);

@@ -36,6 +36,11 @@ export interface HashPoolOptions {
   batchBytes?: number;
   /** Worker module; defaults to hash-worker.ts/.js next to this module (a bundler may override it). */
   workerFilename?: string;
+  /**
+   * Start every thread now instead of one (bulk work such as create, where
+   * the threads then start while the caller is still walking files).
+   */
+  startAllThreads?: boolean;
 }
 
 export interface HashRunOptions {
@@ -140,10 +145,10 @@ export class HashPool {
     this.batchBytes = options.batchBytes ?? DEFAULT_BATCH;
     this.#pool = new Piscina({
       filename: options.workerFilename ?? defaultWorkerFilename(),
-      // One worker stays up; more start when work queues (create, checks) and leave
-      // when idle. A download's steady hashing fits in one, and each worker's heap
-      // costs memory.
-      minThreads: 1,
+      // One worker stays up (unless startAllThreads); more start when work queues
+      // (checks) and leave when idle. A download's steady hashing fits in one,
+      // and each worker's heap costs memory.
+      minThreads: options.startAllThreads ? threads : 1,
       maxThreads: threads,
       idleTimeout: 5_000,
     });
