@@ -188,8 +188,12 @@ const KEEPALIVE_MS = 60_000;
 const IDLE_MS = 150_000;
 const MAX_UPLOAD_QUEUE = 500;
 const MAX_DIALS_IN_FLIGHT = 30;
-/** Piece buffers held for pieces in progress; beyond it the picker only finishes partial pieces. */
-const PIECE_MEMORY_BUDGET = 32 * 1024 * 1024;
+/**
+ * Piece buffers held for pieces in progress; beyond it the picker only
+ * finishes partial pieces. 16 MiB kept three loopback seeders at full speed
+ * (so did 4 MiB); more only costs memory.
+ */
+const PIECE_MEMORY_BUDGET = 16 * 1024 * 1024;
 /** A peer contributing to this many failed pieces is banned (libtorrent: ban after repeated failures). */
 const MAX_HASH_STRIKES = 2;
 /** How often PEX diffs are considered (each peer still gets at most one a minute). */
@@ -848,7 +852,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
 
   // ---------------------------------------------------------------- downloading
 
-  #fillRequests(peer: Peer): void {
+  /**
+   * Tops up the requests outstanding to `peer`. After each block (`afterBlock`)
+   * it waits until an eighth of the queue has drained, so requests go out in
+   * batches rather than one per block (each batch costs a system call).
+   */
+  #fillRequests(peer: Peer, afterBlock = false): void {
     if (this.#phase !== 'downloading' || !peer.amInterested || peer.conn.closed) return;
     if (peer.peerChoking && peer.allowedFast.size === 0) return;
     const now = Date.now();
@@ -859,18 +868,19 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       snubbed: this.#isSnubbed(peer, now),
     });
     const want = depth - peer.outstanding.size;
-    if (want <= 0) return;
+    if (want <= 0 || (afterBlock && want < Math.ceil(depth / 8))) return;
     // Every started piece needs a buffer: start new ones only while buffers remain.
-    const memoryFull = this.#picker.partialPieces + this.#verifying.size >= this.#buffers.capacity;
+    const freeBuffers = this.#buffers.capacity - this.#picker.partialPieces - this.#verifying.size;
     const blocks = this.#picker.pickBlocks(
       {
         id: peer.id,
-        has: (i) => peer.have.get(i) && (!memoryFull || this.#pieceBuffers.has(i)),
+        has: (i) => peer.have.get(i) && (freeBuffers > 0 || this.#pieceBuffers.has(i)),
         choked: peer.peerChoking,
         allowedFast: peer.allowedFast,
       },
       want,
       now,
+      Math.max(0, freeBuffers),
     );
     for (const block of blocks) {
       peer.outstanding.set(`${block.index}:${block.begin}`, { ...block, at: now });
@@ -902,7 +912,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         buffer = this.#buffers.acquire(this.#picker.pieceSize(index));
         this.#pieceBuffers.set(index, buffer);
       }
-      buffer.set(block, begin);
+      copyBytes(block, buffer, begin);
       for (const cancel of result.cancels) {
         const other = this.#peers.get(cancel.peerId);
         if (other?.outstanding.delete(`${cancel.index}:${cancel.begin}`)) {
@@ -918,7 +928,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     }
     const delay = this.#downloadLimiter.take(block.length, now);
     if (delay > 0) this.#throttle(peer, now + delay);
-    else this.#fillRequests(peer);
+    else this.#fillRequests(peer, true);
   }
 
   /**
@@ -961,6 +971,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     }
     this.#verifying.delete(index);
     if (this.#stopping) return;
+    // While every buffer was taken no peer could be given a new piece, and their
+    // queues may have run dry: a freed buffer is new work for them now, not at
+    // the next tick (with large pieces the buffers run out all the time).
+    const wasMemoryFull =
+      this.#picker.partialPieces + this.#verifying.size + 1 >= this.#buffers.capacity;
     if (good) {
       this.#picker.pieceVerified(index);
       const print = fingerprint(buffer);
@@ -972,6 +987,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         if (!peer.have.get(index)) peer.conn.send({ type: 'have', index });
       }
       if (this.#picker.isComplete()) await this.#onComplete();
+      else if (wasMemoryFull) for (const peer of this.#peers.values()) this.#fillRequests(peer);
     } else {
       const contributors = this.#picker.pieceFailed(index);
       this.emit('piece-failed', index, contributors);
@@ -1287,4 +1303,24 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
 /** A random 20-byte peer id (exported for tests that need a fixed one). */
 export function randomPeerId(): Uint8Array {
   return randomBytes(20);
+}
+
+/** Word-aligned staging for copies into shared memory (see copyBytes). */
+let bounce = new Uint8Array(32 * 1024);
+
+/**
+ * Copies a received block into a piece buffer (shared memory). V8 copies into
+ * shared memory word by word only when the source is word-aligned, and byte by
+ * byte otherwise (~6x slower); a block inside a socket chunk usually sits at
+ * an odd offset (after its 13-byte header). An unaligned block is therefore
+ * first copied into an aligned scratch buffer (ordinary memory: a plain memcpy).
+ */
+function copyBytes(source: Uint8Array, target: Uint8Array, offset: number): void {
+  if (source.byteOffset % 8 === 0) {
+    target.set(source, offset);
+    return;
+  }
+  if (bounce.length < source.length) bounce = new Uint8Array(source.length);
+  bounce.set(source);
+  target.set(bounce.subarray(0, source.length), offset);
 }

@@ -86,6 +86,8 @@ interface Partial {
   free: number;
   /** All request entries, including timed-out ones; 0 with received 0 means the piece is open again. */
   requestEntries: number;
+  /** The peer the piece was started for ('' once it left): it gets first claim on the free blocks. */
+  owner: string;
 }
 
 const OPEN = 0;
@@ -355,29 +357,40 @@ export class PiecePicker {
    * Order of preference: blocks of partial pieces; then whole new pieces (random while
    * fewer than `randomFirstPieces` are verified, rarest first after); then, in end game
    * only, duplicates of blocks other peers are fetching (fewest requests first).
+   * At most `maxNewPieces` pieces are started (each needs a piece buffer).
    */
-  pickBlocks(peer: PickerPeer, count: number, now: number): BlockRef[] {
+  pickBlocks(
+    peer: PickerPeer,
+    count: number,
+    now: number,
+    maxNewPieces = Number.POSITIVE_INFINITY,
+  ): BlockRef[] {
     const picked: BlockRef[] = [];
     if (count <= 0) return picked;
     const allowed = (i: number): boolean =>
       peer.has(i) && (!peer.choked || (peer.allowedFast?.has(i) ?? false));
 
-    for (const p of this.#partials.values()) {
-      if (picked.length >= count) return picked;
-      if (p.free === 0 || this.#priority[p.index] === 0 || this.#state[p.index] !== PARTIAL) {
-        continue;
+    const takeFromPartials = (own: boolean): void => {
+      for (const p of this.#partials.values()) {
+        if (picked.length >= count) return;
+        if (p.free === 0 || this.#priority[p.index] === 0 || this.#state[p.index] !== PARTIAL) {
+          continue;
+        }
+        const mine = p.owner === peer.id || p.owner === '';
+        if (mine !== own || !allowed(p.index)) continue;
+        this.#takeFree(p, peer.id, count, now, picked);
       }
-      if (!allowed(p.index)) continue;
-      this.#takeFree(p, peer.id, count, now, picked);
-    }
+    };
 
-    if (picked.length < count) {
-      const pieces = this.#pickOpenPieces(peer, allowed, count - picked.length);
+    takeFromPartials(true);
+    if (picked.length < count && maxNewPieces > 0) {
+      const pieces = this.#pickOpenPieces(peer, allowed, count - picked.length, maxNewPieces);
       for (const index of pieces) {
-        const p = this.#startPiece(index);
+        const p = this.#startPiece(index, peer.id);
         this.#takeFree(p, peer.id, count, now, picked);
       }
     }
+    takeFromPartials(false);
 
     if (picked.length < count && this.isEndGame())
       this.#pickEndGame(peer, allowed, count, now, picked);
@@ -393,11 +406,12 @@ export class PiecePicker {
     }
   }
 
-  /** Open pieces to start for this peer, enough to cover `blocksNeeded` blocks. */
+  /** Open pieces to start for this peer, enough to cover `blocksNeeded` blocks, at most `maxPieces`. */
   #pickOpenPieces(
     peer: PickerPeer,
     allowed: (i: number) => boolean,
     blocksNeeded: number,
+    maxPieces: number,
   ): number[] {
     const chosen: number[] = [];
     let blocks = 0;
@@ -405,7 +419,7 @@ export class PiecePicker {
       if (!allowed(i)) return false;
       chosen.push(i);
       blocks += this.blockCount(i);
-      return blocks >= blocksNeeded;
+      return blocks >= blocksNeeded || chosen.length >= maxPieces;
     };
 
     if (peer.choked) {
@@ -466,7 +480,7 @@ export class PiecePicker {
     }
   }
 
-  #startPiece(index: number): Partial {
+  #startPiece(index: number, owner: string): Partial {
     this.#bucketRemove(index);
     this.#state[index] = PARTIAL;
     const blocks = this.blockCount(index);
@@ -479,6 +493,7 @@ export class PiecePicker {
       received: 0,
       free: blocks,
       requestEntries: 0,
+      owner,
     };
     this.#partials.set(index, p);
     return p;
@@ -562,7 +577,7 @@ export class PiecePicker {
       this.#forgetRequest(peerId, index, b);
       return { kind: 'not-needed' };
     }
-    const p = this.#partials.get(index) ?? this.#startPiece(index);
+    const p = this.#partials.get(index) ?? this.#startPiece(index, peerId);
     if (p.from[b] !== undefined) {
       this.#dropRequest(p, b, peerId);
       return { kind: 'duplicate' };
@@ -635,6 +650,8 @@ export class PiecePicker {
       }
     }
     this.#byPeer.delete(peerId);
+    // Its pieces belong to nobody now: every peer may finish them first.
+    for (const p of this.#partials.values()) if (p.owner === peerId) p.owner = '';
     return released;
   }
 

@@ -117,22 +117,70 @@ describe('PiecePicker policy', () => {
     expect(p.pickBlocks(peer('b', 'all'), 1, 0)[0]!.index).toBe(15);
   });
 
-  it('prefers finishing a partial piece over starting a rarer one', () => {
+  it('prefers finishing its own partial piece over starting a rarer one', () => {
     const p = picker(4, 4);
     p.addPeerAvailability(bits(4, [0, 1, 2, 3]));
     p.addPeerAvailability(bits(4, [0, 1, 2]));
     p.addPeerAvailability(bits(4, [0, 1]));
     const a = p.pickBlocks(peer('a', [1]), 1, 0);
     expect(a).toEqual([{ index: 1, begin: 0, length: B }]);
-    // b has the rarest piece 3, yet finishing piece 1 comes first
-    const b = p.pickBlocks(peer('b', 'all'), 4, 0);
-    expect(b.map((x) => [x.index, x.begin / B])).toEqual([
+    // a now has the rarest piece 3 too, yet finishing its piece 1 comes first
+    const more = p.pickBlocks(peer('a', 'all'), 4, 0);
+    expect(more.map((x) => [x.index, x.begin / B])).toEqual([
       [1, 1],
       [1, 2],
       [1, 3],
       [3, 0],
     ]);
     expect(p.progress().partialPieces).toBe(2);
+  });
+
+  it("starts its own piece rather than share another peer's, and helps once no piece may start", () => {
+    const p = picker(4, 4);
+    p.addPeerAvailability(bits(4, [0, 1, 2, 3]));
+    p.addPeerAvailability(bits(4, [0, 1, 2]));
+    p.addPeerAvailability(bits(4, [0, 1]));
+    p.pickBlocks(peer('a', [1]), 1, 0); // a owns piece 1
+    // b's requests stay in a piece of its own: the rarest one
+    const own = p.pickBlocks(peer('b', 'all'), 4, 0);
+    expect(own.map((x) => [x.index, x.begin / B])).toEqual([
+      [3, 0],
+      [3, 1],
+      [3, 2],
+      [3, 3],
+    ]);
+    // no buffer left for a new piece: b helps finish a's piece
+    const help = p.pickBlocks(peer('b', 'all'), 4, 0, 0);
+    expect(help.map((x) => [x.index, x.begin / B])).toEqual([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ]);
+    expect(p.progress().partialPieces).toBe(2);
+  });
+
+  it('lets every peer finish the pieces of a peer that left first', () => {
+    const p = picker(4, 4);
+    p.addSeed();
+    p.pickBlocks(peer('a', [1]), 2, 0); // a owns piece 1
+    p.blockReceived('a', 1, 0);
+    p.peerGone('a');
+    const next = p.pickBlocks(peer('b', 'all'), 3, 0);
+    expect(next.map((x) => [x.index, x.begin / B])).toEqual([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ]);
+  });
+
+  it('starts no more new pieces than it is allowed (each needs a piece buffer)', () => {
+    const p = picker(8, 4);
+    p.addSeed();
+    const got = p.pickBlocks(peer('a', 'all'), 100, 0, 2);
+    expect(new Set(got.map((b) => b.index)).size).toBe(2);
+    expect(got).toHaveLength(8);
+    expect(p.progress().partialPieces).toBe(2);
+    expect(p.pickBlocks(peer('b', 'all'), 100, 0, 0)).toEqual([]);
   });
 
   it('never picks unselected or verified pieces', () => {
