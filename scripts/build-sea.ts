@@ -348,6 +348,10 @@ async function main(): Promise<void> {
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache,
+    // A small young generation: a download makes short-lived garbage by the
+    // gigabyte (socket chunks, messages), and 2 MiB semi-spaces cost a quarter
+    // less CPU and ~20 MiB less memory than V8's default on such a run (BENCHMARKS.md).
+    execArgv: ['--max-semi-space-size=2'],
     assets: Object.fromEntries(
       [...assetNames, 'manifest.json'].map((name) => [name, join(work, name)]),
     ),

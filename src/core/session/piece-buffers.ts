@@ -24,20 +24,20 @@ export class PieceBuffers {
   }
 
   /**
-   * A zero-filled view of `size` bytes (at most one piece). The caller keeps
-   * within `capacity` (see `exhausted`); if a race still asks for more, a
-   * buffer is made anyway and dropped again on release.
+   * A view of `size` bytes (at most one piece). A reused buffer still holds an
+   * earlier piece: it is not cleared, because a piece is only hashed once
+   * every one of its blocks has been written into it. (Clearing shared memory
+   * is slow, too: V8 fills it a byte at a time.) The caller keeps within
+   * `capacity` (see `exhausted`); if a race still asks for more, a buffer is
+   * made anyway and dropped again on release.
    */
   acquire(size: number): Uint8Array<SharedArrayBuffer> {
     let buffer = this.#free.pop();
     if (!buffer) {
       buffer = new SharedArrayBuffer(this.#pieceLength);
       this.#allocated++;
-      return new Uint8Array(buffer, 0, size);
     }
-    const view = new Uint8Array(buffer, 0, size);
-    view.fill(0);
-    return view;
+    return new Uint8Array(buffer, 0, size);
   }
 
   release(view: Uint8Array<SharedArrayBuffer>): void {

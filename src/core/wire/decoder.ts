@@ -9,13 +9,14 @@
  * costs nothing. Unknown message ids are skipped as their bytes stream past,
  * without buffering.
  *
- * Ownership of returned buffers (`bitfield.bytes`, `piece.block`,
- * `extended.payload`): each is either a view into the chunk given to push()
- * (when the whole message arrived inside it: no copy at all) or a view into a
- * buffer allocated for that one message (one copy). The decoder never writes
- * to either afterwards, so they stay valid after later push() calls, as long
- * as the caller does not reuse the chunks it pushed. A view pins its whole
- * underlying chunk: copy (`slice`) anything kept for long.
+ * Ownership of returned buffers: `bitfield.bytes` and `extended.payload` are
+ * always the decoder's own copies (small, rare messages that callers keep).
+ * `piece.block` is a view into the chunk given to push() when the whole message
+ * arrived inside it (no copy: blocks are the bulk of the traffic), else into a
+ * buffer allocated for that one message. A block view is valid until the
+ * caller reuses the chunk it pushed, so a connection that reads into one
+ * reused buffer must copy a block before its next read (the engine copies
+ * each block into its piece buffer at once).
  */
 import { WireProtocolError } from './errors.ts';
 import { BLOCK_SIZE, MessageId, type WireMessage } from './messages.ts';
@@ -307,11 +308,11 @@ export class WireDecoder {
       case MessageId.port:
         return { type: 'port', port: (p[0]! << 8) | p[1]! };
       case MessageId.bitfield:
-        return { type: 'bitfield', bytes: p };
+        return { type: 'bitfield', bytes: p.slice() };
       case MessageId.piece:
         return { type: 'piece', index: readU32(p, 0), begin: readU32(p, 4), block: p.subarray(8) };
       case MessageId.extended:
-        return { type: 'extended', id: p[0]!, payload: p.subarray(1) };
+        return { type: 'extended', id: p[0]!, payload: p.slice(1) };
       default:
         // #checkLength routes unknown ids to skipping; reaching here is a bug.
         throw new WireProtocolError('bad-value', `unexpected message id ${id}`);

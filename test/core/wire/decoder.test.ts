@@ -121,6 +121,20 @@ describe('WireDecoder', () => {
     expect(ok.bufferedBytes).toBe(8 + 16384);
   });
 
+  it('copies bitfield and extension payloads, so a reused read buffer cannot change them', () => {
+    const decoder = new WireDecoder();
+    const chunk = concat([
+      encodeMessage({ type: 'bitfield', bytes: Uint8Array.of(0xf0) }),
+      encodeMessage({ type: 'extended', id: 3, payload: Uint8Array.of(1, 2, 3) }),
+    ]);
+    const messages = feed(decoder, [chunk]);
+    chunk.fill(0xee); // the connection reads the next bytes into the same buffer
+    expect(messages).toEqual([
+      { type: 'bitfield', bytes: Uint8Array.of(0xf0) },
+      { type: 'extended', id: 3, payload: Uint8Array.of(1, 2, 3) },
+    ]);
+  });
+
   it('applies configurable caps to bitfield and extended messages', () => {
     const decoder = new WireDecoder({ maxBitfieldLength: 2 });
     decoder.push(encodeMessage({ type: 'bitfield', bytes: new Uint8Array(3) }));
