@@ -43,9 +43,16 @@ export class ResumeStore {
   readonly journalPath: string;
   readonly #identity: ResumeIdentity;
   #journal: FileHandle | null = null;
-  /** Appends run one after another so records never interleave. */
+  /**
+   * Every operation (appends, snapshots, removal) runs one after another on
+   * this chain: records never interleave, and a stop that arrives while the
+   * start-up snapshot is being written waits for it instead of racing it for
+   * the same temp file.
+   */
   #queue: Promise<void> = Promise.resolve();
   #failed: Error | null = null;
+  /** Set by close() and remove(): later resets and records are ignored. */
+  #finished = false;
 
   constructor(outDir: string, identity: ResumeIdentity) {
     const base = join(outDir, '.shoal', Buffer.from(identity.infoHash).toString('hex'));
@@ -66,24 +73,27 @@ export class ResumeStore {
   }
 
   /** Writes a fresh snapshot of `verified` and starts an empty journal. */
-  async reset(verified: ClaimedPieces): Promise<void> {
-    await this.#drain();
-    await this.#closeJournal();
-    await this.#writeSnapshot(verified);
-    const journal = await open(this.journalPath, 'w');
-    await journal.write(journalHeader(this.#identity));
-    this.#journal = journal;
+  reset(verified: ClaimedPieces): Promise<void> {
+    return this.#serially(async () => {
+      if (this.#finished) return;
+      await this.#closeJournal();
+      await this.#writeSnapshot(verified);
+      const journal = await open(this.journalPath, 'w');
+      await journal.write(journalHeader(this.#identity));
+      this.#journal = journal;
+    });
   }
 
   /** Records a newly verified piece (asynchronously, in order). */
   record(index: number, print: bigint): void {
-    const journal = this.#journal;
-    if (!journal || this.#failed) return;
+    if (this.#finished || this.#failed) return;
     const record = Buffer.alloc(RECORD_SIZE);
     record.writeUInt32LE(index, 0);
     record.writeBigUInt64LE(print, 4);
     record.writeBigUInt64LE(fingerprint(record.subarray(0, 12)), 12);
-    this.#queue = this.#queue.then(async () => {
+    void this.#serially(async () => {
+      const journal = this.#journal;
+      if (!journal || this.#failed) return;
       try {
         await journal.write(record);
       } catch (error) {
@@ -98,25 +108,32 @@ export class ResumeStore {
   }
 
   /** Final snapshot at a clean stop; the journal is folded into it and removed. */
-  async close(verified: ClaimedPieces): Promise<void> {
-    await this.#drain();
-    await this.#closeJournal();
-    await this.#writeSnapshot(verified);
-    await rm(this.journalPath, { force: true });
+  close(verified: ClaimedPieces): Promise<void> {
+    this.#finished = true;
+    return this.#serially(async () => {
+      await this.#closeJournal();
+      await this.#writeSnapshot(verified);
+      await rm(this.journalPath, { force: true });
+    });
   }
 
   /** Removes the state (the download is complete and nothing needs resuming). */
-  async remove(): Promise<void> {
-    await this.#drain();
-    await this.#closeJournal();
-    await rm(this.journalPath, { force: true });
-    await rm(this.snapshotPath, { force: true });
-    // Leave no empty `.shoal/` behind (it stays while it holds a parts file).
-    await rmdir(join(this.snapshotPath, '..')).catch(() => {});
+  remove(): Promise<void> {
+    this.#finished = true;
+    return this.#serially(async () => {
+      await this.#closeJournal();
+      await rm(this.journalPath, { force: true });
+      await rm(this.snapshotPath, { force: true });
+      // Leave no empty `.shoal/` behind (it stays while it holds a parts file).
+      await rmdir(join(this.snapshotPath, '..')).catch(() => {});
+    });
   }
 
-  async #drain(): Promise<void> {
-    await this.#queue;
+  /** Runs `operation` after everything queued before it; its failure is the caller's. */
+  #serially(operation: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(operation);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   async #closeJournal(): Promise<void> {

@@ -38,6 +38,24 @@ describe('ResumeStore', () => {
     );
   });
 
+  it('lets a stop that arrives during the start-up snapshot finish cleanly after it', async () => {
+    const store = new ResumeStore(dir, identity);
+    const verified = new Map([[2, 22n]]);
+    // Not awaited: Ctrl-C during the check, while the first snapshot is being written.
+    const starting = store.reset(verified);
+    verified.set(6, 66n);
+    const stopping = store.close(verified);
+    await expect(Promise.all([starting, stopping])).resolves.toBeDefined();
+    expect(existsSync(store.journalPath)).toBe(false);
+    expect(existsSync(`${store.snapshotPath}.tmp`)).toBe(false);
+    expect(await new ResumeStore(dir, identity).load()).toEqual(
+      new Map([
+        [2, 22n],
+        [6, 66n],
+      ]),
+    );
+  });
+
   it('ignores a torn last journal record', async () => {
     const store = new ResumeStore(dir, identity);
     await store.reset(new Map());
