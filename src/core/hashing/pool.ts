@@ -152,14 +152,6 @@ export class HashPool {
       maxThreads: threads,
       idleTimeout: 5_000,
     });
-    // Have the resident workers load the hashing module now, not on their first
-    // task: that first task is the first piece of a download, and loading took
-    // ~0.1-0.2 s of its time to first byte.
-    const resident = options.startAllThreads ? threads : 1;
-    for (let i = 0; i < resident; i++) {
-      const noop: HashTask = { op: 'v1-buffer', buffer: new ArrayBuffer(0), sizes: [] };
-      this.#pool.run(noop).catch(() => undefined);
-    }
   }
 
   /** Stops the workers; pending tasks are rejected. */

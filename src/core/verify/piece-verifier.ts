@@ -13,6 +13,8 @@ export class PieceVerifier {
   readonly #meta: Metainfo;
   readonly #pool: HashPool;
   readonly #layout: PieceLayout;
+  /** The last piece verification queued (see verify). */
+  #previous: Promise<unknown> = Promise.resolve();
 
   constructor(meta: Metainfo, pool: HashPool) {
     this.#meta = meta;
@@ -20,9 +22,17 @@ export class PieceVerifier {
     this.#layout = new PieceLayout(meta);
   }
 
-  /** True when `data` (the whole of piece `index`) hashes to what the torrent says. */
-  async verify(index: number, data: Uint8Array<SharedArrayBuffer>): Promise<boolean> {
-    return (await this.verifyRun(index, 1, data))[0];
+  /**
+   * True when `data` (the whole of piece `index`) hashes to what the torrent
+   * says. Downloaded pieces are hashed one at a time: a piece takes well under a
+   * millisecond, and with never more than one such task in the pool a download
+   * keeps a single worker thread instead of starting another (~10 MiB, and its
+   * start-up competes with the first pieces for the CPU).
+   */
+  verify(index: number, data: Uint8Array<SharedArrayBuffer>): Promise<boolean> {
+    const result = this.#previous.then(async () => (await this.verifyRun(index, 1, data))[0]);
+    this.#previous = result.catch(() => undefined);
+    return result;
   }
 
   /** Checks `count` consecutive pieces from `first`, held back to back in `data`. */
