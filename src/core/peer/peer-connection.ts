@@ -160,12 +160,19 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.lastSentAt = Date.now();
   }
 
-  /** Sends a piece message without copying the block into a new buffer. */
-  sendBlock(index: number, begin: number, block: Uint8Array): void {
-    if (this.#closed) return;
+  /**
+   * Sends a piece message without copying the block into a new buffer.
+   * `written` runs once the socket is done with `block` (written, or the
+   * connection closed): until then the block's bytes must not change.
+   */
+  sendBlock(index: number, begin: number, block: Uint8Array, written?: () => void): void {
+    if (this.#closed) {
+      written?.();
+      return;
+    }
     this.#batchWrites();
     this.#socket.write(encodePieceHeader(index, begin, block.length));
-    this.#socket.write(block);
+    this.#socket.write(block, written && (() => written()));
     this.uploaded.add(block.length);
     this.lastSentAt = Date.now();
   }

@@ -280,7 +280,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     this.#verifier = new PieceVerifier(meta, options.hashPool);
     this.#downloadLimiter = new RateLimiter({ rate: options.downloadLimit });
     this.#uploadLimiter = new RateLimiter({ rate: options.uploadLimit });
-    this.#cache = new PieceCache(Math.max(4 * meta.pieceLength, 16 * 1024 * 1024));
+    this.#cache = new PieceCache(
+      Math.max(4 * meta.pieceLength, 16 * 1024 * 1024),
+      meta.pieceLength,
+    );
     this.#discoveries = options.discoveries ?? [];
     this.#buffers = new PieceBuffers(meta.pieceLength, PIECE_MEMORY_BUDGET);
     // A seed has nothing to trade, so slots only share upload bandwidth: with no upload limit,
@@ -1064,8 +1067,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         !peer.conn.congested
       ) {
         const request = peer.uploadQueue.shift()!;
-        const piece = await this.#cache.get(request.index, () =>
-          this.storage.read(request.index, 0, this.#picker.pieceSize(request.index)),
+        const piece = await this.#cache.get(
+          request.index,
+          this.#picker.pieceSize(request.index),
+          (target) => this.storage.readInto(request.index, 0, target),
         );
         if (!piece) {
           // Data we verified has gone (deleted or truncated underneath us): serving on would
@@ -1082,11 +1087,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         }
         const delay = this.#uploadLimiter.take(request.length, Date.now());
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-        if (peer.conn.closed || peer.amChoking) break;
+        if (peer.conn.closed || peer.amChoking) {
+          piece.release();
+          break;
+        }
+        // The lease ends when the socket has written the block (see PieceCache).
         peer.conn.sendBlock(
           request.index,
           request.begin,
-          piece.subarray(request.begin, request.begin + request.length),
+          piece.data.subarray(request.begin, request.begin + request.length),
+          piece.release,
         );
         this.#uploadedPayload += request.length;
       }
