@@ -10,9 +10,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createTorrent } from '../../src/core/create/build-torrent.ts';
 import { HashPool } from '../../src/core/hashing/pool.ts';
-import { parseTorrent } from '../../src/core/metainfo/index.ts';
+import { metainfoOf } from '../helpers/metainfo.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
 import { staticPeers } from '../../src/core/session/discovery.ts';
 import { TorrentSession, type SessionOptions } from '../../src/core/session/torrent-session.ts';
@@ -30,14 +29,7 @@ beforeAll(async () => {
   data = randomBytes(40 * PIECE + 1234);
   writeFileSync(join(root, 'payload.bin'), data);
   pool = new HashPool({ threads: 2 });
-  const created = await createTorrent({
-    path: join(root, 'payload.bin'),
-    version: 'v1',
-    pieceLength: PIECE,
-    creationDate: null,
-    pool,
-  });
-  meta = parseTorrent(created.torrentBytes);
+  meta = await metainfoOf(join(root, 'payload.bin'), { version: 'v1', pieceLength: PIECE, pool });
 });
 
 afterAll(async () => {

@@ -14,6 +14,7 @@ import {
   type HashTaskFailure,
   type HashTaskResult,
   type V1BufferTask,
+  type V1PiecesTask,
   type V1SpansTask,
   type V2BufferTask,
 } from './tasks.ts';
@@ -243,6 +244,21 @@ function v1Buffer(task: V1BufferTask): HashTaskResult {
   };
 }
 
+function v1Pieces(task: V1PiecesTask): HashTaskResult {
+  const sha1 = new Uint8Array(task.pieces.length * SHA1_SIZE);
+  let bytes = 0;
+  task.pieces.forEach(({ buffer, start, size }, i) => {
+    sha1.set(
+      createHash('sha1')
+        .update(new Uint8Array(buffer, start, size))
+        .digest(),
+      i * SHA1_SIZE,
+    );
+    bytes += size;
+  });
+  return { sha1, sha256: new Uint8Array(0), status: new Uint8Array(0), bytes };
+}
+
 function v2Buffer(task: V2BufferTask): HashTaskResult {
   const data = new Uint8Array(task.buffer);
   const out = new Uint8Array(task.items.length * HASH_SIZE);
@@ -277,6 +293,8 @@ export default function run(task: HashTask): HashTaskResult | HashTaskFailure {
         return fileRanges(task);
       case 'v1-buffer':
         return v1Buffer(task);
+      case 'v1-pieces':
+        return v1Pieces(task);
       case 'v2-buffer':
         return v2Buffer(task);
     }

@@ -402,6 +402,19 @@ export class HashPool {
     return result.sha1;
   }
 
+  /** SHA-1 of pieces each held in its own shared memory, in one task (20 bytes per piece). */
+  async sha1SharedPieces(pieces: readonly Uint8Array<SharedArrayBuffer>[]): Promise<Uint8Array> {
+    const result = await this.#run({
+      op: 'v1-pieces',
+      pieces: pieces.map((piece) => ({
+        buffer: piece.buffer,
+        start: piece.byteOffset,
+        size: piece.length,
+      })),
+    });
+    return result.sha1;
+  }
+
   /**
    * v2 hashes of items in shared memory (see sha256Buffer for the modes). Each
    * item starts at its `offset` into `data` (default: after the previous one).

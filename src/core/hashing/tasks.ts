@@ -60,6 +60,12 @@ export interface V1BufferTask {
   sizes: number[];
 }
 
+/** SHA-1 of pieces each in its own shared buffer (downloaded pieces verified as a batch). */
+export interface V1PiecesTask {
+  op: 'v1-pieces';
+  pieces: { buffer: SharedArrayBuffer; start: number; size: number }[];
+}
+
 /** v2 hash of pieces held in memory: each is a piece-layer hash (`pieces`) or a small file's root (`root`). */
 export interface V2BufferTask {
   op: 'v2-buffer';
@@ -69,7 +75,7 @@ export interface V2BufferTask {
   items: { length: number; mode: 'pieces' | 'root'; offset?: number }[];
 }
 
-export type HashTask = V1SpansTask | FileRangesTask | V1BufferTask | V2BufferTask;
+export type HashTask = V1SpansTask | FileRangesTask | V1BufferTask | V1PiecesTask | V2BufferTask;
 
 /** Per-piece (v1-spans) or per-item (file-ranges) read status. */
 export const ReadStatus = {

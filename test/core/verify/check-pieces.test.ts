@@ -11,9 +11,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createTorrent } from '../../../src/core/create/build-torrent.ts';
 import { HashPool } from '../../../src/core/hashing/pool.ts';
-import { parseTorrent } from '../../../src/core/metainfo/index.ts';
+import { metainfoOf } from '../../helpers/metainfo.ts';
 import type { Metainfo } from '../../../src/core/metainfo/types.ts';
 import { checkPieces } from '../../../src/core/verify/check-pieces.ts';
 import { DiskStorage } from '../../../src/core/storage/disk-storage.ts';
@@ -32,14 +31,7 @@ describe.each(['v1', 'hybrid', 'v2'] as const)('checkPieces (%s)', (version) => 
     writeFileSync(join(dir, 'data', 'a.bin'), randomBytes(100_000));
     writeFileSync(join(dir, 'data', 'sub', 'b.bin'), randomBytes(70_000));
     pool = new HashPool({ threads: 2 });
-    const created = await createTorrent({
-      path: join(dir, 'data'),
-      version,
-      pieceLength: 16384,
-      creationDate: null,
-      pool,
-    });
-    meta = parseTorrent(created.torrentBytes);
+    meta = await metainfoOf(join(dir, 'data'), { version, pieceLength: 16384, pool });
   });
   afterAll(async () => {
     await pool.destroy();

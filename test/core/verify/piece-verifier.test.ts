@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { HashPool } from '../../../src/core/hashing/pool.ts';
+import type { Metainfo } from '../../../src/core/metainfo/types.ts';
+import { PieceVerifier } from '../../../src/core/verify/piece-verifier.ts';
+import { metainfoOf } from '../../helpers/metainfo.ts';
+
+const PIECE = 16384;
+
+describe.each(['v1', 'v2'] as const)('PieceVerifier (%s)', (version) => {
+  let dir: string;
+  let data: Buffer;
+  let meta: Metainfo;
+  let pool: HashPool;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'shoal-verifier-'));
+    data = randomBytes(PIECE * 12);
+    writeFileSync(join(dir, 'data.bin'), data);
+    pool = new HashPool({ threads: 1 });
+    meta = await metainfoOf(join(dir, 'data.bin'), { version, pieceLength: PIECE, pool });
+  });
+  afterAll(async () => {
+    await pool.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Piece `index` in shared memory, with one byte flipped when `corrupt`. */
+  function piece(index: number, corrupt = false): Uint8Array<SharedArrayBuffer> {
+    const view = new Uint8Array(new SharedArrayBuffer(PIECE));
+    view.set(data.subarray(index * PIECE, (index + 1) * PIECE));
+    if (corrupt) view[100] ^= 1;
+    return view;
+  }
+
+  it('answers every piece of a burst, the bad ones among them false', async () => {
+    const verifier = new PieceVerifier(meta, pool);
+    const bad = new Set([3, 7]);
+    // All at once, as pieces completing in one tick: they are verified in batches.
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => verifier.verify(i, piece(i, bad.has(i)))),
+    );
+    expect(results).toEqual(Array.from({ length: 12 }, (_, i) => !bad.has(i)));
+  });
+
+  it('keeps answering after a burst', async () => {
+    const verifier = new PieceVerifier(meta, pool);
+    await Promise.all([verifier.verify(0, piece(0)), verifier.verify(1, piece(1))]);
+    expect(await verifier.verify(5, piece(5))).toBe(true);
+    expect(await verifier.verify(6, piece(5))).toBe(false);
+  });
+});
