@@ -36,6 +36,7 @@ describe('ResumeStore', () => {
         [9, 99n],
       ]),
     );
+    await store.remove(); // the "crashed" process's open journal, closed for the test runner's sake
   });
 
   it('lets a stop that arrives during the start-up snapshot finish cleanly after it', async () => {
@@ -65,6 +66,7 @@ describe('ResumeStore', () => {
     const bytes = readFileSync(store.journalPath);
     writeFileSync(store.journalPath, bytes.subarray(0, bytes.length - 5));
     expect(await new ResumeStore(dir, identity).load()).toEqual(new Map([[3, 33n]]));
+    await store.remove();
   });
 
   it('folds the journal into the snapshot on close', async () => {
