@@ -35,6 +35,15 @@ function bits(pieceCount: number, pieces: Iterable<number>): Uint8Array {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** 4 pieces of 4 blocks held by 3, 3, 2 and 1 peers: piece 3 is the rarest. */
+function rarityLadder() {
+  const p = picker(4, 4);
+  p.addPeerAvailability(bits(4, [0, 1, 2, 3]));
+  p.addPeerAvailability(bits(4, [0, 1, 2]));
+  p.addPeerAvailability(bits(4, [0, 1]));
+  return p;
+}
+
 describe('PiecePicker geometry', () => {
   it('sizes the blocks of a short last piece exactly', () => {
     const p = new PiecePicker({
@@ -118,10 +127,7 @@ describe('PiecePicker policy', () => {
   });
 
   it('prefers finishing its own partial piece over starting a rarer one', () => {
-    const p = picker(4, 4);
-    p.addPeerAvailability(bits(4, [0, 1, 2, 3]));
-    p.addPeerAvailability(bits(4, [0, 1, 2]));
-    p.addPeerAvailability(bits(4, [0, 1]));
+    const p = rarityLadder();
     const a = p.pickBlocks(peer('a', [1]), 1, 0);
     expect(a).toEqual([{ index: 1, begin: 0, length: B }]);
     // a now has the rarest piece 3 too, yet finishing its piece 1 comes first
@@ -136,10 +142,7 @@ describe('PiecePicker policy', () => {
   });
 
   it("starts its own piece rather than share another peer's, and helps once no piece may start", () => {
-    const p = picker(4, 4);
-    p.addPeerAvailability(bits(4, [0, 1, 2, 3]));
-    p.addPeerAvailability(bits(4, [0, 1, 2]));
-    p.addPeerAvailability(bits(4, [0, 1]));
+    const p = rarityLadder();
     p.pickBlocks(peer('a', [1]), 1, 0); // a owns piece 1
     // b's requests stay in a piece of its own: the rarest one
     const own = p.pickBlocks(peer('b', 'all'), 4, 0);
