@@ -16,6 +16,7 @@ import {
   listFiles,
   makeTree,
   sameFile,
+  spanningPayload,
   spanningTree,
   tempDir,
 } from '../helpers/files.ts';
@@ -57,10 +58,7 @@ let single: { torrent: string; totalSize: number };
 let singleFile: string;
 
 beforeAll(async () => {
-  work = tempDir('shoal-swarm-');
-  seedParent = path.join(work, 'seed');
-  payload = path.join(seedParent, 'payload');
-  await makeTree(payload, spanningTree());
+  ({ work, seedParent, payload } = await spanningPayload('shoal-swarm-'));
   singleFile = path.join(seedParent, 'single.bin');
   await makeTree(seedParent, [{ path: 'single.bin', size: 4 * 1024 * 1024 + 12_345 }]);
   [multi, single] = await Promise.all([

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
-import { cleanupTempDirs, diffTrees, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
+import { cleanupTempDirs, diffTrees, spanningPayload } from '../helpers/files.ts';
 import { skipWithout, startOpentracker } from '../helpers/peers.ts';
 import { createTorrent, startShoalSeeder } from '../helpers/swarm.ts';
 
@@ -49,9 +49,7 @@ describe.skipIf(skipWithout('opentracker'))('opentracker on 127.0.0.1', () => {
   let payload: string;
 
   beforeAll(async () => {
-    work = tempDir('shoal-tracker-');
-    payload = path.join(work, 'seed', 'payload');
-    await makeTree(payload, spanningTree());
+    ({ work, payload } = await spanningPayload('shoal-tracker-'));
   });
 
   it('seeder and leechers find each other only through the tracker, then leave the swarm', async () => {

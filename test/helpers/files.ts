@@ -20,6 +20,20 @@ export function tempDir(prefix = 'shoal-e2e-'): string {
   return dir;
 }
 
+/**
+ * A fresh work directory holding `seed/payload`, a `spanningTree()`: seeders
+ * serve it from `seedParent`, torrents are made from `payload`.
+ */
+export async function spanningPayload(
+  prefix: string,
+): Promise<{ work: string; seedParent: string; payload: string }> {
+  const work = tempDir(prefix);
+  const seedParent = path.join(work, 'seed');
+  const payload = path.join(seedParent, 'payload');
+  await makeTree(payload, spanningTree());
+  return { work, seedParent, payload };
+}
+
 /** Removes every directory `tempDir` made in this file, after its tests (kept with KEEP_TEST_DIRS=1). */
 export function cleanupTempDirs(): void {
   afterAll(async () => {

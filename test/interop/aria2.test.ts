@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
-import { cleanupTempDirs, diffTrees, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
+import { cleanupTempDirs, diffTrees, spanningPayload } from '../helpers/files.ts';
 import { skipWithout, startAria2Leecher, startAria2Seeder } from '../helpers/peers.ts';
 import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
 
@@ -26,10 +26,7 @@ describe.skipIf(skipWithout('aria2c'))('aria2c', () => {
   let torrent: string;
 
   beforeAll(async () => {
-    work = tempDir('shoal-aria2-');
-    seedParent = path.join(work, 'seed');
-    payload = path.join(seedParent, 'payload');
-    await makeTree(payload, spanningTree());
+    ({ work, seedParent, payload } = await spanningPayload('shoal-aria2-'));
     ({ torrent } = await createTorrent(
       payload,
       path.join(work, 'payload.torrent'),

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
-import { cleanupTempDirs, diffTrees, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
+import { cleanupTempDirs, diffTrees, spanningPayload } from '../helpers/files.ts';
 import { skipWithout, startLibtorrent } from '../helpers/peers.ts';
 import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
 
@@ -27,10 +27,7 @@ describe.skipIf(skipWithout('libtorrent'))('python3-libtorrent', () => {
   const torrents: Record<string, string> = {};
 
   beforeAll(async () => {
-    work = tempDir('shoal-libtorrent-');
-    seedParent = path.join(work, 'seed');
-    payload = path.join(seedParent, 'payload');
-    await makeTree(payload, spanningTree());
+    ({ work, seedParent, payload } = await spanningPayload('shoal-libtorrent-'));
     await Promise.all(
       FORMATS.map(async (flag) => {
         const made = await createTorrent(

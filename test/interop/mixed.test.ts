@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
-import { cleanupTempDirs, diffTrees, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
+import { cleanupTempDirs, diffTrees, spanningPayload } from '../helpers/files.ts';
 import {
   skipWithout,
   startAria2Leecher,
@@ -28,10 +28,7 @@ describe.skipIf(skipWithout('libtorrent') || skipWithout('aria2c'))('mixed swarm
   let torrent: string;
 
   beforeAll(async () => {
-    work = tempDir('shoal-mixed-');
-    seedParent = path.join(work, 'seed');
-    payload = path.join(seedParent, 'payload');
-    await makeTree(payload, spanningTree());
+    ({ work, seedParent, payload } = await spanningPayload('shoal-mixed-'));
     ({ torrent } = await createTorrent(
       payload,
       path.join(work, 'payload.torrent'),
