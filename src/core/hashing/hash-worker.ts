@@ -226,7 +226,7 @@ function fileRanges(task: FileRangesTask): HashTaskResult {
 function v1Buffer(task: V1BufferTask): HashTaskResult {
   const data = new Uint8Array(task.buffer);
   const sha1 = new Uint8Array(task.sizes.length * SHA1_SIZE);
-  let at = task.start ?? 0;
+  let at = 0;
   task.sizes.forEach((size, i) => {
     sha1.set(
       createHash('sha1')
@@ -240,7 +240,7 @@ function v1Buffer(task: V1BufferTask): HashTaskResult {
     sha1,
     sha256: new Uint8Array(0),
     status: new Uint8Array(0),
-    bytes: at - (task.start ?? 0),
+    bytes: at,
   };
 }
 

@@ -393,13 +393,13 @@ export class HashPool {
     data: Uint8Array<SharedArrayBuffer>,
     sizes: number[] = [data.length],
   ): Promise<Uint8Array> {
-    const result = await this.#run({
-      op: 'v1-buffer',
-      buffer: data.buffer,
-      start: data.byteOffset,
-      sizes,
+    let at = 0;
+    const pieces = sizes.map((size) => {
+      const piece = data.subarray(at, at + size);
+      at += size;
+      return piece;
     });
-    return result.sha1;
+    return this.sha1SharedPieces(pieces);
   }
 
   /** SHA-1 of pieces each held in its own shared memory, in one task (20 bytes per piece). */

@@ -53,10 +53,8 @@ export interface FileRangesTask {
 /** SHA-1 of pieces held in memory: `buffer` holds the pieces back to back. */
 export interface V1BufferTask {
   op: 'v1-buffer';
-  /** Moved (ArrayBuffer) or shared (SharedArrayBuffer: no copy, the sender keeps it). */
-  buffer: ArrayBuffer | SharedArrayBuffer;
-  /** Byte offset of the first piece in `buffer` (default 0). */
-  start?: number;
+  /** Moved to the worker (shared memory goes as a `v1-pieces` task). */
+  buffer: ArrayBuffer;
   sizes: number[];
 }
 
