@@ -133,6 +133,24 @@ describe('hostile peers', () => {
     expect(readFileSync(join(out, 'payload.bin')).equals(data)).toBe(true);
   });
 
+  it('does not take a block past the end of one piece for the start of the next', async () => {
+    const honestly = seeder(data, PIECE);
+    const aliasing = await fake({
+      onConnect: honestly.onConnect,
+      onMessage(peer, message) {
+        // Before each real answer, junk at (index - 1, PIECE): an offset one piece long, where
+        // a careless lookup by block number would find our request for (index, 0) and then
+        // ignore the real block as unrequested, stalling the download.
+        if (message.type === 'request' && message.begin === 0 && message.index > 0)
+          peer.sendBlock(message.index - 1, PIECE, Buffer.alloc(message.length, 0x66));
+        honestly.onMessage!(peer, message);
+      },
+    });
+    const { session: s, out } = session({ peerPorts: [aliasing.port], stallTimeoutMs: 10_000 });
+    await s.run();
+    expect(readFileSync(join(out, 'payload.bin')).equals(data)).toBe(true);
+  });
+
   it('works around peers that accept and never speak, or unchoke and never send', async () => {
     const silent = await fake({ silent: true });
     const staller = await fake({

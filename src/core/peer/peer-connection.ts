@@ -11,7 +11,13 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { WireDecoder, type WireDecoderLimits } from '../wire/decoder.ts';
 import { decodeHandshake, encodeHandshake, HANDSHAKE_LENGTH } from '../wire/handshake.ts';
-import { encodeMessage, encodePieceHeader, type WireMessage } from '../wire/messages.ts';
+import {
+  encodeMessage,
+  encodePieceHeader,
+  encodeRequests,
+  type BlockRef,
+  type WireMessage,
+} from '../wire/messages.ts';
 import { RateMeter } from './rate-meter.ts';
 
 export interface PeerAddress {
@@ -157,6 +163,14 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     if (this.#closed) return;
     this.#batchWrites();
     this.#socket.write(encodeMessage(message));
+    this.lastSentAt = Date.now();
+  }
+
+  /** Sends `request` messages for `blocks`, all in one buffer. */
+  sendRequests(blocks: readonly BlockRef[]): void {
+    if (this.#closed || blocks.length === 0) return;
+    this.#batchWrites();
+    this.#socket.write(encodeRequests(blocks));
     this.lastSentAt = Date.now();
   }
 

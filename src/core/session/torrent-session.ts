@@ -33,7 +33,7 @@ import {
 } from '../peer/peer-connection.ts';
 import { DiskStorage } from '../storage/disk-storage.ts';
 import { Choker } from '../swarm/choker.ts';
-import { PiecePicker, type BlockRef } from '../swarm/piece-picker.ts';
+import { BLOCK_SIZE, PiecePicker, type BlockRef } from '../swarm/piece-picker.ts';
 import { RateLimiter } from '../swarm/rate-limiter.ts';
 import { desiredQueueDepth, isSnubbed, RoundTripEstimator } from '../swarm/request-queue.ts';
 import { BitField } from '../wire/bitfield.ts';
@@ -159,7 +159,8 @@ interface Peer {
   peerChoking: boolean;
   peerInterested: boolean;
   allowedFast: Set<number>;
-  outstanding: Map<string, OutstandingRequest>;
+  /** Our requests to the peer not yet answered, by requestKey(). */
+  outstanding: Map<number, OutstandingRequest>;
   rtt: RoundTripEstimator;
   unchokedUsAt: number | undefined;
   lastBlockAt: number | undefined;
@@ -229,6 +230,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   readonly #candidates = new Map<string, Candidate>();
   readonly #pieceBuffers = new Map<number, Uint8Array<SharedArrayBuffer>>();
   readonly #buffers: PieceBuffers;
+  readonly #blocksPerPiece: number;
   readonly #verifying = new Set<number>();
   readonly #strikes = new Map<string, number>();
   readonly #cache: PieceCache;
@@ -286,6 +288,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     );
     this.#discoveries = options.discoveries ?? [];
     this.#buffers = new PieceBuffers(meta.pieceLength, PIECE_MEMORY_BUDGET);
+    this.#blocksPerPiece = Math.ceil(meta.pieceLength / BLOCK_SIZE);
     // A seed has nothing to trade, so slots only share upload bandwidth: with no upload limit,
     // TCP shares it fairly among many peers (as libtorrent's rate-based choker ends up doing);
     // under --upload-limit a few slots keep each peer's share useful.
@@ -775,8 +778,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         return;
       case 'reject': {
         if (!peer.fast) return peer.conn.close('reject without the fast extension');
-        const key = `${message.index}:${message.begin}`;
-        if (peer.outstanding.delete(key)) this.#picker.requestCancelled(peer.id, message);
+        if (peer.outstanding.delete(this.#requestKey(message.index, message.begin)))
+          this.#picker.requestCancelled(peer.id, message);
         return;
       }
       case 'allowed-fast':
@@ -885,19 +888,24 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       now,
       Math.max(0, freeBuffers),
     );
-    for (const block of blocks) {
-      peer.outstanding.set(`${block.index}:${block.begin}`, { ...block, at: now });
-      peer.conn.send({
-        type: 'request',
-        index: block.index,
-        begin: block.begin,
-        length: block.length,
-      });
+    for (const { index, begin, length } of blocks) {
+      peer.outstanding.set(this.#requestKey(index, begin), { index, begin, length, at: now });
     }
+    peer.conn.sendRequests(blocks);
+  }
+
+  /**
+   * A request's key in `peer.outstanding`: its block's number in the torrent
+   * (a number, not a string, because a download looks one up for every block).
+   * -1 for a position no request of ours can have: we only ask for whole blocks.
+   */
+  #requestKey(index: number, begin: number): number {
+    if (begin % BLOCK_SIZE !== 0 || begin < 0 || begin >= this.meta.pieceLength) return -1;
+    return index * this.#blocksPerPiece + begin / BLOCK_SIZE;
   }
 
   #onPiece(peer: Peer, index: number, begin: number, block: Uint8Array): void {
-    const key = `${index}:${begin}`;
+    const key = this.#requestKey(index, begin);
     const request = peer.outstanding.get(key);
     if (!request || request.length !== block.length) {
       // Unrequested data: ignore it (a cancelled request may still arrive), but never store it.
@@ -918,7 +926,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       copyBytes(block, buffer, begin);
       for (const cancel of result.cancels) {
         const other = this.#peers.get(cancel.peerId);
-        if (other?.outstanding.delete(`${cancel.index}:${cancel.begin}`)) {
+        if (other?.outstanding.delete(this.#requestKey(cancel.index, cancel.begin))) {
           other.conn.send({
             type: 'cancel',
             index: cancel.index,

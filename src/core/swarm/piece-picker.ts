@@ -46,7 +46,11 @@ export interface CancelRef extends BlockRef {
 
 export type BlockResult =
   /** New data: store it. `pieceComplete` means every block is in: hash the piece now. */
-  | { readonly kind: 'accepted'; readonly pieceComplete: boolean; readonly cancels: CancelRef[] }
+  | {
+      readonly kind: 'accepted';
+      readonly pieceComplete: boolean;
+      readonly cancels: readonly CancelRef[];
+    }
   /** The block was already received from someone else (end game race): drop it. */
   | { readonly kind: 'duplicate' }
   /** The piece is verified, unwanted or being hashed: drop it. */
@@ -89,6 +93,9 @@ interface Partial {
   /** The peer the piece was started for ('' once it left): it gets first claim on the free blocks. */
   owner: string;
 }
+
+/** Shared by every result that cancels nothing (nearly all of them): one allocation less per block. */
+const NO_CANCELS: readonly CancelRef[] = Object.freeze([]);
 
 const OPEN = 0;
 const PARTIAL = 1;
@@ -172,7 +179,11 @@ export class PiecePicker {
 
   #blockRef(index: number, block: number): BlockRef {
     const begin = block * this.blockSize;
-    return { index, begin, length: Math.min(this.blockSize, this.pieceSize(index) - begin) };
+    return { index, begin, length: this.#blockLength(index, begin) };
+  }
+
+  #blockLength(index: number, begin: number): number {
+    return Math.min(this.blockSize, this.pieceSize(index) - begin);
   }
 
   // ---- piece state queries ----
@@ -569,7 +580,7 @@ export class PiecePicker {
     }
     const b = begin / this.blockSize;
     if (b >= this.blockCount(index)) return { kind: 'invalid' };
-    if (length !== undefined && length !== this.#blockRef(index, b).length) {
+    if (length !== undefined && length !== this.#blockLength(index, begin)) {
       return { kind: 'invalid' };
     }
     const state = this.#state[index];
@@ -583,13 +594,15 @@ export class PiecePicker {
       return { kind: 'duplicate' };
     }
     this.#dropRequest(p, b, peerId);
-    const cancels: CancelRef[] = [];
+    let cancels: readonly CancelRef[] = NO_CANCELS;
     const others = p.requests[b];
     if (others !== undefined) {
+      const list: CancelRef[] = [];
       for (const other of [...others.keys()]) {
         this.#dropRequest(p, b, other);
-        cancels.push({ peerId: other, ...this.#blockRef(index, b) });
+        list.push({ peerId: other, ...this.#blockRef(index, b) });
       }
+      cancels = list;
     }
     // After dropping every request the block counts as free; receiving it takes that back.
     p.free--;

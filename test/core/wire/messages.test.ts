@@ -4,6 +4,7 @@ import { WireDecoder } from '../../../src/core/wire/decoder.ts';
 import {
   encodeMessage,
   encodePieceHeader,
+  encodeRequests,
   type WireMessage,
 } from '../../../src/core/wire/messages.ts';
 import { FUZZ_RUNS, arbMessage, concat } from './arbitraries.ts';
@@ -65,6 +66,20 @@ describe('encodeMessage', () => {
     expect(concat([header, block])).toEqual(
       encodeMessage({ type: 'piece', index: 9, begin: 16384, block }),
     );
+  });
+
+  it('encodes many requests into one buffer, equal to the messages one by one', () => {
+    const blocks = [
+      { index: 0, begin: 0, length: 16384 },
+      { index: 7, begin: 49152, length: 1000 },
+      { index: 2 ** 32 - 1, begin: 16384, length: 16384 },
+    ];
+    const batch = encodeRequests(blocks);
+    const oneByOne = concat(blocks.map((block) => encodeMessage({ type: 'request', ...block })));
+    expect(batch).toEqual(oneByOne);
+    expect(decodeAll(batch)).toEqual(blocks.map((block) => ({ type: 'request', ...block })));
+    expect(encodeRequests([]).length).toBe(0);
+    expect(() => encodeRequests([{ index: -1, begin: 0, length: 1 }])).toThrow(RangeError);
   });
 
   it('refuses values that do not fit the wire fields', () => {
