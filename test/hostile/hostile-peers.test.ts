@@ -66,6 +66,15 @@ function session(options: Partial<SessionOptions> & { peerPorts: number[] }): {
 
 const honest = () => fake(seeder(data, PIECE));
 
+/** A loopback port nothing listens on (connections to it are refused). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 describe('hostile peers', () => {
   it('bans a peer whose data fails the hash check and completes from an honest one', async () => {
     const liar = await fake(
@@ -147,6 +156,19 @@ describe('hostile peers', () => {
       },
     });
     const { session: s, out } = session({ peerPorts: [aliasing.port], stallTimeoutMs: 10_000 });
+    await s.run();
+    expect(readFileSync(join(out, 'payload.bin')).equals(data)).toBe(true);
+  });
+
+  it('dials the next peer as soon as one refuses, not at the next tick', async () => {
+    // More dead addresses than dials may be in flight at once, the one live peer last: with
+    // the housekeeping tick an hour away, only redialling on each refusal reaches it.
+    const dead = await Promise.all(Array.from({ length: 40 }, () => closedPort()));
+    const live = await honest();
+    const { session: s, out } = session({
+      peerPorts: [...dead, live.port],
+      tickMs: 3_600_000,
+    });
     await s.run();
     expect(readFileSync(join(out, 'payload.bin')).equals(data)).toBe(true);
   });

@@ -73,6 +73,8 @@ export interface SessionOptions {
   uploadLimit?: number;
   /** Give up (exit 4) after this long without a verified piece. */
   stallTimeoutMs?: number;
+  /** Housekeeping period: timeouts, keep-alives, chokers, redials (default 1 s). */
+  tickMs?: number;
   /** Keep seeding after completion until this many ms passed ... */
   seedTimeMs?: number;
   /** ... or this upload/download ratio is reached. Neither: stop at completion. */
@@ -346,7 +348,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       if (complete) await this.#onComplete();
       if (this.#stopping) return await done;
       this.#startDiscovery();
-      this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+      this.#tick = setInterval(() => this.#onTick(), this.#options.tickMs ?? TICK_MS);
       return await done;
     } catch (error) {
       await this.#fail(error);
@@ -604,6 +606,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         // Back off: 5 s, 10 s, 20 s ... capped at 5 minutes.
         candidate.nextAttemptAt =
           Date.now() + Math.min(5000 * 2 ** (candidate.failures - 1), 300_000);
+        // The dial's slot is free: try the next candidate now, not at the next tick. Trackers
+        // hand out many peers that are gone, and each would otherwise cost a second.
+        this.#dialMore();
       } else {
         candidate.nextAttemptAt = Date.now() + 5000;
       }

@@ -52,4 +52,22 @@ describe.each(['v1', 'v2'] as const)('PieceVerifier (%s)', (version) => {
     expect(await verifier.verify(5, piece(5))).toBe(true);
     expect(await verifier.verify(6, piece(5))).toBe(false);
   });
+
+  it('checks pieces before the pool is warm, and uses the pool once it is', async () => {
+    const cold = new HashPool({ threads: 1 });
+    try {
+      expect(cold.warm).toBe(false);
+      const verifier = new PieceVerifier(meta, cold);
+      // Asked at once, before any worker could answer: v1 pieces are checked right here.
+      const early = [verifier.verify(2, piece(2)), verifier.verify(3, piece(3, true))];
+      if (version === 'v1') expect(cold.warm).toBe(false);
+      expect(await Promise.all(early)).toEqual([true, false]);
+      // The verifier started the pool's worker; once it answered, the pool is warm.
+      await expect.poll(() => cold.warm, { timeout: 10_000 }).toBe(true);
+      expect(await verifier.verify(4, piece(4))).toBe(true);
+      expect(await verifier.verify(4, piece(4, true))).toBe(false);
+    } finally {
+      await cold.destroy();
+    }
+  });
 });
