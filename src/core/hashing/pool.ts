@@ -14,6 +14,7 @@ import { diskErrorFrom } from '../errors.ts';
 import type { Metainfo, TorrentFile } from '../metainfo/types.ts';
 import { PieceLayout } from '../storage/layout.ts';
 import { HASH_SIZE, leavesPerPiece } from './merkle.ts';
+import runHashTask from './hash-worker.ts';
 import { defaultWorkerFilename } from './worker-location.ts';
 import {
   isFailure,
@@ -23,6 +24,8 @@ import {
   type HashTaskFailure,
   type HashTaskResult,
   type SpanJob,
+  type FileRangesTask,
+  type V1SpansTask,
 } from './tasks.ts';
 
 export { ReadStatus } from './tasks.ts';
@@ -119,6 +122,7 @@ export interface VerifyOptions extends HashRunOptions {
 }
 
 const DEFAULT_BATCH = 8 * 1024 * 1024;
+const XXH64_BATCH_FACTOR = 8;
 /** Bounds the structured-clone size of one task when files are tiny. */
 const MAX_ITEMS_PER_TASK = 2048;
 
@@ -138,6 +142,7 @@ export class HashPool {
   #destroyed = false;
   #warm = false;
   #warmingUp = false;
+  readonly #tasksRun = { callingThread: 0, workers: 0 };
 
   constructor(options: HashPoolOptions = {}) {
     const threads = options.threads ?? availableParallelism();
@@ -163,6 +168,11 @@ export class HashPool {
    */
   get warm(): boolean {
     return this.#warm;
+  }
+
+  /** How many disk tasks this thread ran itself (while the pool was cold) and how many the workers ran. */
+  get tasksRun(): { callingThread: number; workers: number } {
+    return { ...this.#tasksRun };
   }
 
   /** Sends an empty task now, so the pool is warm as early as possible (once is enough). */
@@ -215,7 +225,10 @@ export class HashPool {
     const sha1 = new Uint8Array(algorithm === 'xxh64' ? 0 : pieces.length * 20);
     const fingerprints = new Uint8Array(algorithm === 'sha1' ? 0 : pieces.length * 8);
     const status = new Uint8Array(pieces.length);
-    const batchBytes = this.batchBytes;
+    // xxh64 costs a tenth of SHA-1 per byte: larger tasks keep the per-task
+    // hand-over (a few tenths of a millisecond) from dominating.
+    const batchBytes =
+      algorithm === 'xxh64' ? this.batchBytes * XXH64_BATCH_FACTOR : this.batchBytes;
     const batches = {
       *[Symbol.iterator]() {
         let next = 0;
@@ -241,7 +254,7 @@ export class HashPool {
             bytes += pieces[next]!.reduce((sum, source) => sum + source.length, 0);
             next++;
           }
-          yield { first, task: { op: 'v1-spans', algorithm, paths, pieces: jobs } as HashTask };
+          yield { first, task: { op: 'v1-spans', algorithm, paths, pieces: jobs } as V1SpansTask };
         }
       },
     };
@@ -518,7 +531,7 @@ export class HashPool {
   #v1Batches(
     layout: PieceLayout,
     files: DiskFile[],
-  ): Iterable<{ firstPiece: number; task: HashTask }> {
+  ): Iterable<{ firstPiece: number; task: V1SpansTask }> {
     const batchBytes = this.batchBytes;
     return {
       *[Symbol.iterator]() {
@@ -608,18 +621,22 @@ export class HashPool {
     if (this.#destroyed) throw new Error('the hash pool is closed');
     const result = await this.#pool.run(task, signal ? { signal } : {});
     this.#warm = true;
-    if (isFailure(result)) {
-      const { code, message, path, action } = result.failure;
-      const error = Object.assign(new Error(message), code ? { code } : {});
-      throw diskErrorFrom(error, action, path);
-    }
-    return result;
+    return settled(result);
   }
 
-  /** Runs tasks with a bounded window in flight; results are handed over in completion order. */
+  /**
+   * Runs tasks with a bounded window in flight; results are handed over in
+   * completion order.
+   *
+   * Until a worker has answered (its thread is still starting, 50-300 ms on a
+   * busy two-core machine), the calling thread takes tasks from the same queue
+   * and runs them itself, one at a time with a turn of the event loop in
+   * between, so the first worker answer is seen at once and nothing waits for
+   * thread start-up. Once the pool is warm, the workers do all the work.
+   */
   async #runAll<B>(
     batches: Iterable<B>,
-    taskOf: (batch: B) => HashTask,
+    taskOf: (batch: B) => DiskTask,
     onResult: (batch: B, result: HashTaskResult) => void,
     options: HashRunOptions,
   ): Promise<void> {
@@ -627,43 +644,74 @@ export class HashPool {
     const iterator = batches[Symbol.iterator]();
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
+    let exhausted = false;
     let bytes = 0;
-    const launch = (): boolean => {
-      if (failure !== null) return false;
-      if (options.signal?.aborted) {
-        failure = options.signal.reason ?? new Error('aborted');
-        return false;
-      }
-      const next = iterator.next();
-      if (next.done) return false;
-      const batch = next.value;
-      const promise: Promise<void> = this.#run(taskOf(batch), options.signal).then(
-        (result) => {
-          inFlight.delete(promise);
-          if (failure !== null) return;
-          onResult(batch, result);
-          bytes += result.bytes;
-          options.onProgress?.(bytes);
-        },
-        (error: unknown) => {
-          inFlight.delete(promise);
-          failure ??= error;
-        },
-      );
-      inFlight.add(promise);
-      return true;
+    const accept = (batch: B, result: HashTaskResult): void => {
+      if (failure !== null) return;
+      onResult(batch, result);
+      bytes += result.bytes;
+      options.onProgress?.(bytes);
     };
-    while (inFlight.size < window && launch()) {
-      /* fill the window */
+    const nextBatch = (): { value: B } | null => {
+      if (failure === null && options.signal?.aborted)
+        failure = options.signal.reason ?? new Error('aborted');
+      if (failure !== null || exhausted) return null;
+      const next = iterator.next();
+      if (next.done) {
+        exhausted = true;
+        return null;
+      }
+      return next;
+    };
+    const fillWindow = (): void => {
+      while (inFlight.size < window) {
+        const next = nextBatch();
+        if (!next) return;
+        const promise: Promise<void> = this.#run(taskOf(next.value), options.signal).then(
+          (result) => {
+            inFlight.delete(promise);
+            this.#tasksRun.workers++;
+            accept(next.value, result);
+          },
+          (error: unknown) => {
+            inFlight.delete(promise);
+            failure ??= error;
+          },
+        );
+        inFlight.add(promise);
+      }
+    };
+
+    fillWindow();
+    while (!this.#warm && !this.#destroyed) {
+      const next = nextBatch();
+      if (!next) break;
+      try {
+        this.#tasksRun.callingThread++;
+        accept(next.value, settled(runHashTask(taskOf(next.value))));
+      } catch (error) {
+        failure ??= error;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      fillWindow();
     }
     while (inFlight.size > 0) {
       await Promise.race(inFlight);
-      while (inFlight.size < window && launch()) {
-        /* refill */
-      }
+      fillWindow();
     }
     if (failure !== null) throw failure;
   }
+}
+
+/** Tasks that read their data from disk: plain values, safe to run on any thread. */
+type DiskTask = V1SpansTask | FileRangesTask;
+
+/** A worker's answer as a result, or its file-system failure as a DiskError. */
+function settled(result: HashTaskResult | HashTaskFailure): HashTaskResult {
+  if (!isFailure(result)) return result;
+  const { code, message, path, action } = result.failure;
+  const error = Object.assign(new Error(message), code ? { code } : {});
+  throw diskErrorFrom(error, action, path);
 }
 
 /** The expected v2 hashes of a file: its piece layer, or its root for a file of at most one piece. */

@@ -69,6 +69,15 @@ function expectedPieces(space: Buffer, pieceLength: number): Buffer {
   return Buffer.concat(out);
 }
 
+/** One thread whose worker is ready only after two seconds; 16 KiB tasks. */
+function slowStartPool(): HashPool {
+  return new HashPool({
+    threads: 1,
+    batchBytes: 16 * KiB,
+    workerFilename: new URL('../../helpers/slow-start-hash-worker.ts', import.meta.url).href,
+  });
+}
+
 describe('HashPool', () => {
   it('hashes v1 pieces spanning files and padding, reporting progress', async () => {
     const pieceLength = 32 * KiB;
@@ -214,6 +223,56 @@ describe('HashPool', () => {
         files: unreadable,
       });
       await expect(run2).rejects.toThrow(/cannot open .*unreadable: permission denied/);
+    }
+  });
+
+  it('hashes on the calling thread while no worker has started, then leaves the rest to the workers', async () => {
+    const slow = slowStartPool();
+    try {
+      const pieceLength = 16 * KiB;
+      const { files, space } = layout(['s1', 's2', 's3'], [100_000, 7, 160_000]);
+      const pieceCount = Math.ceil(space.length / pieceLength);
+      const result = await slow.hashV1Pieces({
+        pieceLength,
+        pieceCount,
+        spaceSize: space.length,
+        files,
+      });
+      expect(Buffer.from(result.digests)).toEqual(expectedPieces(space, pieceLength));
+      // The window (2 tasks for one thread) went to the worker; this thread did the rest.
+      expect(slow.tasksRun).toEqual({ callingThread: pieceCount - 2, workers: 2 });
+      expect(slow.warm).toBe(true);
+
+      // A warm pool hands everything to its workers.
+      const again = await slow.hashSources(
+        [[{ path: files[0]!.path, position: 0, length: 100_000 }]],
+        'sha1',
+      );
+      expect(Buffer.from(again.sha1)).toEqual(sha1(space.subarray(0, 100_000)));
+      expect(slow.tasksRun.workers).toBe(3);
+    } finally {
+      await slow.destroy();
+    }
+  });
+
+  it('reports a file-system failure met on the calling thread as a DiskError', async () => {
+    const slow = slowStartPool();
+    try {
+      const pieceLength = 16 * KiB;
+      const { files } = layout(['t1'], [3 * pieceLength]);
+      const directory = join(dir, 'a-directory');
+      mkdirSync(directory);
+      // Pieces 0-1 go to the (slow) worker; 2-3 are read here, and piece 3 is a directory.
+      files.push({ path: directory, length: pieceLength, offset: 3 * pieceLength, padding: false });
+      const run = slow.hashV1Pieces({
+        pieceLength,
+        pieceCount: 4,
+        spaceSize: 4 * pieceLength,
+        files,
+      });
+      await expect(run).rejects.toThrow(/cannot read .*a-directory: is a directory/);
+    } finally {
+      await slow.destroy();
     }
   });
 
