@@ -450,6 +450,7 @@ describe('more ways in and out', () => {
     });
     expect(result.code, show(result)).toBe(6);
     expect(result.stderr.split('\n').filter((l) => l.startsWith('shoal: error:'))).toHaveLength(1);
+    expect(result.stderr, 'refused before it listens for peers').not.toMatch(/listening on port/);
   });
 
   it('download --seed-time keeps serving: a second leecher gets everything from the first', async () => {

@@ -335,15 +335,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     try {
       await this.#checkExisting();
       if (this.#stopping) return await done;
-      if (this.#options.port !== null) await this.#listen(this.#options.port ?? 0);
-      if (this.#stopping) return await done;
       const complete = this.#picker.isComplete();
+      // Refused before listening: a seeder without its data never shows up as a peer.
       if (!complete && this.#options.requireComplete) {
         const { havePieces, pieceCount } = this.#picker.progress();
         throw new VerifyError(
           `the data in ${this.#options.outDir} is incomplete: ${havePieces} of ${pieceCount} pieces match the torrent`,
         );
       }
+      if (this.#options.port !== null) await this.#listen(this.#options.port ?? 0);
+      if (this.#stopping) return await done;
       this.#setPhase(complete ? 'seeding' : 'downloading');
       if (complete) await this.#onComplete();
       if (this.#stopping) return await done;
