@@ -4,6 +4,7 @@
  * bounded: a .torrent larger than `maxTorrentBytes` is refused, whatever
  * the file system or server says.
  */
+import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { InputError, NetworkError, diskErrorFrom } from '../errors.ts';
 import { parseTorrent, parseInfoHashOrMagnet, type Magnet } from '../metainfo/index.ts';
@@ -37,6 +38,8 @@ async function readTorrentFile(path: string): Promise<Uint8Array> {
     if (info.isDirectory()) throw new InputError(`${path} is a directory, not a .torrent file`);
     if (info.size > maxTorrentBytes)
       throw new InputError(`${path} is too large to be a .torrent file`);
+    // A pipe or device (/dev/zero, <(curl ...)) has no size to check up front.
+    if (!info.isFile()) return await readCapped(createReadStream(path), path);
     return await readFile(path);
   } catch (error) {
     if (error instanceof InputError) throw error;
@@ -50,41 +53,50 @@ async function readTorrentFile(path: string): Promise<Uint8Array> {
 }
 
 async function readStdin(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
+  const bytes = await readCapped(process.stdin, 'standard input');
+  if (bytes.length === 0)
+    throw new InputError('standard input is empty (expected a .torrent file)');
+  return bytes;
+}
+
+/** Reads a stream to its end, refusing it once it passes maxTorrentBytes. */
+async function readCapped(stream: AsyncIterable<Uint8Array>, what: string): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+  for await (const chunk of stream) {
     size += chunk.length;
-    if (size > maxTorrentBytes)
-      throw new InputError('standard input is too large to be a .torrent file');
+    if (size > maxTorrentBytes) throw new InputError(`${what} is too large to be a .torrent file`);
     chunks.push(chunk);
   }
-  if (size === 0) throw new InputError('standard input is empty (expected a .torrent file)');
   return Buffer.concat(chunks);
 }
 
 async function fetchTorrent(url: string, timeoutMs: number): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
-  } catch (error) {
+  // One deadline for the headers and the whole body: a server that stalls mid-body times out too.
+  const signal = AbortSignal.timeout(timeoutMs);
+  const failed = (error: unknown): NetworkError => {
     const reason =
-      (error as Error).name === 'TimeoutError'
-        ? 'timed out'
+      signal.aborted || (error as Error).name === 'TimeoutError'
+        ? `timed out after ${timeoutMs / 1000} s`
         : ((error as Error).cause as Error)?.message;
-    throw new NetworkError(`cannot fetch ${url}: ${reason ?? (error as Error).message}`, {
+    return new NetworkError(`cannot fetch ${url}: ${reason ?? (error as Error).message}`, {
       cause: error,
     });
+  };
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, redirect: 'follow' });
+  } catch (error) {
+    throw failed(error);
   }
   if (!response.ok)
     throw new NetworkError(`cannot fetch ${url}: HTTP ${response.status} ${response.statusText}`);
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxTorrentBytes) throw new InputError(`${url} is too large to be a .torrent file`);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.length;
-    if (size > maxTorrentBytes) throw new InputError(`${url} is too large to be a .torrent file`);
-    chunks.push(chunk);
+  try {
+    return response.body ? await readCapped(response.body, url) : new Uint8Array(0);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw failed(error);
   }
-  return Buffer.concat(chunks);
 }
