@@ -106,6 +106,18 @@ describe('disk faults', () => {
     expect((error as Error).message, (error as Error).message).toMatch(/read-only file system/);
   });
 
+  it('refuses an output path that is a file with one error and no warnings', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const session = download(file);
+    const warnings: string[] = [];
+    session.on('warning', (message: string) => warnings.push(message));
+    const error = await session.run().catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: 5, message: `${file} is not a directory` });
+    expect(warnings).toEqual([]);
+    expect(readFileSync(file, 'utf8')).toBe('not a directory');
+  });
+
   it('stops seeding with a disk error when its data is truncated underneath it', async () => {
     const dir = mkdtempSync(join(root, 'seed-'));
     writeFileSync(join(dir, 'payload.bin'), data);

@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import {
   DiskError,
   diskErrorFrom,
@@ -243,6 +244,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   #phase: SessionPhase = 'checking';
   /** Verified pieces with the fingerprint of their data (for the resume state). */
   readonly #verified: ClaimedPieces = new Map();
+  /** The existing-data check has finished: from then on the resume state is ours to update. */
+  #checked = false;
   readonly #resume: ResumeStore | null;
   readonly #extensions: PeerExtensions;
   #lastPexAt = 0;
@@ -333,6 +336,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     const onAbort = () => void this.#fail(new InterruptedError());
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      await this.#checkOutDir();
       await this.#checkExisting();
       if (this.#stopping) return await done;
       const complete = this.#picker.isComplete();
@@ -450,6 +454,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       this.#picker.pieceVerified(index);
       this.#verified.set(index, print);
     }
+    this.#checked = true;
     this.emit('check-done', found.size, wanted.length, [...found.keys()]);
     // Stopped meanwhile: storage is closed and the old resume state must stay as it was.
     if (this.#stopping) return;
@@ -462,7 +467,15 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     }
   }
 
-  #wantedPieces(): number[] {
+  /** An output path that exists but is not a directory gets one clear error before anything is read. */
+  async #checkOutDir(): Promise<void> {
+    const outDir = this.#options.outDir;
+    const info = await stat(outDir).catch(() => null);
+    if (info && !info.isDirectory())
+      throw new DiskError(`${outDir} is not a directory`);
+  }
+
+    #wantedPieces(): number[] {
     const wanted: number[] = [];
     for (let i = 0; i < this.meta.pieceCount; i++) if (this.#picker.isWanted(i)) wanted.push(i);
     return wanted;
@@ -1299,7 +1312,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
    * folded in); a complete one needs no resume state at all.
    */
   async #saveResumeState(): Promise<void> {
-    if (!this.#resume) return;
+    // Stopped before the check ended: nothing new is known, the state on disk stays as it was.
+    if (!this.#resume || !this.#checked) return;
     try {
       if (this.#picker.isComplete()) await this.#resume.remove();
       else await this.#resume.close(this.#verified);
