@@ -246,6 +246,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   readonly #verified: ClaimedPieces = new Map();
   /** The existing-data check has finished: from then on the resume state is ours to update. */
   #checked = false;
+  /** Cancels the existing-data check when the session stops while it runs. */
+  readonly #checkAbort = new AbortController();
   readonly #resume: ResumeStore | null;
   readonly #extensions: PeerExtensions;
   #lastPexAt = 0;
@@ -449,6 +451,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       wanted,
       claimed,
       onProgress: (done, total) => this.emit('check-progress', done, total),
+      signal: this.#checkAbort.signal,
     });
     for (const [index, print] of found) {
       this.#picker.pieceVerified(index);
@@ -1289,6 +1292,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
 
   async #shutdown(): Promise<void> {
     this.#stopping = true;
+    this.#checkAbort.abort(new InterruptedError());
     this.#setPhase('stopping');
     if (this.#tick) clearInterval(this.#tick);
     this.#tick = null;

@@ -31,6 +31,8 @@ export interface CheckPiecesInput {
   /** Pieces the resume state claims (null: no usable state, check everything present). */
   claimed: ClaimedPieces | null;
   onProgress?: (bytesChecked: number, totalBytes: number) => void;
+  /** Stops the check (at the next task); it then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export async function checkPieces(input: CheckPiecesInput): Promise<ClaimedPieces> {
@@ -51,7 +53,7 @@ export async function checkPieces(input: CheckPiecesInput): Promise<ClaimedPiece
     const { fingerprints, status } = await pool.hashSources(
       byFingerprint.map((index) => storage.sources(index)),
       'xxh64',
-      { onProgress: progress },
+      { onProgress: progress, signal: input.signal },
     );
     const view = Buffer.from(fingerprints.buffer, fingerprints.byteOffset, fingerprints.length);
     const mismatched: number[] = [];
@@ -66,8 +68,8 @@ export async function checkPieces(input: CheckPiecesInput): Promise<ClaimedPiece
 
   if (toHash.length > 0) {
     const found = meta.pieces
-      ? await checkV1(meta, storage, pool, toHash, progress)
-      : await checkInMemory(meta, storage, pool, toHash, progress);
+      ? await checkV1(meta, storage, pool, toHash, progress, input.signal)
+      : await checkInMemory(meta, storage, pool, toHash, progress, input.signal);
     for (const [index, print] of found) verified.set(index, print);
   }
   input.onProgress?.(totalBytes, totalBytes);
@@ -108,12 +110,13 @@ async function checkV1(
   pool: HashPool,
   pieces: number[],
   onProgress: (bytes: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<ClaimedPieces> {
   const expected = meta.pieces!;
   const { sha1, fingerprints, status } = await pool.hashSources(
     pieces.map((index) => storage.sources(index)),
     'both',
-    { onProgress },
+    { onProgress, signal },
   );
   const prints = Buffer.from(fingerprints.buffer, fingerprints.byteOffset, fingerprints.length);
   const good: ClaimedPieces = new Map();
@@ -140,6 +143,7 @@ async function checkInMemory(
   pool: HashPool,
   pieces: number[],
   onProgress: (bytes: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<ClaimedPieces> {
   const verifier = new PieceVerifier(meta, pool);
   const sizeOf = (index: number) => storage.layout.pieceSize(index);
@@ -149,6 +153,7 @@ async function checkInMemory(
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
+      signal?.throwIfAborted();
       const { first, count } = batches[next++];
       const sizes = Array.from({ length: count }, (_, i) => sizeOf(first + i));
       const data = new Uint8Array(new SharedArrayBuffer(sizes.reduce((a, b) => a + b, 0)));
