@@ -19,6 +19,7 @@ import {
   type WireMessage,
 } from '../wire/messages.ts';
 import { RateMeter } from './rate-meter.ts';
+import { ReadBudget } from './read-budget.ts';
 
 export interface PeerAddress {
   host: string;
@@ -66,6 +67,9 @@ interface PeerConnectionEvents {
  */
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
+/** Shared by every connection: see read-budget.ts. */
+const READ_BUDGET = new ReadBudget(256 * 1024);
+
 export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly address: PeerAddress;
   readonly key: string;
@@ -84,6 +88,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #handshakeTimer: NodeJS.Timeout | null = null;
   lastReceivedAt = Date.now();
   lastSentAt = Date.now();
+  /** Paused by our owner (rate limit); the read budget must not resume it. */
+  #pausedByOwner = false;
+  /** Paused until the next turn of the event loop (read budget spent). */
+  #pausedForTurn = false;
 
   private constructor(
     socket: net.Socket,
@@ -212,11 +220,13 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   pause(): void {
+    this.#pausedByOwner = true;
     this.#socket.pause();
   }
 
   resume(): void {
-    this.#socket.resume();
+    this.#pausedByOwner = false;
+    if (!this.#pausedForTurn) this.#socket.resume();
   }
 
   close(reason: string): void {
@@ -233,9 +243,20 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#socket.write(encodeHandshake(this.#options.local));
   }
 
+  /** Stops reading for the rest of this turn; this chunk is still decoded. */
+  #pauseForTurn(): void {
+    this.#pausedForTurn = true;
+    this.#socket.pause();
+    READ_BUDGET.resumeNextTurn(() => {
+      this.#pausedForTurn = false;
+      if (!this.#pausedByOwner && !this.#closed) this.#socket.resume();
+    });
+  }
+
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
     this.lastReceivedAt = Date.now();
+    if (READ_BUDGET.spend(chunk.length) && !this.#pausedForTurn) this.#pauseForTurn();
     if (!this.remote) {
       // Always a copy: the chunk may be the shared read buffer, reused by the next read.
       this.#handshakeBuffer = Buffer.concat([this.#handshakeBuffer, chunk]);

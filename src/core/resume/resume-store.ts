@@ -143,7 +143,7 @@ export class ResumeStore {
   }
 
   async #writeSnapshot(verified: ClaimedPieces): Promise<void> {
-    await makeDirectory(join(this.snapshotPath, '..'));
+    makeDirectory(join(this.snapshotPath, '..'));
     const temp = `${this.snapshotPath}.tmp`;
     const handle = await open(temp, 'w');
     try {

@@ -352,7 +352,7 @@ export class DiskStorage {
       if (mode === 'r') return await open(path, 'r');
       const dir = dirname(path);
       if (!this.#createdDirs.has(dir)) {
-        await makeDirectory(dir);
+        makeDirectory(dir);
         this.#createdDirs.add(dir);
       }
       const direct = mode === 'd' ? constants.O_DIRECT : 0;
