@@ -474,11 +474,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   async #checkOutDir(): Promise<void> {
     const outDir = this.#options.outDir;
     const info = await stat(outDir).catch(() => null);
-    if (info && !info.isDirectory())
-      throw new DiskError(`${outDir} is not a directory`);
+    if (info && !info.isDirectory()) throw new DiskError(`${outDir} is not a directory`);
   }
 
-    #wantedPieces(): number[] {
+  #wantedPieces(): number[] {
     const wanted: number[] = [];
     for (let i = 0; i < this.meta.pieceCount; i++) if (this.#picker.isWanted(i)) wanted.push(i);
     return wanted;
