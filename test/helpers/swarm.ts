@@ -20,8 +20,9 @@ export async function createTorrent(
   infoHashV2: string | null;
   totalSize: number;
 }> {
+  // --force: a retried test (CI retries once) writes the same torrent again.
   const result = await runShoal(
-    ['create', input, '-o', out, '--json', '--no-date', ...extra],
+    ['create', input, '-o', out, '--json', '--no-date', '--force', ...extra],
     options,
   );
   expect(result.code, show(result)).toBe(0);

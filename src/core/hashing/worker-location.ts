@@ -17,6 +17,6 @@ export function setDefaultWorkerFilename(filename: string): void {
 
 export function defaultWorkerFilename(): string {
   if (workerOverride !== null) return workerOverride;
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./hash-worker${ext}`, import.meta.url).href;
+  const ext = import.meta.url.endsWith('.ts') ? '.cts' : '.cjs';
+  return new URL(`./hash-worker-entry${ext}`, import.meta.url).href;
 }
