@@ -102,11 +102,21 @@ export function sanitizePath(raw: readonly string[], options: SanitizeOptions = 
 }
 
 /**
+ * Where shoal keeps its own files (resume state, bytes of unselected files)
+ * inside an output directory. No torrent may use it as its name.
+ */
+export const STATE_DIR_NAME = '.shoal';
+
+/**
  * The torrent's display name and top directory. A name that sanitizes to
- * nothing becomes `fallback` (the info-hash hex), so it is never empty.
+ * nothing becomes `fallback` (the info-hash hex), so it is never empty. The
+ * name `.shoal` (in any case, for case-insensitive file systems) becomes
+ * `.shoal (1)`: a torrent must not write into shoal's state directory, nor
+ * be blocked by it.
  */
 export function sanitizeName(raw: string, fallback: string, options: SanitizeOptions = {}): string {
-  return sanitizeComponent(raw, options) ?? fallback;
+  const name = sanitizeComponent(raw, options) ?? fallback;
+  return name.toLowerCase() === STATE_DIR_NAME ? withCounter(name, 1) : name;
 }
 
 /** `name.ext` -> `name (n).ext`, still within the component length cap. */

@@ -21,6 +21,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fingerprint } from '../hashing/fingerprint.ts';
 import { makeDirectory } from '../storage/make-directory.ts';
+import { STATE_DIR_NAME } from '../metainfo/sanitize-path.ts';
 
 const SNAPSHOT_MAGIC = Buffer.from('SHOALRS\u0001', 'latin1');
 const JOURNAL_MAGIC = Buffer.from('SHOALRJ\u0001', 'latin1');
@@ -55,7 +56,7 @@ export class ResumeStore {
   #finished = false;
 
   constructor(outDir: string, identity: ResumeIdentity) {
-    const base = join(outDir, '.shoal', Buffer.from(identity.infoHash).toString('hex'));
+    const base = join(outDir, STATE_DIR_NAME, Buffer.from(identity.infoHash).toString('hex'));
     this.snapshotPath = `${base}.resume`;
     this.journalPath = `${base}.journal`;
     this.#identity = identity;

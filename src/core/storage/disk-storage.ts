@@ -21,6 +21,7 @@ import { diskErrorFrom } from '../errors.ts';
 import { PieceLayout } from './layout.ts';
 import { DIRECT_IO_ALIGNMENT, isPageAligned } from './aligned-memory.ts';
 import type { TorrentFile } from '../metainfo/types.ts';
+import { STATE_DIR_NAME } from '../metainfo/sanitize-path.ts';
 
 /** Where a run of a piece's bytes lives: a concrete file and position, or zeros. */
 export interface ByteSource {
@@ -83,7 +84,7 @@ export class DiskStorage {
     this.#readOnly = options.readOnly ?? false;
     this.#maxOpen = options.maxOpenFiles ?? 64;
     this.#directIo = (options.directIo ?? true) && constants.O_DIRECT !== undefined;
-    this.partsPath = this.#inside(join(this.outDir, '.shoal', `${input.infoHashHex}.parts`));
+    this.partsPath = this.#inside(join(this.outDir, STATE_DIR_NAME, `${input.infoHashHex}.parts`));
     this.#paths = input.files.map((file) => this.#inside(join(this.outDir, ...file.path)));
   }
 

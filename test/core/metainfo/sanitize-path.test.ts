@@ -70,6 +70,11 @@ describe('sanitizePath / sanitizeName', () => {
   it('falls back to the info-hash for an empty name', () => {
     expect(sanitizeName('..', 'abc123')).toBe('abc123');
     expect(sanitizeName('ok', 'abc123')).toBe('ok');
+    // shoal's state directory is not a name a torrent can take, in any case.
+    expect(sanitizeName('.shoal', 'abc123')).toBe('.shoal (1)');
+    expect(sanitizeName('.SHOAL', 'abc123')).toBe('.SHOAL (1)');
+    expect(sanitizeName('.shoal (1)', 'abc123')).toBe('.shoal (1)');
+    expect(sanitizeName('.shoals', 'abc123')).toBe('.shoals');
   });
 });
 
