@@ -37,10 +37,8 @@ const WINDOWS_FORBIDDEN = /[<>:"|?*]/g;
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
 const TRAILING_DOTS_SPACES = /[. ]+$/;
 
-const encoder = new TextEncoder();
-
 function utf8Length(text: string): number {
-  return encoder.encode(text).length;
+  return Buffer.byteLength(text, 'utf8');
 }
 
 /** Truncates to at most `maxBytes` UTF-8 bytes without splitting a code point. */
