@@ -73,7 +73,10 @@ function writeError(message: string): void {
     .replace(/\s*Note: --[\s\S]*?beginning of arguments\./, '')
     .replace(/\s*See more help with --help/g, '')
     .replace(/\s+/g, ' ')
-    .trim();
+    .trim()
+    // oclif prefixes a flag's parse error with "Parsing --flag": keep the flag once, as a label.
+    .replace(/^Parsing (--[\w-]+) (?=invalid \1\b)/, '')
+    .replace(/^Parsing (--[\w-]+) /, '$1: ');
   process.stderr.write(`shoal: error: ${oneLine}\n`);
 }
 

@@ -42,9 +42,13 @@ export class CreateRun extends Create {
         .map((url) => url.trim())
         .filter(Boolean),
     );
-    for (const url of [...announce.flat(), ...(flags['web-seed'] ?? [])]) {
+    for (const url of announce.flat()) {
       if (!/^(https?|udp):\/\/\S+$/i.test(url))
-        throw new UsageError(`invalid URL "${url}": use http, https or udp`);
+        throw new UsageError(`invalid --announce URL "${url}": use http, https or udp`);
+    }
+    for (const url of flags['web-seed'] ?? []) {
+      if (!/^https?:\/\/\S+$/i.test(url))
+        throw new UsageError(`invalid --web-seed URL "${url}": use http or https`);
     }
     const toStdout = flags.out === '-';
     if (toStdout && (flags.json || flags.magnet || flags.events))

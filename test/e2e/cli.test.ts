@@ -243,16 +243,20 @@ describe.concurrent('usage errors', () => {
     expect(result.stderr).toContain('does-not-exist.torrent');
   });
 
-  it('malformed flag values: exit 2', async () => {
-    const results = await Promise.all([
-      runShoal(['download', corpus(VALID[0]), '--timeout', 'soon'], { cwd }),
-      runShoal(['download', corpus(VALID[0]), '--peer', 'nohost'], { cwd }),
-      runShoal(['create', cwd, '--piece-length', 'huge'], { cwd }),
-    ]);
-    for (const result of results) {
+  it('malformed flag values: exit 2, one line that names the flag once', async () => {
+    const cases: [string[], string][] = [
+      [['download', corpus(VALID[0]), '--timeout', 'soon'], '--timeout: invalid duration "soon"'],
+      [['download', corpus(VALID[0]), '--seed-ratio', '-1'], 'invalid --seed-ratio "-1"'],
+      [['download', corpus(VALID[0]), '--peer', 'nohost'], 'invalid --peer "nohost"'],
+      [['create', cwd, '--piece-length', 'huge'], 'invalid piece length "huge"'],
+      [['create', cwd, '--web-seed', 'udp://x/'], 'invalid --web-seed URL "udp://x/"'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runShoal(args, { cwd })));
+    results.forEach((result, i) => {
       expect(result.code, show(result)).toBe(2);
       expectOneLineError(result.stderr);
-    }
+      expect(result.stderr).toContain(`shoal: error: ${cases[i]![1]}`);
+    });
   });
 
   it.each(['download', 'create', 'inspect', 'seed'])('%s --help shows examples', async (cmd) => {
