@@ -42,7 +42,7 @@ import {
   sanitizePath,
   type SanitizeOptions,
 } from './sanitize-path.ts';
-import { decodeName, decodeText, isValidUtf8, toHex } from './text.ts';
+import { decodeName, decodeText, isValidUtf8, latin1Text as latin1, toHex } from './text.ts';
 import type { Metainfo, TorrentFile, TorrentVersion } from './types.ts';
 
 export const BLOCK_SIZE = 16 * 1024;
@@ -96,10 +96,6 @@ function safeAdd(a: number, b: number, what: string): number {
 
 function isPowerOfTwo(n: number): boolean {
   return n > 0 && Number.isSafeInteger(n) && 2 ** Math.round(Math.log2(n)) === n;
-}
-
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** Prefer the `.utf-8` variant of a string field when it is present and valid (BitComet writes both). */
