@@ -18,6 +18,7 @@ import { parseTorrent } from '../../src/core/metainfo/index.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
 import { staticPeers } from '../../src/core/session/discovery.ts';
 import { TorrentSession } from '../../src/core/session/torrent-session.ts';
+import { sessionFromPeer } from '../helpers/session.ts';
 import { FakePeer, seeder } from '../hostile/fake-peer.ts';
 
 const PIECE = 64 * 1024;
@@ -63,14 +64,7 @@ afterAll(async () => {
 });
 
 function download(outDir: string): TorrentSession {
-  return new TorrentSession({
-    meta,
-    outDir,
-    hashPool: pool,
-    port: 0,
-    stallTimeoutMs: 20_000,
-    discoveries: [staticPeers([{ host: '127.0.0.1', port: source.port }])],
-  });
+  return sessionFromPeer(meta, outDir, pool, source.port);
 }
 
 describe('disk faults', () => {

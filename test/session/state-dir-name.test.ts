@@ -10,8 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTorrent } from '../../src/core/create/build-torrent.ts';
 import { HashPool } from '../../src/core/hashing/pool.ts';
 import { parseTorrent } from '../../src/core/metainfo/index.ts';
-import { staticPeers } from '../../src/core/session/discovery.ts';
-import { TorrentSession } from '../../src/core/session/torrent-session.ts';
+import { sessionFromPeer } from '../helpers/session.ts';
 import { FakePeer, seeder } from '../hostile/fake-peer.ts';
 
 const PIECE = 16 * 1024;
@@ -39,14 +38,7 @@ describe('a torrent named like the state directory', () => {
     const source = await FakePeer.start(meta.infoHash!, seeder(data, PIECE));
     try {
       const out = join(root, 'out');
-      const session = new TorrentSession({
-        meta,
-        outDir: out,
-        hashPool: pool,
-        port: 0,
-        stallTimeoutMs: 20_000,
-        discoveries: [staticPeers([{ host: '127.0.0.1', port: source.port }])],
-      });
+      const session = sessionFromPeer(meta, out, pool, source.port);
       await session.run();
       expect(readFileSync(join(out, '.shoal (1)')).equals(data)).toBe(true);
       // A complete download leaves no state behind, and nothing else was written.

@@ -465,9 +465,6 @@ function parseInfo(
   if (hasV2 && (!isPowerOfTwo(pieceLength) || pieceLength < BLOCK_SIZE)) {
     fail(`'piece length' ${pieceLength} is not a power of two of at least 16 KiB (required by v2)`);
   }
-  if (hasV1 && !isPowerOfTwo(pieceLength) && pieceLength % BLOCK_SIZE !== 0) {
-    fail(`'piece length' ${pieceLength} is neither a power of two nor a multiple of 16 KiB`);
-  }
 
   const rawName = get(info, 'name');
   if (rawName !== undefined && !isBytes(rawName)) fail("'name' is not a string");

@@ -28,7 +28,9 @@ export class PieceBuffers {
   constructor(pieceLength: number, budgetBytes: number, minimum = 4) {
     this.#pieceLength = pieceLength;
     this.#slotSize = Math.ceil(pieceLength / DIRECT_IO_ALIGNMENT) * DIRECT_IO_ALIGNMENT;
-    this.capacity = Math.max(minimum, Math.floor(budgetBytes / pieceLength));
+    // Counted in slots, not pieces: a slot is at least a page, so pieces of a few bytes
+    // (legal in v1) would otherwise ask for budget/pieceLength pages (terabytes for 4-byte pieces).
+    this.capacity = Math.max(minimum, Math.floor(budgetBytes / this.#slotSize));
   }
 
   /** True when every buffer is in use. */

@@ -93,19 +93,15 @@ describe('parseTorrent: v1', () => {
   it.each([
     [0, /'piece length' is not a positive integer/],
     [-16384, /'piece length' is not a positive integer/],
-    [3, /neither a power of two nor a multiple of 16 KiB/],
-    [20000, /neither a power of two nor a multiple of 16 KiB/],
     [512 * 1024 * 1024, /over 256 MiB/],
   ])('refuses piece length %d', (pieceLength, message) => {
     expectInputError(() => parse(v1Torrent({ 'piece length': pieceLength })), message);
   });
 
-  it.each([1024, 49152, 32768])(
-    'accepts v1 piece length %d (power of two or 16 KiB multiple)',
-    (pl) => {
-      expect(parse(v1Torrent({ 'piece length': pl })).pieceLength).toBe(pl);
-    },
-  );
+  // BEP 3 does not ask v1 piece lengths to be powers of two; libtorrent and transmission take any.
+  it.each([3, 1024, 20000, 32768, 49152, 100000])('accepts v1 piece length %d', (pl) => {
+    expect(parse(v1Torrent({ 'piece length': pl })).pieceLength).toBe(pl);
+  });
 
   it('refuses negative lengths and totals past a safe integer', () => {
     expectInputError(

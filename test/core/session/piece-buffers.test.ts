@@ -29,6 +29,15 @@ describe('PieceBuffers', () => {
     expect(new PieceBuffers(16 * 1024, 16 * MiB).capacity).toBe(1024);
   });
 
+  it('counts its budget in slots, so pieces of a few bytes do not ask for terabytes', () => {
+    // v1 allows any piece length; each slot is still a whole page.
+    const buffers = new PieceBuffers(4, 16 * MiB);
+    expect(buffers.capacity).toBe(4096);
+    const view = buffers.acquire(4);
+    expect(view.length).toBe(4);
+    expect(isPageAligned(view)).toBe(true);
+  });
+
   it('rounds odd piece lengths up to whole pages so every slot stays aligned', () => {
     const buffers = new PieceBuffers(3 * 16 * 1024 + 100, 1 * MiB);
     const views = [0, 1, 2].map(() => buffers.acquire(3 * 16 * 1024 + 100));
