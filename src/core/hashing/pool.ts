@@ -25,7 +25,9 @@ import {
   type HashTaskResult,
   type SpanJob,
   type FileRangesTask,
+  type V1PiecesTask,
   type V1SpansTask,
+  type V2BufferTask,
 } from './tasks.ts';
 
 export { ReadStatus } from './tasks.ts';
@@ -162,15 +164,16 @@ export class HashPool {
   }
 
   /**
-   * True once a worker has answered a task. Until then any task waits for a
-   * thread to start and load the hashing code, 0.1-0.3 s on a busy two-core
-   * machine, so a caller with a little urgent work may do it itself.
+   * True once a worker has answered a task. Until then a task would wait for
+   * a thread to start and load the hashing code, 0.1-0.3 s on a busy two-core
+   * machine, so the pool runs tasks it can on the calling thread instead
+   * (#runAll, #runShared).
    */
   get warm(): boolean {
     return this.#warm;
   }
 
-  /** How many disk tasks this thread ran itself (while the pool was cold) and how many the workers ran. */
+  /** Tasks this thread ran itself while the pool was cold, and tasks the workers ran (warm-ups aside). */
   get tasksRun(): { callingThread: number; workers: number } {
     return { ...this.#tasksRun };
   }
@@ -436,7 +439,7 @@ export class HashPool {
 
   /** SHA-1 of pieces each held in its own shared memory, in one task (20 bytes per piece). */
   async sha1SharedPieces(pieces: readonly Uint8Array<SharedArrayBuffer>[]): Promise<Uint8Array> {
-    const result = await this.#run({
+    const result = await this.#runShared({
       op: 'v1-pieces',
       pieces: pieces.map((piece) => ({
         buffer: piece.buffer,
@@ -463,7 +466,7 @@ export class HashPool {
       next = offset - data.byteOffset + item.length;
       return { ...item, offset };
     });
-    const result = await this.#run({
+    const result = await this.#runShared({
       op: 'v2-buffer',
       buffer: data.buffer,
       pieceLength,
@@ -615,6 +618,23 @@ export class HashPool {
           yield { parts, task: { op: 'file-ranges', pieceLength, paths, items } };
       },
     };
+  }
+
+  /**
+   * Runs a task whose data is in shared memory (nothing to move): on this
+   * thread while no worker has answered yet, as #runAll does for disk tasks,
+   * and on the pool after. The first pieces of a download are checked at once
+   * instead of waiting for a thread to start.
+   */
+  async #runShared(task: V1PiecesTask | V2BufferTask): Promise<HashTaskResult> {
+    if (!this.#warm && !this.#destroyed) {
+      this.warmUp();
+      this.#tasksRun.callingThread++;
+      return settled(runHashTask(task));
+    }
+    const result = await this.#run(task);
+    this.#tasksRun.workers++;
+    return result;
   }
 
   async #run(task: HashTask, signal?: AbortSignal): Promise<HashTaskResult> {

@@ -60,8 +60,10 @@ describe.each(['v1', 'v2'] as const)('PieceVerifier (%s)', (version) => {
       const verifier = new PieceVerifier(meta, cold);
       // Asked at once, before any worker could answer: v1 pieces are checked right here.
       const early = [verifier.verify(2, piece(2)), verifier.verify(3, piece(3, true))];
-      if (version === 'v1') expect(cold.warm).toBe(false);
+      expect(cold.warm).toBe(false);
       expect(await Promise.all(early)).toEqual([true, false]);
+      // The pool checked them on this thread (v2 pieces too), not on a worker.
+      expect(cold.tasksRun.callingThread).toBeGreaterThan(0);
       // The verifier started the pool's worker; once it answered, the pool is warm.
       await expect.poll(() => cold.warm, { timeout: 10_000 }).toBe(true);
       expect(await verifier.verify(4, piece(4))).toBe(true);
