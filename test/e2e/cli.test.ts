@@ -11,15 +11,15 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses, type RunResult } from '../helpers/cli.ts';
 import { cleanupTempDirs, makeTree, spanningTree, tempDir } from '../helpers/files.ts';
-import { skipWithout, SYSTEM_PYTHON } from '../helpers/peers.ts';
+import { corpusPath } from '../helpers/fixtures.ts';
+import { assertInstalled, SYSTEM_PYTHON } from '../helpers/peers.ts';
 
 trackProcesses({ concurrent: true });
 // Whole processes on a shared 2-core machine: generous bounds, never timing assertions.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 cleanupTempDirs();
 
-const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus');
-const corpus = (name: string) => path.join(CORPUS, name);
+const corpus = corpusPath;
 
 const VALID = [
   'ubuntu-20.04.4-desktop-amd64.iso.torrent', // v1 single file
@@ -161,10 +161,9 @@ describe.concurrent('inspect on the corpus', () => {
     }
   });
 
-  it.skipIf(skipWithout('libtorrent'))(
-    'agrees with python3-libtorrent on hashes, sizes and files',
-    async () => {
-      const script = `
+  it('agrees with python3-libtorrent on hashes, sizes and files', async () => {
+    assertInstalled('libtorrent');
+    const script = `
 import json, sys, libtorrent as lt
 out = {}
 for path in sys.argv[1:]:
@@ -179,38 +178,37 @@ for path in sys.argv[1:]:
         "files": [[fs.file_path(i).replace("\\\\", "/"), fs.file_size(i), bool(fs.file_flags(i) & 1)] for i in range(fs.num_files())],
     }
 print(json.dumps(out))`;
-      const files = VALID.map(corpus);
-      const expected = JSON.parse(
-        execFileSync(SYSTEM_PYTHON, ['-c', script, ...files], { encoding: 'utf8' }),
-      ) as Record<
-        string,
-        {
-          v1: string | null;
-          v2: string | null;
-          name: string;
-          totalSize: number;
-          pieceLength: number;
-          pieceCount: number;
-          files: [string, number, boolean][];
-        }
-      >;
-      const results = await Promise.all(VALID.map(inspectJson));
-      files.forEach((file, i) => {
-        const doc = JSON.parse(results[i].stdout) as InspectJson;
-        const lt = expected[file];
-        expect(doc.infoHash, file).toBe(lt.v1);
-        expect(doc.infoHashV2, file).toBe(lt.v2);
-        expect(doc.name).toBe(lt.name);
-        expect(doc.pieceLength).toBe(lt.pieceLength);
-        expect(doc.pieceCount).toBe(lt.pieceCount);
-        // libtorrent's total_size counts padding (and the implicit alignment of v2 files).
-        expect(doc.totalSize).toBe(lt.files.filter((f) => !f[2]).reduce((sum, f) => sum + f[1], 0));
-        expect(doc.files.filter((f) => !f.padding).map((f) => [f.path, f.length])).toEqual(
-          lt.files.filter((f) => !f[2]).map((f) => [f[0], f[1]]),
-        );
-      });
-    },
-  );
+    const files = VALID.map(corpus);
+    const expected = JSON.parse(
+      execFileSync(SYSTEM_PYTHON, ['-c', script, ...files], { encoding: 'utf8' }),
+    ) as Record<
+      string,
+      {
+        v1: string | null;
+        v2: string | null;
+        name: string;
+        totalSize: number;
+        pieceLength: number;
+        pieceCount: number;
+        files: [string, number, boolean][];
+      }
+    >;
+    const results = await Promise.all(VALID.map(inspectJson));
+    files.forEach((file, i) => {
+      const doc = JSON.parse(results[i].stdout) as InspectJson;
+      const lt = expected[file];
+      expect(doc.infoHash, file).toBe(lt.v1);
+      expect(doc.infoHashV2, file).toBe(lt.v2);
+      expect(doc.name).toBe(lt.name);
+      expect(doc.pieceLength).toBe(lt.pieceLength);
+      expect(doc.pieceCount).toBe(lt.pieceCount);
+      // libtorrent's total_size counts padding (and the implicit alignment of v2 files).
+      expect(doc.totalSize).toBe(lt.files.filter((f) => !f[2]).reduce((sum, f) => sum + f[1], 0));
+      expect(doc.files.filter((f) => !f.padding).map((f) => [f.path, f.length])).toEqual(
+        lt.files.filter((f) => !f[2]).map((f) => [f[0], f[1]]),
+      );
+    });
+  });
 
   it.each(INVALID)('%s: exit 3 with one line on stderr', async (name) => {
     const result = await runShoal(['inspect', corpus(name)], { cwd });

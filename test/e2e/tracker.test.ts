@@ -10,7 +10,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, spanningPayload } from '../helpers/files.ts';
-import { skipWithout, startOpentracker } from '../helpers/peers.ts';
+import { requirePeers, startOpentracker } from '../helpers/peers.ts';
 import { createTorrent, startShoalSeeder } from '../helpers/swarm.ts';
 
 trackProcesses();
@@ -44,7 +44,8 @@ async function swarmPeers(
   };
 }
 
-describe.skipIf(skipWithout('opentracker'))('opentracker on 127.0.0.1', () => {
+describe('opentracker on 127.0.0.1', () => {
+  requirePeers('opentracker');
   let work: string;
   let payload: string;
 

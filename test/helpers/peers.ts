@@ -3,14 +3,14 @@
  * python3-libtorrent peer, aria2c and opentracker, all on 127.0.0.1 and
  * tracked like shoal processes (killed by PID after each test).
  *
- * `requireTool` decides what happens when a program is missing: in CI
- * (`CI` set) the test fails, since .ci/run installs them; locally it is
- * skipped with the reason.
+ * `requirePeers` makes a suite fail, with the reason, when a program it
+ * drives is missing.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { beforeAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked, type Proc } from './cli.ts';
 import { freePort, waitForTcp } from './ports.ts';
@@ -32,23 +32,33 @@ function hasLibtorrent(): boolean {
   }
 }
 
-export const available = {
-  libtorrent: existsSync(SYSTEM_PYTHON) && hasLibtorrent(),
-  aria2c: existsSync(ARIA2C),
-  opentracker: existsSync(OPENTRACKER),
+export const TMUX = '/usr/bin/tmux';
+
+const tools = {
+  libtorrent: () => existsSync(SYSTEM_PYTHON) && hasLibtorrent(),
+  aria2c: () => existsSync(ARIA2C),
+  opentracker: () => existsSync(OPENTRACKER),
+  tmux: () => existsSync(TMUX),
 };
 
 /**
- * Whether to skip a suite needing `tool`: never in CI (a missing tool must
- * fail there, and does, when the suite tries to start it); locally, skip and say why.
+ * Declares that the tests of the enclosing suite drive `names`: when one is
+ * missing they fail, saying how to install it. Never a skip: a suite that
+ * passes with its interop tests left out would claim what it did not prove.
+ * (`npm test` installs them first: scripts/install-test-peers.sh.)
  */
-export function skipWithout(tool: keyof typeof available): boolean {
-  if (available[tool]) return false;
-  if (process.env.CI) return false;
-  console.warn(
-    `skipping ${tool} tests: ${tool} is not installed (apt-get install it, or run .ci/run)`,
-  );
-  return true;
+export function requirePeers(...names: (keyof typeof tools)[]): void {
+  beforeAll(() => assertInstalled(...names));
+}
+
+/** Throws, saying how to install them, unless every one of `names` is installed. */
+export function assertInstalled(...names: (keyof typeof tools)[]): void {
+  const missing = names.filter((name) => !tools[name]());
+  if (missing.length > 0) {
+    throw new Error(
+      `${missing.join(', ')} not installed: run scripts/install-test-peers.sh (npm test runs it)`,
+    );
+  }
 }
 
 export interface LibtorrentPeer {

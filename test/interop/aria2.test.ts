@@ -11,7 +11,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, spanningPayload } from '../helpers/files.ts';
-import { skipWithout, startAria2Leecher, startAria2Seeder } from '../helpers/peers.ts';
+import { requirePeers, startAria2Leecher, startAria2Seeder } from '../helpers/peers.ts';
 import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
 
 trackProcesses();
@@ -19,7 +19,8 @@ trackProcesses();
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 cleanupTempDirs();
 
-describe.skipIf(skipWithout('aria2c'))('aria2c', () => {
+describe('aria2c', () => {
+  requirePeers('aria2c');
   let work: string;
   let seedParent: string;
   let payload: string;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, spanningPayload } from '../helpers/files.ts';
-import { skipWithout, startLibtorrent } from '../helpers/peers.ts';
+import { requirePeers, startLibtorrent } from '../helpers/peers.ts';
 import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
 
 trackProcesses();
@@ -20,7 +20,8 @@ cleanupTempDirs();
 
 const FORMATS = ['--v1', '--v2', '--hybrid'] as const;
 
-describe.skipIf(skipWithout('libtorrent'))('python3-libtorrent', () => {
+describe('python3-libtorrent', () => {
+  requirePeers('libtorrent');
   let work: string;
   let seedParent: string;
   let payload: string;

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, spanningPayload } from '../helpers/files.ts';
 import {
-  skipWithout,
+  requirePeers,
   startAria2Leecher,
   startAria2Seeder,
   startLibtorrent,
@@ -21,7 +21,8 @@ trackProcesses();
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 cleanupTempDirs();
 
-describe.skipIf(skipWithout('libtorrent') || skipWithout('aria2c'))('mixed swarms', () => {
+describe('mixed swarms', () => {
+  requirePeers('libtorrent', 'aria2c');
   let work: string;
   let seedParent: string;
   let payload: string;

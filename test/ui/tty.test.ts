@@ -7,15 +7,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runShoal, spawnShoal, trackProcesses } from '../helpers/cli.ts';
+import { requirePeers, TMUX } from '../helpers/peers.ts';
 
 trackProcesses();
 
-const TMUX = '/usr/bin/tmux';
 const socket = `shoal-ui-test-${process.pid}`;
 const tmux = (...args: string[]) =>
   execFileSync(TMUX, ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
@@ -40,7 +40,8 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30
 
 const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
-describe.skipIf(!existsSync(TMUX) || process.env.SHOAL_BIN)('live view on a terminal', () => {
+describe('live view on a terminal', () => {
+  requirePeers('tmux');
   it('redraws in place, fits after a resize, and Ctrl-C leaves the terminal clean', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shoal-tty-'));
     mkdirSync(join(dir, 'data'));

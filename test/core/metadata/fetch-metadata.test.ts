@@ -1,7 +1,7 @@
 // fetchMetadata against real TCP peers on 127.0.0.1: in-test seeders built from PeerConnection
 // and MetadataServer (honest and lying), and a python3-libtorrent peer (interop).
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
@@ -22,6 +22,7 @@ import {
 } from '../../../src/core/wire/extension.ts';
 import { makeReserved } from '../../../src/core/wire/handshake.ts';
 import { encodePex } from '../../../src/core/pex/ut-pex-codec.ts';
+import { requirePeers, SYSTEM_PYTHON } from '../../helpers/peers.ts';
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
@@ -245,19 +246,6 @@ describe('fetchMetadata', () => {
   });
 });
 
-/** python3-libtorrent is installed for the system Python only. */
-const SYSTEM_PYTHON = '/usr/bin/python3';
-const hasLibtorrent = (() => {
-  try {
-    execFileSync(SYSTEM_PYTHON, ['-c', 'import libtorrent'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-// In CI (.ci/run installs it) a missing libtorrent must fail, not skip.
-const skipLibtorrent = !hasLibtorrent && !process.env.CI;
-
 // Loopback only: no DHT, LSD, UPnP or NAT-PMP, and the torrents name no trackers.
 // Ready once it accepts peers: libtorrent refuses them while it checks files.
 const LIBTORRENT_PEER = `
@@ -303,7 +291,8 @@ async function startLibtorrent(torrent: string, save: string): Promise<number> {
   });
 }
 
-describe.skipIf(skipLibtorrent)('fetchMetadata from python3-libtorrent (interop)', () => {
+describe('fetchMetadata from python3-libtorrent (interop)', () => {
+  requirePeers('libtorrent');
   for (const [label, make] of [
     [
       'v1 with several metadata pieces',

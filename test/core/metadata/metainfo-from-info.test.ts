@@ -5,8 +5,7 @@ import {
   torrentFromInfo,
 } from '../../../src/core/metadata/metainfo-from-info.ts';
 import { parseTorrent } from '../../../src/core/metainfo/index.ts';
-
-const corpus = new URL('../../../../shared/corpus/', import.meta.url);
+import { corpusPath } from '../../helpers/fixtures.ts';
 
 describe('metainfo from fetched info bytes', () => {
   for (const name of [
@@ -14,7 +13,7 @@ describe('metainfo from fetched info bytes', () => {
     'bittorrent-v2-hybrid-test.torrent',
   ]) {
     it(`keeps the info-hash of ${name} and attaches the magnet's trackers`, () => {
-      const original = parseTorrent(readFileSync(new URL(name, corpus)));
+      const original = parseTorrent(readFileSync(corpusPath(name)));
       const trackers = [
         ['udp://tracker.example:6969'],
         ['http://a.example/announce', 'http://b.example/announce'],
@@ -38,7 +37,7 @@ describe('metainfo from fetched info bytes', () => {
 
   it('a single tracker becomes announce only', () => {
     const original = parseTorrent(
-      readFileSync(new URL('ubuntu-20.04.3-desktop-amd64.iso.torrent', corpus)),
+      readFileSync(corpusPath('ubuntu-20.04.3-desktop-amd64.iso.torrent')),
     );
     const bytes = torrentFromInfo(original.infoBytes, { trackers: [['http://t.example/a']] });
     expect(Buffer.from(bytes.subarray(0, 38)).toString('latin1')).toBe(

@@ -1,22 +1,18 @@
 /**
- * The shared corpus (real-world and malformed torrents): every file parses
+ * The corpus (real-world and malformed torrents, test/fixtures/corpus): every file parses
  * or is refused with an InputError, and every accepted file agrees with
  * python3-libtorrent 2.0.8 (and, for v1, transmission-show 3.00).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/core/errors.ts';
 import { parseTorrent, toHex, type Metainfo } from '../../../src/core/metainfo/index.ts';
+import { corpusDir, corpusNames } from '../../helpers/fixtures.ts';
 
-const corpusDir = join(import.meta.dirname, '../../../../shared/corpus');
 const fixturesDir = join(import.meta.dirname, '../../fixtures/metainfo');
-const corpus = existsSync(corpusDir)
-  ? readdirSync(corpusDir)
-      .filter((name) => name.endsWith('.torrent'))
-      .sort()
-  : [];
+const corpus = corpusNames();
 
 function tryParse(path: string): Metainfo | InputError {
   try {
@@ -42,7 +38,7 @@ const rejected: Record<string, RegExp> = {
   'gimp-2.10.32-1-arm64.dmg.torrent': /missing 'info' dictionary/,
 };
 
-describe.runIf(corpus.length > 0)('corpus', () => {
+describe('corpus', () => {
   it.each(corpus)('%s parses or fails with a one-line InputError', (name) => {
     const result = tryParse(join(corpusDir, name));
     if (result instanceof InputError) {
@@ -132,18 +128,6 @@ interface LibtorrentView {
   private: boolean;
 }
 
-function libtorrentAvailable(): boolean {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import libtorrent'], {
-      timeout: 20_000,
-      stdio: 'ignore',
-    });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function libtorrentView(paths: string[]): Map<string, LibtorrentView> {
   const output = execFileSync(
     '/usr/bin/python3',
@@ -164,97 +148,83 @@ const pathDifferences: Record<string, string[]> = {
   'dup-files.torrent': ['ThisIsMyTorrent/file1.1.txt', 'ThisIsMyTorrent/file1 (1).txt'],
 };
 
-const hasLibtorrent = libtorrentAvailable();
+describe('cross-check with python3-libtorrent 2.0.8', () => {
+  const fixtures = readdirSync(fixturesDir)
+    .filter((name) => name.endsWith('.torrent'))
+    .map((name) => join(fixturesDir, name));
+  const paths = [...corpus.map((name) => join(corpusDir, name)), ...fixtures];
+  // Read in beforeAll, not while collecting: without libtorrent these tests fail (with the
+  // reason) and the plain corpus tests above still run.
+  let views = new Map<string, LibtorrentView>();
+  beforeAll(() => {
+    views = libtorrentView(paths);
+  }, 90_000);
 
-describe.runIf(hasLibtorrent && corpus.length > 0)(
-  'cross-check with python3-libtorrent 2.0.8',
-  () => {
-    const fixtures = readdirSync(fixturesDir)
-      .filter((name) => name.endsWith('.torrent'))
-      .map((name) => join(fixturesDir, name));
-    const paths = [...corpus.map((name) => join(corpusDir, name)), ...fixtures];
-    const views = libtorrentView(paths);
+  it.each(paths)('%s', (path) => {
+    const view = views.get(path)!;
+    const ours = tryParse(path);
+    const name = path.split('/').at(-1)!;
+    if (ours instanceof InputError) {
+      // Every refusal libtorrent disagrees with is argued for in the `rejected` table above.
+      if (!view.error) expect(name).toBe('dup-pieces-key.torrent');
+      return;
+    }
+    // shoal accepted it: libtorrent must too, and both must read it the same way.
+    expect(view.error).toBeUndefined();
+    expect(ours.infoHash ? toHex(ours.infoHash) : null).toBe(view.v1);
+    expect(ours.infoHashV2 ? toHex(ours.infoHashV2) : null).toBe(view.v2);
+    expect(ours.name).toBe(view.name);
+    expect(ours.pieceLength).toBe(view.pieceLength);
+    expect(ours.pieceCount).toBe(view.numPieces);
+    expect(ours.private).toBe(view.private);
 
-    it.each(paths)('%s', (path) => {
-      const view = views.get(path)!;
-      const ours = tryParse(path);
-      const name = path.split('/').at(-1)!;
-      if (ours instanceof InputError) {
-        // Every refusal libtorrent disagrees with is argued for in the `rejected` table above.
-        if (!view.error) expect(name).toBe('dup-pieces-key.torrent');
-        return;
-      }
-      // shoal accepted it: libtorrent must too, and both must read it the same way.
-      expect(view.error).toBeUndefined();
-      expect(ours.infoHash ? toHex(ours.infoHash) : null).toBe(view.v1);
-      expect(ours.infoHashV2 ? toHex(ours.infoHashV2) : null).toBe(view.v2);
-      expect(ours.name).toBe(view.name);
-      expect(ours.pieceLength).toBe(view.pieceLength);
-      expect(ours.pieceCount).toBe(view.numPieces);
-      expect(ours.private).toBe(view.private);
+    // libtorrent lists padding for v2-only torrents too (it synthesises `.pad/N` files);
+    // shoal leaves those gaps implicit (TorrentFile.offset), so compare the real files.
+    const theirs = view.files.filter((file) => !file.pad);
+    const real = ours.files.filter((file) => !file.padding);
+    const difference = pathDifferences[name];
+    expect(real.map((file) => file.path.join('/'))).toEqual(
+      theirs.map((file) => (difference && file.path === difference[0] ? difference[1] : file.path)),
+    );
+    expect(real.map((file) => file.length)).toEqual(theirs.map((file) => file.size));
+    expect(real.map((file) => file.offset)).toEqual(theirs.map((file) => file.offset));
+    expect(ours.totalSize).toBe(theirs.reduce((sum, file) => sum + file.size, 0));
+    if (ours.version !== 'v2') {
+      // v1 and hybrid: the padding files are in the metainfo; both list them identically.
+      expect(ours.files.length).toBe(view.numFiles);
+      expect(ours.spaceSize).toBe(view.totalSize);
+    }
 
-      // libtorrent lists padding for v2-only torrents too (it synthesises `.pad/N` files);
-      // shoal leaves those gaps implicit (TorrentFile.offset), so compare the real files.
-      const theirs = view.files.filter((file) => !file.pad);
-      const real = ours.files.filter((file) => !file.padding);
-      const difference = pathDifferences[name];
-      expect(real.map((file) => file.path.join('/'))).toEqual(
-        theirs.map((file) =>
-          difference && file.path === difference[0] ? difference[1] : file.path,
-        ),
-      );
-      expect(real.map((file) => file.length)).toEqual(theirs.map((file) => file.size));
-      expect(real.map((file) => file.offset)).toEqual(theirs.map((file) => file.offset));
-      expect(ours.totalSize).toBe(theirs.reduce((sum, file) => sum + file.size, 0));
-      if (ours.version !== 'v2') {
-        // v1 and hybrid: the padding files are in the metainfo; both list them identically.
-        expect(ours.files.length).toBe(view.numFiles);
-        expect(ours.spaceSize).toBe(view.totalSize);
-      }
+    expect(ours.trackers.flatMap((tier, index) => tier.map((url) => [url, index]))).toEqual(
+      view.trackers,
+    );
+    expect(ours.webSeeds).toEqual(view.webSeeds);
+  });
+});
 
-      expect(ours.trackers.flatMap((tier, index) => tier.map((url) => [url, index]))).toEqual(
-        view.trackers,
-      );
-      expect(ours.webSeeds).toEqual(view.webSeeds);
+describe('cross-check with transmission-show', () => {
+  // transmission-show 3.00 reads v1 only; compare the v1 torrents shoal accepts.
+  // unordered-info-dict is left out: transmission 3.00 hashes a re-encoded (sorted) info
+  // dictionary and so reports the hash of a different torrent (efa7eb…, the sorted twin
+  // perfect-pieces). BEP 3 defines the hash over the bytes in the file, which is what
+  // libtorrent and shoal compute and what the swarm for this file uses.
+  const v1Files = corpus.filter((name) => {
+    if (name === 'unordered-info-dict.torrent') return false;
+    const result = tryParse(join(corpusDir, name));
+    return !(result instanceof InputError) && result.version === 'v1';
+  });
+
+  it.each(v1Files)('%s', (name) => {
+    const meta = parseTorrent(readFileSync(join(corpusDir, name)));
+    const output = execFileSync('transmission-show', [join(corpusDir, name)], {
+      timeout: 30_000,
+      killSignal: 'SIGKILL',
+      encoding: 'utf8',
     });
-  },
-);
-
-function transmissionAvailable(): boolean {
-  try {
-    execFileSync('transmission-show', ['--version'], { timeout: 20_000, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe.runIf(transmissionAvailable() && corpus.length > 0)(
-  'cross-check with transmission-show',
-  () => {
-    // transmission-show 3.00 reads v1 only; compare the v1 torrents shoal accepts.
-    // unordered-info-dict is left out: transmission 3.00 hashes a re-encoded (sorted) info
-    // dictionary and so reports the hash of a different torrent (efa7eb…, the sorted twin
-    // perfect-pieces). BEP 3 defines the hash over the bytes in the file, which is what
-    // libtorrent and shoal compute and what the swarm for this file uses.
-    const v1Files = corpus.filter((name) => {
-      if (name === 'unordered-info-dict.torrent') return false;
-      const result = tryParse(join(corpusDir, name));
-      return !(result instanceof InputError) && result.version === 'v1';
-    });
-
-    it.each(v1Files)('%s', (name) => {
-      const meta = parseTorrent(readFileSync(join(corpusDir, name)));
-      const output = execFileSync('transmission-show', [join(corpusDir, name)], {
-        timeout: 30_000,
-        killSignal: 'SIGKILL',
-        encoding: 'utf8',
-      });
-      expect(output).toContain(`Hash: ${toHex(meta.infoHash!)}`);
-      expect(output).toContain(`Piece Count: ${meta.pieceCount}`);
-      expect(output).toContain(meta.private ? 'Private torrent' : 'Public torrent');
-      const tiers = output.split('\nTRACKERS\n')[1]?.split('\nFILES\n')[0] ?? '';
-      for (const tier of meta.trackers) for (const url of tier) expect(tiers).toContain(url);
-    });
-  },
-);
+    expect(output).toContain(`Hash: ${toHex(meta.infoHash!)}`);
+    expect(output).toContain(`Piece Count: ${meta.pieceCount}`);
+    expect(output).toContain(meta.private ? 'Private torrent' : 'Public torrent');
+    const tiers = output.split('\nTRACKERS\n')[1]?.split('\nFILES\n')[0] ?? '';
+    for (const tier of meta.trackers) for (const url of tier) expect(tiers).toContain(url);
+  });
+});

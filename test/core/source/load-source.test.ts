@@ -7,17 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, ShoalError } from '../../../src/core/errors.ts';
 import { loadSource, maxTorrentBytes } from '../../../src/core/source/load-source.ts';
+import { corpusPath } from '../../helpers/fixtures.ts';
 
-const TORRENT = readFileSync(
-  resolve(
-    import.meta.dirname,
-    '../../../../shared/corpus/ubuntu-20.04.4-desktop-amd64.iso.torrent',
-  ),
-);
+const TORRENT = readFileSync(corpusPath('ubuntu-20.04.4-desktop-amd64.iso.torrent'));
 
 /** Routes of a tiny HTTP server on 127.0.0.1. */
 const routes: Record<string, (res: http.ServerResponse) => void> = {

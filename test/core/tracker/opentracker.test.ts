@@ -4,18 +4,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import os from 'node:os';
 import path from 'node:path';
 import { Announcer, type AnnouncerEvents } from '../../../src/core/tracker/announcer.ts';
+import { OPENTRACKER, requirePeers } from '../../helpers/peers.ts';
 import { httpAnnounce } from '../../../src/core/tracker/http-tracker.ts';
 import { UdpTracker } from '../../../src/core/tracker/udp-tracker.ts';
 import type { AnnounceParams, Peer } from '../../../src/core/tracker/types.ts';
 
-const OPENTRACKER = '/usr/bin/opentracker';
 const httpHash = Buffer.alloc(20, 0x11);
 const udpHash = Buffer.alloc(20, 0x22);
 const peerId = (n: number) => Buffer.from(`-SH0001-interop${String(n).padStart(5, '0')}`);
@@ -71,7 +70,8 @@ function next<K extends 'peers' | 'response'>(
 
 const ports = (peers: Peer[]) => peers.filter((p) => p.host === '127.0.0.1').map((p) => p.port);
 
-describe.skipIf(!existsSync(OPENTRACKER))('opentracker interop', () => {
+describe('opentracker interop', () => {
+  requirePeers('opentracker');
   let dir: string;
   let child: ChildProcess | undefined;
   let port: number;
