@@ -19,9 +19,7 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // CI machines are shared: a test that starts real processes and peers gets one more try
-    // there. A failure on both tries still fails the run (and vitest reports the flaky pass).
-    retry: process.env.CI ? 1 : 0,
+    // No retries: a test that fails now and then is a bug in the test or in shoal.
     // Network and CLI tests start real processes; two cores means two forks at most.
     pool: 'forks',
     maxWorkers: 2,
