@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { stripAnsi, visibleWidth } from '../../src/ui/ansi.ts';
 import { SessionModel } from '../../src/ui/session-model.ts';
 import { renderSessionFrame, type TaskLine } from '../../src/ui/session-frame.ts';
@@ -74,33 +74,64 @@ describe('session view', () => {
   });
 
   for (const width of [40, 80, 200]) {
-    it(`tty mode at ${width} columns: every drawn line fits, the cursor comes back`, async () => {
-      const session = new ReplaySession(loadRecording());
-      const stream = new FakeStream(width);
-      const view = createSessionView(session as never, 'tty', {
-        verb: 'download',
-        sources: session.sources,
-        stream,
-        verbose: true,
-        frameMs: 5,
-      });
-      session.replay(0, 6);
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      session.replay(6);
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      stream.resize(Math.max(20, Math.floor(width / 2)));
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      session.phase = 'stopping';
-      session.emit('phase', 'stopping');
-      session.phase = 'done';
-      session.emit('phase', 'done');
-      await view.close();
-      for (const line of stream.output.split('\n'))
-        expect(visibleWidth(line.replace(/\r/g, ''))).toBeLessThan(width);
-      expect(stream.output.startsWith('\u001b[?25l')).toBe(true);
-      expect(stream.output.endsWith('\u001b[?25h')).toBe(true);
-      expect(stripAnsi(stream.output)).toContain('Download stopped');
-      expect(stripAnsi(stream.output)).toContain('release-2026.11/bin/shoal-linux-x64'.slice(-10));
+    it(`tty mode at ${width} columns: frames follow the engine, fit the terminal, the cursor comes back`, async () => {
+      // Only the frame timer is faked: each advance draws exactly one frame, whatever the
+      // machine's load (listr2's own timers and promises stay real).
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      try {
+        const session = new ReplaySession(loadRecording());
+        const stream = new FakeStream(width);
+        const view = createSessionView(session as never, 'tty', {
+          verb: 'download',
+          sources: session.sources,
+          stream,
+          verbose: true,
+          frameMs: 5,
+        });
+        // What the view draws after the engine's events have been handled (listr2 moves its
+        // tasks on in promise callbacks) and `advance` has run.
+        const frameAfter = async (advance: () => void) => {
+          for (let turn = 0; turn < 5; turn++) await new Promise(setImmediate);
+          const before = stream.output.length;
+          advance();
+          return stripAnsi(stream.output.slice(before));
+        };
+
+        // After the check, before any progress report: the check is done, nothing downloaded.
+        session.replay(0, 6);
+        const early = await frameAfter(() => vi.advanceTimersByTime(5));
+        expect(early).toContain('✔ Check existing data');
+        expect(early).toContain(' 0.0%');
+
+        // After the rest: the recorded progress (22.5% of the wanted bytes) is drawn.
+        session.replay(6);
+        const late = await frameAfter(() => vi.advanceTimersByTime(5));
+        expect(late).toContain(' 22.5%');
+        expect(late).not.toContain(' 0.0%');
+
+        // A resize redraws at once, cut to the new width.
+        const narrow = Math.max(20, Math.floor(width / 2));
+        const resized = await frameAfter(() => stream.resize(narrow));
+        expect(resized.length).toBeGreaterThan(0);
+        for (const line of resized.split('\n'))
+          expect(visibleWidth(line.replace(/\r/g, ''))).toBeLessThan(narrow);
+
+        session.phase = 'stopping';
+        session.emit('phase', 'stopping');
+        session.phase = 'done';
+        session.emit('phase', 'done');
+        await view.close();
+        for (const line of stream.output.split('\n'))
+          expect(visibleWidth(line.replace(/\r/g, ''))).toBeLessThan(width);
+        expect(stream.output.startsWith('\u001b[?25l')).toBe(true);
+        expect(stream.output.endsWith('\u001b[?25h')).toBe(true);
+        expect(stripAnsi(stream.output)).toContain('Download stopped');
+        expect(stripAnsi(stream.output)).toContain(
+          'release-2026.11/bin/shoal-linux-x64'.slice(-10),
+        );
+      } finally {
+        vi.useRealTimers();
+      }
     });
   }
 });
