@@ -38,7 +38,7 @@ describe('mixed swarms', () => {
     ));
   });
 
-  it('shoal downloads from a libtorrent and an aria2c seeder at once', async () => {
+  it('shoal downloads from a libtorrent and an aria2c seeder at once, and both supply data', async () => {
     const [lt, aria] = await Promise.all([
       startLibtorrent({ mode: 'seed', torrent, save: seedParent }),
       startAria2Seeder(torrent, seedParent),
@@ -52,14 +52,23 @@ describe('mixed swarms', () => {
         out,
         ...peerArg(lt.port),
         ...peerArg(aria.port),
+        // ~3 s for the 3 MB payload: long enough that neither seeder can be left out by
+        // answering its handshake a little later than the other.
+        '--download-limit',
+        '1MiB',
         '--timeout',
         '20s',
         '--json',
       ],
       { cwd: work },
     );
-    expect(result.code, `${show(result)}\n${lt.proc.describe()}\n${aria.proc.describe()}`).toBe(0);
+    const context = `${show(result)}\n${lt.proc.describe()}\n${aria.proc.describe()}`;
+    expect(result.code, context).toBe(0);
     expect(await diffTrees(payload, path.join(out, 'payload'))).toEqual([]);
+    // Each seeder reports what it uploaded: libtorrent every second (`up=BYTES`), aria2c in
+    // its periodic readout (`UL:rate(total)`). Both must have sent payload.
+    await lt.proc.waitFor(/ up=[1-9]\d*/, 10_000, 'stderr');
+    await aria.proc.waitFor(/UL:[^(\s]*\((?!0B\))[\d.]+[KMG]?i?B\)/, 10_000, 'stdout');
   });
 
   it('shoal seed serves libtorrent, aria2c and shoal downloaders at the same time', async () => {
