@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, makeTree, tempDir } from '../helpers/files.ts';
+import { seededRandom, testSeed } from '../helpers/random.ts';
 import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
 import { WireDecoder } from '../../src/core/wire/decoder.ts';
 import { encodeHandshake } from '../../src/core/wire/handshake.ts';
@@ -58,11 +59,13 @@ describe('crash-safe resume', () => {
     const args = ['download', torrent, '-o', out, ...peerArg(seeder.port), '--timeout', '60s'];
     let lastClaimed = 0;
     let kills = 0;
+    const seed = testSeed('kill -9 moments');
+    const random = seededRandom(seed);
     for (let round = 0; round < 3; round++) {
-      // Slow enough to be caught mid-download; killed after a random delay.
+      // Slow enough to be caught mid-download; killed after a random (seeded) delay.
       const proc = spawnShoal([...args, '--download-limit', '512KiB']);
       await proc.waitFor(/: downloading/, 30_000, 'stderr');
-      await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 1200));
+      await new Promise((resolve) => setTimeout(resolve, 300 + random() * 1200));
       if (!proc.running) break; // finished on its own: nothing left to interrupt
       proc.kill('SIGKILL');
       await proc.wait(10_000);
@@ -74,7 +77,7 @@ describe('crash-safe resume', () => {
     expect(kills).toBeGreaterThan(0);
     expect(lastClaimed).toBeGreaterThan(0);
     const final = await runShoal(args, { timeoutMs: 90_000 });
-    expect(final.code, show(final)).toBe(0);
+    expect(final.code, `seed ${seed}\n${show(final)}`).toBe(0);
     // Every piece the resume state claimed was found again: nothing verified was lost.
     const found = /(\d+)\/\d+ pieces already on disk/.exec(final.stderr);
     expect(Number(found?.[1] ?? 0), final.stderr).toBeGreaterThanOrEqual(lastClaimed);
@@ -84,7 +87,8 @@ describe('crash-safe resume', () => {
     // A complete download leaves no resume state behind.
     expect(existsSync(path.join(out, '.shoal'))).toBe(false);
     seeder.proc.kill('SIGTERM');
-  });
+    // The bounds above add up to ~215 s on a machine slow enough to need them all.
+  }, 240_000);
 });
 
 describe('load', () => {
