@@ -63,7 +63,8 @@ describe('magnet links', () => {
     expect(inspect.code, show(inspect)).toBe(0);
     expect(JSON.parse(inspect.stdout).infoHash).toBe(infoHash);
     seeder.proc.kill('SIGTERM');
-  });
+    // One download bounded at 60 s, after starting a seeder.
+  }, 120_000);
 
   it('fetches metadata from python3-libtorrent (inspect --fetch) and downloads from it', async () => {
     const lt = await startLibtorrent({ mode: 'seed', torrent, save: dataParent });
@@ -86,7 +87,8 @@ describe('magnet links', () => {
       [],
     );
     lt.proc.kill();
-  });
+    // Two runs bounded at 60 s each, after libtorrent checks its data.
+  }, 180_000);
 
   it('exits 4 with a clear message when nobody has the metadata', async () => {
     const result = await runShoal([
@@ -136,7 +138,8 @@ describe('DHT', () => {
       [],
     );
     seeder.proc.kill('SIGTERM');
-  });
+    // One download bounded at 90 s, after starting the DHT and a seeder.
+  }, 150_000);
 });
 
 describe('PEX', () => {
@@ -161,5 +164,6 @@ describe('PEX', () => {
     );
     a.proc.kill('SIGTERM');
     b.proc.kill('SIGTERM');
-  });
+    // One download bounded at 90 s, after starting two seeders.
+  }, 150_000);
 });

@@ -135,7 +135,8 @@ describe('events of a real loopback download', () => {
       expect(downloaded.map((e) => e.type)).toContain(type);
     // The seed was stopped by SIGTERM: its stream ends with the interruption.
     expect(lines(seed.stdout).at(-1)).toMatchObject({ type: 'error', code: 130 });
-  });
+    // Four runs bounded at 30 + 60 + 30 + 30 s.
+  }, 180_000);
 
   it('--events with --json is a usage error', async () => {
     const result = await runShoal(['inspect', 'x.torrent', '--verify', '.', '--events', '--json'], {
