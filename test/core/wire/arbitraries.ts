@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import type { WireMessage } from '../../../src/core/wire/messages.ts';
 
-export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+export { numRuns as FUZZ_RUNS } from '../../helpers/fuzz.ts';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const bytes = (maxLength: number) => fc.uint8Array({ maxLength });
