@@ -10,7 +10,8 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u20
 export function displaySafe(text: string, maxLength = 64): string {
   const cleaned = text.replace(UNSAFE, '').trim();
   const chars = Array.from(cleaned); // code points, so a cut never splits a surrogate pair
-  return chars.length > maxLength ? chars.slice(0, maxLength).join('') : cleaned;
+  // Trimmed again after the cut, so cleaning the result again changes nothing.
+  return chars.length > maxLength ? chars.slice(0, maxLength).join('').trimEnd() : cleaned;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });

@@ -81,7 +81,9 @@ export function encodeExtendedHandshake(h: ExtendedHandshakeInput): Uint8Array {
   dict.set('m', m);
   if (h.v !== undefined) dict.set('v', h.v);
   if (h.p !== undefined) dict.set('p', checkedInt(h.p, 1, 0xffff, 'p'));
-  if (h.reqq !== undefined) dict.set('reqq', checkedInt(h.reqq, 1, 0xffffffff, 'reqq'));
+  // The same range the decoder accepts, so any handshake it returns can be encoded again.
+  if (h.reqq !== undefined)
+    dict.set('reqq', checkedInt(h.reqq, 1, Number.MAX_SAFE_INTEGER, 'reqq'));
   if (h.metadataSize !== undefined) {
     dict.set('metadata_size', checkedInt(h.metadataSize, 1, Number.MAX_SAFE_INTEGER, 'size'));
   }
