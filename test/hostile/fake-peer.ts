@@ -28,6 +28,8 @@ export interface FakePeerBehaviour {
   onMessage?(peer: FakePeerContext, message: WireMessage): void;
   /** Do not answer the handshake at all (accept and stay silent). */
   silent?: boolean;
+  /** Set the extension-protocol bit (BEP 10) in our handshake. */
+  extensionProtocol?: boolean;
 }
 
 export class FakePeer {
@@ -80,6 +82,7 @@ export class FakePeer {
         if (handshake.length < 68) return;
         const reserved = new Uint8Array(8);
         reserved[7] |= 0x04; // fast extension
+        if (behaviour.extensionProtocol) reserved[5] |= 0x10;
         socket.write(
           encodeHandshake({
             reserved,

@@ -24,6 +24,7 @@ import {
   decodeUtMetadata,
   encodeUtMetadata,
   MAX_METADATA_SIZE,
+  metadataPieceCount,
   UT_METADATA,
 } from './ut-metadata-codec.ts';
 
@@ -392,7 +393,7 @@ class MetadataFetch {
         // Replies to requests of the failed round still arrive; the assembler ignores them.
         break;
       case 'complete': {
-        const pieceCount = this.#assembler.pieceCount;
+        const pieceCount = metadataPieceCount(result.infoBytes.length);
         this.#emit({
           type: 'piece',
           peer: key,

@@ -3,12 +3,20 @@
  * several peers, and decides which pieces to ask whom for. Pure: no I/O, no
  * timers; peers are opaque keys (`host:port`, never an IP alone).
  *
+ * One round per announced size: peers that announce the same metadata size
+ * fill the same round, and a peer announcing another size gets a round of
+ * its own. A peer's size is only a claim: until the SHA-1 (or SHA-256) of a
+ * round's bytes matches the info-hash, no size is preferred over another, so
+ * a liar announcing a wrong size cannot lock the honest peers out. A round
+ * nobody is asked for any more (its peers left) is thrown away.
+ *
  * Verification: metadata has no per-piece hashes, only the info-hash over the
- * whole. So when the assembled bytes do not match and several peers
- * contributed, nobody can be blamed yet. The assembler then fetches the next
- * round from a single peer at a time: a failure is that one peer's fault, and
- * once a round verifies, every earlier contributor whose piece differs from
- * the verified bytes is a proven liar. Honest peers are never blamed.
+ * whole. So when a round's bytes do not match and several peers contributed,
+ * nobody can be blamed yet. That round then starts over with a single peer
+ * supplying it: a failure is that one peer's fault, and once any round
+ * verifies, every earlier contributor whose piece differs from the verified
+ * bytes (or who sent pieces of another size) is a proven liar. Honest peers
+ * are never blamed.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -28,38 +36,48 @@ export interface MetadataAssemblerOptions {
 }
 
 export type AddResult =
-  /** Stored; more pieces are missing. */
+  /** Stored; more pieces of this round are missing. */
   | { status: 'stored'; received: number; pieceCount: number }
   /** Not requested from this peer (or wrong size, or a duplicate): ignored. */
   | { status: 'ignored' }
   /**
-   * All pieces in and verified. `liars` sent pieces in an earlier, failed
-   * round that differ from the verified bytes: drop them.
+   * All pieces of a round in and verified. `liars` sent pieces in an earlier,
+   * failed round that differ from the verified bytes: drop them.
    */
   | { status: 'complete'; infoBytes: Uint8Array; liars: string[] }
   /**
-   * All pieces in but the hash does not match; the assembler has reset.
-   * `culprits` are proven bad (drop them); when several peers contributed
-   * nobody is proven and the next round comes from one peer at a time.
+   * All pieces of a round in but the hash does not match; that round has
+   * reset. `culprits` are proven bad (drop them); when several peers
+   * contributed nobody is proven and the round starts over from one peer.
    */
   | { status: 'mismatch'; culprits: string[]; contributors: string[] };
+
+/** The pieces of one announced size. */
+interface Round {
+  readonly size: number;
+  readonly pieces: (Uint8Array | null)[];
+  /** Who sent each stored piece. */
+  readonly senders: (string | null)[];
+  /** piece -> peer it is requested from. */
+  readonly inFlight: Map<number, string>;
+  received: number;
+  /** After a mismatch with several contributors: one peer supplies the whole round. */
+  singleSource: boolean;
+  source: string | null;
+}
 
 export class MetadataAssembler {
   readonly #infoHash: Uint8Array | null;
   readonly #infoHashV2: Uint8Array | null;
   readonly #maxSize: number;
-  #size: number | null = null;
-  #pieces: (Uint8Array | null)[] = [];
-  /** Who sent each stored piece. */
-  #senders: (string | null)[] = [];
-  /** piece -> peer it is requested from. */
-  #inFlight = new Map<number, string>();
-  #received = 0;
-  /** After a mismatch with several contributors: one peer supplies a whole round. */
-  #singleSource = false;
-  #source: string | null = null;
-  /** Pieces (as SHA-1 digests) sent in failed rounds: peer -> piece -> digest hex. */
-  #history = new Map<string, Map<number, string>>();
+  /** Rounds by announced size. */
+  readonly #rounds = new Map<number, Round>();
+  /** The size each peer asked for pieces of: a round lives while one of its peers does. */
+  readonly #askers = new Map<string, number>();
+  /** Sizes whose rounds failed with several contributors: they restart single-source. */
+  readonly #suspectSizes = new Set<number>();
+  /** Pieces sent in failed rounds: peer -> `size:piece` -> SHA-1 hex. */
+  readonly #history = new Map<string, Map<string, string>>();
   #failedRounds = 0;
 
   constructor(options: MetadataAssemblerOptions) {
@@ -75,17 +93,9 @@ export class MetadataAssembler {
     this.#maxSize = options.maxSize ?? MAX_METADATA_SIZE;
   }
 
-  /** The size being assembled (adopted from the first peer asked), or null between rounds. */
-  get size(): number | null {
-    return this.#size;
-  }
-
-  get pieceCount(): number {
-    return this.#pieces.length;
-  }
-
-  get received(): number {
-    return this.#received;
+  /** The sizes being assembled right now (one round each). */
+  get sizes(): number[] {
+    return [...this.#rounds.keys()];
   }
 
   /** Rounds that failed verification so far. */
@@ -95,9 +105,9 @@ export class MetadataAssembler {
 
   /**
    * The next piece to request from `peer`, which announced `announcedSize`,
-   * or null if there is nothing for it to do now (its size differs from the
-   * one being assembled, everything missing is already requested, or another
-   * peer is the single source this round). Marks the piece as requested.
+   * or null if there is nothing for it to do now (everything missing of its
+   * size is already requested, or another peer is the single source of that
+   * round). Marks the piece as requested.
    */
   nextRequest(peer: string, announcedSize: number): number | null {
     if (
@@ -107,66 +117,84 @@ export class MetadataAssembler {
     ) {
       return null;
     }
-    if (this.#size === null) this.#begin(announcedSize);
-    if (announcedSize !== this.#size) return null;
-    if (this.#singleSource) {
-      this.#source ??= peer;
-      if (this.#source !== peer) return null;
+    this.#askers.set(peer, announcedSize);
+    let round = this.#rounds.get(announcedSize);
+    if (!round) {
+      round = newRound(announcedSize, this.#suspectSizes.has(announcedSize));
+      this.#rounds.set(announcedSize, round);
     }
-    for (let piece = 0; piece < this.#pieces.length; piece++) {
-      if (this.#pieces[piece] === null && !this.#inFlight.has(piece)) {
-        this.#inFlight.set(piece, peer);
+    if (round.singleSource) {
+      round.source ??= peer;
+      if (round.source !== peer) return null;
+    }
+    for (let piece = 0; piece < round.pieces.length; piece++) {
+      if (round.pieces[piece] === null && !round.inFlight.has(piece)) {
+        round.inFlight.set(piece, peer);
         return piece;
       }
     }
     return null;
   }
 
-  /** Pieces currently requested from `peer`. */
+  /** Pieces currently requested from `peer` (in any round). */
   requestedFrom(peer: string): number[] {
-    return [...this.#inFlight].filter(([, p]) => p === peer).map(([piece]) => piece);
+    const pieces: number[] = [];
+    for (const round of this.#rounds.values())
+      for (const [piece, p] of round.inFlight) if (p === peer) pieces.push(piece);
+    return pieces;
   }
 
   /** The peer rejected a request: someone else may ask for that piece. */
   rejected(peer: string, piece: number): void {
-    if (this.#inFlight.get(piece) === peer) this.#inFlight.delete(piece);
-    if (this.#source === peer) this.#releaseSource(peer);
+    for (const round of this.#rounds.values()) {
+      if (round.inFlight.get(piece) === peer) round.inFlight.delete(piece);
+      if (round.source === peer) this.#releaseSource(round, peer);
+    }
   }
 
-  /** The peer disconnected, timed out or was dropped: free its requests. */
+  /**
+   * The peer disconnected, timed out or was dropped: free its requests. A
+   * round none of whose peers is left goes, pieces and all: a liar's size
+   * dies with its connections, and departed peers pin no memory.
+   */
   removePeer(peer: string): void {
-    for (const [piece, p] of this.#inFlight) if (p === peer) this.#inFlight.delete(piece);
-    if (this.#source === peer) this.#releaseSource(peer);
+    for (const round of this.#rounds.values()) {
+      for (const [piece, p] of round.inFlight) if (p === peer) round.inFlight.delete(piece);
+      if (round.source === peer) this.#releaseSource(round, peer);
+    }
+    const size = this.#askers.get(peer);
+    this.#askers.delete(peer);
+    if (size !== undefined && ![...this.#askers.values()].includes(size)) this.#rounds.delete(size);
   }
 
   /** A data message arrived (already decoded and checked by the codec). */
   add(peer: string, piece: number, totalSize: number, data: Uint8Array): AddResult {
-    if (totalSize !== this.#size || this.#inFlight.get(piece) !== peer)
-      return { status: 'ignored' };
+    const round = this.#rounds.get(totalSize);
+    if (!round || round.inFlight.get(piece) !== peer) return { status: 'ignored' };
     if (data.length !== metadataPieceLength(totalSize, piece)) return { status: 'ignored' };
-    this.#inFlight.delete(piece);
-    this.#pieces[piece] = Uint8Array.from(data);
-    this.#senders[piece] = peer;
-    this.#received++;
-    if (this.#received < this.#pieces.length) {
-      return { status: 'stored', received: this.#received, pieceCount: this.#pieces.length };
+    round.inFlight.delete(piece);
+    round.pieces[piece] = Uint8Array.from(data);
+    round.senders[piece] = peer;
+    round.received++;
+    if (round.received < round.pieces.length) {
+      return { status: 'stored', received: round.received, pieceCount: round.pieces.length };
     }
-    return this.#finish();
+    return this.#finish(round);
   }
 
-  #finish(): AddResult {
-    const size = this.#size!;
-    const infoBytes = new Uint8Array(size);
-    for (let piece = 0; piece < this.#pieces.length; piece++) {
-      infoBytes.set(this.#pieces[piece]!, piece * METADATA_PIECE_SIZE);
+  #finish(round: Round): AddResult {
+    const infoBytes = new Uint8Array(round.size);
+    for (let piece = 0; piece < round.pieces.length; piece++) {
+      infoBytes.set(round.pieces[piece]!, piece * METADATA_PIECE_SIZE);
     }
-    const contributors = [...new Set(this.#senders as string[])];
+    const contributors = [...new Set(round.senders as string[])];
     if (this.#verify(infoBytes)) {
       const liars: string[] = [];
       for (const [peer, pieces] of this.#history) {
-        for (const [piece, digest] of pieces) {
-          const good = this.#pieces[piece];
-          if (piece >= this.#pieces.length || !good || digest !== sha1Hex(good)) {
+        for (const [where, digest] of pieces) {
+          const [size, piece] = where.split(':').map(Number) as [number, number];
+          const good = size === round.size ? round.pieces[piece] : null;
+          if (!good || digest !== sha1Hex(good)) {
             liars.push(peer);
             break;
           }
@@ -177,22 +205,16 @@ export class MetadataAssembler {
 
     this.#failedRounds++;
     // Remember what each contributor sent, to convict it once the truth is known.
-    for (let piece = 0; piece < this.#pieces.length; piece++) {
-      const peer = this.#senders[piece]!;
+    for (let piece = 0; piece < round.pieces.length; piece++) {
+      const peer = round.senders[piece]!;
       let pieces = this.#history.get(peer);
       if (!pieces) this.#history.set(peer, (pieces = new Map()));
-      pieces.set(piece, sha1Hex(this.#pieces[piece]!));
+      pieces.set(`${round.size}:${piece}`, sha1Hex(round.pieces[piece]!));
     }
     const culprits = contributors.length === 1 ? contributors : [];
     for (const peer of culprits) this.#history.delete(peer);
-    // Wrong size from a liar looks the same as wrong bytes: start over with a size chosen afresh.
-    this.#singleSource = contributors.length > 1 || this.#singleSource;
-    this.#size = null;
-    this.#pieces = [];
-    this.#senders = [];
-    this.#inFlight.clear();
-    this.#received = 0;
-    this.#source = null;
+    if (contributors.length > 1) this.#suspectSizes.add(round.size);
+    this.#rounds.delete(round.size);
     return { status: 'mismatch', culprits, contributors };
   }
 
@@ -206,27 +228,31 @@ export class MetadataAssembler {
     return true;
   }
 
-  #begin(size: number): void {
-    this.#size = size;
-    const count = metadataPieceCount(size);
-    this.#pieces = new Array<Uint8Array | null>(count).fill(null);
-    this.#senders = new Array<string | null>(count).fill(null);
-    this.#received = 0;
-  }
-
   /** The single source left: another peer supplies the rest of the round. */
-  #releaseSource(peer: string): void {
-    this.#source = null;
+  #releaseSource(round: Round, peer: string): void {
+    round.source = null;
     // Its pieces go too: a round mixing two sources could again fail without a culprit.
-    for (let piece = 0; piece < this.#pieces.length; piece++) {
-      if (this.#senders[piece] === peer) {
-        this.#pieces[piece] = null;
-        this.#senders[piece] = null;
-        this.#received--;
+    for (let piece = 0; piece < round.pieces.length; piece++) {
+      if (round.senders[piece] === peer) {
+        round.pieces[piece] = null;
+        round.senders[piece] = null;
+        round.received--;
       }
     }
-    if (this.#received === 0) this.#size = null;
   }
+}
+
+function newRound(size: number, singleSource: boolean): Round {
+  const count = metadataPieceCount(size);
+  return {
+    size,
+    pieces: new Array<Uint8Array | null>(count).fill(null),
+    senders: new Array<string | null>(count).fill(null),
+    inFlight: new Map(),
+    received: 0,
+    singleSource,
+    source: null,
+  };
 }
 
 function sha1Hex(bytes: Uint8Array): string {

@@ -66,7 +66,7 @@ describe('MetadataAssembler', () => {
     const evil = Buffer.from(info);
     evil[5] ^= 1;
     expect(drain(a, 'evil', evil)).toMatchObject({ status: 'mismatch', culprits: ['evil'] });
-    expect(a.size).toBeNull();
+    expect(a.sizes).toEqual([]);
     expect(drain(a, 'honest', info)).toMatchObject({ status: 'complete', liars: [] });
   });
 
@@ -102,9 +102,46 @@ describe('MetadataAssembler', () => {
     const a = new MetadataAssembler({ infoHash: sha1(info) });
     const evil = randomBytes(100);
     expect(drain(a, 'evil', evil)).toMatchObject({ status: 'mismatch', culprits: ['evil'] });
-    // An honest peer with another size is not asked while a round of a different size runs.
-    expect(a.nextRequest('x', 50)).toBe(0);
-    expect(a.nextRequest('honest', info.length)).toBeNull();
+    expect(drain(a, 'honest', info)).toMatchObject({ status: 'complete', liars: [] });
+  });
+
+  it('assembles each announced size on its own: a peer with another size locks nobody out', () => {
+    const a = new MetadataAssembler({ infoHash: sha1(info) });
+    // The liar asks first, with a size of its own, and leaves with its request unanswered.
+    expect(a.nextRequest('liar', info.length + 999)).toBe(0);
+    expect(a.nextRequest('honest', info.length)).toBe(0);
+    a.removePeer('liar');
+    expect(a.sizes).toEqual([info.length]);
+    a.add('honest', 0, info.length, piece(info, 0));
+    expect(drain(a, 'honest', info)).toMatchObject({ status: 'complete', liars: [] });
+  });
+
+  it('a liar sending a whole round of another size is convicted when the true bytes verify', () => {
+    const a = new MetadataAssembler({ infoHash: sha1(info) });
+    const [l1, l2] = ['l1', 'l2'];
+    const fake = randomBytes(2 * METADATA_PIECE_SIZE);
+    // Two liars share a size: their round fails with nobody proven.
+    const i = a.nextRequest(l1, fake.length)!;
+    const j = a.nextRequest(l2, fake.length)!;
+    a.add(l1, i, fake.length, piece(fake, i));
+    expect(a.add(l2, j, fake.length, piece(fake, j))).toMatchObject({
+      status: 'mismatch',
+      culprits: [],
+    });
+    // Meanwhile an honest peer's round of the true size completes and names both.
+    const done = drain(a, 'honest', info);
+    expect(done).toMatchObject({ status: 'complete' });
+    expect(new Set((done as { liars: string[] }).liars)).toEqual(new Set([l1, l2]));
+  });
+
+  it('a round whose peers all left is dropped with its pieces', () => {
+    const a = new MetadataAssembler({ infoHash: sha1(info) });
+    const size = 5 * METADATA_PIECE_SIZE;
+    const i = a.nextRequest('liar', size)!;
+    a.add('liar', i, size, new Uint8Array(METADATA_PIECE_SIZE));
+    expect(a.sizes).toEqual([size]);
+    a.removePeer('liar');
+    expect(a.sizes).toEqual([]);
   });
 
   it('ignores unrequested pieces and frees requests of rejecting or departed peers', () => {
