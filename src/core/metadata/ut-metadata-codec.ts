@@ -143,6 +143,10 @@ export function decodeUtMetadata(
   }
   const piece = intField(value, 'piece');
   if (piece === undefined || piece < 0) throw bad('ut_metadata message without a valid piece');
+  // No metadata within the cap has this piece (and the encoder could not write it back).
+  if (piece >= metadataPieceCount(max)) {
+    throw bad(`ut_metadata piece ${piece} is past the end of the largest metadata allowed`);
+  }
   const rest = payload.length - end;
 
   if (msgType !== MsgType.data) {

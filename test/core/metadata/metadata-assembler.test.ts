@@ -11,8 +11,8 @@ import {
   encodeUtMetadata,
   METADATA_PIECE_SIZE,
 } from '../../../src/core/metadata/ut-metadata-codec.ts';
+import { numRuns as FUZZ_RUNS } from '../../helpers/fuzz.ts';
 
-const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest();
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
 const piece = (info: Uint8Array, i: number) =>

@@ -10,8 +10,8 @@ import {
   metadataPieceLength,
 } from '../../../src/core/metadata/ut-metadata-codec.ts';
 import { WireProtocolError } from '../../../src/core/wire/errors.ts';
+import { numRuns as FUZZ_RUNS } from '../../helpers/fuzz.ts';
 
-const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const text = (s: string) => new TextEncoder().encode(s);
 const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
 
