@@ -97,6 +97,6 @@ export function hex(bytes: Uint8Array): string {
  * A vitest test that checks one fast-check property with the shared run
  * count, seed and timeout.
  */
-export function fuzzIt(name: string, property: fc.IRawProperty<unknown[]>): void {
+export function fuzzIt<Ts extends unknown[]>(name: string, property: fc.IRawProperty<Ts>): void {
   it(name, () => fc.assert(property, fuzzOptions()), fuzzTimeout);
 }
