@@ -6,6 +6,8 @@ export {
   pieceLayerRoot,
   BLOCK_SIZE,
   MAX_FILES,
+  MAX_PATH_BYTES,
+  MAX_PATH_DEPTH,
   MAX_PIECE_LENGTH,
   type ParseOptions,
 } from './parse.ts';
@@ -14,6 +16,7 @@ export {
   sanitizePath,
   sanitizeName,
   disambiguatePaths,
+  collisionKey,
   type SanitizeOptions,
 } from './sanitize-path.ts';
 export {

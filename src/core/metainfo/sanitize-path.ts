@@ -7,7 +7,8 @@
  *   `..`, empty components, separators, NUL/control characters, Windows
  *   device names or trailing dots/spaces, and at most 255 UTF-8 bytes each.
  * - `disambiguatePaths` makes the set of files safe: no two files share a
- *   path and no file sits where another file needs a directory.
+ *   path and no file sits where another file needs a directory, comparing
+ *   names as case-insensitive and normalising file systems do.
  *
  * Both are pure and deterministic, so every client of the same torrent (and
  * every rerun) computes the same layout.
@@ -114,7 +115,7 @@ export const STATE_DIR_NAME = '.shoal';
  */
 export function sanitizeName(raw: string, fallback: string, options: SanitizeOptions = {}): string {
   const name = sanitizeComponent(raw, options) ?? fallback;
-  return name.toLowerCase() === STATE_DIR_NAME ? withCounter(name, 1) : name;
+  return collisionKey(name) === STATE_DIR_NAME ? withCounter(name, 1) : name;
 }
 
 /** `name.ext` -> `name (n).ext`, still within the component length cap. */
@@ -126,52 +127,83 @@ export function withCounter(component: string, n: number): string {
 }
 
 /**
- * Renames files (case-sensitively) so that no two share a path and no file
- * occupies a path another file needs as a directory. Earlier files keep their
- * names; later ones get ` (1)`, ` (2)`… before the extension. A directory
- * component that collides with an earlier file is renamed the same way (and
- * every later file in that directory follows it to the same new name).
- * Input components must already be sanitized.
+ * The key two names collide under on some file system: macOS (APFS, HFS+)
+ * and Windows (NTFS) compare names case-insensitively, and macOS also after
+ * Unicode normalisation, so `Readme.txt` and `README.TXT`, or NFC and NFD
+ * `café`, are one file there and one would silently overwrite the other.
+ * Upper-casing (full mapping, then lower-cased back) folds more than either
+ * file system does (`ß` and `ss`, `σ` and `ς`): a needless rename is harmless,
+ * a missed collision loses a file.
+ */
+export function collisionKey(component: string): string {
+  return component.normalize('NFC').toUpperCase().toLowerCase();
+}
+
+/** A directory of the layout being built, keyed by collision key. */
+interface DirNode {
+  children: Map<string, DirNode | 'file'>;
+  /** A directory name that collided with an earlier file here -> the name it was given. */
+  renamedDirs: Map<string, string>;
+  /** Next counter to try for a file name that collided here (keeps renaming linear). */
+  nextCounter: Map<string, number>;
+}
+
+function dirNode(): DirNode {
+  return { children: new Map(), renamedDirs: new Map(), nextCounter: new Map() };
+}
+
+/**
+ * Renames files so that no two share a path and no file occupies a path
+ * another file needs as a directory, comparing names by `collisionKey` on
+ * every platform (so a torrent lays out the same everywhere). Earlier files
+ * keep their names; later ones get ` (1)`, ` (2)`… before the extension. A
+ * directory component that collides with an earlier file is renamed the same
+ * way (and every later file in that directory follows it to the same new
+ * name). Names that collide with nothing keep their spelling; directories
+ * equal by key are one directory (on Linux they may be spelled two ways).
+ *
+ * Linear in the total length of the paths: each path walks a tree of
+ * directories once. Input components must already be sanitized.
  */
 export function disambiguatePaths(paths: readonly (readonly string[])[]): string[][] {
-  const files = new Set<string>();
-  const dirs = new Set<string>();
-  // Remembered counters keep this linear when thousands of files share one name.
-  const dirRenames = new Map<string, string>();
-  const nextCounter = new Map<string, number>();
+  const root = dirNode();
   const out: string[][] = [];
-  // NUL cannot occur in a sanitized component, so it joins keys unambiguously.
-  const key = (components: readonly string[]) => components.join('\u0000');
-
   for (const original of paths) {
     const path = [...original];
+    let dir = root;
     for (let i = 0; i < path.length - 1; i++) {
-      const prefixKey = key(path.slice(0, i + 1));
-      if (!files.has(prefixKey)) continue;
-      let renamed = dirRenames.get(prefixKey);
-      if (renamed === undefined) {
-        const parent = path.slice(0, i);
-        for (let n = 1; ; n++) {
-          renamed = withCounter(path[i], n);
-          if (!files.has(key([...parent, renamed]))) break;
+      let key = collisionKey(path[i]);
+      if (dir.children.get(key) === 'file') {
+        let renamed = dir.renamedDirs.get(key);
+        if (renamed === undefined) {
+          for (let n = 1; ; n++) {
+            renamed = withCounter(path[i], n);
+            if (dir.children.get(collisionKey(renamed)) !== 'file') break;
+          }
+          dir.renamedDirs.set(key, renamed);
         }
-        dirRenames.set(prefixKey, renamed);
+        path[i] = renamed;
+        key = collisionKey(renamed);
       }
-      path[i] = renamed;
+      let child = dir.children.get(key);
+      if (child === undefined) {
+        child = dirNode();
+        dir.children.set(key, child);
+      }
+      dir = child as DirNode;
     }
     const last = path.length - 1;
-    const baseKey = key(path);
-    if (files.has(baseKey) || dirs.has(baseKey)) {
+    const baseKey = collisionKey(path[last]);
+    if (dir.children.has(baseKey)) {
       const base = path[last];
-      let n = nextCounter.get(baseKey) ?? 1;
+      let n = dir.nextCounter.get(baseKey) ?? 1;
       for (; ; n++) {
         path[last] = withCounter(base, n);
-        if (!files.has(key(path)) && !dirs.has(key(path))) break;
+        if (!dir.children.has(collisionKey(path[last]))) break;
       }
-      nextCounter.set(baseKey, n + 1);
+      dir.nextCounter.set(baseKey, n + 1);
     }
-    files.add(key(path));
-    for (let i = 1; i < path.length; i++) dirs.add(key(path.slice(0, i)));
+    dir.children.set(collisionKey(path[last]), 'file');
     out.push(path);
   }
   return out;

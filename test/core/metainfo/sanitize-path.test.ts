@@ -2,6 +2,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  collisionKey,
   disambiguatePaths,
   sanitizeComponent,
   sanitizeName,
@@ -79,7 +80,7 @@ describe('sanitizePath / sanitizeName', () => {
 });
 
 describe('disambiguatePaths', () => {
-  it('renames duplicates before the extension, case-sensitively', () => {
+  it('renames duplicates before the extension, comparing names case-insensitively', () => {
     expect(
       disambiguatePaths([
         ['t', 'a.txt'],
@@ -89,15 +90,52 @@ describe('disambiguatePaths', () => {
         ['t', 'a (1).txt'],
         ['t', '.hidden'],
         ['t', '.hidden'],
+        ['t', 'b.txt'],
       ]),
     ).toEqual([
       ['t', 'a.txt'],
-      ['t', 'A.txt'],
-      ['t', 'a (1).txt'],
+      ['t', 'A (1).txt'],
       ['t', 'a (2).txt'],
+      ['t', 'a (3).txt'],
       ['t', 'a (1) (1).txt'],
       ['t', '.hidden'],
       ['t', '.hidden (1)'],
+      ['t', 'b.txt'],
+    ]);
+  });
+
+  it('treats NFC and NFD spellings of a name as one, and keeps each spelling when alone', () => {
+    const nfc = 'caf\u00e9';
+    const nfd = 'cafe\u0301';
+    expect(
+      disambiguatePaths([
+        ['t', nfd],
+        ['t', nfc],
+        ['t', 'x', nfd],
+      ]),
+    ).toEqual([
+      ['t', nfd],
+      ['t', `${nfc} (1)`],
+      ['t', 'x', nfd],
+    ]);
+    // Greek final sigma and German sharp s fold the way Windows and macOS may fold them.
+    expect(collisionKey('ΣΑΣ')).toBe(collisionKey('σας'));
+    expect(collisionKey('Straße')).toBe(collisionKey('STRASSE'));
+  });
+
+  it('puts files of directories equal up to case in one directory without clashes', () => {
+    expect(
+      disambiguatePaths([
+        ['t', 'Dir', 'a'],
+        ['t', 'DIR', 'A'],
+        ['t', 'dir'],
+        ['t', 'DiR', 'b'],
+      ]),
+    ).toEqual([
+      ['t', 'Dir', 'a'],
+      ['t', 'DIR', 'A (1)'],
+      ['t', 'dir (1)'],
+      ['t', 'DiR', 'b'],
     ]);
   });
 
@@ -177,8 +215,9 @@ describe('invariant: any components stay inside the output directory, one path p
           for (const components of unique) {
             for (const part of components) expect(utf8Length(part)).toBeLessThanOrEqual(255);
           }
-          // No two files share a path, and no file is a directory of another.
-          const keys = resolved;
+          // No two files share a path, and no file is a directory of another, even where
+          // the file system ignores case and Unicode normalisation.
+          const keys = resolved.map(collisionKey);
           expect(new Set(keys).size).toBe(keys.length);
           for (const a of keys) {
             for (const b of keys) {
