@@ -1,14 +1,18 @@
 /**
  * Guarded bencode: every decode from a file or the network goes through
- * `decodeBencode`, which scans the bytes strictly (scan.ts) before handing
- * them to the `bencode` package.
+ * `decodeBencode`, which scans the bytes strictly (scan.ts) before building
+ * values from them (decode.ts). Encoding uses the `bencode` package.
  */
 import bencode from 'bencode';
+import { decodeScanned } from './decode.ts';
 import { BencodeError, scanBencode, defaultBencodeLimits, type BencodeLimits } from './scan.ts';
 
 export { BencodeError, scanBencode, defaultBencodeLimits, type BencodeLimits } from './scan.ts';
 
-/** A decoded value: byte strings stay bytes; dictionary keys are strings (hex if not valid UTF-8). */
+/**
+ * A decoded value: byte strings stay bytes (views into one copy of the input);
+ * dictionary keys are strings (hex if not valid UTF-8).
+ */
 export type BencodeValue = number | Uint8Array | BencodeValue[] | BencodeDict;
 export interface BencodeDict {
   [key: string]: BencodeValue;
@@ -34,7 +38,7 @@ export function decodeBencode(bytes: Uint8Array, options: DecodeOptions = {}): D
   if (!options.allowTrailing && scan.end !== bytes.length) {
     throw new BencodeError('trailing data after the bencoded value', scan.end);
   }
-  const value = bencode.decode(bytes.subarray(0, scan.end)) as BencodeValue;
+  const value = decodeScanned(bytes, scan.end);
   return { value, end: scan.end, topLevelRanges: scan.topLevelRanges };
 }
 

@@ -14,9 +14,33 @@ export interface BencodeLimits {
   maxDepth: number;
   /** Most tokens (integers, strings, list/dict openings) allowed. */
   maxTokens: number;
+  /**
+   * Values that become objects when decoded (strings, lists, dictionaries;
+   * not keys or integers) allowed whatever the size: see `valuesAllowed`.
+   */
+  freeValues?: number;
+  /** Beyond `freeValues`, one such value allowed per this many bytes of input. */
+  bytesPerValue?: number;
 }
 
 export const defaultBencodeLimits: BencodeLimits = { maxDepth: 64, maxTokens: 4_000_000 };
+
+/**
+ * Each decoded string, list or dictionary costs a JavaScript object (about
+ * 50 to 150 bytes) however few bytes encode it: `0:` is two bytes. Millions
+ * of them in a few megabytes would cost a gigabyte, so the number allowed
+ * grows with the input: 256 Ki free, then one per 8 bytes. Real torrents
+ * spend 10 or more bytes per value (a 1-byte file name in a file list
+ * costs 8); this keeps decoding within a small multiple of the input.
+ */
+export const DEFAULT_FREE_VALUES = 256 * 1024;
+export const DEFAULT_BYTES_PER_VALUE = 8;
+
+/** How many strings, lists and dictionaries `length` bytes may decode into. */
+export function valuesAllowed(length: number, limits: BencodeLimits): number {
+  const free = limits.freeValues ?? DEFAULT_FREE_VALUES;
+  return free + Math.floor(length / (limits.bytesPerValue ?? DEFAULT_BYTES_PER_VALUE));
+}
 
 export class BencodeError extends Error {
   readonly offset: number;
@@ -34,14 +58,15 @@ export interface ScanResult {
   topLevelRanges: Map<string, [number, number]>;
 }
 
-const DIGIT_0 = 0x30;
+/** The bytes bencode is made of (decode.ts reads the same ones). */
+export const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 const MINUS = 0x2d;
-const COLON = 0x3a;
-const LETTER_I = 0x69;
-const LETTER_L = 0x6c;
-const LETTER_D = 0x64;
-const LETTER_E = 0x65;
+export const COLON = 0x3a;
+export const LETTER_I = 0x69;
+export const LETTER_L = 0x6c;
+export const LETTER_D = 0x64;
+export const LETTER_E = 0x65;
 
 interface Frame {
   kind: 'list' | 'dict';
@@ -66,6 +91,16 @@ export function scanBencode(
   const topLevelRanges = new Map<string, [number, number]>();
   let pos = start;
   let tokens = 0;
+  let values = 0;
+  const maxValues = valuesAllowed(bytes.length - start, limits);
+  const countValue = () => {
+    if (++values > maxValues) {
+      throw new BencodeError(
+        `too many values for its size (more than ${maxValues} strings, lists and dictionaries in ${bytes.length - start} bytes)`,
+        pos,
+      );
+    }
+  };
   let pendingTopKey: string | null = null;
   let pendingTopStart = 0;
 
@@ -112,6 +147,7 @@ export function scanBencode(
       if (stack.length >= limits.maxDepth) {
         throw new BencodeError(`nesting deeper than ${limits.maxDepth}`, pos);
       }
+      countValue();
       stack.push({
         kind: byte === LETTER_D ? 'dict' : 'list',
         expectKey: true,
@@ -136,7 +172,7 @@ export function scanBencode(
           throw new BencodeError(`duplicate dictionary key "${printable(key)}"`, pos);
         parent.keys.add(key);
         if (stack.length === 1) pendingTopKey = key;
-      }
+      } else countValue();
       pos = dataEnd;
       finishValue();
       continue;

@@ -48,8 +48,14 @@ import type { Metainfo, TorrentFile, TorrentVersion } from './types.ts';
 export const BLOCK_SIZE = 16 * 1024;
 export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
 export const MAX_FILES = 1_000_000;
-/** Deepest v2 file-tree path (the bencode depth limit caps it too). */
+/**
+ * Deepest file path, v1 list or v2 tree (for v2 the bencode depth limit caps
+ * it too). Real torrents stay far below; without a cap a 120 KB torrent with
+ * one 40 000-component path cost minutes and gigabytes to lay out.
+ */
 export const MAX_PATH_DEPTH = 60;
+/** Most bytes in one file's path inside the torrent (components plus separators): Linux's PATH_MAX. */
+export const MAX_PATH_BYTES = 4096;
 /** Largest creation date kept (9999-12-31T23:59:59Z); later ones are nonsense. */
 const MAX_CREATION_DATE = 253_402_300_799;
 
@@ -137,6 +143,19 @@ function parseAttr(value: BencodeValue | undefined): string {
 
 // ---- v1 -------------------------------------------------------------------
 
+/** Bytes of a path written with `/` between its components. */
+function pathBytes(components: readonly Uint8Array[]): number {
+  let bytes = Math.max(components.length - 1, 0);
+  for (const component of components) bytes += component.length;
+  return bytes;
+}
+
+/** Refuses paths no file system can hold before anything costs more than a pass over them. */
+function checkPathSize(depth: number, bytes: number, what: string): void {
+  if (depth > MAX_PATH_DEPTH) fail(`${what} has a path deeper than ${MAX_PATH_DEPTH}`);
+  if (bytes > MAX_PATH_BYTES) fail(`${what} has a path longer than ${MAX_PATH_BYTES} bytes`);
+}
+
 function parseV1Files(
   info: BencodeDict,
   nameBytes: Uint8Array[],
@@ -176,7 +195,10 @@ function parseV1Files(
     const variants: Uint8Array[][] = [];
     for (const key of ['path.utf-8', 'path']) {
       const path = get(entry, key);
-      if (Array.isArray(path) && path.every(isBytes)) variants.push(path);
+      if (Array.isArray(path) && path.every(isBytes)) {
+        checkPathSize(path.length, pathBytes(path), `file ${index}`);
+        variants.push(path);
+      }
     }
     const utf8 = variants.find((v) => v.every(isValidUtf8));
     const chosen = utf8 ?? variants.at(-1);
@@ -232,8 +254,8 @@ function parseV2Files(infoBytes: Uint8Array): { files: RawFile[]; multiFile: boo
   if (!treeRange) fail("v2 info has no 'file tree'");
   if (infoBytes[treeRange[0]] !== LETTER_D) fail("'file tree' is not a dictionary");
   const files: RawFile[] = [];
-  const stack: { keys: string[]; file: boolean; children: boolean }[] = [
-    { keys: [], file: false, children: false },
+  const stack: { keys: string[]; bytes: number; file: boolean; children: boolean }[] = [
+    { keys: [], bytes: -1, file: false, children: false },
   ];
   let pos = treeRange[0] + 1;
   while (stack.length > 0) {
@@ -258,8 +280,9 @@ function parseV2Files(infoBytes: Uint8Array): { files: RawFile[]; multiFile: boo
     }
     node.children = true;
     if (infoBytes[pos] !== LETTER_D) fail('file tree entry is not a dictionary');
-    if (node.keys.length >= MAX_PATH_DEPTH) fail(`file tree deeper than ${MAX_PATH_DEPTH}`);
-    stack.push({ keys: [...node.keys, key], file: false, children: false });
+    const bytes = node.bytes + 1 + key.length;
+    checkPathSize(node.keys.length + 1, bytes, `file tree entry '${printable([key])}'`);
+    stack.push({ keys: [...node.keys, key], bytes, file: false, children: false });
     pos++;
   }
   if (files.length === 0) fail("'file tree' has no files");

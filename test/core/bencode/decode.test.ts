@@ -52,6 +52,27 @@ describe('decodeBencode', () => {
     ).toThrowError(/tokens/);
   });
 
+  it('refuses more strings, lists and dictionaries than the input size allows', () => {
+    const limits = { maxDepth: 4, maxTokens: 1000, freeValues: 2, bytesPerValue: 8 };
+    // 'l' + 0: x4 + 'e' = 10 bytes: 2 free + 1 per 8 bytes = 3 values; this is 5.
+    expect(() => decodeBencode(text('l0:0:0:0:e'), { limits })).toThrowError(
+      /too many values for its size/,
+    );
+    // Keys and integers are not counted: they cost no object of their own.
+    expect(decodeBencode(text('d1:ai1e1:bi2ee'), { limits }).value).toEqual({ a: 1, b: 2 });
+    // The default allowance: millions of empty strings in a few megabytes are refused.
+    const junk = text('l' + '0:'.repeat(2_000_000) + 'e');
+    expect(() => decodeBencode(junk)).toThrowError(/too many values for its size/);
+  });
+
+  it('keys that are not UTF-8 become hex; decoded bytes do not follow the input', () => {
+    const bytes = Uint8Array.from([...text('d2:'), 0xff, 0xfe, ...text('3:abce')]);
+    const { value } = decodeBencode(bytes);
+    expect(value).toEqual({ fffe: text('abc') });
+    bytes[bytes.length - 2] = 0x7a; // the input buffer is reused by its owner
+    expect(value).toEqual({ fffe: text('abc') });
+  });
+
   it('accepts trailing data only when asked', () => {
     const { end } = decodeBencode(text('d1:ai1eeRAW'), { allowTrailing: true });
     expect(end).toBe(8);

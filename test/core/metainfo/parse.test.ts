@@ -381,6 +381,37 @@ describe('parseTorrent: v2 and hybrid (fixtures made by libtorrent)', () => {
     for (let i = 0; i < 61; i++) deep = { d: deep };
     expectInputError(() => parseInfoDict(v2Info(deep)), /deeper than 60|nesting deeper/);
   });
+
+  it('caps v2 paths at 4096 bytes', () => {
+    let long: Record<string, unknown> = { '': { length: 0 } };
+    for (let i = 0; i < 20; i++) long = { ['d'.repeat(250)]: long };
+    expectInputError(() => parseInfoDict(v2Info(long)), /longer than 4096 bytes/);
+  });
+
+  it('caps v1 paths at 60 components and 4096 bytes, in path and path.utf-8 alike', () => {
+    const files = (path: Uint8Array[], key = 'path') => [{ length: 1, [key]: path }];
+    const components = (n: number, size = 1) =>
+      Array.from({ length: n }, () => text('a'.repeat(size)));
+    expect(parse(v1Torrent({ files: files(components(60)) })).files[0].path).toHaveLength(61);
+    expectInputError(() => parse(v1Torrent({ files: files(components(61)) })), /deeper than 60/);
+    expectInputError(
+      () =>
+        parse(
+          v1Torrent({
+            files: [{ length: 1, path: [text('a')], 'path.utf-8': components(40_000) }],
+          }),
+        ),
+      /file 0 has a path deeper than 60/,
+    );
+    // 15 components of 255 bytes, one of 256 and 15 separators: 4096 bytes, then one more.
+    expect(
+      parse(v1Torrent({ files: files([...components(15, 255), text('a'.repeat(256))]) })).files,
+    ).toHaveLength(1);
+    expectInputError(
+      () => parse(v1Torrent({ files: files([...components(15, 255), text('a'.repeat(257))]) })),
+      /longer than 4096 bytes/,
+    );
+  });
 });
 
 describe('metainfoToJson', () => {
