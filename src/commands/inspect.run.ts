@@ -116,10 +116,7 @@ export class InspectRun extends Inspect {
       if (verification) process.stdout.write(renderVerification(verification));
     }
     if (verification && !verification.ok) {
-      const damaged = verification.files.filter((f) => f.status !== 'ok').length;
-      throw new VerifyError(
-        `data in ${verification.dir} does not match: ${verification.badPieces + verification.missingPieces} of ${verification.pieceCount} pieces bad or missing, ${damaged} file(s) affected`,
-      );
+      throw new VerifyError(verifyFailure(verification));
     }
   }
 
@@ -160,13 +157,25 @@ export class InspectRun extends Inspect {
   }
 }
 
+/** One line: how many pieces failed, and which files (the first few by name). */
+function verifyFailure(result: VerifyResult): string {
+  const affected = result.files.filter((f) => f.status !== 'ok');
+  const named = affected
+    .slice(0, 3)
+    .map(
+      (f) => `${f.path} (${f.status === 'oversized' ? 'longer than the torrent says' : f.status})`,
+    );
+  const more = affected.length > named.length ? `, and ${affected.length - named.length} more` : '';
+  return `data in ${result.dir} does not match: ${result.badPieces + result.missingPieces} of ${result.pieceCount} pieces bad or missing, ${affected.length} file(s) affected: ${named.join(', ')}${more}`;
+}
+
 function renderVerification(result: VerifyResult): string {
   const lines = [
     '',
     `Verify:        ${result.goodPieces}/${result.pieceCount} pieces good in ${result.dir}`,
   ];
   for (const file of result.files) {
-    if (file.status !== 'ok') lines.push(`  ${file.status.padEnd(8)} ${file.index}  ${file.path}`);
+    if (file.status !== 'ok') lines.push(`  ${file.status.padEnd(9)} ${file.index}  ${file.path}`);
   }
   if (result.ok) lines.push('  all files match');
   return `${lines.join('\n')}\n`;

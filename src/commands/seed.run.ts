@@ -21,7 +21,11 @@ export class SeedRun extends Seed {
     const seedRatio = flags['seed-ratio'];
     const pool = new HashPool({ threads: flags.threads });
     try {
-      const { meta, dataDir, torrentPath } = await this.#resolveTorrent(args.source, flags, pool);
+      const { meta, dataDir, torrentPath, followLinks } = await this.#resolveTorrent(
+        args.source,
+        flags,
+        pool,
+      );
       const magnet = toMagnet(meta);
       if (!flags.json && !flags.events) {
         this.log(magnet);
@@ -40,6 +44,7 @@ export class SeedRun extends Seed {
         seedForever: flags['seed-time'] === undefined && seedRatio === undefined,
         requireComplete: true,
         readOnly: true,
+        followLinks,
         discoveries: ui.discoveries(discoveryChoices(flags, meta)),
         version: packageJson.version,
         signal: abort.signal,
@@ -76,7 +81,13 @@ export class SeedRun extends Seed {
     source: string,
     flags: { data?: string; out?: string; announce?: string[]; 'no-date'?: boolean },
     pool: HashPool,
-  ): Promise<{ meta: Metainfo; dataDir: string; torrentPath: string | null }> {
+  ): Promise<{
+    meta: Metainfo;
+    dataDir: string;
+    torrentPath: string | null;
+    /** Seeding a path the user named: its symlinks were followed when hashing it, so follow them. */
+    followLinks: boolean;
+  }> {
     const isTorrent = /\.torrent$/i.test(source) || /^https?:\/\//i.test(source) || source === '-';
     if (isTorrent) {
       if (flags.out || flags.announce)
@@ -84,7 +95,12 @@ export class SeedRun extends Seed {
       const loaded = await loadSource(source);
       if (loaded.kind !== 'torrent')
         throw new UsageError('seed needs a .torrent file or a path to share');
-      return { meta: loaded.meta, dataDir: resolve(flags.data ?? '.'), torrentPath: null };
+      return {
+        meta: loaded.meta,
+        dataDir: resolve(flags.data ?? '.'),
+        torrentPath: null,
+        followLinks: false,
+      };
     }
     if (flags.data)
       throw new UsageError(
@@ -115,6 +131,7 @@ export class SeedRun extends Seed {
       meta: parseTorrent(created.torrentBytes),
       dataDir: info.isDirectory() || info.isFile() ? dirname(absolute) : absolute,
       torrentPath,
+      followLinks: true,
     };
   }
 }

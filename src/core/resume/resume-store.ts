@@ -13,14 +13,20 @@
  * SHA-1 after all. A file that is corrupt, truncated, or for another torrent
  * is ignored (full check): the resume state is a hint, never trusted blindly.
  *
+ * `.shoal/` is a private directory (out-dir.ts: real, owned by the user, mode
+ * 0700) and no file in it is opened through a symlink: a link planted there
+ * is refused (exit 5) instead of being read, truncated or written through.
+ *
  * Fingerprints are xxh64 (@node-rs/xxhash): on this project's machines its
  * xxh3 binding measured 2.1 GB/s against xxh64's 17 GB/s (BENCHMARKS.md).
  */
-import { open, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { rename, rm, rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fingerprint } from '../hashing/fingerprint.ts';
-import { makeDirectory } from '../storage/make-directory.ts';
+import { OutDir } from '../storage/out-dir.ts';
+import { DiskError } from '../errors.ts';
 import { STATE_DIR_NAME } from '../metainfo/sanitize-path.ts';
 
 const SNAPSHOT_MAGIC = Buffer.from('SHOALRS\u0001', 'latin1');
@@ -43,6 +49,8 @@ export class ResumeStore {
   readonly snapshotPath: string;
   readonly journalPath: string;
   readonly #identity: ResumeIdentity;
+  readonly #out: OutDir;
+  readonly #stateDir: string;
   #journal: FileHandle | null = null;
   /**
    * Every operation (appends, snapshots, removal) runs one after another on
@@ -56,7 +64,9 @@ export class ResumeStore {
   #finished = false;
 
   constructor(outDir: string, identity: ResumeIdentity) {
-    const base = join(outDir, STATE_DIR_NAME, Buffer.from(identity.infoHash).toString('hex'));
+    this.#out = new OutDir(outDir);
+    this.#stateDir = join(this.#out.root, STATE_DIR_NAME);
+    const base = join(this.#stateDir, Buffer.from(identity.infoHash).toString('hex'));
     this.snapshotPath = `${base}.resume`;
     this.journalPath = `${base}.journal`;
     this.#identity = identity;
@@ -64,11 +74,11 @@ export class ResumeStore {
 
   /** The pieces the saved state claims, or null when there is no usable state. */
   async load(): Promise<ClaimedPieces | null> {
-    const snapshot = await readFile(this.snapshotPath).catch(() => null);
+    const snapshot = await this.#read(this.snapshotPath);
     if (!snapshot) return null;
     const claimed = decodeSnapshot(snapshot, this.#identity);
     if (!claimed) return null;
-    const journal = await readFile(this.journalPath).catch(() => null);
+    const journal = await this.#read(this.journalPath);
     if (journal) replayJournal(journal, this.#identity, claimed);
     return claimed;
   }
@@ -79,7 +89,11 @@ export class ResumeStore {
       if (this.#finished) return;
       await this.#closeJournal();
       await this.#writeSnapshot(verified);
-      const journal = await open(this.journalPath, 'w');
+      const journal = await this.#out.open(
+        this.journalPath,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+        0o600,
+      );
       await journal.write(journalHeader(this.#identity));
       this.#journal = journal;
     });
@@ -126,7 +140,7 @@ export class ResumeStore {
       await rm(this.journalPath, { force: true });
       await rm(this.snapshotPath, { force: true });
       // Leave no empty `.shoal/` behind (it stays while it holds a parts file).
-      await rmdir(join(this.snapshotPath, '..')).catch(() => {});
+      await rmdir(this.#stateDir).catch(() => {});
     });
   }
 
@@ -143,10 +157,35 @@ export class ResumeStore {
     await journal?.close().catch(() => {});
   }
 
+  /** The file's bytes; null when it is missing or unreadable. A symlink is refused (throws). */
+  async #read(path: string): Promise<Buffer | null> {
+    let handle: FileHandle;
+    try {
+      handle = await this.#out.open(path, constants.O_RDONLY);
+    } catch (error) {
+      if (error instanceof DiskError) throw error;
+      return null;
+    }
+    try {
+      return await handle.readFile();
+    } catch {
+      return null;
+    } finally {
+      await handle.close();
+    }
+  }
+
   async #writeSnapshot(verified: ClaimedPieces): Promise<void> {
-    makeDirectory(join(this.snapshotPath, '..'));
+    this.#out.makePrivateDirectory(this.#stateDir);
     const temp = `${this.snapshotPath}.tmp`;
-    const handle = await open(temp, 'w');
+    // Created exclusively: a leftover temp file (or anything planted there) is removed
+    // first, never written through. rm and rename act on a link itself, not its target.
+    await rm(temp, { force: true });
+    const handle = await this.#out.open(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+      0o600,
+    );
     try {
       await handle.write(encodeSnapshot(verified, this.#identity));
       await handle.sync();

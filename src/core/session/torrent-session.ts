@@ -86,6 +86,8 @@ export interface SessionOptions {
   requireComplete?: boolean;
   /** Open the data read-only (seeding). */
   readOnly?: boolean;
+  /** Follow symlinks inside outDir (seeding a path the user named); default: refuse them. */
+  followLinks?: boolean;
   version?: string;
   peerId?: Uint8Array;
   signal?: AbortSignal;
@@ -275,7 +277,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     );
     this.storage = new DiskStorage(
       { ...meta, infoHashHex: Buffer.from(this.infoHash).toString('hex') },
-      { outDir: options.outDir, selected, readOnly: options.readOnly },
+      {
+        outDir: options.outDir,
+        selected,
+        readOnly: options.readOnly,
+        followLinks: options.followLinks,
+      },
     );
     this.#picker = new PiecePicker({
       pieceCount: meta.pieceCount,

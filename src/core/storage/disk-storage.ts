@@ -11,13 +11,17 @@
  *   `.shoal/` in the output directory, at the piece-space offset, so the
  *   piece can still be re-verified and served later (as libtorrent's
  *   partfile does).
- * - Every path is checked to lie inside the output directory.
+ * - Every path is checked to lie inside the output directory, and nothing
+ *   below it is followed through a symlink (out-dir.ts).
+ * - When the download is complete every selected file has exactly its length:
+ *   shorter ones are extended, longer ones cut (bytes past the end are not
+ *   the torrent's, and would make the file differ from it).
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
-import { makeDirectory } from './make-directory.ts';
-import { diskErrorFrom } from '../errors.ts';
+import { dirname, join, resolve } from 'node:path';
+import { OutDir } from './out-dir.ts';
+import { DiskError, diskErrorFrom } from '../errors.ts';
 import { PieceLayout } from './layout.ts';
 import { DIRECT_IO_ALIGNMENT, isPageAligned } from './aligned-memory.ts';
 import type { TorrentFile } from '../metainfo/types.ts';
@@ -41,6 +45,11 @@ export interface DiskStorageOptions {
   maxOpenFiles?: number;
   /** Write page-aligned data with direct I/O where possible (default true). */
   directIo?: boolean;
+  /**
+   * Follow symlinks below outDir (default false: refuse them). Only for data
+   * the user pointed at directly, such as `seed PATH`.
+   */
+  followLinks?: boolean;
 }
 
 /** How a pooled handle was opened: read, write, or write with direct I/O (O_DIRECT). */
@@ -72,25 +81,37 @@ export class DiskStorage {
   readonly #maxOpen: number;
   /** Open handles in least-recently-used order (Map keeps insertion order). */
   readonly #handles = new Map<string, PooledHandle>();
-  readonly #createdDirs = new Set<string>();
+  readonly #out: OutDir;
   /** Direct writes for page-aligned data; off once the file system refuses them. */
   #directIo: boolean;
 
   constructor(input: StorageInput, options: DiskStorageOptions) {
     this.layout = new PieceLayout(input);
     this.outDir = resolve(options.outDir);
+    this.#out = new OutDir(this.outDir, { followLinks: options.followLinks });
     this.#files = input.files;
     this.#selected = options.selected ?? input.files.map(() => true);
     this.#readOnly = options.readOnly ?? false;
     this.#maxOpen = options.maxOpenFiles ?? 64;
     this.#directIo = (options.directIo ?? true) && constants.O_DIRECT !== undefined;
-    this.partsPath = this.#inside(join(this.outDir, STATE_DIR_NAME, `${input.infoHashHex}.parts`));
-    this.#paths = input.files.map((file) => this.#inside(join(this.outDir, ...file.path)));
+    this.partsPath = join(this.outDir, STATE_DIR_NAME, `${input.infoHashHex}.parts`);
+    this.#paths = input.files.map((file) => join(this.outDir, ...file.path));
+    // Throws for any path that would leave the output directory.
+    for (const path of [this.partsPath, ...this.#paths]) this.#out.parts(path);
   }
 
   /** Absolute path of file `index`. */
   filePath(index: number): string {
     return this.#paths[index];
+  }
+
+  /**
+   * Size of the file at `path` (one of this storage's), -1 when it is missing
+   * or not a regular file. Throws DiskError for a symlink inside the output
+   * directory (unless followLinks).
+   */
+  fileSize(path: string): number {
+    return this.#out.fileSize(path);
   }
 
   isSelected(fileIndex: number): boolean {
@@ -255,9 +276,10 @@ export class DiskStorage {
   }
 
   /**
-   * Makes the selected files exist with their final sizes: creates empty
-   * files (no piece ever touches them) and extends files whose last bytes
-   * were all zeros in padding-free layouts. Never shrinks a file.
+   * Makes the selected files exist with exactly their lengths, once every
+   * piece is verified: creates empty files (no piece ever touches them),
+   * extends files whose last bytes were all zeros in padding-free layouts,
+   * and cuts files that were longer on disk than the torrent says.
    */
   async finish(): Promise<void> {
     // Read-only data (seeding) is complete by definition: nothing to create or extend.
@@ -269,7 +291,7 @@ export class DiskStorage {
       await this.#withHandle(path, 'w', async (handle) => {
         try {
           const { size } = await handle.stat();
-          if (size < file.length) await handle.truncate(file.length);
+          if (size !== file.length) await handle.truncate(file.length);
         } catch (error) {
           throw diskErrorFrom(error, 'resize', path);
         }
@@ -350,28 +372,18 @@ export class DiskStorage {
 
   async #open(path: string, mode: HandleMode): Promise<FileHandle> {
     try {
-      if (mode === 'r') return await open(path, 'r');
-      const dir = dirname(path);
-      if (!this.#createdDirs.has(dir)) {
-        makeDirectory(dir);
-        this.#createdDirs.add(dir);
-      }
+      if (mode === 'r') return await this.#out.open(path, constants.O_RDONLY);
+      if (path === this.partsPath) this.#out.makePrivateDirectory(dirname(path));
+      else this.#out.makeDirectories(dirname(path));
       const direct = mode === 'd' ? constants.O_DIRECT : 0;
-      return await open(path, constants.O_RDWR | constants.O_CREAT | direct, 0o644);
+      return await this.#out.open(path, constants.O_RDWR | constants.O_CREAT | direct, 0o644);
     } catch (error) {
+      if (error instanceof DiskError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       // The caller handles these: a missing file is a missing piece, and EINVAL on a
       // direct open means the file system has no direct I/O.
       if ((mode === 'r' && code === 'ENOENT') || (mode === 'd' && code === 'EINVAL')) throw error;
       throw diskErrorFrom(error, mode === 'r' ? 'open' : 'open for writing', path);
     }
-  }
-
-  #inside(path: string): string {
-    const absolute = resolve(path);
-    if (absolute !== this.outDir && !absolute.startsWith(this.outDir + sep)) {
-      throw new Error(`refusing a path outside the output directory: ${absolute}`);
-    }
-    return absolute;
   }
 }

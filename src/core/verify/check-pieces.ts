@@ -14,7 +14,6 @@
  * for v2-only torrents, whose pieces are read into shared memory and checked
  * against their merkle hashes.
  */
-import { stat } from 'node:fs/promises';
 import { fingerprint } from '../hashing/fingerprint.ts';
 import { ReadStatus, type HashPool } from '../hashing/pool.ts';
 import type { Metainfo } from '../metainfo/types.ts';
@@ -37,7 +36,7 @@ export interface CheckPiecesInput {
 
 export async function checkPieces(input: CheckPiecesInput): Promise<ClaimedPieces> {
   const { meta, storage, pool, claimed } = input;
-  const present = await presentPieces(storage, input.wanted);
+  const present = presentPieces(storage, input.wanted);
   const verified: ClaimedPieces = new Map();
   const byFingerprint = claimed ? present.filter((index) => claimed.has(index)) : [];
   let toHash = claimed ? [] : present;
@@ -76,16 +75,17 @@ export async function checkPieces(input: CheckPiecesInput): Promise<ClaimedPiece
   return verified;
 }
 
-/** Wanted pieces whose files all exist and are long enough to hold them. */
-async function presentPieces(storage: DiskStorage, wanted: readonly number[]): Promise<number[]> {
+/**
+ * Wanted pieces whose files all exist and are long enough to hold them. A
+ * symlink inside the output directory is refused here (DiskError), before any
+ * worker reads through it.
+ */
+function presentPieces(storage: DiskStorage, wanted: readonly number[]): number[] {
   const sizes = new Map<string, number>();
-  const sizeOf = async (path: string) => {
+  const sizeOf = (path: string) => {
     let size = sizes.get(path);
     if (size === undefined) {
-      size = await stat(path).then(
-        (info) => (info.isFile() ? info.size : -1),
-        () => -1,
-      );
+      size = storage.fileSize(path);
       sizes.set(path, size);
     }
     return size;
@@ -94,7 +94,7 @@ async function presentPieces(storage: DiskStorage, wanted: readonly number[]): P
   for (const index of wanted) {
     let ok = true;
     for (const source of storage.sources(index)) {
-      if (source.path !== null && (await sizeOf(source.path)) < source.position + source.length) {
+      if (source.path !== null && sizeOf(source.path) < source.position + source.length) {
         ok = false;
         break;
       }

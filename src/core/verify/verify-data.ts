@@ -3,14 +3,19 @@
  * worker pool, which reads the files itself) and summarises the result by
  * file, so a user learns which files are missing or damaged, not only which
  * piece numbers failed.
+ *
+ * A file longer than the torrent says is `oversized`: its pieces may all
+ * hash correctly, but the file is not the torrent's file. A symlink inside
+ * DIR is refused (DiskError, exit 5) before anything is read: reading through
+ * it would read, and report on, a file outside DIR.
  */
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OutDir } from '../storage/out-dir.ts';
 import { PieceStatus, type HashPool } from '../hashing/pool.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import { PieceLayout } from '../storage/layout.ts';
 
-export type FileVerifyStatus = 'ok' | 'missing' | 'damaged';
+export type FileVerifyStatus = 'ok' | 'missing' | 'damaged' | 'oversized';
 
 export interface VerifyResult {
   dir: string;
@@ -29,6 +34,10 @@ export async function verifyData(
   pool: HashPool,
   onProgress?: (bytesHashed: number) => void,
 ): Promise<VerifyResult> {
+  const root = new OutDir(dir);
+  const sizes = meta.files.map((file) =>
+    file.padding ? -1 : root.fileSize(join(root.root, ...file.path)),
+  );
   const report = await pool.verify(meta, dir, { onProgress });
   const layout = new PieceLayout(meta);
   const files: VerifyResult['files'] = [];
@@ -36,10 +45,7 @@ export async function verifyData(
     const file = meta.files[index];
     if (file.padding) continue;
     const path = file.path.join('/');
-    const exists = await stat(join(dir, ...file.path)).then(
-      (info) => info.isFile(),
-      () => false,
-    );
+    const exists = sizes[index] >= 0;
     let status: FileVerifyStatus = exists ? 'ok' : 'missing';
     const range = layout.piecesOfFile(index);
     if (exists && range) {
@@ -50,6 +56,7 @@ export async function verifyData(
         }
       }
     }
+    if (status === 'ok' && sizes[index] > file.length) status = 'oversized';
     files.push({ index, path, length: file.length, status });
   }
   return {
