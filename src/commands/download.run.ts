@@ -9,6 +9,7 @@ import type { PeerAddress } from '../core/peer/peer-connection.ts';
 import { TorrentSession } from '../core/session/torrent-session.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { resolveMagnet } from '../core/source/resolve-magnet.ts';
+import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { discoveryChoices } from './discovery-flags.ts';
 import { parseSelection } from './flags.ts';
@@ -113,6 +114,11 @@ export class DownloadRun extends Download {
         if (good < wanted)
           throw new VerifyError(
             `${wanted - good} of ${wanted} pieces on disk do not match the torrent`,
+          );
+        const longer = oversizedFiles(session.storage, meta.files);
+        if (longer.length > 0)
+          throw new VerifyError(
+            `longer on disk than the torrent says (extra bytes past its end): ${longer.join(', ')}`,
           );
       }
       await ui.close();
