@@ -1,17 +1,29 @@
 /**
- * Announces one torrent to all of its trackers.
+ * Announces one torrent to its trackers, in BEP 12 order.
  *
- * Tiers (BEP 12): each tier is shuffled once; within a tier trackers are
- * tried in order until one answers, and the one that answered moves to the
- * front of its tier. All tiers are announced in parallel rather than only
- * the first tier that works: that is libtorrent's `announce_to_all_tiers`
- * behaviour (what most desktop clients switch on), chosen because a CLI
- * wants as many peers as early as possible.
+ * Order: every announce walks the tiers from the first. Within a tier the
+ * trackers are tried one after another (shuffled once, as BEP 12 says); the
+ * walk moves to the next tier only when every tracker of this one failed,
+ * and stops at the first tracker that answers, which moves to the front of
+ * its tier. This is libtorrent's default (`announce_to_all_tiers` and
+ * `announce_to_all_trackers` off), and what a torrent's author cannot abuse:
+ *
+ * - One announce is in flight at a time per torrent (plus, at shutdown, the
+ *   `stopped` messages, at most MAX_CONCURRENT_STOPS at once, to trackers
+ *   that were told `started`). Announcing every tier at once let a torrent
+ *   with 25 000 UDP tiers open 20 000 sockets and send traffic to 25 000
+ *   hosts of its author's choosing.
+ * - At most MAX_TRACKERS trackers per torrent are used (the rest are
+ *   ignored with one warning): more than real torrents list (pasted lists of
+ *   public trackers reach a few dozen), few enough that a walk over dead ones
+ *   is bounded (about 15 s each) and that the hosts one torrent makes shoal
+ *   contact stay a small, fixed number.
  *
  * Nothing here throws to the caller after construction: every failure
  * becomes an `error` event for that tracker (emitted only when somebody
  * listens, so an unhandled EventEmitter 'error' cannot crash the process)
- * and the tier retries later with exponential backoff.
+ * and, when every tracker failed, the walk is retried later with
+ * exponential backoff.
  *
  * Peers are passed on as the tracker gave them. opentracker and others hand
  * a peer its own address back; the engine, which knows its own listening
@@ -62,7 +74,16 @@ export interface AnnouncerOptions {
   stopTimeoutMs?: number;
   /** Random source in [0, 1) for shuffling tiers (tests pass a fixed one). */
   random?: () => number;
+  /** Most trackers used (in tier order); the rest are ignored. Default MAX_TRACKERS. */
+  maxTrackers?: number;
 }
+
+/** Trackers used per torrent; see the header comment for why. */
+export const MAX_TRACKERS = 64;
+/** `stopped` announces sent at once at shutdown. */
+export const MAX_CONCURRENT_STOPS = 4;
+/** Warnings about unusable tracker URLs listed one by one; the rest are counted. */
+const MAX_SKIP_WARNINGS = 10;
 
 export interface PeersEvent {
   tracker: string;
@@ -108,8 +129,8 @@ interface TrackerState {
   trackerId: Uint8Array | undefined;
 }
 
-interface TierState {
-  trackers: TrackerState[];
+/** The one walk over the tiers (at most one runs at a time) and when the next may start. */
+interface WalkState {
   inFlight: boolean;
   /** Another announce was asked for while one was in flight. */
   pending: boolean;
@@ -118,6 +139,7 @@ interface TierState {
   timerAt: number;
   /** Earliest time (ms) an announce may be sent, from min interval or backoff. */
   notBefore: number;
+  /** Walks in a row in which no tracker answered. */
   failures: number;
   abort: AbortController | undefined;
 }
@@ -126,8 +148,18 @@ const SUPPORTED = new Set(['http:', 'https:', 'udp:']);
 
 export class Announcer extends EventEmitter<AnnouncerEvents> {
   readonly #options: AnnouncerOptions;
-  readonly #tiers: TierState[] = [];
+  /** Usable trackers by tier; each tier is non-empty. */
+  readonly #tiers: TrackerState[][] = [];
   readonly #skipped: WarningEvent[] = [];
+  readonly #walk: WalkState = {
+    inFlight: false,
+    pending: false,
+    timer: undefined,
+    timerAt: Infinity,
+    notBefore: 0,
+    failures: 0,
+    abort: undefined,
+  };
   readonly #key = randomInt(0, 2 ** 32);
   #lastStats: TransferStats = { uploaded: 0, downloaded: 0, left: 0 };
   #started = false;
@@ -143,15 +175,28 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     if (options.peerId.length !== 20) throw new RangeError('peerId must be 20 bytes');
     this.#options = options;
     const random = options.random ?? Math.random;
+    const maxTrackers = options.maxTrackers ?? MAX_TRACKERS;
     const seen = new Set<string>();
+    let used = 0;
+    let unusable = 0;
+    let ignored = 0;
     for (const tier of options.trackers) {
       const trackers: TrackerState[] = [];
       for (const raw of tier) {
         const url = raw.trim();
         if (seen.has(url)) continue;
         seen.add(url);
+        if (used >= maxTrackers) {
+          ignored++;
+          continue;
+        }
         const state = this.#makeTracker(url);
-        if (state) trackers.push(state);
+        if (typeof state !== 'string') {
+          trackers.push(state);
+          used++;
+        } else if (++unusable <= MAX_SKIP_WARNINGS) {
+          this.#skipped.push({ tracker: url, message: state });
+        }
       }
       if (trackers.length === 0) continue;
       // Fisher-Yates, once (BEP 12); later reordering only promotes responders.
@@ -159,33 +204,30 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
         const j = Math.floor(random() * (i + 1));
         [trackers[i], trackers[j]] = [trackers[j]!, trackers[i]!];
       }
-      this.#tiers.push({
-        trackers,
-        inFlight: false,
-        pending: false,
-        timer: undefined,
-        timerAt: Infinity,
-        notBefore: 0,
-        failures: 0,
-        abort: undefined,
+      this.#tiers.push(trackers);
+    }
+    if (unusable > MAX_SKIP_WARNINGS) {
+      this.#skipped.push({
+        message: `skipped ${unusable - MAX_SKIP_WARNINGS} more unusable tracker URLs`,
+      });
+    }
+    if (ignored > 0) {
+      this.#skipped.push({
+        message: `using the first ${maxTrackers} trackers; ${ignored} more ignored`,
       });
     }
   }
 
-  #makeTracker(url: string): TrackerState | null {
+  /** A tracker for `url`, or why it cannot be used. */
+  #makeTracker(url: string): TrackerState | string {
     let protocol: string;
     try {
       protocol = new URL(url).protocol;
     } catch {
-      this.#skipped.push({ tracker: url, message: `skipping tracker with an invalid URL: ${url}` });
-      return null;
+      return `skipping tracker with an invalid URL: ${url}`;
     }
     if (!SUPPORTED.has(protocol)) {
-      this.#skipped.push({
-        tracker: url,
-        message: `skipping tracker ${url}: only http, https and udp trackers are supported`,
-      });
-      return null;
+      return `skipping tracker ${url}: only http, https and udp trackers are supported`;
     }
     let udp: UdpTracker | null = null;
     if (protocol === 'udp:') {
@@ -193,8 +235,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
         udp = new UdpTracker(url, this.#options.udp);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        this.#skipped.push({ tracker: url, message: `skipping tracker ${url}: ${reason}` });
-        return null;
+        return `skipping tracker ${url}: ${reason}`;
       }
     }
     return {
@@ -209,10 +250,10 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
 
   /** The usable tracker URLs by tier, in their current order. */
   get tiers(): string[][] {
-    return this.#tiers.map((tier) => tier.trackers.map((t) => t.url));
+    return this.#tiers.map((tier) => tier.map((t) => t.url));
   }
 
-  /** Sends `started` to every tier. Emits a warning for each tracker that was skipped. */
+  /** Starts the first walk (`started`). Emits a warning for each tracker that was skipped. */
   start(): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
@@ -221,63 +262,59 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
       this.emit('warning', { message: 'no usable trackers' });
       return;
     }
-    for (const tier of this.#tiers) this.#launch(tier);
+    this.#launch();
   }
 
   /**
-   * Asks every tier for peers now, for when the engine is short of them.
-   * A tier still inside its tracker's min interval (or a failure backoff)
-   * announces as soon as that ends instead.
+   * Asks for peers now, for when the engine is short of them. Inside the
+   * answering tracker's min interval (or a failure backoff) the announce
+   * waits until that ends instead.
    */
   announceNow(): void {
-    if (!this.#started || this.#stopped) return;
+    if (!this.#started || this.#stopped || this.#tiers.length === 0) return;
+    const walk = this.#walk;
+    if (walk.inFlight) return;
     const now = Date.now();
-    for (const tier of this.#tiers) {
-      if (tier.inFlight) continue;
-      if (tier.notBefore <= now) this.#launch(tier);
-      else this.#schedule(tier, tier.notBefore - now, true);
-    }
+    if (walk.notBefore <= now) this.#launch();
+    else this.#schedule(walk.notBefore - now, true);
   }
 
   /** The download finished: sends `completed` to trackers that were told `started`, at once. */
   complete(): void {
-    if (!this.#started || this.#stopped) return;
-    for (const tier of this.#tiers) {
-      for (const tracker of tier.trackers) if (tracker.sentStarted) tracker.completedPending = true;
-      if (tier.inFlight) tier.pending = true;
-      else this.#launch(tier);
+    if (!this.#started || this.#stopped || this.#tiers.length === 0) return;
+    for (const tracker of this.#tiers.flat()) {
+      if (tracker.sentStarted) tracker.completedPending = true;
     }
+    if (this.#walk.inFlight) this.#walk.pending = true;
+    else this.#launch();
   }
 
   /**
-   * Cancels timers and in-flight announces, then sends `stopped` to every
-   * tracker that was sent `started`. Resolves within about `stopTimeoutMs`;
-   * never rejects.
+   * Cancels the timer and the announce in flight, then sends `stopped` to
+   * every tracker that was sent `started` (MAX_CONCURRENT_STOPS at a time).
+   * Resolves within about `stopTimeoutMs`; never rejects.
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const tier of this.#tiers) {
-      clearTimeout(tier.timer);
-      tier.timer = undefined;
-      tier.abort?.abort();
-    }
+    clearTimeout(this.#walk.timer);
+    this.#walk.timer = undefined;
+    this.#walk.abort?.abort();
     const stopTimeoutMs = this.#options.stopTimeoutMs ?? 3000;
     const deadline = AbortSignal.timeout(stopTimeoutMs);
-    const sends: Promise<unknown>[] = [];
-    for (const tier of this.#tiers) {
-      for (const tracker of tier.trackers) {
-        if (!tracker.sentStarted && !tracker.startedInFlight) continue;
-        sends.push(
-          this.#announceTo(tracker, 'stopped', deadline, stopTimeoutMs).catch(() => undefined),
-        );
+    const told = this.#tiers.flat().filter((t) => t.sentStarted || t.startedInFlight);
+    const sender = async () => {
+      for (let tracker = told.shift(); tracker; tracker = told.shift()) {
+        if (deadline.aborted) return;
+        await this.#announceTo(tracker, 'stopped', deadline, stopTimeoutMs).catch(() => undefined);
       }
-    }
+    };
+    const senders = Array.from({ length: MAX_CONCURRENT_STOPS }, sender);
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, stopTimeoutMs + 100);
     });
-    await Promise.race([Promise.allSettled(sends), bound]);
+    await Promise.race([Promise.allSettled(senders), bound]);
     clearTimeout(timer);
   }
 
@@ -321,8 +358,8 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     return tracker.completedPending ? 'completed' : undefined;
   }
 
-  #launch(tier: TierState): void {
-    this.#runTier(tier).catch((error: unknown) => {
+  #launch(): void {
+    this.#runWalk().catch((error: unknown) => {
       // Only a throwing event listener gets here; report it rather than leave
       // an unhandled rejection.
       const message = error instanceof Error ? error.message : String(error);
@@ -332,19 +369,20 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     });
   }
 
-  #schedule(tier: TierState, delayMs: number, onlyIfSooner = false): void {
+  #schedule(delayMs: number, onlyIfSooner = false): void {
     if (this.#stopped) return;
+    const walk = this.#walk;
     const at = Date.now() + delayMs;
-    if (onlyIfSooner && tier.timer && tier.timerAt <= at) return;
-    clearTimeout(tier.timer);
-    tier.timerAt = at;
-    tier.timer = setTimeout(() => {
-      tier.timer = undefined;
-      tier.timerAt = Infinity;
-      this.#launch(tier);
+    if (onlyIfSooner && walk.timer && walk.timerAt <= at) return;
+    clearTimeout(walk.timer);
+    walk.timerAt = at;
+    walk.timer = setTimeout(() => {
+      walk.timer = undefined;
+      walk.timerAt = Infinity;
+      this.#launch();
     }, delayMs);
     // Re-announce timers alone must not keep a finished CLI process alive.
-    tier.timer.unref();
+    walk.timer.unref();
   }
 
   #clamp(seconds: number): number {
@@ -353,85 +391,101 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     return Math.min(Math.max(seconds, floor), Math.max(floor, ceiling));
   }
 
-  async #runTier(tier: TierState): Promise<void> {
-    if (tier.inFlight || this.#stopped) return;
-    clearTimeout(tier.timer);
-    tier.timer = undefined;
-    tier.timerAt = Infinity;
-    tier.inFlight = true;
+  /** Announces to one tracker; returns its response, or the error (already reported). */
+  async #tryTracker(
+    tracker: TrackerState,
+    signal: AbortSignal,
+  ): Promise<AnnounceResponse | TrackerError> {
+    const event = this.#eventFor(tracker);
+    tracker.startedInFlight = event === 'started';
+    let response: AnnounceResponse;
+    try {
+      response = await this.#announceTo(tracker, event, signal);
+    } catch (error) {
+      tracker.startedInFlight = false;
+      const failure =
+        error instanceof TrackerError
+          ? error
+          : new TrackerError('network', String(error), { cause: error });
+      if (!this.#stopped && this.listenerCount('error') > 0) {
+        this.emit('error', { tracker: tracker.url, error: failure });
+      }
+      return failure;
+    }
+    tracker.startedInFlight = false;
+    // Record state even when stopping, so stop() still sends `stopped` to it.
+    if (event === 'started') tracker.sentStarted = true;
+    if (event === 'started' || event === 'completed') tracker.completedPending = false;
+    if (response.trackerId) tracker.trackerId = response.trackerId;
+    return response;
+  }
+
+  /** One BEP 12 walk: tiers in order, trackers in order, until one answers. */
+  async #runWalk(): Promise<void> {
+    const walk = this.#walk;
+    if (walk.inFlight || this.#stopped) return;
+    clearTimeout(walk.timer);
+    walk.timer = undefined;
+    walk.timerAt = Infinity;
+    walk.inFlight = true;
     const abort = new AbortController();
-    tier.abort = abort;
+    walk.abort = abort;
     let lastError: TrackerError | undefined;
     try {
-      // Copy: a success reorders the tier.
-      for (const tracker of [...tier.trackers]) {
-        const event = this.#eventFor(tracker);
-        let response: AnnounceResponse;
-        tracker.startedInFlight = event === 'started';
-        try {
-          response = await this.#announceTo(tracker, event, abort.signal);
-        } catch (error) {
-          tracker.startedInFlight = false;
+      for (const tier of this.#tiers) {
+        // Copy: a success reorders the tier.
+        for (const tracker of [...tier]) {
+          const outcome = await this.#tryTracker(tracker, abort.signal);
           if (this.#stopped) return;
-          lastError =
-            error instanceof TrackerError
-              ? error
-              : new TrackerError('network', String(error), { cause: error });
-          if (this.listenerCount('error') > 0) {
-            this.emit('error', { tracker: tracker.url, error: lastError });
+          if (outcome instanceof TrackerError) {
+            lastError = outcome;
+            continue;
           }
-          continue;
+          tier.splice(tier.indexOf(tracker), 1);
+          tier.unshift(tracker);
+          this.#answered(tracker, outcome);
+          return;
         }
-        tracker.startedInFlight = false;
-        // Record state even when stopping, so stop() still sends `stopped` to it.
-        if (event === 'started') tracker.sentStarted = true;
-        if (event === 'started' || event === 'completed') tracker.completedPending = false;
-        if (response.trackerId) tracker.trackerId = response.trackerId;
-        if (this.#stopped) return;
-
-        const index = tier.trackers.indexOf(tracker);
-        if (index > 0) {
-          tier.trackers.splice(index, 1);
-          tier.trackers.unshift(tracker);
-        }
-        tier.failures = 0;
-        const interval = this.#clamp(response.interval ?? this.#options.defaultIntervalSec ?? 1800);
-        const minInterval = Math.min(this.#clamp(response.minInterval ?? 0), interval);
-        tier.notBefore = Date.now() + minInterval * 1000;
-        this.#schedule(tier, interval * 1000);
-
-        const peers = dedupePeers(response.peers);
-        this.emit('response', {
-          tracker: tracker.url,
-          interval,
-          minInterval,
-          seeders: response.seeders,
-          leechers: response.leechers,
-          peerCount: peers.length,
-        });
-        if (response.warning)
-          this.emit('warning', { tracker: tracker.url, message: response.warning });
-        if (peers.length > 0) this.emit('peers', { tracker: tracker.url, peers });
-        return;
       }
-      // Every tracker in the tier failed: back off, honouring a BEP 31 `retry in`.
-      tier.failures++;
+      // Every tracker failed: back off, honouring a BEP 31 `retry in`.
+      walk.failures++;
       const base = this.#options.retryBaseSec ?? 15;
       const max = this.#options.retryMaxSec ?? 900;
-      let delaySec = Math.min(base * 2 ** Math.min(tier.failures - 1, 20), max);
+      let delaySec = Math.min(base * 2 ** Math.min(walk.failures - 1, 20), max);
       if (lastError?.retryInSec !== undefined) delaySec = Math.max(delaySec, lastError.retryInSec);
-      tier.notBefore = Date.now() + delaySec * 1000;
-      this.#schedule(tier, delaySec * 1000);
+      walk.notBefore = Date.now() + delaySec * 1000;
+      this.#schedule(delaySec * 1000);
     } finally {
-      tier.inFlight = false;
-      tier.abort = undefined;
-      if (tier.pending && !this.#stopped) {
-        tier.pending = false;
+      walk.inFlight = false;
+      walk.abort = undefined;
+      if (walk.pending && !this.#stopped) {
+        walk.pending = false;
         // After a failure the backoff stands; a `completed` still waits for it.
-        if (tier.notBefore <= Date.now() || tier.trackers.some((t) => t.completedPending)) {
-          this.#launch(tier);
-        }
+        const completing = this.#tiers.some((tier) => tier.some((t) => t.completedPending));
+        if (walk.notBefore <= Date.now() || completing) this.#launch();
       }
     }
+  }
+
+  /** A tracker answered: schedule the next announce by its interval and pass its peers on. */
+  #answered(tracker: TrackerState, response: AnnounceResponse): void {
+    const walk = this.#walk;
+    walk.failures = 0;
+    const interval = this.#clamp(response.interval ?? this.#options.defaultIntervalSec ?? 1800);
+    const minInterval = Math.min(this.#clamp(response.minInterval ?? 0), interval);
+    walk.notBefore = Date.now() + minInterval * 1000;
+    this.#schedule(interval * 1000);
+
+    const peers = dedupePeers(response.peers);
+    this.emit('response', {
+      tracker: tracker.url,
+      interval,
+      minInterval,
+      seeders: response.seeders,
+      leechers: response.leechers,
+      peerCount: peers.length,
+    });
+    if (response.warning) this.emit('warning', { tracker: tracker.url, message: response.warning });
+    if (peers.length > 0) this.emit('peers', { tracker: tracker.url, peers });
   }
 }

@@ -96,19 +96,80 @@ describe('Announcer', () => {
     expect(announcer.tiers).toEqual([[`${http.base}/announce`, dead, udp.url]]);
   });
 
-  it('announces all tiers in parallel and reports each response', async () => {
-    const announcer = make([[`${http.base}/announce`], [udp.url]]);
-    const responses: string[] = [];
-    const both = new Promise<void>((resolve) =>
-      announcer.on('response', (r) => {
-        responses.push(r.tracker);
-        expect(r.seeders).toBe(3);
-        if (responses.length === 2) resolve();
+  it('announces tiers in order: a later tier only once every tracker of the earlier ones failed', async () => {
+    http.requests.length = 0;
+    udp.requests.length = 0;
+    const dead = `http://127.0.0.1:${await freePort()}/announce`;
+    const announcer = make([
+      [dead, `${http.base}/fail-later/1`],
+      [`${http.base}/fail-later/2`],
+      [udp.url, `${http.base}/announce`],
+      [`${http.base}/announce?tier=4`],
+    ]);
+    const errors: string[] = [];
+    announcer.on('error', (e) => errors.push(e.tracker));
+    const response = once(announcer, 'response');
+    announcer.start();
+    expect((await response)[0].tracker).toBe(udp.url);
+    expect(errors).toEqual([dead, `${http.base}/fail-later/1`, `${http.base}/fail-later/2`]);
+    // The tracker after the responder in its tier, and the whole later tier, were never asked.
+    expect(http.requests.map((r) => r.path)).toEqual(['/fail-later/1', '/fail-later/2']);
+    expect(udp.requests.filter((r) => r.action === 1)).toHaveLength(1);
+    expect(http.maxInFlight).toBe(1);
+  });
+
+  it('has one announce in flight at a time, however many trackers fail', async () => {
+    http.requests.length = 0;
+    http.maxInFlight = 0;
+    const tiers = Array.from({ length: 12 }, (_, i) => [`${http.base}/fail-later/${i}`]);
+    tiers.push([`${http.base}/announce`]);
+    const announcer = make(tiers);
+    const response = once(announcer, 'response');
+    announcer.start();
+    expect((await response)[0].tracker).toBe(`${http.base}/announce`);
+    expect(http.requests.map((r) => r.path)).toEqual([
+      ...tiers.slice(0, 12).map((_, i) => `/fail-later/${i}`),
+      '/announce',
+    ]);
+    expect(http.maxInFlight).toBe(1);
+  });
+
+  it('uses at most maxTrackers trackers and says how many it ignored', async () => {
+    const tiers = Array.from({ length: 30 }, (_, i) => [`${http.base}/fail-later/${i}`]);
+    const announcer = make(
+      [['not a url'], ['wss://x/announce'], ...tiers, [`${http.base}/announce`]],
+      { maxTrackers: 20 },
+    );
+    const warnings: string[] = [];
+    announcer.on('warning', (w) => warnings.push(w.message));
+    expect(announcer.tiers.flat()).toHaveLength(20);
+    // Every tracker fails: the walk ends after the 20th, then backs off.
+    const failures: string[] = [];
+    const twentieth = new Promise<void>((resolve) =>
+      announcer.on('error', (e) => {
+        failures.push(e.tracker);
+        if (failures.length === 20) resolve();
       }),
     );
     announcer.start();
-    await both;
-    expect(responses.sort()).toEqual([`${http.base}/announce`, udp.url].sort());
+    expect(warnings).toEqual([
+      expect.stringContaining('invalid URL'),
+      expect.stringContaining('only http, https and udp'),
+      'using the first 20 trackers; 11 more ignored',
+    ]);
+    await twentieth;
+    expect(failures).toEqual(tiers.slice(0, 20).map(([url]) => url));
+  });
+
+  it('warns about the first ten unusable URLs one by one and counts the rest', () => {
+    const bad = Array.from({ length: 25 }, (_, i) => [`ftp://host${i}/announce`]);
+    const announcer = make(bad);
+    const warnings: string[] = [];
+    announcer.on('warning', (w) => warnings.push(w.message));
+    announcer.start();
+    expect(warnings).toHaveLength(12);
+    expect(warnings.at(-2)).toBe('skipped 15 more unusable tracker URLs');
+    expect(warnings.at(-1)).toBe('no usable trackers');
   });
 
   it('skips unsupported schemes with a warning and never throws for bad URLs', async () => {
@@ -166,8 +227,13 @@ describe('Announcer', () => {
     await once(announcer, 'response');
     announcer.announceNow();
     announcer.announceNow();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(events('/announce')).toEqual(['started']);
+    // `completed` goes out at once, min interval or not. Had either announceNow sent a
+    // plain announce, it would have reached the tracker first (each runs to completion
+    // before the next starts), so the tracker's log proves nothing was sent in between.
+    const completed = once(announcer, 'response');
+    announcer.complete();
+    await completed;
+    expect(events('/announce')).toEqual(['started', 'completed']);
   });
 
   it('keeps the tracker id and survives a throwing stats callback', async () => {
@@ -199,10 +265,17 @@ describe('Announcer', () => {
     expect(event.error.message).toContain('torrent not registered');
   });
 
-  it('does not crash when nobody listens for errors', async () => {
-    const announcer = make([[`http://127.0.0.1:${await freePort()}/announce`]]);
+  it('does not crash when nobody listens for errors, and moves on to the next tier', async () => {
+    http.requests.length = 0;
+    const dead = `http://127.0.0.1:${await freePort()}/announce`;
+    const announcer = make([[dead], [`${http.base}/fail`], [`${http.base}/announce`]]);
+    expect(announcer.listenerCount('error')).toBe(0);
+    const response = once(announcer, 'response');
     announcer.start();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Both failures were handled (an unhandled 'error' event would have thrown) before
+    // the third tier was asked.
+    expect((await response)[0].tracker).toBe(`${http.base}/announce`);
+    expect(http.requests.map((r) => r.path)).toEqual(['/fail', '/announce']);
     await announcer.stop();
   });
 

@@ -28,6 +28,9 @@ export function parseRawQuery(url: string): Map<string, Buffer> {
 export interface HttpTrackerHandle {
   base: string;
   requests: { path: string; query: Map<string, Buffer> }[];
+  /** Requests received and not yet answered (or closed), and the most there ever were. */
+  inFlight: number;
+  maxInFlight: number;
   /** Overrides what /announce answers. */
   announceBody: Record<string, unknown>;
   close(): Promise<void>;
@@ -40,6 +43,8 @@ export async function startHttpTracker(): Promise<HttpTrackerHandle> {
   const handle: HttpTrackerHandle = {
     base: '',
     requests: [],
+    inFlight: 0,
+    maxInFlight: 0,
     announceBody: { interval: 1800, complete: 3, incomplete: 4, peers: compactPeers },
     close: () =>
       new Promise<void>((resolve) => {
@@ -51,17 +56,35 @@ export async function startHttpTracker(): Promise<HttpTrackerHandle> {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
     handle.requests.push({ path, query: parseRawQuery(url) });
+    handle.maxInFlight = Math.max(handle.maxInFlight, ++handle.inFlight);
+    let done = false;
+    const settle = () => {
+      if (!done) handle.inFlight--;
+      done = true;
+    };
+    // Counted out when the answer is written, before the client can read it and ask again.
+    res.on('close', settle);
     const send = (
       status: number,
       body: Uint8Array | string,
       headers: http.OutgoingHttpHeaders = {},
     ) => {
+      settle();
       res.writeHead(status, headers);
       res.end(body);
     };
     if (path === '/announce') return send(200, encodeBencode(handle.announceBody));
     if (path === '/fail') {
       return send(200, encodeBencode({ 'failure reason': 'torrent not registered' }));
+    }
+    // A failure that takes a while: announces in flight at once show in maxInFlight.
+    if (path.startsWith('/fail-later')) {
+      const timer = setTimeout(
+        () => send(200, encodeBencode({ 'failure reason': 'not here' })),
+        50,
+      );
+      res.on('close', () => clearTimeout(timer));
+      return;
     }
     if (path === '/fail-404')
       return send(404, encodeBencode({ 'failure reason': 'no such tracker' }));
