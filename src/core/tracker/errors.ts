@@ -17,6 +17,8 @@ export type TrackerErrorCode =
   /** An HTTP status other than 200 without a bencoded failure in the body. */
   | 'http-status'
   | 'too-many-redirects'
+  /** A public tracker redirected to a loopback or private address (redirect-policy.ts). */
+  | 'redirect-refused'
   /** An announce URL (or a redirect target) that shoal will not use. */
   | 'bad-url'
   /** DNS, connection or socket failure. */

@@ -3,9 +3,13 @@
  * has to be capped while it streams in, and every socket must be torn down
  * on timeout or cancellation.
  */
+import { lookup } from 'node:dns/promises';
+import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { TrackerError } from './errors.ts';
+import { redirectRefusal } from './redirect-policy.ts';
 import {
   buildAnnounceUrl,
   buildScrapeUrl,
@@ -20,7 +24,10 @@ export interface HttpTrackerOptions {
   timeoutMs?: number;
   /** Largest body accepted; a longer one aborts the request. Default 2 MiB. */
   maxBodyBytes?: number;
-  /** Redirects followed (http and https targets only). Default 3. */
+  /**
+   * Redirects followed (http and https targets only, and public addresses
+   * only unless the tracker itself is local: redirect-policy.ts). Default 5.
+   */
   maxRedirects?: number;
   /** Cancels the request (the promise rejects with TrackerError 'aborted'). */
   signal?: AbortSignal;
@@ -30,7 +37,7 @@ export interface HttpTrackerOptions {
 export const defaultHttpTrackerOptions = {
   timeoutMs: 15_000,
   maxBodyBytes: 2 * 1024 * 1024,
-  maxRedirects: 3,
+  maxRedirects: 5,
   userAgent: 'shoal/0.1',
 } as const;
 
@@ -44,6 +51,17 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 function networkError(error: unknown): TrackerError {
   const message = error instanceof Error ? error.message : String(error);
   return new TrackerError('network', `tracker unreachable: ${message}`, { cause: error });
+}
+
+/**
+ * A `lookup` for http.get that answers with the addresses already resolved
+ * and checked, so the connection goes to one of exactly those.
+ */
+function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all) callback(null, addresses);
+    else callback(null, addresses[0].address, addresses[0].family);
+  };
 }
 
 /** One GET with a deadline, a body cap and bounded redirects. Rejects only with TrackerError. */
@@ -78,17 +96,39 @@ export function httpGet(url: string, options: HttpTrackerOptions = {}): Promise<
     }
     signal?.addEventListener('abort', onAbort, { once: true });
 
+    // The addresses of the first request's host: redirects are judged against them.
+    let origin: string[] = [];
+
     const go = (target: URL, hops: number): void => {
       if (target.protocol !== 'http:' && target.protocol !== 'https:') {
         finish(new TrackerError('bad-url', `tracker redirected to a non-http URL: ${target.href}`));
         return;
       }
+      const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
+      lookup(host, { all: true }).then(
+        (addresses) => {
+          if (settled) return;
+          const found = addresses.map((a) => a.address);
+          if (hops === 0) origin = found;
+          const refusal = hops === 0 ? null : redirectRefusal(origin, found);
+          if (refusal !== null) {
+            finish(new TrackerError('redirect-refused', refusal));
+            return;
+          }
+          send(target, hops, pinnedLookup(addresses));
+        },
+        (error: unknown) => finish(networkError(error)),
+      );
+    };
+
+    const send = (target: URL, hops: number, pinned: LookupFunction): void => {
       const client = target.protocol === 'https:' ? https : http;
       let request: http.ClientRequest;
       try {
         request = client.get(target, {
           // No keep-alive agent: an idle pooled socket would keep a CLI process alive.
           agent: false,
+          lookup: pinned,
           headers: { 'User-Agent': userAgent, 'Accept-Encoding': 'identity', Connection: 'close' },
         });
       } catch (error) {

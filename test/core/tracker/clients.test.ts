@@ -61,14 +61,18 @@ describe('HTTP tracker client', () => {
     expect(await codeOf(httpAnnounce(`${tracker.base}/500`, params))).toBe('http-status');
   });
 
-  it('follows up to three redirects and no more', async () => {
-    const res = await httpAnnounce(`${tracker.base}/redirect/2`, params, { maxRedirects: 3 });
+  it('follows up to five redirects (the default) and no more', async () => {
+    // /redirect/n answers with n + 1 redirects before /announce.
+    const res = await httpAnnounce(`${tracker.base}/redirect/4`, params);
     expect(res.peers).toEqual(expectedPeers);
     // The query survives the redirects.
     expect(tracker.requests.at(-1)!.query.get('info_hash')).toEqual(Buffer.from(params.infoHash));
-    expect(await codeOf(httpAnnounce(`${tracker.base}/redirect/3`, params))).toBe(
+    expect(await codeOf(httpAnnounce(`${tracker.base}/redirect/5`, params))).toBe(
       'too-many-redirects',
     );
+    expect(
+      await codeOf(httpAnnounce(`${tracker.base}/redirect/1`, params, { maxRedirects: 1 })),
+    ).toBe('too-many-redirects');
     expect(await codeOf(httpAnnounce(`${tracker.base}/redirect-ftp`, params))).toBe('bad-url');
   });
 
