@@ -58,6 +58,8 @@ import { ResumeStore, type ClaimedPieces } from '../resume/resume-store.ts';
 import { PeerExtensions, type ExtensionPeer } from './peer-extensions.ts';
 import { PieceBuffers } from './piece-buffers.ts';
 import { PieceCache } from './piece-cache.ts';
+import { BanList, type PeerIdentity } from './ban-list.ts';
+import { SmartBan } from './smart-ban.ts';
 
 export interface SessionOptions {
   meta: Metainfo;
@@ -153,6 +155,8 @@ interface OutstandingRequest extends BlockRef {
 interface Peer {
   conn: PeerConnection;
   id: string;
+  /** What a ban of this peer is keyed on (see BanList). */
+  identity: Identity;
   client: string;
   have: BitField;
   /** The peer sent have-all: it has everything, now and forever (counted as a seed by the picker). */
@@ -178,6 +182,9 @@ interface Peer {
   throttleTimer: NodeJS.Timeout | null;
 }
 
+/** A peer's identity for bans, with the connection key it had (for messages). */
+type Identity = PeerIdentity & { key: string };
+
 interface Candidate {
   address: PeerAddress;
   source: string;
@@ -200,8 +207,8 @@ const MAX_DIALS_IN_FLIGHT = 30;
  * (so did 4 MiB); more only costs memory.
  */
 const PIECE_MEMORY_BUDGET = 16 * 1024 * 1024;
-/** A peer contributing to this many failed pieces is banned (libtorrent: ban after repeated failures). */
-const MAX_HASH_STRIKES = 2;
+/** Identities of peers seen remembered for smart ban, which may convict a peer after it left. */
+const MAX_IDENTITIES = 10_000;
 /** How often PEX diffs are considered (each peer still gets at most one a minute). */
 const PEX_CHECK_MS = 5_000;
 
@@ -237,7 +244,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   readonly #buffers: PieceBuffers;
   readonly #blocksPerPiece: number;
   readonly #verifying = new Set<number>();
-  readonly #strikes = new Map<string, number>();
+  readonly #bans = new BanList();
+  /** Blocks of failed pieces and who sent them, to convict the sender of a bad block. */
+  readonly #smartBan = new SmartBan<Identity>({ blockSize: BLOCK_SIZE });
+  /** Connection key -> identity, for peers that sent blocks (they may have left by a verdict). */
+  readonly #identities = new Map<string, Identity>();
   readonly #cache: PieceCache;
   readonly #discoveries: PeerDiscovery[];
   readonly #startedAt = Date.now();
@@ -583,8 +594,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     if (Buffer.compare(remote.infoHash, this.infoHash) !== 0)
       return 'handshake for another torrent';
     if (Buffer.compare(remote.peerId, this.peerId) === 0) return 'connected to ourselves';
-    if (this.#peerIds.has(Buffer.from(remote.peerId).toString('hex')))
-      return 'already connected to this peer';
+    const peerIdHex = Buffer.from(remote.peerId).toString('hex');
+    if (this.#peerIds.has(peerIdHex)) return 'already connected to this peer';
+    if (this.#bans.refusesPeerId(peerIdHex)) return 'banned';
     return null;
   }
 
@@ -599,6 +611,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       )
         return;
       if (candidate.connected || candidate.forbidden || candidate.nextAttemptAt > now) continue;
+      if (this.#bans.refusesDial(candidate.address)) {
+        candidate.forbidden = true;
+        continue;
+      }
       if (this.#phase === 'seeding' && !this.#options.seedForever && this.#seedGoalMet()) return;
       this.#dial(candidate);
     }
@@ -642,7 +658,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     // Connections still in their handshake count too: a flood of sockets that never
     // speak must not hold more than --max-peers slots (each also has a handshake timeout).
     const busy = this.#peers.size + this.#incomingPending + this.#dialsInFlight;
-    if (this.#stopping || busy >= (this.#options.maxPeers ?? 50)) {
+    // A banned address is refused before any handshake is read: reconnecting costs us nothing.
+    const banned = this.#bans.refusesIncoming(socket.remoteAddress ?? '');
+    if (this.#stopping || banned || busy >= (this.#options.maxPeers ?? 50)) {
       socket.destroy();
       return;
     }
@@ -668,14 +686,21 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       conn.close('duplicate connection');
       return;
     }
-    const banned = this.#candidates.get(conn.key)?.forbidden;
-    if (banned) {
+    const identity: Identity = {
+      key: conn.key,
+      address: conn.address,
+      outgoing: conn.outgoing,
+      peerIdHex,
+    };
+    if (this.#bans.refuses(identity)) {
       conn.close('banned');
       return;
     }
+    this.#rememberIdentity(identity);
     const peer: Peer = {
       conn,
       id: conn.key,
+      identity,
       client: describePeerId(remote.peerId),
       have: new BitField(this.meta.pieceCount),
       seed: false,
@@ -817,6 +842,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         if (message.id === EXTENDED_HANDSHAKE_ID) {
           try {
             peer.extended = decodeExtendedHandshake(message.payload);
+            peer.identity.listenPort = peer.extended.p;
           } catch {
             // A malformed extension handshake only costs the peer its extensions.
           }
@@ -997,9 +1023,20 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     if (!buffer || this.#verifying.has(index)) return;
     this.#verifying.add(index);
     let good: boolean;
+    let guilty: Identity[] = [];
     try {
       good = await this.#verifier.verify(index, buffer);
-      if (good) await this.storage.write(index, 0, buffer);
+      if (good) {
+        guilty = this.#smartBan.piecePassed(index, buffer);
+        await this.storage.write(index, 0, buffer);
+      } else {
+        const senders = this.#picker.blockSenders(index);
+        this.#smartBan.pieceFailed(
+          index,
+          buffer,
+          senders.map((id) => (id === undefined ? undefined : this.#identities.get(id))),
+        );
+      }
     } catch (error) {
       this.#verifying.delete(index);
       await this.#fail(error);
@@ -1015,6 +1052,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     // the next tick (with large pieces the buffers run out all the time).
     const wasMemoryFull =
       this.#picker.partialPieces + this.#verifying.size + 1 >= this.#buffers.capacity;
+    for (const identity of guilty)
+      this.#ban(identity, 'sent a block that differs from the verified piece');
     if (good) {
       this.#picker.pieceVerified(index);
       const print = fingerprint(buffer);
@@ -1030,34 +1069,31 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     } else {
       const contributors = this.#picker.pieceFailed(index);
       this.emit('piece-failed', index, contributors);
-      for (const id of new Set(contributors)) {
-        const strikes = (this.#strikes.get(id) ?? 0) + 1;
-        this.#strikes.set(id, strikes);
-        // A peer that sent a whole bad piece alone is certainly lying; otherwise allow one mistake.
-        if (strikes >= MAX_HASH_STRIKES || contributors.every((c) => c === id))
-          this.#ban(id, 'sent data that failed the hash check');
-      }
+      // A connection that sent a whole bad piece alone is certainly lying. With several
+      // contributors nobody is blamed yet: smart ban convicts the one whose blocks differ
+      // from a copy that verifies later, never the honest ones that helped.
+      const sole = contributors.length === 1 ? this.#identities.get(contributors[0]!) : undefined;
+      if (sole) this.#ban(sole, 'sent data that failed the hash check');
       for (const peer of this.#peers.values()) this.#fillRequests(peer);
     }
   }
 
-  #ban(id: string, reason: string): void {
-    const candidate = this.#candidates.get(id);
-    if (candidate) candidate.forbidden = true;
-    else {
-      const peer = this.#peers.get(id);
-      if (peer)
-        this.#candidates.set(id, {
-          address: peer.conn.address,
-          source: 'banned',
-          failures: 0,
-          nextAttemptAt: 0,
-          connected: false,
-          forbidden: true,
-        });
-    }
-    this.emit('warning', `banned peer ${id}: ${reason}`);
-    this.#peers.get(id)?.conn.close(`banned: ${reason}`);
+  /** Bans the peer behind a connection (see BanList for the rule) and drops what it covers. */
+  #ban(identity: Identity, reason: string): void {
+    if (this.#bans.refuses(identity)) return; // already banned (smart ban may convict it twice)
+    this.#bans.ban(identity);
+    const candidate = this.#candidates.get(identity.key);
+    if (candidate && identity.outgoing) candidate.forbidden = true;
+    this.emit('warning', `banned peer ${identity.key}: ${reason}`);
+    for (const peer of this.#peers.values())
+      if (this.#bans.refuses(peer.identity)) peer.conn.close(`banned: ${reason}`);
+  }
+
+  #rememberIdentity(identity: Identity): void {
+    this.#identities.delete(identity.key);
+    this.#identities.set(identity.key, identity);
+    if (this.#identities.size > MAX_IDENTITIES)
+      this.#identities.delete(this.#identities.keys().next().value!);
   }
 
   #isSnubbed(peer: Peer, now: number): boolean {

@@ -689,6 +689,12 @@ export class PiecePicker {
     }
   }
 
+  /** Who delivered each block of a piece in progress (undefined: not received), e.g. for smart ban. */
+  blockSenders(index: number): (string | undefined)[] {
+    const p = this.#full.get(index) ?? this.#partials.get(index);
+    return p ? [...p.from] : [];
+  }
+
   /**
    * The piece failed its hash check: every block returns to the pool. Returns the ids of
    * the peers that delivered its blocks, so the engine can blame (and eventually ban) them.
