@@ -60,6 +60,7 @@ import { PieceBuffers } from './piece-buffers.ts';
 import { PieceCache } from './piece-cache.ts';
 import { BanList, type PeerIdentity } from './ban-list.ts';
 import { SmartBan } from './smart-ban.ts';
+import { idlePeersToDrop, incomingLimit } from './peer-slots.ts';
 
 export interface SessionOptions {
   meta: Metainfo;
@@ -78,6 +79,8 @@ export interface SessionOptions {
   stallTimeoutMs?: number;
   /** Housekeeping period: timeouts, keep-alives, chokers, redials (default 1 s). */
   tickMs?: number;
+  /** A peer idle this long gives its slot to one that waits (default 60 s; see peer-slots.ts). */
+  idlePeerMs?: number;
   /** Keep seeding after completion until this many ms passed ... */
   seedTimeMs?: number;
   /** ... or this upload/download ratio is reached. Neither: stop at completion. */
@@ -174,6 +177,8 @@ interface Peer {
   unchokedUsAt: number | undefined;
   lastBlockAt: number | undefined;
   connectedAt: number;
+  /** Last time a block moved or the peer was interesting or interested (see peer-slots.ts). */
+  lastActiveAt: number;
   /** Requests from the peer waiting to be served. */
   uploadQueue: BlockRef[];
   serving: boolean;
@@ -199,6 +204,8 @@ const TICK_MS = 1000;
 const CHOKE_ROUND_MS = 10_000;
 const KEEPALIVE_MS = 60_000;
 const IDLE_MS = 150_000;
+/** Default for SessionOptions.idlePeerMs. */
+const IDLE_PEER_MS = 60_000;
 const MAX_UPLOAD_QUEUE = 500;
 const MAX_DIALS_IN_FLIGHT = 30;
 /**
@@ -266,6 +273,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   #lastPexAt = 0;
   #dialsInFlight = 0;
   #incomingPending = 0;
+  /** Incoming connections refused for want of a slot since the last tick (they wait too). */
+  #incomingRefused = 0;
   #tick: NodeJS.Timeout | null = null;
   #lastChokeRound = 0;
   #lastProgressAt = Date.now();
@@ -660,7 +669,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     const busy = this.#peers.size + this.#incomingPending + this.#dialsInFlight;
     // A banned address is refused before any handshake is read: reconnecting costs us nothing.
     const banned = this.#bans.refusesIncoming(socket.remoteAddress ?? '');
-    if (this.#stopping || banned || busy >= (this.#options.maxPeers ?? 50)) {
+    const maxPeers = this.#options.maxPeers ?? 50;
+    // Incoming connections cannot take the slots kept for peers we dial (see peer-slots.ts).
+    let incoming = this.#incomingPending;
+    for (const peer of this.#peers.values()) if (!peer.conn.outgoing) incoming++;
+    const full = busy >= maxPeers || incoming >= incomingLimit(maxPeers);
+    if (this.#stopping || banned || full) {
+      if (full && !banned) this.#incomingRefused++;
       socket.destroy();
       return;
     }
@@ -716,6 +731,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       unchokedUsAt: undefined,
       lastBlockAt: undefined,
       connectedAt: Date.now(),
+      lastActiveAt: Date.now(),
       uploadQueue: [],
       serving: false,
       throttledUntil: 0,
@@ -969,6 +985,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     const now = Date.now();
     peer.rtt.add(now - request.at);
     peer.lastBlockAt = now;
+    peer.lastActiveAt = now;
     this.#downloadedPayload += block.length;
     const result = this.#picker.blockReceived(peer.id, index, begin, block.length);
     if (result.kind === 'accepted') {
@@ -1171,6 +1188,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
           piece.release,
         );
         this.#uploadedPayload += request.length;
+        peer.lastActiveAt = Date.now();
       }
     } catch (error) {
       this.emit('warning', `serving ${peer.id}: ${(error as Error).message}`);
@@ -1240,8 +1258,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       }
       if (now - peer.conn.lastSentAt > KEEPALIVE_MS) peer.conn.send({ type: 'keep-alive' });
       if (now - peer.conn.lastReceivedAt > IDLE_MS) peer.conn.close('idle for too long');
+      if (peer.peerInterested || (peer.amInterested && !peer.peerChoking)) peer.lastActiveAt = now;
       this.#fillRequests(peer);
     }
+    this.#dropIdlePeers(now);
     if (now - this.#lastChokeRound >= CHOKE_ROUND_MS) {
       this.#lastChokeRound = now;
       this.#chokeRound(now);
@@ -1273,6 +1293,29 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     }
     if (this.#phase === 'seeding' && !this.#options.seedForever && this.#seedGoalMet())
       void this.#succeed('seeded');
+  }
+
+  /** Idle peers give their slots to peers that wait for one (see peer-slots.ts). */
+  #dropIdlePeers(now: number): void {
+    const maxPeers = this.#options.maxPeers ?? 50;
+    let waiting = this.#incomingRefused;
+    this.#incomingRefused = 0;
+    if (this.#peers.size + this.#dialsInFlight >= maxPeers) {
+      for (const candidate of this.#candidates.values()) {
+        if (waiting >= maxPeers) break;
+        if (!candidate.connected && !candidate.forbidden && candidate.nextAttemptAt <= now)
+          waiting++;
+      }
+    }
+    const idle = idlePeersToDrop(
+      [...this.#peers.values()].map((peer) => ({
+        id: peer.id,
+        lastActiveAt: peer.lastActiveAt,
+      })),
+      { now, idleMs: this.#options.idlePeerMs ?? IDLE_PEER_MS, waiting },
+    );
+    for (const id of idle)
+      this.#peers.get(id)?.conn.close('idle while other peers wait for a slot');
   }
 
   // ---------------------------------------------------------------- ending
