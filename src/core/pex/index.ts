@@ -1,4 +1,4 @@
-/** Public API of the PEX module: the BEP 11 ut_pex codec and per-peer diff state. */
+/** Public API of the PEX module: the BEP 11 ut_pex codec, per-peer diff state, and what we take from peers. */
 export {
   UT_PEX,
   MAX_PEX_PEERS,
@@ -14,3 +14,5 @@ export {
   type PexPeer,
 } from './ut-pex-codec.ts';
 export { PexState, type PexStateOptions } from './pex-state.ts';
+export { PexIntake, type PexIntakeOptions, type PexSender } from './pex-intake.ts';
+export { addressScope, mayAdvertise, type AddressScope } from './address-scope.ts';

@@ -35,9 +35,17 @@ export class PexState {
    * The message to send `recipient` (its address key) now, given the peers we
    * are connected to, or null when it is too soon or nothing changed. Call
    * it periodically (say every few seconds) for each peer that supports
-   * ut_pex; a non-null result is recorded as sent.
+   * ut_pex; a non-null result is recorded as sent. `recipientListens` is
+   * the address the recipient accepts connections on when that differs from
+   * its key (it dialled us: the key has its outgoing port): it is not told
+   * about itself under that address either.
    */
-  next(recipient: string, connected: readonly PexPeer[], now: number): PexMessage | null {
+  next(
+    recipient: string,
+    connected: readonly PexPeer[],
+    now: number,
+    recipientListens?: string,
+  ): PexMessage | null {
     let record = this.#peers.get(recipient);
     if (!record) this.#peers.set(recipient, (record = { told: new Map(), lastSentAt: null }));
     if (record.lastSentAt !== null && now - record.lastSentAt < this.#intervalMs) return null;
@@ -45,7 +53,8 @@ export class PexState {
     const current = new Map<string, PexPeer>();
     for (const peer of connected) {
       const key = addressKeyOf(peer);
-      if (key !== recipient && !current.has(key)) current.set(key, peer);
+      if (key !== recipient && key !== recipientListens && !current.has(key))
+        current.set(key, peer);
     }
     const added: PexPeer[] = [];
     for (const [key, peer] of current) {

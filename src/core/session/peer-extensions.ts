@@ -10,7 +10,15 @@
  * that connection.
  */
 import { LOCAL_EXTENSION_IDS, MetadataServer, UT_METADATA } from '../metadata/index.ts';
-import { decodePex, encodePex, PexFlag, PexState, UT_PEX, type PexPeer } from '../pex/index.ts';
+import {
+  addressKeyOf,
+  encodePex,
+  PexFlag,
+  PexIntake,
+  PexState,
+  UT_PEX,
+  type PexPeer,
+} from '../pex/index.ts';
 import type { PeerAddress } from '../peer/peer-connection.ts';
 import { encodeExtendedHandshake, type ExtendedHandshake } from '../wire/extension.ts';
 import type { WireMessage } from '../wire/messages.ts';
@@ -36,13 +44,12 @@ export interface PeerExtensionsOptions {
   addPeers: (peers: PeerAddress[], source: string) => void;
 }
 
-/** PEX peers taken from one message at most (BEP 11 suggests 50 per message). */
-const MAX_PEX_ADDED = 100;
-
 export class PeerExtensions {
   readonly #options: PeerExtensionsOptions;
   readonly #metadata: MetadataServer;
   readonly #pex: PexState | null;
+  /** Rate limit, caps and address-scope rule for what peers tell us (issue #15). */
+  readonly #pexIntake = new PexIntake();
 
   constructor(options: PeerExtensionsOptions) {
     this.#options = options;
@@ -72,11 +79,8 @@ export class PeerExtensions {
       return;
     }
     if (id === LOCAL_EXTENSION_IDS.ut_pex && this.#pex) {
-      const { added } = decodePex(payload);
-      this.#options.addPeers(
-        added.slice(0, MAX_PEX_ADDED).map(({ host, port }) => ({ host, port })),
-        'pex',
-      );
+      const sender = { key: peer.key, host: peer.address.host };
+      this.#options.addPeers(this.#pexIntake.receive(sender, payload, Date.now()), 'pex');
     }
   }
 
@@ -94,7 +98,10 @@ export class PeerExtensions {
     for (const peer of peers) {
       const theirId = peer.extended?.m.get(UT_PEX);
       if (!theirId) continue;
-      const message = this.#pex.next(peer.key, connected, now);
+      const listens = peer.extended?.p
+        ? addressKeyOf({ host: peer.address.host, port: peer.extended.p })
+        : undefined;
+      const message = this.#pex.next(peer.key, connected, now, listens);
       if (message) peer.send({ type: 'extended', id: theirId, payload: encodePex(message) });
     }
   }
@@ -102,5 +109,6 @@ export class PeerExtensions {
   forget(key: string): void {
     this.#metadata.forget(key);
     this.#pex?.forget(key);
+    this.#pexIntake.forget(key);
   }
 }

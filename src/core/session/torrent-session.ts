@@ -208,6 +208,8 @@ const IDLE_MS = 150_000;
 const IDLE_PEER_MS = 60_000;
 const MAX_UPLOAD_QUEUE = 500;
 const MAX_DIALS_IN_FLIGHT = 30;
+/** Most peer addresses kept to dial: no source (a PEX flood, a huge tracker reply) grows it further. */
+export const MAX_CANDIDATES = 1000;
 /**
  * Piece buffers held for pieces in progress; beyond it the picker only
  * finishes partial pieces. 16 MiB kept three loopback seeders at full speed
@@ -559,6 +561,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       if (this.#isSelf(address)) continue;
       const key = addressKey(address);
       if (!this.#candidates.has(key)) {
+        if (this.#candidates.size >= MAX_CANDIDATES && !this.#dropFailedCandidate()) continue;
         this.#candidates.set(key, {
           address,
           source,
@@ -571,6 +574,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     }
     if (peers.length > 0) this.emit('peers-found', source, peers.length);
     if (this.#phase === 'downloading' || this.#phase === 'seeding') this.#dialMore();
+  }
+
+  /** Makes room in a full candidate list: forgets the oldest address we could not reach (never a ban). */
+  #dropFailedCandidate(): boolean {
+    for (const [key, candidate] of this.#candidates) {
+      if (candidate.connected || candidate.forbidden || candidate.failures === 0) continue;
+      this.#candidates.delete(key);
+      return true;
+    }
+    return false;
   }
 
   #isSelf(address: PeerAddress): boolean {
