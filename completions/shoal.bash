@@ -8,7 +8,7 @@ _shoal() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   cmd="${COMP_WORDS[1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "create download inspect seed help --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "create download inspect seed tracker help --help --version" -- "$cur"))
     return 0
   fi
   case "$cmd" in
@@ -35,6 +35,12 @@ _shoal() {
       valued="--data -d --out -o --announce -a --tracker --peer --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --threads"
       dirs="--data -d"
       files="--out -o"
+      ;;
+    tracker)
+      opts="--port -p --bind --whitelist -w --open --interval --max-peers --max-peers-per-torrent --max-torrents --json --quiet -q --verbose -v --help"
+      valued="--port -p --bind --whitelist -w --interval --max-peers --max-peers-per-torrent --max-torrents"
+      dirs=""
+      files="--whitelist -w"
       ;;
     *) return 0 ;;
   esac

@@ -3,10 +3,12 @@ import Create from './create.ts';
 import Download from './download.ts';
 import Inspect from './inspect.ts';
 import Seed from './seed.ts';
+import Tracker from './tracker.ts';
 
 export const commands = {
   create: Create,
   download: Download,
   inspect: Inspect,
   seed: Seed,
+  tracker: Tracker,
 };

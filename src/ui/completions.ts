@@ -18,7 +18,7 @@ export interface CommandDef {
 }
 
 /** Flags whose value is a path: completed with file names (directories for the *dir* ones). */
-const FILE_FLAGS = new Set(['out', 'save-torrent', 'data', 'verify']);
+const FILE_FLAGS = new Set(['out', 'save-torrent', 'data', 'verify', 'whitelist']);
 const DIR_FLAGS: Record<string, Set<string>> = {
   download: new Set(['out']),
   seed: new Set(['data']),
