@@ -57,7 +57,7 @@ import { fingerprint } from '../hashing/fingerprint.ts';
 import { ResumeStore, type ClaimedPieces } from '../resume/resume-store.ts';
 import { PeerExtensions, type ExtensionPeer } from './peer-extensions.ts';
 import { PieceBuffers } from './piece-buffers.ts';
-import { PieceCache } from './piece-cache.ts';
+import { UploadReader, type UploadReadStats } from './upload-reader.ts';
 import { BanList, type PeerIdentity } from './ban-list.ts';
 import { SmartBan } from './smart-ban.ts';
 import { idlePeersToDrop, incomingLimit } from './peer-slots.ts';
@@ -181,6 +181,10 @@ interface Peer {
   lastActiveAt: number;
   /** Requests from the peer waiting to be served. */
   uploadQueue: BlockRef[];
+  /** Bytes handed to its socket and not yet written (each holds a read buffer). */
+  queuedBytes: number;
+  /** Last time its socket took a block we sent (or the peer connected). */
+  lastWrittenAt: number;
   serving: boolean;
   /** --download-limit: reading from this peer is paused until then (ms since epoch). */
   throttledUntil: number;
@@ -207,6 +211,16 @@ const IDLE_MS = 150_000;
 /** Default for SessionOptions.idlePeerMs. */
 const IDLE_PEER_MS = 60_000;
 const MAX_UPLOAD_QUEUE = 500;
+/** Bytes read from disk kept for uploading (see UploadReader). */
+const UPLOAD_CACHE_BYTES = 8 * 1024 * 1024;
+/**
+ * Most bytes handed to one peer's socket and not yet written: past it we stop
+ * serving that peer until its socket drains, so a peer that never reads pins
+ * no more than this.
+ */
+export const MAX_QUEUED_UPLOAD_BYTES = 256 * 1024;
+/** A peer whose socket has taken nothing we sent for this long is dropped (it does not read). */
+const UPLOAD_STALL_MS = 60_000;
 const MAX_DIALS_IN_FLIGHT = 30;
 /** Most peer addresses kept to dial: no source (a PEX flood, a huge tracker reply) grows it further. */
 export const MAX_CANDIDATES = 1000;
@@ -258,7 +272,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   readonly #smartBan = new SmartBan<Identity>({ blockSize: BLOCK_SIZE });
   /** Connection key -> identity, for peers that sent blocks (they may have left by a verdict). */
   readonly #identities = new Map<string, Identity>();
-  readonly #cache: PieceCache;
+  readonly #reader: UploadReader;
+  /** Upload bytes on sockets not yet written (closed peers' too, until their sockets let go). */
+  readonly #stats = { queuedBytes: 0, maxQueuedBytes: 0 };
   readonly #discoveries: PeerDiscovery[];
   readonly #startedAt = Date.now();
   #server: net.Server | null = null;
@@ -318,10 +334,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     this.#verifier = new PieceVerifier(meta, options.hashPool);
     this.#downloadLimiter = new RateLimiter({ rate: options.downloadLimit });
     this.#uploadLimiter = new RateLimiter({ rate: options.uploadLimit });
-    this.#cache = new PieceCache(
-      Math.max(4 * meta.pieceLength, 16 * 1024 * 1024),
-      meta.pieceLength,
-    );
+    this.#reader = new UploadReader({
+      pieceLength: meta.pieceLength,
+      pieceSize: (index) => this.#picker.pieceSize(index),
+      read: (index, begin, target) => this.storage.readInto(index, begin, target),
+      cacheBytes: UPLOAD_CACHE_BYTES,
+    });
     this.#discoveries = options.discoveries ?? [];
     this.#buffers = new PieceBuffers(meta.pieceLength, PIECE_MEMORY_BUDGET);
     this.#blocksPerPiece = Math.ceil(meta.pieceLength / BLOCK_SIZE);
@@ -432,6 +450,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       snubbed: this.#isSnubbed(peer, now),
       outstanding: peer.outstanding.size,
     }));
+  }
+
+  /**
+   * Upload accounting, to check the bounds seeding keeps: bytes read from
+   * disk against bytes requested, bytes queued on sockets now (all peers, gone
+   * ones included until their sockets release them) and
+   * the most ever queued for one peer.
+   */
+  uploadStats(): UploadReadStats & { queuedBytes: number; maxQueuedBytes: number } {
+    return { ...this.#reader.stats, ...this.#stats };
   }
 
   /** Re-reads and re-hashes every wanted piece from disk by SHA-1 (after `run()`, for --verify). */
@@ -746,6 +774,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       connectedAt: Date.now(),
       lastActiveAt: Date.now(),
       uploadQueue: [],
+      queuedBytes: 0,
+      lastWrittenAt: Date.now(),
       serving: false,
       throttledUntil: 0,
       throttleTimer: null,
@@ -1166,15 +1196,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         peer.uploadQueue.length > 0 &&
         !peer.conn.closed &&
         !peer.amChoking &&
-        !peer.conn.congested
+        !peer.conn.congested &&
+        peer.queuedBytes < MAX_QUEUED_UPLOAD_BYTES
       ) {
         const request = peer.uploadQueue.shift()!;
-        const piece = await this.#cache.get(
-          request.index,
-          this.#picker.pieceSize(request.index),
-          (target) => this.storage.readInto(request.index, 0, target),
-        );
-        if (!piece) {
+        const block = await this.#reader.read(request);
+        if (!block) {
           // Data we verified has gone (deleted or truncated underneath us): serving on would
           // mean advertising pieces we cannot deliver. Stop; a rerun rechecks what is left.
           const file = this.storage
@@ -1190,16 +1217,20 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         const delay = this.#uploadLimiter.take(request.length, Date.now());
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         if (peer.conn.closed || peer.amChoking) {
-          piece.release();
+          block.release();
           break;
         }
-        // The lease ends when the socket has written the block (see PieceCache).
-        peer.conn.sendBlock(
-          request.index,
-          request.begin,
-          piece.data.subarray(request.begin, request.begin + request.length),
-          piece.release,
-        );
+        // The lease ends when the socket has written the block or closed (see PieceCache).
+        peer.queuedBytes += request.length;
+        this.#stats.queuedBytes += request.length;
+        this.#stats.maxQueuedBytes = Math.max(this.#stats.maxQueuedBytes, peer.queuedBytes);
+        peer.conn.sendBlock(request.index, request.begin, block.data, () => {
+          peer.queuedBytes -= request.length;
+          this.#stats.queuedBytes -= request.length;
+          peer.lastWrittenAt = Date.now();
+          block.release();
+          if (peer.uploadQueue.length > 0 && !peer.conn.closed) void this.#serveUploads(peer);
+        });
         this.#uploadedPayload += request.length;
         peer.lastActiveAt = Date.now();
       }
@@ -1271,6 +1302,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       }
       if (now - peer.conn.lastSentAt > KEEPALIVE_MS) peer.conn.send({ type: 'keep-alive' });
       if (now - peer.conn.lastReceivedAt > IDLE_MS) peer.conn.close('idle for too long');
+      if (peer.queuedBytes > 0 && now - peer.lastWrittenAt > UPLOAD_STALL_MS)
+        peer.conn.close('does not read what we send');
       if (peer.peerInterested || (peer.amInterested && !peer.peerChoking)) peer.lastActiveAt = now;
       this.#fillRequests(peer);
     }
