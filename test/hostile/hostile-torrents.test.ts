@@ -9,7 +9,7 @@
  * is shared); what is asserted is that shoal refuses or accepts.
  */
 import { existsSync } from 'node:fs';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeBencode } from '../../src/core/bencode/index.ts';
@@ -174,7 +174,6 @@ describe('hostile torrents: names that collide on case-insensitive or normalisin
       [nfc]: 'composed\n',
       [nfd]: 'decomposed\n',
     };
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(data, { recursive: true });
     for (const [name, text] of Object.entries(contents)) {
       await writeFile(path.join(data, name), text);
