@@ -19,7 +19,7 @@ _shoal() {
       files="--out -o"
       ;;
     download)
-      opts="--out -o --select --seed-time --seed-ratio --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --save-torrent --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
+      opts="--out -o --select --seed-time --seed-ratio --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --save-torrent --force -f --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
       valued="--out -o --select --seed-time --seed-ratio --tracker --peer --dht-bootstrap --dht-port --save-torrent --port --max-peers --download-limit --upload-limit --timeout --threads"
       dirs="--out -o"
       files="--save-torrent --verify"
@@ -31,7 +31,7 @@ _shoal() {
       files=""
       ;;
     seed)
-      opts="--data -d --out -o --announce -a --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --threads --json --quiet -q --verbose -v --events --help"
+      opts="--data -d --out -o --force -f --announce -a --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --threads --json --quiet -q --verbose -v --events --help"
       valued="--data -d --out -o --announce -a --tracker --peer --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --threads"
       dirs="--data -d"
       files="--out -o"

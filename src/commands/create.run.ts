@@ -1,9 +1,9 @@
 import type { Interfaces } from '@oclif/core';
-import { writeFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { diskErrorFrom, UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/errors.ts';
 import { createTorrent } from '../core/create/build-torrent.ts';
 import { toHex, toMagnet } from '../core/metainfo/index.ts';
+import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import type { TorrentVersion } from '../core/metainfo/types.ts';
 import { createByteProgress, type ByteProgress } from '../ui/byte-progress.ts';
 import { eventStreamFor, type EventStream } from '../ui/events.ts';
@@ -59,8 +59,7 @@ export class CreateRun extends Create {
     // The torrent's name is the input's base name: decide (and check) where it goes before
     // hashing, so an existing output is refused at once instead of after minutes of work.
     const out = toStdout ? null : resolve(flags.out ?? `${basename(resolve(args.path))}.torrent`);
-    if (out && !flags.force && (await exists(out)))
-      throw new UsageError(`${out} already exists (use --force to overwrite)`);
+    if (out) await refuseExistingOutput(out, flags.force ?? false);
 
     const mode = flags.json || toStdout ? 'quiet' : decideOutputMode(flags);
     let progress: ByteProgress | null = null;
@@ -100,7 +99,7 @@ export class CreateRun extends Create {
       process.stdout.write(result.torrentBytes);
       return;
     }
-    await writeOutput(out, result.torrentBytes, flags.force ?? false);
+    await writeOutputFile(out, result.torrentBytes, flags.force ?? false);
     const doc = {
       torrent: out,
       name: result.name,
@@ -123,23 +122,5 @@ export class CreateRun extends Create {
         if (!flags.quiet) process.stderr.write(`skipped ${entry.path}: ${entry.reason}\n`);
       this.log(flags.magnet ? magnet : out);
     }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function writeOutput(path: string, bytes: Uint8Array, force: boolean): Promise<void> {
-  try {
-    // 'wx' fails if the file appeared while we were hashing: never overwrite without --force.
-    await writeFile(path, bytes, { flag: force ? 'w' : 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new UsageError(`${path} already exists (use --force to overwrite)`);
-    throw diskErrorFrom(error, 'write', path);
   }
 }

@@ -1,7 +1,6 @@
 import type { Interfaces } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
-import { diskErrorFrom, UsageError, VerifyError } from '../core/errors.ts';
+import { UsageError, VerifyError } from '../core/errors.ts';
 import { HashPool } from '../core/hashing/pool.ts';
 import { toHex } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
@@ -9,6 +8,7 @@ import type { PeerAddress } from '../core/peer/peer-connection.ts';
 import { TorrentSession } from '../core/session/torrent-session.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { resolveMagnet } from '../core/source/resolve-magnet.ts';
+import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { discoveryChoices } from './discovery-flags.ts';
@@ -26,6 +26,9 @@ export class DownloadRun extends Download {
     const abort = new AbortController();
     const stopSignals = handleSignals(() => abort.abort(), ui.notice);
     try {
+      // Refused before the metadata fetch, which can take minutes.
+      if (flags['save-torrent'])
+        await refuseExistingOutput(resolve(flags['save-torrent']), flags.force);
       const { meta, firstPeers, magnetSelection } = await this.#loadTorrent(
         args.source,
         flags,
@@ -70,10 +73,7 @@ export class DownloadRun extends Download {
       onEvent: ui.metadata(magnet.name ?? toHex(magnet.infoHash ?? magnet.infoHashV2!)),
     });
     if (flags['save-torrent']) {
-      const path = resolve(flags['save-torrent']);
-      await writeFile(path, resolved.torrentBytes).catch((error: unknown) => {
-        throw diskErrorFrom(error, 'write', path);
-      });
+      await writeOutputFile(resolve(flags['save-torrent']), resolved.torrentBytes, flags.force);
     }
     return { meta: resolved.meta, firstPeers: resolved.peers, magnetSelection: magnet.selectOnly };
   }

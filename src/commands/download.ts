@@ -54,6 +54,10 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     'save-torrent': Flags.string({
       description: 'with a magnet link: also write the fetched metainfo to this .torrent file',
     }),
+    force: Flags.boolean({
+      char: 'f',
+      description: 'overwrite the --save-torrent file if it exists (default: refuse, exit 2)',
+    }),
     port: Flags.integer({
       description: 'port to listen on for peers (0 = any free port)',
       default: 0,

@@ -1,12 +1,13 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { diskErrorFrom, UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/errors.ts';
 import { createTorrent } from '../core/create/build-torrent.ts';
 import { HashPool } from '../core/hashing/pool.ts';
 import { parseTorrent, toHex, toMagnet } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { TorrentSession } from '../core/session/torrent-session.ts';
+import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { discoveryChoices } from './discovery-flags.ts';
 import { handleSignals } from './signals.ts';
@@ -79,7 +80,7 @@ export class SeedRun extends Seed {
 
   async #resolveTorrent(
     source: string,
-    flags: { data?: string; out?: string; announce?: string[]; 'no-date'?: boolean },
+    flags: { data?: string; out?: string; force: boolean; announce?: string[] },
     pool: HashPool,
   ): Promise<{
     meta: Metainfo;
@@ -106,6 +107,9 @@ export class SeedRun extends Seed {
       throw new UsageError(
         '--data applies only when seeding a .torrent; a path is served from where it is',
       );
+    // Refused before hashing, which can take minutes.
+    const torrentPath = flags.out ? resolve(flags.out) : null;
+    if (torrentPath) await refuseExistingOutput(torrentPath, flags.force);
     const created = await createTorrent({
       path: source,
       version: 'v1',
@@ -115,15 +119,7 @@ export class SeedRun extends Seed {
       creationDate: new Date(),
       pool,
     });
-    let torrentPath: string | null = null;
-    if (flags.out) {
-      torrentPath = resolve(flags.out);
-      try {
-        await writeFile(torrentPath, created.torrentBytes);
-      } catch (error) {
-        throw diskErrorFrom(error, 'write', torrentPath);
-      }
-    }
+    if (torrentPath) await writeOutputFile(torrentPath, created.torrentBytes, flags.force);
     const absolute = resolve(source);
     const info = await stat(absolute);
     // The torrent's name is the path's base name, so the data lives in its parent directory.

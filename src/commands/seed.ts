@@ -37,6 +37,10 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
       description: 'directory holding the data (default: current directory)',
     }),
     out: Flags.string({ char: 'o', description: 'when seeding a path: write its .torrent here' }),
+    force: Flags.boolean({
+      char: 'f',
+      description: 'overwrite the --out .torrent if it exists (default: refuse, exit 2)',
+    }),
     announce: Flags.string({
       char: 'a',
       description: 'when seeding a path: tracker URL for its torrent (repeatable)',
