@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BencodeError, decodeBencode, encodeBencode } from '../../../src/core/bencode/index.ts';
+import { numRuns as runs } from '../../helpers/fuzz.ts';
 
-const runs = Number(process.env.FUZZ_RUNS ?? 300);
 const text = (s: string) => new TextEncoder().encode(s);
 
 describe('decodeBencode', () => {

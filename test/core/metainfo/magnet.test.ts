@@ -7,8 +7,8 @@ import {
   toHex,
   toMagnet,
 } from '../../../src/core/metainfo/index.ts';
+import { numRuns as runs } from '../../helpers/fuzz.ts';
 
-const runs = Number(process.env.FUZZ_RUNS ?? 300);
 const v1Hex = 'c9a337562cb0360fd6f5ab40fd2b1b81d5325dbd';
 const v2Hex = 'caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e';
 

@@ -11,8 +11,8 @@ import {
   type PexPeer,
 } from '../../../src/core/pex/ut-pex-codec.ts';
 import { WireProtocolError } from '../../../src/core/wire/errors.ts';
+import { numRuns as FUZZ_RUNS } from '../../helpers/fuzz.ts';
 
-const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const text = (s: string) => new TextEncoder().encode(s);
 
 describe('ut_pex codec', () => {

@@ -11,8 +11,8 @@ import {
   scrapeUrlFor,
 } from '../../../src/core/tracker/http-codec.ts';
 import type { AnnounceParams } from '../../../src/core/tracker/types.ts';
+import { numRuns as runs } from '../../helpers/fuzz.ts';
 
-const runs = Number(process.env.FUZZ_RUNS ?? 200);
 const text = (s: string) => new TextEncoder().encode(s);
 const bytes = (...b: number[]) => Uint8Array.from(b);
 

@@ -11,8 +11,8 @@ import {
   parseScrapeResponse,
   peekTransactionId,
 } from '../../../src/core/tracker/udp-codec.ts';
+import { numRuns as runs } from '../../helpers/fuzz.ts';
 
-const runs = Number(process.env.FUZZ_RUNS ?? 200);
 const infoHash = Uint8Array.from({ length: 20 }, (_, i) => i + 1);
 const peerId = Uint8Array.from({ length: 20 }, (_, i) => 100 + i);
 
