@@ -17,7 +17,9 @@ Options for the DHT, PEX and fast-extension tests (all off by default):
   --dht-bootstrap H:P   join the DHT through this node (implies --dht; repeatable)
   --info-hash HEX       download a magnet link with no peers and no trackers (instead
                         of --torrent): peers and metadata come from the DHT or --peer
-  --show-peers          print `PEER host:port` on stdout for each peer connected (once each)
+  --show-peers          print `PEER host:port SOURCES` on stdout for each peer connected (once
+                        each); SOURCES says how libtorrent learned of it (pex, dht, tracker...)
+                        and who dialled (outgoing or incoming), e.g. `pex,outgoing`
   --peer-log            print libtorrent's per-peer wire log on stderr, one
                         `peerlog host:port <direction> <MESSAGE> ...` line per message
   --upload-limit B      upload cap in bytes per second (likewise --download-limit)
@@ -102,6 +104,9 @@ def session_settings(args):
         settings["dht_restrict_routing_ips"] = False
         settings["dht_restrict_search_ips"] = False
         settings["dht_ignore_dark_internet"] = False
+    if args.upload_limit or args.download_limit:
+        # Otherwise libtorrent exempts 127.0.0.1 from every rate limit.
+        settings["ignore_limits_on_local_network"] = False
     if args.upload_limit:
         settings["upload_rate_limit"] = args.upload_limit
     if args.download_limit:
@@ -123,6 +128,20 @@ def add_torrent(session, args):
 
 def peer_key(endpoint):
     return "%s:%d" % (endpoint[0], endpoint[1])
+
+
+def peer_sources(info):
+    """How libtorrent learned of a peer and who dialled, e.g. `pex,outgoing` or `incoming`."""
+    names = [
+        (lt.peer_info.tracker, "tracker"),
+        (lt.peer_info.dht, "dht"),
+        (lt.peer_info.pex, "pex"),
+        (lt.peer_info.lsd, "lsd"),
+        (lt.peer_info.resume_data, "resume"),
+    ]
+    learned = [name for flag, name in names if info.source & flag]
+    outgoing = info.flags & lt.peer_info.outgoing_connection
+    return ",".join(learned + ["outgoing" if outgoing else "incoming"])
 
 
 def main():
@@ -191,13 +210,14 @@ def main():
         if args.show_peers or args.exit_when_peer:
             for info in handle.get_peer_info():
                 key = peer_key(info.ip)
-                if key in shown_peers:
+                # Only peers past the handshake: a dial in progress is not a connection yet.
+                if key in shown_peers or info.flags & (lt.peer_info.connecting | lt.peer_info.handshake):
                     continue
                 shown_peers.add(key)
-                if args.show_peers:
-                    print("PEER %s" % key, flush=True)
+                line = "PEER %s %s" % (key, peer_sources(info))
+                if args.show_peers or key == args.exit_when_peer:
+                    print(line, flush=True)
                 if key == args.exit_when_peer:
-                    print("PEER %s" % key, flush=True)
                     return 0
         if args.choke_after is not None:
             if choked_at is None and status.total_payload_upload >= args.choke_after:
