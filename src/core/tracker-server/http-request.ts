@@ -26,8 +26,11 @@ export interface HttpAnnounceRequest {
 
 /** Most info-hashes one HTTP scrape may ask about. */
 export const MAX_HTTP_SCRAPE_HASHES = 100;
-/** Longest query string looked at; announces are about 300 characters. */
-export const MAX_QUERY_LENGTH = 4096;
+/**
+ * Longest query string looked at: announces are about 300 characters, a
+ * scrape of 100 percent-encoded info-hashes about 7 100.
+ */
+export const MAX_QUERY_LENGTH = 7500;
 
 export class BadRequest extends Error {}
 

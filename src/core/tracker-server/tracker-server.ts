@@ -32,7 +32,7 @@ export interface TrackerStats {
 
 /** Bounds on what one HTTP client can hold: slow or oversized requests are cut off. */
 const HTTP_LIMITS = {
-  maxHeaderSize: 8192,
+  maxHeaderSize: 16_384,
   headersTimeout: 10_000,
   requestTimeout: 10_000,
   keepAliveTimeout: 5_000,
@@ -120,10 +120,14 @@ export class TrackerServer {
       'request',
       trackerHttpHandler(this.service, () => this.stats()),
     );
-    // A client that sends garbage gets a 400 and is dropped; the server carries on.
-    server.on('clientError', (_error, socket) => {
+    // A client that sends garbage gets a 400 (431 for an oversized request) and is dropped.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       this.service.counters.malformed++;
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {
