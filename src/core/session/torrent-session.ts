@@ -1145,8 +1145,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
     const candidate = this.#candidates.get(identity.key);
     if (candidate && identity.outgoing) candidate.forbidden = true;
     this.emit('warning', `banned peer ${identity.key}: ${reason}`);
-    for (const peer of this.#peers.values())
-      if (this.#bans.refuses(peer.identity)) peer.conn.close(`banned: ${reason}`);
+    // Only the offender's own connections close: honest peers that share its address and
+    // are connected already stay (the ban applies to new connections; see BanList).
+    for (const peer of this.#peers.values()) {
+      if (peer.id === identity.key || peer.identity.peerIdHex === identity.peerIdHex)
+        peer.conn.close(`banned: ${reason}`);
+    }
   }
 
   #rememberIdentity(identity: Identity): void {
