@@ -21,6 +21,10 @@ import { TorrentSession } from '../../src/core/session/torrent-session.ts';
 import { sessionFromPeer } from '../helpers/session.ts';
 import { FakePeer, seeder } from '../hostile/fake-peer.ts';
 
+// The resume key (read by this thread and the hash workers, which copy the
+// environment when they start) goes to a temporary state dir, not the real home.
+process.env.XDG_STATE_HOME = mkdtempSync(join(tmpdir(), 'shoal-state-'));
+
 const PIECE = 64 * 1024;
 let root: string;
 let meta: Metainfo;

@@ -4,19 +4,26 @@
  * tells whether bytes on disk are still the bytes we verified earlier.
  * xxh64 rather than xxh3: @node-rs/xxhash's xxh3 binding measured 2.1 GB/s on
  * our machines against 17 GB/s for xxh64 (see BENCHMARKS.md).
+ *
+ * Keyed: xxh64 is seeded with a per-user secret kept outside the output
+ * directory (resume/resume-key.ts). Unseeded, anyone who could write to the
+ * output directory could compute the fingerprint of the good data and craft
+ * other bytes with the same one (xxh64 is easy to invert); without the seed,
+ * and with the stored fingerprints unreadable to them, they cannot.
  */
 import { loadXxhash } from '../native/xxhash.ts';
+import { resumeSecrets } from '../resume/resume-key.ts';
 
-// The addon is opened on first use: threads that only compute SHA-1 (create, a
-// full check) never pay for loading it.
+// The addon and the key are loaded on first use: threads that only compute
+// SHA-1 (create, a full check) never pay for either.
 
 export function fingerprint(data: Uint8Array): bigint {
-  return loadXxhash().xxh64(data);
+  return loadXxhash().xxh64(data, resumeSecrets().fingerprintSeed);
 }
 
 /** Incremental form for data read in chunks; equals `fingerprint` of the concatenation. */
 export function fingerprintHasher(): { update(chunk: Uint8Array): void; digest(): bigint } {
-  const hasher = new (loadXxhash().Xxh64)();
+  const hasher = new (loadXxhash().Xxh64)(resumeSecrets().fingerprintSeed);
   return {
     update(chunk) {
       hasher.update(chunk);

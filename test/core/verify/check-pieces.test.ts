@@ -17,6 +17,10 @@ import type { Metainfo } from '../../../src/core/metainfo/types.ts';
 import { checkPieces } from '../../../src/core/verify/check-pieces.ts';
 import { DiskStorage } from '../../../src/core/storage/disk-storage.ts';
 
+// The resume key (read by this thread and the hash workers, which copy the
+// environment when they start) goes to a temporary state dir, not the real home.
+process.env.XDG_STATE_HOME = mkdtempSync(join(tmpdir(), 'shoal-state-'));
+
 describe.each(['v1', 'hybrid', 'v2'] as const)('checkPieces (%s)', (version) => {
   let dir: string;
   let meta: Metainfo;
