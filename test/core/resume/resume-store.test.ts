@@ -1,5 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+/**
+ * The resume state on disk: what each operation writes is read back from the
+ * files (never taken on trust from a resolved promise), and every wait is on
+ * the operation itself (record() resolves once its record reached the OS).
+ * The secret lives in a temporary XDG_STATE_HOME, never the real home.
+ */
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,8 +14,18 @@ import {
   decodeSnapshot,
   encodeSnapshot,
 } from '../../../src/core/resume/resume-store.ts';
+import { resumeKeyPath } from '../../../src/core/resume/resume-key.ts';
 
 const identity = { infoHash: new Uint8Array(20).fill(7), pieceCount: 100, pieceLength: 16384 };
+const HEADER = 36;
+const RECORD = 28;
+
+let stateHome: string;
+beforeAll(() => {
+  // Before the first use of the key in this worker: it is read once per thread.
+  stateHome = mkdtempSync(join(tmpdir(), 'shoal-state-'));
+  process.env.XDG_STATE_HOME = stateHome;
+});
 
 describe('ResumeStore', () => {
   let dir: string;
@@ -24,10 +41,11 @@ describe('ResumeStore', () => {
   it('keeps the snapshot and every journal record across a crash (no close)', async () => {
     const store = new ResumeStore(dir, identity);
     await store.reset(new Map([[1, 11n]]));
-    store.record(5, 55n);
-    store.record(9, 99n);
-    // Simulate kill -9: no close(); a new process loads what reached the OS.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Each record has reached the OS when its promise resolves; then "kill -9" (no close).
+    await store.record(5, 55n);
+    await store.record(9, 99n);
+    expect(readFileSync(store.journalPath).length).toBe(HEADER + 2 * RECORD);
+    expect(decodeSnapshot(readFileSync(store.snapshotPath), identity)).toEqual(new Map([[1, 11n]]));
     const claimed = await new ResumeStore(dir, identity).load();
     expect(claimed).toEqual(
       new Map([
@@ -46,10 +64,10 @@ describe('ResumeStore', () => {
     const starting = store.reset(verified);
     verified.set(6, 66n);
     const stopping = store.close(verified);
-    await expect(Promise.all([starting, stopping])).resolves.toBeDefined();
+    await Promise.all([starting, stopping]);
     expect(existsSync(store.journalPath)).toBe(false);
     expect(existsSync(`${store.snapshotPath}.tmp`)).toBe(false);
-    expect(await new ResumeStore(dir, identity).load()).toEqual(
+    expect(decodeSnapshot(readFileSync(store.snapshotPath), identity)).toEqual(
       new Map([
         [2, 22n],
         [6, 66n],
@@ -60,10 +78,10 @@ describe('ResumeStore', () => {
   it('ignores a torn last journal record', async () => {
     const store = new ResumeStore(dir, identity);
     await store.reset(new Map());
-    store.record(3, 33n);
-    store.record(4, 44n);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await store.record(3, 33n);
+    await store.record(4, 44n);
     const bytes = readFileSync(store.journalPath);
+    expect(bytes.length).toBe(HEADER + 2 * RECORD);
     writeFileSync(store.journalPath, bytes.subarray(0, bytes.length - 5));
     expect(await new ResumeStore(dir, identity).load()).toEqual(new Map([[3, 33n]]));
     await store.remove();
@@ -72,10 +90,27 @@ describe('ResumeStore', () => {
   it('folds the journal into the snapshot on close', async () => {
     const store = new ResumeStore(dir, identity);
     await store.reset(new Map());
-    store.record(2, 22n);
+    await store.record(2, 22n);
     await store.close(new Map([[2, 22n]]));
     expect(existsSync(store.journalPath)).toBe(false);
-    expect(await new ResumeStore(dir, identity).load()).toEqual(new Map([[2, 22n]]));
+    expect(decodeSnapshot(readFileSync(store.snapshotPath), identity)).toEqual(new Map([[2, 22n]]));
+  });
+
+  it('removes every file, and the empty .shoal, when the download is complete', async () => {
+    const store = new ResumeStore(dir, identity);
+    await store.reset(new Map([[1, 1n]]));
+    await store.record(2, 2n);
+    await store.remove();
+    expect(existsSync(join(dir, '.shoal'))).toBe(false);
+  });
+
+  it('keeps its files private: .shoal 0700, snapshot and journal 0600', async () => {
+    const store = new ResumeStore(dir, identity);
+    await store.reset(new Map([[1, 1n]]));
+    expect(statSync(join(dir, '.shoal')).mode & 0o777).toBe(0o700);
+    expect(statSync(store.snapshotPath).mode & 0o777).toBe(0o600);
+    expect(statSync(store.journalPath).mode & 0o777).toBe(0o600);
+    await store.remove();
   });
 
   it('rejects state for another torrent, a corrupt snapshot and a stale piece count', async () => {
@@ -85,7 +120,7 @@ describe('ResumeStore', () => {
     expect(decodeSnapshot(bytes, { ...identity, infoHash: new Uint8Array(20).fill(8) })).toBeNull();
     expect(decodeSnapshot(bytes, { ...identity, pieceCount: 99 })).toBeNull();
     const flipped = Buffer.from(bytes);
-    flipped[flipped.length - 12] ^= 1;
+    flipped[flipped.length - 40] ^= 1;
     expect(decodeSnapshot(flipped, identity)).toBeNull();
     expect(decodeSnapshot(bytes.subarray(0, 10), identity)).toBeNull();
     writeFileSync(store.snapshotPath, 'garbage');
@@ -98,5 +133,58 @@ describe('ResumeStore', () => {
       [99, 2n ** 64n - 1n],
     ]);
     expect(decodeSnapshot(encodeSnapshot(claimed, identity), identity)).toEqual(claimed);
+  });
+});
+
+describe('resume state is bound to the per-user key (#15 item 5)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'shoal-resume-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A well-formed snapshot claiming `claimed`, authenticated under `key` (not the user's). */
+  function forgedSnapshot(claimed: Map<number, bigint>, key: Buffer): Buffer {
+    const good = encodeSnapshot(claimed, identity);
+    const body = good.subarray(0, good.length - 32);
+    return Buffer.concat([body, createHmac('sha256', key).update(body).digest()]);
+  }
+
+  it('keeps the key outside OUT, in XDG_STATE_HOME, readable by the user only', async () => {
+    await new ResumeStore(dir, identity).reset(new Map());
+    const key = resumeKeyPath();
+    expect(key).toBe(join(stateHome, 'shoal', 'resume.key'));
+    expect(statSync(key).size).toBe(32);
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    expect(statSync(join(stateHome, 'shoal')).mode & 0o777).toBe(0o700);
+  });
+
+  it('ignores a snapshot authenticated under any other key', async () => {
+    const store = new ResumeStore(dir, identity);
+    await store.close(new Map([[1, 1n]]));
+    writeFileSync(store.snapshotPath, forgedSnapshot(new Map([[1, 1n]]), randomBytes(32)));
+    expect(await new ResumeStore(dir, identity).load()).toBeNull();
+  });
+
+  it('ignores a snapshot whose fingerprints were changed', async () => {
+    const store = new ResumeStore(dir, identity);
+    await store.close(new Map([[1, 1n]]));
+    const bytes = readFileSync(store.snapshotPath);
+    bytes.writeBigUInt64LE(12345n, HEADER + 4 + 4); // the fingerprint of piece 1
+    writeFileSync(store.snapshotPath, bytes);
+    expect(await new ResumeStore(dir, identity).load()).toBeNull();
+  });
+
+  it('stops replaying the journal at a record it did not write', async () => {
+    const store = new ResumeStore(dir, identity);
+    await store.reset(new Map());
+    await store.record(3, 33n);
+    const forged = Buffer.alloc(RECORD);
+    forged.writeUInt32LE(4, 0);
+    forged.writeBigUInt64LE(44n, 4);
+    const bytes = Buffer.concat([readFileSync(store.journalPath), forged]);
+    writeFileSync(store.journalPath, bytes);
+    expect(await new ResumeStore(dir, identity).load()).toEqual(new Map([[3, 33n]]));
+    await store.remove();
   });
 });
