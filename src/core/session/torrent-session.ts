@@ -210,6 +210,7 @@ const KEEPALIVE_MS = 60_000;
 const IDLE_MS = 150_000;
 /** Default for SessionOptions.idlePeerMs. */
 const IDLE_PEER_MS = 60_000;
+const IDLE_DROP_REASON = 'idle while other peers wait for a slot';
 const MAX_UPLOAD_QUEUE = 500;
 /** Bytes read from disk kept for uploading (see UploadReader). */
 const UPLOAD_CACHE_BYTES = 8 * 1024 * 1024;
@@ -699,7 +700,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
         // hand out many peers that are gone, and each would otherwise cost a second.
         this.#dialMore();
       } else {
-        candidate.nextAttemptAt = Date.now() + 5000;
+        // A peer dropped for idling would only take a slot back to idle in it again.
+        candidate.nextAttemptAt = Date.now() + (reason === IDLE_DROP_REASON ? 300_000 : 5000);
       }
     });
   }
@@ -1364,8 +1366,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       })),
       { now, idleMs: this.#options.idlePeerMs ?? IDLE_PEER_MS, waiting },
     );
-    for (const id of idle)
-      this.#peers.get(id)?.conn.close('idle while other peers wait for a slot');
+    for (const id of idle) this.#peers.get(id)?.conn.close(IDLE_DROP_REASON);
   }
 
   // ---------------------------------------------------------------- ending
