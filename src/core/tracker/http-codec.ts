@@ -146,13 +146,17 @@ function bad(message: string, cause?: unknown): TrackerError {
 
 /** Tracker text for humans: UTF-8 (lossy), control characters replaced, length capped. */
 export function trackerText(bytes: Uint8Array): string {
+  // One character more than kept (at most 4 bytes each), so a text this function cut (its
+  // '…' included) reads back unchanged.
   const text = new TextDecoder('utf-8', { fatal: false })
-    .decode(bytes.subarray(0, MAX_MESSAGE_CHARS * 4))
+    .decode(bytes.subarray(0, (MAX_MESSAGE_CHARS + 1) * 4))
     // Escape sequences from a tracker must not reach the user's terminal.
     // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
     .trim();
-  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
+  // Cut by code points: cutting UTF-16 units could split a surrogate pair.
+  const chars = Array.from(text);
+  return chars.length > MAX_MESSAGE_CHARS ? `${chars.slice(0, MAX_MESSAGE_CHARS).join('')}…` : text;
 }
 
 function decodeDict(body: Uint8Array): BencodeDict {
