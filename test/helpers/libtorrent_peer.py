@@ -21,12 +21,13 @@ Options for the DHT, PEX and fast-extension tests (all off by default):
                         each); SOURCES says how libtorrent learned of it (pex, dht, tracker...)
                         and who dialled (outgoing or incoming), e.g. `pex,outgoing`
   --peer-log            print libtorrent's per-peer wire log on stderr, one
-                        `peerlog host:port <direction> <MESSAGE> ...` line per message
+                        `peerlog host:port <== HAVE_ALL` line (==> sent, <== received)
   --upload-limit B      upload cap in bytes per second (likewise --download-limit)
   --unchoke-slots N     most peers unchoked at once (-1: no limit, 0: nobody)
   --choke-after B       once B payload bytes are uploaded, choke everyone for
                         --choke-for seconds (default 3), then unchoke again
   --exit-when-peer H:P  exit 0 as soon as this peer is connected (PEX tests)
+  --suggest             send BEP 6 suggest messages (suggest_mode: suggest_read_cache)
 """
 
 import argparse
@@ -60,6 +61,7 @@ def parse_args():
     parser.add_argument("--choke-after", type=int)
     parser.add_argument("--choke-for", type=float, default=3)
     parser.add_argument("--exit-when-peer")
+    parser.add_argument("--suggest", action="store_true")
     args = parser.parse_args()
     if args.mode != "dht-node":
         if (args.torrent is None) == (args.info_hash is None):
@@ -111,6 +113,11 @@ def session_settings(args):
         settings["upload_rate_limit"] = args.upload_limit
     if args.download_limit:
         settings["download_rate_limit"] = args.download_limit
+    if args.suggest:
+        settings["suggest_mode"] = lt.suggest_mode_t.suggest_read_cache
+    if args.unchoke_slots is not None or args.choke_after is not None:
+        # Choke decisions every second instead of every 15: a changed slot count acts at once.
+        settings["unchoke_interval"] = 1
     if args.unchoke_slots is not None:
         settings["unchoke_slots_limit"] = args.unchoke_slots
     return settings
@@ -168,12 +175,9 @@ def main():
                 # Another node stored itself as a peer here: tests wait for this line.
                 print("DHT_ANNOUNCE %s %s:%d" % (alert.info_hash, alert.ip, alert.port), flush=True)
             elif kind == "peer_log_alert":
-                print(
-                    "peerlog %s %s %s %s"
-                    % (peer_key(alert.endpoint), alert.direction, alert.event_type, alert.log_message()),
-                    file=sys.stderr,
-                    flush=True,
-                )
+                # message() reads like `... [ 127.0.0.1:5000 ] <== HAVE_ALL`: keep what follows the peer.
+                text = alert.message().split("] ", 1)[-1]
+                print("peerlog %s %s" % (peer_key(alert.endpoint), text), file=sys.stderr, flush=True)
             elif kind in (
                 "listen_failed_alert",
                 "torrent_error_alert",
