@@ -27,7 +27,6 @@ Options for the DHT, PEX and fast-extension tests (all off by default):
   --choke-after B       once B payload bytes are uploaded, choke everyone for
                         --choke-for seconds (default 3), then unchoke again
   --exit-when-peer H:P  exit 0 as soon as this peer is connected (PEX tests)
-  --suggest             send BEP 6 suggest messages (suggest_mode: suggest_read_cache)
 """
 
 import argparse
@@ -61,7 +60,6 @@ def parse_args():
     parser.add_argument("--choke-after", type=int)
     parser.add_argument("--choke-for", type=float, default=3)
     parser.add_argument("--exit-when-peer")
-    parser.add_argument("--suggest", action="store_true")
     args = parser.parse_args()
     if args.mode != "dht-node":
         if (args.torrent is None) == (args.info_hash is None):
@@ -113,8 +111,6 @@ def session_settings(args):
         settings["upload_rate_limit"] = args.upload_limit
     if args.download_limit:
         settings["download_rate_limit"] = args.download_limit
-    if args.suggest:
-        settings["suggest_mode"] = lt.suggest_mode_t.suggest_read_cache
     if args.unchoke_slots is not None or args.choke_after is not None:
         # Choke decisions every second instead of every 15: a changed slot count acts at once.
         settings["unchoke_interval"] = 1
