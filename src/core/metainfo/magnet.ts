@@ -154,7 +154,8 @@ export function parseMagnet(uri: string): MagnetLink {
         break;
       }
       case 'dn':
-        link.name = value;
+        // An empty dn names nothing (toMagnet leaves an empty name out, too).
+        link.name = value === '' ? null : value;
         break;
       case 'tr':
         if (value !== '' && !link.trackers.some((tier) => tier[0] === value)) {
