@@ -46,9 +46,10 @@ function claimedPieces(out: string): number {
   const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
   const snapshot = size(`${base}.resume`);
   const journal = size(`${base}.journal`);
+  // Layout in src/core/resume/resume-store.ts: 32-byte MAC after the snapshot, 28-byte journal records.
   const header = 36;
-  const snapshotEntries = snapshot >= header + 12 ? (snapshot - header - 4 - 8) / 12 : 0;
-  const journalRecords = journal > header ? Math.floor((journal - header) / 20) : 0;
+  const snapshotEntries = snapshot >= header + 36 ? (snapshot - header - 4 - 32) / 12 : 0;
+  const journalRecords = journal > header ? Math.floor((journal - header) / 28) : 0;
   return snapshotEntries + journalRecords;
 }
 
