@@ -2,7 +2,10 @@ import type { Interfaces } from '@oclif/core';
 import { resolve } from 'node:path';
 import { UsageError, VerifyError } from '../core/errors.ts';
 import { metainfoToJson, toHex, toMagnet, type Magnet } from '../core/metainfo/index.ts';
+import type { Metainfo } from '../core/metainfo/types.ts';
 import { loadSource } from '../core/source/load-source.ts';
+import { diskPaths, renameNote } from '../core/storage/disk-paths.ts';
+import { OutDir } from '../core/storage/out-dir.ts';
 import type { VerifyResult } from '../core/verify/verify-data.ts';
 import { createByteProgress } from '../ui/byte-progress.ts';
 import { eventStreamFor, type EventStream } from '../ui/events.ts';
@@ -93,7 +96,9 @@ export class InspectRun extends Inspect {
         { onBytes: events?.bytes('verifying', meta.totalSize) },
       );
       try {
-        verification = await verifyData(meta, dir, pool, (bytes) => progress.update(bytes));
+        verification = await verifyData(onDisk(meta, dir), dir, pool, (bytes) =>
+          progress.update(bytes),
+        );
       } finally {
         progress.stop();
         await pool.destroy();
@@ -116,7 +121,7 @@ export class InspectRun extends Inspect {
       if (verification) process.stdout.write(renderVerification(verification));
     }
     if (verification && !verification.ok) {
-      throw new VerifyError(verifyFailure(verification));
+      throw new VerifyError(verifyFailure(verification, meta));
     }
   }
 
@@ -157,14 +162,25 @@ export class InspectRun extends Inspect {
   }
 }
 
+/**
+ * The torrent with each file's path where it lies under `dir`: its own path,
+ * or, for a file renamed because of a name collision, the original name when
+ * another client left it there (storage/disk-paths.ts).
+ */
+function onDisk(meta: Metainfo, dir: string): Metainfo {
+  const paths = diskPaths(meta.files, new OutDir(dir));
+  return { ...meta, files: meta.files.map((file, i) => ({ ...file, path: paths[i] })) };
+}
+
 /** One line: how many pieces failed, and which files (the first few by name). */
-function verifyFailure(result: VerifyResult): string {
+function verifyFailure(result: VerifyResult, meta: Metainfo): string {
   const affected = result.files.filter((f) => f.status !== 'ok');
-  const named = affected
-    .slice(0, 3)
-    .map(
-      (f) => `${f.path} (${f.status === 'oversized' ? 'longer than the torrent says' : f.status})`,
-    );
+  const named = affected.slice(0, 3).map((f) => {
+    const status = f.status === 'oversized' ? 'longer than the torrent says' : f.status;
+    // A missing renamed file: say why shoal expected that name.
+    const shown = f.status === 'missing' ? renameNote(meta.files[f.index]) : f.path;
+    return `${shown} (${status})`;
+  });
   const more = affected.length > named.length ? `, and ${affected.length - named.length} more` : '';
   return `data in ${result.dir} does not match: ${result.badPieces + result.missingPieces} of ${result.pieceCount} pieces bad or missing, ${affected.length} file(s) affected: ${named.join(', ')}${more}`;
 }

@@ -1,12 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../core/errors.ts';
-import { createTorrent } from '../core/create/build-torrent.ts';
+import { UsageError, VerifyError } from '../core/errors.ts';
+import { createTorrent, type CreatedFile } from '../core/create/build-torrent.ts';
 import { HashPool } from '../core/hashing/pool.ts';
 import { parseTorrent, toHex, toMagnet } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { TorrentSession } from '../core/session/torrent-session.ts';
+import { renameNote, type StorageFile } from '../core/storage/disk-paths.ts';
+import type { DiskStorage } from '../core/storage/disk-storage.ts';
 import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { discoveryChoices } from './discovery-flags.ts';
@@ -53,7 +55,9 @@ export class SeedRun extends Seed {
       ui.attach(session, meta, { selected: null, outDir: dataDir, magnet });
       const stopSignals = handleSignals(() => abort.abort(), ui.notice);
       try {
-        const summary = await session.run();
+        const summary = await session.run().catch((error: unknown) => {
+          throw withRenameNotes(error, session.storage, meta);
+        });
         await ui.close();
         const result = {
           name: meta.name,
@@ -124,10 +128,48 @@ export class SeedRun extends Seed {
     const info = await stat(absolute);
     // The torrent's name is the path's base name, so the data lives in its parent directory.
     return {
-      meta: parseTorrent(created.torrentBytes),
+      meta: servedFromWhereRead(parseTorrent(created.torrentBytes), created.files),
       dataDir: info.isDirectory() || info.isFile() ? dirname(absolute) : absolute,
       torrentPath,
       followLinks: true,
     };
   }
+}
+
+/**
+ * The torrent made from a path, with each file's `diskPath` set to where
+ * `create` read it (its name plus the walked path). A download lays the files
+ * out under sanitized, collision-free names (`README (1).TXT` beside
+ * `Readme.txt`), which need not exist here. The session hands `meta.files` to
+ * its storage as they are, which reads `diskPath` (storage/disk-paths.ts).
+ */
+function servedFromWhereRead(meta: Metainfo, read: readonly CreatedFile[]): Metainfo {
+  if (read.length !== meta.files.length)
+    throw new Error('internal: the created torrent and its files do not match');
+  const files: StorageFile[] = meta.files.map((file, i) => ({ ...file, diskPath: read[i].path }));
+  return { ...meta, files };
+}
+
+/**
+ * Incomplete data (exit 6) where a file renamed for a name collision is not on
+ * disk under either name: say which name shoal looked for and why, since the
+ * data directory may well hold the other spelling.
+ */
+function withRenameNotes(error: unknown, storage: DiskStorage, meta: Metainfo): unknown {
+  if (!(error instanceof VerifyError)) return error;
+  const absent = (index: number): boolean => {
+    try {
+      return storage.fileSize(storage.filePath(index)) < 0;
+    } catch {
+      return false; // refused (a symlink): the error already says what is wrong
+    }
+  };
+  const missing = meta.files.flatMap((file, i) =>
+    file.renamedFrom && absent(i) ? [renameNote(file)] : [],
+  );
+  if (missing.length === 0) return error;
+  const more = missing.length > 3 ? `, and ${missing.length - 3} more` : '';
+  return new VerifyError(`${error.message}; missing ${missing.slice(0, 3).join(', ')}${more}`, {
+    cause: error,
+  });
 }

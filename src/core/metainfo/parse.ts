@@ -540,7 +540,12 @@ function parseInfo(
   );
   const realIndexes = rawFiles.flatMap((file, index) => (file.padding ? [] : [index]));
   const unique = disambiguatePaths(realIndexes.map((index) => paths[index]));
-  realIndexes.forEach((fileIndex, i) => (paths[fileIndex] = unique[i]));
+  const renamedFrom = new Map<number, string[]>();
+  realIndexes.forEach((fileIndex, i) => {
+    if (unique[i].join('/') !== paths[fileIndex].join('/'))
+      renamedFrom.set(fileIndex, paths[fileIndex]);
+    paths[fileIndex] = unique[i];
+  });
 
   // In a hybrid the v2 roots belong to the v1 list's non-padding files, in order.
   const roots = v1 && v2 ? v2.files.map((file) => file.piecesRoot) : null;
@@ -552,6 +557,7 @@ function parseInfo(
     padding: file.padding,
     attr: file.attr,
     piecesRoot: roots ? (file.padding ? null : roots[rootIndex++]) : file.piecesRoot,
+    ...(renamedFrom.has(index) ? { renamedFrom: renamedFrom.get(index) } : {}),
   }));
 
   const version: TorrentVersion = v1 && v2 ? 'hybrid' : v2 ? 'v2' : 'v1';

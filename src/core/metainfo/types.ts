@@ -13,6 +13,13 @@ export interface TorrentFile {
    * so `path.join('/')` is exactly where the file is written.
    */
   path: string[];
+  /**
+   * Set only when `path` was renamed (`README (1).TXT`) because the file's own
+   * sanitized path collides with another file's by case or Unicode
+   * normalisation: that un-renamed path (`README.TXT`), where clients that do
+   * not rename (and the source tree) keep the file.
+   */
+  renamedFrom?: string[];
   /** Length in bytes (0 for empty files). */
   length: number;
   /**

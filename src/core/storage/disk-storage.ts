@@ -13,6 +13,9 @@
  *   partfile does).
  * - Every path is checked to lie inside the output directory, and nothing
  *   below it is followed through a symlink (out-dir.ts).
+ * - A file lies at its sanitized path, unless the caller says otherwise
+ *   (`diskPath`) or another client left a collision-renamed file under its
+ *   original name (disk-paths.ts).
  * - When the download is complete every selected file has exactly its length:
  *   shorter ones are extended, longer ones cut (bytes past the end are not
  *   the torrent's, and would make the file differ from it).
@@ -24,8 +27,8 @@ import { OutDir } from './out-dir.ts';
 import { DiskError, diskErrorFrom } from '../errors.ts';
 import { PieceLayout } from './layout.ts';
 import { DIRECT_IO_ALIGNMENT, isPageAligned } from './aligned-memory.ts';
-import type { TorrentFile } from '../metainfo/types.ts';
 import { STATE_DIR_NAME } from '../metainfo/sanitize-path.ts';
+import { diskPaths, type StorageFile } from './disk-paths.ts';
 
 /** Where a run of a piece's bytes lives: a concrete file and position, or zeros. */
 export interface ByteSource {
@@ -65,7 +68,8 @@ export interface StorageInput {
   pieceLength: number;
   pieceCount: number;
   spaceSize: number;
-  files: readonly TorrentFile[];
+  /** The torrent's files; each lies at its `diskPath` when given (see disk-paths.ts). */
+  files: readonly StorageFile[];
   /** Used to name the parts file. */
   infoHashHex: string;
 }
@@ -74,7 +78,7 @@ export class DiskStorage {
   readonly layout: PieceLayout;
   readonly outDir: string;
   readonly partsPath: string;
-  readonly #files: readonly TorrentFile[];
+  readonly #files: readonly StorageFile[];
   readonly #paths: string[];
   readonly #selected: readonly boolean[];
   readonly #readOnly: boolean;
@@ -95,7 +99,7 @@ export class DiskStorage {
     this.#maxOpen = options.maxOpenFiles ?? 64;
     this.#directIo = (options.directIo ?? true) && constants.O_DIRECT !== undefined;
     this.partsPath = join(this.outDir, STATE_DIR_NAME, `${input.infoHashHex}.parts`);
-    this.#paths = input.files.map((file) => join(this.outDir, ...file.path));
+    this.#paths = diskPaths(input.files, this.#out).map((path) => join(this.outDir, ...path));
     // Throws for any path that would leave the output directory.
     for (const path of [this.partsPath, ...this.#paths]) this.#out.parts(path);
   }
