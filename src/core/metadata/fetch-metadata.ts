@@ -17,7 +17,8 @@ import { validatePeer } from '../tracker/peers.ts';
 import { decodeExtendedHandshake, encodeExtendedHandshake } from '../wire/extension.ts';
 import { makeReserved, supportsExtensionProtocol } from '../wire/handshake.ts';
 import type { WireMessage } from '../wire/messages.ts';
-import { decodePex, UT_PEX } from '../pex/ut-pex-codec.ts';
+import { PexIntake } from '../pex/pex-intake.ts';
+import { UT_PEX } from '../pex/ut-pex-codec.ts';
 import { MetadataAssembler } from './metadata-assembler.ts';
 import {
   checkMetadataSize,
@@ -132,6 +133,8 @@ class MetadataFetch {
   readonly #queue: PeerAddress[] = [];
   readonly #peers = new Map<string, PeerState>();
   readonly #banned = new Set<string>();
+  /** Rate limit, caps and address-scope rule for peers' PEX messages (issue #15). */
+  readonly #pexIntake = new PexIntake();
   /** Peers that announced a valid metadata size at some point. */
   readonly #useful = new Set<string>();
   /** key -> dial attempts so far. */
@@ -276,6 +279,7 @@ class MetadataFetch {
     connection.on('close', (reason) => {
       this.#peers.delete(connection.key);
       this.#assembler.removePeer(connection.key);
+      this.#pexIntake.forget(connection.key);
       if (!this.#done) {
         const dials = this.#dials.get(connection.key) ?? 0;
         if (!state.ready && !this.#banned.has(connection.key) && dials < MAX_DIALS) {
@@ -296,8 +300,9 @@ class MetadataFetch {
       else if (message.id === LOCAL_EXTENSION_IDS[UT_METADATA])
         this.#onMetadata(state, message.payload);
       else if (message.id === LOCAL_EXTENSION_IDS[UT_PEX]) {
-        const pex = decodePex(message.payload);
-        this.#addPeers(pex.added, `pex from ${key}`);
+        const sender = { key, host: state.connection.address.host };
+        const added = this.#pexIntake.receive(sender, message.payload, Date.now());
+        this.#addPeers(added, `pex from ${key}`);
       }
     } catch (error) {
       state.connection.close(`protocol error: ${(error as Error).message}`);
