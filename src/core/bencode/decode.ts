@@ -9,14 +9,14 @@
  * caller's buffer, which the network code may reuse.
  */
 import type { BencodeDict, BencodeValue } from './index.ts';
-import { COLON, DIGIT_0, LETTER_D, LETTER_E, LETTER_I, LETTER_L } from './scan.ts';
+import { BencodeError, COLON, DIGIT_0, LETTER_D, LETTER_E, LETTER_I, LETTER_L } from './scan.ts';
 
 const utf8 = new TextDecoder();
 
 /**
- * A dictionary key as text. Keys that are not valid UTF-8 become hex, so two
- * different byte keys can never decode to the same text (the convention of
- * the `bencode` package this replaces, which callers rely on).
+ * A dictionary key as text. Keys that are not valid UTF-8 become hex (the
+ * convention of the `bencode` package this replaces, which callers rely on).
+ * A hex text can equal another key's text; decodeScanned refuses that.
  */
 function keyText(bytes: Uint8Array): string {
   const text = utf8.decode(bytes);
@@ -59,7 +59,13 @@ export function decodeScanned(bytes: Uint8Array, end: number): BencodeValue {
       pos += 1 + length;
       const parent = stack.at(-1);
       if (parent && 'dict' in parent && parent.key === null) {
-        parent.key = keyText(string);
+        const key = keyText(string);
+        // The scan refuses repeated key bytes; two different byte keys can still read as one
+        // text (the bytes "ff" and the non-UTF-8 byte 0xFF, read as hex), and one would be lost.
+        if (Object.hasOwn(parent.dict, key)) {
+          throw new BencodeError(`duplicate dictionary key "${key.slice(0, 40)}" (as text)`, pos);
+        }
+        parent.key = key;
         continue;
       }
       value = string;
