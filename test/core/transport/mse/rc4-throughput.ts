@@ -1,0 +1,115 @@
+/**
+ * Throughput of MSE's RC4, for docs/ENCRYPTION.md (a measurement, not a test):
+ *   node_modules/.bin/node test/core/transport/mse/rc4-throughput.ts
+ *   node_modules/.bin/node --openssl-legacy-provider test/core/transport/mse/rc4-throughput.ts
+ * 1. the cipher alone, each backend available, 1 GiB in 16 KiB + 13 byte
+ *    chunks (a piece message), rounds alternating, median of 3;
+ * 2. 1 GiB through loopback TCP: the plain socket vs the MSE RC4 stream
+ *    (policy require on both ends: this one process enciphers and deciphers).
+ * Rates are MiB per second of this process's CPU time (user + system), which
+ * a busy shared machine disturbs far less than wall-clock time.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createRc4, rc4Backend, type Rc4Backend } from '../../../../src/core/transport/mse/rc4.ts';
+import {
+  SkeyIndex,
+  secureIncoming,
+  secureOutgoing,
+} from '../../../../src/core/transport/mse/index.ts';
+
+const GiB = 1024 * 1024 * 1024;
+const MiB = 1024 * 1024;
+const chunk = randomBytes(16 * 1024 + 13);
+
+/** MiB per CPU second spent since `since` (a process.cpuUsage() reading). */
+function perCpuSecond(bytes: number, since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return bytes / MiB / ((used.user + used.system) / 1e6);
+}
+
+function cipherRate(backend: Rc4Backend, inPlace: boolean): number {
+  const rc4 = createRc4(randomBytes(20), 1024, backend);
+  const started = process.cpuUsage();
+  for (let done = 0; done < GiB; done += chunk.length) {
+    if (inPlace) rc4.updateInPlace(chunk);
+    else rc4.update(chunk);
+  }
+  return perCpuSecond(GiB, started);
+}
+
+async function tcpRate(encrypted: boolean): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+  const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await once(socket, 'connect');
+  const [incoming] = await accepted;
+  let sender: Duplex = socket;
+  let receiver: Duplex = incoming;
+  if (encrypted) {
+    const infoHash = randomBytes(20);
+    const skeys = new SkeyIndex();
+    skeys.add(infoHash);
+    const [out, inc] = await Promise.all([
+      secureOutgoing(socket, { policy: 'require', infoHash }),
+      secureIncoming(incoming, { policy: 'require', lookup: skeys.lookup }),
+    ]);
+    sender = out.stream;
+    receiver = inc.stream;
+  }
+  const block = randomBytes(256 * 1024);
+  const started = process.cpuUsage();
+  let received = 0;
+  const done = new Promise<void>((resolve) => {
+    receiver.on('data', (data: Buffer) => {
+      received += data.length;
+      if (received >= GiB) resolve();
+    });
+  });
+  receiver.resume();
+  for (let sent = 0; sent < GiB; sent += block.length) {
+    if (!sender.write(block)) await once(sender, 'drain');
+  }
+  await done;
+  const rate = perCpuSecond(GiB, started);
+  sender.destroy();
+  receiver.destroy();
+  server.close();
+  return rate;
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const backends: Rc4Backend[] = rc4Backend() === 'openssl' ? ['openssl', 'js'] : ['js'];
+console.log(`node ${process.version}, createRc4 picks: ${rc4Backend()}`);
+const rates = new Map<string, number[]>();
+for (let round = 0; round < 3; round++) {
+  for (const backend of backends) {
+    for (const inPlace of [false, true]) {
+      const name = `${backend} ${inPlace ? 'updateInPlace' : 'update'}`;
+      rates.set(name, [...(rates.get(name) ?? []), cipherRate(backend, inPlace)]);
+    }
+  }
+}
+for (const [name, values] of rates) {
+  console.log(
+    `cipher ${name}: median ${median(values).toFixed(0)} MiB per CPU-s (${values.map((v) => v.toFixed(0)).join(', ')})`,
+  );
+}
+const tcp = new Map<string, number[]>();
+for (let round = 0; round < 3; round++) {
+  for (const encrypted of [false, true]) {
+    const name = encrypted ? `MSE RC4 stream (${rc4Backend()})` : 'plain socket';
+    tcp.set(name, [...(tcp.get(name) ?? []), await tcpRate(encrypted)]);
+  }
+}
+for (const [name, values] of tcp) {
+  console.log(
+    `1 GiB over loopback TCP, ${name}: median ${median(values).toFixed(0)} MiB per CPU-s (${values.map((v) => v.toFixed(0)).join(', ')})`,
+  );
+}
