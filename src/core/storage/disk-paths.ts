@@ -59,19 +59,22 @@ export function diskPaths(files: readonly StorageFile[], out: OutDir): string[][
   files.forEach((file, index) => {
     if (file.padding) return;
     const key = keyOf(paths[index]);
-    byKey.set(key, [...(byKey.get(key) ?? []), index]);
+    const same = byKey.get(key);
+    if (same) same.push(index);
+    else byKey.set(key, [index]);
   });
   for (const index of renamed) {
     const original = files[index].renamedFrom!;
     if (statOf(out, paths[index]) !== null) continue; // laid out by shoal: use it
     const stats = statOf(out, original);
     if (!stats?.isFile()) continue;
-    const partners = byKey.get(keyOf(original)) ?? [];
+    const key = keyOf(original);
+    const partners = byKey.get(key) ?? [];
     const shared = partners.some((other) => sameFile(stats, statOf(out, paths[other])));
     if (shared) continue;
     paths[index] = [...original];
     // A later file renamed from the same name must not take this one too.
-    byKey.set(keyOf(original), [...partners, index]);
+    byKey.set(key, [...partners, index]);
   }
   return paths;
 }
