@@ -1,5 +1,5 @@
 /**
- * The UDP front end (BEP 15). Connect requests get an HMAC connection id
+ * The UDP front end (BEP 15). Connect requests get a keyed-hash connection id
  * (connection-ids.ts); announces and scrapes are answered only when they carry
  * a valid id for their source address, so a spoofed source never gets a
  * reply. Junk and bad ids are dropped silently (and counted); a request
