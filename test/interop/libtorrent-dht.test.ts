@@ -10,14 +10,15 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
+import { requirePeers } from '../helpers/peers.ts';
 import { cleanupTempDirs, diffTrees, spanningPayload, tempDir } from '../helpers/files.ts';
 import { createTorrent, startShoalSeeder } from '../helpers/swarm.ts';
-import { describeAll, requireLibtorrent, startLt, startLtDht } from './libtorrent-swarm.ts';
+import { describeAll, startLt, startLtDht } from './libtorrent-swarm.ts';
 
 trackProcesses();
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 cleanupTempDirs();
-requireLibtorrent();
+requirePeers('libtorrent');
 
 describe('DHT interop with python3-libtorrent', () => {
   let work: string;

@@ -16,14 +16,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawnShoal, trackProcesses } from '../helpers/cli.ts';
+import { requirePeers } from '../helpers/peers.ts';
 import { cleanupTempDirs, sameFile, tempDir } from '../helpers/files.ts';
 import { createTorrent } from '../helpers/swarm.ts';
-import { describeAll, requireLibtorrent, startLt } from './libtorrent-swarm.ts';
+import { describeAll, startLt } from './libtorrent-swarm.ts';
 
 trackProcesses();
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 cleanupTempDirs();
-requireLibtorrent();
+requirePeers('libtorrent');
 
 describe('PEX interop with python3-libtorrent', () => {
   let work: string;

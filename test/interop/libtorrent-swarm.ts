@@ -9,12 +9,11 @@
  * bootstrapped from into its routing table, so only that first node knows
  * everyone. Outsiders (shoal, a downloader) therefore join through it too.
  */
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll } from 'vitest';
 import { spawnTracked, type Proc } from '../helpers/cli.ts';
 import { freePort } from '../helpers/ports.ts';
+import { SYSTEM_PYTHON } from '../helpers/peers.ts';
 
 const script = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -22,21 +21,6 @@ const script = path.join(
   'helpers',
   'libtorrent_peer.py',
 );
-/** python3-libtorrent is installed for the system Python only. */
-const PYTHON = '/usr/bin/python3';
-
-/** Fails every test of the file, saying why, when python3-libtorrent is missing. Never a skip. */
-export function requireLibtorrent(): void {
-  beforeAll(() => {
-    try {
-      execFileSync(PYTHON, ['-c', 'import libtorrent'], { stdio: 'ignore' });
-    } catch {
-      throw new Error(
-        `python3-libtorrent is not installed for ${PYTHON}: apt-get install python3-libtorrent`,
-      );
-    }
-  });
-}
 
 export interface LtPeer {
   proc: Proc;
@@ -53,7 +37,7 @@ export async function startLt(args: string[], timeoutS = 80): Promise<LtPeer> {
   const port = await freePort({ udp: true });
   const proc = spawnTracked(
     `libtorrent ${args[0]}`,
-    PYTHON,
+    SYSTEM_PYTHON,
     [script, ...args, '--port', String(port), '--timeout', String(timeoutS)],
     { timeoutMs: (timeoutS + 10) * 1000 },
   );
