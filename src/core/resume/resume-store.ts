@@ -32,6 +32,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { resumeSecrets } from './resume-key.ts';
+import { acquireLock, type HeldLock } from '../lock/process-lock.ts';
 import { OutDir } from '../storage/out-dir.ts';
 import { DiskError } from '../errors.ts';
 import { STATE_DIR_NAME } from '../metainfo/sanitize-path.ts';
@@ -67,10 +68,12 @@ export type ClaimedPieces = Map<number, bigint>;
 export class ResumeStore {
   readonly snapshotPath: string;
   readonly journalPath: string;
+  readonly lockPath: string;
   readonly #identity: ResumeIdentity;
   readonly #out: OutDir;
   readonly #stateDir: string;
   #journal: FileHandle | null = null;
+  #lock: HeldLock | null = null;
   /**
    * Every operation (appends, snapshots, removal) runs one after another on
    * this chain: records never interleave, and a stop that arrives while the
@@ -88,7 +91,29 @@ export class ResumeStore {
     const base = join(this.#stateDir, Buffer.from(identity.infoHash).toString('hex'));
     this.snapshotPath = `${base}.resume`;
     this.journalPath = `${base}.journal`;
+    this.lockPath = `${base}.lock`;
     this.#identity = identity;
+  }
+
+  /**
+   * Takes the lock on this torrent's state in this folder, so a second shoal
+   * downloading the same torrent into it refuses to start (exit 2) instead of
+   * racing this one on the journal and snapshot. Released by close(),
+   * remove() and unlock(); a lock left by `kill -9` is taken over
+   * (lock/process-lock.ts).
+   */
+  async lock(): Promise<void> {
+    this.#out.makePrivateDirectory(this.#stateDir);
+    this.#lock = await acquireLock(
+      this.lockPath,
+      `the download folder ${this.#out.root} (this torrent)`,
+    );
+  }
+
+  /** Releases the lock without touching the state (a stop before the state was read). */
+  unlock(): Promise<void> {
+    this.#finished = true;
+    return this.#serially(() => this.#releaseLock());
   }
 
   /** The pieces the saved state claims, or null when there is no usable state. */
@@ -153,6 +178,7 @@ export class ResumeStore {
       await this.#closeJournal();
       await this.#writeSnapshot(verified);
       await rm(this.journalPath, { force: true });
+      await this.#releaseLock();
     });
   }
 
@@ -163,9 +189,16 @@ export class ResumeStore {
       await this.#closeJournal();
       await rm(this.journalPath, { force: true });
       await rm(this.snapshotPath, { force: true });
-      // Leave no empty `.shoal/` behind (it stays while it holds a parts file).
-      await rmdir(this.#stateDir).catch(() => {});
+      await this.#releaseLock();
     });
+  }
+
+  async #releaseLock(): Promise<void> {
+    const lock = this.#lock;
+    this.#lock = null;
+    await lock?.release();
+    // Leave no empty `.shoal/` behind (it stays while it holds a parts file or other state).
+    await rmdir(this.#stateDir).catch(() => {});
   }
 
   /** Runs `operation` after everything queued before it; its failure is the caller's. */

@@ -501,6 +501,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
   async #checkExisting(): Promise<void> {
     this.#setPhase('checking');
     const wanted = this.#wantedPieces();
+    await this.#resume?.lock();
     const claimed = (await this.#resume?.load()) ?? null;
     const found = await checkPieces({
       meta: this.meta,
@@ -1452,8 +1453,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
    * folded in); a complete one needs no resume state at all.
    */
   async #saveResumeState(): Promise<void> {
+    if (!this.#resume) return;
     // Stopped before the check ended: nothing new is known, the state on disk stays as it was.
-    if (!this.#resume || !this.#checked) return;
+    if (!this.#checked) return await this.#resume.unlock();
     try {
       if (this.#picker.isComplete()) await this.#resume.remove();
       else await this.#resume.close(this.#verified);
