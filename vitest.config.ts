@@ -20,6 +20,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // No retries: a test that fails now and then is a bug in the test or in shoal.
+    // Per-user state and cache go to a temporary folder of the run, not to $HOME.
+    globalSetup: ['test/helpers/global-setup.ts'],
     // Network and CLI tests start real processes; two cores means two forks at most.
     pool: 'forks',
     maxWorkers: 2,
