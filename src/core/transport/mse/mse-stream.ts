@@ -16,6 +16,9 @@ export class MseStream extends Duplex {
   readonly socket: Duplex;
   readonly #encrypt: StreamCipher;
   readonly #decrypt: StreamCipher;
+  /** The callback of a write the socket could not take at once, until 'drain'. */
+  #waitingForDrain: ((error?: Error | null) => void) | null = null;
+  #socketEnded = false;
 
   constructor(socket: Duplex, ciphers: { encrypt: StreamCipher; decrypt: StreamCipher }) {
     super({ allowHalfOpen: false });
@@ -27,13 +30,19 @@ export class MseStream extends Duplex {
       // Socket chunks are ours alone, so deciphering may overwrite them.
       if (!this.push(this.#decrypt.updateInPlace(chunk))) socket.pause();
     });
-    socket.on('end', () => this.push(null));
+    socket.on('end', () => {
+      this.#socketEnded = true;
+      this.push(null);
+    });
     socket.on('error', (error) => this.destroy(error));
-    socket.on('close', () => this.destroy());
+    socket.on('close', () => {
+      // After a clean end, what we deciphered but nobody has read yet is still
+      // theirs to read: close once it has been (as net.Socket does).
+      if (this.#socketEnded && !this.readableEnded) this.once('end', () => this.destroy());
+      else this.destroy();
+    });
     socket.on('drain', () => this.#flushed());
   }
-
-  #waitingForDrain: ((error?: Error | null) => void) | null = null;
 
   override _read(): void {
     this.socket.resume();

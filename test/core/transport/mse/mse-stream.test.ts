@@ -54,8 +54,16 @@ function digestUntilEnd(connection: SecuredConnection): Promise<{ sha1: string; 
       sha1.update(chunk);
       length += chunk.length;
     });
-    connection.stream.on('end', () => resolve({ sha1: sha1.digest('hex'), length }));
+    let ended = false;
+    connection.stream.on('end', () => {
+      ended = true;
+      resolve({ sha1: sha1.digest('hex'), length });
+    });
+    connection.stream.on('close', () => {
+      if (!ended) reject(new Error(`closed without an end after ${length} bytes`));
+    });
     connection.stream.on('error', reject);
+    if (connection.stream.destroyed) reject(new Error('stream destroyed before it was read'));
     connection.stream.resume();
   });
 }
@@ -112,6 +120,20 @@ describe('MseStream over TCP', () => {
     }
     expect(accepted).toBeLessThan(256 << 20);
     dialer.stream.destroy();
+  });
+
+  it('bytes that arrived before the peer closed are still delivered after the close', async () => {
+    const { dialer, acceptor } = await connectedPair();
+    const last = randomBytes(1000);
+    acceptor.stream.end(last);
+    // The dialer's reader is paused (as the engine's read budget pauses it) while
+    // the socket underneath reads the bytes, the end, and closes.
+    const socket = (dialer.stream as MseStream).socket;
+    const socketClosed = once(socket, 'close');
+    dialer.stream.resume();
+    dialer.stream.pause();
+    await socketClosed;
+    expect(await digestUntilEnd(dialer)).toEqual({ sha1: sha1(last), length: last.length });
   });
 
   it('destroying one side closes the other', async () => {
