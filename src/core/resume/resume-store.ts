@@ -175,10 +175,14 @@ export class ResumeStore {
   close(verified: ClaimedPieces): Promise<void> {
     this.#finished = true;
     return this.#serially(async () => {
-      await this.#closeJournal();
-      await this.#writeSnapshot(verified);
-      await rm(this.journalPath, { force: true });
-      await this.#releaseLock();
+      try {
+        await this.#closeJournal();
+        await this.#writeSnapshot(verified);
+        await rm(this.journalPath, { force: true });
+      } finally {
+        // Even when the snapshot cannot be written (a full disk): the lock must not outlive us.
+        await this.#releaseLock();
+      }
     });
   }
 
@@ -186,10 +190,13 @@ export class ResumeStore {
   remove(): Promise<void> {
     this.#finished = true;
     return this.#serially(async () => {
-      await this.#closeJournal();
-      await rm(this.journalPath, { force: true });
-      await rm(this.snapshotPath, { force: true });
-      await this.#releaseLock();
+      try {
+        await this.#closeJournal();
+        await rm(this.journalPath, { force: true });
+        await rm(this.snapshotPath, { force: true });
+      } finally {
+        await this.#releaseLock();
+      }
     });
   }
 

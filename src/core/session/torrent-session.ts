@@ -1445,6 +1445,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> {
       await this.#saveResumeState();
     } finally {
       await this.storage.close();
+      // Whatever failed above, this session's lock on the folder ends with it (a no-op when
+      // the state was saved or removed, which released it already).
+      await this.#resume?.unlock();
     }
   }
 
