@@ -3,7 +3,6 @@ export { MseError, type MseErrorCode } from './errors.ts';
 export { ENCRYPTION_POLICIES, parseEncryptionPolicy, type EncryptionPolicy } from './policy.ts';
 export { SkeyIndex, type SkeyLookup } from './skey-index.ts';
 export { MseStream } from './mse-stream.ts';
-export { rc4Backend } from './rc4.ts';
 export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   secureIncoming,

@@ -1,13 +1,10 @@
 /**
- * RC4, the stream cipher MSE uses. Two backends behind one interface:
- * - OpenSSL's, through `crypto.createCipheriv('rc4', ...)`. OpenSSL 3 keeps
- *   RC4 in its legacy provider, which Node loads only when started with
- *   `--openssl-legacy-provider`; without it the call throws.
- * - A pure TypeScript one, used when OpenSSL refuses. RC4 is a few lines
- *   (docs/ENCRYPTION.md has the throughput of both).
- * The backend is probed once, at first use, and kept for the process.
+ * RC4, the stream cipher MSE uses, in TypeScript. Node's OpenSSL 3 has RC4
+ * only in its legacy provider (`--openssl-legacy-provider`), and measured
+ * here it is slower than this loop anyway (docs/ENCRYPTION.md: ~350 against
+ * ~470 MiB per CPU second), so there is one implementation and no flag.
+ * The tests check it against OpenSSL's keystream.
  */
-import { createCipheriv } from 'node:crypto';
 
 export interface StreamCipher {
   /** Enciphers (or deciphers: the same operation) into a new buffer; `data` is left untouched. */
@@ -16,42 +13,11 @@ export interface StreamCipher {
   updateInPlace(data: Buffer): Buffer;
 }
 
-export type Rc4Backend = 'openssl' | 'js';
-
-let probed: Rc4Backend | undefined;
-
-/** Which backend `createRc4` uses in this process. */
-export function rc4Backend(): Rc4Backend {
-  if (probed === undefined) {
-    try {
-      createCipheriv('rc4', Buffer.alloc(16), null);
-      probed = 'openssl';
-    } catch {
-      probed = 'js';
-    }
-  }
-  return probed;
-}
-
 /** An RC4 keystream for `key`, its first `discard` bytes thrown away (MSE discards 1024). */
-export function createRc4(key: Uint8Array, discard = 0, backend = rc4Backend()): StreamCipher {
-  const cipher = backend === 'openssl' ? new OpensslRc4(key) : new JsRc4(key);
+export function createRc4(key: Uint8Array, discard = 0): StreamCipher {
+  const cipher = new JsRc4(key);
   if (discard > 0) cipher.updateInPlace(Buffer.alloc(discard));
   return cipher;
-}
-
-class OpensslRc4 implements StreamCipher {
-  readonly #cipher;
-  constructor(key: Uint8Array) {
-    this.#cipher = createCipheriv('rc4', key, null);
-  }
-  update(data: Uint8Array): Buffer {
-    return this.#cipher.update(data);
-  }
-  updateInPlace(data: Buffer): Buffer {
-    // OpenSSL cannot write into our buffer through Node's API: a fresh one is the cheapest.
-    return this.#cipher.update(data);
-  }
 }
 
 export class JsRc4 implements StreamCipher {
@@ -84,7 +50,7 @@ export class JsRc4 implements StreamCipher {
     return data;
   }
 
-  // The whole cost of the JS backend: kept to locals so V8 keeps i, j in registers.
+  // The whole cost of RC4: kept to locals so V8 keeps i, j in registers.
   #xorKeystream(input: Uint8Array, output: Uint8Array): void {
     const s = this.#s;
     let i = this.#i;

@@ -1,8 +1,9 @@
 /**
  * Throughput of MSE's RC4, for docs/ENCRYPTION.md (a measurement, not a test):
- *   node_modules/.bin/node test/core/transport/mse/rc4-throughput.ts
- *   node_modules/.bin/node --openssl-legacy-provider test/core/transport/mse/rc4-throughput.ts
- * 1. the cipher alone, each backend available, 1 GiB in 16 KiB + 13 byte
+ *   node_modules/.bin/node bench/mse-rc4.ts
+ *   node_modules/.bin/node --openssl-legacy-provider bench/mse-rc4.ts   (adds OpenSSL's RC4)
+ * 1. the cipher alone (shoal's, and OpenSSL's when the legacy provider is
+ *    loaded, the reason shoal has its own), 1 GiB in 16 KiB + 13 byte
  *    chunks (a piece message), rounds alternating, median of 3;
  * 2. 1 GiB through loopback TCP: the plain socket vs the MSE RC4 stream
  *    (policy require on both ends: this one process enciphers and deciphers).
@@ -13,12 +14,27 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createRc4, rc4Backend, type Rc4Backend } from '../../../../src/core/transport/mse/rc4.ts';
-import {
-  SkeyIndex,
-  secureIncoming,
-  secureOutgoing,
-} from '../../../../src/core/transport/mse/index.ts';
+import { createCipheriv, randomBytes as keyBytes } from 'node:crypto';
+import { createRc4, type StreamCipher } from '../src/core/transport/mse/rc4.ts';
+import { SkeyIndex, secureIncoming, secureOutgoing } from '../src/core/transport/mse/index.ts';
+
+type Implementation = 'shoal' | 'openssl';
+
+/** OpenSSL's RC4 behind the same interface (needs --openssl-legacy-provider). */
+function opensslRc4(key: Uint8Array): StreamCipher {
+  const cipher = createCipheriv('rc4', key, null);
+  cipher.update(Buffer.alloc(1024));
+  return { update: (data) => cipher.update(data), updateInPlace: (data) => cipher.update(data) };
+}
+
+function opensslHasRc4(): boolean {
+  try {
+    opensslRc4(keyBytes(20));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const GiB = 1024 * 1024 * 1024;
 const MiB = 1024 * 1024;
@@ -30,8 +46,9 @@ function perCpuSecond(bytes: number, since: NodeJS.CpuUsage): number {
   return bytes / MiB / ((used.user + used.system) / 1e6);
 }
 
-function cipherRate(backend: Rc4Backend, inPlace: boolean): number {
-  const rc4 = createRc4(randomBytes(20), 1024, backend);
+function cipherRate(implementation: Implementation, inPlace: boolean): number {
+  const rc4 =
+    implementation === 'shoal' ? createRc4(randomBytes(20), 1024) : opensslRc4(randomBytes(20));
   const started = process.cpuUsage();
   for (let done = 0; done < GiB; done += chunk.length) {
     if (inPlace) rc4.updateInPlace(chunk);
@@ -85,14 +102,14 @@ async function tcpRate(encrypted: boolean): Promise<number> {
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const backends: Rc4Backend[] = rc4Backend() === 'openssl' ? ['openssl', 'js'] : ['js'];
-console.log(`node ${process.version}, createRc4 picks: ${rc4Backend()}`);
+const implementations: Implementation[] = opensslHasRc4() ? ['shoal', 'openssl'] : ['shoal'];
+console.log(`node ${process.version}, RC4 implementations: ${implementations.join(', ')}`);
 const rates = new Map<string, number[]>();
 for (let round = 0; round < 3; round++) {
-  for (const backend of backends) {
+  for (const implementation of implementations) {
     for (const inPlace of [false, true]) {
-      const name = `${backend} ${inPlace ? 'updateInPlace' : 'update'}`;
-      rates.set(name, [...(rates.get(name) ?? []), cipherRate(backend, inPlace)]);
+      const name = `${implementation} ${inPlace ? 'updateInPlace' : 'update'}`;
+      rates.set(name, [...(rates.get(name) ?? []), cipherRate(implementation, inPlace)]);
     }
   }
 }
@@ -104,7 +121,7 @@ for (const [name, values] of rates) {
 const tcp = new Map<string, number[]>();
 for (let round = 0; round < 3; round++) {
   for (const encrypted of [false, true]) {
-    const name = encrypted ? `MSE RC4 stream (${rc4Backend()})` : 'plain socket';
+    const name = encrypted ? 'MSE RC4 stream' : 'plain socket';
     tcp.set(name, [...(tcp.get(name) ?? []), await tcpRate(encrypted)]);
   }
 }
