@@ -16,6 +16,7 @@ import { benchCreate } from './create.ts';
 import { benchDownload } from './download.ts';
 import { benchResume } from './resume.ts';
 import { benchStartup } from './startup.ts';
+import { benchTracker } from './tracker.ts';
 import { benchVerify } from './verify.ts';
 import { log, type Context } from './lib/common.ts';
 import { killAll } from './lib/procs.ts';
@@ -26,6 +27,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<string>> = {
   download: benchDownload,
   resume: benchResume,
   startup: benchStartup,
+  tracker: benchTracker,
 };
 
 const { values, positionals } = parseArgs({
