@@ -115,7 +115,20 @@ function dictKeyCounts(value: BencodeValue): number[] {
   return [...counts, Object.keys(value).length];
 }
 
+const sorted = (counts: number[]): number[] => [...counts].sort((a, b) => a - b);
+
 describe('bencode properties', () => {
+  it('regression: an integer-like key ("0") keeps its value and count though JS lists it first', () => {
+    // Found by the 1 000 000-input run: d 0:de 1:0 d0:i0ee e. Object.keys puts "0" before "",
+    // which once made the key-count property compare nested dictionaries out of order.
+    const bytes = Buffer.from('d0:de1:0d0:i0eee', 'latin1');
+    const { value } = decodeBencode(bytes);
+    expect(Object.keys(value as object).sort()).toEqual(['', '0']);
+    expect(sorted(dictKeyCounts(value))).toEqual([0, 1, 2]);
+    expect(hex(encodeBencode(value))).toBe(hex(bytes));
+  });
+
+
   it('regression: two keys that decode to the same text are refused, not merged', () => {
     // Found by the key-count property below: the key bytes "ff" and the one byte 0xFF (not
     // UTF-8, so read as its hex "ff") passed the byte-wise duplicate check and then
@@ -154,7 +167,9 @@ describe('bencode properties', () => {
           return;
         }
         const raw = inspect(bytes);
-        expect(dictKeyCounts(value)).toEqual(raw.dictKeyCounts);
+        // Compared as multisets: a JS object lists integer-like keys ("0") before the others,
+        // so the decoded walk may visit nested dictionaries in another order than the bytes.
+        expect(sorted(dictKeyCounts(value))).toEqual(sorted(raw.dictKeyCounts));
         const again = encodeBencode(value);
         if (raw.canonical) expect(hex(again)).toBe(hex(bytes));
         expect(decodeBencode(again).value).toEqual(value);
