@@ -5,7 +5,7 @@
  */
 import { Flags } from '@oclif/core';
 import { UsageError } from '../core/errors.ts';
-import type { DiscoveryChoices } from '../core/session/discoveries.ts';
+import type { DiscoveryChoices } from '../core/discovery/build-discoveries.ts';
 import { parseHostPort } from './flags.ts';
 
 export const discoveryFlags = {

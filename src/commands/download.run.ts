@@ -4,7 +4,7 @@ import { UsageError, VerifyError } from '../core/errors.ts';
 import { HashPool } from '../core/hashing/pool.ts';
 import { toHex } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
-import type { PeerAddress } from '../core/peer/peer-connection.ts';
+import type { PeerAddress } from '../core/net/peer-address.ts';
 import { TorrentSession } from '../core/session/torrent-session.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { resolveMagnet } from '../core/source/resolve-magnet.ts';

@@ -41,7 +41,7 @@ export class InspectRun extends Inspect {
     if (source.kind === 'magnet' && flags.fetch) {
       // The peer-finding stack (trackers, DHT, wire) loads only for --fetch.
       const [{ buildDiscoveries }, { resolveMagnet }, { createMetadataView }] = await Promise.all([
-        import('../core/session/discoveries.ts'),
+        import('../core/discovery/build-discoveries.ts'),
         import('../core/source/resolve-magnet.ts'),
         import('../ui/metadata-view.ts'),
       ]);

@@ -7,8 +7,8 @@
 import { InterruptedError } from '../core/errors.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { MetadataEvent } from '../core/metadata/index.ts';
-import { buildDiscoveries, type DiscoveryChoices } from '../core/session/discoveries.ts';
-import type { PeerDiscovery } from '../core/session/discovery.ts';
+import { buildDiscoveries, type DiscoveryChoices } from '../core/discovery/build-discoveries.ts';
+import type { PeerDiscovery } from '../core/discovery/discovery.ts';
 import type { TorrentSession } from '../core/session/torrent-session.ts';
 import { eventStreamFor, type EventStream } from './events.ts';
 import { interruptedMessage } from './interrupted.ts';
@@ -53,9 +53,8 @@ export class SessionUi {
   discoveries(choices: DiscoveryChoices): PeerDiscovery[] {
     const list = buildDiscoveries(choices, { onResponse: this.sources.trackerResponse });
     this.sources.trackers = choices.trackers.flat().length;
-    const dht = list.find((d) => d.name === 'dht') as
-      (PeerDiscovery & { nodeCount?: number }) | undefined;
-    if (dht) this.sources.dhtNodes = () => dht.nodeCount ?? null;
+    const dht = list.find((d) => d.stats?.().dhtNodes !== undefined);
+    if (dht) this.sources.dhtNodes = () => dht.stats?.().dhtNodes ?? null;
     return list;
   }
 

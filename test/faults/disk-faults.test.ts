@@ -16,7 +16,7 @@ import { createTorrent } from '../../src/core/create/build-torrent.ts';
 import { HashPool } from '../../src/core/hashing/pool.ts';
 import { parseTorrent } from '../../src/core/metainfo/index.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
-import { staticPeers } from '../../src/core/session/discovery.ts';
+import { staticPeers } from '../../src/core/discovery/discovery.ts';
 import { TorrentSession } from '../../src/core/session/torrent-session.ts';
 import { sessionFromPeer } from '../helpers/session.ts';
 import { FakePeer, seeder } from '../hostile/fake-peer.ts';

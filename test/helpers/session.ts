@@ -1,7 +1,7 @@
 /** In-process downloads for session tests: one TorrentSession fed a single peer on 127.0.0.1. */
 import type { HashPool } from '../../src/core/hashing/pool.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
-import { staticPeers } from '../../src/core/session/discovery.ts';
+import { staticPeers } from '../../src/core/discovery/discovery.ts';
 import { TorrentSession } from '../../src/core/session/torrent-session.ts';
 
 export function sessionFromPeer(

@@ -13,7 +13,7 @@ import { HashPool } from '../../src/core/hashing/pool.ts';
 import { parseTorrent } from '../../src/core/metainfo/index.ts';
 import { fetchMetadata, type MetadataEvent } from '../../src/core/metadata/fetch-metadata.ts';
 import { UT_METADATA } from '../../src/core/metadata/ut-metadata-codec.ts';
-import type { DiscoveryContext, PeerDiscovery } from '../../src/core/session/discovery.ts';
+import type { DiscoveryContext, PeerDiscovery } from '../../src/core/discovery/discovery.ts';
 import { encodeExtendedHandshake } from '../../src/core/wire/extension.ts';
 import { trackProcesses } from '../helpers/cli.ts';
 import { requirePeers, startLibtorrent } from '../helpers/peers.ts';

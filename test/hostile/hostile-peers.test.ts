@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { HashPool } from '../../src/core/hashing/pool.ts';
 import { metainfoOf } from '../helpers/metainfo.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
-import { staticPeers } from '../../src/core/session/discovery.ts';
+import { staticPeers } from '../../src/core/discovery/discovery.ts';
 import { encodeHandshake } from '../../src/core/wire/handshake.ts';
 import { TorrentSession, type SessionOptions } from '../../src/core/session/torrent-session.ts';
 import { FakePeer, seeder, type FakePeerBehaviour } from './fake-peer.ts';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { HashPool } from '../../src/core/hashing/pool.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
-import { staticPeers } from '../../src/core/session/discovery.ts';
+import { staticPeers } from '../../src/core/discovery/discovery.ts';
 import { TorrentSession } from '../../src/core/session/torrent-session.ts';
 import { encodeHandshake } from '../../src/core/wire/handshake.ts';
 import { encodeMessage } from '../../src/core/wire/messages.ts';

@@ -13,7 +13,7 @@ import { createTorrent } from '../../src/core/create/build-torrent.ts';
 import { HashPool } from '../../src/core/hashing/pool.ts';
 import { parseTorrent } from '../../src/core/metainfo/index.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
-import { staticPeers } from '../../src/core/session/discovery.ts';
+import { staticPeers } from '../../src/core/discovery/discovery.ts';
 import { TorrentSession } from '../../src/core/session/torrent-session.ts';
 import { BLOCK_SIZE } from '../../src/core/swarm/piece-picker.ts';
 import { trackProcesses } from '../helpers/cli.ts';

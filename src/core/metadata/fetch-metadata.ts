@@ -11,9 +11,10 @@
  * out, and no peer can stall the fetch for others.
  */
 import { NetworkError, InterruptedError } from '../errors.ts';
-import { PeerConnection, addressKey, type PeerAddress } from '../peer/peer-connection.ts';
-import type { DiscoveryContext, PeerDiscovery } from '../session/discovery.ts';
-import { validatePeer } from '../tracker/peers.ts';
+import { PeerConnection } from '../peer/peer-connection.ts';
+import { addressKey, type PeerAddress } from '../net/peer-address.ts';
+import type { DiscoveryContext, PeerDiscovery } from '../discovery/discovery.ts';
+import { validatePeer } from '../net/peer-address.ts';
 import { decodeExtendedHandshake, encodeExtendedHandshake } from '../wire/extension.ts';
 import { makeReserved, supportsExtensionProtocol } from '../wire/handshake.ts';
 import type { WireMessage } from '../wire/messages.ts';

@@ -18,19 +18,9 @@ import {
   type BlockRef,
   type WireMessage,
 } from '../wire/messages.ts';
+import { addressKey, type PeerAddress } from '../net/peer-address.ts';
 import { RateMeter } from './rate-meter.ts';
 import { ReadBudget } from './read-budget.ts';
-
-export interface PeerAddress {
-  host: string;
-  port: number;
-}
-
-export function addressKey(address: PeerAddress): string {
-  return address.host.includes(':')
-    ? `[${address.host}]:${address.port}`
-    : `${address.host}:${address.port}`;
-}
 
 export interface HandshakeInfo {
   infoHash: Uint8Array;

@@ -16,7 +16,8 @@ import {
   isDict,
   type BencodeValue,
 } from '../bencode/index.ts';
-import { parseCompactPeers4, parseCompactPeers6, validatePeer } from '../tracker/peers.ts';
+import { parseCompactPeers4, parseCompactPeers6 } from '../net/compact-peers.ts';
+import { validatePeer } from '../net/peer-address.ts';
 import { WireProtocolError } from '../wire/errors.ts';
 
 /** Extension name in the BEP 10 `m` dictionary. */

@@ -20,7 +20,7 @@
  * Each list is bounded (the oldest entries go first) so a swarm of offenders
  * cannot grow it without limit.
  */
-import { addressKey, type PeerAddress } from '../peer/peer-connection.ts';
+import { addressKey, type PeerAddress } from '../net/peer-address.ts';
 
 export interface PeerIdentity {
   /** The connection's remote address (for an incoming one, its port is a source port). */

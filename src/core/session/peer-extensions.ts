@@ -19,7 +19,7 @@ import {
   UT_PEX,
   type PexPeer,
 } from '../pex/index.ts';
-import type { PeerAddress } from '../peer/peer-connection.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
 import { encodeExtendedHandshake, type ExtendedHandshake } from '../wire/extension.ts';
 import type { WireMessage } from '../wire/messages.ts';
 

@@ -26,12 +26,8 @@ import {
 } from '../errors.ts';
 import type { HashPool } from '../hashing/pool.ts';
 import type { Metainfo } from '../metainfo/types.ts';
-import {
-  PeerConnection,
-  addressKey,
-  type HandshakeInfo,
-  type PeerAddress,
-} from '../peer/peer-connection.ts';
+import { PeerConnection, type HandshakeInfo } from '../peer/peer-connection.ts';
+import { addressKey, type PeerAddress } from '../net/peer-address.ts';
 import { DiskStorage } from '../storage/disk-storage.ts';
 import { Choker } from '../swarm/choker.ts';
 import { BLOCK_SIZE, PiecePicker, type BlockRef } from '../swarm/piece-picker.ts';
@@ -50,7 +46,7 @@ import {
 } from '../wire/handshake.ts';
 import type { WireMessage } from '../wire/messages.ts';
 import { describePeerId, generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
-import type { DiscoveryContext, PeerDiscovery, TransferStats } from './discovery.ts';
+import type { DiscoveryContext, PeerDiscovery, TransferStats } from '../discovery/discovery.ts';
 import { PieceVerifier } from '../verify/piece-verifier.ts';
 import { checkPieces } from '../verify/check-pieces.ts';
 import { fingerprint } from '../hashing/fingerprint.ts';

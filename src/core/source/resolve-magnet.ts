@@ -13,8 +13,8 @@ import {
 } from '../metadata/index.ts';
 import type { MagnetLink } from '../metainfo/index.ts';
 import type { Metainfo } from '../metainfo/types.ts';
-import type { PeerAddress } from '../peer/peer-connection.ts';
-import type { PeerDiscovery } from '../session/discovery.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
+import type { PeerDiscovery } from '../discovery/discovery.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 
 export interface ResolveMagnetOptions {

@@ -29,12 +29,13 @@
  * a peer its own address back; the engine, which knows its own listening
  * address and peer id, skips itself.
  */
+import type { PeerAddress } from '../net/peer-address.ts';
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import { TrackerError } from './errors.ts';
 import { httpAnnounce, type HttpTrackerOptions } from './http-tracker.ts';
-import { dedupePeers } from './peers.ts';
-import type { AnnounceEvent, AnnounceResponse, Peer } from './types.ts';
+import { dedupePeers } from '../net/compact-peers.ts';
+import type { AnnounceEvent, AnnounceResponse } from './types.ts';
 import { UdpTracker, type UdpTrackerOptions } from './udp-tracker.ts';
 
 export interface TransferStats {
@@ -87,7 +88,7 @@ const MAX_SKIP_WARNINGS = 10;
 
 export interface PeersEvent {
   tracker: string;
-  peers: Peer[];
+  peers: PeerAddress[];
 }
 
 export interface ResponseEvent {

@@ -3,6 +3,7 @@
  * parses bencoded responses. Pure functions, no I/O. The parsers throw only
  * TrackerError (code 'bad-response', or 'failure' for a tracker's refusal).
  */
+import type { PeerAddress } from '../net/peer-address.ts';
 import {
   BencodeError,
   decodeBencode,
@@ -17,9 +18,9 @@ import {
   dedupePeers,
   parseCompactPeers4,
   parseCompactPeers6,
-  validatePeer,
-} from './peers.ts';
-import type { AnnounceParams, AnnounceResponse, Peer, ScrapeResult } from './types.ts';
+} from '../net/compact-peers.ts';
+import { validatePeer } from '../net/peer-address.ts';
+import type { AnnounceParams, AnnounceResponse, ScrapeResult } from './types.ts';
 
 /**
  * Tracker responses are small and shallow (a dictionary-model peer list is
@@ -178,8 +179,8 @@ function optionalCount(dict: BencodeDict, key: string): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
-function dictionaryPeers(list: BencodeValue[]): Peer[] {
-  const peers: Peer[] = [];
+function dictionaryPeers(list: BencodeValue[]): PeerAddress[] {
+  const peers: PeerAddress[] = [];
   for (const item of list) {
     if (peers.length >= MAX_PEERS_PER_RESPONSE) break;
     if (!isDict(item)) continue;
@@ -208,7 +209,7 @@ export function parseAnnounceResponse(body: Uint8Array): AnnounceResponse {
   const dict = decodeDict(body);
   checkFailure(dict);
 
-  let peers: Peer[] = [];
+  let peers: PeerAddress[] = [];
   const rawPeers = dict['peers'];
   if (isBytes(rawPeers)) peers = parseCompactPeers4(rawPeers);
   else if (Array.isArray(rawPeers)) peers = dictionaryPeers(rawPeers);

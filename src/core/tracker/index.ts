@@ -4,11 +4,11 @@ export type {
   AnnounceEvent,
   AnnounceParams,
   AnnounceResponse,
-  Peer,
   ScrapeEntry,
   ScrapeResult,
 } from './types.ts';
-export { validatePeer, parseCompactPeers4, parseCompactPeers6 } from './peers.ts';
+export { parseCompactPeers4, parseCompactPeers6 } from '../net/compact-peers.ts';
+export { validatePeer, type PeerAddress } from '../net/peer-address.ts';
 export {
   buildAnnounceUrl,
   buildScrapeUrl,

@@ -1,10 +1,6 @@
 /** Shapes shared by the HTTP and UDP tracker codecs and clients. */
 
-/** A peer address from a tracker: an IPv4 or IPv6 literal (no brackets) and a port 1..65535. */
-export interface Peer {
-  host: string;
-  port: number;
-}
+import type { PeerAddress } from '../net/peer-address.ts';
 
 /** BEP 3 announce events; `undefined` is the regular re-announce. */
 export type AnnounceEvent = 'started' | 'completed' | 'stopped';
@@ -41,7 +37,7 @@ export interface AnnounceResponse {
   /** HTTP `tracker id` to send back on later announces. */
   trackerId: Uint8Array | undefined;
   /** Valid peers, IPv4 then IPv6, in tracker order, duplicates removed. */
-  peers: Peer[];
+  peers: PeerAddress[];
 }
 
 export interface ScrapeEntry {

@@ -5,7 +5,7 @@
  */
 import { TrackerError } from './errors.ts';
 import { trackerText } from './http-codec.ts';
-import { dedupePeers, parseCompactPeers4, parseCompactPeers6 } from './peers.ts';
+import { dedupePeers, parseCompactPeers4, parseCompactPeers6 } from '../net/compact-peers.ts';
 import type { AnnounceEvent, AnnounceParams, AnnounceResponse, ScrapeResult } from './types.ts';
 
 export const UdpAction = { connect: 0, announce: 1, scrape: 2, error: 3 } as const;

@@ -15,7 +15,7 @@ import { metainfoFromInfo } from '../../../src/core/metadata/metainfo-from-info.
 import { METADATA_PIECE_SIZE, UT_METADATA } from '../../../src/core/metadata/ut-metadata-codec.ts';
 import { parseTorrent } from '../../../src/core/metainfo/index.ts';
 import { PeerConnection } from '../../../src/core/peer/peer-connection.ts';
-import { staticPeers } from '../../../src/core/session/discovery.ts';
+import { staticPeers } from '../../../src/core/discovery/discovery.ts';
 import {
   decodeExtendedHandshake,
   encodeExtendedHandshake,

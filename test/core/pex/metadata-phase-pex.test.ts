@@ -8,7 +8,7 @@ import {
   type MetadataEvent,
 } from '../../../src/core/metadata/fetch-metadata.ts';
 import { encodePex, UT_PEX, type PexPeer } from '../../../src/core/pex/index.ts';
-import { staticPeers } from '../../../src/core/session/discovery.ts';
+import { staticPeers } from '../../../src/core/discovery/discovery.ts';
 import { encodeExtendedHandshake } from '../../../src/core/wire/extension.ts';
 import { FakePeer } from '../../hostile/fake-peer.ts';
 

@@ -13,7 +13,7 @@ import { describe, expect } from 'vitest';
 import fc from 'fast-check';
 import { encodeBencode } from '../../../src/core/bencode/index.ts';
 import { decodePex, encodePex, type PexMessage } from '../../../src/core/pex/ut-pex-codec.ts';
-import { parseCompactPeers4, parseCompactPeers6 } from '../../../src/core/tracker/peers.ts';
+import { parseCompactPeers4, parseCompactPeers6 } from '../../../src/core/net/compact-peers.ts';
 import { WireProtocolError } from '../../../src/core/wire/errors.ts';
 import { fuzzIt, hex, mutatedFrom } from '../../helpers/fuzz.ts';
 

@@ -22,7 +22,7 @@ import {
   parseScrapeResponse,
   trackerText,
 } from '../../../src/core/tracker/http-codec.ts';
-import { parseCompactPeers4, parseCompactPeers6 } from '../../../src/core/tracker/peers.ts';
+import { parseCompactPeers4, parseCompactPeers6 } from '../../../src/core/net/compact-peers.ts';
 import type { AnnounceResponse, ScrapeEntry } from '../../../src/core/tracker/types.ts';
 import { fuzzIt, mutatedFrom } from '../../helpers/fuzz.ts';
 

@@ -2,6 +2,7 @@
  * Interop with a real tracker: Debian's opentracker, started on 127.0.0.1 for
  * this file and killed by PID afterwards. Skipped when it is not installed.
  */
+import type { PeerAddress } from '../../../src/core/net/peer-address.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { Announcer, type AnnouncerEvents } from '../../../src/core/tracker/annou
 import { OPENTRACKER, requirePeers } from '../../helpers/peers.ts';
 import { httpAnnounce } from '../../../src/core/tracker/http-tracker.ts';
 import { UdpTracker } from '../../../src/core/tracker/udp-tracker.ts';
-import type { AnnounceParams, Peer } from '../../../src/core/tracker/types.ts';
+import type { AnnounceParams } from '../../../src/core/tracker/types.ts';
 
 const httpHash = Buffer.alloc(20, 0x11);
 const udpHash = Buffer.alloc(20, 0x22);
@@ -68,7 +69,8 @@ function next<K extends 'peers' | 'response'>(
   });
 }
 
-const ports = (peers: Peer[]) => peers.filter((p) => p.host === '127.0.0.1').map((p) => p.port);
+const ports = (peers: PeerAddress[]) =>
+  peers.filter((p) => p.host === '127.0.0.1').map((p) => p.port);
 
 describe('opentracker interop', () => {
   requirePeers('opentracker');

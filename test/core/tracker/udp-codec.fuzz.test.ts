@@ -15,11 +15,12 @@
  * Every rejection is a TrackerError: 'failure' for an error action (or a
  * bare announce header), else 'bad-response'.
  */
+import type { PeerAddress } from '../../../src/core/net/peer-address.ts';
 import { describe, expect } from 'vitest';
 import fc from 'fast-check';
 import { compactPeer } from '../../../src/core/pex/ut-pex-codec.ts';
 import { TrackerError } from '../../../src/core/tracker/errors.ts';
-import type { AnnounceResponse, Peer } from '../../../src/core/tracker/types.ts';
+import type { AnnounceResponse } from '../../../src/core/tracker/types.ts';
 import {
   parseAnnounceResponse,
   parseConnectResponse,
@@ -66,7 +67,7 @@ function encodeScrape(
 }
 
 /** Usable, distinct peers of one family, as the parser spells them. */
-const arbPeers = (ipv6: boolean): fc.Arbitrary<Peer[]> =>
+const arbPeers = (ipv6: boolean): fc.Arbitrary<PeerAddress[]> =>
   fc.uniqueArray(
     fc.record({
       host: ipv6

@@ -14,9 +14,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import DHT, { type DhtOptions } from 'bittorrent-dht';
-import type { PeerAddress } from '../peer/peer-connection.ts';
-import type { DiscoveryContext, PeerDiscovery } from '../session/discovery.ts';
-import { validatePeer } from '../tracker/peers.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
+import type { DiscoveryContext, DiscoveryStats, PeerDiscovery } from './discovery.ts';
+import { validatePeer } from '../net/peer-address.ts';
 
 export interface DhtDiscoveryOptions {
   /**
@@ -118,6 +118,10 @@ export class DhtDiscovery implements PeerDiscovery {
   /** Nodes in the routing table (for progress and tests). */
   get nodeCount(): number {
     return this.#dht?.nodes.toArray().length ?? 0;
+  }
+
+  stats(): DiscoveryStats {
+    return { dhtNodes: this.nodeCount };
   }
 
   /** The UDP port the DHT listens on, once listening (for tests and `--dht-port 0`). */

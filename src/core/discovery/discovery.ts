@@ -3,7 +3,7 @@
  * PEX, addresses given on the command line). The session hands each source a
  * context; sources report peers through it and never throw into the engine.
  */
-import type { PeerAddress } from '../peer/peer-connection.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
 
 export interface TransferStats {
   uploaded: number;
@@ -23,8 +23,16 @@ export interface DiscoveryContext {
   warn(message: string): void;
 }
 
+/** What a source can tell about itself, for progress views and `--events`. */
+export interface DiscoveryStats {
+  /** Nodes in the DHT routing table (the DHT source only). */
+  dhtNodes?: number;
+}
+
 export interface PeerDiscovery {
   readonly name: string;
+  /** A snapshot of the source's own state (optional: most sources have nothing to add). */
+  stats?(): DiscoveryStats;
   start(context: DiscoveryContext): void;
   /** The engine needs more peers now (e.g. everyone disconnected). */
   requestPeers?(): void;

@@ -3,12 +3,12 @@
  * (neither offered in the extension handshake nor accepted from peers).
  */
 import { describe, expect, it } from 'vitest';
-import { DhtDiscovery } from '../../../src/core/dht/index.ts';
+import { DhtDiscovery } from '../../../src/core/discovery/dht-discovery.ts';
 import { LOCAL_EXTENSION_IDS } from '../../../src/core/metadata/index.ts';
 import { encodePex } from '../../../src/core/pex/index.ts';
-import { buildDiscoveries } from '../../../src/core/session/discoveries.ts';
+import { buildDiscoveries } from '../../../src/core/discovery/build-discoveries.ts';
 import { PeerExtensions, type ExtensionPeer } from '../../../src/core/session/peer-extensions.ts';
-import type { PeerAddress } from '../../../src/core/peer/peer-connection.ts';
+import type { PeerAddress } from '../../../src/core/net/peer-address.ts';
 import { decodeExtendedHandshake } from '../../../src/core/wire/extension.ts';
 
 const infoBytes = new TextEncoder().encode('d4:name1:xe');

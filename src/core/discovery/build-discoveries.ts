@@ -4,8 +4,8 @@
  * DHT. Private torrents (BEP 27) use their trackers only. Every call builds
  * fresh instances: a source is started and stopped once.
  */
-import { DhtDiscovery } from '../dht/index.ts';
-import type { PeerAddress } from '../peer/peer-connection.ts';
+import { DhtDiscovery } from './dht-discovery.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
 import { staticPeers, type PeerDiscovery } from './discovery.ts';
 import { trackerDiscovery, type TrackerDiscoveryEvents } from './tracker-discovery.ts';
 

@@ -11,11 +11,8 @@
 import { describe, expect } from 'vitest';
 import fc from 'fast-check';
 import { compactPeer } from '../../../src/core/pex/ut-pex-codec.ts';
-import {
-  parseCompactPeers4,
-  parseCompactPeers6,
-  validatePeer,
-} from '../../../src/core/tracker/peers.ts';
+import { parseCompactPeers4, parseCompactPeers6 } from '../../../src/core/net/compact-peers.ts';
+import { validatePeer } from '../../../src/core/net/peer-address.ts';
 import { fuzzIt, hex, mutatedFrom } from '../../helpers/fuzz.ts';
 
 const port = fc.integer({ min: 1, max: 0xffff }).map((p) => [p >> 8, p & 0xff]);

@@ -1,21 +1,33 @@
 /**
- * Peer address parsing and validation shared by the HTTP and UDP codecs.
- * Pure functions; every address a tracker hands out passes through here, so
- * this is where unusable addresses (port 0, unspecified, multicast,
- * broadcast, host names) are dropped.
+ * The one type for a peer's address everywhere in the engine (trackers, DHT,
+ * PEX, magnets, the command line, connections), its key, and the validation
+ * every address from the network passes: unusable addresses (port 0,
+ * unspecified, multicast, broadcast, host names) are dropped here.
  */
-import { ipv4Text, ipv6Text } from '../net/ip-text.ts';
-import type { Peer } from './types.ts';
+import { ipv4Text, ipv6Text } from './ip-text.ts';
 
-/** Most peers taken from one response; more is a hostile or broken tracker. */
-export const MAX_PEERS_PER_RESPONSE = 5000;
+/** An IPv4 or IPv6 literal (no brackets) and a port 1..65535. */
+export interface PeerAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * `host:port` (`[v6]:port`): peers are keyed by address AND port, never IP alone,
+ * since honest and hostile peers can share an address behind NAT or on loopback.
+ */
+export function addressKey(address: PeerAddress): string {
+  return address.host.includes(':')
+    ? `[${address.host}]:${address.port}`
+    : `${address.host}:${address.port}`;
+}
 
 /** 0.0.0.0/8 is "this network", 224/4 multicast, 240/4 reserved and broadcast. */
 function ipv4Usable(firstOctet: number): boolean {
   return firstOctet !== 0 && firstOctet < 224;
 }
 
-function usableIpv4Text(bytes: Uint8Array, offset: number): string | null {
+export function usableIpv4Text(bytes: Uint8Array, offset: number): string | null {
   return ipv4Usable(bytes[offset]!) ? ipv4Text(bytes, offset) : null;
 }
 
@@ -23,7 +35,7 @@ function usableIpv4Text(bytes: Uint8Array, offset: number): string | null {
  * Formats 16 bytes as RFC 5952 text. IPv4-mapped addresses become plain IPv4
  * so the same peer is not seen twice under two spellings. Null when unusable.
  */
-function usableIpv6Text(bytes: Uint8Array, offset: number): string | null {
+export function usableIpv6Text(bytes: Uint8Array, offset: number): string | null {
   let zeros = true;
   for (let i = 0; i < 10; i++) if (bytes[offset + i] !== 0) zeros = false;
   if (zeros && bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff) {
@@ -36,46 +48,8 @@ function usableIpv6Text(bytes: Uint8Array, offset: number): string | null {
   return ipv6Text(bytes, offset);
 }
 
-function validPort(port: number): boolean {
+export function validPort(port: number): boolean {
   return Number.isInteger(port) && port >= 1 && port <= 65535;
-}
-
-/** Parses `count` fixed-size entries (4 or 16 address bytes + 2 port bytes) at `offset`. */
-function parseCompact(
-  bytes: Uint8Array,
-  offset: number,
-  addressLength: 4 | 16,
-  max: number,
-): Peer[] {
-  const entry = addressLength + 2;
-  const peers: Peer[] = [];
-  // A trailing partial entry is ignored rather than failing the whole list,
-  // as libtorrent does: the complete entries before it are still good.
-  for (let at = offset; at + entry <= bytes.length && peers.length < max; at += entry) {
-    const port = (bytes[at + addressLength]! << 8) | bytes[at + addressLength + 1]!;
-    if (!validPort(port)) continue;
-    const host = addressLength === 4 ? usableIpv4Text(bytes, at) : usableIpv6Text(bytes, at);
-    if (host !== null) peers.push({ host, port });
-  }
-  return peers;
-}
-
-/** BEP 23 compact IPv4 peers: 4 address bytes + 2 port bytes, big-endian. */
-export function parseCompactPeers4(
-  bytes: Uint8Array,
-  offset = 0,
-  max = MAX_PEERS_PER_RESPONSE,
-): Peer[] {
-  return parseCompact(bytes, offset, 4, max);
-}
-
-/** BEP 7 compact IPv6 peers: 16 address bytes + 2 port bytes, big-endian. */
-export function parseCompactPeers6(
-  bytes: Uint8Array,
-  offset = 0,
-  max = MAX_PEERS_PER_RESPONSE,
-): Peer[] {
-  return parseCompact(bytes, offset, 16, max);
 }
 
 /** Strict dotted-quad: four decimal octets, no leading zeros (which some resolvers read as octal). */
@@ -137,7 +111,7 @@ function parseIPv6Text(text: string): Uint8Array | null {
  * names a tracker chose would let it steer our DNS traffic, and trackers in
  * practice send IP literals.
  */
-export function validatePeer(host: string, port: number): Peer | null {
+export function validatePeer(host: string, port: number): PeerAddress | null {
   if (!validPort(port)) return null;
   const v4 = parseIPv4Text(host);
   if (v4) {
@@ -150,17 +124,4 @@ export function validatePeer(host: string, port: number): Peer | null {
     return text === null ? null : { host: text, port };
   }
   return null;
-}
-
-/** Removes repeated host:port pairs, keeping the first occurrence. */
-export function dedupePeers(peers: Peer[]): Peer[] {
-  const seen = new Set<string>();
-  const out: Peer[] = [];
-  for (const peer of peers) {
-    const key = `${peer.host}|${peer.port}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(peer);
-  }
-  return out;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseCompactPeers6, validatePeer } from '../../../src/core/tracker/peers.ts';
+import { parseCompactPeers6 } from '../../../src/core/net/compact-peers.ts';
+import { validatePeer } from '../../../src/core/net/peer-address.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 200);
 

@@ -5,9 +5,13 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import DHT from 'bittorrent-dht';
-import { DhtDiscovery, dhtCachePath, readDhtCache } from '../../../src/core/dht/dht-discovery.ts';
-import type { DiscoveryContext } from '../../../src/core/session/discovery.ts';
-import type { PeerAddress } from '../../../src/core/peer/peer-connection.ts';
+import {
+  DhtDiscovery,
+  dhtCachePath,
+  readDhtCache,
+} from '../../../src/core/discovery/dht-discovery.ts';
+import type { DiscoveryContext } from '../../../src/core/discovery/discovery.ts';
+import type { PeerAddress } from '../../../src/core/net/peer-address.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
