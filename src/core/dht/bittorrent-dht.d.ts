@@ -18,6 +18,30 @@ declare module 'bittorrent-dht' {
     concurrency?: number;
     timeBucketOutdated?: number;
     maxAge?: number;
+    /** BEP 44 signature check for mutable items (ed25519); without it they are ignored and refused. */
+    verify?: (signature: Buffer, data: Buffer, publicKey: Buffer) => boolean;
+  }
+
+  /** A BEP 44 mutable put (`k` set) or an immutable one. */
+  export interface DhtPutOptions {
+    v: unknown;
+    /** ed25519 public key, 32 bytes. */
+    k?: Buffer;
+    seq?: number;
+    salt?: Buffer;
+    /** Compare-and-swap: only replace the item whose seq is this. */
+    cas?: number;
+    sign?: (data: Buffer) => Buffer;
+  }
+
+  /** What `get` found: the verified item with the highest seq. */
+  export interface DhtGetResult {
+    v: unknown;
+    k?: Buffer;
+    seq?: number;
+    sig?: Buffer;
+    salt?: Buffer;
+    id?: Buffer;
   }
 
   export default class DHT extends EventEmitter {
@@ -41,6 +65,17 @@ declare module 'bittorrent-dht' {
       infoHash: Buffer | Uint8Array | string,
       port?: number,
       callback?: (error: Error | null) => void,
+    ): void;
+    /** Stores an item on the closest nodes; `nodes` counts those that accepted. Returns the target. */
+    put(
+      options: DhtPutOptions,
+      callback?: (error: Error | null, target: Buffer, nodes?: number) => void,
+    ): Buffer;
+    /** Looks an item up by target (SHA-1 of k + salt for mutable items); null when none was found. */
+    get(
+      target: Buffer | Uint8Array | string,
+      options: { salt?: Buffer; cache?: boolean },
+      callback: (error: Error | null, result: DhtGetResult | null) => void,
     ): void;
     toJSON(): { nodes: { host: string; port: number }[]; values: Record<string, unknown> };
     destroy(callback?: () => void): void;
