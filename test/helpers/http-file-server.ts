@@ -6,7 +6,8 @@
  * answer 404/503). Also a tiny forward/CONNECT proxy that counts what it
  * carries. Everything it starts is closed by `close()`.
  */
-import { createReadStream } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -276,13 +277,15 @@ export async function startHttpProxy(): Promise<TestProxy> {
       res.writeHead(403).end();
       return;
     }
+    const headers = { ...req.headers };
+    delete headers['proxy-authorization'];
     const upstream = http.request(
       {
         host: '127.0.0.1',
         port: Number(target.port || 80),
         path: `${target.pathname}${target.search}`,
         method: req.method,
-        headers: { ...req.headers, 'proxy-authorization': undefined },
+        headers,
         agent: false,
       },
       (answer) => {
@@ -322,4 +325,38 @@ export async function startHttpProxy(): Promise<TestProxy> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+const OPENSSL = '/usr/bin/openssl';
+
+/**
+ * A self-signed certificate for 127.0.0.1 made with openssl in `dir` (the
+ * test trusts it through the agent's `ca`). Fails, saying so, without openssl.
+ */
+export function selfSignedCert(dir: string): { key: string; cert: string } {
+  if (!existsSync(OPENSSL)) throw new Error('openssl not installed: apt-get install openssl');
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  execFileSync(
+    OPENSSL,
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
 }

@@ -211,6 +211,8 @@ export class TunnelingAgent extends https.Agent {
       const settings = options as tls.ConnectionOptions;
       const secure = tls.connect({
         socket,
+        // `host` names the identity the certificate must prove (no connection is made to it).
+        host,
         servername: isIP(host) === 0 ? host : undefined,
         ca: settings.ca,
         rejectUnauthorized: settings.rejectUnauthorized,

@@ -283,8 +283,15 @@ export function fetchRange(
           );
         }
       });
+      // Node reports a connection cut mid-body as an error ('aborted', ECONNRESET).
       response.on('error', (error) =>
-        finish(new WebSeedError('network', describe(error), { cause: error })),
+        finish(
+          new WebSeedError(
+            'short-body',
+            `body cut after ${kept} of ${request.length} bytes: ${describe(error)}`,
+            { cause: error },
+          ),
+        ),
       );
       // 'close' after 'end' changes nothing (settled); before it, the body was cut short.
       response.on('close', () =>

@@ -4,15 +4,16 @@
  * for, the in-flight cap, keep-alive reuse, and HTTPS with a self-signed
  * certificate made by openssl in the test.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSeed, type WebSeedOptions } from '../../../src/core/webseed/web-seed.ts';
 import { WebSeedError } from '../../../src/core/webseed/errors.ts';
 import type { ProxySettings } from '../../../src/core/net/http-proxy.ts';
 import { cleanupTempDirs, tempDir } from '../../helpers/files.ts';
-import { startHttpFileServer, type HttpFileServer } from '../../helpers/http-file-server.ts';
+import {
+  selfSignedCert,
+  startHttpFileServer,
+  type HttpFileServer,
+} from '../../helpers/http-file-server.ts';
 import { expectedBytes, makePayload, pieceSize } from './torrent-data.ts';
 
 cleanupTempDirs();
@@ -157,33 +158,7 @@ describe('connections', () => {
 
 describe('https', () => {
   it('fetches over TLS from a server whose self-signed certificate is trusted through `ca`', async () => {
-    if (!existsSync('/usr/bin/openssl'))
-      throw new Error('openssl not installed: apt-get install openssl');
-    const dir = tempDir('shoal-webseed-tls-');
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    execFileSync(
-      '/usr/bin/openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    const tls = { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
+    const tls = selfSignedCert(tempDir('shoal-webseed-tls-'));
     const payload = await makePayload('blob.bin', [{ path: 'x', size: 8 * PIECE }], {
       pieceLength: PIECE,
       single: true,
