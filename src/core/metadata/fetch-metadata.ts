@@ -11,6 +11,8 @@
  * out, and no peer can stall the fetch for others.
  */
 import { NetworkError, InterruptedError } from '../errors.ts';
+import { tcpTransport } from '../transport/tcp.ts';
+import type { Transport } from '../transport/transport.ts';
 import { PeerConnection } from '../peer/peer-connection.ts';
 import { addressKey, type PeerAddress } from '../net/peer-address.ts';
 import type { DiscoveryContext, PeerDiscovery } from '../discovery/discovery.ts';
@@ -65,6 +67,8 @@ export interface FetchMetadataOptions {
   /** A data reply slower than this drops the peer (default 20 s). */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** How connections are made (default TCP). */
+  transport?: Transport;
   /** Requests in flight per peer (default 4): spreads the pieces over peers. */
   maxRequestsPerPeer?: number;
   /** Cap on the announced metadata size (default 16 MiB). */
@@ -142,6 +146,8 @@ class MetadataFetch {
   readonly #dials = new Map<string, number>();
   /** key -> when to dial again after a failed connection. */
   readonly #redial = new Map<string, number>();
+  /** Addresses being dialed (they count against maxPeers). */
+  readonly #dialing = new Set<string>();
   #connectedEver = 0;
   #done = false;
   #resolve!: (result: FetchMetadataResult) => void;
@@ -226,18 +232,53 @@ class MetadataFetch {
   }
 
   #connectMore(): void {
-    while (!this.#done && this.#peers.size < this.#maxPeers && this.#queue.length > 0) {
+    while (
+      !this.#done &&
+      this.#peers.size + this.#dialing.size < this.#maxPeers &&
+      this.#queue.length > 0
+    ) {
       const address = this.#queue.shift()!;
       const key = addressKey(address);
-      if (this.#banned.has(key) || this.#peers.has(key)) continue;
+      if (this.#banned.has(key) || this.#peers.has(key) || this.#dialing.has(key)) continue;
       this.#dials.set(key, (this.#dials.get(key) ?? 0) + 1);
-      this.#connect(address);
+      void this.#connect(address);
     }
   }
 
-  #connect(address: PeerAddress): void {
+  /** A connection that never got as far as the handshake is tried again later, a few times. */
+  #scheduleRedial(key: string): void {
+    const dials = this.#dials.get(key) ?? 0;
+    if (!this.#banned.has(key) && dials < MAX_DIALS) {
+      this.#redial.set(key, Date.now() + 1000 * 2 ** (dials - 1));
+    }
+  }
+
+  async #connect(address: PeerAddress): Promise<void> {
     const infoHash = this.#o.infoHash;
-    const connection = PeerConnection.connect(address, {
+    const key = addressKey(address);
+    this.#dialing.add(key);
+    let connection: PeerConnection;
+    try {
+      connection = await this.#dial(address, infoHash);
+    } catch (error) {
+      this.#dialing.delete(key);
+      if (!this.#done) {
+        this.#scheduleRedial(key);
+        this.#emit({ type: 'peer-dropped', peer: key, reason: (error as Error).message });
+        this.#connectMore();
+      }
+      return;
+    }
+    this.#dialing.delete(key);
+    if (this.#done) {
+      connection.close('metadata complete');
+      return;
+    }
+    this.#track(connection);
+  }
+
+  #dial(address: PeerAddress, infoHash: Uint8Array): Promise<PeerConnection> {
+    return PeerConnection.dial(this.#o.transport ?? tcpTransport, address, {
       local: {
         infoHash,
         peerId: this.#o.peerId,
@@ -251,6 +292,9 @@ class MetadataFetch {
       },
       connectTimeoutMs: this.#o.connectTimeoutMs,
     });
+  }
+
+  #track(connection: PeerConnection): void {
     const state: PeerState = {
       connection,
       metadataSize: null,
@@ -282,10 +326,7 @@ class MetadataFetch {
       this.#assembler.removePeer(connection.key);
       this.#pexIntake.forget(connection.key);
       if (!this.#done) {
-        const dials = this.#dials.get(connection.key) ?? 0;
-        if (!state.ready && !this.#banned.has(connection.key) && dials < MAX_DIALS) {
-          this.#redial.set(connection.key, Date.now() + 1000 * 2 ** (dials - 1));
-        }
+        if (!state.ready) this.#scheduleRedial(connection.key);
         this.#emit({ type: 'peer-dropped', peer: connection.key, reason });
         this.#connectMore();
         this.#pump();

@@ -1,14 +1,17 @@
 /**
- * One TCP connection to a peer: the BitTorrent handshake, then framed wire
- * messages in both directions. It knows nothing of pieces or policy; the
- * torrent session drives it. All protocol violations end the connection with
- * a reason (the session decides whether to blame the peer).
+ * One connection to a peer over any transport (a duplex byte stream: TCP,
+ * in-memory, later encrypted or uTP): the BitTorrent handshake, then framed
+ * wire messages in both directions. It knows nothing of pieces or policy; the
+ * peer and the torrent session drive it. All protocol violations end the
+ * connection with a reason (the session decides whether to blame the peer);
+ * an exception thrown by whoever handles a message is not the peer's fault
+ * and is not caught here.
  *
  * Peers are identified by address AND port (`host:port`), never by IP alone:
  * honest and hostile peers can share an address behind NAT or on loopback.
  */
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WireDecoder, type WireDecoderLimits } from '../wire/decoder.ts';
 import { decodeHandshake, encodeHandshake, HANDSHAKE_LENGTH } from '../wire/handshake.ts';
 import {
@@ -19,6 +22,7 @@ import {
   type WireMessage,
 } from '../wire/messages.ts';
 import { addressKey, type PeerAddress } from '../net/peer-address.ts';
+import type { Transport } from '../transport/transport.ts';
 import { RateMeter } from './rate-meter.ts';
 import { ReadBudget } from './read-budget.ts';
 
@@ -47,17 +51,6 @@ interface PeerConnectionEvents {
 }
 
 /**
- * Where outgoing connections read: one buffer for all of them. Node otherwise
- * allocates a fresh 64 KiB buffer for every read, which at download speed is
- * gigabytes of short-lived memory to allocate, track and collect. Sharing one
- * is safe because a read's bytes are decoded to the end, synchronously, before
- * the next read, and whatever outlives that is copied: the handshake bytes,
- * bitfields and extension payloads (by the decoder), blocks (into the piece
- * buffers). Accepted sockets cannot take `onread`, so they read the usual way.
- */
-const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
-
-/**
  * Shared by every connection: see read-budget.ts. 1 MiB: a 256 KiB budget
  * cut the first write's delay further but made a 200-file download ~15%
  * slower; from 1 MiB up throughput is as without a budget.
@@ -71,7 +64,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly downloaded = new RateMeter();
   readonly uploaded = new RateMeter();
   remote: HandshakeInfo | null = null;
-  readonly #socket: net.Socket;
+  readonly #socket: Duplex;
   /** True while this tick's writes are being held (see #batchWrites). */
   #corked = false;
   readonly #options: PeerConnectionOptions;
@@ -88,7 +81,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #pausedForTurn = false;
 
   private constructor(
-    socket: net.Socket,
+    socket: Duplex,
     address: PeerAddress,
     outgoing: boolean,
     options: PeerConnectionOptions,
@@ -100,8 +93,12 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.outgoing = outgoing;
     this.#options = options;
     this.#decoder = new WireDecoder(options.decoderLimits);
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // A dialed stream's reads come through the transport's onData (see dial); an accepted one's here.
+    if (!outgoing) {
+      socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+      // Whoever read the opening to route the stream left it paused.
+      socket.resume();
+    }
     socket.on('error', (error) => this.close(error.message));
     socket.on('close', () => this.close('connection closed by peer'));
     socket.on('drain', () => this.emit('drain'));
@@ -111,45 +108,51 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     );
   }
 
-  /** Dials a peer and sends our handshake as soon as the socket connects. */
-  static connect(
+  /**
+   * Dials a peer over `transport` and sends our handshake once connected.
+   * Rejects with the reason when the connection cannot be made.
+   */
+  static async dial(
+    transport: Transport,
     address: PeerAddress,
     options: PeerConnectionOptions & { connectTimeoutMs?: number },
-  ): PeerConnection {
+  ): Promise<PeerConnection> {
     let connection: PeerConnection | null = null;
-    const socket = net.connect({
-      host: address.host,
-      port: address.port,
-      // Read into one reused buffer instead of a new one per read (see SHARED_READ_BUFFER).
-      onread: {
-        buffer: SHARED_READ_BUFFER,
-        callback: (bytes) => {
-          if (connection) connection.#onData(SHARED_READ_BUFFER.subarray(0, bytes));
-          return true;
-        },
+    // Bytes that arrive before the caller has had a turn to listen (the peer may speak first):
+    // held, copied (a transport's chunk is only valid during its callback), then replayed in order.
+    let early: Buffer[] | null = [];
+    const stream = await transport.dial(address, {
+      timeoutMs: options.connectTimeoutMs ?? 5_000,
+      onData: (chunk) => {
+        if (early) early.push(Buffer.from(chunk));
+        else connection!.#onData(chunk);
       },
     });
-    connection = new PeerConnection(socket, address, true, options);
-    const dialed = connection;
-    socket.setTimeout(options.connectTimeoutMs ?? 5_000, () => {
-      if (!dialed.remote) dialed.close('connection timed out');
+    const dialed = new PeerConnection(stream, address, true, options);
+    connection = dialed;
+    dialed.#sendHandshake();
+    setImmediate(() => {
+      const held = early!;
+      early = null;
+      for (const chunk of held) if (!dialed.closed) dialed.#onData(chunk);
     });
-    socket.once('connect', () => {
-      socket.setTimeout(0);
-      dialed.#sendHandshake();
-    });
-    return dialed;
+    return connection;
   }
 
-  /** Wraps an accepted socket: we answer once the remote handshake names our torrent. */
-  static accept(socket: net.Socket, options: PeerConnectionOptions): PeerConnection {
-    const address = { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
-    return new PeerConnection(
-      socket,
-      address.host.startsWith('::ffff:') ? { ...address, host: address.host.slice(7) } : address,
-      false,
-      options,
-    );
+  /**
+   * Wraps an accepted stream: we answer once the remote handshake names our
+   * torrent. `opening` is what was already read from it (a client reads up to
+   * the info-hash to find the torrent).
+   */
+  static accept(
+    stream: Duplex,
+    address: PeerAddress,
+    options: PeerConnectionOptions,
+    opening?: Uint8Array,
+  ): PeerConnection {
+    const connection = new PeerConnection(stream, address, false, options);
+    if (opening && opening.length > 0) connection.#onData(Buffer.from(opening));
+    return connection;
   }
 
   get closed(): boolean {
@@ -290,14 +293,19 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       chunk = rest;
     }
     this.#decoder.push(chunk);
-    try {
-      for (let message = this.#decoder.next(); message; message = this.#decoder.next()) {
-        if (message.type === 'piece') this.downloaded.add(message.block.length);
-        this.emit('message', message);
-        if (this.#closed) return;
+    for (;;) {
+      let message: WireMessage | null;
+      try {
+        message = this.#decoder.next();
+      } catch (error) {
+        this.close(`protocol error: ${(error as Error).message}`);
+        return;
       }
-    } catch (error) {
-      this.close(`protocol error: ${(error as Error).message}`);
+      if (!message) return;
+      if (message.type === 'piece') this.downloaded.add(message.block.length);
+      // Not inside the try: a handler's exception is an engine bug, not the peer's doing.
+      this.emit('message', message);
+      if (this.#closed) return;
     }
   }
 }

@@ -59,7 +59,8 @@ async function seeder(
   const server = new MetadataServer(served);
   const state: Seeder = { port: 0, requests: 0 };
   const tcp = net.createServer((socket) => {
-    const connection = PeerConnection.accept(socket, {
+    const address = { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
+    const connection = PeerConnection.accept(socket, address, {
       local: {
         infoHash,
         peerId: randomBytes(20),

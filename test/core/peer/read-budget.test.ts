@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tcpTransport } from '../../../src/core/transport/tcp.ts';
 import { PeerConnection } from '../../../src/core/peer/peer-connection.ts';
 import { ReadBudget } from '../../../src/core/peer/read-budget.ts';
 import { BLOCK_SIZE } from '../../../src/core/swarm/piece-picker.ts';
@@ -52,22 +53,24 @@ describe('PeerConnection reading a peer that floods data', () => {
     };
     setImmediate(countTurns);
 
+    const dialed = await PeerConnection.dial(
+      tcpTransport,
+      { host: '127.0.0.1', port: peer!.port },
+      {
+        local: { infoHash, peerId: randomBytes(20), reserved: new Uint8Array(8) },
+        acceptRemote: () => null,
+      },
+    );
+    connection = dialed;
     const received = new Promise<number>((resolve, reject) => {
       let count = 0;
-      connection = PeerConnection.connect(
-        { host: '127.0.0.1', port: peer!.port },
-        {
-          local: { infoHash, peerId: randomBytes(20), reserved: new Uint8Array(8) },
-          acceptRemote: () => null,
-        },
-      );
-      connection.on('message', (message) => {
+      dialed.on('message', (message) => {
         if (message.type !== 'piece') return;
         expect(Buffer.compare(message.block, block)).toBe(0);
         bytesPerTurn[bytesPerTurn.length - 1]! += message.block.length;
         if (++count === blocks) resolve(count);
       });
-      connection.on('close', (reason) => reject(new Error(reason)));
+      dialed.on('close', (reason) => reject(new Error(reason)));
     });
     expect(await received).toBe(blocks);
     flooding = false;

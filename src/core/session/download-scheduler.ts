@@ -1,0 +1,262 @@
+/**
+ * Downloading for one torrent: which blocks to ask each peer for and when,
+ * where received blocks wait (piece buffers), verification of each complete
+ * piece on the hash pool, writing it, and what a failed piece costs its
+ * senders (smart ban). It decides nothing about connections: the session
+ * tells it about peers and blocks, it tells the session about verdicts.
+ */
+import type { Metainfo } from '../metainfo/types.ts';
+import type { HashPool } from '../hashing/pool.ts';
+import { fingerprint } from '../hashing/fingerprint.ts';
+import type { Peer, OutstandingRequest } from '../peer/peer.ts';
+import type { DiskStorage } from '../storage/disk-storage.ts';
+import { BLOCK_SIZE, type BlockRef, type PiecePicker } from '../swarm/piece-picker.ts';
+import { RateLimiter } from '../swarm/rate-limiter.ts';
+import { desiredQueueDepth, isSnubbed } from '../swarm/request-queue.ts';
+import { PieceVerifier } from '../verify/piece-verifier.ts';
+import { PieceBuffers } from './piece-buffers.ts';
+import type { Identity } from './peer-pool.ts';
+import { SmartBan } from './smart-ban.ts';
+
+/**
+ * Piece buffers held for pieces in progress; beyond it the picker only
+ * finishes partial pieces. 16 MiB kept three loopback seeders at full speed
+ * (so did 4 MiB); more only costs memory.
+ */
+const PIECE_MEMORY_BUDGET = 16 * 1024 * 1024;
+/** A peer that unchoked us and sent nothing for this long is snubbed. */
+const SNUB_MS = 30_000;
+
+export interface DownloadSchedulerOptions {
+  meta: Metainfo;
+  picker: PiecePicker;
+  storage: DiskStorage;
+  hashPool: HashPool;
+  /** Bytes per second; 0/undefined: unlimited. */
+  downloadLimit?: number;
+  /** Requests are made only while this holds (the session is downloading). */
+  active: () => boolean;
+  peers: () => Iterable<Peer>;
+  peer: (key: string) => Peer | undefined;
+  identity: (key: string) => Identity | undefined;
+  /** A piece passed its hash check and is on disk. */
+  verified: (index: number, print: bigint) => Promise<void>;
+  /** A piece failed its hash check; `contributors` are the connection keys that sent it. */
+  failed: (index: number, contributors: string[]) => void;
+  ban: (identity: Identity, reason: string) => void;
+  /** Writing or hashing failed: the session must stop. */
+  fatal: (error: unknown) => void;
+  stopping: () => boolean;
+}
+
+export class DownloadScheduler {
+  readonly #o: DownloadSchedulerOptions;
+  readonly #picker: PiecePicker;
+  readonly #verifier: PieceVerifier;
+  readonly #limiter: RateLimiter;
+  readonly #pieceBuffers = new Map<number, Uint8Array<SharedArrayBuffer>>();
+  readonly #buffers: PieceBuffers;
+  readonly #verifying = new Set<number>();
+  /** Blocks of failed pieces and who sent them, to convict the sender of a bad block. */
+  readonly #smartBan = new SmartBan<Identity>({ blockSize: BLOCK_SIZE });
+  #downloaded = 0;
+
+  constructor(options: DownloadSchedulerOptions) {
+    this.#o = options;
+    this.#picker = options.picker;
+    this.#verifier = new PieceVerifier(options.meta, options.hashPool);
+    this.#limiter = new RateLimiter({ rate: options.downloadLimit });
+    this.#buffers = new PieceBuffers(options.meta.pieceLength, PIECE_MEMORY_BUDGET);
+  }
+
+  /** Payload bytes received in requested blocks. */
+  get downloaded(): number {
+    return this.#downloaded;
+  }
+
+  /** Pieces being hashed or written right now. */
+  get verifying(): number {
+    return this.#verifying.size;
+  }
+
+  isSnubbed(peer: Peer, now: number): boolean {
+    return isSnubbed({
+      unchokedAt: peer.unchokedUsAt,
+      lastBlockAt: peer.lastBlockAt,
+      outstanding: peer.outstanding.size,
+      now,
+      snubMs: SNUB_MS,
+    });
+  }
+
+  /**
+   * Tops up the requests outstanding to `peer`. After each block (`afterBlock`)
+   * it waits until an eighth of the queue has drained, so requests go out in
+   * batches rather than one per block (each batch costs a system call).
+   */
+  fillRequests(peer: Peer, afterBlock = false): void {
+    if (!this.#o.active() || !peer.amInterested || peer.closed) return;
+    if (peer.peerChoking && peer.allowedFast.size === 0) return;
+    if (peer.throttleTimer) return;
+    const now = Date.now();
+    const depth = desiredQueueDepth({
+      rate: peer.conn.downloaded.rate(now),
+      peerReqq: peer.extended?.reqq,
+      snubbed: this.isSnubbed(peer, now),
+    });
+    const want = depth - peer.outstanding.size;
+    if (want <= 0 || (afterBlock && want < Math.ceil(depth / 8))) return;
+    // Every started piece needs a buffer: start new ones only while buffers remain.
+    const freeBuffers = this.#buffers.capacity - this.#picker.partialPieces - this.#verifying.size;
+    const blocks = this.#picker.pickBlocks(
+      {
+        id: peer.key,
+        has: (i) => peer.have.get(i) && (freeBuffers > 0 || this.#pieceBuffers.has(i)),
+        choked: peer.peerChoking,
+        allowedFast: peer.allowedFast,
+      },
+      want,
+      now,
+      Math.max(0, freeBuffers),
+    );
+    peer.request(blocks, now);
+  }
+
+  fillAll(): void {
+    for (const peer of this.#o.peers()) this.fillRequests(peer);
+  }
+
+  /** Requests the peer dropped or timed out go back to the picker for others. */
+  requestsLost(peer: Peer, requests: readonly BlockRef[], timedOut = false): void {
+    for (const request of requests) {
+      if (timedOut) this.#picker.requestTimedOut(peer.key, request);
+      else this.#picker.requestCancelled(peer.key, request);
+    }
+  }
+
+  /** Cancels requests older than the peer's round-trip timeout (once per tick). */
+  expireRequests(peer: Peer, now: number): void {
+    const timeout = peer.rtt.timeoutMs({ maxMs: 30_000, minMs: 3_000 });
+    this.requestsLost(peer, peer.expireRequests(now, timeout), true);
+  }
+
+  /** A requested block arrived from `peer`. */
+  onBlock(peer: Peer, request: OutstandingRequest, block: Uint8Array): void {
+    const { index, begin } = request;
+    const now = peer.lastBlockAt ?? Date.now();
+    this.#downloaded += block.length;
+    const result = this.#picker.blockReceived(peer.key, index, begin, block.length);
+    if (result.kind === 'accepted') {
+      let buffer = this.#pieceBuffers.get(index);
+      if (!buffer) {
+        buffer = this.#buffers.acquire(this.#picker.pieceSize(index));
+        this.#pieceBuffers.set(index, buffer);
+      }
+      copyBytes(block, buffer, begin);
+      for (const cancel of result.cancels) this.#o.peer(cancel.peerId)?.cancel(cancel);
+      if (result.pieceComplete) void this.#verifyPiece(index);
+    }
+    const delay = this.#limiter.take(block.length, now);
+    if (delay > 0) this.#throttle(peer, now + delay);
+    else this.fillRequests(peer, true);
+  }
+
+  /** Waits for the pieces being verified (they are written before storage closes). */
+  async settle(): Promise<void> {
+    while (this.#verifying.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  /**
+   * --download-limit: stops reading from the peer until `until`. Every block
+   * taken from the bucket pushes the time further, and one timer per peer
+   * resumes it only when the whole debt is paid, so the average rate holds.
+   */
+  #throttle(peer: Peer, until: number): void {
+    peer.throttledUntil = Math.max(peer.throttledUntil, until);
+    if (peer.throttleTimer) return;
+    peer.conn.pause();
+    const check = () => {
+      const wait = peer.throttledUntil - Date.now();
+      if (wait > 0 && !peer.closed) {
+        peer.throttleTimer = setTimeout(check, wait);
+        return;
+      }
+      peer.throttleTimer = null;
+      peer.conn.resume();
+      this.fillRequests(peer);
+    };
+    peer.throttleTimer = setTimeout(check, Math.max(0, until - Date.now()));
+  }
+
+  async #verifyPiece(index: number): Promise<void> {
+    const buffer = this.#pieceBuffers.get(index);
+    if (!buffer || this.#verifying.has(index)) return;
+    this.#verifying.add(index);
+    let good: boolean;
+    let guilty: Identity[] = [];
+    try {
+      good = await this.#verifier.verify(index, buffer);
+      if (good) {
+        guilty = this.#smartBan.piecePassed(index, buffer);
+        await this.#o.storage.write(index, 0, buffer);
+      } else {
+        const senders = this.#picker.blockSenders(index);
+        this.#smartBan.pieceFailed(
+          index,
+          buffer,
+          senders.map((id) => (id === undefined ? undefined : this.#o.identity(id))),
+        );
+      }
+    } catch (error) {
+      this.#verifying.delete(index);
+      this.#o.fatal(error);
+      return;
+    } finally {
+      this.#pieceBuffers.delete(index);
+      this.#buffers.release(buffer);
+    }
+    this.#verifying.delete(index);
+    if (this.#o.stopping()) return;
+    // While every buffer was taken no peer could be given a new piece, and their
+    // queues may have run dry: a freed buffer is new work for them now, not at
+    // the next tick (with large pieces the buffers run out all the time).
+    const wasMemoryFull =
+      this.#picker.partialPieces + this.#verifying.size + 1 >= this.#buffers.capacity;
+    for (const identity of guilty)
+      this.#o.ban(identity, 'sent a block that differs from the verified piece');
+    if (good) {
+      this.#picker.pieceVerified(index);
+      await this.#o.verified(index, fingerprint(buffer));
+      if (wasMemoryFull && !this.#picker.isComplete()) this.fillAll();
+    } else {
+      const contributors = this.#picker.pieceFailed(index);
+      this.#o.failed(index, contributors);
+      // A connection that sent a whole bad piece alone is certainly lying. With several
+      // contributors nobody is blamed yet: smart ban convicts the one whose blocks differ
+      // from a copy that verifies later, never the honest ones that helped.
+      const sole = contributors.length === 1 ? this.#o.identity(contributors[0]!) : undefined;
+      if (sole) this.#o.ban(sole, 'sent data that failed the hash check');
+      this.fillAll();
+    }
+  }
+}
+
+/** Word-aligned staging for copies into shared memory (see copyBytes). */
+let bounce = new Uint8Array(32 * 1024);
+
+/**
+ * Copies a received block into a piece buffer (shared memory). V8 copies into
+ * shared memory word by word only when the source is word-aligned, and byte by
+ * byte otherwise (~6x slower); a block inside a socket chunk usually sits at
+ * an odd offset (after its 13-byte header). An unaligned block is therefore
+ * first copied into an aligned scratch buffer (ordinary memory: a plain memcpy).
+ */
+function copyBytes(source: Uint8Array, target: Uint8Array, offset: number): void {
+  if (source.byteOffset % 8 === 0) {
+    target.set(source, offset);
+    return;
+  }
+  if (bounce.length < source.length) bounce = new Uint8Array(source.length);
+  bounce.set(source);
+  target.set(bounce.subarray(0, source.length), offset);
+}

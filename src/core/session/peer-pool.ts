@@ -1,0 +1,361 @@
+/**
+ * The peers of one torrent: addresses to dial (from every discovery source),
+ * dialing with one backoff rule, taking on incoming connections, the slot
+ * limits both ways, bans, and dropping idle peers when others wait. It makes
+ * a `Peer` for each finished handshake and hands it to the session; what is
+ * said over the connection afterwards is the peer's and the session's job.
+ */
+import type { Duplex } from 'node:stream';
+import { addressKey, type PeerAddress } from '../net/peer-address.ts';
+import { Peer, type PeerHandler } from '../peer/peer.ts';
+import { PeerConnection, type HandshakeInfo } from '../peer/peer-connection.ts';
+import type { Transport } from '../transport/transport.ts';
+import { makeReserved } from '../wire/handshake.ts';
+import { BanList, type PeerIdentity } from './ban-list.ts';
+import { idlePeersToDrop, incomingLimit } from './peer-slots.ts';
+
+/** A peer's identity for bans, with the connection key it had (for messages). */
+export type Identity = PeerIdentity & { key: string };
+
+interface Candidate {
+  address: PeerAddress;
+  source: string;
+  failures: number;
+  nextAttemptAt: number;
+  connected: boolean;
+  /** Never dial again: it is us, or it sent bad data. */
+  forbidden: boolean;
+}
+
+const MAX_DIALS_IN_FLIGHT = 30;
+/** Most peer addresses kept to dial: no source (a PEX flood, a huge tracker reply) grows it further. */
+export const MAX_CANDIDATES = 1000;
+/** Identities of peers seen remembered for smart ban, which may convict a peer after it left. */
+const MAX_IDENTITIES = 10_000;
+export const IDLE_DROP_REASON = 'idle while other peers wait for a slot';
+
+export interface PeerPoolOptions {
+  infoHash: Uint8Array;
+  peerId: Uint8Array;
+  pieceCount: number;
+  pieceLength: number;
+  maxPeers: number;
+  transport: Transport;
+  /** Our listening port (0: not listening), to recognise our own address. */
+  port: () => number;
+  /** Requests a peer may queue with us before we reject more. */
+  maxUploadQueue: number;
+  /** Given to every Peer: the session's side of the protocol. */
+  handler: PeerHandler;
+  /** False while dialing makes no sense (stopping, or seeding with the goal met). */
+  mayDial: () => boolean;
+  connected: (peer: Peer) => void;
+  disconnected: (peer: Peer, reason: string) => void;
+  /** Addresses reported by a source (for the `peers-found` event). */
+  found: (source: string, count: number) => void;
+  warn: (message: string) => void;
+  /** An exception escaped the engine while it handled a peer's message: a bug, not the peer's doing. */
+  failed: (error: unknown) => void;
+}
+
+export class PeerPool {
+  /** Connected peers (handshake done), by connection key. */
+  readonly peers = new Map<string, Peer>();
+  readonly #options: PeerPoolOptions;
+  readonly #peerIds = new Set<string>();
+  readonly #candidates = new Map<string, Candidate>();
+  readonly #bans = new BanList();
+  /** Connection key -> identity, for peers that sent blocks (they may have left by a verdict). */
+  readonly #identities = new Map<string, Identity>();
+  readonly #identityOf = new Map<Peer, Identity>();
+  readonly #peersSeen = new Set<string>();
+  #dialsInFlight = 0;
+  #incomingPending = 0;
+  /** Incoming connections refused for want of a slot since the last tick (they wait too). */
+  #incomingRefused = 0;
+  #stopped = false;
+
+  constructor(options: PeerPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Addresses known to dial. */
+  get knownPeers(): number {
+    return this.#candidates.size;
+  }
+
+  /** Distinct peers we finished a handshake with. */
+  get peersSeen(): number {
+    return this.#peersSeen.size;
+  }
+
+  identity(key: string): Identity | undefined {
+    return this.#identities.get(key);
+  }
+
+  /** Adds peer addresses to dial (from any source). */
+  add(peers: PeerAddress[], source: string): void {
+    for (const address of peers) {
+      if (!Number.isInteger(address.port) || address.port < 1 || address.port > 65535) continue;
+      if (this.#isSelf(address)) continue;
+      const key = addressKey(address);
+      if (this.#candidates.has(key)) continue;
+      if (this.#candidates.size >= MAX_CANDIDATES && !this.#dropFailedCandidate()) continue;
+      this.#candidates.set(key, {
+        address,
+        source,
+        failures: 0,
+        nextAttemptAt: 0,
+        connected: false,
+        forbidden: false,
+      });
+    }
+    if (peers.length > 0) this.#options.found(source, peers.length);
+  }
+
+  /** Dials candidates while slots are free and their backoff has passed. */
+  dialMore(): void {
+    if (this.#stopped) return;
+    const limit = this.#options.maxPeers;
+    const now = Date.now();
+    for (const candidate of this.#candidates.values()) {
+      if (
+        this.peers.size + this.#dialsInFlight >= limit ||
+        this.#dialsInFlight >= MAX_DIALS_IN_FLIGHT
+      )
+        return;
+      if (candidate.connected || candidate.forbidden || candidate.nextAttemptAt > now) continue;
+      if (this.#bans.refusesDial(candidate.address)) {
+        candidate.forbidden = true;
+        continue;
+      }
+      if (!this.#options.mayDial()) return;
+      void this.#dial(candidate);
+    }
+  }
+
+  /**
+   * Takes on a connection someone opened to us, whose first bytes (`opening`,
+   * up to the info-hash) the client read to find this torrent.
+   */
+  accept(stream: Duplex, address: PeerAddress, opening: Uint8Array): void {
+    const maxPeers = this.#options.maxPeers;
+    // Connections still in their handshake count too: a flood of sockets that never
+    // speak must not hold more than --max-peers slots (each also has a handshake timeout).
+    const busy = this.peers.size + this.#incomingPending + this.#dialsInFlight;
+    // A banned address is refused before any handshake is read: reconnecting costs us nothing.
+    const banned = this.#bans.refusesIncoming(address.host);
+    // Incoming connections cannot take the slots kept for peers we dial (see peer-slots.ts).
+    let incoming = this.#incomingPending;
+    for (const peer of this.peers.values()) if (!peer.conn.outgoing) incoming++;
+    const full = busy >= maxPeers || incoming >= incomingLimit(maxPeers);
+    if (this.#stopped || banned || full) {
+      if (full && !banned) this.#incomingRefused++;
+      stream.destroy();
+      return;
+    }
+    stream.on('error', () => {});
+    this.#incomingPending++;
+    const conn = PeerConnection.accept(stream, address, this.#handshakeOptions(), opening);
+    let pending = true;
+    const settle = () => {
+      if (pending) this.#incomingPending--;
+      pending = false;
+    };
+    conn.once('ready', () => {
+      settle();
+      this.#onReady(conn);
+    });
+    conn.once('close', settle);
+  }
+
+  /** Bans the peer behind a connection (see BanList for the rule) and drops what it covers. */
+  ban(identity: Identity, reason: string): void {
+    if (this.#bans.refuses(identity)) return; // already banned (smart ban may convict it twice)
+    this.#bans.ban(identity);
+    const candidate = this.#candidates.get(identity.key);
+    if (candidate && identity.outgoing) candidate.forbidden = true;
+    this.#options.warn(`banned peer ${identity.key}: ${reason}`);
+    // Only the offender's own connections close: honest peers that share its address and
+    // are connected already stay (the ban applies to new connections; see BanList).
+    for (const peer of this.peers.values()) {
+      const other = this.#identityOf.get(peer)!;
+      if (peer.key === identity.key || other.peerIdHex === identity.peerIdHex)
+        peer.close(`banned: ${reason}`);
+    }
+  }
+
+  /** The extension handshake told us where the peer listens (its key for bans). */
+  setListenPort(peer: Peer, port: number | undefined): void {
+    const identity = this.#identityOf.get(peer);
+    if (identity) identity.listenPort = port;
+  }
+
+  /** Idle peers give their slots to peers that wait for one (see peer-slots.ts). */
+  dropIdle(now: number, idleMs: number): void {
+    const maxPeers = this.#options.maxPeers;
+    let waiting = this.#incomingRefused;
+    this.#incomingRefused = 0;
+    if (this.peers.size + this.#dialsInFlight >= maxPeers) {
+      for (const candidate of this.#candidates.values()) {
+        if (waiting >= maxPeers) break;
+        if (!candidate.connected && !candidate.forbidden && candidate.nextAttemptAt <= now)
+          waiting++;
+      }
+    }
+    const idle = idlePeersToDrop(
+      [...this.peers.values()].map((peer) => ({ id: peer.key, lastActiveAt: peer.lastActiveAt })),
+      { now, idleMs, waiting },
+    );
+    for (const id of idle) this.peers.get(id)?.close(IDLE_DROP_REASON);
+  }
+
+  /** Stops dialing and accepting, and closes every connection. */
+  stop(reason: string): void {
+    this.#stopped = true;
+    for (const peer of this.peers.values()) peer.close(reason);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #handshakeOptions() {
+    return {
+      local: {
+        infoHash: this.#options.infoHash,
+        peerId: this.#options.peerId,
+        reserved: makeReserved({ extensionProtocol: true, fastExtension: true }),
+      },
+      acceptRemote: (remote: HandshakeInfo) => this.#acceptRemote(remote),
+      decoderLimits: { maxBitfieldLength: Math.ceil(this.#options.pieceCount / 8) },
+    };
+  }
+
+  #acceptRemote(remote: HandshakeInfo): string | null {
+    if (Buffer.compare(remote.infoHash, this.#options.infoHash) !== 0)
+      return 'handshake for another torrent';
+    if (Buffer.compare(remote.peerId, this.#options.peerId) === 0) return 'connected to ourselves';
+    const peerIdHex = Buffer.from(remote.peerId).toString('hex');
+    if (this.#peerIds.has(peerIdHex)) return 'already connected to this peer';
+    if (this.#bans.refusesPeerId(peerIdHex)) return 'banned';
+    return null;
+  }
+
+  async #dial(candidate: Candidate): Promise<void> {
+    candidate.connected = true;
+    this.#dialsInFlight++;
+    let conn: PeerConnection;
+    try {
+      conn = await PeerConnection.dial(
+        this.#options.transport,
+        candidate.address,
+        this.#handshakeOptions(),
+      );
+    } catch {
+      this.#dialsInFlight--;
+      candidate.connected = false;
+      this.#dialFailed(candidate);
+      return;
+    }
+    let settled = false;
+    const settle = () => {
+      if (!settled) {
+        settled = true;
+        this.#dialsInFlight--;
+      }
+    };
+    conn.once('ready', () => {
+      settle();
+      candidate.failures = 0;
+      this.#onReady(conn);
+    });
+    conn.once('close', (reason) => {
+      settle();
+      candidate.connected = false;
+      if (reason === 'connected to ourselves') candidate.forbidden = true;
+      if (!this.peers.has(conn.key)) this.#dialFailed(candidate);
+      // A peer dropped for idling would only take a slot back to idle in it again.
+      else candidate.nextAttemptAt = Date.now() + (reason === IDLE_DROP_REASON ? 300_000 : 5000);
+    });
+    if (this.#stopped) conn.close('shutting down');
+  }
+
+  /** Backs off: 5 s, 10 s, 20 s ... capped at 5 minutes; then tries the next candidate now. */
+  #dialFailed(candidate: Candidate): void {
+    candidate.failures++;
+    candidate.nextAttemptAt = Date.now() + Math.min(5000 * 2 ** (candidate.failures - 1), 300_000);
+    // The dial's slot is free: try the next candidate now, not at the next tick. Trackers
+    // hand out many peers that are gone, and each would otherwise cost a second.
+    this.dialMore();
+  }
+
+  #onReady(conn: PeerConnection): void {
+    const remote = conn.remote!;
+    const peerIdHex = Buffer.from(remote.peerId).toString('hex');
+    if (this.#stopped || this.peers.has(conn.key) || this.#peerIds.has(peerIdHex)) {
+      conn.close('duplicate connection');
+      return;
+    }
+    const identity: Identity = {
+      key: conn.key,
+      address: conn.address,
+      outgoing: conn.outgoing,
+      peerIdHex,
+    };
+    if (this.#bans.refuses(identity)) {
+      conn.close('banned');
+      return;
+    }
+    this.#rememberIdentity(identity);
+    const options = this.#options;
+    const peer = new Peer(
+      conn,
+      { pieceCount: options.pieceCount, pieceLength: options.pieceLength },
+      options.handler,
+      { maxUploadQueue: options.maxUploadQueue },
+    );
+    this.peers.set(peer.key, peer);
+    this.#identityOf.set(peer, identity);
+    this.#peerIds.add(peerIdHex);
+    this.#peersSeen.add(peerIdHex);
+    conn.on('message', (message) => {
+      try {
+        peer.onMessage(message);
+      } catch (error) {
+        options.failed(error);
+      }
+    });
+    conn.once('close', (reason) => {
+      if (this.peers.get(peer.key) !== peer) return;
+      this.peers.delete(peer.key);
+      this.#identityOf.delete(peer);
+      this.#peerIds.delete(peerIdHex);
+      if (peer.throttleTimer) clearTimeout(peer.throttleTimer);
+      options.disconnected(peer, reason);
+      this.dialMore();
+    });
+    options.connected(peer);
+  }
+
+  #rememberIdentity(identity: Identity): void {
+    this.#identities.delete(identity.key);
+    this.#identities.set(identity.key, identity);
+    if (this.#identities.size > MAX_IDENTITIES)
+      this.#identities.delete(this.#identities.keys().next().value!);
+  }
+
+  /** Makes room in a full candidate list: forgets the oldest address we could not reach (never a ban). */
+  #dropFailedCandidate(): boolean {
+    for (const [key, candidate] of this.#candidates) {
+      if (candidate.connected || candidate.forbidden || candidate.failures === 0) continue;
+      this.#candidates.delete(key);
+      return true;
+    }
+    return false;
+  }
+
+  #isSelf(address: PeerAddress): boolean {
+    const port = this.#options.port();
+    if (address.port !== port || port === 0) return false;
+    return ['127.0.0.1', '::1', 'localhost', '0.0.0.0'].includes(address.host);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * TCP as a transport: dialing with one shared read buffer, and a listener
+ * whose sockets become incoming streams.
+ */
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { NetworkError } from '../errors.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
+import type { DialOptions, IncomingStream, Listener, Transport } from './transport.ts';
+
+/**
+ * Where outgoing connections read: one buffer for all of them. Node otherwise
+ * allocates a fresh 64 KiB buffer for every read, which at download speed is
+ * gigabytes of short-lived memory to allocate, track and collect. Sharing one
+ * is safe because a read's bytes are decoded to the end, synchronously, before
+ * the next read, and whatever outlives that is copied: the handshake bytes,
+ * bitfields and extension payloads (by the decoder), blocks (into the piece
+ * buffers). Accepted sockets cannot take `onread`, so they read the usual way.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+
+export const tcpTransport: Transport = {
+  name: 'tcp',
+  dial(address: PeerAddress, options: DialOptions): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({
+        host: address.host,
+        port: address.port,
+        onread: {
+          buffer: SHARED_READ_BUFFER,
+          callback: (bytes) => {
+            options.onData(SHARED_READ_BUFFER.subarray(0, bytes));
+            return true;
+          },
+        },
+      });
+      const fail = (reason: string) => {
+        socket.destroy();
+        reject(new Error(reason));
+      };
+      socket.setTimeout(options.timeoutMs, () => fail('connection timed out'));
+      socket.once('error', (error) => fail(error.message));
+      socket.once('connect', () => {
+        socket.setTimeout(0);
+        socket.removeAllListeners('error');
+        socket.setNoDelay(true);
+        resolve(socket);
+      });
+    });
+  },
+};
+
+/** Listens on `port` (0: any free port); each accepted socket goes to `onStream`. */
+export async function listenTcp(
+  port: number,
+  onStream: (incoming: IncomingStream) => void,
+  onError: (error: Error) => void,
+): Promise<Listener> {
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    const host = socket.remoteAddress ?? '?';
+    onStream({
+      stream: socket,
+      // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d: key it by its IPv4 form.
+      address: {
+        host: host.startsWith('::ffff:') ? host.slice(7) : host,
+        port: socket.remotePort ?? 0,
+      },
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new NetworkError(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} is already in use (try --port 0)`
+            : `cannot listen on port ${port}: ${error.message}`,
+        ),
+      );
+    });
+    server.listen(port, () => resolve());
+  });
+  server.on('error', onError);
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * The transport seam: how a peer's bytes travel. The engine only ever sees a
+ * duplex byte stream per peer; TCP is one transport, an in-memory network
+ * (tests) another, and encrypted (MSE) and uTP streams fit the same shape.
+ */
+import type { Duplex } from 'node:stream';
+import type { PeerAddress } from '../net/peer-address.ts';
+
+export interface DialOptions {
+  /** Give up connecting after this long. */
+  timeoutMs: number;
+  /**
+   * Where received bytes go. A transport may deliver reads here instead of
+   * through the stream's 'data' events (TCP reads into one shared buffer, see
+   * tcp.ts); a chunk passed here is valid only until the callback returns.
+   */
+  onData: (chunk: Buffer) => void;
+}
+
+export interface Transport {
+  readonly name: string;
+  /** Connects; resolves with the connected stream, rejects with an Error whose message says why. */
+  dial(address: PeerAddress, options: DialOptions): Promise<Duplex>;
+}
+
+/** A stream someone opened to us, with the address it came from. */
+export interface IncomingStream {
+  stream: Duplex;
+  address: PeerAddress;
+}
+
+/** A listening endpoint (one per client, shared by all its torrents). */
+export interface Listener {
+  readonly port: number;
+  close(): Promise<void>;
+}
