@@ -8,7 +8,7 @@ _shoal() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   cmd="${COMP_WORDS[1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "create download inspect seed tracker help --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "create download inspect keygen publish seed tracker help --help --version" -- "$cur"))
     return 0
   fi
   case "$cmd" in
@@ -28,6 +28,18 @@ _shoal() {
       opts="--files --verify --threads --fetch --timeout --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --json --quiet -q --verbose -v --events --help"
       valued="--verify --threads --timeout --tracker --peer --dht-bootstrap --dht-port"
       dirs="--verify"
+      files=""
+      ;;
+    keygen)
+      opts="--out -o --json --quiet -q --verbose -v --help"
+      valued="--out -o"
+      dirs=""
+      files="--out -o"
+      ;;
+    publish)
+      opts="--key -k --salt -s --dht-bootstrap --dht-port --json --quiet -q --verbose -v --help"
+      valued="--key -k --salt -s --dht-bootstrap --dht-port"
+      dirs=""
       files=""
       ;;
     seed)

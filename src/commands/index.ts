@@ -2,6 +2,8 @@
 import Create from './create.ts';
 import Download from './download.ts';
 import Inspect from './inspect.ts';
+import Keygen from './keygen.ts';
+import Publish from './publish.ts';
 import Seed from './seed.ts';
 import Tracker from './tracker.ts';
 
@@ -9,6 +11,8 @@ export const commands = {
   create: Create,
   download: Download,
   inspect: Inspect,
+  keygen: Keygen,
+  publish: Publish,
   seed: Seed,
   tracker: Tracker,
 };
