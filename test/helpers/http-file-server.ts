@@ -79,7 +79,7 @@ async function readSlice(file: string, start: number, end: number): Promise<Buff
 
 export async function startHttpFileServer(
   root: string,
-  options: { tls?: { key: string; cert: string } } = {},
+  options: { tls?: { key: string; cert: string }; port?: number } = {},
 ): Promise<HttpFileServer> {
   let behaviourOf: (urlPath: string, n: number) => Behaviour = () => ({ kind: 'normal' });
   let connectionCount = 0;
@@ -225,7 +225,7 @@ export async function startHttpFileServer(
   } else {
     server.on('connection', onConnection);
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
     origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,

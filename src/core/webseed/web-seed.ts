@@ -153,8 +153,12 @@ export class WebSeed {
     const state = this.state();
     if (state !== 'ready') throw new WebSeedError('unusable', `web seed ${this.url} is ${state}`);
     const spans = this.#layout.fileSpans(pieceIndex, begin, length);
-    // Zero-filled: padding and gap spans are never requested and stay zeros.
-    const out = Buffer.alloc(length);
+    // Padding and gap spans are never requested and must read as zeros. Without
+    // them every byte is overwritten before the buffer is returned (a range
+    // succeeds only once all its bytes arrived), so zero-filling would be waste.
+    const out = spans.every((span) => span.kind === 'data')
+      ? Buffer.allocUnsafe(length)
+      : Buffer.alloc(length);
     // One failing part cancels its siblings: the piece range is lost anyway.
     const parts = new AbortController();
     const onAbort = (): void => parts.abort();
