@@ -93,9 +93,10 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
   };
 
   async run(): Promise<void> {
+    const { args, flags } = await this.parse(Download);
     // The work and everything it imports load only when this command runs,
     // so the other commands, --help and --version start fast.
-    const { DownloadRun } = await import('./download.run.ts');
-    await new DownloadRun(this.argv, this.config).run();
+    const { download } = await import('./download.run.ts');
+    await download(args, flags, { stdout: (line) => this.log(line) });
   }
 }

@@ -75,9 +75,10 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
   };
 
   async run(): Promise<void> {
+    const { args, flags } = await this.parse(Seed);
     // The work and everything it imports load only when this command runs,
     // so the other commands, --help and --version start fast.
-    const { SeedRun } = await import('./seed.run.ts');
-    await new SeedRun(this.argv, this.config).run();
+    const { seed } = await import('./seed.run.ts');
+    await seed(args, flags, { stdout: (line) => this.log(line) });
   }
 }
