@@ -7,6 +7,10 @@
  * `Retry-After` waits at least that long (capped too, so a server cannot
  * park us for a day). `maxFailures` consecutive failures drop the server for
  * the session. A success resets the count.
+ *
+ * A request that was already under way when the last failure was counted
+ * (a server that goes down fails every request in flight at once) adds to
+ * the total only: one outage is one step of back-off, not `maxInFlight`.
  */
 export interface HealthOptions {
   baseBackoffMs: number;
@@ -23,6 +27,7 @@ export class ServerHealth {
   #total = 0;
   #until = 0;
   #dropped = false;
+  #lastFailureAt = -Infinity;
 
   constructor(options: HealthOptions) {
     this.#options = options;
@@ -50,9 +55,15 @@ export class ServerHealth {
     this.#consecutive = 0;
   }
 
-  /** Counts a failure at `now`; `retryAfterMs` is what the server asked for (503/429). */
-  failed(now: number, retryAfterMs: number | null = null): void {
+  /**
+   * Counts a failure at `now`; `retryAfterMs` is what the server asked for
+   * (503/429); `startedAt`, when the failed request was sent (omitted: a
+   * failure on its own, such as a bad piece).
+   */
+  failed(now: number, retryAfterMs: number | null = null, startedAt = Infinity): void {
     this.#total++;
+    if (startedAt <= this.#lastFailureAt) return;
+    this.#lastFailureAt = now;
     this.#consecutive++;
     if (this.#consecutive >= this.#options.maxFailures) {
       this.#dropped = true;

@@ -152,6 +152,7 @@ export class WebSeed {
   ): Promise<Buffer> {
     const state = this.state();
     if (state !== 'ready') throw new WebSeedError('unusable', `web seed ${this.url} is ${state}`);
+    const startedAt = this.#now();
     const spans = this.#layout.fileSpans(pieceIndex, begin, length);
     // Padding and gap spans are never requested and must read as zeros. Without
     // them every byte is overwritten before the buffer is returned (a range
@@ -189,7 +190,7 @@ export class WebSeed {
       // Parts cancelled by the first failure say 'aborted'; the first real failure is the cause.
       const cause =
         reasons.find((r) => !(r instanceof WebSeedError) || countsAgainstServer(r)) ?? reasons[0];
-      if (reasons.length > 0) throw this.#failed(cause, signal);
+      if (reasons.length > 0) throw this.#failed(cause, signal, startedAt);
       this.#health.succeeded();
       this.#bytes += length;
       this.#fetches++;
@@ -259,7 +260,7 @@ export class WebSeed {
   }
 
   /** Counts a failed fetch against the server (unless it was cancelled) and returns its error. */
-  #failed(reason: unknown, signal: AbortSignal | undefined): WebSeedError {
+  #failed(reason: unknown, signal: AbortSignal | undefined, startedAt: number): WebSeedError {
     const error =
       reason instanceof WebSeedError
         ? reason
@@ -267,7 +268,7 @@ export class WebSeed {
     if (signal?.aborted) return new WebSeedError('aborted', 'web seed request cancelled');
     if (countsAgainstServer(error)) {
       this.#lastError = error.message;
-      this.#health.failed(this.#now(), error.retryAfterMs);
+      this.#health.failed(this.#now(), error.retryAfterMs, startedAt);
     }
     return error;
   }

@@ -109,6 +109,25 @@ describe('status codes', () => {
     expect(server.requests.length).toBe(sent);
   });
 
+  it('requests already in flight when the server failed count once towards dropping it', async () => {
+    const time = clock();
+    const { server, seed } = await setUp({ now: time.now, maxFailures: 2, maxInFlight: 4 });
+    server.setBehaviour({ kind: 'status', status: 500 });
+    const errors = await Promise.all([0, 1, 2, 3].map((i) => failure(seed.fetch(i, 0, PIECE))));
+    expect(errors.map((e) => e.code)).toEqual([
+      'http-status',
+      'http-status',
+      'http-status',
+      'http-status',
+    ]);
+    // One outage, four casualties: backed off once, not dropped.
+    expect(seed.stats()).toMatchObject({ state: 'backing-off', failures: 4 });
+    expect(seed.stats().backoffUntil).toBe(time.now() + 1000);
+    time.advance(1000);
+    await failure(seed.fetch(0, 0, PIECE));
+    expect(seed.state()).toBe('dropped');
+  });
+
   it('a bad piece reported by the engine counts as a failure', async () => {
     const time = clock();
     const { seed } = await setUp({ now: time.now, maxFailures: 2 });
