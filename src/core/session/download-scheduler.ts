@@ -154,7 +154,8 @@ export class DownloadScheduler {
       }
       copyBytes(block, buffer, begin);
       for (const cancel of result.cancels) this.#o.peer(cancel.peerId)?.cancel(cancel);
-      if (result.pieceComplete) void this.#verifyPiece(index);
+      // Whatever escapes verification after the piece was judged is an engine bug: it ends the run.
+      if (result.pieceComplete) this.#verifyPiece(index).catch((error) => this.#o.fatal(error));
     }
     const delay = this.#limiter.take(block.length, now);
     if (delay > 0) this.#throttle(peer, now + delay);

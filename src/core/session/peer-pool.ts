@@ -164,7 +164,7 @@ export class PeerPool {
     };
     conn.once('ready', () => {
       settle();
-      this.#onReady(conn);
+      this.#ready(conn);
     });
     conn.once('close', settle);
   }
@@ -266,7 +266,7 @@ export class PeerPool {
     conn.once('ready', () => {
       settle();
       candidate.failures = 0;
-      this.#onReady(conn);
+      this.#ready(conn);
     });
     conn.once('close', (reason) => {
       settle();
@@ -286,6 +286,15 @@ export class PeerPool {
     // The dial's slot is free: try the next candidate now, not at the next tick. Trackers
     // hand out many peers that are gone, and each would otherwise cost a second.
     this.dialMore();
+  }
+
+  /** #onReady, where an exception is the engine's bug (it would otherwise escape through the socket). */
+  #ready(conn: PeerConnection): void {
+    try {
+      this.#onReady(conn);
+    } catch (error) {
+      this.#options.failed(error);
+    }
   }
 
   #onReady(conn: PeerConnection): void {

@@ -30,6 +30,9 @@ export class MemoryNetwork {
         const accept = this.#listeners.get(addressKey(address));
         if (!accept) throw new Error('connection refused');
         const [ours, theirs] = duplexPair();
+        // Either end closing closes the other, as a socket's would.
+        ours.once('close', () => theirs.destroy());
+        theirs.once('close', () => ours.destroy());
         ours.on('data', options.onData);
         accept({ stream: theirs, address: { host, port: this.#nextPort++ } });
         return ours;
