@@ -30,7 +30,7 @@ export interface RangeRequestOptions {
   proxies: ProxySettings;
   /** The keep-alive agent for a server (cached by the caller, one per server). */
   agent: (target: URL, proxy: URL | null, agentKey: string) => http.Agent;
-  /** Name resolution; tests may pin it. */
+  /** Name resolution (default: dns.lookup, every time); tests may pin it. */
   resolve?: (host: string) => Promise<LookupAddress[]>;
 }
 

@@ -17,6 +17,7 @@ import { countsAgainstServer, WebSeedError } from './errors.ts';
 import { fileUrls, type WebSeedTorrent } from './file-urls.ts';
 import { fetchRange, type RangeRequestOptions } from './range-request.ts';
 import { RequestSlots } from './request-slots.ts';
+import { cachedResolve } from './resolve-cache.ts';
 import { ServerHealth, type ServerState } from './server-health.ts';
 
 export interface WebSeedOptions {
@@ -114,7 +115,7 @@ export class WebSeed {
       maxRedirects: o.maxRedirects,
       userAgent: o.userAgent,
       proxies: options.proxies ?? proxySettingsFromEnv(),
-      resolve: options.resolve,
+      resolve: options.resolve ?? cachedResolve(),
       agent: (target, proxy, key) => {
         let agent = this.#agents.get(key);
         if (!agent) {
