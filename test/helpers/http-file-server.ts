@@ -254,9 +254,13 @@ export interface TestProxy {
 
 /**
  * A forward proxy on 127.0.0.1: absolute-URL requests are passed on to their
- * origin, CONNECT opens a TCP tunnel. Only to 127.0.0.1 (tests stay on loopback).
+ * origin, CONNECT opens a TCP tunnel. Only to 127.0.0.1 (tests stay on
+ * loopback), under that address or a name listed in `hosts` (which the proxy
+ * alone knows, like a corporate proxy that resolves names its clients cannot).
  */
-export async function startHttpProxy(): Promise<TestProxy> {
+export async function startHttpProxy(hosts: readonly string[] = []): Promise<TestProxy> {
+  const reachable = (host: string | undefined): boolean =>
+    host === '127.0.0.1' || (host !== undefined && hosts.includes(host));
   const connects: string[] = [];
   const forwards: string[] = [];
   const sockets = new Set<net.Socket>();
@@ -273,7 +277,7 @@ export async function startHttpProxy(): Promise<TestProxy> {
       return;
     }
     forwards.push(target.href);
-    if (target.hostname !== '127.0.0.1') {
+    if (!reachable(target.hostname)) {
       res.writeHead(403).end();
       return;
     }
@@ -300,7 +304,7 @@ export async function startHttpProxy(): Promise<TestProxy> {
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     connects.push(req.url ?? '');
     const [host, port] = (req.url ?? '').split(':');
-    if (host !== '127.0.0.1') {
+    if (!reachable(host)) {
       client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }

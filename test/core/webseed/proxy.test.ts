@@ -128,6 +128,31 @@ describe('web seeds through a proxy', () => {
     expect(server.requests).toHaveLength(16);
   });
 
+  it('redirects follow the tracker redirect policy: a public origin may not send shoal to a local address', async () => {
+    const { payload, server } = await proxyAndServer();
+    // The proxy alone knows mirror.test (it connects to 127.0.0.1); shoal's own
+    // resolver says it is a public address, which nothing here ever connects to.
+    const proxy = await startHttpProxy(['mirror.test']);
+    closers.push(() => proxy.close());
+    const seed = new WebSeed(`http://mirror.test:${server.port}/blob.bin`, payload.meta, {
+      proxies: proxySettingsFromEnv({ HTTP_PROXY: proxy.url }),
+      resolve: async (host) =>
+        host === 'mirror.test'
+          ? [{ address: '198.51.100.7', family: 4 }]
+          : [{ address: '127.0.0.1', family: 4 }],
+    });
+    closers.push(() => seed.close());
+    expect((await seed.fetch(0, 0, PIECE)).equals(await expectedBytes(payload, 0))).toBe(true);
+
+    server.setBehaviour({ kind: 'redirect', to: (p) => `http://127.0.0.1:${server.port}${p}x` });
+    const error = await seed.fetch(1, 0, PIECE).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'redirect' });
+    expect((error as Error).message).toMatch(
+      /public address 198\.51\.100\.7 redirected to local address 127\.0\.0\.1/,
+    );
+    expect(proxy.forwards.some((url) => url.includes('127.0.0.1'))).toBe(false);
+  });
+
   it('a proxy that refuses the tunnel fails the request as a network error', async () => {
     const { payload, proxy } = await proxyAndServer();
     // The test proxy tunnels to 127.0.0.1 only.
