@@ -29,6 +29,8 @@ export type Behaviour =
   | { kind: 'short-body' }
   /** 206 with honest headers, then one byte every `intervalMs`. */
   | { kind: 'drip'; intervalMs: number }
+  /** Reads the request and never answers. */
+  | { kind: 'silent' }
   /** 200 claiming a 10 GiB body, then data for as long as the client reads. */
   | { kind: 'huge' }
   /** 206 with honest Content-Range, chunked, and a body that never ends. */
@@ -110,6 +112,7 @@ export async function startHttpFileServer(
       res.end();
       return;
     }
+    if (behaviour.kind === 'silent') return;
     if (behaviour.kind === 'huge') {
       socket.write(rawHead('200 OK', { 'Content-Length': 10 * 1024 ** 3 }));
       const pump = (): void => {

@@ -216,6 +216,15 @@ describe('bodies that do not match the range', () => {
     expect(error.code).toBe('too-slow');
   });
 
+  it('a server that never answers fails on the headers deadline', async () => {
+    const { server, seed } = await setUp({ headersTimeoutMs: 300 });
+    server.setBehaviour({ kind: 'silent' });
+    const error = await failure(seed.fetch(0, 0, PIECE));
+    expect(error.code).toBe('too-slow');
+    expect(error.message).toMatch(/no response within 300 ms/);
+    expect(seed.stats()).toMatchObject({ inFlight: 0, failures: 1 });
+  });
+
   it('a 10 GiB Content-Length for a small file is refused from the headers', async () => {
     const { server, seed } = await setUp();
     server.setBehaviour({ kind: 'huge' });
