@@ -10,117 +10,122 @@ import { eventStreamFor, type EventStream } from '../ui/events.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
 import { parseSize } from './flags.ts';
 import packageJson from '../../package.json' with { type: 'json' };
-import Create from './create.ts';
+import type Create from './create.ts';
+import type { CommandOutput } from './command-output.ts';
+
+type CreateFlags = Interfaces.InferredFlags<typeof Create.flags>;
 
 /** What `shoal create` does (the flags and help live in create.ts). */
-export class CreateRun extends Create {
-  override async run(): Promise<void> {
-    const { args, flags } = await this.parse(Create);
-    const events = eventStreamFor(flags);
-    events?.start('create', args.path, packageJson.version);
-    try {
-      await this.#create(args.path, flags, events);
-    } catch (error) {
-      events?.error(error);
-      throw error;
-    }
+export async function create(
+  args: { path: string },
+  flags: CreateFlags,
+  output: CommandOutput,
+): Promise<void> {
+  const events = eventStreamFor(flags);
+  events?.start('create', args.path, packageJson.version);
+  try {
+    await createTorrentFile(args.path, flags, events, output);
+  } catch (error) {
+    events?.error(error);
+    throw error;
   }
+}
 
-  async #create(
-    path: string,
-    flags: Interfaces.InferredFlags<typeof Create.flags>,
-    events: EventStream | null,
-  ): Promise<void> {
-    const args = { path };
-    const started = performance.now();
-    const version: TorrentVersion = flags.v2 ? 'v2' : flags.hybrid ? 'hybrid' : 'v1';
-    const pieceLength =
-      flags['piece-length'] === 'auto' ? 'auto' : parseSize(flags['piece-length'], 'piece length');
-    const announce = (flags.announce ?? []).map((tier) =>
-      tier
-        .split(',')
-        .map((url) => url.trim())
-        .filter(Boolean),
+async function createTorrentFile(
+  path: string,
+  flags: CreateFlags,
+  events: EventStream | null,
+  output: CommandOutput,
+): Promise<void> {
+  const args = { path };
+  const started = performance.now();
+  const version: TorrentVersion = flags.v2 ? 'v2' : flags.hybrid ? 'hybrid' : 'v1';
+  const pieceLength =
+    flags['piece-length'] === 'auto' ? 'auto' : parseSize(flags['piece-length'], 'piece length');
+  const announce = (flags.announce ?? []).map((tier) =>
+    tier
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean),
+  );
+  for (const url of announce.flat()) {
+    if (!/^(https?|udp):\/\/\S+$/i.test(url))
+      throw new UsageError(`invalid --announce URL "${url}": use http, https or udp`);
+  }
+  for (const url of flags['web-seed'] ?? []) {
+    if (!/^https?:\/\/\S+$/i.test(url))
+      throw new UsageError(`invalid --web-seed URL "${url}": use http or https`);
+  }
+  const toStdout = flags.out === '-';
+  if (toStdout && (flags.json || flags.magnet || flags.events))
+    throw new UsageError(
+      '--out - writes the torrent to stdout; it cannot be combined with --json, --events or --magnet',
     );
-    for (const url of announce.flat()) {
-      if (!/^(https?|udp):\/\/\S+$/i.test(url))
-        throw new UsageError(`invalid --announce URL "${url}": use http, https or udp`);
-    }
-    for (const url of flags['web-seed'] ?? []) {
-      if (!/^https?:\/\/\S+$/i.test(url))
-        throw new UsageError(`invalid --web-seed URL "${url}": use http or https`);
-    }
-    const toStdout = flags.out === '-';
-    if (toStdout && (flags.json || flags.magnet || flags.events))
-      throw new UsageError(
-        '--out - writes the torrent to stdout; it cannot be combined with --json, --events or --magnet',
-      );
 
-    // The torrent's name is the input's base name: decide (and check) where it goes before
-    // hashing, so an existing output is refused at once instead of after minutes of work.
-    const out = toStdout ? null : resolve(flags.out ?? `${basename(resolve(args.path))}.torrent`);
-    if (out) await refuseExistingOutput(out, flags.force ?? false);
+  // The torrent's name is the input's base name: decide (and check) where it goes before
+  // hashing, so an existing output is refused at once instead of after minutes of work.
+  const out = toStdout ? null : resolve(flags.out ?? `${basename(resolve(args.path))}.torrent`);
+  if (out) await refuseExistingOutput(out, flags.force ?? false);
 
-    const mode = flags.json || toStdout ? 'quiet' : decideOutputMode(flags);
-    let progress: ByteProgress | null = null;
-    const result = await createTorrent(
-      {
-        path: args.path,
-        version,
-        pieceLength,
-        announce,
-        private: flags.private,
-        comment: flags.comment ?? null,
-        source: flags.source ?? null,
-        webSeeds: flags['web-seed'] ?? [],
-        createdBy: `shoal/${packageJson.version}`,
-        creationDate: flags['no-date'] ? null : new Date(),
-        threads: flags.threads,
-        exclude: flags.exclude ?? [],
-        includeHidden: flags['include-hidden'],
-      },
-      ({ bytesHashed, totalBytes }) => {
-        progress ??= createByteProgress(mode, 'hashing', totalBytes, {
-          onBytes: events?.bytes('hashing', totalBytes),
-        });
-        progress.update(bytesHashed);
-      },
-    );
-    (progress as ByteProgress | null)?.stop();
-
-    const magnet = toMagnet({
-      infoHash: result.infoHash,
-      infoHashV2: result.infoHashV2,
-      name: result.name,
-      trackers: announce,
+  const mode = flags.json || toStdout ? 'quiet' : decideOutputMode(flags);
+  let progress: ByteProgress | null = null;
+  const result = await createTorrent(
+    {
+      path: args.path,
+      version,
+      pieceLength,
+      announce,
+      private: flags.private,
+      comment: flags.comment ?? null,
+      source: flags.source ?? null,
       webSeeds: flags['web-seed'] ?? [],
-    });
-    if (!out) {
-      process.stdout.write(result.torrentBytes);
-      return;
-    }
-    await writeOutputFile(out, result.torrentBytes, flags.force ?? false);
-    const doc = {
-      torrent: out,
-      name: result.name,
-      infoHash: result.infoHash ? toHex(result.infoHash) : null,
-      infoHashV2: result.infoHashV2 ? toHex(result.infoHashV2) : null,
-      magnet,
-      version: result.version,
-      pieceLength: result.pieceLength,
-      pieceCount: result.pieceCount,
-      totalSize: result.totalSize,
-      fileCount: result.fileCount,
-      skipped: result.skipped,
-      seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
-    };
-    events?.emit('done', { command: 'create', ...doc });
-    if (flags.json) {
-      this.log(JSON.stringify(doc));
-    } else if (!flags.events) {
-      for (const entry of result.skipped)
-        if (!flags.quiet) process.stderr.write(`skipped ${entry.path}: ${entry.reason}\n`);
-      this.log(flags.magnet ? magnet : out);
-    }
+      createdBy: `shoal/${packageJson.version}`,
+      creationDate: flags['no-date'] ? null : new Date(),
+      threads: flags.threads,
+      exclude: flags.exclude ?? [],
+      includeHidden: flags['include-hidden'],
+    },
+    ({ bytesHashed, totalBytes }) => {
+      progress ??= createByteProgress(mode, 'hashing', totalBytes, {
+        onBytes: events?.bytes('hashing', totalBytes),
+      });
+      progress.update(bytesHashed);
+    },
+  );
+  (progress as ByteProgress | null)?.stop();
+
+  const magnet = toMagnet({
+    infoHash: result.infoHash,
+    infoHashV2: result.infoHashV2,
+    name: result.name,
+    trackers: announce,
+    webSeeds: flags['web-seed'] ?? [],
+  });
+  if (!out) {
+    process.stdout.write(result.torrentBytes);
+    return;
+  }
+  await writeOutputFile(out, result.torrentBytes, flags.force ?? false);
+  const doc = {
+    torrent: out,
+    name: result.name,
+    infoHash: result.infoHash ? toHex(result.infoHash) : null,
+    infoHashV2: result.infoHashV2 ? toHex(result.infoHashV2) : null,
+    magnet,
+    version: result.version,
+    pieceLength: result.pieceLength,
+    pieceCount: result.pieceCount,
+    totalSize: result.totalSize,
+    fileCount: result.fileCount,
+    skipped: result.skipped,
+    seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
+  };
+  events?.emit('done', { command: 'create', ...doc });
+  if (flags.json) {
+    output.stdout(JSON.stringify(doc));
+  } else if (!flags.events) {
+    for (const entry of result.skipped)
+      if (!flags.quiet) process.stderr.write(`skipped ${entry.path}: ${entry.reason}\n`);
+    output.stdout(flags.magnet ? magnet : out);
   }
 }

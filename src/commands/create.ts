@@ -1,4 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
+import { processOutput } from './command-output.ts';
 import { eventsFlag, outputFlags, threadsFlag } from './flags.ts';
 
 export default class Create extends Command {
@@ -70,7 +71,12 @@ Exit codes: 0 ok, 2 bad usage, 3 bad input (empty directory, all files empty), 5
   async run(): Promise<void> {
     // The work and everything it imports load only when this command runs,
     // so the other commands, --help and --version start fast.
-    const { CreateRun } = await import('./create.run.ts');
-    await new CreateRun(this.argv, this.config).run();
+    const { args, flags } = await this.parse(Create);
+    const { create } = await import('./create.run.ts');
+    await create(
+      args,
+      flags,
+      processOutput((line) => this.log(line)),
+    );
   }
 }

@@ -13,153 +13,158 @@ import { renderInspect } from '../ui/inspect-view.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
 import { discoveryChoices } from './discovery-flags.ts';
 import packageJson from '../../package.json' with { type: 'json' };
-import Inspect from './inspect.ts';
+import type Inspect from './inspect.ts';
+import type { CommandOutput } from './command-output.ts';
 
 /** What `shoal inspect` does (the flags and help live in inspect.ts). */
-export class InspectRun extends Inspect {
-  override async run(): Promise<void> {
-    const { args, flags } = await this.parse(Inspect);
-    if (flags.events && !flags.verify)
-      throw new UsageError('--events streams the progress of --verify; use --json for the summary');
-    const events = eventStreamFor(flags);
-    events?.start('inspect', args.source, packageJson.version);
-    try {
-      await this.#inspect(args.source, flags, events);
-    } catch (error) {
-      events?.error(error);
-      throw error;
-    }
-  }
+type InspectFlags = Interfaces.InferredFlags<typeof Inspect.flags>;
 
-  async #inspect(
-    sourceText: string,
-    flags: Interfaces.InferredFlags<typeof Inspect.flags>,
-    events: EventStream | null,
-  ): Promise<void> {
-    const args = { source: sourceText };
-    let source = await loadSource(args.source);
-    if (source.kind === 'magnet' && flags.fetch) {
-      // The peer-finding stack (trackers, DHT, wire) loads only for --fetch.
-      const [{ buildDiscoveries }, { resolveMagnet }, { createMetadataView }] = await Promise.all([
-        import('../core/discovery/build-discoveries.ts'),
-        import('../core/source/resolve-magnet.ts'),
-        import('../ui/metadata-view.ts'),
-      ]);
-      const { magnet } = source;
-      const resolved = await resolveMagnet({
-        magnet,
-        discoveries: buildDiscoveries(
-          discoveryChoices(flags, {
-            trackers: magnet.trackers,
-            private: false,
-            peers: magnet.peers,
-          }),
-        ),
-        version: packageJson.version,
-        timeoutMs: flags.timeout ?? 120_000,
-        onEvent: createMetadataView(
-          flags.json ? 'quiet' : decideOutputMode(flags),
-          magnet.name ?? 'magnet',
-        ),
-      });
-      source = {
-        kind: 'torrent',
-        meta: resolved.meta,
-        bytes: resolved.torrentBytes,
-        origin: args.source,
-      };
-    }
-    if (source.kind === 'magnet') {
-      if (flags.verify)
-        throw new VerifyError(
-          '--verify needs the torrent metadata: pass the .torrent file, not a magnet link',
-        );
-      this.#printMagnet(source.magnet, flags.json ?? false);
-      return;
-    }
-    const meta = source.meta;
-    const summary = metainfoToJson(meta);
-    let verification: VerifyResult | null = null;
-    if (flags.verify) {
-      events?.metadata(meta, null);
-      const dir = resolve(flags.verify);
-      // The hashing stack (piscina, worker threads) loads only when there is hashing to do.
-      const [{ HashPool }, { verifyData }] = await Promise.all([
-        import('../core/hashing/pool.ts'),
-        import('../core/verify/verify-data.ts'),
-      ]);
-      const pool = new HashPool({ threads: flags.threads });
-      const progress = createByteProgress(
-        flags.json ? 'quiet' : decideOutputMode(flags),
-        'verify',
-        meta.totalSize,
-        { onBytes: events?.bytes('verifying', meta.totalSize) },
-      );
-      try {
-        verification = await verifyData(onDisk(meta, dir), dir, pool, (bytes) =>
-          progress.update(bytes),
-        );
-      } finally {
-        progress.stop();
-        await pool.destroy();
-      }
-    }
-    if (events && verification) {
-      // A mismatch ends the stream with the `error` line of the VerifyError below instead.
-      if (verification.ok) events.emit('done', { command: 'inspect', ...verification });
-    } else if (flags.json) {
-      this.log(
-        JSON.stringify(verification ? { ...summary, verify: verification } : summary, null, 2),
-      );
-    } else {
-      process.stdout.write(
-        renderInspect(summary, {
-          files: flags.files ?? false,
-          tree: process.stdout.isTTY === true,
+export async function inspect(
+  args: { source: string },
+  flags: InspectFlags,
+  output: CommandOutput,
+): Promise<void> {
+  if (flags.events && !flags.verify)
+    throw new UsageError('--events streams the progress of --verify; use --json for the summary');
+  const events = eventStreamFor(flags);
+  events?.start('inspect', args.source, packageJson.version);
+  try {
+    await inspectSource(args.source, flags, events, output);
+  } catch (error) {
+    events?.error(error);
+    throw error;
+  }
+}
+
+async function inspectSource(
+  sourceText: string,
+  flags: InspectFlags,
+  events: EventStream | null,
+  output: CommandOutput,
+): Promise<void> {
+  const args = { source: sourceText };
+  let source = await loadSource(args.source);
+  if (source.kind === 'magnet' && flags.fetch) {
+    // The peer-finding stack (trackers, DHT, wire) loads only for --fetch.
+    const [{ buildDiscoveries }, { resolveMagnet }, { createMetadataView }] = await Promise.all([
+      import('../core/discovery/build-discoveries.ts'),
+      import('../core/source/resolve-magnet.ts'),
+      import('../ui/metadata-view.ts'),
+    ]);
+    const { magnet } = source;
+    const resolved = await resolveMagnet({
+      magnet,
+      discoveries: buildDiscoveries(
+        discoveryChoices(flags, {
+          trackers: magnet.trackers,
+          private: false,
+          peers: magnet.peers,
         }),
-      );
-      if (verification) process.stdout.write(renderVerification(verification));
-    }
-    if (verification && !verification.ok) {
-      throw new VerifyError(verifyFailure(verification, meta));
-    }
-  }
-
-  #printMagnet(magnet: Magnet, json: boolean): void {
-    const link = toMagnet(magnet);
-    const doc = {
-      name: magnet.name,
-      infoHash: magnet.infoHash ? toHex(magnet.infoHash) : null,
-      infoHashV2: magnet.infoHashV2 ? toHex(magnet.infoHashV2) : null,
-      trackers: magnet.trackers,
-      webSeeds: magnet.webSeeds,
-      peers: magnet.peers.map((p) =>
-        p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
       ),
-      selectOnly: magnet.selectOnly,
-      magnet: link,
-      metadata: false,
+      version: packageJson.version,
+      timeoutMs: flags.timeout ?? 120_000,
+      onEvent: createMetadataView(
+        flags.json ? 'quiet' : decideOutputMode(flags),
+        magnet.name ?? 'magnet',
+      ),
+    });
+    source = {
+      kind: 'torrent',
+      meta: resolved.meta,
+      bytes: resolved.torrentBytes,
+      origin: args.source,
     };
-    if (json) {
-      this.log(JSON.stringify(doc, null, 2));
-      return;
-    }
-    const rows: [string, string | null | undefined][] = [
-      ['Name', doc.name ?? '(unknown until metadata is fetched)'],
-      ['Info hash', doc.infoHash],
-      ['Info hash v2', doc.infoHashV2],
-      ...doc.trackers.map((tier, i): [string, string] => [
-        i === 0 ? 'Trackers' : '',
-        tier.join(', '),
-      ]),
-      ...doc.webSeeds.map((seed, i): [string, string] => [i === 0 ? 'Web seeds' : '', seed]),
-      ...doc.peers.map((peer, i): [string, string] => [i === 0 ? 'Peers' : '', peer]),
-      ['Select only', doc.selectOnly?.join(',')],
-      ['Magnet', doc.magnet],
-    ];
-    for (const [key, value] of rows)
-      if (value) this.log(`${(key ? `${key}:` : '').padEnd(14)} ${value}`);
   }
+  if (source.kind === 'magnet') {
+    if (flags.verify)
+      throw new VerifyError(
+        '--verify needs the torrent metadata: pass the .torrent file, not a magnet link',
+      );
+    printMagnet(source.magnet, flags.json ?? false, output);
+    return;
+  }
+  const meta = source.meta;
+  const summary = metainfoToJson(meta);
+  let verification: VerifyResult | null = null;
+  if (flags.verify) {
+    events?.metadata(meta, null);
+    const dir = resolve(flags.verify);
+    // The hashing stack (piscina, worker threads) loads only when there is hashing to do.
+    const [{ HashPool }, { verifyData }] = await Promise.all([
+      import('../core/hashing/pool.ts'),
+      import('../core/verify/verify-data.ts'),
+    ]);
+    const pool = new HashPool({ threads: flags.threads });
+    const progress = createByteProgress(
+      flags.json ? 'quiet' : decideOutputMode(flags),
+      'verify',
+      meta.totalSize,
+      { onBytes: events?.bytes('verifying', meta.totalSize) },
+    );
+    try {
+      verification = await verifyData(onDisk(meta, dir), dir, pool, (bytes) =>
+        progress.update(bytes),
+      );
+    } finally {
+      progress.stop();
+      await pool.destroy();
+    }
+  }
+  if (events && verification) {
+    // A mismatch ends the stream with the `error` line of the VerifyError below instead.
+    if (verification.ok) events.emit('done', { command: 'inspect', ...verification });
+  } else if (flags.json) {
+    output.stdout(
+      JSON.stringify(verification ? { ...summary, verify: verification } : summary, null, 2),
+    );
+  } else {
+    process.stdout.write(
+      renderInspect(summary, {
+        files: flags.files ?? false,
+        tree: process.stdout.isTTY === true,
+      }),
+    );
+    if (verification) process.stdout.write(renderVerification(verification));
+  }
+  if (verification && !verification.ok) {
+    throw new VerifyError(verifyFailure(verification, meta));
+  }
+}
+
+function printMagnet(magnet: Magnet, json: boolean, output: CommandOutput): void {
+  const link = toMagnet(magnet);
+  const doc = {
+    name: magnet.name,
+    infoHash: magnet.infoHash ? toHex(magnet.infoHash) : null,
+    infoHashV2: magnet.infoHashV2 ? toHex(magnet.infoHashV2) : null,
+    trackers: magnet.trackers,
+    webSeeds: magnet.webSeeds,
+    peers: magnet.peers.map((p) =>
+      p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
+    ),
+    selectOnly: magnet.selectOnly,
+    magnet: link,
+    metadata: false,
+  };
+  if (json) {
+    output.stdout(JSON.stringify(doc, null, 2));
+    return;
+  }
+  const rows: [string, string | null | undefined][] = [
+    ['Name', doc.name ?? '(unknown until metadata is fetched)'],
+    ['Info hash', doc.infoHash],
+    ['Info hash v2', doc.infoHashV2],
+    ...doc.trackers.map((tier, i): [string, string] => [
+      i === 0 ? 'Trackers' : '',
+      tier.join(', '),
+    ]),
+    ...doc.webSeeds.map((seed, i): [string, string] => [i === 0 ? 'Web seeds' : '', seed]),
+    ...doc.peers.map((peer, i): [string, string] => [i === 0 ? 'Peers' : '', peer]),
+    ['Select only', doc.selectOnly?.join(',')],
+    ['Magnet', doc.magnet],
+  ];
+  for (const [key, value] of rows)
+    if (value) output.stdout(`${(key ? `${key}:` : '').padEnd(14)} ${value}`);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
+import { processOutput } from './command-output.ts';
 import { discoveryFlags } from './discovery-flags.ts';
 import { durationFlag, eventsFlag, outputFlags, threadsFlag } from './flags.ts';
 
@@ -46,7 +47,12 @@ Exit codes: 0 ok, 2 bad usage, 3 invalid torrent/magnet, 4 cannot fetch URL, 5 d
   async run(): Promise<void> {
     // The work and everything it imports load only when this command runs,
     // so the other commands, --help and --version start fast.
-    const { InspectRun } = await import('./inspect.run.ts');
-    await new InspectRun(this.argv, this.config).run();
+    const { args, flags } = await this.parse(Inspect);
+    const { inspect } = await import('./inspect.run.ts');
+    await inspect(
+      args,
+      flags,
+      processOutput((line) => this.log(line)),
+    );
   }
 }

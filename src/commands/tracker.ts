@@ -1,4 +1,5 @@
 import { Command, Flags } from '@oclif/core';
+import { processOutput } from './command-output.ts';
 import { TRACKER_DEFAULTS } from '../core/tracker-server/defaults.ts';
 import { durationFlag, outputFlags } from './flags.ts';
 
@@ -61,7 +62,11 @@ Runs until Ctrl-C or SIGTERM (exit 130). Exit codes: 2 bad usage, 3 bad whitelis
 
   async run(): Promise<void> {
     // The tracker and everything it imports load only when this command runs.
-    const { TrackerRun } = await import('./tracker.run.ts');
-    await new TrackerRun(this.argv, this.config).run();
+    const { flags } = await this.parse(Tracker);
+    const { tracker } = await import('./tracker.run.ts');
+    await tracker(
+      flags,
+      processOutput((line) => this.log(line)),
+    );
   }
 }
