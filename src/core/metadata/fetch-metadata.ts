@@ -15,7 +15,8 @@ import { tcpTransport } from '../transport/tcp.ts';
 import type { Transport } from '../transport/transport.ts';
 import { PeerConnection } from '../peer/peer-connection.ts';
 import { addressKey, type PeerAddress } from '../net/peer-address.ts';
-import type { DiscoveryContext, PeerDiscovery } from '../discovery/discovery.ts';
+import type { PeerDiscovery } from '../discovery/discovery.ts';
+import { DiscoveryHub } from '../discovery/hub.ts';
 import { validatePeer } from '../net/peer-address.ts';
 import { decodeExtendedHandshake, encodeExtendedHandshake } from '../wire/extension.ts';
 import { makeReserved, supportsExtensionProtocol } from '../wire/handshake.ts';
@@ -53,7 +54,18 @@ export interface FetchMetadataOptions {
   /** The 32-byte v2 info-hash (magnet `btmh`), checked with SHA-256 when given. */
   infoHashV2?: Uint8Array | null;
   peerId: Uint8Array;
-  discoveries: PeerDiscovery[];
+  /**
+   * Where peers come from. A hub is started here if it is not yet, and left
+   * running at the end (its owner hands it to the download); a list of
+   * sources is started and stopped here.
+   */
+  discoveries: PeerDiscovery[] | DiscoveryHub;
+  /**
+   * Keep the connections of peers that finished their handshake when the
+   * metadata arrives, and return them (`FetchMetadataResult.connections`) for
+   * the download to carry on with, instead of closing them.
+   */
+  handOff?: boolean;
   /** Most simultaneous connections (default 30). */
   maxPeers?: number;
   /** Give up after this long (default 5 minutes). */
@@ -84,7 +96,21 @@ export interface FetchMetadataResult {
   peers: PeerAddress[];
   /** Every other address learned and not proven bad (for the download session too). */
   otherPeers: PeerAddress[];
+  /** With `handOff`: live connections, their extension handshake and what they said since. */
+  connections: HandedOffPeer[];
 }
+
+/** A connection the metadata phase made, handed to the download with what it heard. */
+export interface HandedOffPeer {
+  connection: PeerConnection;
+  /** Wire messages other than extended ones received so far (bitfield, have, choke, ...), in order. */
+  messages: WireMessage[];
+  /** The payload of the peer's extension handshake, if it sent one. */
+  extendedHandshake: Uint8Array | null;
+}
+
+/** Messages kept per peer for the download (a peer flooding `have`s is cut off, not buffered). */
+const MAX_HANDOFF_MESSAGES = 4096;
 
 /** Most addresses remembered: a hostile tracker or PEX peer cannot grow the queue without bound. */
 const MAX_KNOWN_PEERS = 5000;
@@ -109,6 +135,9 @@ interface PeerState {
   ready: boolean;
   /** A peer without metadata kept only to hear its ut_pex: close it then. */
   pexOnlyUntil: number | null;
+  /** With handOff: its non-extended messages, and its extension handshake (see HandedOffPeer). */
+  messages: WireMessage[];
+  extendedHandshake: Uint8Array | null;
 }
 
 export async function fetchMetadata(options: FetchMetadataOptions): Promise<FetchMetadataResult> {
@@ -148,6 +177,9 @@ class MetadataFetch {
   readonly #redial = new Map<string, number>();
   /** Addresses being dialed (they count against maxPeers). */
   readonly #dialing = new Set<string>();
+  readonly #hub: DiscoveryHub;
+  /** The hub was made here from a list of sources: it is stopped here too. */
+  readonly #ownsHub: boolean;
   #connectedEver = 0;
   #done = false;
   #resolve!: (result: FetchMetadataResult) => void;
@@ -160,6 +192,11 @@ class MetadataFetch {
     this.#maxPeers = Math.max(1, options.maxPeers ?? 30);
     this.#maxRequests = Math.max(1, options.maxRequestsPerPeer ?? 4);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
+    this.#ownsHub = !(options.discoveries instanceof DiscoveryHub);
+    this.#hub =
+      options.discoveries instanceof DiscoveryHub
+        ? options.discoveries
+        : new DiscoveryHub(options.discoveries);
   }
 
   run(): Promise<FetchMetadataResult> {
@@ -183,22 +220,13 @@ class MetadataFetch {
     this.#timers.push(setTimeout(() => this.#fail(this.#timeoutError(timeoutMs)), timeoutMs));
     this.#timers.push(setInterval(() => this.#tick(), 1000));
 
-    const context: DiscoveryContext = {
-      infoHash: this.#o.infoHash,
-      peerId: this.#o.peerId,
-      port: this.#o.port ?? 0,
+    this.#hub.attach({
       // Size unknown: a positive `left` keeps trackers from treating us as a seed.
       stats: () => ({ uploaded: 0, downloaded: 0, left: 16 * 1024 }),
       addPeers: (peers, source) => this.#addPeers(peers, source),
       warn: (message) => this.#emit({ type: 'warning', message }),
-    };
-    for (const discovery of this.#o.discoveries) {
-      try {
-        discovery.start(context);
-      } catch (error) {
-        this.#emit({ type: 'warning', message: `${discovery.name}: ${(error as Error).message}` });
-      }
-    }
+    });
+    this.#hub.start(this.#o.infoHash, this.#o.peerId, this.#o.port ?? 0);
     return promise;
   }
 
@@ -282,7 +310,11 @@ class MetadataFetch {
       local: {
         infoHash,
         peerId: this.#o.peerId,
-        reserved: makeReserved({ extensionProtocol: true }),
+        // The download carries handed-off connections on, with the fast extension if both have it.
+        reserved: makeReserved({
+          extensionProtocol: true,
+          fastExtension: this.#o.handOff ?? false,
+        }),
       },
       acceptRemote: (remote) => {
         if (!sameBytes(remote.infoHash, infoHash)) return 'handshake for another torrent';
@@ -304,6 +336,8 @@ class MetadataFetch {
       backoffUntil: 0,
       ready: false,
       pexOnlyUntil: null,
+      messages: [],
+      extendedHandshake: null,
     };
     this.#peers.set(connection.key, state);
     connection.on('ready', () => {
@@ -335,7 +369,16 @@ class MetadataFetch {
   }
 
   #onMessage(state: PeerState, message: WireMessage): void {
-    if (this.#done || message.type !== 'extended') return;
+    if (this.#done) return;
+    if (message.type !== 'extended') {
+      if (!this.#o.handOff) return;
+      // Kept for the download, which knows the piece count this phase cannot check against.
+      if (state.messages.length >= MAX_HANDOFF_MESSAGES)
+        state.connection.close('too many messages before the metadata arrived');
+      else state.messages.push(message);
+      return;
+    }
+    if (message.id === 0 && this.#o.handOff) state.extendedHandshake = message.payload;
     const key = state.connection.key;
     try {
       if (message.id === 0) this.#onHandshake(state, message.payload);
@@ -534,7 +577,22 @@ class MetadataFetch {
     const otherPeers = [...this.#known]
       .filter(([key]) => !usefulKeys.has(key) && !this.#banned.has(key))
       .map(([, peer]) => peer);
-    void this.#shutdown().then(() => this.#resolve({ infoBytes, peers, otherPeers }));
+    const connections: HandedOffPeer[] = [];
+    if (this.#o.handOff) {
+      for (const state of this.#peers.values()) {
+        if (!state.ready || state.connection.closed) continue;
+        // From now on the download listens to this connection.
+        state.connection.removeAllListeners('message');
+        state.connection.removeAllListeners('close');
+        connections.push({
+          connection: state.connection,
+          messages: state.messages,
+          extendedHandshake: state.extendedHandshake,
+        });
+      }
+      this.#peers.clear();
+    }
+    void this.#shutdown().then(() => this.#resolve({ infoBytes, peers, otherPeers, connections }));
   }
 
   #fail(error: unknown): void {
@@ -548,33 +606,8 @@ class MetadataFetch {
     for (const timer of this.#timers) clearTimeout(timer);
     for (const state of [...this.#peers.values()])
       state.connection.close('metadata fetch finished');
-    const bound = this.#o.stopTimeoutMs ?? 3000;
-    await Promise.all(
-      this.#o.discoveries.map((discovery) =>
-        withTimeout(
-          Promise.resolve()
-            .then(() => discovery.stop())
-            .catch((error: unknown) =>
-              this.#emit({
-                type: 'warning',
-                message: `${discovery.name}: ${(error as Error).message}`,
-              }),
-            ),
-          bound,
-        ),
-      ),
-    );
+    if (this.#ownsHub) await this.#hub.stop(this.#o.stopTimeoutMs ?? 3000);
   }
-}
-
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.finally(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 function abortReason(signal: AbortSignal): unknown {

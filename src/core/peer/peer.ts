@@ -190,8 +190,19 @@ export class Peer {
       });
   }
 
-  /** Our piece set, in the shortest form the peer understands. */
-  sendPieces(have: number, bitfield: () => Uint8Array): void {
+  /**
+   * Our piece set, in the shortest form the peer understands. `late`: other
+   * messages went first (a connection carried over from a magnet's metadata
+   * phase), where a bitfield is no longer allowed: one `have` per piece.
+   */
+  sendPieces(have: number, bitfield: () => Uint8Array, late = false): void {
+    if (late) {
+      if (have === 0) return;
+      const bits = bitfield();
+      for (let index = 0; index < this.#geometry.pieceCount; index++)
+        if (bits[index >> 3]! & (0x80 >> (index & 7))) this.conn.send({ type: 'have', index });
+      return;
+    }
     if (this.fast && have === this.#geometry.pieceCount) this.conn.send({ type: 'have-all' });
     else if (this.fast && have === 0) this.conn.send({ type: 'have-none' });
     else if (have > 0) this.conn.send({ type: 'bitfield', bytes: bitfield() });

@@ -10,7 +10,9 @@ import { addressKey, type PeerAddress } from '../net/peer-address.ts';
 import { Peer, type PeerHandler } from '../peer/peer.ts';
 import { PeerConnection, type HandshakeInfo } from '../peer/peer-connection.ts';
 import type { Transport } from '../transport/transport.ts';
+import { EXTENDED_HANDSHAKE_ID } from '../wire/extension.ts';
 import { makeReserved } from '../wire/handshake.ts';
+import type { WireMessage } from '../wire/messages.ts';
 import { BanList, type PeerIdentity } from './ban-list.ts';
 import { idlePeersToDrop, incomingLimit } from './peer-slots.ts';
 
@@ -49,7 +51,8 @@ export interface PeerPoolOptions {
   handler: PeerHandler;
   /** False while dialing makes no sense (stopping, or seeding with the goal met). */
   mayDial: () => boolean;
-  connected: (peer: Peer) => void;
+  /** A handshake finished; `adopted`: the connection was made earlier (see adopt()). */
+  connected: (peer: Peer, adopted: boolean) => void;
   disconnected: (peer: Peer, reason: string) => void;
   /** Addresses reported by a source (for the `peers-found` event). */
   found: (source: string, count: number) => void;
@@ -167,6 +170,25 @@ export class PeerPool {
       this.#ready(conn);
     });
     conn.once('close', settle);
+  }
+
+  /**
+   * Takes on a connection made before this pool existed (a magnet's metadata
+   * phase), with the extension handshake and messages it received meanwhile:
+   * they are replayed to its Peer as if they had just arrived.
+   */
+  adopt(conn: PeerConnection, extendedHandshake: Uint8Array | null, messages: WireMessage[]): void {
+    if (conn.closed) return;
+    conn.setDecoderLimits({ maxBitfieldLength: Math.ceil(this.#options.pieceCount / 8) });
+    const peer = this.#ready(conn, true);
+    if (!peer) return;
+    try {
+      if (extendedHandshake)
+        peer.onMessage({ type: 'extended', id: EXTENDED_HANDSHAKE_ID, payload: extendedHandshake });
+      for (const message of messages) if (!peer.closed) peer.onMessage(message);
+    } catch (error) {
+      this.#options.failed(error);
+    }
   }
 
   /** Bans the peer behind a connection (see BanList for the rule) and drops what it covers. */
@@ -289,20 +311,21 @@ export class PeerPool {
   }
 
   /** #onReady, where an exception is the engine's bug (it would otherwise escape through the socket). */
-  #ready(conn: PeerConnection): void {
+  #ready(conn: PeerConnection, adopted = false): Peer | null {
     try {
-      this.#onReady(conn);
+      return this.#onReady(conn, adopted);
     } catch (error) {
       this.#options.failed(error);
+      return null;
     }
   }
 
-  #onReady(conn: PeerConnection): void {
+  #onReady(conn: PeerConnection, adopted: boolean): Peer | null {
     const remote = conn.remote!;
     const peerIdHex = Buffer.from(remote.peerId).toString('hex');
     if (this.#stopped || this.peers.has(conn.key) || this.#peerIds.has(peerIdHex)) {
       conn.close('duplicate connection');
-      return;
+      return null;
     }
     const identity: Identity = {
       key: conn.key,
@@ -312,7 +335,7 @@ export class PeerPool {
     };
     if (this.#bans.refuses(identity)) {
       conn.close('banned');
-      return;
+      return null;
     }
     this.#rememberIdentity(identity);
     const options = this.#options;
@@ -342,7 +365,8 @@ export class PeerPool {
       options.disconnected(peer, reason);
       this.dialMore();
     });
-    options.connected(peer);
+    options.connected(peer, adopted);
+    return peer;
   }
 
   #rememberIdentity(identity: Identity): void {

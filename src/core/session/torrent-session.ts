@@ -27,7 +27,9 @@ import { stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { BencodeError } from '../bencode/index.ts';
 import { Client, type ClientTorrent } from '../client/client.ts';
-import type { DiscoveryContext, PeerDiscovery, TransferStats } from '../discovery/discovery.ts';
+import type { PeerDiscovery, TransferStats } from '../discovery/discovery.ts';
+import { DiscoveryHub } from '../discovery/hub.ts';
+import type { HandedOffPeer } from '../metadata/fetch-metadata.ts';
 import {
   DiskError,
   diskErrorFrom,
@@ -71,7 +73,10 @@ export interface SessionOptions {
   selectedFiles?: ReadonlySet<number> | null;
   /** Without `client`: listening port; 0 picks any free port; null does not listen. */
   port?: number | null;
-  discoveries?: PeerDiscovery[];
+  /** Where peers come from: sources to start, or a hub already running (a magnet's). */
+  discoveries?: PeerDiscovery[] | DiscoveryHub;
+  /** Connections a magnet's metadata phase made, carried on into the download. */
+  handedOff?: HandedOffPeer[];
   maxPeers?: number;
   /** Bytes per second; 0/undefined = unlimited. */
   downloadLimit?: number;
@@ -185,7 +190,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   readonly #download: DownloadScheduler;
   readonly #upload: Uploader;
   readonly #extensions: PeerExtensions;
-  readonly #discoveries: PeerDiscovery[];
+  readonly #discovery: DiscoveryHub;
   readonly #startedAt = Date.now();
   readonly #resume: ResumeStore | null;
   /** The client we run on; made (and closed) by us when none was given. */
@@ -236,7 +241,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     }
     this.#client = options.client ?? null;
     this.#ownsClient = !options.client;
-    this.#discoveries = options.discoveries ?? [];
+    this.#discovery =
+      options.discoveries instanceof DiscoveryHub
+        ? options.discoveries
+        : new DiscoveryHub(options.discoveries ?? []);
     // Read-only data (seeding from where it lies) gets no resume state: we may not write there.
     this.#resume = options.readOnly
       ? null
@@ -266,7 +274,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       mayDial: () =>
         !this.#stopping &&
         !(this.#phase === 'seeding' && !this.#options.seedForever && this.#seedGoalMet()),
-      connected: (peer) => this.#onConnected(peer),
+      connected: (peer, adopted) => this.#onConnected(peer, adopted),
       disconnected: (peer, reason) => this.#onDisconnected(peer, reason),
       found: (source, count) => this.emit('peers-found', source, count),
       warn: (message) => this.emit('warning', message),
@@ -338,6 +346,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       this.#setPhase(complete ? 'seeding' : 'downloading');
       if (complete) await this.#onComplete();
       if (this.#stopping) return await done;
+      for (const { connection, extendedHandshake, messages } of this.#options.handedOff ?? [])
+        this.#pool.adopt(connection, extendedHandshake, messages);
       this.#startDiscovery();
       this.#tick = setInterval(() => this.#onTick(), this.#options.tickMs ?? TICK_MS);
       return await done;
@@ -510,10 +520,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   #startDiscovery(): void {
-    const context: DiscoveryContext = {
-      infoHash: this.infoHash,
-      peerId: this.peerId,
-      port: this.port,
+    this.#discovery.attach({
       stats: (): TransferStats => ({
         uploaded: this.#upload.uploaded,
         downloaded: this.#download.downloaded,
@@ -521,14 +528,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       }),
       addPeers: (peers, source) => this.addPeers(peers, source),
       warn: (message) => this.emit('warning', message),
-    };
-    for (const discovery of this.#discoveries) {
-      try {
-        discovery.start(context);
-      } catch (error) {
-        this.emit('warning', `${discovery.name}: ${(error as Error).message}`);
-      }
-    }
+    });
+    this.#discovery.start(this.infoHash, this.peerId, this.port);
   }
 
   // ---------------------------------------------------------------- peers
@@ -561,7 +562,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     };
   }
 
-  #onConnected(peer: Peer): void {
+  #onConnected(peer: Peer, adopted: boolean): void {
     this.emit('peer-connected', { key: peer.key, client: peer.client });
     if (supportsExtensionProtocol(peer.conn.remote!.reserved)) {
       peer.conn.send({
@@ -570,7 +571,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
         payload: this.#extensions.handshake(),
       });
     }
-    peer.sendPieces(this.#picker.progress().havePieces, () => this.#picker.bitfield());
+    peer.sendPieces(this.#picker.progress().havePieces, () => this.#picker.bitfield(), adopted);
     peer.conn.on('drain', () => void this.#upload.serve(peer));
   }
 
@@ -649,8 +650,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       this.#lastPexAt = now;
       this.#extensions.sharePeers([...this.#pool.peers.values()].map(extensionPeer), now);
     }
-    if (this.#pool.peers.size === 0)
-      for (const discovery of this.#discoveries) discovery.requestPeers?.();
+    if (this.#pool.peers.size === 0) this.#discovery.requestPeers();
     this.emit('progress', this.stats());
 
     const stall = this.#options.stallTimeoutMs;
@@ -674,7 +674,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#completedAt = Date.now();
     await this.storage.finish();
     this.emit('complete');
-    for (const discovery of this.#discoveries) discovery.completed?.();
+    this.#discovery.completed();
     const seeding =
       this.#options.seedForever ||
       this.#options.seedTimeMs !== undefined ||
@@ -733,7 +733,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#client?.remove(this);
     // Pieces being verified right now finish (and are written) before we close storage.
     await this.#download.settle();
-    await Promise.allSettled(this.#discoveries.map((discovery) => discovery.stop()));
+    await this.#discovery.stop();
+    // Connections handed over but never adopted (stopped before the download began).
+    for (const { connection } of this.#options.handedOff ?? []) connection.close('shutting down');
     this.#pool.stop('shutting down');
     if (this.#ownsClient) await this.#client?.close();
     try {

@@ -15,12 +15,21 @@ import type { MagnetLink } from '../metainfo/index.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import type { PeerDiscovery } from '../discovery/discovery.ts';
+import type { DiscoveryHub } from '../discovery/hub.ts';
+import type { HandedOffPeer } from '../metadata/fetch-metadata.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 
 export interface ResolveMagnetOptions {
   magnet: MagnetLink;
-  /** Tracker tiers to use besides the magnet's own (`--tracker`). */
-  discoveries: PeerDiscovery[];
+  /**
+   * Where peers come from. Pass a hub (with `handOff`) to keep the sources
+   * and the connections running into the download.
+   */
+  discoveries: PeerDiscovery[] | DiscoveryHub;
+  /** Keep live connections for the download (see FetchMetadataOptions.handOff). */
+  handOff?: boolean;
+  /** The port peers reach us on, announced to the sources (0: not listening). */
+  port?: number;
   version: string;
   timeoutMs?: number;
   maxPeers?: number;
@@ -34,17 +43,23 @@ export interface ResolvedMagnet {
   torrentBytes: Uint8Array;
   /** Peers that served or offered metadata, then every other one learned. */
   peers: PeerAddress[];
+  /** With `handOff`: connections to carry on with, made under `peerId`. */
+  connections: HandedOffPeer[];
+  peerId: Uint8Array;
 }
 
 export async function resolveMagnet(options: ResolveMagnetOptions): Promise<ResolvedMagnet> {
   const { magnet } = options;
   const wireHash = magnet.infoHash ?? magnet.infoHashV2?.subarray(0, 20);
   if (!wireHash) throw new InputError('the magnet link has no info-hash');
+  const peerId = generatePeerId(peerIdPrefix(options.version));
   const result = await fetchMetadata({
     infoHash: wireHash,
     infoHashV2: magnet.infoHashV2,
-    peerId: generatePeerId(peerIdPrefix(options.version)),
+    peerId,
     discoveries: options.discoveries,
+    handOff: options.handOff,
+    port: options.port,
     timeoutMs: options.timeoutMs,
     maxPeers: options.maxPeers,
     signal: options.signal,
@@ -52,8 +67,18 @@ export async function resolveMagnet(options: ResolveMagnetOptions): Promise<Reso
     clientName: `shoal ${options.version}`,
   });
   const context = { trackers: magnet.trackers, webSeeds: magnet.webSeeds };
-  const meta = metainfoFromInfo(result.infoBytes, context);
+  const closeAll = (reason: string) => {
+    for (const { connection } of result.connections) connection.close(reason);
+  };
+  let meta: Metainfo;
+  try {
+    meta = metainfoFromInfo(result.infoBytes, context);
+  } catch (error) {
+    closeAll('the metadata is not a valid torrent');
+    throw error;
+  }
   if (!meta.pieces) {
+    closeAll('cannot download a v2-only torrent from a magnet');
     // v2-only: piece hashes live outside the info dictionary (BEP 52 hash requests).
     throw new InputError(
       'this magnet link is for a v2-only torrent, whose piece hashes cannot be fetched from peers yet: download its .torrent file instead',
@@ -63,5 +88,7 @@ export async function resolveMagnet(options: ResolveMagnetOptions): Promise<Reso
     meta,
     torrentBytes: torrentFromInfo(result.infoBytes, context),
     peers: [...result.peers, ...result.otherPeers],
+    connections: result.connections,
+    peerId,
   };
 }

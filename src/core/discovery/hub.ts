@@ -1,0 +1,102 @@
+/**
+ * A torrent's peer sources, started once and kept for the torrent's whole
+ * life. A magnet download starts them to fetch the metadata and then hands
+ * them, still running, to the download session: trackers are not announced
+ * to twice and the DHT lookup is not started over. Whoever consumes the
+ * peers (the metadata fetch, then the session) attaches as the target.
+ */
+import type { PeerAddress } from '../net/peer-address.ts';
+import type {
+  DiscoveryContext,
+  DiscoveryStats,
+  PeerDiscovery,
+  TransferStats,
+} from './discovery.ts';
+
+/** Who receives what the sources find, and what they report to trackers. */
+export interface DiscoveryTarget {
+  stats(): TransferStats;
+  addPeers(peers: PeerAddress[], source: string): void;
+  warn(message: string): void;
+}
+
+export class DiscoveryHub {
+  readonly discoveries: readonly PeerDiscovery[];
+  #target: DiscoveryTarget | null = null;
+  #started = false;
+  #stopped: Promise<void> | null = null;
+
+  constructor(discoveries: readonly PeerDiscovery[]) {
+    this.discoveries = discoveries;
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Sends what the sources find to `target` from now on. */
+  attach(target: DiscoveryTarget): void {
+    this.#target = target;
+  }
+
+  /** Starts every source once; `port` is the one peers reach us on (0: not listening). */
+  start(infoHash: Uint8Array, peerId: Uint8Array, port: number): void {
+    if (this.#started) return;
+    this.#started = true;
+    const context: DiscoveryContext = {
+      infoHash,
+      peerId,
+      port,
+      // Before a target attaches, a positive `left` keeps trackers from taking us for a seed.
+      stats: () => this.#target?.stats() ?? { uploaded: 0, downloaded: 0, left: 16 * 1024 },
+      addPeers: (peers, source) => this.#target?.addPeers(peers, source),
+      warn: (message) => this.#target?.warn(message),
+    };
+    for (const discovery of this.discoveries) {
+      try {
+        discovery.start(context);
+      } catch (error) {
+        this.#target?.warn(`${discovery.name}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  requestPeers(): void {
+    for (const discovery of this.discoveries) discovery.requestPeers?.();
+  }
+
+  completed(): void {
+    for (const discovery of this.discoveries) discovery.completed?.();
+  }
+
+  stats(): DiscoveryStats {
+    return Object.assign({}, ...this.discoveries.map((discovery) => discovery.stats?.() ?? {}));
+  }
+
+  /** Stops every source, each bounded by `boundMs`; warnings go to the target. Idempotent. */
+  stop(boundMs = 3000): Promise<void> {
+    this.#stopped ??= Promise.all(
+      this.discoveries.map((discovery) =>
+        withTimeout(
+          Promise.resolve()
+            .then(() => discovery.stop())
+            .catch((error: unknown) =>
+              this.#target?.warn(`${discovery.name}: ${(error as Error).message}`),
+            ),
+          boundMs,
+        ),
+      ),
+    ).then(() => {});
+    return this.#stopped;
+  }
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
