@@ -7,10 +7,20 @@
  * - Info-hashes are computed over the original bytes of the info dictionary,
  *   so a dictionary with unsorted keys (not canonical bencode) is accepted and
  *   hashes exactly as libtorrent and transmission hash it.
- * - v1 piece length: positive, at most 256 MiB, and either a power of two or
- *   a multiple of 16 KiB (old clients made non-power-of-two multiples such as
- *   48 KiB; tiny powers of two appear in old test torrents). v2 and hybrid
- *   require a power of two >= 16 KiB as BEP 52 does.
+ * - Piece length: what libtorrent loads, any length from 1 byte to
+ *   2^30 - 1 (its limit: INT_MAX / 2) for v1; v2 and hybrid require a power of
+ *   two >= 16 KiB as BEP 52 does. The wire protocol and the engine cope with a
+ *   piece that is not a multiple of the 16 KiB block (its last block is short).
+ * - v2 and hybrid info dictionaries must be canonical bencode (keys sorted),
+ *   as BEP 52 requires and libtorrent enforces; v1 ones are hashed as given.
+ * - BEP 47: a symlink (`l`) has length 0 whatever `length` says, and without
+ *   a `symlink path` is an ordinary empty file (both as libtorrent); a pad
+ *   file (`p`) needs no path (it becomes `.pad/<length>`); a v2 entry must not
+ *   be padding (v2 aligns files itself).
+ * - `name` is required. A single-file torrent whose name sanitizes to nothing
+ *   is refused (there is no file name to write); a multi-file one takes the
+ *   info-hash as its directory name. A torrent with no data (total size of its
+ *   non-padding files zero) is refused: there is nothing to download.
  * - v2 file names are read from the raw bytes of the file tree (the generic
  *   decoder turns non-UTF-8 keys into hex, which would lose them).
  * - Piece layers are required for every v2 file longer than one piece when
@@ -37,16 +47,20 @@ import {
   zeroSubtreeHash,
 } from '../hashing/merkle.ts';
 import {
+  PLACEHOLDER_COMPONENT,
   disambiguatePaths,
+  sanitizeComponent,
   sanitizeName,
   sanitizePath,
   type SanitizeOptions,
 } from './sanitize-path.ts';
+import { firstUnsortedKey } from './key-order.ts';
 import { decodeName, decodeText, isValidUtf8, latin1Text as latin1, toHex } from './text.ts';
 import type { Metainfo, TorrentFile, TorrentVersion } from './types.ts';
 
 export const BLOCK_SIZE = 16 * 1024;
-export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
+/** libtorrent's limit (INT_MAX / 2): no other client loads a torrent with longer pieces. */
+export const MAX_PIECE_LENGTH = 2 ** 30 - 1;
 export const MAX_FILES = 1_000_000;
 /**
  * Deepest file path, v1 list or v2 tree (for v2 the bencode depth limit caps
@@ -127,18 +141,48 @@ interface RawFile {
   attr: string;
   padding: boolean;
   piecesRoot: Uint8Array | null;
+  /** BEP 47 symlink target as decoded components (not yet sanitized); null if not a symlink. */
+  symlink: string[] | null;
 }
 
 function spelling(components: readonly Uint8Array[]): string {
   return JSON.stringify(components.map(latin1));
 }
 
+/** BitComet's padding files, recognised by name anywhere in their path (as libtorrent does). */
 function isLegacyPadding(components: readonly string[]): boolean {
-  return components.at(-1)?.startsWith('_____padding_file_') ?? false;
+  return components.some((component) => component.includes('_____padding_file_'));
 }
 
 function parseAttr(value: BencodeValue | undefined): string {
   return isBytes(value) ? latin1(value) : '';
+}
+
+/**
+ * BEP 47 `symlink path` of an entry whose attr has `l`: its decoded components,
+ * or null when it has none (then, as in libtorrent, the entry is an ordinary
+ * empty file). A list holding anything but strings is refused.
+ */
+function parseSymlinkPath(value: BencodeValue | undefined, what: string): string[] | null {
+  if (!Array.isArray(value)) return null;
+  if (!value.every(isBytes)) fail(`${what} has a 'symlink path' that is not a list of strings`);
+  checkPathSize(value.length, pathBytes(value), what);
+  return value.map(decodeName);
+}
+
+/**
+ * The length an entry takes in the piece space: a symlink takes none, whatever
+ * its `length` says (BEP 47; libtorrent does not even read it); anything else
+ * needs a valid one.
+ */
+function entryLength(
+  attr: string,
+  value: BencodeValue | number | null | undefined,
+  what: string,
+): number {
+  if (attr.includes('l')) return 0;
+  if (!isLength(value ?? undefined)) fail(`${what} has no valid 'length'`);
+  return value as number;
 }
 
 // ---- v1 -------------------------------------------------------------------
@@ -167,19 +211,22 @@ function parseV1Files(
   const list = get(info, 'files');
   if (length !== undefined && list !== undefined) fail("info has both 'length' and 'files'");
   if (list === undefined) {
-    if (length === undefined) fail("info has neither 'length' nor 'files'");
-    if (!isLength(length)) fail("'length' is not a non-negative integer");
     const attr = parseAttr(get(info, 'attr'));
+    if (length === undefined && !attr.includes('l')) fail("info has neither 'length' nor 'files'");
+    if (!attr.includes('l') && !isLength(length)) fail("'length' is not a non-negative integer");
     return {
       multiFile: false,
       files: [
         {
           components: [],
           spellings: nameBytes.map((bytes) => spelling([bytes])),
-          length,
+          length: entryLength(attr, length, 'the file'),
           attr,
           padding: attr.includes('p'),
           piecesRoot: null,
+          symlink: attr.includes('l')
+            ? parseSymlinkPath(get(info, 'symlink path'), 'the file')
+            : null,
         },
       ],
     };
@@ -190,8 +237,8 @@ function parseV1Files(
   const files: RawFile[] = [];
   for (const [index, entry] of list.entries()) {
     if (!isDict(entry)) fail(`file ${index} is not a dictionary`);
-    const fileLength = get(entry, 'length');
-    if (!isLength(fileLength)) fail(`file ${index} has no valid 'length'`);
+    const attr = parseAttr(get(entry, 'attr'));
+    const fileLength = entryLength(attr, get(entry, 'length'), `file ${index}`);
     const variants: Uint8Array[][] = [];
     for (const key of ['path.utf-8', 'path']) {
       const path = get(entry, key);
@@ -200,11 +247,17 @@ function parseV1Files(
         variants.push(path);
       }
     }
-    const utf8 = variants.find((v) => v.every(isValidUtf8));
-    const chosen = utf8 ?? variants.at(-1);
-    if (chosen === undefined) fail(`file ${index} has no valid 'path'`);
-    const components = chosen.map(decodeName);
-    const attr = parseAttr(get(entry, 'attr'));
+    const utf8 = variants.find((v) => v.length > 0 && v.every(isValidUtf8));
+    const chosen = utf8 ?? variants.find((v) => v.length > 0);
+    let components: string[];
+    if (chosen !== undefined) components = chosen.map(decodeName);
+    // BEP 47 pad files need no path; libtorrent files them under `.pad/<length>`.
+    else if (attr.includes('p')) components = ['.pad', String(fileLength)];
+    else if (variants.length > 0) fail(`file ${index} has an empty 'path'`);
+    else fail(`file ${index} has no valid 'path'`);
+    const symlink = attr.includes('l')
+      ? parseSymlinkPath(get(entry, 'symlink path'), `file ${index}`)
+      : null;
     files.push({
       components,
       spellings: variants.map(spelling),
@@ -212,6 +265,7 @@ function parseV1Files(
       attr,
       padding: attr.includes('p') || isLegacyPadding(components),
       piecesRoot: null,
+      symlink,
     });
   }
   return { files, multiFile: true };
@@ -307,23 +361,33 @@ function parseV2Leaf(infoBytes: Uint8Array, start: number, keys: string[]): RawF
     const { start: from, end } = stringAt(infoBytes, range[0]);
     return infoBytes.subarray(from, end);
   };
-  const length = integer(entries.get('length'));
-  if (length === null || !isLength(length)) fail(`file '${label}' has no valid 'length'`);
+  const attrBytes = string(entries.get('attr'));
+  const attr = attrBytes ? latin1(attrBytes) : '';
+  // v2 aligns every file to a piece itself: a pad file there can only be a mistake or a trick.
+  if (attr.includes('p')) fail(`v2 file '${label}' has the padding attribute`);
+  const length = entryLength(attr, integer(entries.get('length')), `file '${label}'`);
   let piecesRoot: Uint8Array | null = null;
   if (length > 0) {
     const root = string(entries.get('pieces root'));
     if (root === null || root.length !== 32) fail(`file '${label}' has no 32-byte 'pieces root'`);
+    // All zeros is what a creator writes before hashing: no data can have that root.
+    if (root.every((byte) => byte === 0)) fail(`file '${label}' has an all-zero 'pieces root'`);
     piecesRoot = Uint8Array.from(root);
   }
-  const attrBytes = string(entries.get('attr'));
-  const attr = attrBytes ? latin1(attrBytes) : '';
+  let symlink: string[] | null = null;
+  const symlinkRange = entries.get('symlink path');
+  if (attr.includes('l') && symlinkRange) {
+    const { value } = decodeOrFail(infoBytes.subarray(...symlinkRange), `file '${label}'`);
+    symlink = parseSymlinkPath(value, `file '${label}'`);
+  }
   return {
     components,
     spellings: [JSON.stringify(keys)],
     length,
     attr,
-    padding: attr.includes('p'),
+    padding: false,
     piecesRoot,
+    symlink,
   };
 }
 
@@ -472,15 +536,27 @@ function parseInfo(
   if (typeof pieceLength !== 'number' || !Number.isSafeInteger(pieceLength) || pieceLength <= 0) {
     fail("'piece length' is not a positive integer");
   }
-  if (pieceLength > MAX_PIECE_LENGTH) fail(`'piece length' ${pieceLength} is over 256 MiB`);
-
-  const metaVersion = get(info, 'meta version');
-  if (metaVersion !== undefined && metaVersion !== 2) {
-    fail(
-      `unsupported 'meta version' ${typeof metaVersion === 'number' ? metaVersion : '(not a number)'}`,
-    );
+  if (pieceLength > MAX_PIECE_LENGTH) {
+    fail(`'piece length' ${pieceLength} is over 1 GiB - 1, more than any client loads`);
   }
-  const hasV2 = metaVersion === 2;
+
+  // As libtorrent: only a version above 2 is unknown; anything else that is not 2
+  // (absent, 1, not a number) is a v1 torrent.
+  const metaVersion = get(info, 'meta version');
+  const metaNumber = typeof metaVersion === 'number' ? metaVersion : -1;
+  if (metaNumber > 2) fail(`unsupported 'meta version' ${metaNumber}`);
+  const hasV2 = metaNumber === 2;
+  if (!hasV2 && get(info, 'file tree') !== undefined) {
+    fail("info has a 'file tree' but no 'meta version' 2");
+  }
+  if (metaNumber > 0) {
+    const unsorted = firstUnsortedKey(infoBytes);
+    if (unsorted !== null) {
+      fail(
+        `info dictionary key '${printable([unsorted])}' is out of order (BEP 52 needs sorted keys)`,
+      );
+    }
+  }
   const pieces = get(info, 'pieces');
   const hasV1 = pieces !== undefined || !hasV2;
   if (hasV1 && !isBytes(pieces))
@@ -490,16 +566,22 @@ function parseInfo(
   }
 
   const rawName = get(info, 'name');
-  if (rawName !== undefined && !isBytes(rawName)) fail("'name' is not a string");
   const nameUtf8 = get(info, 'name.utf-8');
   const nameVariants = [nameUtf8, rawName].filter(isBytes);
+  if (nameVariants.length === 0) {
+    fail(rawName === undefined ? "info has no 'name'" : "'name' is not a string");
+  }
   const nameBytes = preferredBytes(info, 'name');
 
   const infoHash = hasV1 ? createHash('sha1').update(infoBytes).digest() : null;
   const infoHashV2 = hasV2 ? createHash('sha256').update(infoBytes).digest() : null;
+  // A name that sanitizes to nothing: the directory of a multi-file torrent is then named as
+  // libtorrent names it (`_` for an empty name, the info-hash for `..` and the like), so both
+  // clients put the data in the same place. A single file refuses such a name below.
+  const nameText = nameBytes ? decodeName(nameBytes) : '';
   const name = sanitizeName(
-    nameBytes ? decodeName(nameBytes) : '',
-    toHex((infoHash ?? infoHashV2)!),
+    nameText,
+    nameText === '' ? PLACEHOLDER_COMPONENT : toHex((infoHash ?? infoHashV2)!),
     sanitizeOptions,
   );
 
@@ -507,6 +589,13 @@ function parseInfo(
   const v2 = hasV2 ? parseV2Files(infoBytes) : null;
   if (v1 && v2) checkHybrid(v1, v2, pieceLength);
   const layout = v1 ?? v2!;
+  // A single file is written under its name: with no usable name there is nothing to call it.
+  if (!layout.multiFile) {
+    const fileName = v1 ? nameText : v2!.files[0].components[0];
+    if (sanitizeComponent(fileName, sanitizeOptions) === null) {
+      fail("'name' is empty or not usable as a file name");
+    }
+  }
 
   // Offsets: v1/hybrid concatenate (padding included); v2-only aligns each non-empty file to a piece.
   const rawFiles = layout.files;
@@ -522,6 +611,7 @@ function parseInfo(
     if (!file.padding) totalSize = safeAdd(totalSize, file.length, 'total size');
   }
   const pieceCount = Math.ceil(spaceSize / pieceLength);
+  if (totalSize === 0) fail('the torrent has no data (its total size is zero)');
   if (v1 && isBytes(pieces)) {
     if (pieces.length % 20 !== 0) fail(`'pieces' length ${pieces.length} is not a multiple of 20`);
     if (pieces.length / 20 !== pieceCount) {
@@ -558,6 +648,9 @@ function parseInfo(
     attr: file.attr,
     piecesRoot: roots ? (file.padding ? null : roots[rootIndex++]) : file.piecesRoot,
     ...(renamedFrom.has(index) ? { renamedFrom: renamedFrom.get(index) } : {}),
+    ...(file.symlink && !file.padding
+      ? { symlinkPath: sanitizeTarget(file.symlink, sanitizeOptions) }
+      : {}),
   }));
 
   const version: TorrentVersion = v1 && v2 ? 'hybrid' : v2 ? 'v2' : 'v1';
@@ -583,6 +676,14 @@ function parseInfo(
     source: optionalText(info, 'source'),
     infoBytes,
   };
+}
+
+/**
+ * A symlink target's components made safe like a file's (no `..`, no separators), but an
+ * empty result stays empty: a link to nowhere is skipped, not pointed at a placeholder.
+ */
+function sanitizeTarget(components: readonly string[], options: SanitizeOptions): string[] {
+  return components.flatMap((component) => sanitizeComponent(component, options) ?? []);
 }
 
 /** A hybrid's v1 list (minus padding) and v2 tree must be the same files, aligned to pieces. */

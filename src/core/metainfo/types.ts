@@ -33,6 +33,14 @@ export interface TorrentFile {
   padding: boolean;
   /** BEP 47 attributes as given (`x` executable, `h` hidden, `l` symlink, `p` padding). */
   attr: string;
+  /**
+   * BEP 47 symlink (`attr` has `l` and the entry a `symlink path`): the target's
+   * sanitized components, relative to the torrent's root directory as BEP 47
+   * says (the `name` directory of a multi-file torrent). Such an entry has no
+   * data (`length` 0 whatever the metainfo says); storage/file-attributes.ts
+   * makes the link once the download is complete. Absent for other files.
+   */
+  symlinkPath?: string[];
   /** v2: the 32-byte merkle root of the file (absent for empty files and v1-only torrents). */
   piecesRoot: Uint8Array | null;
 }

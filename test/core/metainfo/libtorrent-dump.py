@@ -22,7 +22,10 @@ for path in sys.argv[1:]:
         "numPieces": ti.num_pieces(),
         "files": [
             {"path": fs.file_path(i).replace("\\", "/"), "size": fs.file_size(i),
-             "offset": fs.file_offset(i), "pad": bool(fs.file_flags(i) & 1)}
+             "offset": fs.file_offset(i), "pad": bool(fs.file_flags(i) & 1),
+             # file_storage flags: 2 hidden, 4 executable, 8 symlink (BEP 47 h, x, l).
+             "hidden": bool(fs.file_flags(i) & 2), "executable": bool(fs.file_flags(i) & 4),
+             "symlink": fs.symlink(i).replace("\\", "/") if fs.file_flags(i) & 8 else None}
             for i in range(fs.num_files())
         ],
         "trackers": [[t.url, t.tier] for t in ti.trackers()],

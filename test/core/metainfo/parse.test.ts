@@ -93,15 +93,19 @@ describe('parseTorrent: v1', () => {
   it.each([
     [0, /'piece length' is not a positive integer/],
     [-16384, /'piece length' is not a positive integer/],
-    [512 * 1024 * 1024, /over 256 MiB/],
+    // libtorrent's limit (INT_MAX / 2): it refuses 1 GiB pieces, so shoal does too.
+    [2 ** 30, /'piece length' 1073741824 is over 1 GiB - 1/],
   ])('refuses piece length %d', (pieceLength, message) => {
     expectInputError(() => parse(v1Torrent({ 'piece length': pieceLength })), message);
   });
 
   // BEP 3 does not ask v1 piece lengths to be powers of two; libtorrent and transmission take any.
-  it.each([3, 1024, 20000, 32768, 49152, 100000])('accepts v1 piece length %d', (pl) => {
-    expect(parse(v1Torrent({ 'piece length': pl })).pieceLength).toBe(pl);
-  });
+  it.each([1, 3, 1024, 20000, 32768, 49152, 100000, 512 * 1024 * 1024, 2 ** 30 - 1])(
+    'accepts v1 piece length %d',
+    (pl) => {
+      expect(parse(v1Torrent({ 'piece length': pl })).pieceLength).toBe(pl);
+    },
+  );
 
   it('refuses negative lengths and totals past a safe integer', () => {
     expectInputError(
@@ -163,7 +167,7 @@ describe('parseTorrent: v1', () => {
           { length: 1, path: [text('..'), text('..'), text('etc'), text('passwd')] },
           { length: 1, path: [text('/abs'), text('a\\b'), text('nul\u0000byte')] },
           { length: 1, path: [text('CON'), text('x. ')] },
-          { length: 1, path: [] },
+          { length: 1, path: [text('..')] },
         ],
       }),
     );
@@ -175,10 +179,55 @@ describe('parseTorrent: v1', () => {
     ]);
   });
 
-  it('a name that sanitizes to nothing becomes the info-hash hex', () => {
-    const meta = parse(v1Torrent({ name: text('..') }));
+  it('a multi-file name that sanitizes to nothing becomes the info-hash hex', () => {
+    const meta = parse(v1Torrent({ name: text('..'), files: [{ length: 5, path: [text('a')] }] }));
     expect(meta.name).toBe(toHex(meta.infoHash!));
-    expect(meta.files[0].path).toEqual([meta.name]);
+    expect(meta.files[0].path).toEqual([meta.name, 'a']);
+  });
+
+  it('refuses a single file with no usable name, as libtorrent does (nothing to call the file)', () => {
+    for (const name of ['..', '', '.']) {
+      expectInputError(
+        () => parse(v1Torrent({ name: text(name) })),
+        /'name' is empty or not usable as a file name/,
+      );
+    }
+  });
+
+  it('refuses a torrent with no name at all, or a name that is not a string', () => {
+    const noName = v1Torrent();
+    delete (noName.info as Record<string, unknown>).name;
+    expectInputError(() => parse(noName), /info has no 'name'/);
+    expectInputError(() => parse(v1Torrent({ name: 5 })), /'name' is not a string/);
+    // name.utf-8 alone is enough (libtorrent prefers it anyway).
+    const utf8Only = v1Torrent({ 'name.utf-8': text('ü') });
+    delete (utf8Only.info as Record<string, unknown>).name;
+    expect(parse(utf8Only).name).toBe('ü');
+  });
+
+  it('refuses an empty path for a file that is not padding (libtorrent: missing name)', () => {
+    expectInputError(
+      () => parse(v1Torrent({ files: [{ length: 1, path: [] }] })),
+      /file 0 has an empty 'path'/,
+    );
+  });
+
+  it('refuses a torrent whose total size is zero, however it gets there', () => {
+    expectInputError(() => parse(v1Torrent({ length: 0 })), /total size is zero/);
+    expectInputError(
+      () => parse(v1Torrent({ files: [{ length: 0, path: [text('a')] }] })),
+      /total size is zero/,
+    );
+    // Only padding: nothing to download either (libtorrent differs; see metainfo-differential).
+    expectInputError(
+      () =>
+        parse(
+          v1Torrent({
+            files: [{ length: 16384, path: [text('.pad'), text('0')], attr: text('p') }],
+          }),
+        ),
+      /total size is zero/,
+    );
   });
 
   it('prefers valid name.utf-8 / path.utf-8 and ignores invalid ones', () => {
