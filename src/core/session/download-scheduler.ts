@@ -107,7 +107,7 @@ export class DownloadScheduler {
     const want = depth - peer.outstanding.size;
     if (want <= 0 || (afterBlock && want < Math.ceil(depth / 8))) return;
     // Every started piece needs a buffer: start new ones only while buffers remain.
-    const freeBuffers = this.#buffers.capacity - this.#picker.partialPieces - this.#verifying.size;
+    const freeBuffers = this.freeBuffers();
     const blocks = this.#picker.pickBlocks(
       {
         id: peer.key,
@@ -142,24 +142,31 @@ export class DownloadScheduler {
 
   /** A requested block arrived from `peer`. */
   onBlock(peer: Peer, request: OutstandingRequest, block: Uint8Array): void {
-    const { index, begin } = request;
-    const now = peer.lastBlockAt ?? Date.now();
-    this.#downloaded += block.length;
-    const result = this.#picker.blockReceived(peer.key, index, begin, block.length);
-    if (result.kind === 'accepted') {
-      let buffer = this.#pieceBuffers.get(index);
-      if (!buffer) {
-        buffer = this.#buffers.acquire(this.#picker.pieceSize(index));
-        this.#pieceBuffers.set(index, buffer);
-      }
-      copyBytes(block, buffer, begin);
-      for (const cancel of result.cancels) this.#o.peer(cancel.peerId)?.cancel(cancel);
-      // Whatever escapes verification after the piece was judged is an engine bug: it ends the run.
-      if (result.pieceComplete) this.#verifyPiece(index).catch((error) => this.#o.fatal(error));
-    }
-    const delay = this.#limiter.take(block.length, now);
-    if (delay > 0) this.#throttle(peer, now + delay);
+    this.acceptBlock(peer.key, request.index, request.begin, block);
+    const delay = this.#limiter.take(block.length, peer.lastBlockAt ?? Date.now());
+    if (delay > 0) this.#throttle(peer, Date.now() + delay);
     else this.fillRequests(peer, true);
+  }
+
+  /** A block from any source (`sourceId`: a peer's key, or a web seed's): stored, verified when its piece is whole. */
+  acceptBlock(sourceId: string, index: number, begin: number, block: Uint8Array): void {
+    this.#downloaded += block.length;
+    const result = this.#picker.blockReceived(sourceId, index, begin, block.length);
+    if (result.kind !== 'accepted') return;
+    let buffer = this.#pieceBuffers.get(index);
+    if (!buffer) {
+      buffer = this.#buffers.acquire(this.#picker.pieceSize(index));
+      this.#pieceBuffers.set(index, buffer);
+    }
+    copyBytes(block, buffer, begin);
+    for (const cancel of result.cancels) this.#o.peer(cancel.peerId)?.cancel(cancel);
+    // Whatever escapes verification after the piece was judged is an engine bug: it ends the run.
+    if (result.pieceComplete) this.#verifyPiece(index).catch((error) => this.#o.fatal(error));
+  }
+
+  /** Pieces that can still be started: each needs a buffer of its own. */
+  freeBuffers(): number {
+    return this.#buffers.capacity - this.#picker.partialPieces - this.#verifying.size;
   }
 
   /** Waits for the pieces being verified (they are written before storage closes). */

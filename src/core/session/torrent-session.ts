@@ -54,6 +54,8 @@ import { DownloadScheduler } from './download-scheduler.ts';
 import { PeerExtensions, type ExtensionPeer } from './peer-extensions.ts';
 import { PeerPool } from './peer-pool.ts';
 import { Uploader } from './uploader.ts';
+import { WebSeedSource } from './web-seed-source.ts';
+import { WebSeedPool } from '../webseed/web-seed-pool.ts';
 import type { UploadReadStats } from './upload-reader.ts';
 
 export { MAX_QUEUED_UPLOAD_BYTES } from './uploader.ts';
@@ -75,6 +77,8 @@ export interface SessionOptions {
   port?: number | null;
   /** Where peers come from: sources to start, or a hub already running (a magnet's). */
   discoveries?: PeerDiscovery[] | DiscoveryHub;
+  /** HTTP mirrors (BEP 19) to fetch pieces from beside the peers; none by default. */
+  webSeeds?: readonly string[];
   /** Connections a magnet's metadata phase made, carried on into the download. */
   handedOff?: HandedOffPeer[];
   maxPeers?: number;
@@ -191,6 +195,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   readonly #upload: Uploader;
   readonly #extensions: PeerExtensions;
   readonly #discovery: DiscoveryHub;
+  /** Made when downloading starts, if the torrent or the user named web seeds. */
+  #webSeeds: WebSeedSource | null = null;
   readonly #startedAt = Date.now();
   readonly #resume: ResumeStore | null;
   /** The client we run on; made (and closed) by us when none was given. */
@@ -291,7 +297,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       peer: (key) => this.#pool.peers.get(key),
       identity: (key) => this.#pool.identity(key),
       verified: (index, print) => this.#onPieceVerified(index, print),
-      failed: (index, contributors) => this.emit('piece-failed', index, contributors),
+      failed: (index, contributors) => {
+        this.#webSeeds?.pieceFailed(contributors);
+        this.emit('piece-failed', index, contributors);
+      },
       ban: (identity, reason) => this.#pool.ban(identity, reason),
       fatal: (error) => void this.#fail(error),
       stopping: () => this.#stopping,
@@ -348,6 +357,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       if (this.#stopping) return await done;
       for (const { connection, extendedHandshake, messages } of this.#options.handedOff ?? [])
         this.#pool.adopt(connection, extendedHandshake, messages);
+      if (!complete) this.#startWebSeeds();
       this.#startDiscovery();
       this.#tick = setInterval(() => this.#onTick(), this.#options.tickMs ?? TICK_MS);
       return await done;
@@ -368,6 +378,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       downloadRate += peer.conn.downloaded.rate(now);
       uploadRate += peer.conn.uploaded.rate(now);
     }
+    downloadRate += this.#webSeeds?.rate(now) ?? 0;
     return {
       phase: this.#phase,
       uploaded: this.#upload.uploaded,
@@ -519,6 +530,36 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     return this.#client.transport.dial(...args);
   }
 
+  #startWebSeeds(): void {
+    const urls = this.#options.webSeeds ?? [];
+    if (urls.length === 0) return;
+    const { pool, refused } = WebSeedPool.fromUrls(urls, this.meta);
+    for (const { url, reason } of refused)
+      this.emit('warning', `web seed ${url} ignored: ${reason}`);
+    if (pool.seeds.length === 0) return;
+    const download = this.#download;
+    this.#webSeeds = new WebSeedSource({
+      pool,
+      picker: this.#picker,
+      pieceLength: this.meta.pieceLength,
+      active: () => this.#phase === 'downloading' && !this.#stopping,
+      freeBuffers: () => download.freeBuffers(),
+      deliver: (id, index, begin, block) => download.acceptBlock(id, index, begin, block),
+      warn: (message) => this.emit('warning', message),
+    });
+    this.#webSeeds.pump();
+  }
+
+  /** Payload bytes that came from web seeds (the rest of `downloaded` came from peers). */
+  get webSeedBytes(): number {
+    return this.#webSeeds?.bytes ?? 0;
+  }
+
+  /** Per mirror: state, bytes, failures, bad pieces (empty without web seeds). */
+  webSeedStats(): ReturnType<WebSeedSource['stats']> {
+    return this.#webSeeds?.stats() ?? [];
+  }
+
   #startDiscovery(): void {
     this.#discovery.attach({
       stats: (): TransferStats => ({
@@ -619,6 +660,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       if (!peer.have.get(index)) peer.conn.send({ type: 'have', index });
     }
     if (this.#picker.isComplete()) await this.#onComplete();
+    else this.#webSeeds?.pump();
   }
 
   // ---------------------------------------------------------------- timing
@@ -646,6 +688,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       }
     }
     this.#pool.dialMore();
+    this.#webSeeds?.pump();
     if (now - this.#lastPexAt >= PEX_CHECK_MS) {
       this.#lastPexAt = now;
       this.#extensions.sharePeers([...this.#pool.peers.values()].map(extensionPeer), now);
@@ -656,7 +699,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     const stall = this.#options.stallTimeoutMs;
     if (this.#phase === 'downloading' && stall && now - this.#lastProgressAt > stall) {
       const known = this.#pool.knownPeers;
-      const what = known === 0 ? 'no peers found' : `no data received from ${known} known peer(s)`;
+      let what = known === 0 ? 'no peers found' : `no data received from ${known} known peer(s)`;
+      const mirrors = this.webSeedStats();
+      if (mirrors.length > 0) {
+        const last = mirrors.find((mirror) => mirror.lastError)?.lastError;
+        what += ` or ${mirrors.length} web seed(s)${last ? ` (last error: ${last})` : ''}`;
+      }
       void this.#fail(
         new NetworkError(
           `${what} for ${Math.round(stall / 1000)}s; giving up (data verified so far is kept)`,
@@ -731,6 +779,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     if (this.#tick) clearInterval(this.#tick);
     this.#tick = null;
     this.#client?.remove(this);
+    this.#webSeeds?.stop();
     // Pieces being verified right now finish (and are written) before we close storage.
     await this.#download.settle();
     await this.#discovery.stop();
