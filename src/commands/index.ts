@@ -4,6 +4,7 @@ import Download from './download.ts';
 import Inspect from './inspect.ts';
 import Keygen from './keygen.ts';
 import Publish from './publish.ts';
+import Remote from './remote.ts';
 import Seed from './seed.ts';
 import Tracker from './tracker.ts';
 
@@ -13,6 +14,7 @@ export const commands = {
   inspect: Inspect,
   keygen: Keygen,
   publish: Publish,
+  remote: Remote,
   seed: Seed,
   tracker: Tracker,
 };
