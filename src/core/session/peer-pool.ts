@@ -34,6 +34,11 @@ const MAX_DIALS_IN_FLIGHT = 30;
 export const MAX_CANDIDATES = 1000;
 /** Identities of peers seen remembered for smart ban, which may convict a peer after it left. */
 const MAX_IDENTITIES = 10_000;
+const KEEPALIVE_MS = 60_000;
+/** A connection that sent nothing at all (not even a keep-alive) for this long is dead. */
+const SILENT_MS = 150_000;
+/** A peer whose socket has taken nothing we sent for this long is dropped (it does not read). */
+const UPLOAD_STALL_MS = 60_000;
 export const IDLE_DROP_REASON = 'idle while other peers wait for a slot';
 
 export interface PeerPoolOptions {
@@ -213,8 +218,23 @@ export class PeerPool {
     if (identity) identity.listenPort = port;
   }
 
+  /**
+   * Once a tick: keep-alives, and dropping connections that are dead (nothing
+   * received for long), do not read what we send, or idle while others wait.
+   */
+  housekeeping(now: number, idlePeerMs: number): void {
+    for (const peer of this.peers.values()) {
+      if (now - peer.conn.lastSentAt > KEEPALIVE_MS) peer.conn.send({ type: 'keep-alive' });
+      if (now - peer.conn.lastReceivedAt > SILENT_MS) peer.close('idle for too long');
+      if (peer.queuedBytes > 0 && now - peer.lastWrittenAt > UPLOAD_STALL_MS)
+        peer.close('does not read what we send');
+      if (peer.peerInterested || (peer.amInterested && !peer.peerChoking)) peer.lastActiveAt = now;
+    }
+    this.#dropIdle(now, idlePeerMs);
+  }
+
   /** Idle peers give their slots to peers that wait for one (see peer-slots.ts). */
-  dropIdle(now: number, idleMs: number): void {
+  #dropIdle(now: number, idleMs: number): void {
     const maxPeers = this.#options.maxPeers;
     let waiting = this.#incomingRefused;
     this.#incomingRefused = 0;

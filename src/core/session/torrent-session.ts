@@ -27,9 +27,8 @@ import { stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { BencodeError } from '../bencode/index.ts';
 import { Client, type ClientTorrent } from '../client/client.ts';
-import type { PeerDiscovery, TransferStats } from '../discovery/discovery.ts';
+import type { TransferStats } from '../discovery/discovery.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
-import type { HandedOffPeer } from '../metadata/fetch-metadata.ts';
 import {
   DiskError,
   diskErrorFrom,
@@ -37,7 +36,6 @@ import {
   NetworkError,
   VerifyError,
 } from '../errors.ts';
-import type { HashPool } from '../hashing/pool.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import type { Peer, PeerHandler } from '../peer/peer.ts';
@@ -53,6 +51,14 @@ import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 import { DownloadScheduler } from './download-scheduler.ts';
 import { PeerExtensions, type ExtensionPeer } from './peer-extensions.ts';
 import { PeerPool } from './peer-pool.ts';
+import type {
+  PeerInfo,
+  SessionEvents,
+  SessionOptions,
+  SessionPhase,
+  SessionStats,
+  SessionSummary,
+} from './session-types.ts';
 import { Uploader } from './uploader.ts';
 import { WebSeedSource } from './web-seed-source.ts';
 import { WebSeedPool } from '../webseed/web-seed-pool.ts';
@@ -61,114 +67,20 @@ import type { UploadReadStats } from './upload-reader.ts';
 export { MAX_QUEUED_UPLOAD_BYTES } from './uploader.ts';
 export { MAX_CANDIDATES } from './peer-pool.ts';
 
-export interface SessionOptions {
-  meta: Metainfo;
-  outDir: string;
-  hashPool: HashPool;
-  /**
-   * The client this torrent runs on (listening port, transport, incoming
-   * connections shared with other torrents). Without one the session makes
-   * its own, listening on `port`.
-   */
-  client?: Client;
-  /** File indexes to download (null: all). */
-  selectedFiles?: ReadonlySet<number> | null;
-  /** Without `client`: listening port; 0 picks any free port; null does not listen. */
-  port?: number | null;
-  /** Where peers come from: sources to start, or a hub already running (a magnet's). */
-  discoveries?: PeerDiscovery[] | DiscoveryHub;
-  /** HTTP mirrors (BEP 19) to fetch pieces from beside the peers; none by default. */
-  webSeeds?: readonly string[];
-  /** Connections a magnet's metadata phase made, carried on into the download. */
-  handedOff?: HandedOffPeer[];
-  maxPeers?: number;
-  /** Bytes per second; 0/undefined = unlimited. */
-  downloadLimit?: number;
-  uploadLimit?: number;
-  /** Give up (exit 4) after this long without a verified piece. */
-  stallTimeoutMs?: number;
-  /** Housekeeping period: timeouts, keep-alives, chokers, redials (default 1 s). */
-  tickMs?: number;
-  /** A peer idle this long gives its slot to one that waits (default 60 s; see peer-slots.ts). */
-  idlePeerMs?: number;
-  /** Keep seeding after completion until this many ms passed ... */
-  seedTimeMs?: number;
-  /** ... or this upload/download ratio is reached. Neither: stop at completion. */
-  seedRatio?: number;
-  /** Seed forever (shoal seed without limits). */
-  seedForever?: boolean;
-  /** Fail with VerifyError (exit 6) when the data on disk is not complete (shoal seed). */
-  requireComplete?: boolean;
-  /** Open the data read-only (seeding). */
-  readOnly?: boolean;
-  /** Follow symlinks inside outDir (seeding a path the user named); default: refuse them. */
-  followLinks?: boolean;
-  version?: string;
-  peerId?: Uint8Array;
-  signal?: AbortSignal;
-}
-
-export interface PeerInfo {
-  key: string;
-  client: string;
-  downloadRate: number;
-  uploadRate: number;
-  choked: boolean;
-  interested: boolean;
-  snubbed: boolean;
-  outstanding: number;
-}
-
-export interface SessionStats extends TransferStats {
-  phase: SessionPhase;
-  totalWanted: number;
-  haveWanted: number;
-  downloadRate: number;
-  uploadRate: number;
-  peers: number;
-  knownPeers: number;
-  piecesVerified: number;
-  piecesWanted: number;
-  elapsedMs: number;
-}
-
-export type SessionPhase = 'checking' | 'downloading' | 'seeding' | 'stopping' | 'done';
-
-export interface SessionSummary {
-  status: 'complete' | 'seeded';
-  downloaded: number;
-  uploaded: number;
-  seconds: number;
-  /** Peers we exchanged handshakes with during the run. */
-  peers: number;
-}
-
-export interface SessionEvents {
-  phase: [phase: SessionPhase];
-  'check-progress': [bytesChecked: number, totalBytes: number];
-  /** `found`: indexes of the wanted pieces already on disk (renderers show per-file progress). */
-  'check-done': [piecesFound: number, piecesWanted: number, found: readonly number[]];
-  progress: [stats: SessionStats];
-  'peer-connected': [peer: { key: string; client: string }];
-  'peer-disconnected': [peer: { key: string; reason: string }];
-  'piece-verified': [index: number];
-  'piece-failed': [index: number, blamed: string[]];
-  warning: [message: string];
-  listening: [port: number];
-  /** A source reported addresses (`source`: tracker URL, 'dht', 'pex', 'command line'). */
-  'peers-found': [source: string, count: number];
-  complete: [];
-}
+export type {
+  PeerInfo,
+  SessionEvents,
+  SessionOptions,
+  SessionPhase,
+  SessionStats,
+  SessionSummary,
+} from './session-types.ts';
 
 const TICK_MS = 1000;
 const CHOKE_ROUND_MS = 10_000;
-const KEEPALIVE_MS = 60_000;
-const IDLE_MS = 150_000;
 /** Default for SessionOptions.idlePeerMs. */
 const IDLE_PEER_MS = 60_000;
 const MAX_UPLOAD_QUEUE = 500;
-/** A peer whose socket has taken nothing we sent for this long is dropped (it does not read). */
-const UPLOAD_STALL_MS = 60_000;
 /** How often PEX diffs are considered (each peer still gets at most one a minute). */
 const PEX_CHECK_MS = 5_000;
 
@@ -668,16 +580,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   #onTick(): void {
     const now = Date.now();
     if (this.#stopping) return;
+    this.#pool.housekeeping(now, this.#options.idlePeerMs ?? IDLE_PEER_MS);
     for (const peer of this.#pool.peers.values()) {
       this.#download.expireRequests(peer, now);
-      if (now - peer.conn.lastSentAt > KEEPALIVE_MS) peer.conn.send({ type: 'keep-alive' });
-      if (now - peer.conn.lastReceivedAt > IDLE_MS) peer.close('idle for too long');
-      if (peer.queuedBytes > 0 && now - peer.lastWrittenAt > UPLOAD_STALL_MS)
-        peer.close('does not read what we send');
-      if (peer.peerInterested || (peer.amInterested && !peer.peerChoking)) peer.lastActiveAt = now;
       this.#download.fillRequests(peer);
     }
-    this.#pool.dropIdle(now, this.#options.idlePeerMs ?? IDLE_PEER_MS);
     if (now - this.#lastChokeRound >= CHOKE_ROUND_MS) {
       this.#lastChokeRound = now;
       this.#upload.chokeRound(now);
