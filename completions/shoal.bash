@@ -19,8 +19,8 @@ _shoal() {
       files="--out -o"
       ;;
     download)
-      opts="--out -o --select --seed-time --seed-ratio --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --save-torrent --force -f --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
-      valued="--out -o --select --seed-time --seed-ratio --tracker --peer --dht-bootstrap --dht-port --save-torrent --port --max-peers --download-limit --upload-limit --timeout --threads"
+      opts="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --save-torrent --force -f --receipt --expect --expect-file --on-done --on-done-shell --on-done-required --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
+      valued="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht-bootstrap --dht-port --save-torrent --receipt --expect --expect-file --on-done --on-done-shell --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --threads"
       dirs="--out -o"
       files="--save-torrent --verify"
       ;;
@@ -43,8 +43,8 @@ _shoal() {
       files=""
       ;;
     seed)
-      opts="--data -d --out -o --force -f --announce -a --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --threads --json --quiet -q --verbose -v --events --help"
-      valued="--data -d --out -o --announce -a --tracker --peer --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --threads"
+      opts="--data -d --out -o --force -f --announce -a --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-required --on-seed-done-timeout --progress-interval --threads --json --quiet -q --verbose -v --events --help"
+      valued="--data -d --out -o --announce -a --tracker --peer --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-timeout --progress-interval --threads"
       dirs="--data -d"
       files="--out -o"
       ;;

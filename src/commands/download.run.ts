@@ -1,18 +1,35 @@
 import type { Interfaces } from '@oclif/core';
-import { resolve, join } from 'node:path';
-import { UsageError, VerifyError } from '../core/errors.ts';
+import { resolve } from 'node:path';
+import { VerifyError } from '../core/errors.ts';
 import { HashPool } from '../core/hashing/pool.ts';
 import { toHex } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { PeerAddress } from '../core/net/peer-address.ts';
-import { TorrentSession } from '../core/session/torrent-session.ts';
+import { TorrentSession, type SessionSummary } from '../core/session/torrent-session.ts';
+import { afterRun } from '../core/script/after-run.ts';
+import {
+  checkExpectations,
+  parseSha256,
+  resolveExpectations,
+  sha256OfFile,
+  type ExpectedDigest,
+} from '../core/script/digests.ts';
+import { hookFromFlags } from '../core/script/hook.ts';
+import {
+  exitStatusOf,
+  roundSeconds,
+  torrentRoot,
+  type RunOutcome,
+} from '../core/script/outcome.ts';
+import { buildReceipt, writeReceipt } from '../core/script/receipt.ts';
+import { selectFiles } from '../core/select/select-files.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { resolveMagnet } from '../core/source/resolve-magnet.ts';
 import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import { oversizedFiles } from '../core/verify/oversized-files.ts';
+import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { discoveryChoices } from './discovery-flags.ts';
-import { parseSelection } from './flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import type Download from './download.ts';
@@ -24,6 +41,16 @@ export interface RunOutput {
   stdout(line: string): void;
 }
 
+/** What the run learned, for the receipt, the CI outputs and the hook, success or failure. */
+interface RunRecord {
+  startedAt: Date;
+  meta: Metainfo | null;
+  selected: number[] | null;
+  session: TorrentSession | null;
+  summary: SessionSummary | null;
+  receipt: string | null;
+}
+
 /** What `shoal download` does (the flags and help live in download.ts). */
 export async function download(
   args: { source: string },
@@ -31,27 +58,94 @@ export async function download(
   output: RunOutput,
 ): Promise<void> {
   const ui = new SessionUi('download', args.source, flags, packageJson.version);
-  const seedRatio = flags['seed-ratio'];
   const abort = new AbortController();
   const stopSignals = handleSignals(() => abort.abort(), ui.notice);
+  const record: RunRecord = {
+    startedAt: new Date(),
+    meta: null,
+    selected: null,
+    session: null,
+    summary: null,
+    receipt: null,
+  };
+  let failure: unknown = null;
   try {
     // Refused before the metadata fetch, which can take minutes.
     if (flags['save-torrent'])
       await refuseExistingOutput(resolve(flags['save-torrent']), flags.force);
+    if (flags.receipt) await refuseExistingOutput(resolve(flags.receipt), flags.force);
+    checkDigestSyntax(flags);
     const { meta, firstPeers, magnetSelection } = await loadTorrent(
       args.source,
       flags,
       ui,
       abort.signal,
     );
-    const selected = flags.select ? parseSelection(flags.select) : magnetSelection;
-    validateSelection(selected, meta);
-    await runSession(meta, selected, firstPeers, flags, ui, seedRatio, abort.signal, output);
+    record.meta = meta;
+    record.selected = selectFiles(meta.files, meta.multiFile, {
+      select: flags.select,
+      exclude: flags.exclude,
+      magnetSelection,
+    });
+    const expected = resolveExpectations(
+      { expect: flags.expect, expectFile: flags['expect-file'] },
+      meta,
+      record.selected,
+    );
+    await runSession(record, firstPeers, expected, flags, ui, abort.signal, output);
   } catch (error) {
-    throw await ui.fail(error);
+    failure = await ui.fail(error);
   } finally {
     stopSignals();
   }
+  const late = await afterRun(outcomeOf(record, failure, flags), {
+    command: 'download',
+    hook: hookFromFlags(
+      'on-done',
+      flags['on-done'],
+      flags['on-done-shell'],
+      flags['on-done-timeout'],
+    ),
+    hookRequired: flags['on-done-required'],
+    format: { bytes: formatBytes, rate: formatRate },
+    notify: (line) => process.stderr.write(`${line}\n`),
+  });
+  if (failure !== null) throw failure;
+  if (late) throw late;
+}
+
+/** A digest typo is refused before a magnet's metadata fetch, not after it. */
+function checkDigestSyntax(flags: DownloadFlags): void {
+  if (flags.expect !== undefined) parseSha256(flags.expect, '--expect');
+  for (const text of flags['expect-file'] ?? [])
+    parseSha256(text.slice(text.lastIndexOf('=') + 1), '--expect-file');
+}
+
+function outcomeOf(record: RunRecord, failure: unknown, flags: DownloadFlags): RunOutcome {
+  const { meta, session, summary } = record;
+  const stats = session?.stats();
+  const out = resolve(flags.out);
+  return {
+    status: exitStatusOf(failure),
+    name: meta?.name ?? '',
+    infoHash: meta?.infoHash ? toHex(meta.infoHash) : '',
+    infoHashV2: meta?.infoHashV2 ? toHex(meta.infoHashV2) : '',
+    out,
+    path: meta ? torrentRoot(meta, out) : '',
+    bytes: summary?.downloaded ?? stats?.downloaded ?? 0,
+    size: meta ? selectedSize(meta, record.selected) : 0,
+    seconds: roundSeconds(summary?.seconds ?? (Date.now() - record.startedAt.getTime()) / 1000),
+    peers: summary?.peers ?? stats?.peers ?? 0,
+    receipt: record.receipt,
+  };
+}
+
+function selectedSize(meta: Metainfo, selected: readonly number[] | null): number {
+  return meta.files.reduce(
+    (sum, file, i) =>
+      file.padding || (selected && !selected.includes(i)) ? sum : sum + file.length,
+    0,
+  );
 }
 
 /** A .torrent (file, URL, stdin) as is, or a magnet link resolved through peers. */
@@ -88,15 +182,16 @@ async function loadTorrent(
 }
 
 async function runSession(
-  meta: Metainfo,
-  selected: number[] | null,
+  record: RunRecord,
   firstPeers: PeerAddress[],
+  expected: readonly ExpectedDigest[],
   flags: DownloadFlags,
   ui: SessionUi,
-  seedRatio: number | undefined,
   signal: AbortSignal,
   output: RunOutput,
 ): Promise<void> {
+  const meta = record.meta!;
+  const { selected } = record;
   const pool = new HashPool({ threads: flags.threads });
   const choices = discoveryChoices(flags, meta);
   const session = new TorrentSession({
@@ -110,28 +205,45 @@ async function runSession(
     uploadLimit: flags['upload-limit'],
     stallTimeoutMs: flags.timeout,
     seedTimeMs: flags['seed-time'],
-    seedRatio,
+    seedRatio: flags['seed-ratio'],
     discoveries: ui.discoveries({ ...choices, peers: [...firstPeers, ...choices.peers] }),
     version: packageJson.version,
     signal,
   });
+  record.session = session;
+  const peers = new Map<string, string>();
+  session.on('peer-connected', ({ key, client }) => peers.set(key, client));
   ui.attach(session, meta, { selected, outDir: resolve(flags.out), verify: flags.verify });
   try {
     const summary = await session.run();
-    if (flags.verify) {
-      const { good, wanted } = await session.recheck();
-      ui.verified(good, wanted);
-      if (good < wanted)
-        throw new VerifyError(
-          `${wanted - good} of ${wanted} pieces on disk do not match the torrent`,
-        );
-      const longer = oversizedFiles(session.storage, meta.files);
-      if (longer.length > 0)
-        throw new VerifyError(
-          `longer on disk than the torrent says (extra bytes past its end): ${longer.join(', ')}`,
-        );
-    }
+    record.summary = summary;
+    if (flags.verify) await verifyOnDisk(session, meta, ui);
     await ui.close();
+    // Digests are read back from disk after verification (docs/RECEIPT.md says why).
+    const digests = await digestFiles(session, digestedFiles(meta, selected, expected, flags));
+    if (flags.receipt) {
+      const receiptPath = resolve(flags.receipt);
+      await writeReceipt(
+        receiptPath,
+        buildReceipt({
+          meta,
+          files: [...digests].map(([index, sha256]) => ({
+            path: meta.files[index].path.join('/'),
+            length: meta.files[index].length,
+            sha256,
+          })),
+          peerBytes: summary.downloaded,
+          webSeedBytes: 0, // the session does not fetch from web seeds yet
+          peers,
+          startedAt: record.startedAt,
+          endedAt: new Date(),
+          version: packageJson.version,
+        }),
+        flags.force,
+      );
+      record.receipt = receiptPath;
+    }
+    checkExpectations(expected, digests);
     const result = {
       name: meta.name,
       infoHash: toHex(session.infoHash),
@@ -146,14 +258,12 @@ async function runSession(
         })),
       downloaded: summary.downloaded,
       uploaded: summary.uploaded,
-      seconds: Math.round(summary.seconds * 1000) / 1000,
+      seconds: roundSeconds(summary.seconds),
       peers: summary.peers,
       status: summary.status,
+      ...(record.receipt ? { receipt: record.receipt } : {}),
     };
-    const path = join(
-      resolve(flags.out),
-      meta.multiFile ? meta.name : meta.files[0].path.join('/'),
-    );
+    const path = torrentRoot(meta, resolve(flags.out));
     // With --events stdout is the event stream: the result is its `done` line.
     if (flags.json) output.stdout(JSON.stringify(result));
     else if (!flags.events) output.stdout(path);
@@ -163,17 +273,42 @@ async function runSession(
   }
 }
 
+/** `--verify`: every wanted piece re-read and checked, and no file longer than the torrent says. */
+async function verifyOnDisk(session: TorrentSession, meta: Metainfo, ui: SessionUi): Promise<void> {
+  const { good, wanted } = await session.recheck();
+  ui.verified(good, wanted);
+  if (good < wanted)
+    throw new VerifyError(`${wanted - good} of ${wanted} pieces on disk do not match the torrent`);
+  const longer = oversizedFiles(session.storage, meta.files);
+  if (longer.length > 0)
+    throw new VerifyError(
+      `longer on disk than the torrent says (extra bytes past its end): ${longer.join(', ')}`,
+    );
+}
+
+/** The files whose SHA-256 is needed: every selected one for a receipt, else those --expect names. */
+function digestedFiles(
+  meta: Metainfo,
+  selected: readonly number[] | null,
+  expected: readonly ExpectedDigest[],
+  flags: DownloadFlags,
+): number[] {
+  if (!flags.receipt) return [...new Set(expected.map(({ index }) => index))].sort((a, b) => a - b);
+  return meta.files.flatMap((file, i) =>
+    file.padding || file.symlinkPath || (selected && !selected.includes(i)) ? [] : [i],
+  );
+}
+
+/** One file after another (the disk reads in order), each streamed through SHA-256. */
+async function digestFiles(
+  session: TorrentSession,
+  indexes: readonly number[],
+): Promise<Map<number, string>> {
+  const digests = new Map<number, string>();
+  for (const index of indexes)
+    digests.set(index, await sha256OfFile(session.storage.filePath(index)));
+  return digests;
+}
+
 /** How long a magnet download looks for metadata when --timeout is not given. */
 const DEFAULT_METADATA_TIMEOUT_MS = 10 * 60_000;
-
-function validateSelection(selected: number[] | null, meta: Metainfo): void {
-  for (const index of selected ?? []) {
-    if (index >= meta.files.length) {
-      throw new UsageError(
-        `--select: no file ${index}; the torrent has files 0-${meta.files.length - 1}`,
-      );
-    }
-    if (meta.files[index].padding)
-      throw new UsageError(`--select: file ${index} is a padding file`);
-  }
-}

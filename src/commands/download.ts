@@ -15,7 +15,7 @@ export default class Download extends Command {
 Data already in the output directory is checked first, so rerunning an interrupted download resumes it.
 A magnet link or bare info-hash is resolved first: peers from its trackers, x.pe addresses, --peer, the DHT and PEX
 send the torrent's metadata (give up after --timeout, default 10m, with exit 4).
-Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled past --timeout), 5 disk, 6 verification failed, 130 interrupted.`;
+Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled past --timeout), 5 disk, 6 verification failed or a digest differs (--expect), 130 interrupted.`;
 
   static override examples = [
     '<%= config.bin %> download ubuntu.iso.torrent -o ~/Downloads',
@@ -24,6 +24,8 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     'curl -s https://example.org/x.torrent | <%= config.bin %> download - --seed-ratio 1.0',
     "<%= config.bin %> download 'magnet:?xt=urn:btih:...' --save-torrent x.torrent --timeout 5m",
     '<%= config.bin %> download 3f9aac158c7de8dfcab171ea58a17aabdf7fbc93 --no-dht --tracker udp://tracker.example.org:6969',
+    "<%= config.bin %> download data.torrent --select '*.iso' --exclude '*-beta*' --receipt receipt.json",
+    '<%= config.bin %> download app.torrent --expect sha256:9f86d08... --on-done ./install.sh',
   ];
 
   static override args = {
@@ -42,7 +44,12 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
       env: 'SHOAL_OUT',
     }),
     select: Flags.string({
-      description: 'only these files, by index as `shoal inspect --files` lists them (e.g. 0,2-4)',
+      description:
+        "only these files: indexes as `shoal inspect --files` lists them, ranges and globs, comma-separated (e.g. 0,2-4 or '*.iso,docs/**')",
+    }),
+    exclude: Flags.string({
+      description: "leave out the files this glob matches (repeatable; e.g. '*.txt')",
+      multiple: true,
     }),
     'seed-time': durationFlag({
       description: 'keep seeding this long after completion (e.g. 30m)',
@@ -56,7 +63,38 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     }),
     force: Flags.boolean({
       char: 'f',
-      description: 'overwrite the --save-torrent file if it exists (default: refuse, exit 2)',
+      description:
+        'overwrite the --save-torrent or --receipt file if it exists (default: refuse, exit 2)',
+    }),
+    receipt: Flags.string({
+      description:
+        'write a JSON receipt here: info-hashes, each file with its SHA-256, peers, times (docs/RECEIPT.md)',
+    }),
+    expect: Flags.string({
+      description:
+        'single-file torrent: its SHA-256 must be this (sha256:HEX), else exit 6 (the data stays)',
+    }),
+    'expect-file': Flags.string({
+      description: 'PATH=sha256:HEX: that file must have this SHA-256, else exit 6 (repeatable)',
+      multiple: true,
+    }),
+    'on-done': Flags.string({
+      description:
+        'run this program (a path or a name on PATH, no arguments) when the download ends, success or failure; SHOAL_* variables describe the result',
+      exclusive: ['on-done-shell'],
+    }),
+    'on-done-shell': Flags.string({
+      description: 'like --on-done, but a command line run through /bin/sh',
+    }),
+    'on-done-required': Flags.boolean({
+      description: "a failed hook fails shoal (its exit status becomes shoal's)",
+    }),
+    'on-done-timeout': durationFlag({
+      description: 'stop a hook still running after this long (default 5m)',
+      default: 5 * 60_000,
+    }),
+    'progress-interval': durationFlag({
+      description: 'time between plain progress lines when stderr is not a terminal (default 5s)',
     }),
     port: Flags.integer({
       description: 'port to listen on for peers (0 = any free port)',

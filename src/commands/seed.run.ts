@@ -6,10 +6,14 @@ import { HashPool } from '../core/hashing/pool.ts';
 import { parseTorrent, toHex, toMagnet } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import { loadSource } from '../core/source/load-source.ts';
-import { TorrentSession } from '../core/session/torrent-session.ts';
+import { TorrentSession, type SessionSummary } from '../core/session/torrent-session.ts';
+import { afterRun } from '../core/script/after-run.ts';
+import { hookFromFlags } from '../core/script/hook.ts';
+import { exitStatusOf, roundSeconds, torrentRoot } from '../core/script/outcome.ts';
 import { renameNote, type StorageFile } from '../core/storage/disk-paths.ts';
 import type { DiskStorage } from '../core/storage/disk-storage.ts';
 import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
+import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { discoveryChoices } from './discovery-flags.ts';
 import { handleSignals } from './signals.ts';
@@ -29,19 +33,25 @@ export async function seed(
   const ui = new SessionUi('seed', args.source, flags, packageJson.version);
   const seedRatio = flags['seed-ratio'];
   const pool = new HashPool({ threads: flags.threads });
+  let served: { meta: Metainfo; dataDir: string } | null = null;
+  let session: TorrentSession | null = null;
+  let summary: SessionSummary | null = null;
+  const startedAt = Date.now();
+  let failure: unknown = null;
   try {
     const { meta, dataDir, torrentPath, followLinks } = await resolveTorrent(
       args.source,
       flags,
       pool,
     );
+    served = { meta, dataDir };
     const magnet = toMagnet(meta);
     if (!flags.json && !flags.events) {
       output.stdout(magnet);
       if (torrentPath) output.stdout(torrentPath);
     }
     const abort = new AbortController();
-    const session = new TorrentSession({
+    session = new TorrentSession({
       meta,
       outDir: dataDir,
       hashPool: pool,
@@ -61,8 +71,9 @@ export async function seed(
     ui.attach(session, meta, { selected: null, outDir: dataDir, magnet });
     const stopSignals = handleSignals(() => abort.abort(), ui.notice);
     try {
-      const summary = await session.run().catch((error: unknown) => {
-        throw withRenameNotes(error, session.storage, meta);
+      const running = session;
+      summary = await running.run().catch((error: unknown) => {
+        throw withRenameNotes(error, running.storage, meta);
       });
       await ui.close();
       const result = {
@@ -72,7 +83,7 @@ export async function seed(
         torrent: torrentPath,
         data: dataDir,
         uploaded: summary.uploaded,
-        seconds: Math.round(summary.seconds * 1000) / 1000,
+        seconds: roundSeconds(summary.seconds),
         peers: summary.peers,
         status: summary.status,
       };
@@ -82,10 +93,41 @@ export async function seed(
       stopSignals();
     }
   } catch (error) {
-    throw await ui.fail(error);
+    failure = await ui.fail(error);
   } finally {
     await pool.destroy();
   }
+  const stats = session?.stats();
+  const { meta, dataDir } = served ?? { meta: null, dataDir: resolve(flags.data ?? '.') };
+  const late = await afterRun(
+    {
+      status: exitStatusOf(failure),
+      name: meta?.name ?? '',
+      infoHash: meta?.infoHash ? toHex(meta.infoHash) : '',
+      infoHashV2: meta?.infoHashV2 ? toHex(meta.infoHashV2) : '',
+      out: dataDir,
+      path: meta ? torrentRoot(meta, dataDir) : '',
+      bytes: summary?.uploaded ?? stats?.uploaded ?? 0,
+      size: meta?.totalSize ?? 0,
+      seconds: roundSeconds(summary?.seconds ?? (Date.now() - startedAt) / 1000),
+      peers: summary?.peers ?? stats?.peers ?? 0,
+      receipt: null,
+    },
+    {
+      command: 'seed',
+      hook: hookFromFlags(
+        'on-seed-done',
+        flags['on-seed-done'],
+        flags['on-seed-done-shell'],
+        flags['on-seed-done-timeout'],
+      ),
+      hookRequired: flags['on-seed-done-required'],
+      format: { bytes: formatBytes, rate: formatRate },
+      notify: (line) => process.stderr.write(`${line}\n`),
+    },
+  );
+  if (failure !== null) throw failure;
+  if (late) throw late;
 }
 
 async function resolveTorrent(

@@ -69,6 +69,24 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
       description: 'upload rate cap per second (e.g. 10MiB)',
       env: 'SHOAL_UPLOAD_LIMIT',
     }),
+    'on-seed-done': Flags.string({
+      description:
+        'run this program (a path or a name on PATH, no arguments) when seeding ends, success or failure; SHOAL_* variables describe the result',
+      exclusive: ['on-seed-done-shell'],
+    }),
+    'on-seed-done-shell': Flags.string({
+      description: 'like --on-seed-done, but a command line run through /bin/sh',
+    }),
+    'on-seed-done-required': Flags.boolean({
+      description: "a failed hook fails shoal (its exit status becomes shoal's)",
+    }),
+    'on-seed-done-timeout': durationFlag({
+      description: 'stop a hook still running after this long (default 5m)',
+      default: 5 * 60_000,
+    }),
+    'progress-interval': durationFlag({
+      description: 'time between plain progress lines when stderr is not a terminal (default 5s)',
+    }),
     threads: threadsFlag(),
     ...outputFlags,
     ...eventsFlag,

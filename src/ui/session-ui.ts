@@ -22,6 +22,8 @@ export interface UiFlags {
   quiet?: boolean;
   verbose?: boolean;
   events?: boolean;
+  /** `--progress-interval`: milliseconds between plain progress lines. */
+  'progress-interval'?: number;
 }
 
 export class SessionUi {
@@ -30,6 +32,7 @@ export class SessionUi {
   readonly sources = new SourceCounters();
   readonly #command: 'download' | 'seed';
   readonly #verbose: boolean;
+  readonly #intervalMs: number | undefined;
   #view: SessionView | null = null;
   #metadataView: MetadataView | null = null;
   #outDir = '.';
@@ -37,6 +40,7 @@ export class SessionUi {
   constructor(command: 'download' | 'seed', source: string, flags: UiFlags, version: string) {
     this.#command = command;
     this.#verbose = flags.verbose ?? false;
+    this.#intervalMs = flags['progress-interval'];
     this.mode = decideOutputMode(flags);
     this.events = eventStreamFor(flags);
     this.events?.start(command, source, version);
@@ -93,6 +97,7 @@ export class SessionUi {
       verbose: this.#verbose,
       origin: this.#metadataView ? 'magnet' : 'torrent',
       verify: options.verify,
+      intervalMs: this.#intervalMs,
     });
   }
 
