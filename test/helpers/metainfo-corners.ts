@@ -52,7 +52,8 @@ function torrent(info: Dict, top: Dict = {}): Uint8Array {
   return encodeBencode({ announce: TRACKER, ...top, info });
 }
 
-function v1(info: Dict): Uint8Array {
+/** A v1 .torrent named `corner` (unless `info` names it) with `info`'s keys and valid piece counts. */
+export function v1(info: Dict): Uint8Array {
   return torrent(v1Info(info));
 }
 
