@@ -38,6 +38,12 @@ export const INFO_FIELDS = [
   'magnetLink',
   'files',
   'fileStats',
+  'downloadLimit',
+  'downloadLimited',
+  'uploadLimit',
+  'uploadLimited',
+  'seedRatioLimit',
+  'seedRatioMode',
 ];
 
 const STATUS_NAMES = [
@@ -76,35 +82,61 @@ function rate(value: unknown): string {
   return formatRate(Number(value ?? 0));
 }
 
+interface Column {
+  title: string;
+  cell(t: Torrent): string;
+}
+
+const COLUMNS: Column[] = [
+  { title: 'ID', cell: (t) => String(t.id) },
+  { title: 'Done', cell: (t) => percent(t.percentDone) },
+  { title: 'Size', cell: (t) => formatBytes(Number(t.sizeWhenDone ?? 0)) },
+  { title: 'ETA', cell: (t) => eta(t.eta) },
+  { title: 'Down', cell: (t) => rate(t.rateDownload) },
+  { title: 'Up', cell: (t) => rate(t.rateUpload) },
+  { title: 'Ratio', cell: (t) => ratio(t.uploadRatio) },
+  { title: 'Status', cell: (t) => statusName(t) },
+];
+
+/** Columns given up, in this order, when the terminal is too narrow for them and a readable name. */
+const DROP_ORDER = ['Up', 'Ratio', 'ETA', 'Size', 'Down'];
+const MIN_NAME = 12;
+
 /**
- * The `ls` table: ID, Done, Size, ETA, Down, Up, Ratio, Status, Name. The
- * name gets whatever width is left (at least 8 characters, cut with "…").
+ * The `ls` table: ID, Done, Size, ETA, Down, Up, Ratio, Status, Name. No line
+ * is wider than `width`: the name gets what is left (cut with "…"), and on a
+ * narrow terminal the less useful columns go first.
  */
 export function listTable(torrents: Torrent[], width: number): string[] {
-  const header = ['ID', 'Done', 'Size', 'ETA', 'Down', 'Up', 'Ratio', 'Status'];
-  const rows = torrents.map((t) => [
-    String(t.id),
-    percent(t.percentDone),
-    formatBytes(Number(t.sizeWhenDone ?? 0)),
-    eta(t.eta),
-    rate(t.rateDownload),
-    rate(t.rateUpload),
-    ratio(t.uploadRatio),
-    statusName(t),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[], name: string) => {
-    const fixed = cells
-      .map((cell, i) => (i === 0 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
-      .join('  ');
-    const room = Math.max(8, width - fixed.length - 2);
-    return `${fixed}  ${fit(name, room)}`.trimEnd();
-  };
-  return [line(header, 'Name'), ...rows.map((r, i) => line(r, String(torrents[i].name ?? '')))];
+  let columns = COLUMNS;
+  const cells = (cols: Column[]) => torrents.map((t) => cols.map((c) => c.cell(t)));
+  const widths = (cols: Column[]) =>
+    cols.map((c, i) => Math.max(c.title.length, ...cells(cols).map((row) => row[i].length)));
+  const fixedWidth = (cols: Column[]) => widths(cols).reduce((sum, w) => sum + w + 2, 0);
+  for (const title of DROP_ORDER) {
+    if (fixedWidth(columns) + MIN_NAME <= width) break;
+    columns = columns.filter((c) => c.title !== title);
+  }
+  const colWidths = widths(columns);
+  const room = Math.max(1, width - fixedWidth(columns));
+  const line = (row: string[], name: string) =>
+    `${row.map((cell, i) => (i === 0 ? cell.padStart(colWidths[i]) : cell.padEnd(colWidths[i]))).join('  ')}  ${fit(name, room)}`.trimEnd();
+  return [
+    line(
+      columns.map((c) => c.title),
+      'Name',
+    ),
+    ...cells(columns).map((row, i) => line(row, String(torrents[i].name ?? ''))),
+  ];
 }
 
 function fit(text: string, room: number): string {
-  return text.length <= room ? text : `${text.slice(0, room - 1)}…`;
+  return text.length <= room ? text : `${text.slice(0, Math.max(0, room - 1))}…`;
+}
+
+/** A Transmission speed limit (kB/s, 1000 bytes) as shoal shows rates. */
+function limit(limited: unknown, kBps: unknown): string {
+  return limited ? rate(Number(kBps) * 1000) : 'none';
 }
 
 export function infoLines(t: Torrent): string[] {
@@ -122,6 +154,7 @@ export function infoLines(t: Torrent): string[] {
     `Peers: ${String(t.peersConnected ?? 0)}`,
     `Pieces: ${String(t.pieceCount)} × ${formatBytes(Number(t.pieceSize ?? 0))}`,
     `Private: ${t.isPrivate ? 'yes' : 'no'}`,
+    `Limits: down ${limit(t.downloadLimited, t.downloadLimit)}, up ${limit(t.uploadLimited, t.uploadLimit)}, seed ratio ${t.seedRatioMode === 1 ? String(t.seedRatioLimit) : t.seedRatioMode === 2 ? 'none' : 'session default'}`,
   ];
   if (t.comment) lines.push(`Comment: ${String(t.comment)}`);
   if (Array.isArray(t.labels) && t.labels.length > 0) lines.push(`Labels: ${t.labels.join(', ')}`);
