@@ -3,8 +3,9 @@
  * from the backend's `RpcTorrent` snapshot. Names and value types follow
  * Transmission 3.00/4.0 (rpc-version 17); fields nobody asks for are still
  * here so that a client written against the spec finds them. A field not in
- * the table is ignored, as Transmission does (Sonarr asks for `fileCount`,
- * which no Transmission ever had).
+ * the table is ignored, as Transmission does. Sonarr asks for `fileCount`,
+ * not the spec's `file-count`: Transmission 3.00 answers any name it knows
+ * internally (with a meaningless 0 for that one); shoal answers the count.
  */
 import type { RpcPeer, RpcTorrent } from './backend.ts';
 import { TorrentStatus } from './backend.ts';
@@ -190,6 +191,7 @@ export const TORRENT_FIELDS: Readonly<Record<string, Field>> = {
   eta: (t) => eta(t),
   etaIdle: () => ETA_NOT_AVAILABLE,
   'file-count': (t) => t.files.length,
+  fileCount: (t) => t.files.length,
   files: (t) =>
     t.files.map((f) => ({ bytesCompleted: f.bytesCompleted, length: f.length, name: f.name })),
   fileStats: (t) =>
