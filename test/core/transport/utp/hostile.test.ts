@@ -1,0 +1,259 @@
+/**
+ * uTP against peers that misbehave, driven by a raw UDP socket that crafts
+ * packets by hand: garbage, unknown connection ids, SYN floods, acks for data
+ * never sent, a window shut forever, a peer that goes silent. Each must stay
+ * bounded in memory and time, and never crash the socket.
+ */
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { UtpSocket } from '../../../../src/core/transport/utp/socket.ts';
+import type { UtpConnection } from '../../../../src/core/transport/utp/connection.ts';
+import {
+  decodePacket,
+  encodePacket,
+  PacketType,
+  type Packet,
+} from '../../../../src/core/transport/utp/packet.ts';
+import type { UtpOptions } from '../../../../src/core/transport/utp/options.ts';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function listener(options: Partial<UtpOptions> = {}): Promise<UtpSocket> {
+  const socket = await UtpSocket.listen(options);
+  cleanups.push(() => socket.close());
+  return socket;
+}
+
+/** A hand-driven uTP peer: sends whatever packet it is told, collects what comes back. */
+class RawPeer {
+  readonly udp = dgram.createSocket('udp4');
+  readonly received: Packet[] = [];
+  #waiters: (() => void)[] = [];
+
+  static async open(): Promise<RawPeer> {
+    const peer = new RawPeer();
+    peer.udp.on('message', (message) => {
+      const decoded = decodePacket(message);
+      if (decoded.ok) peer.received.push(decoded.packet);
+      for (const wake of peer.#waiters.splice(0)) wake();
+    });
+    await new Promise<void>((resolve) => peer.udp.bind(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => peer.udp.close(() => resolve())));
+    return peer;
+  }
+
+  send(port: number, fields: Partial<Packet> & { type: Packet['type'] }): void {
+    this.sendBytes(
+      port,
+      encodePacket({
+        connectionId: 0,
+        timestamp: 0,
+        timestampDiff: 0,
+        windowSize: 1 << 20,
+        seq: 0,
+        ack: 0,
+        payload: new Uint8Array(0),
+        ...fields,
+      }),
+    );
+  }
+
+  sendBytes(port: number, bytes: Uint8Array): void {
+    this.udp.send(bytes, port, '127.0.0.1');
+  }
+
+  /** The first packet received (from now on or before) that matches. */
+  async expect(match: (packet: Packet) => boolean, timeoutMs = 10_000): Promise<Packet> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.received.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error('expected packet did not arrive');
+      await Promise.race([
+        new Promise<void>((resolve) => this.#waiters.push(resolve)),
+        new Promise((resolve) => setTimeout(resolve, 100)),
+      ]);
+    }
+  }
+
+  /**
+   * Opens a connection by hand (SYN with id `id`, seq 1, then a DATA packet)
+   * and returns the listener's side of it and our next sequence number.
+   */
+  async handshake(
+    socket: UtpSocket,
+    id: number,
+    windowSize = 1 << 20,
+  ): Promise<{ connection: UtpConnection; theirSeq: number }> {
+    const accepted = once(socket, 'connection') as Promise<[UtpConnection]>;
+    this.send(socket.port, { type: PacketType.SYN, connectionId: id, seq: 1, windowSize });
+    const state = await this.expect((p) => p.type === PacketType.STATE && p.connectionId === id);
+    expect(state.ack).toBe(1);
+    this.send(socket.port, {
+      type: PacketType.DATA,
+      connectionId: id + 1,
+      seq: 2,
+      ack: (state.seq - 1) & 0xffff,
+      windowSize,
+      payload: Buffer.from('abc'),
+    });
+    const [connection] = await accepted;
+    return { connection, theirSeq: state.seq };
+  }
+}
+
+/** A connection between two real sockets still works: the socket survived what came before. */
+async function stillWorks(socket: UtpSocket): Promise<void> {
+  const dialer = await listener();
+  const accepted = once(socket, 'connection') as Promise<[UtpConnection]>;
+  const client = await dialer.connect('127.0.0.1', socket.port);
+  client.write('ping');
+  const [server] = await accepted;
+  const [chunk] = (await once(server, 'data')) as [Buffer];
+  expect(chunk.toString()).toBe('ping');
+  client.destroy();
+}
+
+describe('uTP hostile input', () => {
+  it("drops malformed datagrams, tells the DHT's apart, and keeps working", async () => {
+    const socket = await listener();
+    const peer = await RawPeer.open();
+    const junk = [
+      Buffer.alloc(0),
+      Buffer.from([0x01]),
+      Buffer.alloc(19, 0x01),
+      Buffer.concat([Buffer.from([0x01, 0x01]), Buffer.alloc(18), Buffer.from([0, 250])]), // extension cut short
+      Buffer.concat([Buffer.from([0x21, 0x01]), Buffer.alloc(18), Buffer.from([0, 3, 1, 2, 3])]), // 3-byte sack
+      Buffer.from([0x71, ...Buffer.alloc(30)]), // type 7
+    ];
+    for (let i = 0; i < 200; i++)
+      junk.push(Buffer.from(Array.from({ length: i % 60 }, (_, j) => (i * 31 + j * 7) & 0xff)));
+    for (const bytes of junk) peer.sendBytes(socket.port, bytes);
+    expect(
+      socket.handleDatagram(Buffer.from('d1:q4:pinge'), { address: '127.0.0.1', port: 1 }),
+    ).toBe(false);
+    expect(socket.handleDatagram(junk[3]!, { address: '127.0.0.1', port: 1 })).toBe(true);
+    await stillWorks(socket);
+    expect(socket.connectionCount).toBe(1);
+  });
+
+  it('answers a packet for an unknown connection id with a RESET (same size, no amplification)', async () => {
+    const socket = await listener();
+    const peer = await RawPeer.open();
+    peer.send(socket.port, {
+      type: PacketType.DATA,
+      connectionId: 4242,
+      seq: 9,
+      payload: Buffer.from('x'),
+    });
+    const reset = await peer.expect((p) => p.type === PacketType.RESET);
+    expect(reset).toMatchObject({ connectionId: 4242, ack: 9 });
+    // A RESET for an unknown id is not answered at all.
+    peer.send(socket.port, { type: PacketType.RESET, connectionId: 777 });
+    await stillWorks(socket);
+    expect(peer.received.filter((p) => p.connectionId === 777)).toEqual([]);
+  });
+
+  it('caps half-open connections under a SYN flood, expires them, and still accepts afterwards', async () => {
+    const socket = await listener({ maxHalfOpen: 16, halfOpenTimeoutMs: 500 });
+    const peer = await RawPeer.open();
+    for (let id = 0; id < 2000; id += 2)
+      peer.send(socket.port, { type: PacketType.SYN, connectionId: id, seq: 1 });
+    await peer.expect((p) => p.type === PacketType.STATE);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(socket.halfOpenCount).toBeLessThanOrEqual(16);
+    expect(socket.connectionCount).toBeLessThanOrEqual(16);
+    expect(peer.received.filter((p) => p.type === PacketType.STATE).length).toBeLessThanOrEqual(16);
+    // They expire (bounded by the test timeout, not asserted on the clock).
+    while (socket.halfOpenCount > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(socket.connectionCount).toBe(0);
+    await stillWorks(socket);
+  });
+
+  it('ignores acks for data never sent, and keeps the connection', async () => {
+    const socket = await listener();
+    const peer = await RawPeer.open();
+    const { connection, theirSeq } = await peer.handshake(socket, 1000);
+    const [first] = (await once(connection, 'data')) as [Buffer];
+    expect(first.toString()).toBe('abc');
+    // Acks far ahead of anything the listener sent, with a selective ack of everything.
+    for (const ack of [theirSeq + 5, theirSeq + 30_000, theirSeq - 2]) {
+      peer.send(socket.port, {
+        type: PacketType.STATE,
+        connectionId: 1001,
+        seq: 3,
+        ack: ack & 0xffff,
+        selectiveAck: Uint8Array.from([0xff, 0xff, 0xff, 0xff]),
+      });
+    }
+    peer.send(socket.port, {
+      type: PacketType.DATA,
+      connectionId: 1001,
+      seq: 3,
+      ack: (theirSeq - 1) & 0xffff,
+      payload: Buffer.from('def'),
+    });
+    const [second] = (await once(connection, 'data')) as [Buffer];
+    expect(second.toString()).toBe('def');
+    // And it still sends: its data packet carries the next sequence number.
+    connection.write('out');
+    const data = await peer.expect((p) => p.type === PacketType.DATA);
+    expect(data.seq).toBe(theirSeq);
+    expect(Buffer.from(data.payload).toString()).toBe('out');
+    expect(connection.destroyed).toBe(false);
+  });
+
+  it('gives up on a peer whose window stays 0, holding a bounded queue meanwhile', async () => {
+    const socket = await listener({ idleTimeoutMs: 2000, sendQueueBytes: 64 * 1024 });
+    const peer = await RawPeer.open();
+    const { connection, theirSeq } = await peer.handshake(socket, 2000, 0);
+    // The peer keeps talking (so it is not idle), always with a window of 0.
+    const chatter = setInterval(() => {
+      peer.send(socket.port, {
+        type: PacketType.STATE,
+        connectionId: 2001,
+        seq: 3,
+        ack: (theirSeq - 1) & 0xffff,
+        windowSize: 0,
+      });
+    }, 200);
+    cleanups.push(() => clearInterval(chatter));
+    let accepted = 0;
+    const chunk = Buffer.alloc(16 * 1024);
+    while (connection.write(chunk)) accepted += chunk.length;
+    // Backpressure: write() said stop long before a megabyte.
+    expect(accepted).toBeLessThan(256 * 1024);
+    const [error] = (await once(connection, 'error')) as [Error];
+    expect(error.message).toMatch(/window/);
+    expect(socket.connectionCount).toBe(0);
+  });
+
+  it('times out a peer that goes silent', async () => {
+    const socket = await listener({ idleTimeoutMs: 1000 });
+    const peer = await RawPeer.open();
+    const { connection } = await peer.handshake(socket, 3000);
+    const [error] = (await once(connection, 'error')) as [Error & { code?: string }];
+    expect(error.code).toBe('ETIMEDOUT');
+    expect(socket.connectionCount).toBe(0);
+  });
+
+  it('rejects connect() to a port where nobody answers, with no stray error', async () => {
+    const socket = await listener();
+    const silent = await RawPeer.open();
+    const port = silent.udp.address().port;
+    await expect(socket.connect('127.0.0.1', port, { timeoutMs: 1500 })).rejects.toThrow(
+      /timed out/,
+    );
+    // It did retry the SYN before giving up.
+    expect(silent.received.filter((p) => p.type === PacketType.SYN).length).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(socket.connectionCount).toBe(0);
+  });
+});
