@@ -8,10 +8,8 @@
  * torrent's size.
  */
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { diskErrorFrom } from '../errors.ts';
-import type { Metainfo, TorrentFile } from '../metainfo/types.ts';
 import { PieceLayout } from '../storage/layout.ts';
 import { HASH_SIZE, leavesPerPiece } from './merkle.ts';
 import runHashTask from './hash-worker.ts';
@@ -105,22 +103,11 @@ export interface FileHashResult {
   status: number;
 }
 
-export const PieceStatus = { good: 0, bad: 1, missing: 2 } as const;
-export type PieceStatusValue = (typeof PieceStatus)[keyof typeof PieceStatus];
-
-export interface VerifyReport {
-  /** PieceStatus per piece. */
-  pieces: Uint8Array;
-  good: number;
-  bad: number;
-  missing: number;
-  /** Bytes read from disk. */
-  bytesHashed: number;
-}
-
-export interface VerifyOptions extends HashRunOptions {
-  /** Called once per piece with its result, in no particular order. */
-  onPiece?: (index: number, status: PieceStatusValue) => void;
+export interface V2PiecesResult {
+  /** pieceCount * 32 bytes: each piece's layer entry, or its file's root (see hashV2Pieces). */
+  digests: Uint8Array;
+  /** ReadStatus per piece. */
+  status: Uint8Array;
 }
 
 const DEFAULT_BATCH = 8 * 1024 * 1024;
@@ -328,69 +315,57 @@ export class HashPool {
   }
 
   /**
-   * Checks data under `dataDir` against a torrent: SHA-1 pieces for v1 and
-   * hybrid, piece layers / file roots for v2-only. A piece touching a missing
-   * file is `missing`; a short file or wrong data is `bad`.
+   * The v2 hash of every piece of a v2 piece space read from disk: for a file
+   * longer than a piece, its piece-layer entries; for a file of at most one
+   * piece, its merkle root. Pieces no file's data starts in (alignment after a
+   * file's end) keep zeros and ReadStatus `missing`. Comparing with what a
+   * torrent expects is verify/'s job.
    */
-  async verify(
-    meta: Metainfo,
-    dataDir: string,
-    options: VerifyOptions = {},
-  ): Promise<VerifyReport> {
-    // A piece no check reaches (a v2 file without its piece layer) stays bad.
-    const pieces = new Uint8Array(meta.pieceCount).fill(PieceStatus.bad);
-    let bytesHashed = 0;
-    const progress: HashRunOptions = {
-      signal: options.signal,
-      onProgress: (bytes) => {
-        bytesHashed = bytes;
-        options.onProgress?.(bytes);
-      },
-    };
-    const onPiece = options.onPiece;
-    const set = (index: number, status: PieceStatusValue): void => {
-      pieces[index] = status;
-      onPiece?.(index, status);
-    };
-    const diskFiles = meta.files.map((f) => ({
-      path: join(dataDir, ...f.path),
-      length: f.length,
-      offset: f.offset,
-      padding: f.padding,
-    }));
-
-    if (meta.pieces) {
-      const expected = meta.pieces;
-      const layout = new PieceLayout(meta);
-      await this.#runAll(
-        this.#v1Batches(layout, diskFiles),
-        (b) => b.task,
-        (b, result) => {
-          for (let k = 0; k < result.status.length; k++) {
-            const index = b.firstPiece + k;
-            const read = result.status[k]!;
-            if (read === ReadStatus.missing) set(index, PieceStatus.missing);
-            else if (read !== ReadStatus.ok) set(index, PieceStatus.bad);
-            else {
-              const same = equalBytes(result.sha1, k * 20, expected, index * 20, 20);
-              set(index, same ? PieceStatus.good : PieceStatus.bad);
-            }
-          }
+  async hashV2Pieces(
+    files: DiskFile[],
+    pieceLength: number,
+    pieceCount: number,
+    options: HashRunOptions = {},
+  ): Promise<V2PiecesResult> {
+    const digests = new Uint8Array(pieceCount * HASH_SIZE);
+    const status = new Uint8Array(pieceCount).fill(ReadStatus.missing);
+    const jobs: { index: number; request: FileHashRequest }[] = [];
+    files.forEach((file, index) => {
+      if (file.length === 0 || file.padding) return;
+      jobs.push({
+        index,
+        request: {
+          path: file.path,
+          length: file.length,
+          sha1: false,
+          sha1PadLastPiece: false,
+          v2: true,
         },
-        progress,
-      );
-    } else {
-      await this.#verifyV2(meta, diskFiles, set, progress);
-    }
-    let good = 0;
-    let bad = 0;
-    let missing = 0;
-    for (const s of pieces) {
-      if (s === PieceStatus.good) good++;
-      else if (s === PieceStatus.bad) bad++;
-      else missing++;
-    }
-    return { pieces, good, bad, missing, bytesHashed };
+      });
+    });
+    await this.#runAll(
+      this.#fileBatches(jobs, pieceLength),
+      (b) => b.task,
+      (b, result) => {
+        let at = 0;
+        b.parts.forEach((part, k) => {
+          const item = b.task.items[k]!;
+          const file = files[part.request]!;
+          const firstPiece = (file.offset + item.start) / pieceLength;
+          const count = item.v2 === 'root' ? 1 : Math.ceil(item.length / pieceLength);
+          for (let p = 0; p < count; p++) {
+            status[firstPiece + p] = result.status[k]!;
+            digests.set(
+              result.sha256.subarray((at + p) * HASH_SIZE, (at + p + 1) * HASH_SIZE),
+              (firstPiece + p) * HASH_SIZE,
+            );
+          }
+          at += count;
+        });
+      },
+      options,
+    );
+    return { digests, status };
   }
 
   /**
@@ -473,62 +448,6 @@ export class HashPool {
       items: placed,
     });
     return result.sha256;
-  }
-
-  async #verifyV2(
-    meta: Metainfo,
-    diskFiles: DiskFile[],
-    set: (index: number, status: PieceStatusValue) => void,
-    options: HashRunOptions,
-  ): Promise<void> {
-    const { pieceLength } = meta;
-    const jobs: { index: number; request: FileHashRequest }[] = [];
-    meta.files.forEach((f, i) => {
-      if (f.length > 0 && !f.padding) {
-        jobs.push({
-          index: i,
-          request: {
-            path: diskFiles[i]!.path,
-            length: f.length,
-            sha1: false,
-            sha1PadLastPiece: false,
-            v2: true,
-          },
-        });
-      }
-    });
-    await this.#runAll(
-      this.#fileBatches(jobs, pieceLength),
-      (b) => b.task,
-      (b, result) => {
-        let at = 0;
-        b.parts.forEach((part, k) => {
-          const item = b.task.items[k]!;
-          const file = meta.files[part.request]!;
-          const read = result.status[k]!;
-          const firstPiece = file.offset / pieceLength + item.start / pieceLength;
-          const count = item.v2 === 'root' ? 1 : Math.ceil(item.length / pieceLength);
-          const expected = expectedV2(meta, file);
-          for (let p = 0; p < count; p++) {
-            let status: PieceStatusValue;
-            if (read === ReadStatus.missing) status = PieceStatus.missing;
-            else if (read !== ReadStatus.ok || !expected) status = PieceStatus.bad;
-            else {
-              const expectedAt =
-                item.v2 === 'root' ? 0 : (item.start / pieceLength + p) * HASH_SIZE;
-              status =
-                expectedAt + HASH_SIZE <= expected.length &&
-                equalBytes(result.sha256, (at + p) * HASH_SIZE, expected, expectedAt, HASH_SIZE)
-                  ? PieceStatus.good
-                  : PieceStatus.bad;
-            }
-            set(firstPiece + p, status);
-          }
-          at += count;
-        });
-      },
-      options,
-    );
   }
 
   #v1Batches(
@@ -732,24 +651,4 @@ function settled(result: HashTaskResult | HashTaskFailure): HashTaskResult {
   const { code, message, path, action } = result.failure;
   const error = Object.assign(new Error(message), code ? { code } : {});
   throw diskErrorFrom(error, action, path);
-}
-
-/** The expected v2 hashes of a file: its piece layer, or its root for a file of at most one piece. */
-function expectedV2(meta: Metainfo, file: TorrentFile): Uint8Array | null {
-  if (!file.piecesRoot) return null;
-  if (file.length <= meta.pieceLength) return file.piecesRoot;
-  return meta.pieceLayers.get(Buffer.from(file.piecesRoot).toString('hex')) ?? null;
-}
-
-function equalBytes(
-  a: Uint8Array,
-  aAt: number,
-  b: Uint8Array,
-  bAt: number,
-  length: number,
-): boolean {
-  for (let i = 0; i < length; i++) {
-    if (a[aAt + i] !== b[bAt + i]) return false;
-  }
-  return true;
 }

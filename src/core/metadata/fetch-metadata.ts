@@ -10,6 +10,7 @@
  * are only accepted when requested from that very connection, slow peers time
  * out, and no peer can stall the fetch for others.
  */
+import { sameBytes } from '../bytes.ts';
 import { NetworkError, InterruptedError } from '../errors.ts';
 import { tcpTransport } from '../transport/tcp.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -614,8 +615,4 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason instanceof Error && signal.reason.name !== 'AbortError'
     ? signal.reason
     : new InterruptedError('interrupted while fetching metadata');
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -3,6 +3,7 @@
  * Both come from the command line or the web, so everything is validated and
  * every failure is an InputError.
  */
+import { sameBytes } from '../bytes.ts';
 import { InputError } from '../errors.ts';
 import { toHex } from './text.ts';
 import type { Metainfo } from './types.ts';
@@ -73,10 +74,6 @@ function parseV1Hash(text: string): Uint8Array | null {
   if (/^[0-9a-f]{40}$/i.test(text)) return hexDecode(text);
   if (/^[a-z2-7]{32}$/i.test(text)) return base32Decode(text);
   return null;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a).equals(Buffer.from(b));
 }
 
 function decodeParam(text: string, plusIsSpace: boolean): string {

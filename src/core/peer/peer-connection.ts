@@ -10,6 +10,7 @@
  * Peers are identified by address AND port (`host:port`), never by IP alone:
  * honest and hostile peers can share an address behind NAT or on loopback.
  */
+import { sameBytes } from '../bytes.ts';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { WireDecoder, type WireDecoderLimits } from '../wire/decoder.ts';
@@ -308,8 +309,4 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       if (this.#closed) return;
     }
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

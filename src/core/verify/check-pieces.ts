@@ -17,6 +17,8 @@
 import { fingerprint } from '../hashing/fingerprint.ts';
 import { ReadStatus, type HashPool } from '../hashing/pool.ts';
 import type { Metainfo } from '../metainfo/types.ts';
+import { sameBytes } from '../bytes.ts';
+import { expectedSha1, SHA1_LENGTH } from './expected-hashes.ts';
 import { PieceVerifier } from './piece-verifier.ts';
 import type { DiskStorage } from '../storage/disk-storage.ts';
 import type { ClaimedPieces } from '../resume/resume-store.ts';
@@ -112,7 +114,6 @@ async function checkV1(
   onProgress: (bytes: number) => void,
   signal: AbortSignal | undefined,
 ): Promise<ClaimedPieces> {
-  const expected = meta.pieces!;
   const { sha1, fingerprints, status } = await pool.hashSources(
     pieces.map((index) => storage.sources(index)),
     'both',
@@ -122,14 +123,9 @@ async function checkV1(
   const good: ClaimedPieces = new Map();
   pieces.forEach((index, i) => {
     if (status[i] !== ReadStatus.ok) return;
-    if (
-      Buffer.compare(
-        sha1.subarray(i * 20, i * 20 + 20),
-        expected.subarray(index * 20, index * 20 + 20),
-      ) === 0
-    ) {
+    const digest = sha1.subarray(i * SHA1_LENGTH, (i + 1) * SHA1_LENGTH);
+    if (sameBytes(digest, expectedSha1(meta, index)!))
       good.set(index, prints.readBigUInt64LE(i * 8));
-    }
   });
   return good;
 }

@@ -7,7 +7,9 @@
  */
 import type { HashPool } from '../hashing/pool.ts';
 import type { Metainfo } from '../metainfo/types.ts';
+import { sameBytes } from '../bytes.ts';
 import { PieceLayout } from '../storage/layout.ts';
+import { expectedSha1, expectedV2, SHA1_LENGTH, SHA256_LENGTH } from './expected-hashes.ts';
 
 interface WaitingPiece {
   index: number;
@@ -64,15 +66,9 @@ export class PieceVerifier {
   }
 
   async #verifyBatch(batch: WaitingPiece[]): Promise<boolean[]> {
-    const pieces = this.#meta.pieces;
-    if (pieces) {
+    if (this.#meta.pieces) {
       const digests = await this.#pool.sha1SharedPieces(batch.map((piece) => piece.data));
-      return batch.map(({ index }, i) =>
-        equalBytes(
-          digests.subarray(i * 20, i * 20 + 20),
-          pieces.subarray(index * 20, index * 20 + 20),
-        ),
-      );
+      return batch.map(({ index }, i) => this.#sha1Matches(index, digests, i));
     }
     const results: boolean[] = [];
     for (const { index, data } of batch) results.push((await this.verifyRun(index, 1, data))[0]!);
@@ -89,15 +85,9 @@ export class PieceVerifier {
     const sizes = Array.from({ length: count }, (_, i) => this.#layout.pieceSize(first + i));
     if (meta.pieces) {
       const digests = await this.#pool.sha1Shared(data, sizes);
-      return sizes.map((_, i) => {
-        const index = first + i;
-        return equalBytes(
-          digests.subarray(i * 20, i * 20 + 20),
-          meta.pieces!.subarray(index * 20, index * 20 + 20),
-        );
-      });
+      return sizes.map((_, i) => this.#sha1Matches(first + i, digests, i));
     }
-    const expected = sizes.map((_, i) => this.#expectedV2(first + i));
+    const expected = sizes.map((_, i) => expectedV2(meta, this.#layout, first + i));
     let offset = 0;
     const items = sizes.map((size, i) => {
       const item = {
@@ -110,8 +100,16 @@ export class PieceVerifier {
     });
     const hashes = await this.#pool.sha256Shared(data, meta.pieceLength, items);
     return expected.map(
-      (want, i) => want !== null && equalBytes(hashes.subarray(i * 32, i * 32 + 32), want.hash),
+      (want, i) =>
+        want !== null &&
+        sameBytes(hashes.subarray(i * SHA256_LENGTH, (i + 1) * SHA256_LENGTH), want.hash),
     );
+  }
+
+  /** Whether the `at`th digest in `digests` is the SHA-1 piece `index` must have. */
+  #sha1Matches(index: number, digests: Uint8Array, at: number): boolean {
+    const digest = digests.subarray(at * SHA1_LENGTH, (at + 1) * SHA1_LENGTH);
+    return sameBytes(digest, expectedSha1(this.#meta, index)!);
   }
 
   /**
@@ -124,21 +122,4 @@ export class PieceVerifier {
       .filter((span) => span.kind === 'data')
       .reduce((sum, span) => sum + span.length, 0);
   }
-
-  /** The v2 hash piece `index` must have: each v2 piece lies inside exactly one file. */
-  #expectedV2(index: number): { hash: Uint8Array; mode: 'pieces' | 'root' } | null {
-    const span = this.#layout.fileSpans(index, 0).find((s) => s.kind === 'data');
-    if (!span) return null;
-    const file = this.#meta.files[span.fileIndex];
-    if (!file.piecesRoot) return null;
-    if (file.length <= this.#meta.pieceLength) return { hash: file.piecesRoot, mode: 'root' };
-    const layer = this.#meta.pieceLayers.get(Buffer.from(file.piecesRoot).toString('hex'));
-    if (!layer) return null;
-    const pieceInFile = Math.floor(span.fileOffset / this.#meta.pieceLength);
-    return { hash: layer.subarray(pieceInFile * 32, pieceInFile * 32 + 32), mode: 'pieces' };
-  }
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }

@@ -11,7 +11,8 @@
  */
 import { join } from 'node:path';
 import { OutDir } from '../storage/out-dir.ts';
-import { PieceStatus, type HashPool } from '../hashing/pool.ts';
+import type { HashPool } from '../hashing/pool.ts';
+import { checkPiecesOnDisk, PieceStatus } from './piece-report.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import { PieceLayout } from '../storage/layout.ts';
 
@@ -38,7 +39,7 @@ export async function verifyData(
   const sizes = meta.files.map((file) =>
     file.padding ? -1 : root.fileSize(join(root.root, ...file.path)),
   );
-  const report = await pool.verify(meta, dir, { onProgress });
+  const report = await checkPiecesOnDisk(pool, meta, dir, { onProgress });
   const layout = new PieceLayout(meta);
   const files: VerifyResult['files'] = [];
   for (let index = 0; index < meta.files.length; index++) {

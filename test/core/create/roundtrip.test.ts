@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTorrent } from '../../../src/core/create/build-torrent.ts';
-import { HashPool, PieceStatus } from '../../../src/core/hashing/pool.ts';
+import { HashPool } from '../../../src/core/hashing/pool.ts';
+import { checkPiecesOnDisk, PieceStatus } from '../../../src/core/verify/piece-report.ts';
 import { parseTorrent, type TorrentVersion } from '../../../src/core/metainfo/index.ts';
 
 const KiB = 1024;
@@ -55,14 +56,14 @@ describe('create -> parse -> verify', () => {
       expect(meta.totalSize).toBe(created.totalSize);
       expect(Buffer.from(meta.infoBytes).equals(Buffer.from(created.infoBytes))).toBe(true);
 
-      const clean = await pool.verify(meta, base);
+      const clean = await checkPiecesOnDisk(pool, meta, base);
       expect(clean).toMatchObject({ good: meta.pieceCount, bad: 0, missing: 0 });
 
       const damaged = fill(40_000, 1);
       damaged[17_000] ^= 1; // second piece of d/a
       writeFileSync(join(base, 'd/a'), damaged);
       rmSync(join(base, 'd/e'));
-      const report = await pool.verify(meta, base);
+      const report = await checkPiecesOnDisk(pool, meta, base);
       expect(report.pieces[1]).toBe(PieceStatus.bad);
       expect(report.pieces[meta.pieceCount - 1]).toBe(PieceStatus.missing);
       expect(report.good).toBe(meta.pieceCount - 2);

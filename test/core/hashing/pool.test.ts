@@ -5,12 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskError } from '../../../src/core/errors.ts';
 import { fileMerkle, rootFromPieceLayer } from '../../../src/core/hashing/merkle.ts';
-import {
-  HashPool,
-  PieceStatus,
-  ReadStatus,
-  type DiskFile,
-} from '../../../src/core/hashing/pool.ts';
+import { HashPool, ReadStatus, type DiskFile } from '../../../src/core/hashing/pool.ts';
+import { checkPiecesOnDisk, PieceStatus } from '../../../src/core/verify/piece-report.ts';
 import type { Metainfo, TorrentFile } from '../../../src/core/metainfo/types.ts';
 
 const KiB = 1024;
@@ -160,7 +156,7 @@ describe('HashPool', () => {
     const pieceLength = 16 * KiB;
     const { files, space } = layout(['v1', 'v2', 'v3'], [40_000, 20_000, 30_000]);
     const meta = metainfo('v1', pieceLength, files, space, expectedPieces(space, pieceLength));
-    const all = await pool.verify(meta, '/');
+    const all = await checkPiecesOnDisk(pool, meta, '/');
     expect(all.good).toBe(meta.pieceCount);
 
     const changed = data(40_000, 1);
@@ -169,7 +165,7 @@ describe('HashPool', () => {
     truncateSync(join(dir, 'v3'), 29_000); // last piece
     rmSync(join(dir, 'v2')); // bytes 40000..60000: pieces 2, 3
     const seen = new Map<number, number>();
-    const report = await pool.verify(meta, '/', { onPiece: (i, s) => seen.set(i, s) });
+    const report = await checkPiecesOnDisk(pool, meta, '/', { onPiece: (i, s) => seen.set(i, s) });
     expect([...report.pieces]).toEqual([
       PieceStatus.good,
       PieceStatus.bad,
@@ -196,13 +192,13 @@ describe('HashPool', () => {
     meta.files[0]!.piecesRoot = big.root;
     meta.files[1]!.piecesRoot = small.root;
     meta.pieceLayers.set(Buffer.from(big.root!).toString('hex'), big.pieceLayer!);
-    expect((await pool.verify(meta, '/')).good).toBe(5);
+    expect((await checkPiecesOnDisk(pool, meta, '/')).good).toBe(5);
 
     const changed = data(50_000, 1);
     changed[20_000] ^= 0xff; // piece 1
     writeFileSync(join(dir, 'w1'), changed);
     rmSync(join(dir, 'w2'));
-    const report = await pool.verify(meta, '/');
+    const report = await checkPiecesOnDisk(pool, meta, '/');
     expect([...report.pieces]).toEqual([0, 1, 0, 0, 2]);
   });
 
