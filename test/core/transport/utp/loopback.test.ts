@@ -4,6 +4,7 @@
  * sides, and the ways a connection ends (FIN, RESET, close).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,6 +74,11 @@ async function writeAll(stream: Duplex, data: Buffer): Promise<void> {
   stream.end();
 }
 
+/** Resolves once the stream has closed (now or already). */
+function closed(stream: Duplex): Promise<unknown> {
+  return stream.closed ? Promise.resolve() : once(stream, 'close');
+}
+
 function sha1(data: Buffer): string {
   return createHash('sha1').update(data).digest('hex');
 }
@@ -99,4 +105,88 @@ describe('uTP over loopback', () => {
     const [received] = await Promise.all([digestToEnd(server), writeAll(client, data)]);
     expect(received).toEqual({ sha1: sha1(data), length: data.length });
   }, 120_000);
+
+  it('end() sends a FIN: the peer reads to the end, and our finish waits for its ack', async () => {
+    const { client, server } = await pair();
+    const ended = once(server, 'end');
+    server.resume();
+    const finished = once(client, 'finish');
+    client.end('bye');
+    await ended;
+    await finished;
+    // Half-closed: the other direction still works, and closing it ends both cleanly.
+    const clientEnded = once(client, 'end');
+    client.resume();
+    server.end('and bye');
+    await clientEnded;
+    await Promise.all([closed(client), closed(server)]);
+    expect(client.errored).toBeNull();
+    expect(server.errored).toBeNull();
+  }, 60_000);
+
+  it('destroy() sends a RESET: the peer fails with ECONNRESET', async () => {
+    const { client, server } = await pair();
+    const failed = once(server, 'error') as Promise<[Error & { code?: string }]>;
+    client.destroy();
+    const [error] = await failed;
+    expect(error.code).toBe('ECONNRESET');
+  }, 60_000);
+
+  it('a reader that stops makes the writer stop: the receive window bounds what is buffered', async () => {
+    const receiveWindow = 256 * 1024;
+    const listener = await UtpSocket.listen({ receiveWindow });
+    const dialer = await UtpSocket.listen({ sendQueueBytes: 64 * 1024 });
+    sockets.push(listener, dialer);
+    const accepted = once(listener, 'connection') as Promise<[UtpConnection]>;
+    const client = await dialer.connect('127.0.0.1', listener.port);
+    const data = randomBytes(4 * 1024 * 1024);
+    let written = 0;
+    const writer = (async () => {
+      for (let at = 0; at < data.length; at += 32 * 1024) {
+        written = at;
+        if (!client.write(data.subarray(at, at + 32 * 1024))) await once(client, 'drain');
+      }
+      client.end();
+    })();
+    const [server] = await accepted;
+    // Nobody reads the server side: wait until the writer is blocked, then look.
+    let lastWritten = -1;
+    while (written !== lastWritten) {
+      lastWritten = written;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(written).toBeLessThan(data.length);
+    expect(server.readableLength).toBeLessThanOrEqual(receiveWindow + 1400);
+    // Reading again lets everything through.
+    const [received] = await Promise.all([digestToEnd(server), writer]);
+    expect(received).toEqual({ sha1: sha1(data), length: data.length });
+  }, 120_000);
+
+  it('shares one UDP socket with the DHT: uTP datagrams to uTP, bencoded ones to their owner', async () => {
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()));
+    const shared = new UtpSocket(udp);
+    const forDht: string[] = [];
+    udp.on('message', (message, rinfo) => {
+      if (!shared.handleDatagram(message, rinfo)) forDht.push(message.toString());
+    });
+    sockets.push(shared);
+    const dialer = await UtpSocket.listen();
+    sockets.push(dialer);
+    const accepted = once(shared, 'connection') as Promise<[UtpConnection]>;
+    const client = await dialer.connect('127.0.0.1', udp.address().port);
+    client.write('over uTP');
+    const ping = 'd1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe';
+    const dhtPeer = dgram.createSocket('udp4');
+    dhtPeer.send(ping, udp.address().port, '127.0.0.1');
+    const [server] = await accepted;
+    const [chunk] = (await once(server, 'data')) as [Buffer];
+    expect(chunk.toString()).toBe('over uTP');
+    while (forDht.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(forDht).toEqual([ping]);
+    dhtPeer.close();
+    await shared.close();
+    // The socket belongs to its owner: closing uTP leaves it open.
+    udp.close();
+  }, 60_000);
 });
