@@ -2,7 +2,7 @@
  * An LSD peer for the namespace tests, run inside a namespace with
  * `ip netns exec NS node lsd-node.ts ...`:
  *
- *   lsd-node.ts listen --hash HEX [--bind ADDR] [--no-ipv6]
+ *   lsd-node.ts listen --hash HEX [--bind ADDR] [--no-ipv4 | --no-ipv6]
  *     Starts an LsdService and a TCP listener on ADDR (port printed), prints
  *     `READY <tcp port>`, and then on stdin commands:
  *       start     start an LsdDiscovery for --hash (it announces at once)
@@ -26,6 +26,7 @@ const { positionals, values } = parseArgs({
     hash: { type: 'string' },
     bind: { type: 'string', default: '0.0.0.0' },
     'no-ipv6': { type: 'boolean', default: false },
+    'no-ipv4': { type: 'boolean', default: false },
     count: { type: 'string', default: '1' },
     hex: { type: 'string', multiple: true, default: [] },
   },
@@ -49,7 +50,7 @@ if (positionals[0] === 'send') {
   });
 } else {
   const hash = values.hash!;
-  const service = new LsdService({ ipv6: !values['no-ipv6'] });
+  const service = new LsdService({ ipv4: !values['no-ipv4'], ipv6: !values['no-ipv6'] });
   service.on('warning', (message) => process.stderr.write(`warning: ${message}\n`));
   service.on('peer', (infoHash, peer) => say(`HEARD ${infoHash} ${peer.host}:${peer.port}`));
   await service.start();

@@ -60,8 +60,9 @@ async function send(datagrams: Buffer[], count = 1): Promise<void> {
 
 describe('LSD between two network namespaces', () => {
   it("each side finds the other's announce, never its own, and the gap holds back a second announce", async () => {
-    const a = await lsdNode(0, ['--bind', pair.addresses[0]]);
-    const b = await lsdNode(1, ['--bind', pair.addresses[1]]);
+    // IPv4 only here (the next test covers IPv6): one announce per side to reason about.
+    const a = await lsdNode(0, ['--no-ipv6', '--bind', pair.addresses[0]]);
+    const b = await lsdNode(1, ['--no-ipv6', '--bind', pair.addresses[1]]);
     const bPeer = `PEER lsd ${pair.addresses[1]}:${b.port}`;
 
     // A starts first: B hears its announce (B's own torrent is not started yet, so B only
@@ -82,6 +83,18 @@ describe('LSD between two network namespaces', () => {
     command(a.proc, 'announce');
     await a.proc.waitFor(/ANNOUNCED (true|false)/, 10_000, 'stdout');
     expect(lines(a.proc, 'ANNOUNCED')).toEqual(['ANNOUNCED false']);
+  });
+
+  it('works over IPv6 alone (ff15::efc0:988f)', async () => {
+    const a = await lsdNode(0, ['--no-ipv4', '--bind', '::']);
+    const b = await lsdNode(1, ['--no-ipv4', '--bind', '::']);
+    command(a.proc, 'start');
+    await b.proc.waitFor(/HEARD /, 20_000, 'stdout');
+    command(b.proc, 'start');
+    const bPeer = `PEER lsd ${pair.addresses6[1]}:${b.port}`;
+    await a.proc.waitFor(new RegExp(bPeer.replace(/\./g, '\\.')), 20_000, 'stdout');
+    expect(lines(b.proc, 'HEARD')).toEqual([`HEARD ${hash} ${pair.addresses6[0]}:${a.port}`]);
+    expect(a.proc.stderr, a.proc.describe()).not.toContain('warning');
   });
 
   it('ignores hostile datagrams and reports only well-formed announces', async () => {
