@@ -10,9 +10,18 @@
  * Names: `completed` (a count, from the trackers' scrape), `idle` and `time`
  * (durations such as 90s, 10m, 2h), `ratio` (uploaded / torrent size). `&`
  * binds tighter than `|`, as in most languages. Pure: no I/O.
+ *
+ * Durations and ratios are read by the CLI's own parsers (`parseDuration`,
+ * `parseRatio` in src/commands/flags.ts), passed in so `idle>=10m` means
+ * what `--timeout 10m` means and the engine does not import the CLI.
  */
-import { parseDuration, parseRatio } from '../../commands/flags.ts';
 import { UsageError } from '../errors.ts';
+
+/** Value parsers for durations (to milliseconds) and ratios; they throw UsageError on bad text. */
+export interface SeedUntilValueParsers {
+  duration(text: string, what: string): number;
+  ratio(text: string, what: string): number;
+}
 
 export type ConditionName = 'completed' | 'idle' | 'time' | 'ratio';
 
@@ -43,7 +52,7 @@ type Token =
   | { type: 'end'; at: number };
 
 /** Parses an expression; any mistake is a one-line UsageError (exit 2). */
-export function parseSeedUntil(text: string): SeedUntil {
+export function parseSeedUntil(text: string, parsers: SeedUntilValueParsers): SeedUntil {
   const fail = (why: string): never => {
     throw new UsageError(`invalid --seed-until "${text}": ${why}`);
   };
@@ -84,7 +93,7 @@ export function parseSeedUntil(text: string): SeedUntil {
           : `expected a condition at character ${token.at + 1}, found "${token.type}"`,
       );
     }
-    return parseCondition(token, next(), next(), fail);
+    return parseCondition(token, next(), next(), parsers, fail);
   };
 
   const tree = parseAny(0);
@@ -99,7 +108,13 @@ export function parseSeedUntil(text: string): SeedUntil {
   return tree;
 }
 
-function parseCondition(name: Token, op: Token, value: Token, fail: (why: string) => never) {
+function parseCondition(
+  name: Token,
+  op: Token,
+  value: Token,
+  parsers: SeedUntilValueParsers,
+  fail: (why: string) => never,
+) {
   const word = (name as { text: string }).text.toLowerCase();
   if (!isConditionName(word)) {
     fail(`unknown condition "${word}": use completed, idle, time or ratio`);
@@ -110,20 +125,25 @@ function parseCondition(name: Token, op: Token, value: Token, fail: (why: string
   const condition: Condition = {
     kind: 'condition',
     name: word as ConditionName,
-    value: parseValue(word as ConditionName, raw, fail),
+    value: parseValue(word as ConditionName, raw, parsers, fail),
     text: `${word}>=${raw}`,
   };
   return condition;
 }
 
-function parseValue(name: ConditionName, raw: string, fail: (why: string) => never): number {
+function parseValue(
+  name: ConditionName,
+  raw: string,
+  parsers: SeedUntilValueParsers,
+  fail: (why: string) => never,
+): number {
   if (name === 'completed') {
     if (!/^\d{1,9}$/.test(raw)) fail(`completed>= takes a whole number, not "${raw}"`);
     return Number(raw);
   }
   try {
     // The same units as --timeout and --seed-time, the same ratio rule as --seed-ratio.
-    return name === 'ratio' ? parseRatio(raw, 'ratio') : parseDuration(raw, name);
+    return name === 'ratio' ? parsers.ratio(raw, 'ratio') : parsers.duration(raw, name);
   } catch (error) {
     return fail((error as Error).message.replace(/^invalid /, ''));
   }

@@ -6,7 +6,12 @@
  */
 import type { Condition, ConditionName, SeedUntil } from './seed-until-parser.ts';
 
-export { parseSeedUntil, type Condition, type SeedUntil } from './seed-until-parser.ts';
+export {
+  parseSeedUntil,
+  type Condition,
+  type SeedUntil,
+  type SeedUntilValueParsers,
+} from './seed-until-parser.ts';
 
 export interface SeedUntilSnapshot {
   /** Completed downloads the trackers report (the highest of their scrapes); undefined before any answer. */

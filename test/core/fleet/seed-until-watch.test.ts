@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SeedUntilWatch } from '../../../src/core/fleet/seed-until-watch.ts';
 import { parseSeedUntil } from '../../../src/core/fleet/seed-until.ts';
+import { parseDuration, parseRatio } from '../../../src/commands/flags.ts';
+
+/** As the commands will call it: with the CLI's own duration and ratio parsers. */
+const parse = (text: string) =>
+  parseSeedUntil(text, { duration: parseDuration, ratio: parseRatio });
 
 const infoHash = Buffer.alloc(20, 3);
 
@@ -14,7 +19,7 @@ describe('SeedUntilWatch', () => {
     const scraped: number[] = [];
     const ended: string[] = [];
     const watch = new SeedUntilWatch({
-      expr: parseSeedUntil('completed>=3 | time>=10m'),
+      expr: parse('completed>=3 | time>=10m'),
       sample: () => ({ idleMs: 0, elapsedMs: Date.now() - started, ratio: 0 }),
       onMet: (_verdict, because) => ended.push(because),
       scrape: {
@@ -42,7 +47,7 @@ describe('SeedUntilWatch', () => {
     let idleSince = 0;
     const ended: string[] = [];
     const watch = new SeedUntilWatch({
-      expr: parseSeedUntil('idle>=30s & ratio>=1'),
+      expr: parse('idle>=30s & ratio>=1'),
       sample: () => ({ idleMs: Date.now() - idleSince, elapsedMs: Date.now(), ratio: 1.5 }),
       onMet: (_verdict, because) => ended.push(because),
     });

@@ -7,36 +7,41 @@ import {
   parseSeedUntil,
   type SeedUntilSnapshot,
 } from '../../../src/core/fleet/seed-until.ts';
+import { parseDuration, parseRatio } from '../../../src/commands/flags.ts';
+
+/** As the commands will call it: with the CLI's own duration and ratio parsers. */
+const parse = (text: string) =>
+  parseSeedUntil(text, { duration: parseDuration, ratio: parseRatio });
 
 const start: SeedUntilSnapshot = { completed: undefined, idleMs: 0, elapsedMs: 0, ratio: 0 };
 
 function check(text: string, snapshot: Partial<SeedUntilSnapshot>) {
   const full = { ...start, ...snapshot };
-  const verdict = evaluateSeedUntil(parseSeedUntil(text), full);
+  const verdict = evaluateSeedUntil(parse(text), full);
   return { met: verdict.met, why: verdict.met ? describeVerdict(verdict, full) : '' };
 }
 
 describe('--seed-until parsing', () => {
   it('reads each condition with its unit', () => {
-    expect(parseSeedUntil('completed>=50')).toEqual({
+    expect(parse('completed>=50')).toEqual({
       kind: 'condition',
       name: 'completed',
       value: 50,
       text: 'completed>=50',
     });
-    expect(parseSeedUntil('idle>=90s')).toMatchObject({ name: 'idle', value: 90_000 });
-    expect(parseSeedUntil('time >= 2h')).toMatchObject({ name: 'time', value: 7_200_000 });
-    expect(parseSeedUntil('ratio>=1.5')).toMatchObject({ name: 'ratio', value: 1.5 });
-    expect(parseSeedUntil('TIME>=1.5m')).toMatchObject({ name: 'time', value: 90_000 });
+    expect(parse('idle>=90s')).toMatchObject({ name: 'idle', value: 90_000 });
+    expect(parse('time >= 2h')).toMatchObject({ name: 'time', value: 7_200_000 });
+    expect(parse('ratio>=1.5')).toMatchObject({ name: 'ratio', value: 1.5 });
+    expect(parse('TIME>=1.5m')).toMatchObject({ name: 'time', value: 90_000 });
   });
 
   it('binds & tighter than | and honours parentheses', () => {
-    const flat = parseSeedUntil('completed>=5 | time>=1h & ratio>=2');
+    const flat = parse('completed>=5 | time>=1h & ratio>=2');
     expect(flat).toMatchObject({
       kind: 'any',
       parts: [{ name: 'completed' }, { kind: 'all', parts: [{ name: 'time' }, { name: 'ratio' }] }],
     });
-    const grouped = parseSeedUntil('(completed>=5 | time>=1h) & ratio>=2');
+    const grouped = parse('(completed>=5 | time>=1h) & ratio>=2');
     expect(grouped).toMatchObject({
       kind: 'all',
       parts: [{ kind: 'any', parts: [{ name: 'completed' }, { name: 'time' }] }, { name: 'ratio' }],
@@ -67,7 +72,7 @@ describe('--seed-until parsing', () => {
   ])('refuses %j with a one-line usage error (%s)', (text, why) => {
     let caught: unknown;
     try {
-      parseSeedUntil(text);
+      parse(text);
     } catch (error) {
       caught = error;
     }
@@ -123,7 +128,7 @@ describe('--seed-until evaluation', () => {
   });
 
   it('knows when the trackers must be scraped', () => {
-    expect(needsScrape(parseSeedUntil('time>=1h | (ratio>=2 & completed>=3)'))).toBe(true);
-    expect(needsScrape(parseSeedUntil('time>=1h | idle>=5m'))).toBe(false);
+    expect(needsScrape(parse('time>=1h | (ratio>=2 & completed>=3)'))).toBe(true);
+    expect(needsScrape(parse('time>=1h | idle>=5m'))).toBe(false);
   });
 });
