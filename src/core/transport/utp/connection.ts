@@ -62,6 +62,9 @@ export class UtpConnection extends Duplex {
   /** 'IPv4' or 'IPv6', as net.Socket reports it. */
   readonly remoteFamily: string;
 
+  /** Counters for diagnostics and benchmarks. */
+  readonly stats = { packetsSent: 0, packetsResent: 0, timeouts: 0, lossEvents: 0 };
+
   #state: State;
   readonly #endpoint: UtpEndpoint;
   readonly #options: UtpOptions;
@@ -324,6 +327,7 @@ export class UtpConnection extends Duplex {
     this.#lastAck = packet.ack;
     // One halving per window of data, however many packets of it were lost.
     if (result.lost.some((lost) => !seqBefore(lost.seq, this.#recoveryEnd))) {
+      this.stats.lossEvents++;
       this.#ledbat.onLoss();
       this.#recoveryEnd = this.#sendBuffer.next;
     }
@@ -382,6 +386,7 @@ export class UtpConnection extends Duplex {
       this.destroy(connectionError('ETIMEDOUT', 'uTP peer stopped acknowledging'));
       return;
     }
+    this.stats.timeouts++;
     this.#ledbat.onTimeout();
     this.#rtt.backOff();
     this.#sendBuffer.markAllForResend();
@@ -506,6 +511,8 @@ export class UtpConnection extends Duplex {
 
   #sendPacket(packet: OutgoingPacket, now: number): void {
     const header = this.#header(packet.type, packet.seq);
+    this.stats.packetsSent++;
+    if (packet.transmissions > 0) this.stats.packetsResent++;
     this.#sendBuffer.markSent(packet, now);
     this.#transmit(header, packet.payload.length > 0 ? packet.payload : undefined, now);
   }

@@ -48,6 +48,8 @@ export class SendBuffer {
   oldest: number;
   /** Payload bytes sent and not yet acked or declared lost. */
   bytesInFlight = 0;
+  /** Packets with `needsSend` (and not acked): lets `waiting()` skip the walk when there are none. */
+  #waitingCount = 0;
 
   constructor(firstSeq: number) {
     this.next = firstSeq & 0xffff;
@@ -71,12 +73,16 @@ export class SendBuffer {
     };
     this.#packets.set(packet.seq, packet);
     this.next = seqAdd(this.next, 1);
+    this.#waitingCount++;
     return packet;
   }
 
   /** Records that `packet` was put on the wire at `nowMs`. */
   markSent(packet: OutgoingPacket, nowMs: number): void {
-    if (packet.needsSend) this.bytesInFlight += weight(packet);
+    if (packet.needsSend) {
+      this.bytesInFlight += weight(packet);
+      this.#waitingCount--;
+    }
     packet.needsSend = false;
     packet.sentAtMs = nowMs;
     packet.transmissions++;
@@ -84,6 +90,7 @@ export class SendBuffer {
 
   /** Packets waiting to be sent, oldest first. */
   *waiting(): Generator<OutgoingPacket> {
+    if (this.#waitingCount === 0) return;
     for (let seq = this.oldest; seq !== this.next; seq = seqAdd(seq, 1)) {
       const packet = this.#packets.get(seq);
       if (packet && !packet.acked && packet.needsSend) yield packet;
@@ -131,6 +138,7 @@ export class SendBuffer {
       if (!packet.acked && !packet.needsSend && packet.transmissions > 0) {
         packet.needsSend = true;
         this.bytesInFlight -= weight(packet);
+        this.#waitingCount++;
       }
     }
   }
@@ -140,6 +148,7 @@ export class SendBuffer {
     if (packet.needsSend) return false;
     packet.needsSend = true;
     this.bytesInFlight -= weight(packet);
+    this.#waitingCount++;
     return true;
   }
 
@@ -170,6 +179,7 @@ export class SendBuffer {
     if (packet.acked) return;
     packet.acked = true;
     if (!packet.needsSend) this.bytesInFlight -= weight(packet);
+    else this.#waitingCount--;
     result.bytesAcked += weight(packet);
     if (packet.transmissions === 1) result.rttSamples.push(nowMs - packet.sentAtMs);
     packet.payload = EMPTY;

@@ -77,6 +77,15 @@ export class UtpSocket extends EventEmitter<UtpSocketEvents> {
         resolve();
       });
     });
+    // A full window arriving in one burst overflows the default receive buffer
+    // (about 200 KiB) and reads as loss; ask for more (the kernel caps it at rmem_max).
+    for (const set of [udp.setRecvBufferSize, udp.setSendBufferSize]) {
+      try {
+        set.call(udp, 4 * 1024 * 1024);
+      } catch {
+        // not allowed here: the default works, only slower
+      }
+    }
     const socket = new UtpSocket(udp, options, true);
     udp.on('message', (message, rinfo) => socket.handleDatagram(message, rinfo));
     udp.on('error', (error) => socket.emit('error', error));
