@@ -4,12 +4,19 @@
  * before storing a put), and libtorrent's dht_get_mutable_item with the public
  * key and salt reads it back: the info-hash shoal published, at the latest
  * sequence number, with a signature libtorrent verified (it drops items that
- * fail) and that the reader script checks again itself.
+ * fail) and that the reader script checks again itself. A forged version 3
+ * (signed by another key) is refused by every libtorrent node.
  */
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { createKeyFile, readKeyFile } from '../../src/core/updatable/keys.ts';
+import {
+  closeDht,
+  openUpdatableDht,
+  publishUpdatable,
+} from '../../src/core/updatable/mutable-item.ts';
 import { runShoal, show, spawnTracked, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, tempDir } from '../helpers/files.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -73,6 +80,27 @@ describe('BEP 46 interop with python3-libtorrent', () => {
       published.push(doc);
     }
     expect(published.map((p) => p.seq)).toEqual([1, 2]);
+
+    // A version 3 signed by another key but claiming the publisher's: libtorrent's nodes
+    // check the signature and store nothing.
+    const forgerFile = path.join(tempDir('shoal-bep46-forger-'), 'forger.key');
+    await createKeyFile(forgerFile);
+    const forger = await readKeyFile(forgerFile);
+    const real = await readKeyFile(keyFile);
+    const client = await openUpdatableDht({ bootstrap: [dht.entry], host: '127.0.0.1' });
+    try {
+      await expect(
+        publishUpdatable(
+          client,
+          { publicKey: real.publicKey, sign: forger.sign },
+          Buffer.from(salt),
+          Buffer.alloc(20, 0xee),
+          20_000,
+        ),
+      ).rejects.toThrow(/DHT put failed|no DHT node/);
+    } finally {
+      await closeDht(client);
+    }
 
     const port = await freePort({ udp: true });
     const proc = spawnTracked(
