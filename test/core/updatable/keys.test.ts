@@ -2,20 +2,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, ShoalError } from '../../../src/core/errors.ts';
+import { ExitCode } from '../../../src/core/errors.ts';
 import { createKeyFile, readKeyFile, verifyEd25519 } from '../../../src/core/updatable/keys.ts';
 import { cleanupTempDirs, tempDir } from '../../helpers/files.ts';
+import { shoalFailure } from './shoal-failure.ts';
 
 cleanupTempDirs();
-
-async function failure(promise: Promise<unknown>): Promise<ShoalError> {
-  const error = await promise.then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ShoalError);
-  return error as ShoalError;
-}
 
 describe('ed25519 key files', () => {
   it('creates a PEM key readable by its owner only, and reads it back', async () => {
@@ -40,7 +32,7 @@ describe('ed25519 key files', () => {
   it('never overwrites an existing file', async () => {
     const file = path.join(tempDir('shoal-keys-'), 'publisher.key');
     await writeFile(file, 'precious');
-    const error = await failure(createKeyFile(file));
+    const error = await shoalFailure(createKeyFile(file));
     expect(error.exitCode).toBe(ExitCode.usage);
     expect(error.message).toBe(`${file} already exists: shoal never overwrites a key file`);
     expect(await readFile(file, 'utf8')).toBe('precious');
@@ -63,7 +55,7 @@ describe('ed25519 key files', () => {
       [path.join(dir, 'missing.key'), 'no such key file'],
     ];
     for (const [file, why] of cases) {
-      const error = await failure(readKeyFile(file));
+      const error = await shoalFailure(readKeyFile(file));
       expect(error.exitCode, file).toBe(ExitCode.badInput);
       expect(error.message).toContain(why);
       expect(error.message).not.toContain('\n');

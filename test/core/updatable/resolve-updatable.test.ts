@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ExitCode, ShoalError } from '../../../src/core/errors.ts';
+import { ExitCode } from '../../../src/core/errors.ts';
 import { createKeyFile, readKeyFile } from '../../../src/core/updatable/keys.ts';
 import {
   closeDht,
@@ -11,6 +11,7 @@ import {
 import { resolveUpdatableMagnet } from '../../../src/core/updatable/resolve-updatable.ts';
 import { formatUpdatableMagnet } from '../../../src/core/updatable/updatable-magnet.ts';
 import { cleanupTempDirs, tempDir } from '../../helpers/files.ts';
+import { shoalFailure } from './shoal-failure.ts';
 import { startPrivateDht, type PrivateDht } from './private-dht.ts';
 
 cleanupTempDirs();
@@ -25,15 +26,6 @@ describe('resolveUpdatableMagnet', () => {
     await net?.close();
   });
 
-  async function failure(promise: Promise<unknown>): Promise<ShoalError> {
-    const error = await promise.then(
-      () => null,
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(ShoalError);
-    return error as ShoalError;
-  }
-
   it('resolves the latest version; nothing published is exit 4; a bad magnet exit 3', async () => {
     const keyFile = path.join(tempDir('shoal-resolve-'), 'k');
     await createKeyFile(keyFile);
@@ -42,7 +34,7 @@ describe('resolveUpdatableMagnet', () => {
     const magnet = formatUpdatableMagnet({ publicKey: key.publicKey, salt });
     const options = { bootstrap: [net.entry], host: '127.0.0.1' };
 
-    const missing = await failure(resolveUpdatableMagnet(magnet, options));
+    const missing = await shoalFailure(resolveUpdatableMagnet(magnet, options));
     expect(missing.exitCode).toBe(ExitCode.network);
     expect(missing.message).toContain('no version of this updatable torrent');
 
@@ -56,7 +48,7 @@ describe('resolveUpdatableMagnet', () => {
     }
     expect(await resolveUpdatableMagnet(magnet, options)).toEqual({ infoHash: latest, seq: 2 });
 
-    const bad = await failure(resolveUpdatableMagnet('magnet:?xs=urn:btpk:1234', options));
+    const bad = await shoalFailure(resolveUpdatableMagnet('magnet:?xs=urn:btpk:1234', options));
     expect(bad.exitCode).toBe(ExitCode.badInput);
   });
 });
