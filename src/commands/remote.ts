@@ -25,7 +25,7 @@ export default class Remote extends Command {
   rm ID...|all       remove (data stays on disk unless --delete-data)
   set ID...|all      change limits, seed ratio, labels (--download-limit, --upload-limit, --seed-ratio, --labels)
   stats              session totals
---rpc defaults to $SHOAL_RPC or ${'http://127.0.0.1:9091/transmission/rpc'}; credentials may be in the URL (http://user:pass@host:9091)
+--rpc defaults to $SHOAL_RPC or http://127.0.0.1:9091/transmission/rpc; credentials may be in the URL (http://user:pass@host:9091)
 or given with --rpc-auth USER:PASS. --json prints the RPC objects.
 Exit codes: 2 bad usage or a request the server refused, 3 unreadable .torrent, 4 the server cannot be reached.`;
 
