@@ -142,7 +142,12 @@ function post(
   return new Promise((resolve, reject) => {
     const request = transport.request(
       url,
-      { method: 'POST', headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
+        // A fresh connection per call: a kept-alive one to a daemon that restarted meets a reset.
+        agent: false,
+      },
       (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
