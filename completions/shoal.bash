@@ -8,7 +8,7 @@ _shoal() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   cmd="${COMP_WORDS[1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "create download inspect keygen publish seed tracker help --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "create download inspect keygen publish remote seed tracker help --help --version" -- "$cur"))
     return 0
   fi
   case "$cmd" in
@@ -39,6 +39,12 @@ _shoal() {
     publish)
       opts="--key -k --salt -s --dht-bootstrap --dht-port --json --quiet -q --verbose -v --help"
       valued="--key -k --salt -s --dht-bootstrap --dht-port"
+      dirs=""
+      files=""
+      ;;
+    remote)
+      opts="--rpc --rpc-auth --download-dir --paused --delete-data --download-limit --upload-limit --seed-ratio --labels --json --quiet -q --verbose -v --help"
+      valued="--rpc --rpc-auth --download-dir --download-limit --upload-limit --seed-ratio --labels"
       dirs=""
       files=""
       ;;
