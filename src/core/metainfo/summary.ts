@@ -15,7 +15,11 @@ export interface MetainfoJson {
   pieceCount: number;
   totalSize: number;
   private: boolean;
-  files: { path: string; length: number; padding: boolean }[];
+  /**
+   * `attr`: BEP 47 attributes (`x`, `h`, `l`, `p`), only when the torrent gives some;
+   * `symlink`: a link's target relative to the torrent's root, only for links.
+   */
+  files: { path: string; length: number; padding: boolean; attr?: string; symlink?: string }[];
   trackers: string[][];
   webSeeds: string[];
   comment: string | null;
@@ -40,6 +44,8 @@ export function metainfoToJson(meta: Metainfo): MetainfoJson {
       path: file.path.join('/'),
       length: file.length,
       padding: file.padding,
+      ...(file.attr ? { attr: file.attr } : {}),
+      ...(file.symlinkPath ? { symlink: file.symlinkPath.join('/') } : {}),
     })),
     trackers: meta.trackers.map((tier) => [...tier]),
     webSeeds: [...meta.webSeeds],

@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/core/errors.ts';
-import { parseTorrent, toHex, type Metainfo } from '../../../src/core/metainfo/index.ts';
+import {
+  metainfoToJson,
+  parseTorrent,
+  toHex,
+  type Metainfo,
+} from '../../../src/core/metainfo/index.ts';
 import { cornerCases } from '../../helpers/metainfo-corners.ts';
 
 const cases = cornerCases();
@@ -64,6 +69,21 @@ describe('BEP 47 attributes', () => {
     ]);
     expect(meta.totalSize).toBe(110);
     expect(meta.pieceCount).toBe(1);
+  });
+
+  it('inspect --json shows attributes and link targets, and only when there are some', () => {
+    expect(metainfoToJson(parseCase('v1-symlink')).files).toEqual([
+      { path: 'corner/a.txt', length: 100, padding: false },
+      { path: 'corner/link', length: 0, padding: false, attr: 'l', symlink: 'a.txt' },
+      { path: 'corner/sub/up', length: 0, padding: false, attr: 'l', symlink: 'sub/b.txt' },
+      { path: 'corner/sub/b.txt', length: 10, padding: false },
+    ]);
+    expect(metainfoToJson(parseCase('v1-executable-hidden')).files[0]).toEqual({
+      path: 'corner/run.sh',
+      length: 100,
+      padding: false,
+      attr: 'x',
+    });
   });
 
   it('a symlink needs no length; without a target it is an empty ordinary file', () => {
