@@ -1,7 +1,7 @@
 """A python3-libtorrent seeder that speaks uTP only, for shoal's uTP interop tests.
 
 Run with /usr/bin/python3 (where python3-libtorrent is installed):
-  libtorrent_utp_peer.py --data FILE --port P [--connect HOST:PORT] [--timeout S]
+  libtorrent_utp_peer.py --data FILE --port P [--connect HOST:PORT] [--download-to DIR] [--timeout S]
 
 Makes a v1 torrent of FILE (16 KiB pieces) and seeds it from FILE's folder on
 127.0.0.1:P with TCP turned off both ways (enable_outgoing_tcp and
@@ -12,7 +12,10 @@ plain BitTorrent handshake. Prints on stdout, one line each:
   SEEDING              once the data is checked
   PEER <host:port>     for each peer past the handshake
 With --connect it dials HOST:PORT over uTP (connect_peer) every 3 s until a
-peer is connected. Alerts go to stderr. Exits 0 at --timeout (default 60 s).
+peer is connected. With --download-to DIR it does not seed: it downloads the
+torrent into the empty DIR (from --connect), prints COMPLETE and exits 0.
+Alerts go to stderr. Exits 0 at --timeout (default 60 s), 1 if a download
+had not completed by then.
 """
 
 import argparse
@@ -28,6 +31,7 @@ def main():
     parser.add_argument("--data", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--connect")
+    parser.add_argument("--download-to")
     parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args()
 
@@ -62,7 +66,7 @@ def main():
     )
     params = lt.add_torrent_params()
     params.ti = info
-    params.save_path = save
+    params.save_path = args.download_to or save
     handle = session.add_torrent(params)
 
     target = None
@@ -87,9 +91,12 @@ def main():
         status = handle.status()
         if status.is_seeding and not seeding:
             seeding = True
-            print("SEEDING", flush=True)
+            print("COMPLETE" if args.download_to else "SEEDING", flush=True)
+            if args.download_to:
+                return 0
+        ready = seeding or (args.download_to and status.state != lt.torrent_status.checking_files)
         now = time.time()
-        if target and seeding and status.num_peers == 0 and now - last_dial > 3:
+        if target and ready and status.num_peers == 0 and now - last_dial > 3:
             last_dial = now
             handle.connect_peer(target)
         for peer in handle.get_peer_info():
@@ -99,7 +106,7 @@ def main():
             shown.add(key)
             print("PEER %s" % key, flush=True)
         time.sleep(0.05)
-    return 0
+    return 1 if args.download_to else 0
 
 
 if __name__ == "__main__":

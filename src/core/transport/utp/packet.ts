@@ -52,7 +52,7 @@ export interface Packet {
   seq: number;
   ack: number;
   /**
-   * Selective ack bitmask (a multiple of 4 bytes); bit i (least significant
+   * Selective ack bitmask (we send multiples of 4 bytes; any length is read); bit i (least significant
    * bit of each byte first) acknowledges ack + 2 + i.
    */
   selectiveAck?: Uint8Array;
@@ -104,9 +104,9 @@ export function decodePacket(bytes: Uint8Array): DecodeResult {
     const data = bytes.slice(at, at + length);
     at += length;
     if (extensionType === EXTENSION_SELECTIVE_ACK) {
-      if (length === 0 || length % 4 !== 0) {
-        return { ok: false, reason: `selective ack of ${length} bytes, not a multiple of 4` };
-      }
+      // BEP 29 says a multiple of 4 bytes, but libtorrent sends masks just long
+      // enough for the packets it holds (1 byte, 77 bytes...): accept any length.
+      if (length === 0) return { ok: false, reason: 'empty selective ack' };
       if (packet.selectiveAck) return { ok: false, reason: 'two selective acks' };
       packet.selectiveAck = data;
     } else {

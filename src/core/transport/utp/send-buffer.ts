@@ -22,6 +22,12 @@ export interface OutgoingPacket {
   transmissions: number;
   /** Waiting to be sent (again): not counted as in flight. */
   needsSend: boolean;
+  /**
+   * Already resent as lost (selective or duplicate acks). Acks keep showing
+   * the hole until that resend arrives; without this flag every one of them
+   * would resend the packet again. Only the timer resends it after this.
+   */
+  fastResent: boolean;
 }
 
 export interface AckResult {
@@ -70,6 +76,7 @@ export class SendBuffer {
       sentAtMs: 0,
       transmissions: 0,
       needsSend: true,
+      fastResent: false,
     };
     this.#packets.set(packet.seq, packet);
     this.next = seqAdd(this.next, 1);
@@ -136,6 +143,7 @@ export class SendBuffer {
   markAllForResend(): void {
     for (const packet of this.#packets.values()) {
       if (!packet.acked && !packet.needsSend && packet.transmissions > 0) {
+        packet.fastResent = false;
         packet.needsSend = true;
         this.bytesInFlight -= weight(packet);
         this.#waitingCount++;
@@ -145,7 +153,8 @@ export class SendBuffer {
 
   /** Marks `packet` lost by other evidence (three duplicate cumulative acks). */
   markLost(packet: OutgoingPacket): boolean {
-    if (packet.needsSend) return false;
+    if (packet.needsSend || packet.fastResent) return false;
+    packet.fastResent = true;
     packet.needsSend = true;
     this.bytesInFlight -= weight(packet);
     this.#waitingCount++;

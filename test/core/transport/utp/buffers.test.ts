@@ -108,3 +108,19 @@ describe('ReceiveBuffer', () => {
     ),
   );
 });
+
+describe('SendBuffer fast resend', () => {
+  it('resends a packet shown lost once, however many later acks still show the hole', () => {
+    const buffer = sendBufferWith(10);
+    const mask = (bits: number) => Uint8Array.from([bits & 0xff, bits >> 8, 0, 0]);
+    expect(buffer.acknowledge(100, mask(0b111), 1).lost.map((p) => p.seq)).toEqual([101]);
+    buffer.markSent(buffer.first()!, 2);
+    // More packets after the hole arrive before the resend does: 101 is not lost again.
+    expect(buffer.acknowledge(100, mask(0b1111), 3).lost).toEqual([]);
+    expect(buffer.acknowledge(100, mask(0b11111), 4).lost).toEqual([]);
+    expect([...buffer.waiting()]).toEqual([]);
+    // The timer still resends it if the resend is lost too.
+    buffer.markAllForResend();
+    expect([...buffer.waiting()].map((p) => p.seq)).toContain(101);
+  });
+});

@@ -129,7 +129,7 @@ describe('uTP hostile input', () => {
       Buffer.from([0x01]),
       Buffer.alloc(19, 0x01),
       Buffer.concat([Buffer.from([0x01, 0x01]), Buffer.alloc(18), Buffer.from([0, 250])]), // extension cut short
-      Buffer.concat([Buffer.from([0x21, 0x01]), Buffer.alloc(18), Buffer.from([0, 3, 1, 2, 3])]), // 3-byte sack
+      Buffer.concat([Buffer.from([0x21, 0x01]), Buffer.alloc(18), Buffer.from([0, 0])]), // empty selective ack
       Buffer.from([0x71, ...Buffer.alloc(30)]), // type 7
     ];
     for (let i = 0; i < 200; i++)

@@ -130,11 +130,11 @@ describe('uTP packet codec', () => {
         Buffer.concat([Buffer.from([0x21, EXTENSION_SELECTIVE_ACK]), valid.subarray(2)]),
       ],
       [
-        'selective ack of 3 bytes',
+        'selective ack of 0 bytes',
         Buffer.concat([
           Buffer.from([0x21, EXTENSION_SELECTIVE_ACK]),
           valid.subarray(2),
-          Buffer.from([0, 3, 1, 2, 3]),
+          Buffer.from([0, 0]),
         ]),
       ],
       ['a STATE with a payload', Buffer.concat([valid, Buffer.from('x')])],
@@ -143,6 +143,27 @@ describe('uTP packet codec', () => {
       const decoded = decodePacket(bytes);
       expect(decoded.ok, name).toBe(false);
       if (!decoded.ok) expect(decoded.reason.length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('accepts selective acks of any length, as libtorrent sends them (BEP 29 says multiples of 4)', () => {
+    // Seen from libtorrent 2.0: a STATE whose mask is 1 byte, another whose mask is 77.
+    for (const length of [1, 3, 77]) {
+      const header = encodePacket({
+        type: PacketType.STATE,
+        connectionId: 1,
+        timestamp: 0,
+        timestampDiff: 0,
+        windowSize: 0,
+        seq: 0,
+        ack: 0,
+        payload: new Uint8Array(0),
+      });
+      header[1] = EXTENSION_SELECTIVE_ACK;
+      const mask = Buffer.alloc(length, 0xff);
+      const decoded = decodePacket(Buffer.concat([header, Buffer.from([0, length]), mask]));
+      expect(decoded.ok).toBe(true);
+      if (decoded.ok) expect(hex(decoded.packet.selectiveAck!)).toBe(mask.toString('hex'));
     }
   });
 
