@@ -67,14 +67,7 @@ import type { UploadReadStats } from './upload-reader.ts';
 export { MAX_QUEUED_UPLOAD_BYTES } from './uploader.ts';
 export { MAX_CANDIDATES } from './peer-pool.ts';
 
-export type {
-  PeerInfo,
-  SessionEvents,
-  SessionOptions,
-  SessionPhase,
-  SessionStats,
-  SessionSummary,
-} from './session-types.ts';
+export type * from './session-types.ts';
 
 const TICK_MS = 1000;
 const CHOKE_ROUND_MS = 10_000;
