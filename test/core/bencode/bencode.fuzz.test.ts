@@ -128,7 +128,6 @@ describe('bencode properties', () => {
     expect(hex(encodeBencode(value))).toBe(hex(bytes));
   });
 
-
   it('regression: two keys that decode to the same text are refused, not merged', () => {
     // Found by the key-count property below: the key bytes "ff" and the one byte 0xFF (not
     // UTF-8, so read as its hex "ff") passed the byte-wise duplicate check and then
