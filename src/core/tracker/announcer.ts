@@ -292,7 +292,8 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
 
   /**
    * Cancels the timer and the announce in flight, then sends `stopped` to
-   * every tracker that was sent `started` (MAX_CONCURRENT_STOPS at a time).
+   * every tracker that was sent `started` (MAX_CONCURRENT_STOPS at a time),
+   * after the `completed` it still owes.
    * Resolves within about `stopTimeoutMs`; never rejects.
    */
   async stop(): Promise<void> {
@@ -307,6 +308,10 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     const sender = async () => {
       for (let tracker = told.shift(); tracker; tracker = told.shift()) {
         if (deadline.aborted) return;
+        // A download that ends as soon as it completes still counts as a completion (trackers
+        // count `completed` for their scrape), so the cancelled announce goes out first.
+        if (tracker.completedPending)
+          await this.#announceTo(tracker, 'completed', deadline, stopTimeoutMs).catch(() => {});
         await this.#announceTo(tracker, 'stopped', deadline, stopTimeoutMs).catch(() => undefined);
       }
     };
