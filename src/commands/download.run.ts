@@ -1,7 +1,10 @@
 import type { Interfaces } from '@oclif/core';
 import { resolve } from 'node:path';
 import { VerifyError } from '../core/errors.ts';
+import type { Client } from '../core/client/client.ts';
+import { DiscoveryHub } from '../core/discovery/hub.ts';
 import { HashPool } from '../core/hashing/pool.ts';
+import type { HandedOffPeer } from '../core/metadata/fetch-metadata.ts';
 import { toHex } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { PeerAddress } from '../core/net/peer-address.ts';
@@ -29,6 +32,7 @@ import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-fi
 import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
+import { clientFromFlags } from './connection-flags.ts';
 import { discoveryChoices } from './discovery-flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -51,6 +55,26 @@ interface RunRecord {
   receipt: string | null;
 }
 
+/**
+ * What a magnet's metadata fetch leaves running for the download: its peer
+ * sources (not announced to twice), its live connections and the peer id
+ * they were made under. Released by the session, or here if none starts.
+ */
+interface CarriedOver {
+  hub: DiscoveryHub | null;
+  connections: HandedOffPeer[];
+  peerId: Uint8Array;
+  /** Every peer the fetch learned of, dialed by the download. */
+  peers: PeerAddress[];
+}
+
+/** The torrent to download, known from a file or fetched from peers. */
+interface LoadedTorrent {
+  meta: Metainfo;
+  magnetSelection: number[] | null;
+  carried: CarriedOver | null;
+}
+
 /** What `shoal download` does (the flags and help live in download.ts). */
 export async function download(
   args: { source: string },
@@ -69,34 +93,41 @@ export async function download(
     receipt: null,
   };
   let failure: unknown = null;
+  // One client for the whole run: the metadata fetch and the download dial and listen alike.
+  const pool = new HashPool({ threads: flags.threads });
+  const client = clientFromFlags(flags, pool);
+  let carried: CarriedOver | null = null;
   try {
     // Refused before the metadata fetch, which can take minutes.
     if (flags['save-torrent'])
       await refuseExistingOutput(resolve(flags['save-torrent']), flags.force);
     if (flags.receipt) await refuseExistingOutput(resolve(flags.receipt), flags.force);
     checkDigestSyntax(flags);
-    const { meta, firstPeers, magnetSelection } = await loadTorrent(
-      args.source,
-      flags,
-      ui,
-      abort.signal,
-    );
+    await client.start();
+    const loaded = await loadTorrent(args.source, flags, ui, client, abort.signal);
+    carried = loaded.carried;
+    const { meta } = loaded;
     record.meta = meta;
     record.selected = selectFiles(meta.files, meta.multiFile, {
       select: flags.select,
       exclude: flags.exclude,
-      magnetSelection,
+      magnetSelection: loaded.magnetSelection,
     });
     const expected = resolveExpectations(
       { expect: flags.expect, expectFile: flags['expect-file'] },
       meta,
       record.selected,
     );
-    await runSession(record, firstPeers, expected, flags, ui, abort.signal, output);
+    const handedOver = carried;
+    carried = null; // from here the session releases it, whatever happens
+    await runSession(record, client, handedOver, expected, flags, ui, abort.signal, output);
   } catch (error) {
     failure = await ui.fail(error);
   } finally {
     stopSignals();
+    if (carried) await release(carried);
+    await client.close();
+    await pool.destroy();
   }
   const late = await afterRun(outcomeOf(record, failure, flags), {
     command: 'download',
@@ -153,37 +184,68 @@ async function loadTorrent(
   text: string,
   flags: DownloadFlags,
   ui: SessionUi,
+  client: Client,
   signal: AbortSignal,
-): Promise<{ meta: Metainfo; firstPeers: PeerAddress[]; magnetSelection: number[] | null }> {
+): Promise<LoadedTorrent> {
   const source = await loadSource(text);
-  if (source.kind === 'torrent')
-    return { meta: source.meta, firstPeers: [], magnetSelection: null };
+  if (source.kind === 'torrent') return { meta: source.meta, magnetSelection: null, carried: null };
   const { magnet } = source;
   const isPrivate = false; // unknown before the metadata; a magnet never marks privacy
-  const resolved = await resolveMagnet({
-    magnet,
-    discoveries: ui.discoveries(
-      discoveryChoices(flags, {
-        trackers: magnet.trackers,
-        private: isPrivate,
-        peers: magnet.peers,
-      }),
-    ),
-    version: packageJson.version,
-    timeoutMs: flags.timeout ?? DEFAULT_METADATA_TIMEOUT_MS,
-    maxPeers: flags['max-peers'],
-    signal,
-    onEvent: ui.metadata(magnet.name ?? toHex(magnet.infoHash ?? magnet.infoHashV2!)),
+  const choices = discoveryChoices(flags, {
+    trackers: magnet.trackers,
+    private: isPrivate,
+    peers: magnet.peers,
   });
-  if (flags['save-torrent']) {
-    await writeOutputFile(resolve(flags['save-torrent']), resolved.torrentBytes, flags.force);
+  const hub = new DiscoveryHub(ui.discoveries(choices));
+  let resolved;
+  try {
+    resolved = await resolveMagnet({
+      magnet,
+      discoveries: hub,
+      handOff: true,
+      port: client.port,
+      transport: client.transport,
+      version: packageJson.version,
+      timeoutMs: flags.timeout ?? DEFAULT_METADATA_TIMEOUT_MS,
+      maxPeers: flags['max-peers'],
+      signal,
+      onEvent: ui.metadata(magnet.name ?? toHex(magnet.infoHash ?? magnet.infoHashV2!)),
+    });
+  } catch (error) {
+    await hub.stop();
+    throw error;
   }
-  return { meta: resolved.meta, firstPeers: resolved.peers, magnetSelection: magnet.selectOnly };
+  const carried: CarriedOver = {
+    hub,
+    connections: resolved.connections,
+    peerId: resolved.peerId,
+    peers: resolved.peers,
+  };
+  try {
+    // A private torrent must not be looked up in the DHT: its sources start over without it.
+    if (resolved.meta.private && choices.dht) {
+      await hub.stop();
+      carried.hub = null;
+    }
+    if (flags['save-torrent'])
+      await writeOutputFile(resolve(flags['save-torrent']), resolved.torrentBytes, flags.force);
+  } catch (error) {
+    await release(carried);
+    throw error;
+  }
+  return { meta: resolved.meta, magnetSelection: magnet.selectOnly, carried };
+}
+
+/** Closes what a magnet fetch carried over when no download takes it on. */
+async function release(carried: CarriedOver): Promise<void> {
+  for (const { connection } of carried.connections) connection.close('download not started');
+  await carried.hub?.stop();
 }
 
 async function runSession(
   record: RunRecord,
-  firstPeers: PeerAddress[],
+  client: Client,
+  carried: CarriedOver | null,
   expected: readonly ExpectedDigest[],
   flags: DownloadFlags,
   ui: SessionUi,
@@ -192,85 +254,82 @@ async function runSession(
 ): Promise<void> {
   const meta = record.meta!;
   const { selected } = record;
-  const pool = new HashPool({ threads: flags.threads });
-  const choices = discoveryChoices(flags, meta);
   const session = new TorrentSession({
     meta,
     outDir: resolve(flags.out),
-    hashPool: pool,
+    hashPool: client.hashPool,
+    client,
     selectedFiles: selected ? new Set(selected) : null,
-    port: flags.port,
     maxPeers: flags['max-peers'],
     downloadLimit: flags['download-limit'],
     uploadLimit: flags['upload-limit'],
     stallTimeoutMs: flags.timeout,
     seedTimeMs: flags['seed-time'],
     seedRatio: flags['seed-ratio'],
-    discoveries: ui.discoveries({ ...choices, peers: [...firstPeers, ...choices.peers] }),
+    discoveries: carried?.hub ?? ui.discoveries(discoveryChoices(flags, meta)),
+    handedOff: carried?.connections,
+    peerId: carried?.peerId,
     version: packageJson.version,
     signal,
   });
+  if (carried) session.addPeers(carried.peers, 'magnet');
   record.session = session;
   const peers = new Map<string, string>();
   session.on('peer-connected', ({ key, client }) => peers.set(key, client));
   ui.attach(session, meta, { selected, outDir: resolve(flags.out), verify: flags.verify });
-  try {
-    const summary = await session.run();
-    record.summary = summary;
-    if (flags.verify) await verifyOnDisk(session, meta, ui);
-    await ui.close();
-    // Digests are read back from disk after verification (docs/RECEIPT.md says why).
-    const digests = await digestFiles(session, digestedFiles(meta, selected, expected, flags));
-    if (flags.receipt) {
-      const receiptPath = resolve(flags.receipt);
-      await writeReceipt(
-        receiptPath,
-        buildReceipt({
-          meta,
-          files: [...digests].map(([index, sha256]) => ({
-            path: meta.files[index].path.join('/'),
-            length: meta.files[index].length,
-            sha256,
-          })),
-          peerBytes: summary.downloaded,
-          webSeedBytes: 0, // the session does not fetch from web seeds yet
-          peers,
-          startedAt: record.startedAt,
-          endedAt: new Date(),
-          version: packageJson.version,
-        }),
-        flags.force,
-      );
-      record.receipt = receiptPath;
-    }
-    checkExpectations(expected, digests);
-    const result = {
-      name: meta.name,
-      infoHash: toHex(session.infoHash),
-      out: resolve(flags.out),
-      files: meta.files
-        .map((file, index) => ({ file, index }))
-        .filter(({ file }) => !file.padding)
-        .map(({ file, index }) => ({
-          path: file.path.join('/'),
-          length: file.length,
-          selected: !selected || selected.includes(index),
+  const summary = await session.run();
+  record.summary = summary;
+  if (flags.verify) await verifyOnDisk(session, meta, ui);
+  await ui.close();
+  // Digests are read back from disk after verification (docs/RECEIPT.md says why).
+  const digests = await digestFiles(session, digestedFiles(meta, selected, expected, flags));
+  if (flags.receipt) {
+    const receiptPath = resolve(flags.receipt);
+    await writeReceipt(
+      receiptPath,
+      buildReceipt({
+        meta,
+        files: [...digests].map(([index, sha256]) => ({
+          path: meta.files[index].path.join('/'),
+          length: meta.files[index].length,
+          sha256,
         })),
-      downloaded: summary.downloaded,
-      uploaded: summary.uploaded,
-      seconds: roundSeconds(summary.seconds),
-      peers: summary.peers,
-      status: summary.status,
-      ...(record.receipt ? { receipt: record.receipt } : {}),
-    };
-    const path = torrentRoot(meta, resolve(flags.out));
-    // With --events stdout is the event stream: the result is its `done` line.
-    if (flags.json) output.stdout(JSON.stringify(result));
-    else if (!flags.events) output.stdout(path);
-    ui.done({ ...result, path });
-  } finally {
-    await pool.destroy();
+        peerBytes: summary.downloaded,
+        webSeedBytes: 0, // the session does not fetch from web seeds yet
+        peers,
+        startedAt: record.startedAt,
+        endedAt: new Date(),
+        version: packageJson.version,
+      }),
+      flags.force,
+    );
+    record.receipt = receiptPath;
   }
+  checkExpectations(expected, digests);
+  const result = {
+    name: meta.name,
+    infoHash: toHex(session.infoHash),
+    out: resolve(flags.out),
+    files: meta.files
+      .map((file, index) => ({ file, index }))
+      .filter(({ file }) => !file.padding)
+      .map(({ file, index }) => ({
+        path: file.path.join('/'),
+        length: file.length,
+        selected: !selected || selected.includes(index),
+      })),
+    downloaded: summary.downloaded,
+    uploaded: summary.uploaded,
+    seconds: roundSeconds(summary.seconds),
+    peers: summary.peers,
+    status: summary.status,
+    ...(record.receipt ? { receipt: record.receipt } : {}),
+  };
+  const path = torrentRoot(meta, resolve(flags.out));
+  // With --events stdout is the event stream: the result is its `done` line.
+  if (flags.json) output.stdout(JSON.stringify(result));
+  else if (!flags.events) output.stdout(path);
+  ui.done({ ...result, path });
 }
 
 /** `--verify`: every wanted piece re-read and checked, and no file longer than the torrent says. */

@@ -5,6 +5,8 @@
  * --save-torrent / inspect --fetch. Every download is compared byte for byte.
  */
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import DHT from 'bittorrent-dht';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +66,41 @@ describe('magnet links', () => {
     expect(JSON.parse(inspect.stdout).infoHash).toBe(infoHash);
     seeder.proc.kill('SIGTERM');
     // One download bounded at 60 s, after starting a seeder.
+  }, 120_000);
+
+  it('announces to its tracker once: the metadata fetch hands its sources and connections to the download', async () => {
+    const seeder = await startShoalSeeder(torrent, dataParent);
+    const events: string[] = [];
+    // A tracker that only knows the seeder and records every announce's event.
+    const tracker = http.createServer((request, response) => {
+      const query = new URL(request.url ?? '/', 'http://x').searchParams;
+      events.push(query.get('event') ?? 'none');
+      const peer = Buffer.from([127, 0, 0, 1, seeder.port >> 8, seeder.port & 255]);
+      response.end(
+        Buffer.concat([Buffer.from('d8:intervali1800e5:peers6:'), peer, Buffer.from('e')]),
+      );
+    });
+    await new Promise<void>((resolve) => tracker.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = tracker.address() as AddressInfo;
+      const announce = encodeURIComponent(`http://127.0.0.1:${port}/announce`);
+      const magnet = `magnet:?xt=urn:btih:${infoHash}&dn=payload&tr=${announce}`;
+      const out = path.join(work, 'out-handoff');
+      const result = await runShoal(
+        ['download', magnet, '-o', out, '--no-dht', '--timeout', '30s', '--json'],
+        { timeoutMs: 60_000 },
+      );
+      expect(result.code, show(result)).toBe(0);
+      expect(await diffTrees(path.join(dataParent, 'payload'), path.join(out, 'payload'))).toEqual(
+        [],
+      );
+      // Started once (by the metadata fetch), completed once, stopped once: never a second start.
+      expect(events.filter((event) => event === 'started')).toEqual(['started']);
+      expect(events).toContain('completed');
+    } finally {
+      tracker.close();
+      seeder.proc.kill('SIGTERM');
+    }
   }, 120_000);
 
   it('fetches metadata from python3-libtorrent (inspect --fetch) and downloads from it', async () => {

@@ -426,6 +426,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       this.#client.on('listening', (port) => this.emit('listening', port));
     }
     if (this.#ownsClient && this.#options.port !== null) await this.#client.start();
+    // A client we were given was started by its owner: say where it listens all the same.
+    else if (this.#client.port) this.emit('listening', this.#client.port);
     this.#client.add(this);
   }
 

@@ -17,6 +17,7 @@ import type { PeerAddress } from '../net/peer-address.ts';
 import type { PeerDiscovery } from '../discovery/discovery.ts';
 import type { DiscoveryHub } from '../discovery/hub.ts';
 import type { HandedOffPeer } from '../metadata/fetch-metadata.ts';
+import type { Transport } from '../transport/transport.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 
 export interface ResolveMagnetOptions {
@@ -30,6 +31,8 @@ export interface ResolveMagnetOptions {
   handOff?: boolean;
   /** The port peers reach us on, announced to the sources (0: not listening). */
   port?: number;
+  /** How peers are dialed: the client's, so metadata connections are made as the download's are. */
+  transport?: Transport;
   version: string;
   timeoutMs?: number;
   maxPeers?: number;
@@ -60,6 +63,7 @@ export async function resolveMagnet(options: ResolveMagnetOptions): Promise<Reso
     discoveries: options.discoveries,
     handOff: options.handOff,
     port: options.port,
+    transport: options.transport,
     timeoutMs: options.timeoutMs,
     maxPeers: options.maxPeers,
     signal: options.signal,
