@@ -76,7 +76,12 @@ describe('shoal download in scripts and CI, from a libtorrent seeder', () => {
       startLibtorrent({ mode: 'seed', torrent: single.torrent, save: singleDir, timeoutS: 900 }),
     ]);
     hook = path.join(work, 'hook.sh');
-    await writeFile(hook, '#!/bin/sh\necho "hook ran"\nenv | grep "^SHOAL_" > "$HOOK_LOG"\n');
+    // The binary project runs shoal with no usable PATH (test/sea/without-node.sh), and a hook
+    // inherits shoal's environment: hooks name their tools by full path.
+    await writeFile(
+      hook,
+      '#!/bin/sh\necho "hook ran"\n/usr/bin/env | /usr/bin/grep "^SHOAL_" > "$HOOK_LOG"\n',
+    );
     await chmod(hook, 0o755);
   });
 
@@ -263,7 +268,7 @@ describe('shoal download in scripts and CI, from a libtorrent seeder', () => {
       const file = path.join(work, 'shell-hook.txt');
       const { result } = await download('single', [
         '--on-done-shell',
-        `echo "$SHOAL_NAME $SHOAL_STATUS" | tr a-z A-Z > ${file}`,
+        `echo "$SHOAL_NAME $SHOAL_STATUS" | /usr/bin/tr a-z A-Z > ${file}`,
       ]);
       expect(result.code, show(result)).toBe(0);
       expect(await readFile(file, 'utf8')).toBe('APP.BIN 0\n');
@@ -280,7 +285,7 @@ describe('shoal download in scripts and CI, from a libtorrent seeder', () => {
     });
 
     it('a hook that hangs is stopped at --on-done-timeout (124 when required)', async () => {
-      const hanging = ['--on-done-shell', 'sleep 100', '--on-done-timeout', '1s'];
+      const hanging = ['--on-done-shell', '/usr/bin/sleep 100', '--on-done-timeout', '1s'];
       const warned = await download('single', hanging);
       expect(warned.result.code, show(warned.result)).toBe(0);
       expect(warned.result.stderr).toMatch(/--on-done-shell timed out after 1s/);
