@@ -15,6 +15,7 @@ import type { DiskStorage } from '../core/storage/disk-storage.ts';
 import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
+import { clientFromFlags } from './connection-flags.ts';
 import { discoveryChoices } from './discovery-flags.ts';
 import { handleSignals } from './signals.ts';
 import type { Interfaces } from '@oclif/core';
@@ -33,6 +34,7 @@ export async function seed(
   const ui = new SessionUi('seed', args.source, flags, packageJson.version);
   const seedRatio = flags['seed-ratio'];
   const pool = new HashPool({ threads: flags.threads });
+  const client = clientFromFlags(flags, pool);
   let served: { meta: Metainfo; dataDir: string } | null = null;
   let session: TorrentSession | null = null;
   let summary: SessionSummary | null = null;
@@ -51,11 +53,12 @@ export async function seed(
       if (torrentPath) output.stdout(torrentPath);
     }
     const abort = new AbortController();
+    await client.start();
     session = new TorrentSession({
       meta,
       outDir: dataDir,
       hashPool: pool,
-      port: flags.port,
+      client,
       maxPeers: flags['max-peers'],
       uploadLimit: flags['upload-limit'],
       seedTimeMs: flags['seed-time'],
@@ -95,6 +98,7 @@ export async function seed(
   } catch (error) {
     failure = await ui.fail(error);
   } finally {
+    await client.close();
     await pool.destroy();
   }
   const stats = session?.stats();
