@@ -5,7 +5,9 @@
  */
 import { Flags } from '@oclif/core';
 import { UsageError } from '../core/errors.ts';
-import type { DiscoveryChoices } from '../core/discovery/build-discoveries.ts';
+import { buildDiscoveries, type DiscoveryChoices } from '../core/discovery/build-discoveries.ts';
+import type { PeerDiscovery } from '../core/discovery/discovery.ts';
+import type { TrackerDiscoveryEvents } from '../core/discovery/tracker-discovery.ts';
 import { parseHostPort } from './flags.ts';
 
 export const discoveryFlags = {
@@ -69,4 +71,17 @@ function mergeTrackerTiers(torrentTiers: string[][], extra: string[]): string[][
   const seen = new Set(torrentTiers.flat());
   const added = extra.filter((url) => !seen.has(url) && seen.add(url)).map((url) => [url]);
   return [...torrentTiers, ...added];
+}
+
+/** The peer sources `choices` name, built for a command whose view counts what they find. */
+export function buildSources(
+  choices: DiscoveryChoices,
+  ui: {
+    trackerResponse: TrackerDiscoveryEvents['onResponse'];
+    watchSources(sources: readonly PeerDiscovery[], trackers: number): void;
+  },
+): PeerDiscovery[] {
+  const sources = buildDiscoveries(choices, { onResponse: ui.trackerResponse });
+  ui.watchSources(sources, choices.trackers.flat().length);
+  return sources;
 }

@@ -33,7 +33,7 @@ import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { clientFromFlags } from './connection-flags.ts';
-import { discoveryChoices } from './discovery-flags.ts';
+import { buildSources, discoveryChoices } from './discovery-flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import type Download from './download.ts';
@@ -196,7 +196,7 @@ async function loadTorrent(
     private: isPrivate,
     peers: magnet.peers,
   });
-  const hub = new DiscoveryHub(ui.discoveries(choices));
+  const hub = new DiscoveryHub(buildSources(choices, ui));
   let resolved;
   try {
     resolved = await resolveMagnet({
@@ -266,7 +266,7 @@ async function runSession(
     stallTimeoutMs: flags.timeout,
     seedTimeMs: flags['seed-time'],
     seedRatio: flags['seed-ratio'],
-    discoveries: carried?.hub ?? ui.discoveries(discoveryChoices(flags, meta)),
+    discoveries: carried?.hub ?? buildSources(discoveryChoices(flags, meta), ui),
     handedOff: carried?.connections,
     peerId: carried?.peerId,
     version: packageJson.version,

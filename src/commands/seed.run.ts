@@ -16,7 +16,7 @@ import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-fi
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { clientFromFlags } from './connection-flags.ts';
-import { discoveryChoices } from './discovery-flags.ts';
+import { buildSources, discoveryChoices } from './discovery-flags.ts';
 import { handleSignals } from './signals.ts';
 import type { Interfaces } from '@oclif/core';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -67,7 +67,7 @@ export async function seed(
       requireComplete: true,
       readOnly: true,
       followLinks,
-      discoveries: ui.discoveries(discoveryChoices(flags, meta)),
+      discoveries: buildSources(discoveryChoices(flags, meta), ui),
       version: packageJson.version,
       signal: abort.signal,
     });

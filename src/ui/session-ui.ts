@@ -7,7 +7,6 @@
 import { InterruptedError } from '../core/errors.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { MetadataEvent } from '../core/metadata/index.ts';
-import { buildDiscoveries, type DiscoveryChoices } from '../core/discovery/build-discoveries.ts';
 import type { PeerDiscovery } from '../core/discovery/discovery.ts';
 import type { TorrentSession } from '../core/session/torrent-session.ts';
 import { eventStreamFor, type EventStream } from './events.ts';
@@ -53,13 +52,19 @@ export class SessionUi {
     else if (this.mode !== 'quiet') process.stderr.write(`${line}\n`);
   };
 
-  /** buildDiscoveries with tracker answers and DHT nodes counted for the view and events. */
-  discoveries(choices: DiscoveryChoices): PeerDiscovery[] {
-    const list = buildDiscoveries(choices, { onResponse: this.sources.trackerResponse });
-    this.sources.trackers = choices.trackers.flat().length;
-    const dht = list.find((d) => d.stats?.().dhtNodes !== undefined);
+  /**
+   * Counts what `sources` find for the view and the events: trackers named,
+   * DHT nodes known. Pass `trackerResponse` as buildDiscoveries' onResponse.
+   */
+  watchSources(sources: readonly PeerDiscovery[], trackers: number): void {
+    this.sources.trackers = trackers;
+    const dht = sources.find((d) => d.stats?.().dhtNodes !== undefined);
     if (dht) this.sources.dhtNodes = () => dht.stats?.().dhtNodes ?? null;
-    return list;
+  }
+
+  /** Called with each tracker answer (buildDiscoveries' onResponse). */
+  get trackerResponse(): SourceCounters['trackerResponse'] {
+    return this.sources.trackerResponse;
   }
 
   /** The `onEvent` for resolveMagnet. */
