@@ -19,8 +19,8 @@ _shoal() {
       files="--out -o"
       ;;
     download)
-      opts="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --save-torrent --force -f --receipt --expect --expect-file --on-done --on-done-shell --on-done-required --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
-      valued="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht-bootstrap --dht-port --save-torrent --receipt --expect --expect-file --on-done --on-done-shell --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --threads"
+      opts="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --web-seed --web-seeds --no-web-seeds --save-torrent --force -f --receipt --expect --expect-file --on-done --on-done-shell --on-done-required --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
+      valued="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht-bootstrap --dht-port --web-seed --save-torrent --receipt --expect --expect-file --on-done --on-done-shell --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --threads"
       dirs="--out -o"
       files="--save-torrent --verify"
       ;;

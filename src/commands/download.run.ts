@@ -1,6 +1,6 @@
 import type { Interfaces } from '@oclif/core';
 import { resolve } from 'node:path';
-import { VerifyError } from '../core/errors.ts';
+import { UsageError, VerifyError } from '../core/errors.ts';
 import type { Client } from '../core/client/client.ts';
 import { DiscoveryHub } from '../core/discovery/hub.ts';
 import { HashPool } from '../core/hashing/pool.ts';
@@ -103,6 +103,7 @@ export async function download(
       await refuseExistingOutput(resolve(flags['save-torrent']), flags.force);
     if (flags.receipt) await refuseExistingOutput(resolve(flags.receipt), flags.force);
     checkDigestSyntax(flags);
+    checkWebSeedUrls(flags['web-seed'] ?? []);
     await client.start();
     const loaded = await loadTorrent(args.source, flags, ui, client, abort.signal);
     carried = loaded.carried;
@@ -150,6 +151,26 @@ function checkDigestSyntax(flags: DownloadFlags): void {
   if (flags.expect !== undefined) parseSha256(flags.expect, '--expect');
   for (const text of flags['expect-file'] ?? [])
     parseSha256(text.slice(text.lastIndexOf('=') + 1), '--expect-file');
+}
+
+/** `--web-seed` must be an http(s) URL: refused before any network work, exit 2. */
+function checkWebSeedUrls(urls: readonly string[]): void {
+  for (const url of urls) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(url);
+    } catch {
+      // reported below
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+      throw new UsageError(`invalid --web-seed "${url}": use an http or https URL`);
+  }
+}
+
+/** The torrent's mirrors (unless --no-web-seeds) and those given with --web-seed, once each. */
+function webSeedsFor(meta: Metainfo, flags: DownloadFlags): string[] {
+  const listed = flags['web-seeds'] ? meta.webSeeds : [];
+  return [...new Set([...listed, ...(flags['web-seed'] ?? [])])];
 }
 
 function outcomeOf(record: RunRecord, failure: unknown, flags: DownloadFlags): RunOutcome {
@@ -266,6 +287,7 @@ async function runSession(
     stallTimeoutMs: flags.timeout,
     seedTimeMs: flags['seed-time'],
     seedRatio: flags['seed-ratio'],
+    webSeeds: webSeedsFor(meta, flags),
     discoveries: carried?.hub ?? buildSources(discoveryChoices(flags, meta), ui),
     handedOff: carried?.connections,
     peerId: carried?.peerId,
@@ -294,8 +316,8 @@ async function runSession(
           length: meta.files[index].length,
           sha256,
         })),
-        peerBytes: summary.downloaded,
-        webSeedBytes: 0, // the session does not fetch from web seeds yet
+        peerBytes: summary.downloaded - session.webSeedBytes,
+        webSeedBytes: session.webSeedBytes,
         peers,
         startedAt: record.startedAt,
         endedAt: new Date(),

@@ -58,6 +58,17 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
       description: 'keep seeding until uploaded/downloaded reaches this ratio (e.g. 1.0)',
     }),
     ...discoveryFlags,
+    'web-seed': Flags.string({
+      description:
+        'HTTP(S) mirror of the data (BEP 19: a file URL, or a folder URL for a multi-file torrent), used beside peers (repeatable)',
+      multiple: true,
+    }),
+    'web-seeds': Flags.boolean({
+      description:
+        'use the web seeds the torrent lists (--no-web-seeds to ignore them; --web-seed mirrors are still used)',
+      allowNo: true,
+      default: true,
+    }),
     'save-torrent': Flags.string({
       description: 'with a magnet link: also write the fetched metainfo to this .torrent file',
     }),
