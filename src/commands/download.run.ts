@@ -319,6 +319,7 @@ async function runSession(
         peerBytes: summary.downloaded - session.webSeedBytes,
         webSeedBytes: session.webSeedBytes,
         peers,
+        bytesByPeer: session.bytesBySource(),
         startedAt: record.startedAt,
         endedAt: new Date(),
         version: packageJson.version,

@@ -23,8 +23,8 @@ export interface ReceiptPeer {
   address: string;
   /** The client it named in its handshake (BEP 10 `v`), or its peer-id prefix. */
   client: string;
-  /** Bytes received from it; null until the engine counts bytes per peer. */
-  bytes: number | null;
+  /** Payload bytes received from it (0 for a peer that only downloaded from us). */
+  bytes: number;
 }
 
 export interface Receipt {
@@ -58,6 +58,8 @@ export function buildReceipt(input: {
   webSeedBytes: number;
   /** Peers met in the run: address (the session's peer key) to client name. */
   peers: ReadonlyMap<string, string>;
+  /** Payload bytes received per peer key (absent: 0). */
+  bytesByPeer: ReadonlyMap<string, number>;
   startedAt: Date;
   endedAt: Date;
   version: string;
@@ -70,7 +72,11 @@ export function buildReceipt(input: {
     infoHashV2: meta.infoHashV2 ? toHex(meta.infoHashV2) : null,
     files: input.files,
     bytes: { peers: input.peerBytes, webSeeds: input.webSeedBytes },
-    peers: [...input.peers].map(([address, client]) => ({ address, client, bytes: null })),
+    peers: [...input.peers].map(([address, client]) => ({
+      address,
+      client,
+      bytes: input.bytesByPeer.get(address) ?? 0,
+    })),
     startedAt: input.startedAt.toISOString(),
     endedAt: input.endedAt.toISOString(),
     tool: `shoal/${input.version}`,

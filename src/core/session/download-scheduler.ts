@@ -60,6 +60,8 @@ export class DownloadScheduler {
   /** Blocks of failed pieces and who sent them, to convict the sender of a bad block. */
   readonly #smartBan = new SmartBan<Identity>({ blockSize: BLOCK_SIZE });
   #downloaded = 0;
+  /** Payload bytes received per source (peer key or web seed id), for receipts and reports. */
+  readonly #bySource = new Map<string, number>();
 
   constructor(options: DownloadSchedulerOptions) {
     this.#o = options;
@@ -72,6 +74,11 @@ export class DownloadScheduler {
   /** Payload bytes received in requested blocks. */
   get downloaded(): number {
     return this.#downloaded;
+  }
+
+  /** Payload bytes received from each source this session (peer key or web seed id). */
+  get bytesBySource(): ReadonlyMap<string, number> {
+    return this.#bySource;
   }
 
   /** Pieces being hashed or written right now. */
@@ -151,6 +158,7 @@ export class DownloadScheduler {
   /** A block from any source (`sourceId`: a peer's key, or a web seed's): stored, verified when its piece is whole. */
   acceptBlock(sourceId: string, index: number, begin: number, block: Uint8Array): void {
     this.#downloaded += block.length;
+    this.#bySource.set(sourceId, (this.#bySource.get(sourceId) ?? 0) + block.length);
     const result = this.#picker.blockReceived(sourceId, index, begin, block.length);
     if (result.kind !== 'accepted') return;
     let buffer = this.#pieceBuffers.get(index);

@@ -457,6 +457,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#webSeeds.pump();
   }
 
+  /** Payload bytes received from each peer (by key) and web seed this session. */
+  bytesBySource(): ReadonlyMap<string, number> {
+    return this.#download.bytesBySource;
+  }
+
   /** Payload bytes that came from web seeds (the rest of `downloaded` came from peers). */
   get webSeedBytes(): number {
     return this.#webSeeds?.bytes ?? 0;
