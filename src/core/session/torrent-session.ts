@@ -41,6 +41,7 @@ import type { PeerAddress } from '../net/peer-address.ts';
 import type { Peer, PeerHandler } from '../peer/peer.ts';
 import { ResumeStore, type ClaimedPieces } from '../resume/resume-store.ts';
 import { DiskStorage } from '../storage/disk-storage.ts';
+import { applyFileAttributes } from '../storage/file-attributes.ts';
 import { PiecePicker } from '../swarm/piece-picker.ts';
 import { checkPieces } from '../verify/check-pieces.ts';
 import type { BitField } from '../wire/bitfield.ts';
@@ -628,6 +629,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     if (this.#completedAt) return;
     this.#completedAt = Date.now();
     await this.storage.finish();
+    if (!this.#options.readOnly) await this.#applyFileAttributes();
     this.emit('complete');
     this.#discovery.completed();
     const seeding =
@@ -645,6 +647,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       if (peer.seed || peer.have.count() === this.meta.pieceCount) peer.close('both complete');
     }
     if (this.#seedGoalMet()) await this.#succeed('seeded');
+  }
+
+  /** BEP 47: executables get +x, links are made inside the download (or skipped with a warning). */
+  async #applyFileAttributes(): Promise<void> {
+    const selected = this.#options.selectedFiles ?? undefined;
+    const report = await applyFileAttributes(this.meta, this.storage.outDir, { selected });
+    for (const warning of report.warnings) this.emit('warning', warning);
   }
 
   #seedGoalMet(): boolean {

@@ -290,7 +290,8 @@ export class DiskStorage {
     if (this.#readOnly) return;
     for (let i = 0; i < this.#files.length; i++) {
       const file = this.#files[i];
-      if (file.padding || !this.isSelected(i)) continue;
+      // A BEP 47 link holds no bytes: it is made by applyFileAttributes, never as a file.
+      if (file.padding || file.symlinkPath || !this.isSelected(i)) continue;
       const path = this.#paths[i];
       await this.#withHandle(path, 'w', async (handle) => {
         try {

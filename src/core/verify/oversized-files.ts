@@ -10,7 +10,7 @@ import type { DiskStorage } from '../storage/disk-storage.ts';
 export function oversizedFiles(storage: DiskStorage, files: readonly TorrentFile[]): string[] {
   const longer: string[] = [];
   files.forEach((file, index) => {
-    if (file.padding || !storage.isSelected(index)) return;
+    if (file.padding || file.symlinkPath || !storage.isSelected(index)) return;
     if (storage.fileSize(storage.filePath(index)) > file.length) longer.push(file.path.join('/'));
   });
   return longer;

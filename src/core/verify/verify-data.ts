@@ -37,14 +37,15 @@ export async function verifyData(
 ): Promise<VerifyResult> {
   const root = new OutDir(dir);
   const sizes = meta.files.map((file) =>
-    file.padding ? -1 : root.fileSize(join(root.root, ...file.path)),
+    file.padding || file.symlinkPath ? -1 : root.fileSize(join(root.root, ...file.path)),
   );
   const report = await checkPiecesOnDisk(pool, meta, dir, { onProgress });
   const layout = new PieceLayout(meta);
   const files: VerifyResult['files'] = [];
   for (let index = 0; index < meta.files.length; index++) {
     const file = meta.files[index];
-    if (file.padding) continue;
+    // Pad files and BEP 47 links hold no data of their own: there is nothing to verify.
+    if (file.padding || file.symlinkPath) continue;
     const path = file.path.join('/');
     const exists = sizes[index] >= 0;
     let status: FileVerifyStatus = exists ? 'ok' : 'missing';
