@@ -19,13 +19,13 @@ _shoal() {
       files="--out -o"
       ;;
     download)
-      opts="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --web-seed --web-seeds --no-web-seeds --save-torrent --force -f --receipt --expect --expect-file --on-done --on-done-shell --on-done-required --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
-      valued="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht-bootstrap --dht-port --web-seed --save-torrent --receipt --expect --expect-file --on-done --on-done-shell --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --threads"
+      opts="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht --no-dht --lsd --no-lsd --dht-bootstrap --dht-port --transport --encryption --web-seed --web-seeds --no-web-seeds --save-torrent --force -f --receipt --expect --expect-file --on-done --on-done-shell --on-done-required --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
+      valued="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht-bootstrap --dht-port --transport --encryption --web-seed --save-torrent --receipt --expect --expect-file --on-done --on-done-shell --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --threads"
       dirs="--out -o"
       files="--save-torrent --verify"
       ;;
     inspect)
-      opts="--files --verify --threads --fetch --timeout --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --json --quiet -q --verbose -v --events --help"
+      opts="--files --verify --threads --fetch --timeout --tracker --peer --dht --no-dht --lsd --no-lsd --dht-bootstrap --dht-port --json --quiet -q --verbose -v --events --help"
       valued="--verify --threads --timeout --tracker --peer --dht-bootstrap --dht-port"
       dirs="--verify"
       files=""
@@ -49,8 +49,8 @@ _shoal() {
       files=""
       ;;
     seed)
-      opts="--data -d --out -o --force -f --announce -a --tracker --peer --dht --no-dht --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-required --on-seed-done-timeout --progress-interval --threads --json --quiet -q --verbose -v --events --help"
-      valued="--data -d --out -o --announce -a --tracker --peer --dht-bootstrap --dht-port --port --seed-time --seed-ratio --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-timeout --progress-interval --threads"
+      opts="--data -d --out -o --force -f --announce -a --tracker --peer --dht --no-dht --lsd --no-lsd --dht-bootstrap --dht-port --transport --encryption --port --seed-time --seed-ratio --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-required --on-seed-done-timeout --progress-interval --threads --json --quiet -q --verbose -v --events --help"
+      valued="--data -d --out -o --announce -a --tracker --peer --dht-bootstrap --dht-port --transport --encryption --port --seed-time --seed-ratio --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-timeout --progress-interval --threads"
       dirs="--data -d"
       files="--out -o"
       ;;

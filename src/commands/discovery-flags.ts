@@ -19,6 +19,12 @@ export const discoveryFlags = {
     allowNo: true,
     default: true,
   }),
+  lsd: Flags.boolean({
+    description:
+      'find peers on the local network segment (BEP 14 Local Service Discovery; --no-lsd to turn off; SHOAL_NO_LSD=1 does too); never for private torrents',
+    allowNo: true,
+    default: true,
+  }),
   'dht-bootstrap': Flags.string({
     description: 'DHT node HOST:PORT to join through, replacing the default routers (repeatable)',
     multiple: true,
@@ -34,6 +40,7 @@ export interface DiscoveryFlagValues {
   tracker?: string[];
   peer?: string[];
   dht: boolean;
+  lsd?: boolean;
   'dht-bootstrap'?: string[];
   'dht-port'?: number;
 }
@@ -62,6 +69,7 @@ export function discoveryChoices(
     dht: dhtOn
       ? { bootstrap: bootstrap.length > 0 ? bootstrap : undefined, port: flags['dht-port'] }
       : false,
+    lsd: (flags.lsd ?? true) && process.env.SHOAL_NO_LSD !== '1',
     isPrivate: torrent.private,
   };
 }

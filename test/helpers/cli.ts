@@ -235,6 +235,8 @@ function shoalEnv(env: RunOptions['env']): Record<string, string | undefined> {
     NO_COLOR: '1',
     SHOAL_PROGRESS_INTERVAL: '1',
     SHOAL_NO_DHT: '1',
+    // Nor LSD: tests on one host would find each other's seeders by multicast.
+    SHOAL_NO_LSD: '1',
     FORCE_COLOR: undefined,
     ...env,
   };

@@ -1,10 +1,12 @@
 /**
  * Assembles the peer sources for a torrent from what the user asked for:
- * peers given on the command line (or in a magnet's x.pe), trackers, and the
- * DHT. Private torrents (BEP 27) use their trackers only. Every call builds
+ * peers given on the command line (or in a magnet's x.pe), trackers, the
+ * DHT and Local Service Discovery. Private torrents (BEP 27) use their
+ * trackers only. Every call builds
  * fresh instances: a source is started and stopped once.
  */
 import { DhtDiscovery } from './dht-discovery.ts';
+import { LsdDiscovery } from './lsd.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import { staticPeers, type PeerDiscovery } from './discovery.ts';
 import { trackerDiscovery, type TrackerDiscoveryEvents } from './tracker-discovery.ts';
@@ -14,6 +16,8 @@ export interface DiscoveryChoices {
   peers: PeerAddress[];
   /** false: no DHT (--no-dht or a private torrent). */
   dht: false | { bootstrap?: string[]; port?: number };
+  /** Local Service Discovery (BEP 14) on the network segment; off for private torrents. */
+  lsd?: boolean;
   isPrivate: boolean;
 }
 
@@ -31,5 +35,6 @@ export function buildDiscoveries(
       new DhtDiscovery({ bootstrap: choices.dht.bootstrap, port: choices.dht.port ?? 0 }),
     );
   }
+  if (choices.lsd && !choices.isPrivate) discoveries.push(new LsdDiscovery());
   return discoveries;
 }
