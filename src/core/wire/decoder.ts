@@ -19,6 +19,7 @@
  * each block into its piece buffer at once).
  */
 import { WireProtocolError } from './errors.ts';
+import { decodeHashMessage, HASH_HEADER_LENGTH, MAX_HASHES_PAYLOAD } from './hash-messages.ts';
 import { BLOCK_SIZE, MessageId, type WireMessage } from './messages.ts';
 
 export interface WireDecoderLimits {
@@ -58,6 +59,8 @@ const FIXED_PAYLOAD: ReadonlyMap<number, number> = new Map([
   [MessageId.cancel, 12],
   [MessageId.reject, 12],
   [MessageId.port, 2],
+  [MessageId.hashRequest, HASH_HEADER_LENGTH],
+  [MessageId.hashReject, HASH_HEADER_LENGTH],
 ]);
 
 const EMPTY = new Uint8Array(0);
@@ -229,6 +232,7 @@ export class WireDecoder {
       l.maxBitfieldLength,
       l.maxExtendedLength,
       l.maxUnknownLength,
+      MAX_HASHES_PAYLOAD,
     );
   }
 
@@ -255,6 +259,8 @@ export class WireDecoder {
         return capped(id, payloadLength, 8, 8 + l.maxBlockLength);
       case MessageId.extended:
         return capped(id, payloadLength, 1, l.maxExtendedLength);
+      case MessageId.hashes:
+        return capped(id, payloadLength, HASH_HEADER_LENGTH, MAX_HASHES_PAYLOAD);
       default:
         capped(id, payloadLength, 0, l.maxUnknownLength);
         return false;
@@ -313,6 +319,10 @@ export class WireDecoder {
         return { type: 'piece', index: readU32(p, 0), begin: readU32(p, 4), block: p.subarray(8) };
       case MessageId.extended:
         return { type: 'extended', id: p[0]!, payload: p.slice(1) };
+      case MessageId.hashRequest:
+      case MessageId.hashes:
+      case MessageId.hashReject:
+        return decodeHashMessage(id, p);
       default:
         // #checkLength routes unknown ids to skipping; reaching here is a bug.
         throw new WireProtocolError('bad-value', `unexpected message id ${id}`);

@@ -1,8 +1,16 @@
 /**
  * Peer wire messages after the handshake (BEP 3, BEP 5 port, BEP 6 fast
- * extension, BEP 10 extended). Every frame is <uint32 length><uint8 id><payload>,
- * big-endian; length 0 is a keep-alive.
+ * extension, BEP 10 extended; BEP 52's hash messages are in hash-messages.ts).
+ * Every frame is <uint32 length><uint8 id><payload>, big-endian; length 0 is
+ * a keep-alive.
  */
+import {
+  encodeHashMessage,
+  HASH_REJECT_ID,
+  HASH_REQUEST_ID,
+  HASHES_ID,
+  type HashMessage,
+} from './hash-messages.ts';
 
 /** Message ids on the wire. */
 export const MessageId = {
@@ -22,6 +30,9 @@ export const MessageId = {
   reject: 0x10,
   allowedFast: 0x11,
   extended: 20,
+  hashRequest: HASH_REQUEST_ID,
+  hashes: HASHES_ID,
+  hashReject: HASH_REJECT_ID,
 } as const;
 
 /** The block size every client requests (BEP 3 de facto; libtorrent refuses larger by default). */
@@ -54,7 +65,9 @@ export type WireMessage =
   | ({ type: 'reject' } & BlockRef)
   | { type: 'allowed-fast'; index: number }
   /** id 0 is the extended handshake; other ids are the ones we announced in our `m`. */
-  | { type: 'extended'; id: number; payload: Uint8Array };
+  | { type: 'extended'; id: number; payload: Uint8Array }
+  /** BEP 52 `hash request`, `hashes`, `hash reject`. */
+  | HashMessage;
 
 export type WireMessageType = WireMessage['type'];
 
@@ -110,6 +123,10 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
       view.setUint16(5, msg.port);
       return out;
     }
+    case 'hash-request':
+    case 'hashes':
+    case 'hash-reject':
+      return encodeHashMessage(msg);
     case 'extended': {
       if (!Number.isInteger(msg.id) || msg.id < 0 || msg.id > 0xff) {
         throw new RangeError(`extended message id out of range: ${msg.id}`);
