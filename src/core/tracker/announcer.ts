@@ -322,6 +322,8 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     });
     await Promise.race([Promise.allSettled(senders), bound]);
     clearTimeout(timer);
+    // UDP trackers keep their socket while its connection id is fresh; nothing will use it now.
+    for (const tracker of this.#tiers.flat()) tracker.udp?.close();
   }
 
   #stats(): TransferStats {

@@ -9,7 +9,9 @@
  * timeout moves to the next step whichever message was lost.
  *
  * Connection ids are cached per client for 60 s (BEP 15: the tracker accepts
- * one for two minutes, the client should use it for one).
+ * one for two minutes, the client should use it for one), together with the
+ * socket they were issued to: trackers may bind an id to the address and
+ * port that asked for it, so a new socket always connects afresh.
  */
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
@@ -39,6 +41,8 @@ export interface UdpRequestOptions {
   signal?: AbortSignal;
   /** Overrides the client's schedule for this request (shutdown uses a short one). */
   retransmitMs?: readonly number[];
+  /** Reach the tracker over this address family only (announcing over both: tracker-families.ts). */
+  family?: 4 | 6;
 }
 
 export const defaultUdpTrackerOptions = {
@@ -81,28 +85,38 @@ function networkError(error: unknown): TrackerError {
   return new TrackerError('network', `tracker unreachable: ${message}`, { cause: error });
 }
 
-/** One socket for one request, connected so the kernel drops datagrams from anyone else. */
+/**
+ * One UDP socket, connected to one tracker address so the kernel drops
+ * datagrams from anyone else. Several requests may wait on it at once (a
+ * scrape beside an announce); answers go to the request with their
+ * transaction id. Unref'd: an idle socket never keeps the process alive.
+ */
 class Exchange {
   readonly socket: dgram.Socket;
   readonly ipv6: boolean;
-  #waiting: { txid: number; done: (datagram: Uint8Array | null, error?: unknown) => void } | null =
-    null;
+  readonly #waiting = new Map<number, (datagram: Uint8Array | null, error?: unknown) => void>();
   #failure: unknown = null;
+  #closed = false;
 
   constructor(ipv6: boolean) {
     this.ipv6 = ipv6;
     this.socket = dgram.createSocket({ type: ipv6 ? 'udp6' : 'udp4' });
+    this.socket.unref();
     this.socket.on('message', (message: Buffer) => {
-      const waiting = this.#waiting;
-      if (!waiting || message.length > MAX_DATAGRAM) return;
-      // Stale answers to an earlier (resent) request, or junk: keep waiting.
-      if (peekTransactionId(message) !== waiting.txid) return;
-      waiting.done(new Uint8Array(message.buffer, message.byteOffset, message.length));
+      if (message.length > MAX_DATAGRAM) return;
+      // Stale answers to an earlier (resent) request, or junk: nobody waits for them.
+      const txid = peekTransactionId(message);
+      const done = txid === undefined ? undefined : this.#waiting.get(txid);
+      done?.(new Uint8Array(message.buffer, message.byteOffset, message.length));
     });
     this.socket.on('error', (error) => {
       this.#failure = error;
-      this.#waiting?.done(null, error);
+      for (const done of [...this.#waiting.values()]) done(null, error);
     });
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.#failure !== null;
   }
 
   connect(address: string, port: number): Promise<void> {
@@ -124,18 +138,19 @@ class Exchange {
   ): Promise<Uint8Array | null> {
     return new Promise((resolve, reject) => {
       if (this.#failure) return reject(networkError(this.#failure));
+      if (this.#closed) return reject(networkError(new Error('socket closed')));
       if (signal?.aborted) return reject(abortError());
       const onAbort = (): void => done(null, abortError());
       const timer = setTimeout(() => done(null), waitMs);
       const done = (datagram: Uint8Array | null, error?: unknown): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        this.#waiting = null;
+        this.#waiting.delete(txid);
         if (error) reject(networkError(error));
         else resolve(datagram);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiting = { txid, done };
+      this.#waiting.set(txid, done);
       this.socket.send(packet, (error) => {
         if (error) done(null, error);
       });
@@ -143,6 +158,9 @@ class Exchange {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const done of [...this.#waiting.values()]) done(null, new Error('socket closed'));
     try {
       this.socket.close();
     } catch {
@@ -170,13 +188,29 @@ function withAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
-/** A client for one UDP tracker URL; keep it to reuse the connection id. */
+/**
+ * A socket to one tracker address and the connection id it was given. BEP 15
+ * ids may be bound to the address AND port they were issued to (shoal's own
+ * tracker does so), so an id is only ever used on the socket that asked for
+ * it: the socket is kept while its id is fresh and closed when it expires.
+ */
+interface Link {
+  exchange: Exchange;
+  address: string;
+  connection: { id: bigint; expiresAt: number } | null;
+  /** Requests using the link now; it is closed only when none are. */
+  users: number;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+/** A client for one UDP tracker URL; keep it to reuse the connection id, close() it when done. */
 export class UdpTracker {
   readonly url: string;
   readonly #endpoint: Endpoint;
   readonly #retransmitMs: readonly number[];
   readonly #ttlMs: number;
-  #connection: { id: bigint; expiresAt: number; address: string } | null = null;
+  /** The current link per address family (4, 6). */
+  readonly #links = new Map<number, Link>();
 
   /** Throws TrackerError 'bad-url' for a URL that is not udp://host:port. */
   constructor(url: string, options: UdpTrackerOptions = {}) {
@@ -211,6 +245,61 @@ export class UdpTracker {
     );
   }
 
+  /** Closes the kept sockets (requests still waiting on them fail). */
+  close(): void {
+    for (const link of this.#links.values()) this.#closeLink(link);
+    this.#links.clear();
+  }
+
+  #closeLink(link: Link): void {
+    clearTimeout(link.idleTimer);
+    link.exchange.close();
+    const family = link.exchange.ipv6 ? 6 : 4;
+    if (this.#links.get(family) === link) this.#links.delete(family);
+  }
+
+  /** The link to `address`: the kept one when it still goes there, else a new socket. */
+  async #acquire(address: string, family: number, signal?: AbortSignal): Promise<Link> {
+    const kept = this.#links.get(family);
+    if (kept && kept.address === address && !kept.exchange.closed) {
+      clearTimeout(kept.idleTimer);
+      kept.idleTimer = undefined;
+      kept.users++;
+      return kept;
+    }
+    const link: Link = {
+      exchange: new Exchange(family === 6),
+      address,
+      connection: null,
+      users: 1,
+      idleTimer: undefined,
+    };
+    this.#links.set(family, link);
+    // The link it replaces goes when its last request does (it has none: close it now).
+    if (kept && kept.users === 0) kept.exchange.close();
+    try {
+      await withAbort(link.exchange.connect(address, this.#endpoint.port), signal);
+    } catch (error) {
+      this.#release(link);
+      throw error;
+    }
+    return link;
+  }
+
+  /** A request is done with `link`: keep it while its id is fresh, else close it. */
+  #release(link: Link): void {
+    link.users--;
+    if (link.users > 0) return;
+    const current = this.#links.get(link.exchange.ipv6 ? 6 : 4) === link;
+    const remaining = link.connection ? link.connection.expiresAt - Date.now() : 0;
+    if (!current || remaining <= 0 || link.exchange.closed) {
+      this.#closeLink(link);
+      return;
+    }
+    link.idleTimer = setTimeout(() => this.#closeLink(link), remaining);
+    link.idleTimer.unref();
+  }
+
   async #request<T>(
     options: UdpRequestOptions,
     encode: (connectionId: bigint, txid: number) => Uint8Array,
@@ -220,38 +309,47 @@ export class UdpTracker {
     const schedule = options.retransmitMs ?? this.#retransmitMs;
     let resolved: { address: string; family: number };
     try {
-      // DNS through the OS resolver (getaddrinfo), IPv4 or IPv6 in its preferred order.
-      resolved = await withAbort(lookup(this.#endpoint.host), signal);
+      // DNS through the OS resolver (getaddrinfo), in its preferred order unless a family is asked for.
+      const lookupOptions = options.family === undefined ? {} : { family: options.family };
+      resolved = await withAbort(lookup(this.#endpoint.host, lookupOptions), signal);
     } catch (error) {
       throw networkError(error);
     }
-    const exchange = new Exchange(resolved.family === 6);
+    let link: Link;
     try {
-      await withAbort(exchange.connect(resolved.address, this.#endpoint.port), signal);
+      link = await this.#acquire(resolved.address, resolved.family, signal);
+    } catch (error) {
+      throw networkError(error);
+    }
+    const { exchange } = link;
+    try {
       let step = 0;
       // A cached id the tracker no longer honours earns one fresh connect, not a failure.
       let retriedStaleId = false;
       while (step < schedule.length) {
         const waitMs = schedule[step]!;
-        let connection = this.#connection;
         const cached =
-          connection !== null &&
-          connection.address === resolved.address &&
-          connection.expiresAt > Date.now();
-        if (!cached) {
+          link.connection !== null && link.connection.expiresAt > Date.now()
+            ? link.connection
+            : null;
+        let connectionId: bigint;
+        if (cached) connectionId = cached.id;
+        else {
           const txid = randomInt(0, 2 ** 32);
           const reply = await exchange.send(encodeConnectRequest(txid), txid, waitMs, signal);
           if (reply === null) {
             step++;
             continue;
           }
-          const id = parseConnectResponse(reply, txid);
-          connection = { id, expiresAt: Date.now() + this.#ttlMs, address: resolved.address };
-          this.#connection = connection;
+          connectionId = parseConnectResponse(reply, txid);
+          link.connection = { id: connectionId, expiresAt: Date.now() + this.#ttlMs };
         }
         const txid = randomInt(0, 2 ** 32);
-        const reply = await exchange.send(encode(connection!.id, txid), txid, waitMs, signal);
+        const reply = await exchange.send(encode(connectionId, txid), txid, waitMs, signal);
         if (reply === null) {
+          // Trackers drop requests with an id they do not know (restarted, or expired early)
+          // without a word: after a silence, the next try connects afresh.
+          if (cached && link.connection === cached) link.connection = null;
           step++;
           continue;
         }
@@ -265,7 +363,7 @@ export class UdpTracker {
             !retriedStaleId
           ) {
             retriedStaleId = true;
-            this.#connection = null;
+            if (link.connection === cached) link.connection = null;
             continue;
           }
           throw error;
@@ -279,7 +377,7 @@ export class UdpTracker {
       if (error instanceof TrackerError) throw error;
       throw networkError(error);
     } finally {
-      exchange.close();
+      this.#release(link);
     }
   }
 }
