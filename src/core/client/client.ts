@@ -6,15 +6,28 @@
  *
  * A torrent joins with `add()` and leaves with `remove()` at any time; a
  * connection for a torrent the client does not run is closed after its
- * first 48 bytes.
+ * first 48 bytes (or, encrypted, once its SKEY names no torrent we run).
+ *
+ * How peers are reached is the client's choice, not the torrents':
+ * `transports` (TCP, uTP or both, on one port number) and `encryption` (MSE
+ * policy, both directions); see dialer.ts and listen.ts.
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { HashPool } from '../hashing/pool.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
-import { listenTcp, tcpTransport } from '../transport/tcp.ts';
+import {
+  secureIncoming,
+  SkeyIndex,
+  type EncryptionPolicy,
+  type SecuredConnection,
+} from '../transport/mse/index.ts';
 import type { IncomingStream, Listener, Transport } from '../transport/transport.ts';
+import type { UtpSocket } from '../transport/utp/socket.ts';
+import { listenUtp } from '../transport/utp/utp-transport.ts';
+import { clientTransport, type TransportChoice } from './dialer.ts';
 import { openingInfoHash, readOpening } from './incoming.ts';
+import { listenForPeers } from './listen.ts';
 
 /** A torrent as the client sees it: an info-hash and a way to take on a connection. */
 export interface ClientTorrent {
@@ -33,9 +46,13 @@ export interface ClientOptions {
   /** Port to listen on; 0 picks a free one; null does not listen. */
   port: number | null;
   hashPool: HashPool;
-  /** How peers are dialed (default TCP). */
+  /** TCP, uTP or both, for dialing and listening (default TCP). */
+  transports?: TransportChoice;
+  /** MSE both ways: prefer, require or off (default off). */
+  encryption?: EncryptionPolicy;
+  /** How peers are dialed, replacing `transports` and `encryption` when dialing (tests). */
   transport?: Transport;
-  /** How the client listens (default TCP on every address). */
+  /** How the client listens, replacing `transports` when listening (tests). */
   listen?: ListenFunction;
   /** An incoming connection must name its torrent within this long (default 10 s). */
   openingTimeoutMs?: number;
@@ -53,7 +70,13 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly transport: Transport;
   readonly #options: ClientOptions;
   readonly #torrents = new Map<string, ClientTorrent>();
+  /** The SKEY (info-hash) of every torrent, for incoming MSE connections. */
+  readonly #skeys = new SkeyIndex();
+  readonly #encryption: EncryptionPolicy;
   #listener: Listener | null = null;
+  /** The UDP socket uTP dials from: the listening one, or one of its own when not listening. */
+  #utpSocket: UtpSocket | null = null;
+  #dialOnlySocket: Promise<UtpSocket> | null = null;
   #pendingOpenings = 0;
   #closed = false;
 
@@ -61,7 +84,14 @@ export class Client extends EventEmitter<ClientEvents> {
     super();
     this.#options = options;
     this.hashPool = options.hashPool;
-    this.transport = options.transport ?? tcpTransport;
+    this.#encryption = options.encryption ?? 'off';
+    this.transport =
+      options.transport ??
+      clientTransport({
+        transport: options.transports ?? 'tcp',
+        encryption: this.#encryption,
+        utpSocket: () => this.#socketForUtp(),
+      });
   }
 
   /** The port incoming connections reach (0 when not listening). */
@@ -77,12 +107,20 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Starts listening (when a port was given). Rejects with NetworkError when the port is taken. */
   async start(): Promise<void> {
     if (this.#listener || this.#options.port === null) return;
-    const listen = this.#options.listen ?? listenTcp;
-    this.#listener = await listen(
-      this.#options.port,
-      (incoming) => this.#onIncoming(incoming),
-      (error) => this.emit('warning', `listener: ${error.message}`),
-    );
+    const onStream = (incoming: IncomingStream) => void this.#onIncoming(incoming);
+    const onError = (error: Error) => this.emit('warning', `listener: ${error.message}`);
+    if (this.#options.listen) {
+      this.#listener = await this.#options.listen(this.#options.port, onStream, onError);
+    } else {
+      const listener = await listenForPeers(
+        this.#options.transports ?? 'tcp',
+        this.#options.port,
+        onStream,
+        onError,
+      );
+      this.#utpSocket = listener.utpSocket;
+      this.#listener = listener;
+    }
     this.emit('listening', this.#listener.port);
   }
 
@@ -90,11 +128,14 @@ export class Client extends EventEmitter<ClientEvents> {
     const key = Buffer.from(torrent.infoHash).toString('hex');
     if (this.#torrents.has(key)) throw new Error(`torrent ${key} is already running`);
     this.#torrents.set(key, torrent);
+    this.#skeys.add(torrent.infoHash);
   }
 
   remove(torrent: ClientTorrent): void {
     const key = Buffer.from(torrent.infoHash).toString('hex');
-    if (this.#torrents.get(key) === torrent) this.#torrents.delete(key);
+    if (this.#torrents.get(key) !== torrent) return;
+    this.#torrents.delete(key);
+    this.#skeys.delete(torrent.infoHash);
   }
 
   /** Stops listening; the torrents stop themselves. */
@@ -102,7 +143,22 @@ export class Client extends EventEmitter<ClientEvents> {
     this.#closed = true;
     const listener = this.#listener;
     this.#listener = null;
-    await listener?.close();
+    this.#utpSocket = null;
+    const dialOnly = this.#dialOnlySocket;
+    this.#dialOnlySocket = null;
+    await Promise.all([listener?.close(), dialOnly?.then((socket) => socket.close())]);
+  }
+
+  /** The listening UDP socket, or (not listening for uTP) one bound on any free port, once. */
+  #socketForUtp(): Promise<UtpSocket> {
+    if (this.#utpSocket) return Promise.resolve(this.#utpSocket);
+    if (this.#closed) return Promise.reject(new Error('client is closed'));
+    this.#dialOnlySocket ??= listenUtp(
+      0,
+      ({ stream }) => stream.destroy(), // not listening: nobody takes incoming connections
+      (error) => this.emit('warning', `uTP: ${error.message}`),
+    ).then((listener) => listener.socket);
+    return this.#dialOnlySocket;
   }
 
   async #onIncoming({ stream, address }: IncomingStream): Promise<void> {
@@ -113,20 +169,32 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     stream.on('error', () => {});
     this.#pendingOpenings++;
+    const timeoutMs = this.#options.openingTimeoutMs ?? 10_000;
+    let secured: SecuredConnection | null = null;
     let opening: Buffer;
     try {
-      opening = await readOpening(stream, this.#options.openingTimeoutMs ?? 10_000);
+      // Plaintext or MSE, told apart by the first bytes (secureIncoming); `require` refuses plaintext.
+      secured = await secureIncoming(stream, {
+        policy: this.#encryption,
+        lookup: this.#skeys.lookup,
+        timeoutMs,
+      });
+      opening = await readOpening(secured.stream, timeoutMs, secured.received);
     } catch {
+      secured?.stream.destroy();
       stream.destroy();
       return;
     } finally {
       this.#pendingOpenings--;
     }
-    const torrent = this.#torrents.get(openingInfoHash(opening));
-    if (!torrent || this.#closed) {
-      stream.destroy();
+    const infoHash = openingInfoHash(opening);
+    const torrent = this.#torrents.get(infoHash);
+    // Inside MSE, the handshake must name the torrent the SKEY named (libtorrent checks this too).
+    const skeyMismatch = secured.skey && Buffer.from(secured.skey).toString('hex') !== infoHash;
+    if (!torrent || this.#closed || skeyMismatch) {
+      secured.stream.destroy();
       return;
     }
-    torrent.accept(stream, address, opening);
+    torrent.accept(secured.stream, address, opening);
   }
 }

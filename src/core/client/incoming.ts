@@ -14,8 +14,14 @@ export const OPENING_LENGTH = 48;
  * Reads the opening of `stream`; resolves with it and leaves the stream
  * paused with nothing else consumed, or rejects with the reason (not
  * BitTorrent, too slow, closed). Bytes past the opening are pushed back.
+ * `alreadyRead` is what a layer below took off the stream first (the bytes
+ * the encryption handshake read past its end): it counts as read before the stream.
  */
-export function readOpening(stream: Duplex, timeoutMs: number): Promise<Buffer> {
+export function readOpening(
+  stream: Duplex,
+  timeoutMs: number,
+  alreadyRead: Buffer = Buffer.alloc(0),
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let received = Buffer.alloc(0);
     const finish = (error: Error | null, opening?: Buffer) => {
@@ -44,6 +50,9 @@ export function readOpening(stream: Duplex, timeoutMs: number): Promise<Buffer> 
     stream.on('data', onData);
     stream.once('close', onClose);
     stream.once('error', onClose);
+    if (alreadyRead.length > 0) onData(alreadyRead);
+    // An encryption layer hands its stream over paused; a 'data' listener alone would not start it.
+    if (received.length < OPENING_LENGTH) stream.resume();
   });
 }
 

@@ -124,6 +124,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     let early: Buffer[] | null = [];
     const stream = await transport.dial(address, {
       timeoutMs: options.connectTimeoutMs ?? 5_000,
+      infoHash: options.local.infoHash,
       onData: (chunk) => {
         if (early) early.push(Buffer.from(chunk));
         else connection!.#onData(chunk);

@@ -22,33 +22,42 @@ const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 export const tcpTransport: Transport = {
   name: 'tcp',
   dial(address: PeerAddress, options: DialOptions): Promise<Duplex> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({
-        host: address.host,
-        port: address.port,
-        onread: {
-          buffer: SHARED_READ_BUFFER,
-          callback: (bytes) => {
-            options.onData(SHARED_READ_BUFFER.subarray(0, bytes));
-            return true;
-          },
-        },
-      });
-      const fail = (reason: string) => {
-        socket.destroy();
-        reject(new Error(reason));
-      };
-      socket.setTimeout(options.timeoutMs, () => fail('connection timed out'));
-      socket.once('error', (error) => fail(error.message));
-      socket.once('connect', () => {
-        socket.setTimeout(0);
-        socket.removeAllListeners('error');
-        socket.setNoDelay(true);
-        resolve(socket);
-      });
+    return connectTcp(address, options.timeoutMs, {
+      buffer: SHARED_READ_BUFFER,
+      callback: (bytes) => {
+        options.onData(SHARED_READ_BUFFER.subarray(0, bytes));
+        return true;
+      },
     });
   },
 };
+
+/**
+ * Connects to `address`; resolves with the socket once connected. Without
+ * `onread` the socket reads the usual way, through 'data' events (what a layer
+ * that reads the stream itself, such as encryption, needs).
+ */
+export function connectTcp(
+  address: PeerAddress,
+  timeoutMs: number,
+  onread?: net.OnReadOpts,
+): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: address.host, port: address.port, onread });
+    const fail = (reason: string) => {
+      socket.destroy();
+      reject(new Error(reason));
+    };
+    socket.setTimeout(timeoutMs, () => fail('connection timed out'));
+    socket.once('error', (error) => fail(error.message));
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      socket.removeAllListeners('error');
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+  });
+}
 
 /** Listens on `port` (0: any free port); each accepted socket goes to `onStream`. */
 export async function listenTcp(

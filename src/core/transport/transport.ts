@@ -15,6 +15,12 @@ export interface DialOptions {
    * tcp.ts); a chunk passed here is valid only until the callback returns.
    */
   onData: (chunk: Buffer) => void;
+  /**
+   * The torrent the connection is for (20 bytes; a v2 info-hash truncated):
+   * encrypted transports need it as MSE's stream key. Without it they dial in
+   * plaintext (or refuse, when encryption is required).
+   */
+  infoHash?: Uint8Array;
 }
 
 export interface Transport {
