@@ -1,5 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
+import { connectionFlags } from './connection-flags.ts';
 import { discoveryFlags } from './discovery-flags.ts';
+import { seedUntilFlag } from './seed-until-flag.ts';
 import {
   durationFlag,
   eventsFlag,
@@ -57,7 +59,9 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     'seed-ratio': ratioFlag({
       description: 'keep seeding until uploaded/downloaded reaches this ratio (e.g. 1.0)',
     }),
+    'seed-until': seedUntilFlag,
     ...discoveryFlags,
+    ...connectionFlags,
     'web-seed': Flags.string({
       description:
         'HTTP(S) mirror of the data (BEP 19: a file URL, or a folder URL for a multi-file torrent), used beside peers (repeatable)',
