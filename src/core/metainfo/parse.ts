@@ -23,9 +23,10 @@
  *   non-padding files zero) is refused: there is nothing to download.
  * - v2 file names are read from the raw bytes of the file tree (the generic
  *   decoder turns non-UTF-8 keys into hex, which would lose them).
- * - Piece layers are required for every v2 file longer than one piece when
- *   parsing a .torrent (BEP 52); `parseInfoDict` (metadata from a magnet)
- *   has none and leaves them to be fetched.
+ * - Piece layers: a layer that is present must match its file's pieces root
+ *   (else the torrent is refused); a missing one is left out of `pieceLayers`
+ *   to be fetched from peers with BEP 52 hash requests, as libtorrent does.
+ *   `parseInfoDict` (metadata from a magnet) has none at all.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -728,10 +729,8 @@ function checkPieceLayers(
     const key = toHex(file.piecesRoot);
     const layer = given?.get(key);
     const label = printable(file.components);
-    if (layer === undefined) {
-      if (given === null) continue;
-      fail(`missing piece layer for '${label}'`);
-    }
+    // Missing: fetched from peers before downloading (see session/piece-layer-fetcher.ts).
+    if (layer === undefined) continue;
     const expected = Math.ceil(file.length / pieceLength) * 32;
     if (layer.length !== expected) {
       fail(`piece layer for '${label}' is ${layer.length} bytes, expected ${expected}`);

@@ -355,13 +355,17 @@ describe('parseTorrent: v2 and hybrid (fixtures made by libtorrent)', () => {
     );
   });
 
-  it('refuses a missing piece layer in a .torrent, but not in bare magnet metadata', () => {
+  it('leaves a missing piece layer out (to be fetched from peers), in a .torrent and magnet metadata', () => {
     const bytes = fixture('v2-multi.torrent');
     const meta = parseTorrent(bytes);
     const root = meta.files[0].piecesRoot!;
     const otherRoot = Uint8Array.from(root);
     otherRoot[0] ^= 1;
-    expectInputError(() => parseTorrent(patch(bytes, root, otherRoot)), /missing piece layer/);
+    // The file tree now names a root that no layer in the file has: accepted, as libtorrent does.
+    const missing = parseTorrent(patch(bytes, root, otherRoot));
+    expect(missing.pieceLayers.has(toHex(otherRoot))).toBe(false);
+    expect(missing.pieceLayers.has(toHex(root))).toBe(false);
+    expect(missing.pieceLayers.size).toBe(1);
     const fromMagnet = parseInfoDict(meta.infoBytes);
     expect(toHex(fromMagnet.infoHashV2!)).toBe(toHex(meta.infoHashV2!));
     expect(fromMagnet.pieceLayers.size).toBe(0);
