@@ -4,6 +4,7 @@
  */
 import { Flags } from '@oclif/core';
 import { UsageError } from '../core/errors.ts';
+import { parseHostPortText } from '../core/net/peer-address.ts';
 
 const sizeUnits: Record<string, number> = {
   '': 1,
@@ -104,13 +105,17 @@ export function parseSelection(text: string): number[] {
   return [...indexes].sort((a, b) => a - b);
 }
 
-/** Parses `HOST:PORT` or `[IPV6]:PORT`. */
+/**
+ * Parses `HOST:PORT` or `[IPV6]:PORT` (IPv4-mapped IPv6 becomes IPv4). A bare
+ * `::1:6881` is refused with a hint: it is ambiguous.
+ */
 export function parseHostPort(text: string, flag: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
-  const port = match ? Number(match[3]) : 0;
-  if (!match || port < 1 || port > 65535)
-    throw new UsageError(`invalid ${flag} "${text}": use HOST:PORT, e.g. 10.0.0.2:6881`);
-  return { host: match[1] ?? match[2], port };
+  const parsed = parseHostPortText(text.trim());
+  if (!parsed.ok)
+    throw new UsageError(
+      `invalid ${flag} "${text}": ${parsed.reason} (use HOST:PORT, e.g. 10.0.0.2:6881 or [::1]:6881)`,
+    );
+  return { host: parsed.host, port: parsed.port };
 }
 
 /** `--threads` (SHOAL_THREADS): worker threads for hashing. */

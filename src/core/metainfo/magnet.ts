@@ -5,6 +5,7 @@
  */
 import { sameBytes } from '../bytes.ts';
 import { InputError } from '../errors.ts';
+import { parseHostPortText } from '../net/peer-address.ts';
 import { toHex } from './text.ts';
 import type { Metainfo } from './types.ts';
 
@@ -84,12 +85,11 @@ function decodeParam(text: string, plusIsSpace: boolean): string {
   }
 }
 
-/** `host:port` or `[v6]:port`. */
+/** `host:port` or `[v6]:port`; IP literals are checked and made canonical (net/peer-address.ts). */
 function parsePeer(text: string): MagnetPeer {
-  const match = /^(?:\[([0-9a-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/i.exec(text);
-  const port = match ? Number(match[3]) : 0;
-  if (!match || port < 1 || port > 65535) fail(`x.pe '${text.slice(0, 60)}' is not host:port`);
-  return { host: match[1] ?? match[2], port };
+  const parsed = parseHostPortText(text);
+  if (!parsed.ok) fail(`x.pe '${text.slice(0, 60)}' is not host:port: ${parsed.reason}`);
+  return { host: parsed.host, port: parsed.port };
 }
 
 /** BEP 53: `0,2,4-6` -> [0, 2, 4, 5, 6]. */

@@ -2,7 +2,9 @@
  * The one type for a peer's address everywhere in the engine (trackers, DHT,
  * PEX, magnets, the command line, connections), its key, and the validation
  * every address from the network passes: unusable addresses (port 0,
- * unspecified, multicast, broadcast, host names) are dropped here.
+ * unspecified, multicast, broadcast, IPv6 link-local, host names) are
+ * dropped here. IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes plain IPv4, so one
+ * peer has one key whichever family reported it.
  */
 import { ipv4Text, ipv6Text } from './ip-text.ts';
 
@@ -45,6 +47,9 @@ export function usableIpv6Text(bytes: Uint8Array, offset: number): string | null
   for (let i = 0; i < 16; i++) if (bytes[offset + i] !== 0) unspecified = false;
   if (unspecified) return null;
   if (bytes[offset] === 0xff) return null; // multicast
+  // fe80::/10 link-local: dialling one needs the zone (the interface) it lives on, which no
+  // compact list, tracker or PEX message carries, so from the network it is undialable.
+  if (bytes[offset] === 0xfe && (bytes[offset + 1]! & 0xc0) === 0x80) return null;
   return ipv6Text(bytes, offset);
 }
 
@@ -124,4 +129,47 @@ export function validatePeer(host: string, port: number): PeerAddress | null {
     return text === null ? null : { host: text, port };
   }
   return null;
+}
+
+export type HostPortText = { ok: true; host: string; port: number } | { ok: false; reason: string };
+
+/**
+ * Splits what a person typed (`--peer`, a magnet's `x.pe`): `HOST:PORT`, or
+ * `[IPV6]:PORT`. IP literals are checked and made canonical like any peer
+ * address; host names are returned as given (the caller may resolve them).
+ * A bare IPv6 address with a port (`::1:6881`) is refused: its last group
+ * could be the port or part of the address.
+ */
+export function parseHostPortText(text: string): HostPortText {
+  const bracketed = /^\[([^\]]*)\]:(\d{1,5})$/.exec(text);
+  const plain = bracketed ? null : /^([^:[\]\s]+):(\d{1,5})$/.exec(text);
+  if (!bracketed && !plain) {
+    if (!text.includes('[') && (text.match(/:/g) ?? []).length > 1)
+      return { ok: false, reason: 'an IPv6 address goes in brackets, e.g. [::1]:6881' };
+    return { ok: false, reason: 'expected HOST:PORT or [IPV6]:PORT' };
+  }
+  const host = (bracketed ?? plain)![1]!;
+  const port = Number((bracketed ?? plain)![2]);
+  if (!validPort(port)) return { ok: false, reason: `port ${port} is not 1 to 65535` };
+  if (bracketed) {
+    if (host.includes('%'))
+      return { ok: false, reason: 'scoped IPv6 addresses (with a %zone) are not supported' };
+    const bytes = parseIPv6Text(host);
+    if (!bytes) return { ok: false, reason: `[${host}] is not an IPv6 address` };
+    const canonical = usableIpv6Text(bytes, 0);
+    if (canonical === null)
+      return {
+        ok: false,
+        reason: `${host} cannot be dialled (unspecified, multicast or link-local)`,
+      };
+    return { ok: true, host: canonical, port };
+  }
+  // Four dotted numbers are meant as an IPv4 address, never a host name.
+  if (/^[\d.]+$/.test(host)) {
+    const valid = validatePeer(host, port);
+    return valid
+      ? { ok: true, ...valid }
+      : { ok: false, reason: `${host} is not a usable IPv4 address` };
+  }
+  return { ok: true, host, port };
 }

@@ -6,8 +6,9 @@
  *
  * Pure codec. Incoming messages are hostile: the payload is size-capped and
  * decoded under tight limits, each list is truncated to MAX_PEX_PEERS, and
- * unusable addresses (port 0, 0.0.0.0/8, multicast, broadcast, ::) are
- * dropped by the shared tracker peer parser.
+ * unusable addresses (port 0, 0.0.0.0/8, multicast, broadcast, ::, IPv6
+ * link-local) are dropped by the shared peer parser (net/). IPv4 peers go in
+ * `added`/`dropped`, IPv6 ones in `added6`/`dropped6`.
  */
 import {
   decodeBencode,
@@ -58,9 +59,11 @@ export interface PexMessage {
 }
 
 /**
- * Encodes a PEX message. Addresses must be IPv4 or IPv6 literals (our own
- * peers, already validated); anything else is a bug in the caller. Callers
- * keep to PEX_SEND_LIMIT per list (PexState does).
+ * Encodes a PEX message. Addresses that have no compact form others could
+ * dial are left out: a peer connected from an IPv6 link-local address
+ * (`fe80::1%eth0`, its zone meaningless anywhere else) is a real peer of
+ * ours but not news for anyone. Callers keep to PEX_SEND_LIMIT per list
+ * (PexState does).
  */
 export function encodePex(message: PexMessage): Uint8Array {
   const added4: Uint8Array[] = [];
@@ -68,7 +71,8 @@ export function encodePex(message: PexMessage): Uint8Array {
   const added6: Uint8Array[] = [];
   const flags6: number[] = [];
   for (const peer of message.added) {
-    const bytes = compactPeer(peer);
+    const bytes = compactPeerOrNull(peer);
+    if (bytes === null) continue;
     if (bytes.length === 6) {
       added4.push(bytes);
       flags4.push(peer.flags & 0xff);
@@ -80,8 +84,8 @@ export function encodePex(message: PexMessage): Uint8Array {
   const dropped4: Uint8Array[] = [];
   const dropped6: Uint8Array[] = [];
   for (const peer of message.dropped) {
-    const bytes = compactPeer(peer);
-    (bytes.length === 6 ? dropped4 : dropped6).push(bytes);
+    const bytes = compactPeerOrNull(peer);
+    if (bytes !== null) (bytes.length === 6 ? dropped4 : dropped6).push(bytes);
   }
   const dict = new Map<string, Uint8Array>([
     ['added', concat(added4)],
@@ -159,8 +163,15 @@ export function addressKeyOf(peer: PexAddress): string {
 
 /** Compact form of an IPv4 (6 bytes) or IPv6 (18 bytes) address and port. */
 export function compactPeer(peer: PexAddress): Uint8Array {
+  const bytes = compactPeerOrNull(peer);
+  if (!bytes) throw new RangeError(`not a usable peer address: ${peer.host}:${peer.port}`);
+  return bytes;
+}
+
+/** compactPeer, or null for an address others cannot dial (see validatePeer). */
+function compactPeerOrNull(peer: PexAddress): Uint8Array | null {
   const valid = validatePeer(peer.host, peer.port);
-  if (!valid) throw new RangeError(`not a usable peer address: ${peer.host}:${peer.port}`);
+  if (!valid) return null;
   const address = valid.host.includes(':') ? ipv6Bytes(valid.host) : ipv4Bytes(valid.host);
   const out = new Uint8Array(address.length + 2);
   out.set(address, 0);

@@ -22,7 +22,15 @@ const usable4 = fc
 const usable6 = fc
   .tuple(fc.integer({ min: 0, max: 0xfe }), fc.uint8Array({ minLength: 15, maxLength: 15 }), port)
   .map(([first, rest, p]) => Uint8Array.of(first, ...rest, ...p))
-  .filter((entry) => entry.subarray(0, 16).some((b) => b !== 0) && !isMapped(entry));
+  .filter(
+    (entry) =>
+      entry.subarray(0, 16).some((b) => b !== 0) && !isMapped(entry) && !isLinkLocal(entry),
+  );
+
+/** fe80::/10: undialable without the zone no compact entry carries. */
+function isLinkLocal(entry: Uint8Array): boolean {
+  return entry[0] === 0xfe && (entry[1]! & 0xc0) === 0x80;
+}
 
 function isMapped(entry: Uint8Array): boolean {
   return entry.subarray(0, 10).every((b) => b === 0) && entry[10] === 0xff && entry[11] === 0xff;
@@ -35,6 +43,7 @@ function canonicalEntry(entry: Uint8Array): Uint8Array | null {
   if (entry.length === 18 && isMapped(entry)) return canonicalEntry(entry.subarray(12));
   if (entry.length === 6) return entry[0] !== 0 && entry[0]! < 224 ? entry : null;
   if (entry.subarray(0, 16).every((b) => b === 0) || entry[0] === 0xff) return null;
+  if (isLinkLocal(entry)) return null;
   return entry;
 }
 
