@@ -119,6 +119,7 @@ const ARIA2_COMMON = [
 export async function startAria2Seeder(
   torrent: string,
   dir: string,
+  extra: string[] = [],
 ): Promise<{ proc: Proc; port: number }> {
   const port = await freePort();
   const proc = spawnTracked(
@@ -130,6 +131,7 @@ export async function startAria2Seeder(
       '--check-integrity=true',
       '--seed-ratio=0.0',
       `--dir=${dir}`,
+      ...extra,
       torrent,
     ],
     { cwd: dir, timeoutMs: 120_000 },

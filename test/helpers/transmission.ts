@@ -75,8 +75,9 @@ export interface TransmissionPeer {
 export async function startTransmissionSeeder(
   torrent: string,
   dir: string,
+  extra: string[] = [],
 ): Promise<TransmissionPeer> {
-  const peer = await startTransmission('transmission seed', torrent, dir, ['-v']);
+  const peer = await startTransmission('transmission seed', torrent, dir, ['-v', ...extra]);
   await peer.proc.waitFor(/Seeding/, 60_000, 'stdout');
   return peer;
 }
@@ -90,9 +91,10 @@ export async function startTransmissionSeeder(
 export async function startTransmissionLeecher(
   torrent: string,
   dir: string,
+  extra: string[] = [],
 ): Promise<TransmissionPeer & { finished(timeoutMs: number): Promise<void> }> {
   await mkdir(dir, { recursive: true });
-  const peer = await startTransmission('transmission download', torrent, dir, []);
+  const peer = await startTransmission('transmission download', torrent, dir, extra);
   return {
     ...peer,
     async finished(timeoutMs) {
