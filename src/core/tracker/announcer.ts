@@ -25,6 +25,12 @@
  * and, when every tracker failed, the walk is retried later with
  * exponential backoff.
  *
+ * Address families: a tracker whose host has IPv4 and IPv6 addresses gets
+ * each announce over both at once (two requests, counted as one announce:
+ * it succeeds when either answers). That is how a tracker learns both our
+ * addresses, and how a UDP tracker, which answers only peers of the
+ * request's own family (BEP 15), hands out both kinds.
+ *
  * Peers are passed on as the tracker gave them. opentracker and others hand
  * a peer its own address back; the engine, which knows its own listening
  * address and peer id, skips itself.
@@ -35,8 +41,11 @@ import { randomInt } from 'node:crypto';
 import { TrackerError } from './errors.ts';
 import { httpAnnounce, type HttpTrackerOptions } from './http-tracker.ts';
 import { dedupePeers } from '../net/compact-peers.ts';
-import type { AnnounceEvent, AnnounceResponse } from './types.ts';
+import type { AnnounceEvent, AnnounceParams, AnnounceResponse } from './types.ts';
 import { UdpTracker, type UdpTrackerOptions } from './udp-tracker.ts';
+import { hostFamilies, systemResolver, type Resolver } from './resolve.ts';
+import { mergeFamilyResponses } from './merge-responses.ts';
+import { globalIpv6Address } from '../net/own-address.ts';
 
 export interface TransferStats {
   uploaded: number;
@@ -77,6 +86,14 @@ export interface AnnouncerOptions {
   random?: () => number;
   /** Most trackers used (in tier order); the rest are ignored. Default MAX_TRACKERS. */
   maxTrackers?: number;
+  /** Name resolution for every tracker request; default the OS resolver. */
+  resolve?: Resolver;
+  /**
+   * Our public IPv6 address, sent as BEP 7 `ipv6=` to HTTP trackers that have
+   * no IPv6 address of their own. Default: the first global unicast IPv6
+   * address of this machine's interfaces, read at each announce.
+   */
+  ownIpv6?: () => string | undefined;
 }
 
 /** Trackers used per torrent; see the header comment for why. */
@@ -122,6 +139,8 @@ export interface AnnouncerEvents {
 
 interface TrackerState {
   url: string;
+  /** The URL's host without brackets: its address families decide how it is announced to. */
+  host: string;
   udp: UdpTracker | null;
   sentStarted: boolean;
   /** A `started` is on its way; if stop() cuts it short the tracker may still have counted us. */
@@ -222,18 +241,20 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
   /** A tracker for `url`, or why it cannot be used. */
   #makeTracker(url: string): TrackerState | string {
     let protocol: string;
+    let host: string;
     try {
-      protocol = new URL(url).protocol;
+      ({ protocol, hostname: host } = new URL(url));
     } catch {
       return `skipping tracker with an invalid URL: ${url}`;
     }
+    if (host.startsWith('[')) host = host.slice(1, -1);
     if (!SUPPORTED.has(protocol)) {
       return `skipping tracker ${url}: only http, https and udp trackers are supported`;
     }
     let udp: UdpTracker | null = null;
     if (protocol === 'udp:') {
       try {
-        udp = new UdpTracker(url, this.#options.udp);
+        udp = new UdpTracker(url, { resolve: this.#options.resolve, ...this.#options.udp });
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         return `skipping tracker ${url}: ${reason}`;
@@ -241,6 +262,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     }
     return {
       url,
+      host,
       udp,
       sentStarted: false,
       startedInFlight: false,
@@ -336,13 +358,20 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     return this.#lastStats;
   }
 
-  #announceTo(
+  /**
+   * One announce to one tracker. A tracker whose host has both IPv4 and IPv6
+   * addresses is announced to over each family at once (it can only hand
+   * IPv6 peers our IPv6 address if it has seen it, and the same for IPv4);
+   * the announce succeeds when either does, with the peers of both. A host
+   * with IPv4 only is told our IPv6 address, if we have a public one (BEP 7).
+   */
+  async #announceTo(
     tracker: TrackerState,
     event: AnnounceEvent | undefined,
     signal: AbortSignal,
     timeoutMs?: number,
   ): Promise<AnnounceResponse> {
-    const params = {
+    const params: AnnounceParams = {
       infoHash: this.#options.infoHash,
       peerId: this.#options.peerId,
       port: this.#options.port,
@@ -352,11 +381,39 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
       key: this.#key,
       trackerId: tracker.trackerId,
     };
+    const families = await hostFamilies(this.#options.resolve ?? systemResolver, tracker.host);
+    if (families.length < 2) {
+      const ipv6 = families[0] === 4 && !tracker.udp ? this.#ownIpv6() : undefined;
+      return this.#announceOver(tracker, { ...params, ipv6 }, undefined, signal, timeoutMs);
+    }
+    const outcomes = await Promise.allSettled(
+      families.map((family) => this.#announceOver(tracker, params, family, signal, timeoutMs)),
+    );
+    const answers = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
+    if (answers.length === 0) throw (outcomes[0] as PromiseRejectedResult).reason;
+    return mergeFamilyResponses(answers);
+  }
+
+  #ownIpv6(): string | undefined {
+    try {
+      return (this.#options.ownIpv6 ?? globalIpv6Address)();
+    } catch {
+      return undefined;
+    }
+  }
+
+  #announceOver(
+    tracker: TrackerState,
+    params: AnnounceParams,
+    family: 4 | 6 | undefined,
+    signal: AbortSignal,
+    timeoutMs?: number,
+  ): Promise<AnnounceResponse> {
     if (tracker.udp) {
       const retransmitMs = timeoutMs === undefined ? undefined : [timeoutMs];
-      return tracker.udp.announce(params, { signal, retransmitMs });
+      return tracker.udp.announce(params, { signal, retransmitMs, family });
     }
-    const http = { ...this.#options.http, signal };
+    const http = { resolve: this.#options.resolve, ...this.#options.http, signal, family };
     if (timeoutMs !== undefined) http.timeoutMs = Math.min(http.timeoutMs ?? timeoutMs, timeoutMs);
     return httpAnnounce(tracker.url, params, http);
   }

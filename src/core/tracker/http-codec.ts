@@ -113,6 +113,12 @@ export function buildAnnounceUrl(announceUrl: string, params: AnnounceParams): s
   if (params.trackerId !== undefined) {
     parts.push(`trackerid=${percentEncodeBytes(params.trackerId)}`);
   }
+  if (params.ipv6 !== undefined) {
+    const ipv6 = validatePeer(params.ipv6, 1);
+    if (!ipv6 || !ipv6.host.includes(':'))
+      throw new RangeError(`not an IPv6 address: ${params.ipv6}`);
+    parts.push(`ipv6=${percentEncodeBytes(new TextEncoder().encode(ipv6.host))}`);
+  }
   return appendQuery(base, parts.join('&'));
 }
 

@@ -3,13 +3,13 @@
  * has to be capped while it streams in, and every socket must be torn down
  * on timeout or cancellation.
  */
-import { lookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { TrackerError } from './errors.ts';
 import { redirectRefusal } from './redirect-policy.ts';
+import { resolveHost, systemResolver, type Resolver } from './resolve.ts';
 import {
   buildAnnounceUrl,
   buildScrapeUrl,
@@ -32,6 +32,10 @@ export interface HttpTrackerOptions {
   /** Cancels the request (the promise rejects with TrackerError 'aborted'). */
   signal?: AbortSignal;
   userAgent?: string;
+  /** Reach the tracker (and any redirect target) over this address family only. */
+  family?: 4 | 6;
+  /** Name resolution; default the OS resolver. */
+  resolve?: Resolver;
 }
 
 export const defaultHttpTrackerOptions = {
@@ -105,7 +109,7 @@ export function httpGet(url: string, options: HttpTrackerOptions = {}): Promise<
         return;
       }
       const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
-      lookup(host, { all: true }).then(
+      resolveHost(options.resolve ?? systemResolver, host, options.family).then(
         (addresses) => {
           if (settled) return;
           const found = addresses.map((a) => a.address);

@@ -21,6 +21,11 @@ export interface AnnounceParams {
   key?: number;
   /** The `tracker id` a previous HTTP response asked to be sent back. */
   trackerId?: Uint8Array;
+  /**
+   * BEP 7 `ipv6=`: our IPv6 address, told to an HTTP tracker we reach over
+   * IPv4 only, so it can hand it to IPv6 peers. UDP has no field for it.
+   */
+  ipv6?: string;
 }
 
 export interface AnnounceResponse {

@@ -14,9 +14,9 @@
  * port that asked for it, so a new socket always connects afresh.
  */
 import dgram from 'node:dgram';
-import { lookup } from 'node:dns/promises';
 import { randomInt } from 'node:crypto';
 import { TrackerError } from './errors.ts';
+import { resolveHost, systemResolver, type Resolver } from './resolve.ts';
 import {
   MAX_UDP_SCRAPE_HASHES,
   encodeAnnounceRequest,
@@ -34,6 +34,8 @@ export interface UdpTrackerOptions {
   retransmitMs?: readonly number[];
   /** How long a connection id is reused, milliseconds. Default 60 000. */
   connectionIdTtlMs?: number;
+  /** Name resolution; default the OS resolver. */
+  resolve?: Resolver;
 }
 
 export interface UdpRequestOptions {
@@ -209,6 +211,7 @@ export class UdpTracker {
   readonly #endpoint: Endpoint;
   readonly #retransmitMs: readonly number[];
   readonly #ttlMs: number;
+  readonly #resolve: Resolver;
   /** The current link per address family (4, 6). */
   readonly #links = new Map<number, Link>();
 
@@ -218,6 +221,7 @@ export class UdpTracker {
     this.#endpoint = parseUdpTrackerUrl(url);
     this.#retransmitMs = options.retransmitMs ?? defaultUdpTrackerOptions.retransmitMs;
     this.#ttlMs = options.connectionIdTtlMs ?? defaultUdpTrackerOptions.connectionIdTtlMs;
+    this.#resolve = options.resolve ?? systemResolver;
     if (this.#retransmitMs.length === 0) throw new RangeError('retransmitMs must not be empty');
   }
 
@@ -309,9 +313,9 @@ export class UdpTracker {
     const schedule = options.retransmitMs ?? this.#retransmitMs;
     let resolved: { address: string; family: number };
     try {
-      // DNS through the OS resolver (getaddrinfo), in its preferred order unless a family is asked for.
-      const lookupOptions = options.family === undefined ? {} : { family: options.family };
-      resolved = await withAbort(lookup(this.#endpoint.host, lookupOptions), signal);
+      // The resolver's preferred address (of the family asked for, if one is).
+      const addresses = resolveHost(this.#resolve, this.#endpoint.host, options.family);
+      resolved = (await withAbort(addresses, signal))[0]!;
     } catch (error) {
       throw networkError(error);
     }

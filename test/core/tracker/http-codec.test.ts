@@ -174,8 +174,9 @@ describe('parseAnnounceResponse', () => {
     const peers = [
       { ip: text('192.0.2.1'), port: 1, 'peer id': text('x'.repeat(20)) },
       { ip: text('::1'), port: 2 },
-      { ip: text('FE80:0:0:0:0:0:0:1'), port: 3 },
+      { ip: text('FD00:0:0:0:0:0:0:1'), port: 3 },
       { ip: text('192.0.2.1'), port: 1 }, // duplicate
+      { ip: text('fe80::1'), port: 12 }, // link-local: undialable without its zone
       { ip: text('0.0.0.0'), port: 4 },
       { ip: text('224.0.0.1'), port: 5 },
       { ip: text('255.255.255.255'), port: 6 },
@@ -192,7 +193,7 @@ describe('parseAnnounceResponse', () => {
     expect(parseAnnounceResponse(encodeBencode({ interval: 10, peers })).peers).toEqual([
       { host: '192.0.2.1', port: 1 },
       { host: '::1', port: 2 },
-      { host: 'fe80::1', port: 3 },
+      { host: 'fd00::1', port: 3 },
     ]);
   });
 
