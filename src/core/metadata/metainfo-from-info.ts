@@ -17,7 +17,8 @@ export interface InfoContext {
  * Parses fetched info bytes (throws InputError if they are not a valid info
  * dictionary) and attaches the magnet's trackers and web seeds. v2 piece
  * layers are not part of the info dictionary: a v2 or hybrid Metainfo built
- * here has empty `pieceLayers`.
+ * here has empty `pieceLayers`, which the session fetches from peers for a
+ * v2-only torrent (session/piece-layer-fetcher.ts).
  */
 export function metainfoFromInfo(
   infoBytes: Uint8Array,

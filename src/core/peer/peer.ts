@@ -16,6 +16,7 @@ import {
   type ExtendedHandshake,
 } from '../wire/extension.ts';
 import { supportsFastExtension } from '../wire/handshake.ts';
+import type { HashMessage, HashRange } from '../wire/hash-messages.ts';
 import type { BlockRef, WireMessage } from '../wire/messages.ts';
 import { describePeerId } from '../wire/peer-id.ts';
 import { BLOCK_SIZE } from '../swarm/piece-picker.ts';
@@ -47,7 +48,15 @@ export interface PeerHandler {
   block(peer: Peer, request: OutstandingRequest, data: Uint8Array): void;
   /** An extended message (not the handshake). */
   extension(peer: Peer, id: number, payload: Uint8Array): void;
+  /** BEP 52: the peer asks for merkle hashes (without this handler it gets a hash reject). */
+  hashRequest?(peer: Peer, request: HashRange): void;
+  /** BEP 52: hashes arrived (an answer to a hash request of ours, or not: the handler checks). */
+  hashes?(peer: Peer, message: HashesMessage): void;
+  /** BEP 52: the peer will not answer a hash request of ours. */
+  hashRejected?(peer: Peer, range: HashRange): void;
 }
+
+export type HashesMessage = Extract<HashMessage, { type: 'hashes' }>;
 
 export interface PeerGeometry {
   pieceCount: number;
@@ -293,6 +302,16 @@ export class Peer {
       }
       case 'allowed-fast':
         if (message.index < this.#geometry.pieceCount) this.allowedFast.add(message.index);
+        return;
+      case 'hash-request':
+        if (handler.hashRequest) handler.hashRequest(this, message);
+        else this.conn.send({ ...message, type: 'hash-reject' });
+        return;
+      case 'hashes':
+        handler.hashes?.(this, message);
+        return;
+      case 'hash-reject':
+        handler.hashRejected?.(this, message);
         return;
       case 'extended':
         if (message.id === EXTENDED_HANDSHAKE_ID) {

@@ -50,6 +50,8 @@ import { EXTENDED_HANDSHAKE_ID } from '../wire/extension.ts';
 import { supportsExtensionProtocol } from '../wire/handshake.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 import { DownloadScheduler } from './download-scheduler.ts';
+import { PieceLayerFetcher } from './piece-layer-fetcher.ts';
+import { PieceLayerServer } from './piece-layer-server.ts';
 import { PeerExtensions, type ExtensionPeer } from './peer-extensions.ts';
 import { PeerPool } from './peer-pool.ts';
 import type {
@@ -101,6 +103,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   readonly #upload: Uploader;
   readonly #extensions: PeerExtensions;
   readonly #discovery: DiscoveryHub;
+  /** BEP 52: answers peers' hash requests from the piece layers we hold. */
+  readonly #layerServer: PieceLayerServer;
+  /** BEP 52: fetching missing piece layers; no block is requested while it runs. */
+  #layerFetcher: PieceLayerFetcher | null = null;
   /** Made when downloading starts, if the torrent or the user named web seeds. */
   #webSeeds: WebSeedSource | null = null;
   readonly #startedAt = Date.now();
@@ -192,13 +198,14 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       warn: (message) => this.emit('warning', message),
       failed: (error) => void this.#fail(error),
     });
+    this.#layerServer = new PieceLayerServer(meta);
     this.#download = new DownloadScheduler({
       meta,
       picker: this.#picker,
       storage: this.storage,
       hashPool: options.hashPool,
       downloadLimit: options.downloadLimit,
-      active: () => this.#phase === 'downloading',
+      active: () => this.#phase === 'downloading' && this.#layerFetcher === null,
       peers: () => this.#pool.peers.values(),
       peer: (key) => this.#pool.peers.get(key),
       identity: (key) => this.#pool.identity(key),
@@ -263,7 +270,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       if (this.#stopping) return await done;
       for (const { connection, extendedHandshake, messages } of this.#options.handedOff ?? [])
         this.#pool.adopt(connection, extendedHandshake, messages);
-      if (!complete) this.#startWebSeeds();
+      if (!complete) this.#fetchMissingLayers(() => this.#startWebSeeds());
       this.#startDiscovery();
       this.#tick = setInterval(() => this.#onTick(), this.#options.tickMs ?? TICK_MS);
       return await done;
@@ -438,6 +445,34 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     return this.#client.transport.dial(...args);
   }
 
+  /**
+   * BEP 52: a v2-only torrent whose piece layers are missing (a magnet link, a
+   * .torrent without them) cannot verify a piece yet: its layers are fetched
+   * from peers first, then `then` runs and blocks are requested. Hybrids check
+   * pieces by SHA-1 and need no layers.
+   */
+  #fetchMissingLayers(then: () => void): void {
+    const fetcher = new PieceLayerFetcher({
+      meta: this.meta,
+      peers: () => this.#pool.peers.values(),
+      punish: (peer, reason) => {
+        const identity = this.#pool.identity(peer.key);
+        if (identity) this.#pool.ban(identity, reason);
+        else peer.close(reason);
+      },
+    });
+    if (this.meta.pieces || fetcher.missing === 0) return then();
+    this.#layerFetcher = fetcher;
+    fetcher.start();
+    void fetcher.done.then(() => {
+      if (this.#stopping || this.#layerFetcher !== fetcher) return;
+      this.#layerFetcher = null;
+      this.#lastProgressAt = Date.now();
+      then();
+      this.#download.fillAll();
+    });
+  }
+
   #startWebSeeds(): void {
     const urls = this.#options.webSeeds ?? [];
     if (urls.length === 0) return;
@@ -504,6 +539,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       uploadRequested: (peer, request) => this.#upload.onRequest(peer, request),
       block: (peer, request, data) => this.#download.onBlock(peer, request, data),
       extended: (peer) => this.#pool.setListenPort(peer, peer.extended?.p),
+      hashRequest: (peer, request) => peer.conn.send(this.#layerServer.answer(request)),
+      hashes: (peer, message) => {
+        if (this.#layerFetcher) this.#layerFetcher.onHashes(peer, message);
+        // Not fetching (any more): ignored, as a late block is; nothing is stored.
+      },
+      hashRejected: (peer, range) => this.#layerFetcher?.onReject(peer, range),
       extension: (peer, id, payload) => {
         try {
           this.#extensions.onMessage(extensionPeer(peer), id, payload);
@@ -527,11 +568,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     }
     peer.sendPieces(this.#picker.progress().havePieces, () => this.#picker.bitfield(), adopted);
     peer.conn.on('drain', () => void this.#upload.serve(peer));
+    this.#layerFetcher?.pump();
   }
 
   #onDisconnected(peer: Peer, reason: string): void {
     this.#picker.peerGone(peer.key);
     this.#extensions.forget(peer.key);
+    this.#layerFetcher?.peerGone(peer);
     peer.outstanding.clear();
     if (peer.seed) this.#picker.removeSeed();
     else this.#picker.removePeerAvailability({ has: (i) => peer.have.get(i) });
@@ -696,6 +739,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#tick = null;
     this.#client?.remove(this);
     this.#webSeeds?.stop();
+    this.#layerFetcher?.stop();
     // Pieces being verified right now finish (and are written) before we close storage.
     await this.#download.settle();
     await this.#discovery.stop();

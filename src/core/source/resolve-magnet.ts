@@ -81,13 +81,8 @@ export async function resolveMagnet(options: ResolveMagnetOptions): Promise<Reso
     closeAll('the metadata is not a valid torrent');
     throw error;
   }
-  if (!meta.pieces) {
-    closeAll('cannot download a v2-only torrent from a magnet');
-    // v2-only: piece hashes live outside the info dictionary (BEP 52 hash requests).
-    throw new InputError(
-      'this magnet link is for a v2-only torrent, whose piece hashes cannot be fetched from peers yet: download its .torrent file instead',
-    );
-  }
+  // A v2-only torrent's piece hashes are not in the metadata: the session fetches its piece
+  // layers from peers (BEP 52 hash requests) before it downloads.
   return {
     meta,
     torrentBytes: torrentFromInfo(result.infoBytes, context),

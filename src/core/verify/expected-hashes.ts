@@ -44,3 +44,19 @@ export function expectedV2(
   if (at + SHA256_LENGTH > hashes.length) return null;
   return { hash: hashes.subarray(at, at + SHA256_LENGTH), mode: 'pieces' };
 }
+
+/**
+ * The v2 files whose piece layer is not known yet (a magnet link's metadata,
+ * or a .torrent without `piece layers`): one per distinct pieces root, since
+ * identical files share a root and a layer. Their pieces cannot be verified
+ * until the layers are fetched from peers (session/piece-layer-fetcher.ts).
+ */
+export function missingPieceLayers(meta: Metainfo): TorrentFile[] {
+  const missing = new Map<string, TorrentFile>();
+  for (const file of meta.files) {
+    if (!file.piecesRoot || file.padding || file.length <= meta.pieceLength) continue;
+    const key = Buffer.from(file.piecesRoot).toString('hex');
+    if (!meta.pieceLayers.has(key) && !missing.has(key)) missing.set(key, file);
+  }
+  return [...missing.values()];
+}

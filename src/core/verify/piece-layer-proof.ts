@@ -95,48 +95,60 @@ export function verifyLayerRange(
 }
 
 /**
- * The answer to a request for `range` of a complete piece layer: the
- * entries (padding hashes past the last piece) and the uncles, or null for
- * a request we do not serve (unaligned, outside the layer, or asking for
- * proofs above the root). Uncles as libtorrent sends and checks them: one per
- * layer from the top of the range's subtree to `proofLayers` above the base.
+ * The tree above a complete piece layer, level by level: the layer padded to
+ * `width`, then each level of parents up to the root. Built once per file and
+ * kept by whoever serves it: each answer then costs no hashing.
  */
-export function proveLayerRange(
+export function layerTree(
   geometry: LayerGeometry,
   pieceLength: number,
   layer: Uint8Array,
-  range: LayerRange,
-): { hashes: Uint8Array; uncles: Uint8Array } | null {
-  const { index, length, proofLayers } = range;
-  if (!isAlignedRange(geometry, index, length)) return null;
-  if (proofLayers >= geometry.height && geometry.height > 0) return null;
-  if (layer.length !== geometry.pieces * HASH_SIZE) return null;
-  // The tree above the layer, level by level (the padded layer first).
+): Uint8Array[] {
+  if (layer.length !== geometry.pieces * HASH_SIZE)
+    throw new RangeError('piece layer does not fit the file');
   const pad = zeroSubtreeHash(leavesPerPiece(pieceLength));
-  const levels: Uint8Array[] = [new Uint8Array(geometry.width * HASH_SIZE)];
-  levels[0]!.set(layer);
-  for (let i = geometry.pieces; i < geometry.width; i++) levels[0]!.set(pad, i * HASH_SIZE);
+  const padded = new Uint8Array(geometry.width * HASH_SIZE);
+  padded.set(layer);
+  for (let i = geometry.pieces; i < geometry.width; i++) padded.set(pad, i * HASH_SIZE);
+  const levels = [padded];
   for (let width = geometry.width; width > 1; width /= 2) {
     const below = levels[levels.length - 1]!;
     const level = new Uint8Array((width / 2) * HASH_SIZE);
     for (let i = 0; i < width / 2; i++) {
-      const left = below.subarray(2 * i * HASH_SIZE, (2 * i + 1) * HASH_SIZE);
-      const right = below.subarray((2 * i + 1) * HASH_SIZE, (2 * i + 2) * HASH_SIZE);
-      level.set(hashPair(left, right), i * HASH_SIZE);
+      const at = 2 * i * HASH_SIZE;
+      const pair = below.subarray(at, at + 2 * HASH_SIZE);
+      level.set(hashPair(pair.subarray(0, HASH_SIZE), pair.subarray(HASH_SIZE)), i * HASH_SIZE);
     }
     levels.push(level);
   }
-  const hashes = levels[0]!.slice(index * HASH_SIZE, (index + length) * HASH_SIZE);
+  return levels;
+}
+
+/**
+ * The answer to a request for `range` of a file's piece layer, from its
+ * `layerTree`: the entries (padding hashes past the last piece) and the
+ * uncles, or null for a request we do not serve (unaligned, outside the
+ * layer, or asking for proofs above the root). Uncles as libtorrent sends and
+ * checks them: one per layer from the top of the range's subtree to
+ * `proofLayers` above the base.
+ */
+export function proveLayerRange(
+  geometry: LayerGeometry,
+  tree: readonly Uint8Array[],
+  range: LayerRange,
+): { hashes: Uint8Array; uncles: Uint8Array } | null {
+  const { index, length, proofLayers } = range;
+  if (!isAlignedRange(geometry, index, length)) return null;
+  if (proofLayers >= geometry.height) return null;
+  const hashes = tree[0]!.slice(index * HASH_SIZE, (index + length) * HASH_SIZE);
   const from = Math.log2(length);
   const count = Math.max(0, proofLayers - from + 1);
   const uncles = new Uint8Array(count * HASH_SIZE);
   for (let k = 0; k < count; k++) {
     const height = from + k;
-    const sibling = (index >> height) ^ 1;
-    uncles.set(
-      levels[height]!.subarray(sibling * HASH_SIZE, (sibling + 1) * HASH_SIZE),
-      k * HASH_SIZE,
-    );
+    const sibling = Math.floor(index / 2 ** height) ^ 1;
+    const node = tree[height]!.subarray(sibling * HASH_SIZE, (sibling + 1) * HASH_SIZE);
+    uncles.set(node, k * HASH_SIZE);
   }
   return { hashes, uncles };
 }

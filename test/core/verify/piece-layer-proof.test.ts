@@ -9,12 +9,22 @@ import { describe, expect, it } from 'vitest';
 import { fileMerkle, rootFromPieceLayer } from '../../../src/core/hashing/merkle.ts';
 import {
   layerGeometry,
-  proveLayerRange,
+  layerTree,
+  proveLayerRange as proveWithTree,
   unclesToRoot,
   verifyLayerRange,
 } from '../../../src/core/verify/piece-layer-proof.ts';
 
 const PIECE = 64 * 1024;
+
+function proveLayerRange(
+  geometry: ReturnType<typeof layerGeometry>,
+  pieceLength: number,
+  layer: Uint8Array,
+  range: { index: number; length: number; proofLayers: number },
+) {
+  return proveWithTree(geometry, layerTree(geometry, pieceLength, layer), range);
+}
 
 function fileOf(pieces: number) {
   const layer = new Uint8Array(randomBytes(pieces * 32));

@@ -1,0 +1,53 @@
+/**
+ * Answers BEP 52 hash requests from the piece layers we hold (from the
+ * .torrent, or fetched from peers and verified): what lets libtorrent and
+ * others download a v2 magnet link from us. Only the piece layer is served,
+ * the layer every client asks for to get a torrent's hashes; requests for
+ * other layers (block hashes, asked for after a piece failed), for files we
+ * have no layer of, or for ranges we cannot prove get a `hash reject`.
+ *
+ * The tree above each layer is built on the first request for its file and
+ * kept, so each answer is a copy, not a hashing job.
+ */
+import type { Metainfo } from '../metainfo/types.ts';
+import {
+  layerGeometry,
+  layerTree,
+  proveLayerRange,
+  type LayerGeometry,
+} from '../verify/piece-layer-proof.ts';
+import type { HashMessage, HashRange } from '../wire/hash-messages.ts';
+
+export class PieceLayerServer {
+  readonly #meta: Metainfo;
+  /** Built trees by root (hex); null for a root we have no layer for. */
+  readonly #trees = new Map<string, { geometry: LayerGeometry; tree: Uint8Array[] }>();
+
+  constructor(meta: Metainfo) {
+    this.#meta = meta;
+  }
+
+  /** The message answering `request`: `hashes` when we can prove the range, else `hash reject`. */
+  answer(request: HashRange): HashMessage {
+    const reject: HashMessage = { ...request, type: 'hash-reject' };
+    const served = this.#treeFor(request.piecesRoot);
+    if (!served || request.baseLayer !== served.geometry.baseLayer) return reject;
+    const proof = proveLayerRange(served.geometry, served.tree, request);
+    return proof ? { ...request, type: 'hashes', ...proof } : reject;
+  }
+
+  #treeFor(root: Uint8Array): { geometry: LayerGeometry; tree: Uint8Array[] } | null {
+    const hex = Buffer.from(root).toString('hex');
+    const built = this.#trees.get(hex);
+    if (built) return built;
+    const layer = this.#meta.pieceLayers.get(hex);
+    const file = this.#meta.files.find(
+      (f) => f.piecesRoot !== null && Buffer.from(f.piecesRoot).toString('hex') === hex,
+    );
+    if (!layer || !file || file.length <= this.#meta.pieceLength) return null;
+    const geometry = layerGeometry(file.length, this.#meta.pieceLength);
+    const entry = { geometry, tree: layerTree(geometry, this.#meta.pieceLength, layer) };
+    this.#trees.set(hex, entry);
+    return entry;
+  }
+}
