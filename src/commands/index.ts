@@ -1,5 +1,6 @@
 /** The command map oclif loads (explicit strategy: no file-system discovery, so bundling works). */
 import Create from './create.ts';
+import Daemon from './daemon.ts';
 import Download from './download.ts';
 import Inspect from './inspect.ts';
 import Keygen from './keygen.ts';
@@ -10,6 +11,7 @@ import Tracker from './tracker.ts';
 
 export const commands = {
   create: Create,
+  daemon: Daemon,
   download: Download,
   inspect: Inspect,
   keygen: Keygen,

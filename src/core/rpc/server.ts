@@ -96,11 +96,7 @@ export class RpcServer {
    */
   static async start(options: RpcServerOptions): Promise<RpcServer> {
     const host = options.host ?? '127.0.0.1';
-    if (!isLoopback(normalizeAddress(host)) && host !== 'localhost' && !options.credentials) {
-      throw new UsageError(
-        `refusing to serve RPC on ${host} without credentials: set --rpc-auth, or bind to 127.0.0.1`,
-      );
-    }
+    refuseOpenWithoutCredentials(host, options.credentials);
     const server = new RpcServer(options, host);
     await new Promise<void>((resolve, reject) => {
       server.#server.once('error', (error: NodeJS.ErrnoException) =>
@@ -190,6 +186,18 @@ export class RpcServer {
       'X-Transmission-Session-Id': this.sessionId,
     });
     res.end(text);
+  }
+}
+
+/**
+ * Throws a UsageError (exit 2) for a non-loopback address without
+ * credentials: the daemon checks this before it takes its state directory.
+ */
+export function refuseOpenWithoutCredentials(host: string, credentials: unknown): void {
+  if (!isLoopback(normalizeAddress(host)) && host !== 'localhost' && !credentials) {
+    throw new UsageError(
+      `refusing to serve RPC on ${host} without credentials: set --rpc-auth, or bind to 127.0.0.1`,
+    );
   }
 }
 

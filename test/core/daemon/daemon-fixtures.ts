@@ -1,0 +1,202 @@
+/**
+ * Shared set-up for the daemon tests: a `shoal daemon` process on free ports
+ * with its own state and download folders, a data file with its .torrent
+ * (mktorrent), a libtorrent seeder that dials the daemon, and RPC calls.
+ * Every process is tracked by PID (test/helpers/cli.ts) and every wait bounded.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { RpcClient } from '../../../src/core/rpc/client.ts';
+import { spawnShoal, spawnTracked, type Proc } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/files.ts';
+import { SYSTEM_PYTHON } from '../../helpers/peers.ts';
+import { freePort } from '../../helpers/ports.ts';
+
+export const MKTORRENT = '/usr/bin/mktorrent';
+const LIBTORRENT_PEER = path.resolve(
+  import.meta.dirname,
+  '..',
+  '..',
+  'helpers',
+  'libtorrent_peer.py',
+);
+
+export interface DaemonFolders {
+  stateDir: string;
+  downloadDir: string;
+}
+
+export interface RunningDaemon extends DaemonFolders {
+  proc: Proc;
+  rpcPort: number;
+  peerPort: number;
+  url: string;
+  rpc: RpcClient;
+}
+
+export function daemonFolders(): DaemonFolders {
+  return { stateDir: tempDir('shoal-daemon-state-'), downloadDir: tempDir('shoal-daemon-dl-') };
+}
+
+/** Starts `shoal daemon` and resolves once it serves RPC. */
+export async function startDaemon(
+  folders: DaemonFolders = daemonFolders(),
+  extra: string[] = [],
+  options: { auth?: string; peerPort?: number } = {},
+): Promise<RunningDaemon> {
+  const rpcPort = await freePort();
+  const peerPort = options.peerPort ?? (await freePort());
+  const proc = spawnShoal(
+    [
+      'daemon',
+      '--state-dir',
+      folders.stateDir,
+      '--download-dir',
+      folders.downloadDir,
+      '--rpc-port',
+      String(rpcPort),
+      '--port',
+      String(peerPort),
+      '--no-dht',
+      '--threads',
+      '2',
+      ...(options.auth ? ['--rpc-auth', options.auth] : []),
+      ...extra,
+    ],
+    { timeoutMs: 600_000 },
+  );
+  await proc.waitFor(/RPC on http/, 30_000);
+  const url = `http://127.0.0.1:${rpcPort}/transmission/rpc`;
+  return {
+    ...folders,
+    proc,
+    rpcPort,
+    peerPort,
+    url,
+    rpc: new RpcClient(url, { auth: options.auth }),
+  };
+}
+
+/** `dir/name` of `size` random bytes and its .torrent (piece length 2^pieceExp). */
+export async function dataWithTorrent(
+  dir: string,
+  name: string,
+  size: number,
+  pieceExp = 15,
+): Promise<{ data: string; torrent: string }> {
+  await mkdir(dir, { recursive: true });
+  const data = path.join(dir, name);
+  await writeFile(data, randomBytes(size));
+  const torrent = path.join(tempDir('shoal-daemon-torrent-'), `${name}.torrent`);
+  execFileSync(
+    MKTORRENT,
+    ['-a', 'http://127.0.0.1:9/announce', '-l', String(pieceExp), '-o', torrent, data],
+    { stdio: 'pipe' },
+  );
+  return { data, torrent };
+}
+
+/**
+ * A libtorrent seeder of `torrent` (data in `save`) that dials `peers`;
+ * `uploadLimit` bytes/s keeps a download slow enough to interrupt.
+ * Resolves once it seeds; `port` is where it listens.
+ */
+export async function startSeeder(options: {
+  torrent: string;
+  save: string;
+  peers: string[];
+  uploadLimit?: number;
+  timeoutS?: number;
+}): Promise<{ proc: Proc; port: number }> {
+  const port = await freePort();
+  const timeoutS = options.timeoutS ?? 240;
+  const args = [
+    LIBTORRENT_PEER,
+    'seed',
+    '--torrent',
+    options.torrent,
+    '--save',
+    options.save,
+    '--port',
+    String(port),
+    '--timeout',
+    String(timeoutS),
+    ...options.peers.flatMap((peer) => ['--peer', peer]),
+    ...(options.uploadLimit ? ['--upload-limit', String(options.uploadLimit)] : []),
+  ];
+  const proc = spawnTracked('libtorrent seed', SYSTEM_PYTHON, args, {
+    timeoutMs: (timeoutS + 10) * 1000,
+  });
+  await proc.waitFor(/LISTENING \d+/, 30_000, 'stdout');
+  await proc.waitFor(/SEEDING/, 60_000, 'stdout');
+  return { proc, port };
+}
+
+export interface TorrentView {
+  id: number;
+  hashString: string;
+  name: string;
+  status: number;
+  percentDone: number;
+  haveValid: number;
+  totalSize: number;
+  leftUntilDone: number;
+  downloadedEver: number;
+  pieces: string;
+  pieceCount: number;
+  error: number;
+  errorString: string;
+  downloadDir: string;
+}
+
+const FIELDS = [
+  'id',
+  'hashString',
+  'name',
+  'status',
+  'percentDone',
+  'haveValid',
+  'totalSize',
+  'leftUntilDone',
+  'downloadedEver',
+  'pieces',
+  'pieceCount',
+  'error',
+  'errorString',
+  'downloadDir',
+];
+
+export async function torrents(rpc: RpcClient): Promise<TorrentView[]> {
+  const answer = (await rpc.call('torrent-get', { fields: FIELDS })) as { torrents: TorrentView[] };
+  return answer.torrents;
+}
+
+/** Polls torrent-get until `done` holds for the torrents (bounded; the last view in the error). */
+export async function waitForTorrents(
+  rpc: RpcClient,
+  done: (list: TorrentView[]) => boolean,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<TorrentView[]> {
+  const deadline = Date.now() + timeoutMs;
+  let list: TorrentView[] = [];
+  while (Date.now() < deadline) {
+    list = await torrents(rpc);
+    if (done(list)) return list;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error(
+    `${what}: not within ${timeoutMs} ms; last state ${JSON.stringify(list.map(({ pieces, ...rest }) => (void pieces, rest)))}`,
+  );
+}
+
+/** Set bits in a base64 wire bitfield. */
+export function countPieces(base64: string): number {
+  let count = 0;
+  for (const byte of Buffer.from(base64, 'base64')) {
+    for (let b = byte; b; b &= b - 1) count++;
+  }
+  return count;
+}
