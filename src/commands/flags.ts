@@ -111,10 +111,7 @@ export function parseSelection(text: string): number[] {
  */
 export function parseHostPort(text: string, flag: string): { host: string; port: number } {
   const parsed = parseHostPortText(text.trim());
-  if (!parsed.ok)
-    throw new UsageError(
-      `invalid ${flag} "${text}": ${parsed.reason} (use HOST:PORT, e.g. 10.0.0.2:6881 or [::1]:6881)`,
-    );
+  if (!parsed.ok) throw new UsageError(`invalid ${flag} "${text}": ${parsed.reason}`);
   return { host: parsed.host, port: parsed.port };
 }
 

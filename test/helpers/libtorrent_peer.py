@@ -27,6 +27,8 @@ Options for the DHT, PEX and fast-extension tests (all off by default):
   --choke-after B       once B payload bytes are uploaded, choke everyone for
                         --choke-for seconds (default 3), then unchoke again
   --exit-when-peer H:P  exit 0 as soon as this peer is connected (PEX tests)
+  --listen-host ADDR    listen on this address instead of 127.0.0.1 (::1 for the IPv6 tests);
+                        peers are then printed as [v6]:port
 """
 
 import argparse
@@ -38,7 +40,8 @@ import libtorrent as lt
 
 def host_port(text):
     host, port = text.rsplit(":", 1)
-    return host, int(port)
+    # [::1]:6881 -> ("::1", 6881)
+    return host.strip("[]"), int(port)
 
 
 def parse_args():
@@ -48,6 +51,7 @@ def parse_args():
     parser.add_argument("--info-hash")
     parser.add_argument("--save")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--listen-host", default="127.0.0.1")
     parser.add_argument("--peer", action="append", default=[])
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--dht", action="store_true")
@@ -84,7 +88,7 @@ def session_settings(args):
     if dht:
         mask |= lt.alert.category_t.dht_notification
     settings = {
-        "listen_interfaces": "127.0.0.1:%d" % args.port,
+        "listen_interfaces": "%s:%d" % (args.listen_host if "." in args.listen_host else "[%s]" % args.listen_host, args.port),
         "enable_dht": dht,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -130,7 +134,8 @@ def add_torrent(session, args):
 
 
 def peer_key(endpoint):
-    return "%s:%d" % (endpoint[0], endpoint[1])
+    host = endpoint[0]
+    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, endpoint[1])
 
 
 def peer_sources(info):

@@ -146,7 +146,7 @@ export function parseHostPortText(text: string): HostPortText {
   if (!bracketed && !plain) {
     if (!text.includes('[') && (text.match(/:/g) ?? []).length > 1)
       return { ok: false, reason: 'an IPv6 address goes in brackets, e.g. [::1]:6881' };
-    return { ok: false, reason: 'expected HOST:PORT or [IPV6]:PORT' };
+    return { ok: false, reason: 'use HOST:PORT or [IPV6]:PORT, e.g. 10.0.0.2:6881 or [::1]:6881' };
   }
   const host = (bracketed ?? plain)![1]!;
   const port = Number((bracketed ?? plain)![2]);

@@ -36,8 +36,8 @@ describe('parseHostPortText (--peer, x.pe)', () => {
   it.each([
     ['::1:6881', /IPv6 address goes in brackets, e.g. \[::1\]:6881/],
     ['2001:db8::1:51413', /goes in brackets/],
-    ['[::1]', /expected HOST:PORT/],
-    ['[::1]6881', /expected HOST:PORT/],
+    ['[::1]', /use HOST:PORT or \[IPV6\]:PORT/],
+    ['[::1]6881', /use HOST:PORT or \[IPV6\]:PORT/],
     ['::1', /goes in brackets/],
     ['[::1]:0', /port 0 is not 1 to 65535/],
     ['[::1]:65536', /port 65536/],
@@ -49,8 +49,8 @@ describe('parseHostPortText (--peer, x.pe)', () => {
     ['[host.example]:6881', /is not an IPv6 address/],
     ['0.0.0.0:6881', /not a usable IPv4 address/],
     ['1.2.3:6881', /not a usable IPv4 address/],
-    ['host:port', /expected HOST:PORT/],
-    ['', /expected HOST:PORT/],
+    ['host:port', /use HOST:PORT or \[IPV6\]:PORT/],
+    ['', /use HOST:PORT or \[IPV6\]:PORT/],
   ])('refuses %j', (text, reason) => {
     const parsed = parseHostPortText(text);
     expect(parsed.ok).toBe(false);
