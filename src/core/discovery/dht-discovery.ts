@@ -147,7 +147,12 @@ export class DhtDiscovery implements PeerDiscovery {
     const dhtOptions: DhtOptions = {};
     if (cache.nodeId) dhtOptions.nodeId = cache.nodeId;
     if (this.#options.bootstrap !== undefined) {
-      dhtOptions.bootstrap = this.#options.bootstrap.length > 0 ? this.#options.bootstrap : false;
+      const nodes = ipv4Nodes(this.#options.bootstrap, (node) =>
+        context.warn(
+          `DHT: skipping bootstrap node ${node}: the DHT runs over IPv4 only (no BEP 32 in bittorrent-dht)`,
+        ),
+      );
+      dhtOptions.bootstrap = nodes.length > 0 ? nodes : false;
     }
     const dht = new DHT(dhtOptions);
     this.#dht = dht;
@@ -266,6 +271,23 @@ export class DhtDiscovery implements PeerDiscovery {
   #cacheFile(): string | null {
     return this.#options.cacheFile === undefined ? dhtCachePath() : this.#options.cacheFile;
   }
+}
+
+/**
+ * The IPv4 (or host name) entries of a `host:port` list. bittorrent-dht
+ * speaks IPv4 only: its socket is udp4 and its compact node and peer lists
+ * are the 6-byte kind, with no BEP 32 `nodes6`/`want`. Handed an IPv6 node it
+ * would split `::1:6881` at the first colon and bootstrap from nothing,
+ * silently; so each one is reported (as `[v6]:port`) and left out.
+ */
+export function ipv4Nodes(nodes: readonly string[], skipped: (node: string) => void): string[] {
+  return nodes.filter((node) => {
+    const colon = node.lastIndexOf(':');
+    const host = node.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    if (!host.includes(':')) return true;
+    skipped(`[${host}]${node.slice(colon)}`);
+    return false;
+  });
 }
 
 function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
