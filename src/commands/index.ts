@@ -8,6 +8,7 @@ import Publish from './publish.ts';
 import Remote from './remote.ts';
 import Seed from './seed.ts';
 import Tracker from './tracker.ts';
+import Tui from './tui.ts';
 
 export const commands = {
   create: Create,
@@ -19,4 +20,5 @@ export const commands = {
   remote: Remote,
   seed: Seed,
   tracker: Tracker,
+  tui: Tui,
 };
