@@ -8,7 +8,7 @@ _shoal() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   cmd="${COMP_WORDS[1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "create download inspect keygen publish remote seed tracker help --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "create daemon download inspect keygen publish remote seed tracker tui help --help --version" -- "$cur"))
     return 0
   fi
   case "$cmd" in
@@ -18,9 +18,15 @@ _shoal() {
       dirs=""
       files="--out -o"
       ;;
+    daemon)
+      opts="--rpc-port --rpc-bind --rpc-auth --rpc-auth-file --rpc-allow --rpc-host --state-dir --download-dir --watch --port --dht --no-dht --detach --pid-file --log --threads --help"
+      valued="--rpc-port --rpc-bind --rpc-auth --rpc-auth-file --rpc-allow --rpc-host --state-dir --download-dir --watch --port --pid-file --log --threads"
+      dirs=""
+      files=""
+      ;;
     download)
-      opts="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht --no-dht --lsd --no-lsd --dht-bootstrap --dht-port --transport --encryption --web-seed --web-seeds --no-web-seeds --save-torrent --force -f --receipt --expect --expect-file --on-done --on-done-shell --on-done-required --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
-      valued="--out -o --select --exclude --seed-time --seed-ratio --tracker --peer --dht-bootstrap --dht-port --transport --encryption --web-seed --save-torrent --receipt --expect --expect-file --on-done --on-done-shell --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --threads"
+      opts="--out -o --select --exclude --seed-time --seed-ratio --seed-until --tracker --peer --dht --no-dht --lsd --no-lsd --dht-bootstrap --dht-port --transport --encryption --web-seed --web-seeds --no-web-seeds --save-torrent --force -f --receipt --expect --expect-file --on-done --on-done-shell --on-done-required --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
+      valued="--out -o --select --exclude --seed-time --seed-ratio --seed-until --tracker --peer --dht-bootstrap --dht-port --transport --encryption --web-seed --save-torrent --receipt --expect --expect-file --on-done --on-done-shell --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --threads"
       dirs="--out -o"
       files="--save-torrent --verify"
       ;;
@@ -49,8 +55,8 @@ _shoal() {
       files=""
       ;;
     seed)
-      opts="--data -d --out -o --force -f --announce -a --tracker --peer --dht --no-dht --lsd --no-lsd --dht-bootstrap --dht-port --transport --encryption --port --seed-time --seed-ratio --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-required --on-seed-done-timeout --progress-interval --threads --json --quiet -q --verbose -v --events --help"
-      valued="--data -d --out -o --announce -a --tracker --peer --dht-bootstrap --dht-port --transport --encryption --port --seed-time --seed-ratio --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-timeout --progress-interval --threads"
+      opts="--data -d --out -o --force -f --announce -a --tracker --peer --dht --no-dht --lsd --no-lsd --dht-bootstrap --dht-port --transport --encryption --port --seed-time --seed-ratio --seed-until --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-required --on-seed-done-timeout --progress-interval --threads --json --quiet -q --verbose -v --events --help"
+      valued="--data -d --out -o --announce -a --tracker --peer --dht-bootstrap --dht-port --transport --encryption --port --seed-time --seed-ratio --seed-until --max-peers --upload-limit --on-seed-done --on-seed-done-shell --on-seed-done-timeout --progress-interval --threads"
       dirs="--data -d"
       files="--out -o"
       ;;
@@ -59,6 +65,12 @@ _shoal() {
       valued="--port -p --bind --whitelist -w --interval --max-peers --max-peers-per-torrent --max-torrents"
       dirs=""
       files="--whitelist -w"
+      ;;
+    tui)
+      opts="--rpc --rpc-auth --interval --help"
+      valued="--rpc --rpc-auth --interval"
+      dirs=""
+      files=""
       ;;
     *) return 0 ;;
   esac

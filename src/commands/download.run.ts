@@ -33,6 +33,8 @@ import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { clientFromFlags } from './connection-flags.ts';
+import { parseSeedUntilFlag, watchSeedUntil } from './seed-until-flag.ts';
+import type { SeedUntil } from '../core/fleet/seed-until.ts';
 import { buildSources, discoveryChoices } from './discovery-flags.ts';
 import { handleSignals } from './signals.ts';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -104,6 +106,7 @@ export async function download(
     if (flags.receipt) await refuseExistingOutput(resolve(flags.receipt), flags.force);
     checkDigestSyntax(flags);
     checkWebSeedUrls(flags['web-seed'] ?? []);
+    const seedUntil = parseSeedUntilFlag(flags['seed-until']);
     await client.start();
     const loaded = await loadTorrent(args.source, flags, ui, client, abort.signal);
     carried = loaded.carried;
@@ -121,7 +124,14 @@ export async function download(
     );
     const handedOver = carried;
     carried = null; // from here the session releases it, whatever happens
-    await runSession(record, client, handedOver, expected, flags, ui, abort.signal, output);
+    await runSession(
+      record,
+      { client, carried: handedOver, expected, seedUntil },
+      flags,
+      ui,
+      abort.signal,
+      output,
+    );
   } catch (error) {
     failure = await ui.fail(error);
   } finally {
@@ -263,11 +273,17 @@ async function release(carried: CarriedOver): Promise<void> {
   await carried.hub?.stop();
 }
 
+/** What the session runs with, besides the flags. */
+interface SessionInputs {
+  client: Client;
+  carried: CarriedOver | null;
+  expected: readonly ExpectedDigest[];
+  seedUntil: SeedUntil | null;
+}
+
 async function runSession(
   record: RunRecord,
-  client: Client,
-  carried: CarriedOver | null,
-  expected: readonly ExpectedDigest[],
+  { client, carried, expected, seedUntil }: SessionInputs,
   flags: DownloadFlags,
   ui: SessionUi,
   signal: AbortSignal,
@@ -275,6 +291,7 @@ async function runSession(
 ): Promise<void> {
   const meta = record.meta!;
   const { selected } = record;
+  const choices = discoveryChoices(flags, meta);
   const session = new TorrentSession({
     meta,
     outDir: resolve(flags.out),
@@ -287,8 +304,10 @@ async function runSession(
     stallTimeoutMs: flags.timeout,
     seedTimeMs: flags['seed-time'],
     seedRatio: flags['seed-ratio'],
+    // --seed-until ends seeding from outside the session (watchSeedUntil).
+    seedForever: seedUntil !== null,
     webSeeds: webSeedsFor(meta, flags),
-    discoveries: carried?.hub ?? buildSources(discoveryChoices(flags, meta), ui),
+    discoveries: carried?.hub ?? buildSources(choices, ui),
     handedOff: carried?.connections,
     peerId: carried?.peerId,
     version: packageJson.version,
@@ -299,7 +318,14 @@ async function runSession(
   const peers = new Map<string, string>();
   session.on('peer-connected', ({ key, client }) => peers.set(key, client));
   ui.attach(session, meta, { selected, outDir: resolve(flags.out), verify: flags.verify });
-  const summary = await session.run();
+  let endedBy: string | null = null;
+  const stopWatch = seedUntil
+    ? watchSeedUntil(session, seedUntil, meta, choices.trackers.flat(), (because) => {
+        endedBy = because;
+        ui.notice(`download ${meta.name}: seeding ended: ${because}`);
+      })
+    : () => {};
+  const summary = await session.run().finally(stopWatch);
   record.summary = summary;
   if (flags.verify) await verifyOnDisk(session, meta, ui);
   await ui.close();
@@ -346,6 +372,7 @@ async function runSession(
     seconds: roundSeconds(summary.seconds),
     peers: summary.peers,
     status: summary.status,
+    ...(endedBy ? { endedBy } : {}),
     ...(record.receipt ? { receipt: record.receipt } : {}),
   };
   const path = torrentRoot(meta, resolve(flags.out));

@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { connectionFlags } from './connection-flags.ts';
 import { discoveryFlags } from './discovery-flags.ts';
+import { seedUntilFlag } from './seed-until-flag.ts';
 import {
   durationFlag,
   eventsFlag,
@@ -58,6 +59,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     'seed-ratio': ratioFlag({
       description: 'keep seeding until uploaded/downloaded reaches this ratio (e.g. 1.0)',
     }),
+    'seed-until': seedUntilFlag,
     ...discoveryFlags,
     ...connectionFlags,
     'web-seed': Flags.string({

@@ -16,6 +16,7 @@ import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-fi
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { clientFromFlags } from './connection-flags.ts';
+import { parseSeedUntilFlag, watchSeedUntil } from './seed-until-flag.ts';
 import { buildSources, discoveryChoices } from './discovery-flags.ts';
 import { handleSignals } from './signals.ts';
 import type { Interfaces } from '@oclif/core';
@@ -41,6 +42,7 @@ export async function seed(
   const startedAt = Date.now();
   let failure: unknown = null;
   try {
+    const seedUntil = parseSeedUntilFlag(flags['seed-until']);
     const { meta, dataDir, torrentPath, followLinks } = await resolveTorrent(
       args.source,
       flags,
@@ -53,6 +55,7 @@ export async function seed(
       if (torrentPath) output.stdout(torrentPath);
     }
     const abort = new AbortController();
+    const choices = discoveryChoices(flags, meta);
     await client.start();
     session = new TorrentSession({
       meta,
@@ -63,15 +66,23 @@ export async function seed(
       uploadLimit: flags['upload-limit'],
       seedTimeMs: flags['seed-time'],
       seedRatio,
+      // --seed-until ends seeding from outside the session (watchSeedUntil).
       seedForever: flags['seed-time'] === undefined && seedRatio === undefined,
       requireComplete: true,
       readOnly: true,
       followLinks,
-      discoveries: buildSources(discoveryChoices(flags, meta), ui),
+      discoveries: buildSources(choices, ui),
       version: packageJson.version,
       signal: abort.signal,
     });
     ui.attach(session, meta, { selected: null, outDir: dataDir, magnet });
+    let endedBy: string | null = null;
+    const stopWatch = seedUntil
+      ? watchSeedUntil(session, seedUntil, meta, choices.trackers.flat(), (because) => {
+          endedBy = because;
+          ui.notice(`seed ${meta.name}: seeding ended: ${because}`);
+        })
+      : () => {};
     const stopSignals = handleSignals(() => abort.abort(), ui.notice);
     try {
       const running = session;
@@ -89,10 +100,12 @@ export async function seed(
         seconds: roundSeconds(summary.seconds),
         peers: summary.peers,
         status: summary.status,
+        ...(endedBy ? { endedBy } : {}),
       };
       if (flags.json) output.stdout(JSON.stringify(result));
       ui.done(result);
     } finally {
+      stopWatch();
       stopSignals();
     }
   } catch (error) {

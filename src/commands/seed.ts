@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { connectionFlags } from './connection-flags.ts';
 import { discoveryFlags } from './discovery-flags.ts';
+import { seedUntilFlag } from './seed-until-flag.ts';
 import {
   durationFlag,
   eventsFlag,
@@ -14,7 +15,7 @@ export default class Seed extends Command {
   static override summary =
     'Serve data to other peers: from a .torrent and its data, or straight from a path.';
   static override description = `With a .torrent, the data in --data is verified first (exit 6 if incomplete), then served until stopped
-(Ctrl-C, exit 130) or until --seed-time / --seed-ratio is reached (exit 0).
+(Ctrl-C, exit 130) or until --seed-time / --seed-ratio / --seed-until is reached (exit 0).
 With a file or directory, a torrent is created in memory (v1, as shoal create), its magnet link is printed on stdout
 (and the .torrent written to --out), and the data is served.
 Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 data does not match, 130 stopped.`;
@@ -60,6 +61,7 @@ Exit codes: 0 goal reached, 2 bad usage, 3 bad torrent, 4 network, 5 disk, 6 dat
     'seed-ratio': ratioFlag({
       description: 'stop once uploaded reaches this multiple of the torrent size',
     }),
+    'seed-until': seedUntilFlag,
     'max-peers': Flags.integer({
       description: 'most peer connections at once',
       default: 200,

@@ -49,8 +49,15 @@ interface TrackerPoll {
   /** The wait after the last failure; 0 after a success. */
   backoffMs: number;
   timer: NodeJS.Timeout | null;
+  /** When the pending timer fires (ms since the epoch); 0 without one. */
+  dueAt: number;
+  /** When the last scrape answered; 0 before any. */
+  answeredAt: number;
   running: boolean;
 }
+
+/** Least time between two scrapes of one tracker when asked to scrape early (`soon()`). */
+const EARLY_GAP_MS = 5_000;
 
 const SCRAPE_SCHEMES = /^(https?|udp):\/\//i;
 
@@ -69,6 +76,8 @@ export class ScrapePoller {
       minIntervalMs: 0,
       backoffMs: 0,
       timer: null,
+      dueAt: 0,
+      answeredAt: 0,
       running: false,
     }));
   }
@@ -97,6 +106,23 @@ export class ScrapePoller {
     if (poll && Number.isFinite(seconds) && seconds > 0) poll.minIntervalMs = seconds * 1000;
   }
 
+  /**
+   * Something suggests the count changed (a leecher finished and left):
+   * scrape again sooner than the schedule, but never within EARLY_GAP_MS or
+   * the tracker's min interval of the last answer, and not while failing.
+   */
+  soon(): void {
+    if (!this.#started || this.#abort.signal.aborted) return;
+    const now = Date.now();
+    for (const poll of this.#polls) {
+      if (poll.running || poll.backoffMs > 0 || !poll.timer) continue;
+      const earliest = poll.answeredAt + Math.max(EARLY_GAP_MS, poll.minIntervalMs);
+      if (earliest >= poll.dueAt) continue;
+      clearTimeout(poll.timer);
+      this.#schedule(poll, Math.max(0, earliest - now));
+    }
+  }
+
   stop(): void {
     this.#abort.abort();
     for (const poll of this.#polls) {
@@ -107,8 +133,10 @@ export class ScrapePoller {
 
   #schedule(poll: TrackerPoll, delayMs: number): void {
     if (this.#abort.signal.aborted) return;
+    poll.dueAt = Date.now() + delayMs;
     poll.timer = setTimeout(() => {
       poll.timer = null;
+      poll.dueAt = 0;
       void this.#poll(poll);
     }, delayMs);
     poll.timer.unref?.();
@@ -122,6 +150,7 @@ export class ScrapePoller {
       const entry = await this.#scrape(poll.url);
       if (this.#abort.signal.aborted) return;
       poll.backoffMs = 0;
+      poll.answeredAt = Date.now();
       const count = entry?.completed ?? 0;
       this.#completed = Math.max(this.#completed ?? 0, count);
       this.#options.onUpdate?.(this.#completed, poll.url, entry ?? emptyEntry);

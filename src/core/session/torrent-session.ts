@@ -711,6 +711,14 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     return false;
   }
 
+  /**
+   * Ends seeding now, as a success: for a goal decided outside the session
+   * (`--seed-until`). Does nothing before the download is complete.
+   */
+  endSeeding(): void {
+    if (this.#phase === 'seeding') void this.#succeed('seeded');
+  }
+
   async #succeed(status: SessionSummary['status']): Promise<void> {
     if (this.#stopping) return;
     await this.#shutdown();

@@ -55,6 +55,26 @@ describe('ScrapePoller schedule', () => {
     expect(times(A)).toHaveLength(4);
   });
 
+  it('soon() scrapes early, but never within 5 s of the last answer or the min interval', async () => {
+    const { scrape, times } = scripted(() => 1);
+    const poller = new ScrapePoller({ infoHash, trackers: [A, B], intervalMs: 60_000, scrape });
+    poller.noteMinInterval(B, 20);
+    poller.start();
+    await vi.advanceTimersByTimeAsync(2_000);
+    poller.soon(); // 2 s after the answers: A at 5 s, B at its 20 s min interval
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(times(A)).toEqual([0, 5_000]);
+    expect(times(B)).toEqual([0, 20_000]);
+    poller.soon(); // A: long enough after, at once; B: still inside its min interval, at 40 s
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(times(A)).toEqual([0, 5_000, 32_000]);
+    expect(times(B)).toEqual([0, 20_000, 40_000]);
+    // Back on schedule afterwards: the next is an interval later.
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(times(A)).toEqual([0, 5_000, 32_000, 92_000]);
+    poller.stop();
+  });
+
   it('never scrapes a tracker closer than the min interval it announced', async () => {
     const { scrape, times } = scripted(() => 1);
     const poller = new ScrapePoller({ infoHash, trackers: [A, B], intervalMs: 10_000, scrape });
