@@ -65,6 +65,7 @@ describe('IPv6 interop with python3-libtorrent on ::1', () => {
   let seedDir: string;
   let data: string;
   let torrent: string;
+  let infoHash: string;
 
   beforeAll(async () => {
     work = tempDir('shoal-lt6-');
@@ -72,10 +73,12 @@ describe('IPv6 interop with python3-libtorrent on ::1', () => {
     data = path.join(seedDir, 'data.bin');
     await mkdir(seedDir);
     await writeFile(data, randomBytes(2 * 1024 * 1024));
-    ({ torrent } = await createTorrent(data, path.join(work, 'data.torrent'), [
+    const made = await createTorrent(data, path.join(work, 'data.torrent'), [
       '--piece-length',
       '16KiB',
-    ]));
+    ]);
+    torrent = made.torrent;
+    infoHash = made.infoHash!;
   });
 
   it('shoal download --peer [::1]:PORT completes from a libtorrent seeder', async () => {
@@ -94,6 +97,19 @@ describe('IPv6 interop with python3-libtorrent on ::1', () => {
       connected.map((e) => e.peer),
       context,
     ).toEqual([seeder.address]);
+  });
+
+  it('a magnet link with x.pe=[::1]:PORT fetches the metadata and the data over IPv6', async () => {
+    const seeder = await startLt6(['seed', '--torrent', torrent, '--save', seedDir]);
+    await seeder.proc.waitFor(/SEEDING/, 30_000, 'stdout');
+    const out = tempDir('shoal-lt6-magnet-');
+    const magnet = `magnet:?xt=urn:btih:${infoHash}&x.pe=${encodeURIComponent(seeder.address)}`;
+    const result = await runShoal(
+      ['download', magnet, '-o', out, '--no-dht', '--timeout', '30s', '--json'],
+      { cwd: work, timeoutMs: 60_000 },
+    );
+    expect(result.code, `${result.stderr}\n${describeAll(seeder)}`).toBe(0);
+    expect(await sameFile(data, path.join(out, 'data.bin'))).toBe(true);
   });
 
   it('a libtorrent downloader on ::1 completes from shoal seed', async () => {
