@@ -33,6 +33,8 @@ import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { clientFromFlags } from './connection-flags.ts';
+import { downloadUpdatable } from './download-updatable.ts';
+import { isUpdatableMagnet } from '../core/updatable/updatable-magnet.ts';
 import { parseSeedUntilFlag, watchSeedUntil } from './seed-until-flag.ts';
 import type { SeedUntil } from '../core/fleet/seed-until.ts';
 import { buildSources, discoveryChoices } from './discovery-flags.ts';
@@ -79,6 +81,27 @@ interface LoadedTorrent {
 
 /** What `shoal download` does (the flags and help live in download.ts). */
 export async function download(
+  args: { source: string },
+  flags: DownloadFlags,
+  output: RunOutput,
+): Promise<void> {
+  if (isUpdatableMagnet(args.source)) {
+    // Each version is a download of its own; later ones replace the receipt and saved torrent.
+    const downloadVersion = (magnet: string, again: boolean) =>
+      downloadOnce({ source: magnet }, again ? { ...flags, force: true } : flags, output);
+    const notify = (line: string) => {
+      if (!flags.quiet) process.stderr.write(`${line}\n`);
+    };
+    await downloadUpdatable(args.source, flags, downloadVersion, notify);
+    return;
+  }
+  if (flags.follow)
+    throw new UsageError('--follow needs an updatable magnet link (magnet:?xs=urn:btpk:...)');
+  await downloadOnce(args, flags, output);
+}
+
+/** One torrent, magnet or info-hash, downloaded (and seeded, if asked) to its end. */
+async function downloadOnce(
   args: { source: string },
   flags: DownloadFlags,
   output: RunOutput,

@@ -13,10 +13,12 @@ import {
 
 export default class Download extends Command {
   static override summary = 'Download a torrent or magnet link, verify every piece, and exit.';
-  static override description = `Exits 0 once every selected piece is on disk and verified (no seeding afterwards unless --seed-time or --seed-ratio is given).
+  static override description = `Exits 0 once every selected piece is on disk and verified (no seeding afterwards unless --seed-time, --seed-ratio or --seed-until is given).
 Data already in the output directory is checked first, so rerunning an interrupted download resumes it.
 A magnet link or bare info-hash is resolved first: peers from its trackers, x.pe addresses, --peer, the DHT and PEX
 send the torrent's metadata (give up after --timeout, default 10m, with exit 4).
+An updatable magnet link (xs=urn:btpk:, BEP 46) is looked up in the DHT for its latest version; --follow keeps
+watching and downloads each newer version into the same folder.
 Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled past --timeout), 5 disk, 6 verification failed or a digest differs (--expect), 130 interrupted.`;
 
   static override examples = [
@@ -28,6 +30,8 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
     '<%= config.bin %> download 3f9aac158c7de8dfcab171ea58a17aabdf7fbc93 --no-dht --tracker udp://tracker.example.org:6969',
     "<%= config.bin %> download data.torrent --select '*.iso' --exclude '*-beta*' --receipt receipt.json",
     '<%= config.bin %> download app.torrent --expect sha256:9f86d08... --on-done ./install.sh',
+    "<%= config.bin %> download 'magnet:?xs=urn:btpk:8543d3e6...&s=6e696768746c79' -o /opt/app --follow",
+    "<%= config.bin %> download build.torrent --seed-until 'completed>=20 | time>=1h'",
   ];
 
   static override args = {
@@ -72,6 +76,14 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
         'use the web seeds the torrent lists (--no-web-seeds to ignore them; --web-seed mirrors are still used)',
       allowNo: true,
       default: true,
+    }),
+    follow: Flags.boolean({
+      description:
+        'with an updatable magnet link (xs=urn:btpk:, BEP 46): keep watching and download each new version into the same folder (until Ctrl-C, exit 0)',
+    }),
+    'follow-interval': durationFlag({
+      description: 'with --follow: time between looks for a new version (default 5m)',
+      default: 5 * 60_000,
     }),
     'save-torrent': Flags.string({
       description: 'with a magnet link: also write the fetched metainfo to this .torrent file',
