@@ -131,6 +131,21 @@ export function validatePeer(host: string, port: number): PeerAddress | null {
   return null;
 }
 
+/**
+ * The address bytes of an IP literal that validatePeer accepts: 4 for IPv4
+ * (IPv4-mapped IPv6 included), 16 for IPv6; null for anything unusable.
+ * For writing compact forms (PEX, a tracker's answers).
+ */
+export function addressBytes(host: string): Uint8Array | null {
+  const v4 = parseIPv4Text(host);
+  if (v4) return usableIpv4Text(v4, 0) === null ? null : v4;
+  const v6 = parseIPv6Text(host);
+  if (!v6) return null;
+  const text = usableIpv6Text(v6, 0);
+  if (text === null) return null;
+  return text.includes(':') ? v6 : v6.slice(12);
+}
+
 export type HostPortText = { ok: true; host: string; port: number } | { ok: false; reason: string };
 
 /**

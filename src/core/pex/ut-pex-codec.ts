@@ -18,7 +18,7 @@ import {
   type BencodeValue,
 } from '../bencode/index.ts';
 import { parseCompactPeers4, parseCompactPeers6 } from '../net/compact-peers.ts';
-import { validatePeer } from '../net/peer-address.ts';
+import { addressBytes, validPort } from '../net/peer-address.ts';
 import { WireProtocolError } from '../wire/errors.ts';
 
 /** Extension name in the BEP 10 `m` dictionary. */
@@ -170,34 +170,12 @@ export function compactPeer(peer: PexAddress): Uint8Array {
 
 /** compactPeer, or null for an address others cannot dial (see validatePeer). */
 function compactPeerOrNull(peer: PexAddress): Uint8Array | null {
-  const valid = validatePeer(peer.host, peer.port);
-  if (!valid) return null;
-  const address = valid.host.includes(':') ? ipv6Bytes(valid.host) : ipv4Bytes(valid.host);
+  const address = addressBytes(peer.host);
+  if (!address || !validPort(peer.port)) return null;
   const out = new Uint8Array(address.length + 2);
   out.set(address, 0);
   out[address.length] = peer.port >> 8;
   out[address.length + 1] = peer.port & 0xff;
-  return out;
-}
-
-function ipv4Bytes(host: string): Uint8Array {
-  return Uint8Array.from(host.split('.').map(Number));
-}
-
-/** Canonical IPv6 text (validatePeer's output: hex groups, at most one "::", no IPv4 tail). */
-function ipv6Bytes(host: string): Uint8Array {
-  const [head, tail] = host.split('::') as [string, string | undefined];
-  const groups = (part: string | undefined) =>
-    part ? part.split(':').map((g) => parseInt(g, 16)) : [];
-  const h = groups(head);
-  const t = groups(tail);
-  const all =
-    tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
   return out;
 }
 

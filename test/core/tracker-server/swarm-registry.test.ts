@@ -205,7 +205,7 @@ describe('announce encoding', () => {
     for (const [host, port] of [
       ['127.0.0.1', 1],
       ['::1', 65535],
-      ['fe80::1:2:3:4', 80],
+      ['fd00::1:2:3:4', 80],
       ['1:2:3:4:5:6:7:8', 9],
     ] as const) {
       const address = compactAddress(host, port)!;
@@ -213,6 +213,9 @@ describe('announce encoding', () => {
     }
     expect(compactAddress('::ffff:10.1.2.3', 5)).toBe(compactAddress('10.1.2.3', 5));
     expect(compactAddress('example.org', 5)).toBeNull();
+    // Link-local, scoped or not: no other peer could dial it.
+    expect(compactAddress('fe80::1%eth0', 5)).toBeNull();
+    expect(compactAddress('fe80::1', 5)).toBeNull();
     expect(compactAddress('10.0.0.1', 0)).toBeNull();
   });
 });
