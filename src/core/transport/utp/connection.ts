@@ -256,14 +256,16 @@ export class UtpConnection extends Duplex {
       this.#state = 'connected';
       this.#resolveConnected();
     }
-    if (!this.#sendBuffer.isPlausibleAck(packet.ack)) return; // acks data never sent
+    const ackIsNews = this.#sendBuffer.isPlausibleAck(packet.ack);
+    // An ack of data never sent drops the packet; an old ack (the packet came late) only skips the ack.
+    if (!ackIsNews && !this.#sendBuffer.isStaleAck(packet.ack)) return;
     this.#lastReceivedMs = now;
     this.#replyMicro = (this.#micros() - packet.timestamp) >>> 0;
     if (this.#state === 'syn-received') {
       this.#state = 'connected';
       this.#endpoint.established(this);
     }
-    this.#processAck(packet, now);
+    if (ackIsNews) this.#processAck(packet, now);
     if (packet.type === PacketType.DATA || packet.type === PacketType.FIN)
       this.#processData(packet);
     this.#flush();

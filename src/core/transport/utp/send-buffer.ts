@@ -118,6 +118,15 @@ export class SendBuffer {
     return seqDistance(ack, seqAdd(this.oldest, -1)) <= this.size;
   }
 
+  /**
+   * An ack for packets already acknowledged: a packet the network delayed or
+   * reordered behind later ones. Its ack says nothing new, but the packet's
+   * data is as good as any.
+   */
+  isStaleAck(ack: number): boolean {
+    return seqBefore(ack, seqAdd(this.oldest, -1));
+  }
+
   /** Applies a cumulative ack and an optional selective-ack bitmask. */
   acknowledge(ack: number, selectiveAck: Uint8Array | undefined, nowMs: number): AckResult {
     const result: AckResult = { bytesAcked: 0, rttSamples: [], lost: [], progressed: false };

@@ -257,3 +257,31 @@ describe('uTP hostile input', () => {
     expect(socket.connectionCount).toBe(0);
   });
 });
+
+describe('reordered packets', () => {
+  it('data that arrives behind a later packet is kept, though its ack is old', async () => {
+    // A relay that reorders (as a real network may) delivers packet 4, which
+    // acks our data, before packet 3, written before that ack: packet 3's ack
+    // is then behind what we know, and its data must count all the same (the
+    // sender does not resend what we acked: we would wait for its timeout).
+    const socket = await listener();
+    const peer = await RawPeer.open();
+    const { connection, theirSeq } = await peer.handshake(socket, 500);
+    const chunks: Buffer[] = [];
+    connection.on('data', (chunk: Buffer) => chunks.push(chunk));
+    connection.write(Buffer.from('x'));
+    await peer.expect((p) => p.type === PacketType.DATA && p.seq === theirSeq);
+    const data = (seq: number, ack: number, text: string) =>
+      peer.send(socket.port, {
+        type: PacketType.DATA,
+        connectionId: 501,
+        seq,
+        ack,
+        payload: Buffer.from(text),
+      });
+    data(4, theirSeq, 'd'); // sent second, acks 'x'
+    data(3, (theirSeq - 1) & 0xffff, 'b'); // sent first, before 'x' arrived
+    await peer.expect((p) => p.type === PacketType.STATE && p.ack === 4);
+    expect(Buffer.concat(chunks).toString()).toBe('abcbd');
+  });
+});
