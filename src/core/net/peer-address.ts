@@ -134,7 +134,7 @@ export function validatePeer(host: string, port: number): PeerAddress | null {
 /**
  * The address bytes of an IP literal that validatePeer accepts: 4 for IPv4
  * (IPv4-mapped IPv6 included), 16 for IPv6; null for anything unusable.
- * For writing compact forms (PEX, a tracker's answers).
+ * For writing compact forms (PEX).
  */
 export function addressBytes(host: string): Uint8Array | null {
   const v4 = parseIPv4Text(host);
