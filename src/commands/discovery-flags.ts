@@ -8,7 +8,7 @@ import { UsageError } from '../core/errors.ts';
 import { buildDiscoveries, type DiscoveryChoices } from '../core/discovery/build-discoveries.ts';
 import type { PeerDiscovery } from '../core/discovery/discovery.ts';
 import type { TrackerDiscoveryEvents } from '../core/discovery/tracker-discovery.ts';
-import { parseHostPort } from './flags.ts';
+import { parseDhtNode, parseHostPort } from './flags.ts';
 
 export const discoveryFlags = {
   tracker: Flags.string({ description: 'extra tracker URL (repeatable)', multiple: true }),
@@ -54,10 +54,7 @@ export function discoveryChoices(
       throw new UsageError(`invalid --tracker "${url}": use an http, https or udp URL`);
     }
   }
-  const bootstrap = (flags['dht-bootstrap'] ?? []).map((text) => {
-    const { host, port } = parseHostPort(text, '--dht-bootstrap');
-    return `${host}:${port}`;
-  });
+  const bootstrap = (flags['dht-bootstrap'] ?? []).map((text) => parseDhtNode(text));
   // SHOAL_NO_DHT=1 changes the default; --dht-bootstrap still asks for a DHT, --no-dht always wins.
   const dhtOn = flags.dht && (bootstrap.length > 0 || process.env.SHOAL_NO_DHT !== '1');
   return {

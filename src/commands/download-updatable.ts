@@ -18,7 +18,7 @@ import {
 } from '../core/updatable/mutable-item.ts';
 import { UpdatableFollower } from '../core/updatable/follower.ts';
 import { parseUpdatableMagnet } from '../core/updatable/updatable-magnet.ts';
-import { parseHostPort } from './flags.ts';
+import { parseDhtNode } from './flags.ts';
 
 export interface UpdatableFlags {
   dht: boolean;
@@ -46,10 +46,7 @@ export async function downloadUpdatable(
     );
   }
   const { publicKey, salt } = parseUpdatableMagnet(source);
-  const bootstrap = (flags['dht-bootstrap'] ?? []).map((text) => {
-    const { host, port } = parseHostPort(text, '--dht-bootstrap');
-    return `${host}:${port}`;
-  });
+  const bootstrap = (flags['dht-bootstrap'] ?? []).map((text) => parseDhtNode(text));
   const dht = await openUpdatableDht(bootstrap.length > 0 ? { bootstrap } : {});
   try {
     const first = await resolveUpdatable(dht, publicKey, salt, flags.timeout ?? DEFAULT_LOOKUP_MS);

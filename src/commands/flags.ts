@@ -115,6 +115,20 @@ export function parseHostPort(text: string, flag: string): { host: string; port:
   return { host: parsed.host, port: parsed.port };
 }
 
+/**
+ * Parses a DHT node for `--dht-bootstrap` into the `host:port` text the DHT
+ * library takes. IPv6 nodes are refused: the DHT (bittorrent-dht) runs over
+ * IPv4 only, and would read `::1:6881` as nothing at all.
+ */
+export function parseDhtNode(text: string, flag = '--dht-bootstrap'): string {
+  const { host, port } = parseHostPort(text, flag);
+  if (host.includes(':'))
+    throw new UsageError(
+      `invalid ${flag} "${text}": the DHT runs over IPv4 only (no BEP 32); give an IPv4 address or host name`,
+    );
+  return `${host}:${port}`;
+}
+
 /** `--threads` (SHOAL_THREADS): worker threads for hashing. */
 export function threadsFlag(description = 'hashing threads (default: one per core)') {
   return Flags.integer({ description, env: 'SHOAL_THREADS', min: 1, max: 256 });

@@ -6,7 +6,7 @@ import { readKeyFile } from '../core/updatable/keys.ts';
 import { closeDht, openUpdatableDht, publishUpdatable } from '../core/updatable/mutable-item.ts';
 import { formatUpdatableMagnet, MAX_SALT_BYTES } from '../core/updatable/updatable-magnet.ts';
 import type { CommandOutput } from './command-output.ts';
-import { parseHostPort } from './flags.ts';
+import { parseDhtNode } from './flags.ts';
 import type Publish from './publish.ts';
 
 type PublishFlags = Interfaces.InferredFlags<typeof Publish.flags>;
@@ -21,10 +21,7 @@ export async function publish(
   if (salt.length > MAX_SALT_BYTES) {
     throw new UsageError(`--salt is ${salt.length} bytes; BEP 44 allows at most ${MAX_SALT_BYTES}`);
   }
-  const bootstrap = (flags['dht-bootstrap'] ?? []).map((text) => {
-    const { host, port } = parseHostPort(text, '--dht-bootstrap');
-    return `${host}:${port}`;
-  });
+  const bootstrap = (flags['dht-bootstrap'] ?? []).map((text) => parseDhtNode(text));
   if (bootstrap.length === 0 && process.env.SHOAL_NO_DHT === '1') {
     throw new UsageError('publish needs the DHT: SHOAL_NO_DHT=1 is set, so give --dht-bootstrap');
   }

@@ -2,7 +2,8 @@
  * shoal to shoal over ::1, through each way bytes can travel: plain TCP,
  * uTP (one UDP socket on the listening port, both stacks) and encrypted
  * (MSE, `--encryption require`). The seeder listens on every address; the
- * downloader is given `--peer [::1]:PORT` only.
+ * downloader is given `--peer [::1]:PORT` only. And the one place IPv6 is
+ * refused on the command line: DHT nodes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -58,5 +59,16 @@ describe('shoal to shoal over IPv6 (::1)', () => {
     expect(result.code, context).toBe(0);
     expect(await sameFile(data, path.join(out, 'data.bin'))).toBe(true);
     expect(result.stdout, context).toContain(`"peer":"[::1]:${seeder.port}"`);
+  });
+
+  it('refuses an IPv6 --dht-bootstrap node with one line (the DHT is IPv4 only)', async () => {
+    const result = await runShoal(
+      ['download', torrent, '-o', tempDir('shoal-v6-dht-'), '--dht-bootstrap', '[::1]:6881'],
+      { cwd: work },
+    );
+    expect(result.code, show(result)).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'shoal: error: invalid --dht-bootstrap "[::1]:6881": the DHT runs over IPv4 only (no BEP 32); give an IPv4 address or host name',
+    );
   });
 });
