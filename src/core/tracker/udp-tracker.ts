@@ -280,7 +280,7 @@ export class UdpTracker {
     };
     this.#links.set(family, link);
     // The link it replaces goes when its last request does (it has none: close it now).
-    if (kept && kept.users === 0) kept.exchange.close();
+    if (kept && kept.users === 0) this.#closeLink(kept);
     try {
       await withAbort(link.exchange.connect(address, this.#endpoint.port), signal);
     } catch (error) {
