@@ -10,6 +10,7 @@ import { TrackerServer } from '../../../src/core/tracker-server/tracker-server.t
 import { TRACKER_DEFAULTS } from '../../../src/core/tracker-server/defaults.ts';
 import { UdpTracker } from '../../../src/core/tracker/udp-tracker.ts';
 import type { AnnounceParams } from '../../../src/core/tracker/types.ts';
+import { startUdpTracker } from './fake-trackers.ts';
 
 function params(peer: number, port: number): AnnounceParams {
   return {
@@ -64,6 +65,48 @@ describe.each([
     } finally {
       a.close();
       b.close();
+    }
+  });
+});
+
+describe('UDP connection id lifetime', () => {
+  it('connects afresh (on a new socket) once the id has expired', async () => {
+    const fake = await startUdpTracker();
+    const client = new UdpTracker(fake.url, { retransmitMs: [1000], connectionIdTtlMs: 100 });
+    try {
+      await client.announce(params(4, 7004));
+      await client.announce({ ...params(4, 7004), event: undefined });
+      expect(fake.requests.map((r) => r.action)).toEqual([0, 1, 1]);
+      // Past the id's lifetime (not a timing assertion: any wait longer than 100 ms will do).
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await client.announce({ ...params(4, 7004), event: undefined });
+      expect(fake.requests.map((r) => r.action)).toEqual([0, 1, 1, 0, 1]);
+    } finally {
+      client.close();
+      await fake.close();
+    }
+  });
+
+  it('reconnects after a silence when the tracker forgot the id (a restarted shoal tracker)', async () => {
+    const options = { ...TRACKER_DEFAULTS, whitelist: null, bind: ['127.0.0.1'] };
+    let server = new TrackerServer({ ...options, port: 0 });
+    await server.start();
+    const port = server.port;
+    const client = new UdpTracker(`udp://127.0.0.1:${port}/announce`, {
+      retransmitMs: [500, 2000],
+    });
+    try {
+      await client.announce(params(5, 7005));
+      // A new process has a new secret: the cached id is now dropped without an answer.
+      await server.close();
+      server = new TrackerServer({ ...options, port });
+      await server.start();
+      const again = await client.announce({ ...params(5, 7005), event: undefined });
+      expect(again.leechers).toBe(1);
+      expect(server.stats().malformed).toBe(1);
+    } finally {
+      client.close();
+      await server.close();
     }
   });
 });
