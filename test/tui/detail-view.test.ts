@@ -28,7 +28,7 @@ describe('detail view', () => {
     expect(text(detailView(state, 100, 20, plain, NOW))).toContain('loading pieces…');
   });
 
-  it('marks the open tab: reverse video with color, brackets without', () => {
+  it('marks the open tab with brackets, in reverse video with color', () => {
     const state = initialState('x');
     state.torrents.set(1, torrent(1));
     state.view = 'detail';
@@ -36,7 +36,7 @@ describe('detail view', () => {
     state.tab = 'trackers';
     expect(text(detailView(state, 100, 10, plain, NOW))).toContain('[3 Trackers]');
     expect(detailView(state, 100, 10, colored, NOW)[2]).toContain(
-      '\u001b[7m 3 Trackers \u001b[27m',
+      '\u001b[7m[3 Trackers]\u001b[27m',
     );
   });
 });

@@ -56,6 +56,10 @@ describe('status bar', () => {
     );
   });
 
+  it('names the address once', () => {
+    expect(text([statusBar(loaded(), 200, plain)]).match(/127\.0\.0\.1:9091/g)).toHaveLength(1);
+  });
+
   it('counts what the filter shows', () => {
     const state = loaded();
     state.nameFilter = 'torrent-2';

@@ -35,7 +35,6 @@ export function statusBar(state: TuiState, width: number, theme: Theme): string 
     ...(state.session && state.session.freeSpace >= 0
       ? [`free ${formatBytes(state.session.freeSpace)}`]
       : []),
-    `${state.address} ${linkMark(state, theme)}`,
   ];
   return theme.paint('inverse', fit(` ${parts.join(` ${separator} `)}`, width));
 }

@@ -46,9 +46,7 @@ export function detailView(
       ' ' +
         DETAIL_TABS.map((tab, i) => {
           const title = ` ${i + 1} ${TAB_TITLES[tab]} `;
-          return tab === state.tab
-            ? theme.paint('inverse', theme.color ? title : `[${title.trim()}]`)
-            : title;
+          return tab === state.tab ? theme.paint('inverse', `[${title.trim()}]`) : title;
         }).join(' '),
       width,
     ),
