@@ -96,7 +96,7 @@ export class TmuxPane {
     timeoutMs = 30_000,
   ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
-    let text = '';
+    let text: string;
     for (;;) {
       text = this.text();
       if (check(text)) return text;
