@@ -27,8 +27,9 @@
  *
  * Address families: a tracker whose host has IPv4 and IPv6 addresses gets
  * each announce over both at once (two requests, counted as one announce:
- * it succeeds when either answers). That is how a tracker learns both our
- * addresses, and how a UDP tracker, which answers only peers of the
+ * it succeeds when either answers, and waits for the slower family only
+ * `familyGraceMs` after the first answer). That is how a tracker learns both
+ * our addresses, and how a UDP tracker, which answers only peers of the
  * request's own family (BEP 15), hands out both kinds.
  *
  * Peers are passed on as the tracker gave them. opentracker and others hand
@@ -44,7 +45,7 @@ import { dedupePeers } from '../net/compact-peers.ts';
 import type { AnnounceEvent, AnnounceParams, AnnounceResponse } from './types.ts';
 import { UdpTracker, type UdpTrackerOptions } from './udp-tracker.ts';
 import { hostFamilies, systemResolver, type Resolver } from './resolve.ts';
-import { mergeFamilyResponses } from './merge-responses.ts';
+import { gatherFamilyAnswers, mergeFamilyResponses } from './family-answers.ts';
 import { globalIpv6Address } from '../net/own-address.ts';
 
 export interface TransferStats {
@@ -94,6 +95,12 @@ export interface AnnouncerOptions {
    * address of this machine's interfaces, read at each announce.
    */
   ownIpv6?: () => string | undefined;
+  /**
+   * Announcing over both families: how long to wait for the second after the
+   * first answered, milliseconds (its peers still count when they come
+   * later). Default 1000.
+   */
+  familyGraceMs?: number;
 }
 
 /** Trackers used per torrent; see the header comment for why. */
@@ -386,12 +393,22 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
       const ipv6 = families[0] === 4 && !tracker.udp ? this.#ownIpv6() : undefined;
       return this.#announceOver(tracker, { ...params, ipv6 }, undefined, signal, timeoutMs);
     }
-    const outcomes = await Promise.allSettled(
+    const { answers, late } = await gatherFamilyAnswers(
       families.map((family) => this.#announceOver(tracker, params, family, signal, timeoutMs)),
+      this.#options.familyGraceMs ?? 1000,
     );
-    const answers = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
-    if (answers.length === 0) throw (outcomes[0] as PromiseRejectedResult).reason;
+    for (const answer of late)
+      answer.then(
+        (r) => this.#latePeers(tracker, r),
+        () => {},
+      );
     return mergeFamilyResponses(answers);
+  }
+
+  /** The slower family answered after the announce was reported: its peers still count. */
+  #latePeers(tracker: TrackerState, response: AnnounceResponse): void {
+    const peers = dedupePeers(response.peers);
+    if (!this.#stopped && peers.length > 0) this.emit('peers', { tracker: tracker.url, peers });
   }
 
   #ownIpv6(): string | undefined {

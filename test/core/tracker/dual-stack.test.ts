@@ -8,12 +8,13 @@
  */
 import type { LookupAddress } from 'node:dns';
 import { once } from 'node:events';
+import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TrackerServer } from '../../../src/core/tracker-server/tracker-server.ts';
 import { TRACKER_DEFAULTS } from '../../../src/core/tracker-server/defaults.ts';
 import { Announcer, type AnnouncerOptions } from '../../../src/core/tracker/announcer.ts';
 import { buildAnnounceUrl } from '../../../src/core/tracker/http-codec.ts';
-import { mergeFamilyResponses } from '../../../src/core/tracker/merge-responses.ts';
+import { mergeFamilyResponses } from '../../../src/core/tracker/family-answers.ts';
 import type { Resolver } from '../../../src/core/tracker/resolve.ts';
 import { globalIpv6Address } from '../../../src/core/net/own-address.ts';
 import type { PeerAddress } from '../../../src/core/net/peer-address.ts';
@@ -125,6 +126,63 @@ describe('announcing over both address families', () => {
       expect(errors).toEqual([]);
       expect(v4only.stats().peers).toBe(1);
     } finally {
+      await v4only.close();
+    }
+  });
+});
+
+describe('a family that is slow to answer', () => {
+  it('does not hold back the other family, and its peers still arrive later', async () => {
+    const v4only = new TrackerServer({
+      ...TRACKER_DEFAULTS,
+      whitelist: null,
+      port: 0,
+      bind: ['127.0.0.1'],
+    });
+    await v4only.start();
+    // On ::1 at the same port: an HTTP tracker that holds every request until told to answer
+    // (an IPv6 path that is slow or dead).
+    const held: http.ServerResponse[] = [];
+    const slow = http.createServer((_req, res) => held.push(res));
+    await new Promise<void>((resolve) =>
+      slow.listen({ port: v4only.port, host: '::1', ipv6Only: true }, resolve),
+    );
+    try {
+      const a = announcer(`http://dual.test:${v4only.port}/announce`, 7501, {
+        http: { timeoutMs: 60_000 },
+        familyGraceMs: 100,
+      });
+      const late = new Promise<PeerAddress[]>((resolve) =>
+        a.on('peers', (event) => {
+          if (event.peers.some((p) => p.host === '2001:db8::9')) resolve(event.peers);
+        }),
+      );
+      // Answered while the IPv6 request is still unanswered (the test would time out otherwise).
+      await firstAnswer(a);
+      expect(held).toHaveLength(1);
+      expect(v4only.stats().peers).toBe(1);
+      const peers6 = Buffer.from([
+        0x20,
+        0x01,
+        0x0d,
+        0xb8,
+        ...Array<number>(11).fill(0),
+        9,
+        0x1a,
+        0xe1,
+      ]);
+      held[0]!.end(
+        Buffer.concat([
+          Buffer.from('d8:intervali60e5:peers0:6:peers618:'),
+          peers6,
+          Buffer.from('e'),
+        ]),
+      );
+      expect(await late).toEqual([{ host: '2001:db8::9', port: 6881 }]);
+    } finally {
+      for (const res of held) res.destroy();
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
       await v4only.close();
     }
   });
