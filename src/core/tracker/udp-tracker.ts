@@ -200,6 +200,8 @@ interface Link {
   exchange: Exchange;
   address: string;
   connection: { id: bigint; expiresAt: number } | null;
+  /** Settles when the socket is connected (a second request may arrive before that). */
+  ready: Promise<void>;
   /** Requests using the link now; it is closed only when none are. */
   users: number;
   idleTimer: NodeJS.Timeout | undefined;
@@ -269,20 +271,28 @@ export class UdpTracker {
       clearTimeout(kept.idleTimer);
       kept.idleTimer = undefined;
       kept.users++;
-      return kept;
+      return this.#whenReady(kept, signal);
     }
+    const exchange = new Exchange(family === 6);
     const link: Link = {
-      exchange: new Exchange(family === 6),
+      exchange,
       address,
       connection: null,
+      ready: exchange.connect(address, this.#endpoint.port),
       users: 1,
       idleTimer: undefined,
     };
+    // A failed connect is reported to each request that waits for it, not left unhandled.
+    link.ready.catch(() => {});
     this.#links.set(family, link);
     // The link it replaces goes when its last request does (it has none: close it now).
     if (kept && kept.users === 0) this.#closeLink(kept);
+    return this.#whenReady(link, signal);
+  }
+
+  async #whenReady(link: Link, signal?: AbortSignal): Promise<Link> {
     try {
-      await withAbort(link.exchange.connect(address, this.#endpoint.port), signal);
+      await withAbort(link.ready, signal);
     } catch (error) {
       this.#release(link);
       throw error;

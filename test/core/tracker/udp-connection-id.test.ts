@@ -55,6 +55,20 @@ describe.each([
     expect(server.stats().malformed).toBe(0);
   });
 
+  it('runs an announce and a scrape at once on one new client (one socket, one connect each)', async () => {
+    const client = new UdpTracker(url, { retransmitMs: [1000, 1000] });
+    try {
+      const [answer, scrape] = await Promise.all([
+        client.announce(params(6, 7006)),
+        client.scrape([Buffer.alloc(20, 0x5a)]),
+      ]);
+      expect(answer.interval).toBe(TRACKER_DEFAULTS.intervalSec);
+      expect(scrape.size).toBe(1);
+    } finally {
+      client.close();
+    }
+  });
+
   it('hands one peer the other, in its own family', async () => {
     const a = new UdpTracker(url, { retransmitMs: [1000, 1000] });
     const b = new UdpTracker(url, { retransmitMs: [1000, 1000] });
