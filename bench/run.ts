@@ -17,6 +17,7 @@ import { benchDownload } from './download.ts';
 import { benchResume } from './resume.ts';
 import { benchStartup } from './startup.ts';
 import { benchTracker } from './tracker.ts';
+import { benchTui } from './tui.ts';
 import { benchVerify } from './verify.ts';
 import { log, type Context } from './lib/common.ts';
 import { killAll } from './lib/procs.ts';
@@ -28,6 +29,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<string>> = {
   resume: benchResume,
   startup: benchStartup,
   tracker: benchTracker,
+  tui: benchTui,
 };
 
 const { values, positionals } = parseArgs({

@@ -18,7 +18,14 @@ interface Column {
   cell(t: TuiTorrent, theme: Theme): string;
 }
 
-const NAME_MIN = 18;
+/**
+ * The name column's least width: 18 at 80 columns (room for the six main
+ * columns), growing with half of every column beyond, so a wider terminal
+ * shows longer names before it shows more numbers.
+ */
+export function nameMinimum(width: number): number {
+  return 18 + Math.max(0, Math.floor((width - 80) / 2));
+}
 
 function progressCell(t: TuiTorrent, theme: Theme): string {
   const verifying = t.status === 1 || t.status === 2;
@@ -72,14 +79,15 @@ const COLUMNS: Column[] = [
 /** The columns that fit `width` (a space between columns, 2 for the cursor), and the name's width. */
 export function fitColumns(width: number): { columns: Column[]; nameWidth: number } {
   const chosen = new Set<Column>([COLUMNS[1]!]);
-  let used = 2 + NAME_MIN;
+  const nameMin = nameMinimum(width);
+  let used = 2 + nameMin;
   for (const column of [...COLUMNS].sort((a, b) => a.keep - b.keep)) {
     if (chosen.has(column)) continue;
     if (used + column.width + 1 > width) continue;
     chosen.add(column);
     used += column.width + 1;
   }
-  return { columns: COLUMNS.filter((c) => chosen.has(c)), nameWidth: NAME_MIN + width - used };
+  return { columns: COLUMNS.filter((c) => chosen.has(c)), nameWidth: nameMin + width - used };
 }
 
 function row(cells: string[], columns: Column[], nameWidth: number): string {
