@@ -37,10 +37,13 @@ beforeAll(async () => {
 
 /** Seeds with `seedFlags`, downloads with `leechFlags`; resolves with the download's result. */
 async function transfer(seedFlags: string[], leechFlags: string[], extra: string[] = []) {
-  const seeder = await startShoalSeeder(torrent, dataDir, seedFlags);
+  const seeder = await startShoalSeeder(torrent, dataDir, ['--no-lsd', ...seedFlags]);
   const out = tempDir('shoal-transport-out-');
   const result = await runShoal(
-    ['download', torrent, '-o', out, ...peerArg(seeder.port), '--no-dht', ...leechFlags, ...extra],
+    ['download', torrent, '-o', out, ...peerArg(seeder.port), '--no-dht', '--no-lsd'].concat(
+      leechFlags,
+      extra,
+    ),
     { timeoutMs: 100_000 },
   );
   seeder.proc.kill('SIGKILL');

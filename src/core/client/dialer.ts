@@ -9,15 +9,24 @@
  *   because it is much faster here: shoal's uTP moves ~160 MiB/s on loopback
  *   against TCP's ~2.5 GiB/s (docs/UTP.md); uTP reaches peers that only speak
  *   uTP, or whose TCP port is filtered (then TCP never answers, and uTP starts
- *   after the head start).
+ *   after the head start). Some peers accept a TCP connection and hang up at
+ *   once (libtorrent with incoming TCP off still listens): with encryption the
+ *   race runs up to the end of the MSE handshake, so such a TCP connection
+ *   loses and uTP is tried; in plaintext the dialer remembers the address and
+ *   tries uTP first next time.
  * - `prefer` dials with MSE and, when the MSE handshake fails (the peer hung
  *   up on the unfamiliar bytes, or never answered), dials again in plaintext,
  *   as libtorrent does. `require` never falls back. `off` never runs MSE.
  */
 import type { Duplex } from 'node:stream';
-import type { PeerAddress } from '../net/peer-address.ts';
-import { MseError, secureOutgoing, type EncryptionPolicy } from '../transport/mse/index.ts';
-import { raceConnect } from '../transport/race.ts';
+import { addressKey, type PeerAddress } from '../net/peer-address.ts';
+import {
+  MseError,
+  secureOutgoing,
+  type EncryptionPolicy,
+  type SecuredConnection,
+} from '../transport/mse/index.ts';
+import { raceConnect, type RaceEntrant } from '../transport/race.ts';
 import { connectTcp, tcpTransport } from '../transport/tcp.ts';
 import type { DialOptions, Transport } from '../transport/transport.ts';
 import type { UtpSocket } from '../transport/utp/socket.ts';
@@ -43,45 +52,102 @@ export interface DialerOptions {
 }
 
 export function clientTransport(options: DialerOptions): Transport {
-  /** A connected stream that reads through 'data' events (for the MSE layer to read). */
-  const connectRaw = async (address: PeerAddress, timeoutMs: number): Promise<Duplex> => {
-    const tcp = { name: 'tcp', connect: () => connectTcp(address, timeoutMs) };
-    const utp = {
-      name: 'utp',
-      connect: async () =>
-        (await options.utpSocket()).connect(address.host, address.port, { timeoutMs }),
-    };
-    if (options.transport === 'tcp') return tcp.connect();
-    if (options.transport === 'utp') return utp.connect();
-    return raceConnect(tcp, utp, UTP_HEAD_START_MS);
+  /**
+   * Addresses whose TCP connection closed before the peer said a word: dial
+   * uTP first there. Bounded: the oldest entry goes when it is full.
+   */
+  const tcpHangsUp = new Set<string>();
+  const rememberTcpHangsUp = (address: PeerAddress) => {
+    tcpHangsUp.add(addressKey(address));
+    if (tcpHangsUp.size > 4096) tcpHangsUp.delete(tcpHangsUp.values().next().value!);
   };
+
+  /** Races TCP and uTP entrants, TCP first unless this address hung up on TCP before. */
+  const race = <T>(
+    address: PeerAddress,
+    tcp: RaceEntrant<T>,
+    utp: RaceEntrant<T>,
+    discard?: (loser: T) => void,
+  ): Promise<T> =>
+    tcpHangsUp.has(addressKey(address))
+      ? raceConnect(utp, tcp, UTP_HEAD_START_MS, discard)
+      : raceConnect(tcp, utp, UTP_HEAD_START_MS, discard);
+
+  const utpConnect = async (address: PeerAddress, timeoutMs: number): Promise<Duplex> =>
+    (await options.utpSocket()).connect(address.host, address.port, { timeoutMs });
 
   /** A plaintext connection, delivering its reads to `dial.onData` (TCP's shared read buffer). */
   const dialPlain = async (address: PeerAddress, dial: DialOptions): Promise<Duplex> => {
     const utp = async () => utpTransport(await options.utpSocket());
     if (options.transport === 'tcp') return tcpTransport.dial(address, dial);
     if (options.transport === 'utp') return (await utp()).dial(address, dial);
-    return raceConnect(
-      { name: 'tcp', connect: () => tcpTransport.dial(address, dial) },
-      { name: 'utp', connect: async () => (await utp()).dial(address, dial) },
-      UTP_HEAD_START_MS,
-    );
+    let heard = false;
+    const counted: DialOptions = {
+      ...dial,
+      onData: (chunk) => {
+        heard = true;
+        dial.onData(chunk);
+      },
+    };
+    const tcp = {
+      name: 'tcp',
+      connect: async () => {
+        const socket = await tcpTransport.dial(address, counted);
+        socket.once('close', () => {
+          if (!heard) rememberTcpHangsUp(address);
+        });
+        return socket;
+      },
+    };
+    return race(address, tcp, {
+      name: 'utp',
+      connect: async () => (await utp()).dial(address, counted),
+    });
   };
+
+  /** Connects over `connect`, then runs the MSE handshake on it. */
+  const secured = async (
+    connect: () => Promise<Duplex>,
+    dial: DialOptions & { infoHash: Uint8Array },
+    policy: EncryptionPolicy,
+  ): Promise<SecuredConnection> =>
+    secureOutgoing(await connect(), {
+      policy,
+      infoHash: dial.infoHash,
+      timeoutMs: DIAL_HANDSHAKE_TIMEOUT_MS,
+    });
 
   const dialEncrypted = async (
     address: PeerAddress,
     dial: DialOptions & { infoHash: Uint8Array },
     policy: EncryptionPolicy,
   ): Promise<Duplex> => {
-    const raw = await connectRaw(address, dial.timeoutMs);
-    const secured = await secureOutgoing(raw, {
-      policy,
-      infoHash: dial.infoHash,
-      timeoutMs: DIAL_HANDSHAKE_TIMEOUT_MS,
-    });
-    const stream = secured.stream;
+    const tcp = () => connectTcp(address, dial.timeoutMs);
+    const utp = () => utpConnect(address, dial.timeoutMs);
+    let connection: SecuredConnection;
+    if (options.transport === 'tcp') connection = await secured(tcp, dial, policy);
+    else if (options.transport === 'utp') connection = await secured(utp, dial, policy);
+    else {
+      // The race runs to the end of the handshake: a TCP port that accepts and hangs up loses.
+      let handshakeFailed: MseError | null = null;
+      const entrant = (name: string, connect: () => Promise<Duplex>) => ({
+        name,
+        connect: () =>
+          secured(connect, dial, policy).catch((error: unknown) => {
+            if (error instanceof MseError) handshakeFailed = error;
+            throw error;
+          }),
+      });
+      connection = await race(address, entrant('tcp', tcp), entrant('utp', utp), (loser) =>
+        loser.stream.destroy(),
+      ).catch((error: Error) => {
+        // Some transport reached the peer and the handshake failed: prefer retries in plaintext.
+        throw handshakeFailed ? new MseError(handshakeFailed.code, error.message) : error;
+      });
+    }
+    const stream = connection.stream;
     // Bytes that came with the end of the handshake go first, then the stream's own reads.
-    if (secured.received.length > 0) dial.onData(secured.received);
+    if (connection.received.length > 0) dial.onData(connection.received);
     stream.on('data', dial.onData);
     stream.resume();
     return stream;

@@ -8,30 +8,33 @@
  */
 import type { Duplex } from 'node:stream';
 
-export interface RaceEntrant {
+export interface RaceEntrant<T = Duplex> {
   /** For the error message when every attempt fails ("tcp", "utp"). */
   name: string;
-  connect(): Promise<Duplex>;
+  /** Resolves once usable: connected, or connected and past an encryption handshake. */
+  connect(): Promise<T>;
 }
 
-export function raceConnect(
-  preferred: RaceEntrant,
-  fallback: RaceEntrant,
+/** `T` is a stream, or anything holding one that `discard` can destroy. */
+export function raceConnect<T = Duplex>(
+  preferred: RaceEntrant<T>,
+  fallback: RaceEntrant<T>,
   headStartMs: number,
-): Promise<Duplex> {
+  discard: (loser: T) => void = (loser) => (loser as Duplex).destroy(),
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    let winner: Duplex | null = null;
+    let winner: T | null = null;
     let fallbackStarted = false;
     const failures: string[] = [];
     let pending = 0;
 
-    const run = (entrant: RaceEntrant) => {
+    const run = (entrant: RaceEntrant<T>) => {
       pending++;
       entrant.connect().then(
         (stream) => {
           pending--;
           if (winner) {
-            stream.destroy();
+            discard(stream);
             return;
           }
           winner = stream;
