@@ -8,6 +8,7 @@
  * must come back (alternate screen off, cursor visible) on q and on Ctrl-C,
  * with the daemon still serving.
  */
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -44,11 +45,12 @@ interface Daemon {
   alive(): boolean;
 }
 
-/** A single-file torrent with its data, and a three-file one (album/a.bin, b.bin, c.bin). */
+/** A single-file torrent with its data, a three-file one (album/a.bin, b.bin, c.bin), and one more to add. */
 async function payloads(): Promise<{
   single: { data: string; torrent: string };
   album: string;
   albumDir: string;
+  extra: string;
 }> {
   const dir = tempDir('shoal-tui-data-');
   const single = await dataWithTorrent(dir, 'payload.bin', 2 * 1024 * 1024);
@@ -60,7 +62,9 @@ async function payloads(): Promise<{
     ['c.bin', 100_000],
   ] as const)
     await writeFile(path.join(albumDir, name), Buffer.alloc(size, name));
-  return { single, album: makeTorrent(albumDir), albumDir };
+  // A third torrent, for the add prompt: its data is nowhere the daemon looks.
+  const extra = await dataWithTorrent(path.join(dir, 'elsewhere'), 'extra.bin', 100_000);
+  return { single, album: makeTorrent(albumDir), albumDir, extra: extra.torrent };
 }
 
 async function addTorrent(rpc: RpcClient, torrent: string, paused = false): Promise<void> {
@@ -68,6 +72,10 @@ async function addTorrent(rpc: RpcClient, torrent: string, paused = false): Prom
 }
 
 type Torrent = {
+  downloadLimit: number;
+  downloadLimited: boolean;
+  uploadLimit: number;
+  uploadLimited: boolean;
   id: number;
   name: string;
   status: number;
@@ -78,7 +86,18 @@ type Torrent = {
 
 async function list(rpc: RpcClient): Promise<Torrent[]> {
   const answer = await rpc.call('torrent-get', {
-    fields: ['id', 'name', 'status', 'percentDone', 'files', 'fileStats'],
+    fields: [
+      'id',
+      'name',
+      'status',
+      'percentDone',
+      'files',
+      'fileStats',
+      'downloadLimit',
+      'downloadLimited',
+      'uploadLimit',
+      'uploadLimited',
+    ],
   });
   return answer.torrents as Torrent[];
 }
@@ -121,7 +140,7 @@ function openPane(columns: number, rows: number): TmuxPane {
 }
 
 /** Every check of the issue's "done when", against one daemon holding payload.bin (complete) and album (incomplete). */
-async function driveTheTui(daemon: Daemon): Promise<void> {
+async function driveTheTui(daemon: Daemon, extraTorrent: string): Promise<void> {
   const pane = openPane(100, 30);
   pane.run(tuiLine(daemon.url));
   // The list, with both torrents and their states.
@@ -202,6 +221,29 @@ async function driveTheTui(daemon: Daemon): Promise<void> {
   );
   await pane.waitFor('album gone from the list', (text) => !/album +Down/.test(text));
 
+  // a: add another from its .torrent path (sent as data, as for a daemon on another machine).
+  pane.keys('a');
+  await pane.waitForText('Add (magnet link, URL or .torrent path):');
+  pane.tmux('send-keys', '-t', 'tui', '-l', extraTorrent);
+  pane.keys('Enter');
+  await until(daemon.rpc, 'extra.bin added', (ts) => ts.length === 2);
+  await pane.waitForText(/extra\.bin +(Downloading|Queued)/);
+
+  // l: limits for payload.bin (the last row), in the daemon's KB/s.
+  pane.keys('G', 'l');
+  await pane.waitForText('Limits "down,up" per second');
+  pane.tmux('send-keys', '-t', 'tui', '-l', '100KiB,50KiB');
+  pane.keys('Enter');
+  await until(daemon.rpc, 'limits set', (ts) => {
+    const t = ts.find((x) => x.name === 'payload.bin');
+    return (
+      t?.downloadLimited === true &&
+      t.downloadLimit === 100 &&
+      t.uploadLimited === true &&
+      t.uploadLimit === 50
+    );
+  });
+
   // Resize to 200 columns: the wide columns appear, every line fits.
   pane.resize(200, 40);
   await pane.waitForText(/Ratio +Down'd +Up'd/);
@@ -224,7 +266,7 @@ async function driveTheTui(daemon: Daemon): Promise<void> {
   expect(pane.alternateOn()).toBe(false);
   expect(pane.cursorVisible()).toBe(true);
   expect(daemon.alive()).toBe(true);
-  expect((await list(daemon.rpc)).map((t) => t.name)).toEqual(['payload.bin']);
+  expect((await list(daemon.rpc)).map((t) => t.name).sort()).toEqual(['extra.bin', 'payload.bin']);
 
   // NO_COLOR: the same screen without a single color escape; Ctrl-C restores the terminal too.
   pane.run(tuiLine(daemon.url, 'NO_COLOR=1 '));
@@ -237,14 +279,27 @@ async function driveTheTui(daemon: Daemon): Promise<void> {
   expect(pane.alternateOn()).toBe(false);
   expect(pane.cursorVisible()).toBe(true);
   expect(daemon.alive()).toBe(true);
-  expect(await list(daemon.rpc)).toHaveLength(1);
+  expect(await list(daemon.rpc)).toHaveLength(2);
+
+  // SIGTERM (a closing SSH session, a system shutdown): the terminal comes back as well, exit 130.
+  pane.run(tuiLine(daemon.url));
+  await pane.waitForText(/payload\.bin +Seeding/);
+  const shell = pane.display('#{pane_pid}');
+  const [tuiPid] = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8')
+    .trim()
+    .split(/\s+/);
+  process.kill(Number(tuiPid), 'SIGTERM');
+  await pane.waitForText('TUI-EXIT=130');
+  expect(pane.alternateOn()).toBe(false);
+  expect(pane.cursorVisible()).toBe(true);
+  expect(daemon.alive()).toBe(true);
 }
 
 describe('shoal tui in a terminal', () => {
   requirePeers('tmux', 'libtorrent');
 
   it('drives shoal daemon: a torrent from a libtorrent seeder and a multi-file one', async () => {
-    const { single, album } = await payloads();
+    const { single, album, extra } = await payloads();
     const daemon = await startDaemon();
     await addTorrent(daemon.rpc, single.torrent);
     const seeder = await startSeeder({
@@ -255,17 +310,20 @@ describe('shoal tui in a terminal', () => {
     await waitForTorrents(daemon.rpc, ([t]) => t?.percentDone === 1, 'payload.bin from libtorrent');
     seeder.proc.kill();
     await addTorrent(daemon.rpc, album);
-    await driveTheTui({
-      url: daemon.url,
-      rpc: daemon.rpc,
-      alive: () => daemon.proc.child.exitCode === null,
-    });
+    await driveTheTui(
+      {
+        url: daemon.url,
+        rpc: daemon.rpc,
+        alive: () => daemon.proc.child.exitCode === null,
+      },
+      extra,
+    );
     daemon.proc.kill('SIGTERM');
     expect((await daemon.proc.wait(60_000)).code, daemon.proc.describe()).toBe(0);
   });
 
   it('drives transmission-daemon the same way', async () => {
-    const { single, album } = await payloads();
+    const { single, album, extra } = await payloads();
     const daemon = await startTransmissionDaemon();
     // Pre-placed data: transmission verifies it and seeds (it ignores peers on 127.x).
     await cp(single.data, path.join(daemon.downloadDir, 'payload.bin'));
@@ -277,7 +335,10 @@ describe('shoal tui in a terminal', () => {
       (ts) => ts[0]?.percentDone === 1 && ts[0].status === 6,
     );
     await addTorrent(rpc, album);
-    await driveTheTui({ url: daemon.url, rpc, alive: () => daemon.proc.child.exitCode === null });
+    await driveTheTui(
+      { url: daemon.url, rpc, alive: () => daemon.proc.child.exitCode === null },
+      extra,
+    );
   });
 
   it('refuses without a terminal, in one line', async () => {
