@@ -7,6 +7,9 @@
   lt.py recheck --torrent T:DIR                                  full hash check of data on disk
 
 Everything listens on and talks to 127.0.0.1 only: no DHT, LSD, UPnP, NAT-PMP or uTP.
+Options for the transport benchmarks (bench/transports.ts):
+  --encryption forced   MSE with RC4 only, both ways (out/in_enc_policy forced, allowed_enc_level rc4)
+  --utp-only            uTP only: TCP off both ways, uTP on
 Prints one JSON line on stdout with what it measured ("READY" first for seed).
 """
 import argparse
@@ -19,7 +22,22 @@ import time
 import libtorrent as lt
 
 
-def settings(port):
+def settings(port, args=None):
+    base = base_settings(port)
+    if args is not None and args.encryption == 'forced':
+        base['out_enc_policy'] = int(lt.enc_policy.forced)
+        base['in_enc_policy'] = int(lt.enc_policy.forced)
+        base['allowed_enc_level'] = int(lt.enc_level.rc4)
+        base['prefer_rc4'] = True
+    if args is not None and args.utp_only:
+        base['enable_outgoing_tcp'] = False
+        base['enable_incoming_tcp'] = False
+        base['enable_outgoing_utp'] = True
+        base['enable_incoming_utp'] = True
+    return base
+
+
+def base_settings(port):
     return {
         'listen_interfaces': f'127.0.0.1:{port}',
         'outgoing_interfaces': '127.0.0.1',
@@ -69,7 +87,7 @@ def emit(obj):
 
 
 def seed(args):
-    ses = lt.session(settings(args.port))
+    ses = lt.session(settings(args.port, args))
     handles = [add(ses, spec, lt.torrent_flags.seed_mode) for spec in args.torrent]
     for h in handles:
         h.force_reannounce()
@@ -99,7 +117,7 @@ def seed(args):
 
 def leech(args):
     start = time.monotonic()
-    ses = lt.session(settings(0))
+    ses = lt.session(settings(0, args))
     h = add(ses, args.torrent[0])
     for peer in args.peer:
         host, _, port = peer.rpartition(':')
@@ -161,6 +179,8 @@ def main():
     p.add_argument('--port', type=int, default=0)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--timeout', type=float, default=600)
+    p.add_argument('--encryption', choices=['default', 'forced'], default='default')
+    p.add_argument('--utp-only', action='store_true')
     args = p.parse_args()
     {'seed': seed, 'leech': leech, 'recheck': recheck}[args.mode](args)
 

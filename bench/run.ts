@@ -17,6 +17,7 @@ import { benchDownload } from './download.ts';
 import { benchResume } from './resume.ts';
 import { benchStartup } from './startup.ts';
 import { benchTracker } from './tracker.ts';
+import { benchTransports } from './transports.ts';
 import { benchTui } from './tui.ts';
 import { benchVerify } from './verify.ts';
 import { log, type Context } from './lib/common.ts';
@@ -29,6 +30,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<string>> = {
   resume: benchResume,
   startup: benchStartup,
   tracker: benchTracker,
+  transports: benchTransports,
   tui: benchTui,
 };
 

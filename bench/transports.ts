@@ -1,0 +1,235 @@
+/**
+ * `transports`: what encryption (MSE/PE) and uTP cost a download. One file
+ * (1 GiB, or 128 MiB with --quick; 1 MiB pieces) seeded by a python3-libtorrent
+ * seeder on loopback in each mode, downloaded alternately by shoal and by a
+ * libtorrent leecher in the same mode:
+ *
+ *   TCP plaintext         shoal --transport tcp --encryption off    lt leecher, defaults
+ *   TCP, RC4 forced       shoal --transport tcp --encryption require lt leecher, encryption forced
+ *   uTP only              shoal --transport utp --encryption off    lt leecher, TCP off
+ *
+ * and a smaller file (32 MiB, 8 MiB with --quick) over uTP through a UDP relay
+ * dropping 1% of datagrams with 20 ms delay each way, next to the same file
+ * over loopback TCP. Every result is compared byte for byte with the source.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  LT_PY,
+  PYTHON,
+  fmt,
+  freePort,
+  log,
+  markdownTable,
+  median,
+  primaryShoal,
+  writeResults,
+  type Context,
+} from './lib/common.ts';
+import { GiB, MiB, singleFile, warm, type DataSet } from './lib/data.ts';
+import { Proc, measure, run } from './lib/procs.ts';
+import { startUdpRelay } from '../test/helpers/udp-relay.ts';
+
+interface Mode {
+  label: string;
+  ltFlags: string[];
+  shoalFlags: string[];
+}
+
+const MODES: Mode[] = [
+  {
+    label: 'TCP plaintext',
+    ltFlags: [],
+    shoalFlags: ['--transport', 'tcp', '--encryption', 'off'],
+  },
+  {
+    label: 'TCP, RC4 forced',
+    ltFlags: ['--encryption', 'forced'],
+    shoalFlags: ['--transport', 'tcp', '--encryption', 'require'],
+  },
+  {
+    label: 'uTP only',
+    ltFlags: ['--utp-only'],
+    shoalFlags: ['--transport', 'utp', '--encryption', 'off'],
+  },
+];
+
+async function startSeeder(
+  scratch: string,
+  torrent: string,
+  data: DataSet,
+  flags: string[],
+): Promise<{ proc: Proc; port: number }> {
+  const port = await freePort();
+  const proc = new Proc(
+    PYTHON,
+    [LT_PY, 'seed', '--port', String(port), '--torrent', `${torrent}:${data.parent}`, ...flags],
+    { logFile: path.join(scratch, `transports-seeder-${port}.log`), stdin: true },
+  );
+  await proc.waitForOutput('READY', 30_000);
+  return { proc, port };
+}
+
+interface Sample {
+  seconds: number;
+  ok: boolean;
+}
+
+/** One download into a fresh folder; ok when it exited 0 and the bytes match. */
+async function download(
+  who: 'shoal' | 'libtorrent',
+  torrent: string,
+  data: DataSet,
+  out: string,
+  peer: number,
+  flags: string[],
+): Promise<Sample> {
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const shoal = primaryShoal();
+  const result =
+    who === 'shoal'
+      ? await measure(shoal.cmd, [
+          ...shoal.args,
+          'download',
+          torrent,
+          '-o',
+          out,
+          '--peer',
+          `127.0.0.1:${peer}`,
+          '--no-dht',
+          '--no-lsd',
+          '--quiet',
+          '--timeout',
+          '120s',
+          ...flags,
+        ])
+      : await measure(PYTHON, [
+          LT_PY,
+          'leech',
+          '--torrent',
+          `${torrent}:${out}`,
+          '--peer',
+          `127.0.0.1:${peer}`,
+          ...flags,
+        ]);
+  const same =
+    result.code === 0 &&
+    (await run('cmp', ['-s', data.root, path.join(out, data.files[0].path)]).then(
+      () => true,
+      () => false,
+    ));
+  if (!same) log(`transports: ${who} ${flags.join(' ')} failed: ${result.stderr.slice(-400)}`);
+  await rm(out, { recursive: true, force: true });
+  return { seconds: result.wall, ok: same };
+}
+
+function rate(bytes: number, samples: Sample[]): { seconds: number; mibs: number } | null {
+  const ok = samples.filter((s) => s.ok).map((s) => s.seconds);
+  if (ok.length === 0) return null;
+  const seconds = median(ok);
+  return { seconds, mibs: bytes / MiB / seconds };
+}
+
+export async function benchTransports(ctx: Context): Promise<string> {
+  const size = ctx.quick ? 128 * MiB : GiB;
+  const lossySize = ctx.quick ? 8 * MiB : 32 * MiB;
+  const big = await singleFile(ctx.scratch, 'transports-big', size, ctx.seed);
+  const small = await singleFile(ctx.scratch, 'transports-lossy', lossySize, ctx.seed);
+  const shoal = primaryShoal();
+  const torrents: Record<string, string> = {};
+  for (const set of [big, small]) {
+    torrents[set.name] = path.join(ctx.scratch, `${set.name}.torrent`);
+    await run(shoal.cmd, [
+      ...shoal.args,
+      'create',
+      set.root,
+      '-o',
+      torrents[set.name],
+      '--piece-length',
+      '1MiB',
+      '--no-date',
+      '--force',
+      '--quiet',
+    ]);
+  }
+  await warm(big);
+  const out = path.join(ctx.scratch, 'transports-out');
+
+  const rows: string[][] = [];
+  const results: Record<string, unknown> = {};
+  for (const mode of MODES) {
+    const seeder = await startSeeder(ctx.scratch, torrents[big.name], big, mode.ltFlags);
+    const samples: Record<'shoal' | 'libtorrent', Sample[]> = { shoal: [], libtorrent: [] };
+    for (let i = 0; i < ctx.runs; i++) {
+      // Alternating, so a noisy neighbour on the shared machine hits both alike.
+      const order: ('shoal' | 'libtorrent')[] =
+        i % 2 ? ['libtorrent', 'shoal'] : ['shoal', 'libtorrent'];
+      for (const who of order) {
+        const flags = who === 'shoal' ? mode.shoalFlags : mode.ltFlags;
+        const sample = await download(who, torrents[big.name], big, out, seeder.port, flags);
+        log(
+          `transports: ${mode.label} ${who} ${fmt(sample.seconds)} s ${sample.ok ? '' : 'FAILED'}`,
+        );
+        samples[who].push(sample);
+      }
+    }
+    await seeder.proc.stop('SIGTERM');
+    for (const who of ['shoal', 'libtorrent'] as const) {
+      const r = rate(size, samples[who]);
+      results[`${mode.label} / ${who}`] = { samples: samples[who], ...r };
+      rows.push([
+        mode.label,
+        who,
+        `${size / MiB} MiB`,
+        r ? fmt(r.seconds) : 'failed',
+        r ? fmt(r.mibs, 0) : '-',
+        `${samples[who].filter((s) => s.ok).length}/${samples[who].length}`,
+      ]);
+    }
+  }
+
+  // uTP through a lossy relay next to TCP on loopback, same file.
+  const lossy: string[][] = [];
+  const utpSeeder = await startSeeder(ctx.scratch, torrents[small.name], small, ['--utp-only']);
+  const relay = await startUdpRelay({
+    target: { host: '127.0.0.1', port: utpSeeder.port },
+    lossRate: 0.01,
+    delayMs: 20,
+    seed: ctx.seed,
+  });
+  const tcpSeeder = await startSeeder(ctx.scratch, torrents[small.name], small, []);
+  const paths: [string, number, string[]][] = [
+    ['uTP, relay 1% loss 20 ms', relay.port, ['--transport', 'utp', '--encryption', 'off']],
+    ['TCP, loopback', tcpSeeder.port, ['--transport', 'tcp', '--encryption', 'off']],
+  ];
+  for (const [label, port, flags] of paths) {
+    const samples: Sample[] = [];
+    for (let i = 0; i < ctx.runs; i++) {
+      samples.push(await download('shoal', torrents[small.name], small, out, port, flags));
+      log(`transports: ${label} ${fmt(samples.at(-1)!.seconds)} s`);
+    }
+    const r = rate(lossySize, samples);
+    results[`lossy / ${label}`] = { samples, ...r };
+    lossy.push([
+      label,
+      `${lossySize / MiB} MiB`,
+      r ? fmt(r.seconds) : 'failed',
+      r ? fmt(r.mibs, 1) : '-',
+      `${samples.filter((s) => s.ok).length}/${samples.length}`,
+    ]);
+  }
+  results['relay'] = relay.stats;
+  await relay.close();
+  await utpSeeder.proc.stop('SIGTERM');
+  await tcpSeeder.proc.stop('SIGTERM');
+  await writeResults(ctx, 'transports', results);
+
+  return [
+    `### transports (${shoal.label}, median of ${ctx.runs})`,
+    '',
+    markdownTable(['mode', 'leecher', 'data', 'seconds', 'MiB/s', 'ok'], rows),
+    '',
+    markdownTable(['path', 'data', 'seconds', 'MiB/s', 'ok'], lossy),
+  ].join('\n');
+}
