@@ -24,8 +24,8 @@ import {
 } from './state.ts';
 import type { Theme } from './theme.ts';
 import { DETAIL_TABS, type Limits, type TuiSource } from './types.ts';
-import { DETAIL_HEADER_ROWS, detailRowCount } from './views/detail-view.ts';
-import { fileRows } from './views/files-tab.ts';
+import { DETAIL_HEADER_ROWS, detailRowCount, tabAtColumn } from './views/detail-view.ts';
+import { fileRows, filesTop } from './views/files-tab.ts';
 import { listPageSize } from './views/list-view.ts';
 import { renderScreen } from './views/screen.ts';
 
@@ -150,6 +150,9 @@ export class TuiApp {
     }
     if (overlay.kind === 'input') return this.#typing(overlay, key);
     this.state.message = undefined;
+    if (key.name === 'wheelup' || key.name === 'wheeldown')
+      return this.#move(key.name === 'wheelup' ? 'up' : 'down');
+    if (key.name === 'click') return this.#click(key.column ?? 0, key.row ?? 0);
     const action = actionFor(key.name, this.state.view);
     if (action) this.#do(action);
   }
@@ -291,6 +294,34 @@ export class TuiApp {
         state.descending = !state.descending;
         return;
     }
+  }
+
+  /** A left click: selects a torrent (a second click opens it), a tab, or a file row. */
+  #click(column: number, row: number): void {
+    const state = this.state;
+    const { rows } = this.#options.screen.size();
+    if (row >= rows - 2) return;
+    if (state.view === 'list') {
+      const visible = visibleTorrents(state);
+      const torrent = row >= 1 ? visible[state.listTop + row - 1] : undefined;
+      if (!torrent) return;
+      if (torrent.id === state.selectedId) return this.#do('open');
+      state.selectedId = torrent.id;
+      return;
+    }
+    if (row === DETAIL_HEADER_ROWS - 1) {
+      const tab = tabAtColumn(column);
+      if (tab && tab !== state.tab) this.#openTab(tab);
+      return;
+    }
+    // Below the tab's own header row.
+    const bodyRow = row - DETAIL_HEADER_ROWS - 1;
+    const files = state.detail?.files;
+    if (state.tab !== 'files' || !files || bodyRow < 0) return;
+    const count = fileRows(files).length;
+    const body = rows - 2 - DETAIL_HEADER_ROWS - 1;
+    const index = filesTop(state.detailCursor, count, body) + bodyRow;
+    if (index < count) state.detailCursor = index;
   }
 
   #openTab(tab: TuiState['tab']): void {

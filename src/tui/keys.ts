@@ -2,12 +2,28 @@
  * Turns what the terminal sends in raw mode into key names: printable
  * characters as themselves, the rest as words ('up', 'enter', 'ctrl-c'...).
  * One chunk may hold several keys (fast typing, pastes, tmux send-keys).
+ * Mouse reports become 'click' (left button, with the cell), 'wheelup' and 'wheeldown'.
  */
 export interface Key {
   /** 'a', 'A', '?', ' ' (as 'space'), or a named key. */
   name: string;
   /** The character typed, for text input; absent for named keys. */
   char?: string;
+  /** For 'click': the cell clicked, 0-based. */
+  column?: number;
+  row?: number;
+}
+
+/** SGR mouse reports (xterm mode 1006): button;column;row, M for a press, m for a release. */
+// eslint-disable-next-line no-control-regex
+const MOUSE = /^\u001b\[<(\d+);(\d+);(\d+)([Mm])/;
+
+function mouseKey(button: number, column: number, row: number, press: boolean): Key | undefined {
+  if (button === 64) return { name: 'wheelup' };
+  if (button === 65) return { name: 'wheeldown' };
+  // A left press (not the release, nor a drag) selects.
+  if (button === 0 && press) return { name: 'click', column: column - 1, row: row - 1 };
+  return undefined;
 }
 
 const SEQUENCES: [string, string][] = [
@@ -56,8 +72,15 @@ export function parseKeys(data: string): Key[] {
       i += sequence[0].length;
       continue;
     }
+    const mouse = MOUSE.exec(rest);
+    if (mouse) {
+      const key = mouseKey(Number(mouse[1]), Number(mouse[2]), Number(mouse[3]), mouse[4] === 'M');
+      if (key) keys.push(key);
+      i += mouse[0].length;
+      continue;
+    }
     if (rest.startsWith('\u001b[') || rest.startsWith('\u001bO')) {
-      // An escape sequence we do not know (function keys, mouse): skip it whole.
+      // An escape sequence we do not know (function keys, other mouse buttons): skip it whole.
       const end = rest.slice(2).search(/[@-~]/);
       i += end < 0 ? rest.length : end + 3;
       continue;

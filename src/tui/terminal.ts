@@ -6,8 +6,10 @@
  */
 import type { ReadStream, WriteStream } from 'node:tty';
 
-const ENTER = '\u001b[?1049h\u001b[?25l\u001b[H\u001b[2J';
-const LEAVE = '\u001b[0m\u001b[?25h\u001b[?1049l';
+// Alternate screen, hidden cursor, mouse clicks and wheel reported in SGR form (1000 + 1006).
+// Shift-drag still selects text in most terminals while mouse reporting is on.
+const ENTER = '\u001b[?1049h\u001b[?25l\u001b[?1000h\u001b[?1006h\u001b[H\u001b[2J';
+const LEAVE = '\u001b[0m\u001b[?1006l\u001b[?1000l\u001b[?25h\u001b[?1049l';
 
 export interface TerminalSize {
   columns: number;

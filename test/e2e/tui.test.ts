@@ -156,6 +156,12 @@ async function driveTheTui(daemon: Daemon, extraTorrent: string): Promise<void> 
   pane.keys('Escape');
   await pane.waitFor('help closed', (text) => !text.includes('Keys (? or'));
 
+  // The mouse: a click on the second row selects payload.bin, the wheel moves back up.
+  pane.tmux('send-keys', '-t', 'tui', '-l', '\u001b[<0;5;3M\u001b[<0;5;3m');
+  await pane.waitForText(/▶ +(\d+ +)?payload\.bin/);
+  pane.tmux('send-keys', '-t', 'tui', '-l', '\u001b[<64;5;3M');
+  await pane.waitForText(/▶ +(\d+ +)?album/);
+
   // Details of album (sorted by name: album first), its files as a tree.
   pane.keys('g', 'Enter');
   await pane.waitForText('[1 Files]');

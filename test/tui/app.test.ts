@@ -191,6 +191,36 @@ describe('TuiApp', () => {
     await waitFor(() => expect(screen.text()).toContain('torrent-2'));
   });
 
+  it('the mouse: a click selects, a second opens, the tab bar switches tabs, the wheel scrolls', async () => {
+    const source = new FakeSource([
+      torrent(1, { name: 'alpha' }),
+      torrent(2, { name: 'beta' }),
+      torrent(3, { name: 'gamma' }),
+    ]);
+    source.files.set(3, [file(0, 'g/one.bin'), file(1, 'g/two.bin')]);
+    const { app, screen } = start(source);
+    await waitFor(() => expect(screen.text()).toContain('gamma'));
+    const click = (column: number, row: number) =>
+      app.input(`\u001b[<0;${column + 1};${row + 1}M\u001b[<0;${column + 1};${row + 1}m`);
+    // Screen row 0 is the header; gamma is on row 3.
+    click(10, 3);
+    expect(screen.text()).toMatch(/▶ +(3 +)?gamma/);
+    app.input('\u001b[<64;1;1M');
+    expect(screen.text()).toMatch(/▶ +(2 +)?beta/);
+    app.input('\u001b[<65;1;1M');
+    click(10, 3);
+    expect(screen.text()).toContain('[1 Files]');
+    await waitFor(() => expect(screen.text()).toContain('two.bin'));
+    // Files: the tab's header is row 3, its rows from 4 (g/ at 4, one.bin at 5, two.bin at 6).
+    click(10, 6);
+    expect(screen.text()).toMatch(/▶ \[x\] +two\.bin/);
+    // The tab bar is row 2: " 1 Files   2 Peers   3 Trackers   4 Pieces".
+    click(24, 2);
+    expect(screen.text()).toContain('[3 Trackers]');
+    click(36, 2);
+    expect(screen.text()).toContain('[4 Pieces]');
+  });
+
   it('redraws only the lines that changed', async () => {
     const source = new FakeSource(Array.from({ length: 10 }, (_, i) => torrent(i + 1)));
     const { app, screen } = start(source);

@@ -32,9 +32,9 @@ describe('parseKeys', () => {
     ]);
   });
 
-  it('a lone Esc is escape; unknown sequences (F-keys, mouse) are skipped whole', () => {
+  it('a lone Esc is escape; unknown sequences (F-keys, right clicks) are skipped whole', () => {
     expect(parseKeys('\u001b').map((k) => k.name)).toEqual(['escape']);
-    expect(parseKeys('\u001b[15~q\u001b[<0;3;4Mj').map((k) => k.name)).toEqual(['q', 'j']);
+    expect(parseKeys('\u001b[15~q\u001b[<2;3;4Mj').map((k) => k.name)).toEqual(['q', 'j']);
   });
 });
 
@@ -57,5 +57,21 @@ describe('key map', () => {
     expect(actionFor('escape', 'detail')).toBe('back');
     expect(actionFor('space', 'list')).toBeUndefined();
     expect(actionFor('q', 'detail')).toBe('quit');
+  });
+});
+
+describe('mouse reports', () => {
+  it('left press is a click at a 0-based cell; its release and other buttons are dropped', () => {
+    expect(parseKeys('\u001b[<0;5;3M\u001b[<0;5;3m')).toEqual([
+      { name: 'click', column: 4, row: 2 },
+    ]);
+    expect(parseKeys('\u001b[<2;1;1M\u001b[<32;9;9Mq').map((k) => k.name)).toEqual(['q']);
+  });
+
+  it('the wheel scrolls', () => {
+    expect(parseKeys('\u001b[<64;10;10M\u001b[<65;10;10M').map((k) => k.name)).toEqual([
+      'wheelup',
+      'wheeldown',
+    ]);
   });
 });

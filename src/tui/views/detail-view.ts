@@ -20,6 +20,17 @@ const TAB_TITLES: Record<DetailTab, string> = {
   pieces: 'Pieces',
 };
 
+/** The tab under screen column `column` of the tab bar (each title is as wide selected or not). */
+export function tabAtColumn(column: number): DetailTab | undefined {
+  let start = 1;
+  for (const tab of DETAIL_TABS) {
+    const width = TAB_TITLES[tab].length + 4;
+    if (column >= start && column < start + width) return tab;
+    start += width + 1;
+  }
+  return undefined;
+}
+
 /** Lines above the tab body. */
 export const DETAIL_HEADER_ROWS = 3;
 

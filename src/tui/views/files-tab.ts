@@ -93,6 +93,11 @@ function priorityName(priority: number | undefined): string {
   return priority > 0 ? 'high' : priority < 0 ? 'low' : 'normal';
 }
 
+/** The first row shown: the cursor kept in the middle of `body` rows where the list allows. */
+export function filesTop(cursor: number, rowCount: number, body: number): number {
+  return Math.max(0, Math.min(cursor - Math.floor(body / 2), rowCount - body));
+}
+
 /** Rows `height` lines tall; `cursor` is the selected row (scrolled into view). */
 export function filesTab(
   files: TuiFile[] | undefined,
@@ -117,7 +122,7 @@ export function filesTab(
     ),
   );
   const body = height - 1;
-  const top = Math.max(0, Math.min(cursor - Math.floor(body / 2), rows.length - body));
+  const top = filesTop(cursor, rows.length, body);
   const lines = [header];
   for (const [i, r] of rows.slice(top, top + body).entries()) {
     const selected = top + i === cursor;

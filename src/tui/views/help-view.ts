@@ -5,10 +5,11 @@ import type { Theme } from '../theme.ts';
 
 export function helpLines(theme: Theme): string[] {
   const where = { list: 'list', detail: 'details', both: '' };
-  return BINDINGS.map((b) => {
+  const keys = BINDINGS.map((b) => {
     const label = theme.unicode ? b.label : b.label.replace('↓', 'Down').replace('↑', 'Up');
     return `${fit(label, 8)} ${b.help}${where[b.in] ? theme.paint('dim', ` (${where[b.in]})`) : ''}`;
   });
+  return [...keys, `${fit('mouse', 8)} click selects (twice opens), wheel`];
 }
 
 /** Draws the help box over `base` (the screen's lines), in two columns when it would not fit in one. */
