@@ -90,6 +90,9 @@ describe('Terminal', () => {
     expect(input.raw).toBe(false);
     expect(output.written.split(LEAVE_ALT)).toHaveLength(2);
     expect(output.written.endsWith(`${SHOW}${LEAVE_ALT}`)).toBe(true);
+    // Mouse reporting was on (clicks, wheel) and is off again.
+    expect(output.written).toContain('\u001b[?1000h');
+    expect(output.written).toContain('\u001b[?1000l');
     // Nothing is drawn after the screen was given back, and keys are no longer taken.
     terminal.write('late frame');
     expect(output.written).not.toContain('late frame');
