@@ -60,3 +60,8 @@ export function relativeTime(unixSeconds: number, nowSeconds: number): string {
   const delta = unixSeconds - nowSeconds;
   return delta >= 0 ? `in ${formatDuration(delta)}` : `${formatDuration(-delta)} ago`;
 }
+
+/** An RPC failure without the server's URL (the status bar shows the address already). */
+export function shortReason(message: string): string {
+  return message.replace(/ at https?:\/\/\S*?(?=: | |$)/, '');
+}

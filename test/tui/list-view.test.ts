@@ -118,6 +118,11 @@ describe('list view', () => {
   it('says connecting before the first answer, and how to add when empty', () => {
     const s = initialState('x:9091');
     expect(text(listView(s, 100, 5, plain))).toContain('connecting…');
+    s.link = 'away';
+    s.linkMessage = 'cannot reach the RPC server at http://h:1/transmission/rpc: ECONNREFUSED';
+    expect(text(listView(s, 100, 5, plain))).toContain(
+      'cannot reach the daemon: cannot reach the RPC server: ECONNREFUSED',
+    );
     s.loaded = true;
     expect(text(listView(s, 100, 5, plain))).toContain('no torrents: press a to add one');
   });

@@ -71,8 +71,10 @@ describe('status bar', () => {
     state.link = 'busy';
     expect(text([statusBar(state, 120, plain)])).toContain('BUSY');
     state.link = 'away';
-    state.linkMessage = 'cannot reach the RPC server: ECONNREFUSED';
-    expect(text([statusBar(state, 160, plain)])).toContain(
+    state.linkMessage =
+      'cannot reach the RPC server at http://127.0.0.1:9091/transmission/rpc: ECONNREFUSED';
+    // The URL is left out (the address starts the bar), so the reason fits at 80 columns.
+    expect(text([statusBar(state, 80, plain)])).toContain(
       'AWAY reconnecting: cannot reach the RPC server: ECONNREFUSED',
     );
   });

@@ -3,7 +3,7 @@
  * the daemon's address and whether it answers) and below it the help bar,
  * which an open prompt, a confirmation or the last action's message replaces.
  */
-import { formatBytes, rate } from '../format.ts';
+import { formatBytes, rate, shortReason } from '../format.ts';
 import { visibleTorrents, type TuiState } from '../state.ts';
 import { fit } from '../text.ts';
 import type { Theme } from '../theme.ts';
@@ -48,7 +48,7 @@ function linkMark(state: TuiState, theme: Theme): string {
     case 'busy':
       return theme.color ? theme.paint('yellow', 'BUSY') : 'BUSY (slow answer)';
     case 'away':
-      return `${theme.paint('red', 'AWAY')} reconnecting${state.linkMessage ? `: ${state.linkMessage}` : ''}`;
+      return `${theme.paint('red', 'AWAY')} reconnecting${state.linkMessage ? `: ${shortReason(state.linkMessage)}` : ''}`;
   }
 }
 

@@ -2,7 +2,16 @@
  * The torrent list: a header row and one row per torrent, columns chosen to
  * fit the width (the name takes what is left), the selection kept in view.
  */
-import { bar, eta, formatBytes, percent, rate, ratio, statusStyled } from '../format.ts';
+import {
+  bar,
+  eta,
+  formatBytes,
+  percent,
+  rate,
+  ratio,
+  shortReason,
+  statusStyled,
+} from '../format.ts';
 import { clampSelection, visibleTorrents, type SortKey, type TuiState } from '../state.ts';
 import { fit, fitRight } from '../text.ts';
 import type { Theme } from '../theme.ts';
@@ -124,7 +133,10 @@ export function listView(state: TuiState, width: number, height: number, theme: 
   state.listTop = Math.max(0, Math.min(state.listTop, Math.max(0, visible.length - rows)));
   if (!state.loaded)
     lines.push(
-      fit(`  ${state.link === 'away' ? 'cannot reach the daemon' : 'connecting…'}`, width),
+      fit(
+        `  ${state.link === 'away' ? `cannot reach the daemon: ${shortReason(state.linkMessage)}` : 'connecting…'}`,
+        width,
+      ),
     );
   else if (visible.length === 0)
     lines.push(
