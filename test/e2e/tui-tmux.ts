@@ -50,9 +50,11 @@ export class TmuxPane {
   }
 
   tmux(...args: string[]): string {
+    // tmux's complaints go into the thrown error, not onto the test's output.
     return execFileSync(TMUX_BIN, ['-S', this.socket, ...args], {
       encoding: 'utf8',
       timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
   }
 
