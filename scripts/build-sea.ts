@@ -2,13 +2,16 @@
  * Builds dist/shoal: shoal and Node 24 in one executable file (a Node.js
  * single-executable application). Run by `npm run build` after `tsc`:
  *
- *   1. esbuild bundles three CommonJS files into dist/sea/ (Node 24 runs only
+ *   1. esbuild bundles four CommonJS files into dist/sea/ (Node 24 runs only
  *      a CommonJS main script in an executable, and its `require` reaches
  *      built-in modules only, so nothing may stay outside the bundles):
- *        shoal.cjs          the CLI (entry src/sea/main.ts)
+ *        shoal.cjs          the front: extraction and the fast paths (--version,
+ *                           a plain inspect), the executable's main script
+ *        cli.cjs            the whole CLI, which the front loads for anything else
+ *                           (both from src/sea/main.ts, see there why two)
  *        piscina-worker.cjs piscina's thread bootstrap (its dist/worker.js)
  *        hash-worker.cjs    the hash worker (entry src/sea/hash-worker.ts)
- *   2. the worker files, the xxhash native addon and `commands.cjs` (oclif's
+ *   2. cli.cjs, the worker files, the xxhash native addon and `commands.cjs` (oclif's
  *      command target) become SEA assets, listed with their sizes and a hash
  *      over all of them in the `manifest.json` asset; at start the executable
  *      writes them once to ~/.cache/shoal/sea-<hash>/ (src/sea/assets.ts);
@@ -152,6 +155,24 @@ const neverLoaded: esbuild.Plugin = {
 };
 
 /**
+ * The front bundle stops before oclif: it loads cli.cjs for every command
+ * that needs oclif, so oclif and the command classes are left out of it.
+ */
+const outsideFront: esbuild.Plugin = {
+  name: 'outside-front',
+  setup(build) {
+    build.onResolve({ filter: /^@oclif\/core$|[\\/]commands[\\/]index\.ts$/ }, (args) => ({
+      path: args.path,
+      namespace: 'shoal-outside-front',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'shoal-outside-front' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is in cli.cjs, not in the front bundle`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * Modules oclif requires when it loads but uses only on paths a typical run
  * never takes (plugin discovery by glob, help templates, spinners, pretty
  * error boxes). Evaluating them costs ~10 ms of every start, so in oclif's
@@ -242,6 +263,7 @@ async function bundle(
   outfile: string,
   plugins: esbuild.Plugin[],
   external: string[] = [],
+  define: Record<string, string> = {},
 ): Promise<void> {
   const result = await esbuild.build({
     entryPoints: [entry],
@@ -259,7 +281,7 @@ async function bundle(
     logLevel: 'warning',
     // ESM sources use import.meta.url; in a CommonJS bundle it is the bundle's own file
     // (for shoal.cjs inside the executable, the executable itself).
-    define: { 'import.meta.url': '__shoal_import_meta_url' },
+    define: { 'import.meta.url': '__shoal_import_meta_url', ...define },
     banner: {
       js: [
         '"use strict";',
@@ -322,7 +344,23 @@ async function main(): Promise<void> {
   copyFileSync(xxhashAddon(), join(work, 'xxhash.node'));
   writeFileSync(join(work, 'commands.cjs'), COMMANDS_SHIM);
 
-  const assetNames = ['commands.cjs', 'hash-worker.cjs', 'piscina-worker.cjs', 'xxhash.node'];
+  step('bundling the CLI');
+  const seaMain = join(root, 'src', 'sea', 'main.ts');
+  await bundle(
+    seaMain,
+    join(work, 'cli.cjs'),
+    [piscinaWorkerPath, xxhashRedirect, neverLoaded, deferOclifRequires],
+    [],
+    { SHOAL_SEA_BUNDLE: '"full"' },
+  );
+
+  const assetNames = [
+    'cli.cjs',
+    'commands.cjs',
+    'hash-worker.cjs',
+    'piscina-worker.cjs',
+    'xxhash.node',
+  ];
   const hash = createHash('sha256');
   const files = assetNames.map((name) => {
     const bytes = readFileSync(join(work, name));
@@ -332,13 +370,10 @@ async function main(): Promise<void> {
   const manifest = { id: hash.digest('hex').slice(0, 16), files };
   writeFileSync(join(work, 'manifest.json'), JSON.stringify(manifest));
 
-  step('bundling the CLI');
-  await bundle(join(root, 'src', 'sea', 'main.ts'), join(work, 'shoal.cjs'), [
-    piscinaWorkerPath,
-    xxhashRedirect,
-    neverLoaded,
-    deferOclifRequires,
-  ]);
+  step('bundling the front');
+  await bundle(seaMain, join(work, 'shoal.cjs'), [xxhashRedirect, neverLoaded, outsideFront], [], {
+    SHOAL_SEA_BUNDLE: '"front"',
+  });
 
   step(`building the SEA blob (code cache ${useCodeCache ? 'on' : 'off'})`);
   const blob = join(work, 'sea-prep.blob');

@@ -4,40 +4,54 @@
  * package.json so no file-system discovery is needed (that is also what lets
  * the single-executable build run), and turns every failure into one line on
  * stderr plus the exit code from the CLI contract.
+ *
+ * oclif itself loads only when it is needed: `--version` and a plain
+ * `inspect` (commands/inspect.fast.ts) answer without it, because loading
+ * oclif and the command classes is most of a short command's start-up
+ * (docs/PERFORMANCE.md).
  */
-import { run, settings, Errors } from '@oclif/core';
+import { arch, platform, release } from 'node:os';
+import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { plainInspect } from './commands/inspect.fast.ts';
 import { ExitCode, ShoalError } from './core/errors.ts';
 import packageJson from '../package.json' with { type: 'json' };
+
+type Oclif = typeof import('@oclif/core');
 
 export interface CliOptions {
   /** Directory holding package.json (the project root, or a temp dir inside the executable). */
   root?: string;
   /** Module oclif loads the command map from, relative to root. */
   commandsTarget?: string;
+  /** Runs just before oclif loads (the executable publishes its command map here). */
+  beforeOclif?: () => Promise<void>;
 }
+
+/** oclif, once loaded: reportError needs its error classes. */
+let oclif: Oclif | null = null;
 
 const sourceMode = import.meta.url.endsWith('.ts');
 
 export async function runCli(argv: string[], options: CliOptions = {}): Promise<never> {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = options.root ?? resolve(here, '..');
-  const target =
-    options.commandsTarget ??
-    (sourceMode ? './src/commands/index.ts' : './build/commands/index.js');
-  // We never want oclif to look for ts-node: Node 24 runs the TypeScript source itself.
-  settings.enableAutoTranspile = false;
-  const pjson = {
-    ...packageJson,
-    oclif: {
-      ...packageJson.oclif,
-      commands: { strategy: 'explicit' as const, target, identifier: 'commands' },
-    },
-  };
+  return finish(argv, fastPath(argv) ?? (() => runOclif(argv, options)));
+}
+
+/**
+ * Runs `argv` when it has a fast path (and exits); returns when it has none.
+ * The executable's front bundle calls this before it loads the full CLI.
+ */
+export async function runFastPath(argv: string[]): Promise<void> {
+  const fast = fastPath(argv);
+  if (fast) await finish(argv, fast);
+}
+
+/** Runs the command, reports what it threw as one line, flushes stdout and exits. */
+async function finish(argv: string[], command: () => Promise<void>): Promise<never> {
   let code: number = ExitCode.ok;
   try {
-    await run(argv, { root, pjson: pjson as never });
+    await command();
   } catch (error) {
     code = reportError(error, argv);
   }
@@ -45,11 +59,84 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   process.exit(code);
 }
 
+/** A command that runs without oclif, or null. */
+function fastPath(argv: string[]): (() => Promise<void>) | null {
+  if (argv.length === 1 && argv[0] === '--version' && !maybeWsl()) {
+    return async () => {
+      // oclif's user agent, byte for byte (it names ia32 x86, and WSL 'wsl', left to oclif).
+      const cpu = arch() === 'ia32' ? 'x86' : arch();
+      writeStdout(
+        `${packageJson.name}/${packageJson.version} ${platform()}-${cpu} node-${process.version}\n`,
+      );
+    };
+  }
+  return plainInspect(argv, writeStdout);
+}
+
+/** True once process.stdout exists and may hold unwritten output (see flushStdout). */
+let stdoutStream = false;
+
+/**
+ * Writes to stdout synchronously with fs.writeSync: creating process.stdout
+ * costs 2-4 ms (a pipe loads node:net), a tenth of a fast command. A
+ * non-blocking stdout that is full (EAGAIN) gets the rest through
+ * process.stdout; a reader that went away (EPIPE, `| head`) gets nothing more.
+ */
+function writeStdout(text: string): void {
+  const bytes = Buffer.from(text);
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(1, bytes, done);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return;
+    if (code !== 'EAGAIN') throw error;
+    stdoutStream = true;
+    process.stdout.write(bytes.subarray(done));
+  }
+}
+
+/**
+ * Any sign of Windows Subsystem for Linux, where oclif reports the platform
+ * as `wsl` (its is-wsl check, made generous: a false alarm only means oclif answers).
+ */
+function maybeWsl(): boolean {
+  if (process.platform !== 'linux') return false;
+  if (release().toLowerCase().includes('microsoft')) return true;
+  try {
+    if (readFileSync('/proc/version', 'utf8').toLowerCase().includes('microsoft')) return true;
+  } catch {
+    // no /proc: not WSL
+  }
+  return existsSync('/proc/sys/fs/binfmt_misc/WSLInterop') || existsSync('/run/WSL');
+}
+
+async function runOclif(argv: string[], options: CliOptions): Promise<void> {
+  stdoutStream = true;
+  await options.beforeOclif?.();
+  oclif = await import('@oclif/core');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = options.root ?? resolve(here, '..');
+  const target =
+    options.commandsTarget ??
+    (sourceMode ? './src/commands/index.ts' : './build/commands/index.js');
+  // We never want oclif to look for ts-node: Node 24 runs the TypeScript source itself.
+  oclif.settings.enableAutoTranspile = false;
+  const pjson = {
+    ...packageJson,
+    oclif: {
+      ...packageJson.oclif,
+      commands: { strategy: 'explicit' as const, target, identifier: 'commands' },
+    },
+  };
+  await oclif.run(argv, { root, pjson: pjson as never });
+}
+
 /** Prints one line for an error and returns the exit code it maps to. */
 function reportError(error: unknown, argv: string[]): number {
   const verbose = argv.includes('--verbose') || Boolean(process.env.DEBUG);
   const exitCode = (error as { oclif?: { exit?: number } })?.oclif?.exit;
-  if (error instanceof Errors.ExitError) return error.oclif.exit ?? ExitCode.ok;
+  if (oclif && error instanceof oclif.Errors.ExitError) return error.oclif.exit ?? ExitCode.ok;
   if (error instanceof ShoalError) {
     writeError(error.message);
     if (verbose && error.cause instanceof Error) process.stderr.write(`${error.cause.stack}\n`);
@@ -82,7 +169,7 @@ function writeError(message: string): void {
 
 function flushStdout(): Promise<void> {
   return new Promise((done) => {
-    if (process.stdout.writableLength === 0) done();
+    if (!stdoutStream || process.stdout.writableLength === 0) done();
     else process.stdout.write('', () => done());
   });
 }

@@ -1,7 +1,7 @@
 import type { Interfaces } from '@oclif/core';
 import { resolve } from 'node:path';
 import { UsageError, VerifyError } from '../core/errors.ts';
-import { metainfoToJson, toHex, toMagnet, type Magnet } from '../core/metainfo/index.ts';
+import { metainfoToJson } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { diskPaths, renameNote } from '../core/storage/disk-paths.ts';
@@ -9,12 +9,12 @@ import { OutDir } from '../core/storage/out-dir.ts';
 import type { VerifyResult } from '../core/verify/verify-data.ts';
 import { createByteProgress } from '../ui/byte-progress.ts';
 import { eventStreamFor, type EventStream } from '../ui/events.ts';
-import { renderInspect } from '../ui/inspect-view.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
 import { discoveryChoices } from './discovery-flags.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import type Inspect from './inspect.ts';
 import type { CommandOutput } from './command-output.ts';
+import { printMagnet, printSummary } from './inspect.show.ts';
 
 /** What `shoal inspect` does (the flags and help live in inspect.ts). */
 type InspectFlags = Interfaces.InferredFlags<typeof Inspect.flags>;
@@ -113,58 +113,17 @@ async function inspectSource(
   if (events && verification) {
     // A mismatch ends the stream with the `error` line of the VerifyError below instead.
     if (verification.ok) events.emit('done', { command: 'inspect', ...verification });
-  } else if (flags.json) {
-    output.stdout(
-      JSON.stringify(verification ? { ...summary, verify: verification } : summary, null, 2),
-    );
   } else {
-    process.stdout.write(
-      renderInspect(summary, {
-        files: flags.files ?? false,
-        tree: process.stdout.isTTY === true,
-      }),
+    printSummary(
+      summary,
+      verification,
+      { json: flags.json ?? false, files: flags.files ?? false },
+      (text) => process.stdout.write(text),
     );
-    if (verification) process.stdout.write(renderVerification(verification));
   }
   if (verification && !verification.ok) {
     throw new VerifyError(verifyFailure(verification, meta));
   }
-}
-
-function printMagnet(magnet: Magnet, json: boolean, output: CommandOutput): void {
-  const link = toMagnet(magnet);
-  const doc = {
-    name: magnet.name,
-    infoHash: magnet.infoHash ? toHex(magnet.infoHash) : null,
-    infoHashV2: magnet.infoHashV2 ? toHex(magnet.infoHashV2) : null,
-    trackers: magnet.trackers,
-    webSeeds: magnet.webSeeds,
-    peers: magnet.peers.map((p) =>
-      p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
-    ),
-    selectOnly: magnet.selectOnly,
-    magnet: link,
-    metadata: false,
-  };
-  if (json) {
-    output.stdout(JSON.stringify(doc, null, 2));
-    return;
-  }
-  const rows: [string, string | null | undefined][] = [
-    ['Name', doc.name ?? '(unknown until metadata is fetched)'],
-    ['Info hash', doc.infoHash],
-    ['Info hash v2', doc.infoHashV2],
-    ...doc.trackers.map((tier, i): [string, string] => [
-      i === 0 ? 'Trackers' : '',
-      tier.join(', '),
-    ]),
-    ...doc.webSeeds.map((seed, i): [string, string] => [i === 0 ? 'Web seeds' : '', seed]),
-    ...doc.peers.map((peer, i): [string, string] => [i === 0 ? 'Peers' : '', peer]),
-    ['Select only', doc.selectOnly?.join(',')],
-    ['Magnet', doc.magnet],
-  ];
-  for (const [key, value] of rows)
-    if (value) output.stdout(`${(key ? `${key}:` : '').padEnd(14)} ${value}`);
 }
 
 /**
@@ -188,16 +147,4 @@ function verifyFailure(result: VerifyResult, meta: Metainfo): string {
   });
   const more = affected.length > named.length ? `, and ${affected.length - named.length} more` : '';
   return `data in ${result.dir} does not match: ${result.badPieces + result.missingPieces} of ${result.pieceCount} pieces bad or missing, ${affected.length} file(s) affected: ${named.join(', ')}${more}`;
-}
-
-function renderVerification(result: VerifyResult): string {
-  const lines = [
-    '',
-    `Verify:        ${result.goodPieces}/${result.pieceCount} pieces good in ${result.dir}`,
-  ];
-  for (const file of result.files) {
-    if (file.status !== 'ok') lines.push(`  ${file.status.padEnd(9)} ${file.index}  ${file.path}`);
-  }
-  if (result.ok) lines.push('  all files match');
-  return `${lines.join('\n')}\n`;
 }

@@ -14,7 +14,6 @@
  * is never half-written, and two processes extracting at once both end up
  * using one complete copy.
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   fsyncSync,
@@ -106,7 +105,7 @@ export function materialize(
     makeDirectories(root);
     if (options.shared) checkPrivate(root);
     removeStale(root);
-    const staging = join(root, `.sea-${id}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const staging = join(root, `.sea-${id}-${process.pid}-${randomHex()}`);
     mkdirSync(staging, { mode: 0o700 });
     try {
       for (const asset of assets) writeDurably(join(staging, asset.name), asset.data());
@@ -183,7 +182,7 @@ function publish(staging: string, dir: string, assets: Asset[]): void {
   }
   if (complete(dir, assets)) return;
   // A damaged copy (files deleted or truncated by hand): move it aside, then retry once.
-  const aside = `${dir}.broken-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const aside = `${dir}.broken-${process.pid}-${randomHex()}`;
   renameSync(dir, aside);
   rmSync(aside, { recursive: true, force: true });
   renameSync(staging, dir);
@@ -212,6 +211,11 @@ function checkPrivate(root: string): void {
     throw new DiskError(
       `${root} is not a private directory (it must be owned by you with mode 0700); remove it or set XDG_CACHE_HOME`,
     );
+}
+
+/** A random suffix; node:crypto loads only when a directory is written (at start it costs ~4 ms). */
+function randomHex(): string {
+  return process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex');
 }
 
 function cacheError(root: string, error: unknown): DiskError {

@@ -9,7 +9,15 @@
  * from a file path. The bundle has no such file, so the entry publishes the
  * command module on a global and points oclif at `commands.cjs`, a one-line
  * extracted asset that hands that module back (see scripts/build-sea.ts).
+ *
+ * This file is the entry of two bundles (SHOAL_SEA_BUNDLE, set at build time).
+ * The executable's main script is the small `front` one: it answers the fast
+ * paths (`--version`, a plain inspect) itself, because V8 pays for the size of
+ * the main script on every start. Every other command loads `full`, the
+ * whole CLI, from the extracted `cli.cjs`, compiled once into Node's compile
+ * cache next to it; its own run of this entry then runs the command.
  */
+import { createRequire, enableCompileCache } from 'node:module';
 import { join } from 'node:path';
 import { ShoalError } from '../core/errors.ts';
 import { setDefaultWorkerFilename } from '../core/hashing/worker-location.ts';
@@ -18,6 +26,9 @@ import { extractSeaAssets } from './assets.ts';
 
 /** Key of the global the `commands.cjs` asset reads; keep in step with scripts/build-sea.ts. */
 export const COMMANDS_GLOBAL = Symbol.for('shoal.sea.commands');
+
+/** Which bundle this is, defined by scripts/build-sea.ts. */
+declare const SHOAL_SEA_BUNDLE: 'front' | 'full';
 
 async function main(): Promise<void> {
   let dir: string;
@@ -33,10 +44,24 @@ async function main(): Promise<void> {
   // oclif checks the Node version against package.json's engines with semver on
   // load (~10 ms); the executable embeds the Node it was built with, so skip it.
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
-  (globalThis as Record<symbol, unknown>)[COMMANDS_GLOBAL] = await import('../commands/index.ts');
-  const { runCli } = await import('../cli.ts');
   // process.argv is [executable, executable, ...arguments] inside a single executable.
-  await runCli(process.argv.slice(2), { root: dir, commandsTarget: './commands.cjs' });
+  if (SHOAL_SEA_BUNDLE === 'front') {
+    const { runFastPath } = await import('../cli.ts');
+    await runFastPath(process.argv.slice(2));
+    enableCompileCache(join(dir, 'compile-cache'));
+    createRequire(import.meta.url)(join(dir, 'cli.cjs'));
+    return;
+  }
+  const { runCli } = await import('../cli.ts');
+  await runCli(process.argv.slice(2), {
+    root: dir,
+    commandsTarget: './commands.cjs',
+    // Only when oclif runs: --version and a plain inspect need no command classes.
+    beforeOclif: async () => {
+      (globalThis as Record<symbol, unknown>)[COMMANDS_GLOBAL] =
+        await import('../commands/index.ts');
+    },
+  });
 }
 
 main().catch((error: unknown) => {

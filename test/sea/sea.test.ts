@@ -16,6 +16,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupTempDirs, tempDir } from '../helpers/files.ts';
+import { corpusNames, corpusPath } from '../helpers/fixtures.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
 const exe = process.env.SHOAL_EXE || process.env.SHOAL_BIN || '';
@@ -98,6 +99,20 @@ if (!exe) {
       // No ExperimentalWarning (or any other) about single executables.
       expect(result.stderr).toBe('');
     });
+
+    it('prints from its fast path (plain inspect) exactly what the full command prints', async () => {
+      // `--quiet` is not a fast-path flag: with it the front bundle hands over to cli.cjs and oclif.
+      const box = sandbox();
+      for (const name of corpusNames()) {
+        for (const flags of [[], ['--json']]) {
+          const args = ['inspect', corpusPath(name), ...flags];
+          const [fast, full] = await Promise.all([run(args, box), run([...args, '--quiet'], box)]);
+          expect(fast.code, `${name}\n${show(fast)}`).toBe(full.code);
+          expect(fast.stdout, name).toBe(full.stdout);
+          expect(fast.stderr, name).toBe(full.stderr);
+        }
+      }
+    }, 300_000);
 
     it('shows help listing every command', async () => {
       const box = sandbox();

@@ -14,15 +14,23 @@
  *   of its own leaves padded to the next power of two of its leaf count.
  * - Empty files have no root.
  */
-import { hash } from 'node:crypto';
+import type { hash as Hash } from 'node:crypto';
 
 export const BLOCK_SIZE = 16 * 1024;
 export const HASH_SIZE = 32;
 
 const zeroSubtreeCache: Uint8Array[] = [new Uint8Array(HASH_SIZE)];
 
+/**
+ * node:crypto's one-shot hash, loaded on first use: .torrent parsing imports
+ * this file, and a plain inspect of a v1 torrent should not pay for loading
+ * node:crypto (see sha1.ts).
+ */
+let oneShot: typeof Hash | null = null;
+
 export function sha256(data: Uint8Array): Uint8Array {
-  return hash('sha256', data, 'buffer');
+  oneShot ??= process.getBuiltinModule('node:crypto').hash;
+  return oneShot('sha256', data, 'buffer');
 }
 
 /** SHA-256 of two concatenated 32-byte nodes. */

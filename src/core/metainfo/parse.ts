@@ -28,7 +28,6 @@
  *   to be fetched from peers with BEP 52 hash requests, as libtorrent does.
  *   `parseInfoDict` (metadata from a magnet) has none at all.
  */
-import { createHash } from 'node:crypto';
 import {
   BencodeError,
   decodeBencode,
@@ -55,6 +54,7 @@ import {
   sanitizePath,
   type SanitizeOptions,
 } from './sanitize-path.ts';
+import { sha1 } from '../hashing/sha1.ts';
 import { firstUnsortedKey } from './key-order.ts';
 import { decodeName, decodeText, isValidUtf8, latin1Text as latin1, toHex } from './text.ts';
 import type { Metainfo, TorrentFile, TorrentVersion } from './types.ts';
@@ -574,8 +574,11 @@ function parseInfo(
   }
   const nameBytes = preferredBytes(info, 'name');
 
-  const infoHash = hasV1 ? createHash('sha1').update(infoBytes).digest() : null;
-  const infoHashV2 = hasV2 ? createHash('sha256').update(infoBytes).digest() : null;
+  // node:crypto loads on first use only: a small v1 torrent is hashed without it (sha1.ts).
+  const infoHash = hasV1 ? sha1(infoBytes) : null;
+  const infoHashV2 = hasV2
+    ? process.getBuiltinModule('node:crypto').createHash('sha256').update(infoBytes).digest()
+    : null;
   // A name that sanitizes to nothing: the directory of a multi-file torrent is then named as
   // libtorrent names it (`_` for an empty name, the info-hash for `..` and the like), so both
   // clients put the data in the same place. A single file refuses such a name below.
