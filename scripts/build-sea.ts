@@ -27,8 +27,10 @@
  *     import of it becomes src/core/native/xxhash.ts's `loadXxhash()`, which
  *     opens the extracted addon with process.dlopen.
  *
- * Options: --no-code-cache; --strip (Linux: drop the Node binary's symbol
- * table, about 18 MB less); --keep (keep dist/sea/ for inspection).
+ * Options: --no-code-cache; --no-strip (by default, on Linux, the Node
+ * binary's symbol table is dropped before injection: about 17 MiB less, and
+ * native addons still link, since the dynamic symbol table stays); --keep
+ * (keep dist/sea/ for inspection).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -60,7 +62,7 @@ const work = join(dist, 'sea');
 const output = join(dist, process.platform === 'win32' ? 'shoal.exe' : 'shoal');
 const args = new Set(process.argv.slice(2));
 const useCodeCache = !args.has('--no-code-cache');
-const strip = args.has('--strip') && process.platform === 'linux';
+const strip = !args.has('--no-strip') && process.platform === 'linux';
 const requireFromRoot = createRequire(join(root, 'package.json'));
 
 function step(message: string): void {
@@ -403,7 +405,10 @@ async function main(): Promise<void> {
   chmodSync(temp, 0o755);
   // Symbols only name frames in native crash reports; the dynamic symbol table that
   // native addons link against (napi_*) stays.
-  if (strip) run('strip', ['--strip-all', temp]);
+  if (strip) {
+    if (spawnSync('strip', ['--version']).status === 0) run('strip', ['--strip-all', temp]);
+    else step('strip not found: the executable keeps its symbol table (binutils provides strip)');
+  }
   if (process.platform === 'darwin') run('codesign', ['--remove-signature', temp]);
   await quietLief(() =>
     postject.inject(temp, 'NODE_SEA_BLOB', readFileSync(blob), {
