@@ -121,15 +121,20 @@ export class DaemonBackend implements RpcBackend {
 
   async stats(): Promise<SessionStats> {
     const all = await this.list();
-    const downloaded = all.reduce((sum, t) => sum + t.downloadedEver, 0);
-    const uploaded = all.reduce((sum, t) => sum + t.uploadedEver, 0);
+    const here = this.#manager.list().map((t) => t.transferredHere);
     const seconds = Math.round((Date.now() - this.#manager.startedAt) / 1000);
-    const transfer = {
-      uploadedBytes: uploaded,
-      downloadedBytes: downloaded,
+    const cumulative = {
+      uploadedBytes: all.reduce((sum, t) => sum + t.uploadedEver, 0),
+      downloadedBytes: all.reduce((sum, t) => sum + t.downloadedEver, 0),
       filesAdded: all.length,
       sessionCount: 1,
       secondsActive: seconds,
+    };
+    // current-stats: this process only (a restarted daemon starts again from zero).
+    const current = {
+      ...cumulative,
+      uploadedBytes: here.reduce((sum, t) => sum + t.uploaded, 0),
+      downloadedBytes: here.reduce((sum, t) => sum + t.downloaded, 0),
     };
     return {
       activeTorrentCount: all.filter((t) => t.status !== TorrentStatus.stopped).length,
@@ -137,8 +142,8 @@ export class DaemonBackend implements RpcBackend {
       torrentCount: all.length,
       downloadSpeed: all.reduce((sum, t) => sum + t.rateDownload, 0),
       uploadSpeed: all.reduce((sum, t) => sum + t.rateUpload, 0),
-      cumulative: transfer,
-      current: transfer,
+      cumulative,
+      current,
     };
   }
 

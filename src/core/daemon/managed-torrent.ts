@@ -94,6 +94,9 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
   #phaseSince = 0;
   /** The manager held it back for the queue. */
   queued = false;
+  /** Bytes counted before this process took the torrent on (for session-stats' current-stats). */
+  readonly #downloadedBefore: number;
+  readonly #uploadedBefore: number;
 
   constructor(record: TorrentRecord, meta: Metainfo | null, env: TorrentEnvironment) {
     super();
@@ -101,6 +104,8 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
     this.meta = meta;
     this.#env = env;
     this.#have = new Uint8Array(Math.ceil((meta?.pieceCount ?? 0) / 8));
+    this.#downloadedBefore = record.downloadedEver;
+    this.#uploadedBefore = record.uploadedEver;
     if (record.errorString) this.#activity = 'error';
   }
 
@@ -147,6 +152,14 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
 
   get uploadedEver(): number {
     return this.record.uploadedEver + (this.#session?.stats().uploaded ?? this.#runUploaded);
+  }
+
+  /** Bytes moved by this process (since the daemon started), not counting earlier ones. */
+  get transferredHere(): { downloaded: number; uploaded: number } {
+    return {
+      downloaded: this.downloadedEver - this.#downloadedBefore,
+      uploaded: this.uploadedEver - this.#uploadedBefore,
+    };
   }
 
   get secondsDownloading(): number {
@@ -319,10 +332,13 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
   }
 
   #newHub(meta: Metainfo): DiscoveryHub {
+    // A magnet's own peers (x.pe) stay a source after its metadata is known: after a
+    // restart they may be the only peers it knows.
+    const magnetPeers = this.record.magnet ? parseInfoHashOrMagnet(this.record.magnet).peers : [];
     return new DiscoveryHub(
       buildDiscoveries({
         trackers: this.record.trackerList ?? meta.trackers,
-        peers: [],
+        peers: magnetPeers,
         dht: this.#env.dht,
         isPrivate: meta.private,
       }),

@@ -84,18 +84,34 @@ export async function dataWithTorrent(
   dir: string,
   name: string,
   size: number,
-  pieceExp = 15,
+  options: { pieceExp?: number; announce?: string } = {},
 ): Promise<{ data: string; torrent: string }> {
   await mkdir(dir, { recursive: true });
   const data = path.join(dir, name);
   await writeFile(data, randomBytes(size));
-  const torrent = path.join(tempDir('shoal-daemon-torrent-'), `${name}.torrent`);
+  return { data, torrent: makeTorrent(data, options) };
+}
+
+/** mktorrent's .torrent of `data` (the same info-hash whatever the announce URL). */
+export function makeTorrent(
+  data: string,
+  options: { pieceExp?: number; announce?: string } = {},
+): string {
+  const torrent = path.join(tempDir('shoal-daemon-torrent-'), `${path.basename(data)}.torrent`);
   execFileSync(
     MKTORRENT,
-    ['-a', 'http://127.0.0.1:9/announce', '-l', String(pieceExp), '-o', torrent, data],
+    [
+      '-a',
+      options.announce ?? 'http://127.0.0.1:9/announce',
+      '-l',
+      String(options.pieceExp ?? 15),
+      '-o',
+      torrent,
+      data,
+    ],
     { stdio: 'pipe' },
   );
-  return { data, torrent };
+  return torrent;
 }
 
 /**
