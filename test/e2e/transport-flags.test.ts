@@ -67,8 +67,11 @@ describe('--encryption require, shoal to shoal', () => {
     expect(result.code, show(result)).toBe(4);
   });
 
-  it('--encryption prefer (the default) downloads from a seeder that requires it', async () => {
-    const { result, file } = await transfer(['--encryption', 'require'], []);
+  it('--encryption prefer downloads from a seeder that requires it', async () => {
+    const { result, file } = await transfer(
+      ['--encryption', 'require'],
+      ['--encryption', 'prefer'],
+    );
     expect(result.code, show(result)).toBe(0);
     expect(await sameFile(file, path.join(dataDir, 'payload.bin'))).toBe(true);
   });
