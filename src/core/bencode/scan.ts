@@ -226,6 +226,9 @@ function scanStringBounds(bytes: Uint8Array, from: number): { dataStart: number;
 }
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {
+  // Keys and integers are short: a Buffer per call cost more than reading the bytes.
+  if (end - start <= 64)
+    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
