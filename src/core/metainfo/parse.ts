@@ -614,6 +614,9 @@ function parseInfo(
     spaceSize = safeAdd(spaceSize, file.length, 'total size');
     if (!file.padding) totalSize = safeAdd(totalSize, file.length, 'total size');
   }
+  // v2-only: the last file is padded to a whole piece too, as libtorrent pads it (a `.pad`
+  // file after it): libtorrent asks for that piece whole and must be served it whole.
+  if (!v1) spaceSize = safeAdd(Math.ceil(spaceSize / pieceLength) * pieceLength, 0, 'total size');
   const pieceCount = Math.ceil(spaceSize / pieceLength);
   if (totalSize === 0) fail('the torrent has no data (its total size is zero)');
   if (v1 && isBytes(pieces)) {

@@ -331,6 +331,13 @@ describe('parseTorrent: v2 and hybrid (fixtures made by libtorrent)', () => {
     expect(meta.pieceCount).toBe(5);
   });
 
+  it('v2: the piece space ends on a piece boundary, as libtorrent pads the last file', () => {
+    const meta = parseTorrent(fixture('v2-multi.torrent'));
+    const last = meta.files[meta.files.length - 1]!;
+    expect(last.offset + last.length).toBeLessThan(meta.spaceSize);
+    expect(meta.spaceSize).toBe(meta.pieceCount * meta.pieceLength);
+  });
+
   it('hybrid: v1 list with padding, v2 roots attached to the real files', () => {
     const meta = parseTorrent(fixture('hybrid-multi.torrent'));
     expect(meta.version).toBe('hybrid');
