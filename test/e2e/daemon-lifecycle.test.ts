@@ -79,6 +79,54 @@ describe('shoal daemon lifecycle', () => {
     expect((await again.proc.wait(60_000)).code).toBe(0);
   });
 
+  it('--detach returns once the daemon serves, with its PID in --pid-file; SIGTERM stops it', async () => {
+    const folders = daemonFolders();
+    const pidFile = path.join(folders.stateDir, '..', `${path.basename(folders.stateDir)}.pid`);
+    const log = path.join(folders.downloadDir, '..', `${path.basename(folders.downloadDir)}.log`);
+    const result = await runShoal(
+      [
+        'daemon',
+        '--state-dir',
+        folders.stateDir,
+        '--download-dir',
+        folders.downloadDir,
+        '--rpc-port',
+        '0',
+        '--port',
+        '0',
+        '--detach',
+        '--pid-file',
+        pidFile,
+        '--log',
+        log,
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(result.code, show(result)).toBe(0);
+    const pid = Number(result.stdout.trim());
+    expect(Number(await readFile(pidFile, 'utf8'))).toBe(pid);
+    expect(await readFile(log, 'utf8')).toMatch(/RPC on http/);
+    try {
+      process.kill(pid, 'SIGTERM');
+      await until(() => !existsSync(pidFile), 'pid file removed at the stop');
+      await until(() => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }, 'detached daemon gone');
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    expect(await readFile(log, 'utf8')).toMatch(/stopped/);
+  });
+
   it('refuses to serve RPC beyond loopback without credentials (exit 2, one line)', async () => {
     const folders = daemonFolders();
     const result = await runShoal(
