@@ -20,6 +20,7 @@ import { benchTracker } from './tracker.ts';
 import { benchTransports } from './transports.ts';
 import { benchTui } from './tui.ts';
 import { benchVerify } from './verify.ts';
+import { benchWebseed } from './webseed.ts';
 import { log, type Context } from './lib/common.ts';
 import { killAll } from './lib/procs.ts';
 
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<string>> = {
   tracker: benchTracker,
   transports: benchTransports,
   tui: benchTui,
+  webseed: benchWebseed,
 };
 
 const { values, positionals } = parseArgs({
