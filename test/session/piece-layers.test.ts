@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/core/client/client.ts';
 import { staticPeers } from '../../src/core/discovery/discovery.ts';
-import { rootFromPieceLayer } from '../../src/core/hashing/merkle.ts';
+import { rootFromPieceLayer } from '../../src/core/digest/merkle.ts';
 import { HashPool } from '../../src/core/hashing/pool.ts';
 import { metainfoFromInfo } from '../../src/core/metadata/metainfo-from-info.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';

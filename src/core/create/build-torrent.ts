@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DiskError, InputError } from '../errors.ts';
-import { rootFromPieceLayer } from '../hashing/merkle.ts';
+import { rootFromPieceLayer } from '../digest/merkle.ts';
 import { HashPool, ReadStatus, type DiskFile, type FileHashResult } from '../hashing/pool.ts';
 import type { TorrentVersion } from '../metainfo/types.ts';
 import { encodeCanonical, RawBencode, type EncodeDict, type EncodeValue } from './encode.ts';

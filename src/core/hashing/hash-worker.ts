@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { fingerprintHasher } from './fingerprint.ts';
-import { BLOCK_SIZE, HASH_SIZE, merkleRoot, nextPowerOfTwo, sha256 } from './merkle.ts';
+import { BLOCK_SIZE, HASH_SIZE, merkleRoot, nextPowerOfTwo, sha256 } from '../digest/merkle.ts';
 import {
   ReadStatus,
   type FileRangesTask,

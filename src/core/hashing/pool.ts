@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { diskErrorFrom } from '../errors.ts';
 import { PieceLayout } from '../storage/layout.ts';
-import { HASH_SIZE, leavesPerPiece } from './merkle.ts';
+import { HASH_SIZE, leavesPerPiece } from '../digest/merkle.ts';
 import runHashTask from './hash-worker.ts';
 import { defaultWorkerFilename } from './worker-location.ts';
 import {

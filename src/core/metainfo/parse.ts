@@ -45,7 +45,7 @@ import {
   merkleRoot,
   nextPowerOfTwo,
   zeroSubtreeHash,
-} from '../hashing/merkle.ts';
+} from '../digest/merkle.ts';
 import {
   PLACEHOLDER_COMPONENT,
   disambiguatePaths,
@@ -54,7 +54,7 @@ import {
   sanitizePath,
   type SanitizeOptions,
 } from './sanitize-path.ts';
-import { sha1 } from '../hashing/sha1.ts';
+import { sha1 } from '../digest/sha1.ts';
 import { firstUnsortedKey } from './key-order.ts';
 import { decodeName, decodeText, isValidUtf8, latin1Text as latin1, toHex } from './text.ts';
 import type { Metainfo, TorrentFile, TorrentVersion } from './types.ts';

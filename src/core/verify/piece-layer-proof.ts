@@ -19,7 +19,7 @@ import {
   merkleRoot,
   nextPowerOfTwo,
   zeroSubtreeHash,
-} from '../hashing/merkle.ts';
+} from '../digest/merkle.ts';
 import { sameBytes } from '../bytes.ts';
 
 /** The shape of one file's tree at and above its piece layer. */

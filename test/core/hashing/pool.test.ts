@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskError } from '../../../src/core/errors.ts';
-import { fileMerkle, rootFromPieceLayer } from '../../../src/core/hashing/merkle.ts';
+import { fileMerkle, rootFromPieceLayer } from '../../../src/core/digest/merkle.ts';
 import { HashPool, ReadStatus, type DiskFile } from '../../../src/core/hashing/pool.ts';
 import { checkPiecesOnDisk, PieceStatus } from '../../../src/core/verify/piece-report.ts';
 import type { Metainfo, TorrentFile } from '../../../src/core/metainfo/types.ts';

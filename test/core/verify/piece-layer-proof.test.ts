@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fileMerkle, rootFromPieceLayer } from '../../../src/core/hashing/merkle.ts';
+import { fileMerkle, rootFromPieceLayer } from '../../../src/core/digest/merkle.ts';
 import {
   layerGeometry,
   layerTree,

@@ -5,7 +5,7 @@ import {
   merkleRoot,
   nextPowerOfTwo,
   zeroSubtreeHash,
-} from '../../../src/core/hashing/merkle.ts';
+} from '../../../src/core/digest/merkle.ts';
 
 const KiB = 1024;
 const h = (...parts: Uint8Array[]): Buffer => {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JS_SHA1_MAX_BYTES, sha1, sha1Js } from '../../../src/core/hashing/sha1.ts';
+import { JS_SHA1_MAX_BYTES, sha1, sha1Js } from '../../../src/core/digest/sha1.ts';
 
 const reference = (bytes: Uint8Array) => createHash('sha1').update(bytes).digest('hex');
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
