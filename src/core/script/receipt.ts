@@ -23,7 +23,7 @@ export interface ReceiptPeer {
   address: string;
   /** The client it named in its handshake (BEP 10 `v`), or its peer-id prefix. */
   client: string;
-  /** Payload bytes received from it (0 for a peer that only downloaded from us). */
+  /** Payload bytes received from it (always more than 0: only peers that supplied data are listed). */
   bytes: number;
 }
 
@@ -72,11 +72,10 @@ export function buildReceipt(input: {
     infoHashV2: meta.infoHashV2 ? toHex(meta.infoHashV2) : null,
     files: input.files,
     bytes: { peers: input.peerBytes, webSeeds: input.webSeedBytes },
-    peers: [...input.peers].map(([address, client]) => ({
-      address,
-      client,
-      bytes: input.bytesByPeer.get(address) ?? 0,
-    })),
+    // The peers that supplied data: one met but never sending a byte is not part of the record.
+    peers: [...input.peers]
+      .map(([address, client]) => ({ address, client, bytes: input.bytesByPeer.get(address) ?? 0 }))
+      .filter((peer) => peer.bytes > 0),
     startedAt: input.startedAt.toISOString(),
     endedAt: input.endedAt.toISOString(),
     tool: `shoal/${input.version}`,
