@@ -104,10 +104,14 @@ export class ResumeStore {
    */
   async lock(): Promise<void> {
     this.#out.makePrivateDirectory(this.#stateDir);
-    this.#lock = await acquireLock(
+    const lock = await acquireLock(
       this.lockPath,
       `the download folder ${this.#out.root} (this torrent)`,
     );
+    // Stopped while the lock was being taken (a torrent removed right after it was added):
+    // unlock() found nothing to release, so the lock must not outlive this store.
+    if (this.#finished) await lock.release();
+    else this.#lock = lock;
   }
 
   /** Releases the lock without touching the state (a stop before the state was read). */

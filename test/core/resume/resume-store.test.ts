@@ -75,6 +75,17 @@ describe('ResumeStore', () => {
     );
   });
 
+  it('a stop that arrives while the lock is being taken still leaves the folder unlocked', async () => {
+    // The daemon removes a torrent right after adding it: unlock() runs before lock() resolves.
+    const first = new ResumeStore(dir, identity);
+    const locking = first.lock();
+    await first.unlock();
+    await locking;
+    const again = new ResumeStore(dir, identity);
+    await again.lock();
+    await again.unlock();
+  });
+
   it('ignores a torn last journal record', async () => {
     const store = new ResumeStore(dir, identity);
     await store.reset(new Map());
