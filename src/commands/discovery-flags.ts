@@ -12,7 +12,10 @@ import { parseDhtNode, parseHostPort } from './flags.ts';
 
 export const discoveryFlags = {
   tracker: Flags.string({ description: 'extra tracker URL (repeatable)', multiple: true }),
-  peer: Flags.string({ description: 'peer to connect to, HOST:PORT (repeatable)', multiple: true }),
+  peer: Flags.string({
+    description: 'peer to connect to, HOST:PORT or [IPV6]:PORT (repeatable)',
+    multiple: true,
+  }),
   dht: Flags.boolean({
     description:
       'find peers through the DHT (--no-dht to turn off; SHOAL_NO_DHT=1 does too); never for private torrents',
