@@ -8,7 +8,7 @@ import type { TorrentVersion } from '../core/metainfo/types.ts';
 import { createByteProgress, type ByteProgress } from '../ui/byte-progress.ts';
 import { eventStreamFor, type EventStream } from '../ui/events.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
-import { parseSize } from './flags.ts';
+import { checkWebSeedUrls, parseSize } from './flags.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import type Create from './create.ts';
 import type { CommandOutput } from './command-output.ts';
@@ -52,10 +52,7 @@ async function createTorrentFile(
     if (!/^(https?|udp):\/\/\S+$/i.test(url))
       throw new UsageError(`invalid --announce URL "${url}": use http, https or udp`);
   }
-  for (const url of flags['web-seed'] ?? []) {
-    if (!/^https?:\/\/\S+$/i.test(url))
-      throw new UsageError(`invalid --web-seed URL "${url}": use http or https`);
-  }
+  checkWebSeedUrls(flags['web-seed'] ?? []);
   const toStdout = flags.out === '-';
   if (toStdout && (flags.json || flags.magnet || flags.events))
     throw new UsageError(

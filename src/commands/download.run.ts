@@ -33,6 +33,7 @@ import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
 import { clientFromFlags } from './connection-flags.ts';
+import { checkWebSeedUrls } from './flags.ts';
 import { downloadUpdatable } from './download-updatable.ts';
 import { isUpdatableMagnet } from '../core/updatable/updatable-magnet.ts';
 import { parseSeedUntilFlag, watchSeedUntil } from './seed-until-flag.ts';
@@ -184,20 +185,6 @@ function checkDigestSyntax(flags: DownloadFlags): void {
   if (flags.expect !== undefined) parseSha256(flags.expect, '--expect');
   for (const text of flags['expect-file'] ?? [])
     parseSha256(text.slice(text.lastIndexOf('=') + 1), '--expect-file');
-}
-
-/** `--web-seed` must be an http(s) URL: refused before any network work, exit 2. */
-function checkWebSeedUrls(urls: readonly string[]): void {
-  for (const url of urls) {
-    let parsed: URL | null = null;
-    try {
-      parsed = new URL(url);
-    } catch {
-      // reported below
-    }
-    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
-      throw new UsageError(`invalid --web-seed "${url}": use an http or https URL`);
-  }
 }
 
 /** The torrent's mirrors (unless --no-web-seeds) and those given with --web-seed, once each. */

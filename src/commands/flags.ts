@@ -130,6 +130,14 @@ export function parseDhtNode(text: string, flag = '--dht-bootstrap'): string {
 }
 
 /** `--threads` (SHOAL_THREADS): worker threads for hashing. */
+/** `--web-seed` values (create and download): http(s) URLs only, else exit 2 before any work. */
+export function checkWebSeedUrls(urls: readonly string[]): void {
+  for (const url of urls) {
+    if (!/^https?:\/\/\S+$/i.test(url))
+      throw new UsageError(`invalid --web-seed URL "${url}": use http or https`);
+  }
+}
+
 export function threadsFlag(description = 'hashing threads (default: one per core)') {
   return Flags.integer({ description, env: 'SHOAL_THREADS', min: 1, max: 256 });
 }

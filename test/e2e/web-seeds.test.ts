@@ -100,6 +100,6 @@ describe('download from web seeds', () => {
     const result = await runShoal(['download', bare, '--web-seed', 'ftp://127.0.0.1/x']);
     expect(result.code, show(result)).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/invalid --web-seed "ftp:\/\/127\.0\.0\.1\/x"/);
+    expect(result.stderr).toMatch(/invalid --web-seed URL "ftp:\/\/127\.0\.0\.1\/x"/);
   });
 });
