@@ -99,6 +99,11 @@ export class TuiApp {
     clearTimeout(this.#messageTimer);
   }
 
+  /** A message from the program itself (a warning, "complete"), shown like an action's outcome. */
+  notify(text: string, error = false): void {
+    this.#flash(text, error);
+  }
+
   /** Raw terminal input. */
   input(data: string): void {
     for (const key of parseKeys(data)) this.#key(key);

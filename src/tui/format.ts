@@ -32,8 +32,9 @@ const STATUS_NAMES: Record<StatusCode, string> = {
   6: 'Seeding',
 };
 
-export function statusName(t: Pick<TuiTorrent, 'status' | 'error'>): string {
+export function statusName(t: Pick<TuiTorrent, 'status' | 'error' | 'isFinished'>): string {
   if (t.error === 3) return 'Error';
+  if (t.status === 0 && t.isFinished) return 'Finished';
   return STATUS_NAMES[t.status];
 }
 
@@ -42,7 +43,7 @@ export function statusStyled(t: TuiTorrent, theme: Theme): string {
   if (t.error === 3) return theme.paint('red', name);
   if (t.error > 0) return theme.paint('yellow', `${name}!`);
   if (t.status === 4) return theme.paint('cyan', name);
-  if (t.status === 6) return theme.paint('green', name);
+  if (t.status === 6 || name === 'Finished') return theme.paint('green', name);
   if (t.status === 0) return theme.paint('dim', name);
   return name;
 }

@@ -7,7 +7,14 @@
  * failed call marks it away; polling simply goes on, so the TUI reconnects by
  * itself when the daemon is back (with a full refresh, as changes were missed).
  */
-import type { DetailTab, ListUpdate, SessionInfo, TuiDetail, TuiSource } from './types.ts';
+import {
+  ActionRefused,
+  type DetailTab,
+  type ListUpdate,
+  type SessionInfo,
+  type TuiDetail,
+  type TuiSource,
+} from './types.ts';
 
 export const FULL_EVERY = 5;
 export const BUSY_AFTER_MS = 1500;
@@ -143,6 +150,8 @@ export class Poller {
       if (!this.#stopped) this.#events.link('ok', '');
       return result;
     } catch (error) {
+      // A refusal is an answer: the link is fine, the action's message says why.
+      if (error instanceof ActionRefused) throw error;
       // Changes may be missed while the daemon is away: the next list is a full one.
       this.#needFull = true;
       if (!this.#stopped) this.#events.link('away', oneLine(error));

@@ -31,6 +31,8 @@ export interface TuiTorrent {
   /** Seconds; -1 not available, -2 unknown. */
   eta: number;
   addedDate: number;
+  /** Transmission's isFinished: stopped because it is done, not paused by someone (shown as Finished). */
+  isFinished?: boolean;
 }
 
 export interface TuiFile {
@@ -102,6 +104,13 @@ export interface Limits {
   download?: number;
   upload?: number;
 }
+
+/**
+ * What a source rejects an action with when it answered and cannot do it
+ * (a one-download view cannot add or remove torrents): the action's message
+ * says why, and the link to the source is not marked away for it.
+ */
+export class ActionRefused extends Error {}
 
 export interface TuiSource {
   /** Where the source is, for the status bar (`127.0.0.1:9091`). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TuiApp } from '../../src/tui/app.ts';
+import { ActionRefused } from '../../src/tui/types.ts';
 import { FakeSource, file, plain, torrent } from './fake-source.ts';
 import { VirtualScreen } from './virtual-screen.ts';
 
@@ -189,6 +190,29 @@ describe('TuiApp', () => {
     await waitFor(() => expect(screen.text()).toContain('fake:9091 ok'));
     await waitFor(() => expect(source.listCalls).toContain(true));
     await waitFor(() => expect(screen.text()).toContain('torrent-2'));
+  });
+
+  it('a refused action says why in its message, without marking the link away', async () => {
+    const source = new FakeSource([torrent(1)]);
+    source.stop = async () => {
+      throw new ActionRefused('pause is not available here');
+    };
+    const { app, screen } = start(source);
+    await waitFor(() => expect(screen.text()).toContain('torrent-1'));
+    app.input('p');
+    await waitFor(() =>
+      expect(screen.text()).toContain('pausing "torrent-1": failed: pause is not available here'),
+    );
+    expect(screen.text()).toContain('fake:9091 ok');
+    expect(screen.text()).not.toContain('AWAY');
+  });
+
+  it('shows what the program says (notify), and a finished torrent as Finished', async () => {
+    const source = new FakeSource([torrent(1, { status: 0, isFinished: true })]);
+    const { app, screen } = start(source);
+    await waitFor(() => expect(screen.text()).toMatch(/torrent-1 +Finished/));
+    app.notify('complete: /data/torrent-1 (q quits)');
+    await waitFor(() => expect(screen.text()).toContain('complete: /data/torrent-1 (q quits)'));
   });
 
   it('the mouse: a click selects, a second opens, the tab bar switches tabs, the wheel scrolls', async () => {
