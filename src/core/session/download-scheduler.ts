@@ -1,8 +1,9 @@
 /**
- * Downloading for one torrent: which blocks to ask each peer for and when,
- * where received blocks wait (piece buffers), verification of each complete
- * piece on the hash pool, writing it, and what a failed piece costs its
- * senders (smart ban). It decides nothing about connections: the session
+ * Downloading for one torrent: what each peer has (piece availability) and
+ * whether we are interested in it, which blocks to ask each peer for and
+ * when, where received blocks wait (piece buffers), verification of each
+ * complete piece on the hash pool, writing it, and what a failed piece costs
+ * its senders (smart ban). It decides nothing about connections: the session
  * tells it about peers and blocks, it tells the session about verdicts.
  */
 import type { Metainfo } from '../metainfo/types.ts';
@@ -14,6 +15,7 @@ import { BLOCK_SIZE, type BlockRef, type PiecePicker } from '../swarm/piece-pick
 import { RateLimiter } from '../swarm/rate-limiter.ts';
 import { desiredQueueDepth, isSnubbed } from '../swarm/request-queue.ts';
 import { PieceVerifier } from '../verify/piece-verifier.ts';
+import type { BitField } from '../wire/bitfield.ts';
 import { PieceBuffers } from './piece-buffers.ts';
 import type { Identity } from './peer-pool.ts';
 import { SmartBan } from './smart-ban.ts';
@@ -95,6 +97,57 @@ export class DownloadScheduler {
       snubMs: SNUB_MS,
     });
   }
+
+  // ------------------------------------------------------ what peers have
+
+  /** The peer announced one more piece (a `have`). */
+  peerHas(peer: Peer, index: number): void {
+    this.#picker.addHave(index);
+    if (!peer.amInterested && this.#wantsPiece(index)) peer.setInterested(true);
+    if (peer.amInterested) this.fillRequests(peer);
+  }
+
+  /** The peer's piece set was replaced (a fresh bitfield, or have-all): recount availability. */
+  piecesReplaced(peer: Peer, previous: BitField): void {
+    if (previous.count() > 0) this.#picker.removePeerAvailability({ has: (i) => previous.get(i) });
+    if (peer.seed) this.#picker.addSeed();
+    else this.#picker.addPeerAvailability({ has: (i) => peer.have.get(i) });
+    this.updateInterest(peer);
+  }
+
+  /** The peer left: what it had no longer counts, and its requests are gone with it. */
+  peerGone(peer: Peer): void {
+    this.#picker.peerGone(peer.key);
+    peer.outstanding.clear();
+    if (peer.seed) this.#picker.removeSeed();
+    else this.#picker.removePeerAvailability({ has: (i) => peer.have.get(i) });
+  }
+
+  /** Interested exactly while the peer has a piece we want and lack (an O(pieces) scan). */
+  updateInterest(peer: Peer): void {
+    let interested = false;
+    if (!this.#picker.isComplete()) {
+      for (let i = 0; i < this.#o.meta.pieceCount; i++) {
+        if (peer.have.get(i) && this.#wantsPiece(i)) {
+          interested = true;
+          break;
+        }
+      }
+    }
+    peer.setInterested(interested);
+    if (interested) this.fillRequests(peer);
+  }
+
+  /** Drops interest in peers that have nothing left we want (run now and then, not per block). */
+  refreshInterest(): void {
+    for (const peer of this.#o.peers()) if (peer.amInterested) this.updateInterest(peer);
+  }
+
+  #wantsPiece(index: number): boolean {
+    return this.#picker.isWanted(index) && !this.#picker.hasPiece(index);
+  }
+
+  // ------------------------------------------------------------- requests
 
   /**
    * Tops up the requests outstanding to `peer`. After each block (`afterBlock`)

@@ -4,11 +4,14 @@
  * session wires them together:
  * - PeerPool (peer-pool.ts): addresses, dialing, accepting, slots, bans;
  * - Peer (peer/peer.ts): one connection's protocol state;
- * - DownloadScheduler (download-scheduler.ts): requests, piece buffers,
- *   verification, smart ban;
+ * - DownloadScheduler (download-scheduler.ts): availability and interest,
+ *   requests, piece buffers, verification, smart ban;
  * - Uploader (uploader.ts): choking and serving requests;
  * - PeerExtensions (peer-extensions.ts): ut_metadata and ut_pex;
- * - ResumeStore: what survives a stop; discoveries: where peers come from.
+ * - SessionResume (session-resume.ts): the existing-data check and what
+ *   survives a stop; seed-goal.ts: when seeding ends;
+ * - PieceLayerFetcher/Server: BEP 52 hashes; WebSeedSource: HTTP mirrors;
+ * - the discovery hub: where peers come from.
  *
  * It never prints; it emits typed events (see SessionEvents) that renderers
  * subscribe to, and `run()` resolves with a summary or rejects with a
@@ -25,35 +28,28 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { BencodeError } from '../bencode/index.ts';
 import { Client, type ClientTorrent } from '../client/client.ts';
 import type { TransferStats } from '../discovery/discovery.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
-import {
-  DiskError,
-  diskErrorFrom,
-  InterruptedError,
-  NetworkError,
-  VerifyError,
-} from '../errors.ts';
+import { DiskError, InterruptedError, VerifyError } from '../errors.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
-import type { Peer, PeerHandler } from '../peer/peer.ts';
-import { ResumeStore, type ClaimedPieces } from '../resume/resume-store.ts';
+import type { Peer } from '../peer/peer.ts';
 import { DiskStorage } from '../storage/disk-storage.ts';
 import { applyFileAttributes } from '../storage/file-attributes.ts';
 import { PiecePicker } from '../swarm/piece-picker.ts';
 import { checkPieces } from '../verify/check-pieces.ts';
-import type { BitField } from '../wire/bitfield.ts';
-import { WireProtocolError } from '../wire/errors.ts';
 import { EXTENDED_HANDSHAKE_ID } from '../wire/extension.ts';
 import { supportsExtensionProtocol } from '../wire/handshake.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 import { DownloadScheduler } from './download-scheduler.ts';
 import { PieceLayerFetcher } from './piece-layer-fetcher.ts';
 import { PieceLayerServer } from './piece-layer-server.ts';
-import { PeerExtensions, type ExtensionPeer } from './peer-extensions.ts';
+import { PeerExtensions } from './peer-extensions.ts';
 import { PeerPool } from './peer-pool.ts';
+import { seedGoalMet, seedsAfterCompletion } from './seed-goal.ts';
+import { extensionPeer, sessionPeerHandler } from './session-peer-handler.ts';
+import { SessionResume } from './session-resume.ts';
 import type {
   PeerInfo,
   SessionEvents,
@@ -62,6 +58,7 @@ import type {
   SessionStats,
   SessionSummary,
 } from './session-types.ts';
+import { stallError } from './stall.ts';
 import { Uploader } from './uploader.ts';
 import { WebSeedSource } from './web-seed-source.ts';
 import { WebSeedPool } from '../webseed/web-seed-pool.ts';
@@ -79,17 +76,6 @@ const IDLE_PEER_MS = 60_000;
 const MAX_UPLOAD_QUEUE = 500;
 /** How often PEX diffs are considered (each peer still gets at most one a minute). */
 const PEX_CHECK_MS = 5_000;
-
-function extensionPeer(peer: Peer): ExtensionPeer {
-  return {
-    key: peer.key,
-    address: peer.conn.address,
-    outgoing: peer.conn.outgoing,
-    seed: peer.seed,
-    extended: peer.extended,
-    send: (message) => peer.conn.send(message),
-  };
-}
 
 export class TorrentSession extends EventEmitter<SessionEvents> implements ClientTorrent {
   readonly meta: Metainfo;
@@ -110,17 +96,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   /** Made when downloading starts, if the torrent or the user named web seeds. */
   #webSeeds: WebSeedSource | null = null;
   readonly #startedAt = Date.now();
-  readonly #resume: ResumeStore | null;
+  readonly #resume: SessionResume;
   /** The client we run on; made (and closed) by us when none was given. */
   #client: Client | null;
   readonly #ownsClient: boolean;
   #phase: SessionPhase = 'checking';
-  /** Verified pieces with the fingerprint of their data (for the resume state). */
-  readonly #verified: ClaimedPieces = new Map();
-  /** The existing-data check has finished: from then on the resume state is ours to update. */
-  #checked = false;
-  /** Cancels the existing-data check when the session stops while it runs. */
-  readonly #checkAbort = new AbortController();
   #lastPexAt = 0;
   #tick: NodeJS.Timeout | null = null;
   #lastChokeRound = 0;
@@ -163,14 +143,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       options.discoveries instanceof DiscoveryHub
         ? options.discoveries
         : new DiscoveryHub(options.discoveries ?? []);
-    // Read-only data (seeding from where it lies) gets no resume state: we may not write there.
-    this.#resume = options.readOnly
-      ? null
-      : new ResumeStore(options.outDir, {
-          infoHash: this.infoHash,
-          pieceCount: meta.pieceCount,
-          pieceLength: meta.pieceLength,
-        });
+    this.#resume = new SessionResume({
+      outDir: options.outDir,
+      infoHash: this.infoHash,
+      pieceCount: meta.pieceCount,
+      pieceLength: meta.pieceLength,
+      readOnly: options.readOnly,
+    });
     this.#extensions = new PeerExtensions({
       infoBytes: meta.infoBytes,
       isPrivate: meta.private,
@@ -178,25 +157,6 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       maxRequests: MAX_UPLOAD_QUEUE,
       port: () => this.port,
       addPeers: (peers, source) => this.addPeers(peers, source),
-    });
-    this.#pool = new PeerPool({
-      infoHash: this.infoHash,
-      peerId: this.peerId,
-      pieceCount: meta.pieceCount,
-      pieceLength: meta.pieceLength,
-      maxPeers: options.maxPeers ?? 50,
-      transport: options.client?.transport ?? { name: 'unset', dial: (a, o) => this.#dial(a, o) },
-      port: () => this.port,
-      maxUploadQueue: MAX_UPLOAD_QUEUE,
-      handler: this.#peerHandler(),
-      mayDial: () =>
-        !this.#stopping &&
-        !(this.#phase === 'seeding' && !this.#options.seedForever && this.#seedGoalMet()),
-      connected: (peer, adopted) => this.#onConnected(peer, adopted),
-      disconnected: (peer, reason) => this.#onDisconnected(peer, reason),
-      found: (source, count) => this.emit('peers-found', source, count),
-      warn: (message) => this.emit('warning', message),
-      failed: (error) => void this.#fail(error),
     });
     this.#layerServer = new PieceLayerServer(meta);
     this.#download = new DownloadScheduler({
@@ -229,6 +189,30 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       isSnubbed: (peer, now) => this.#download.isSnubbed(peer, now),
       fatal: (error) => void this.#fail(error),
       warn: (message) => this.emit('warning', message),
+    });
+    this.#pool = new PeerPool({
+      infoHash: this.infoHash,
+      peerId: this.peerId,
+      pieceCount: meta.pieceCount,
+      pieceLength: meta.pieceLength,
+      maxPeers: options.maxPeers ?? 50,
+      transport: options.client?.transport ?? { name: 'unset', dial: (a, o) => this.#dial(a, o) },
+      port: () => this.port,
+      maxUploadQueue: MAX_UPLOAD_QUEUE,
+      handler: sessionPeerHandler({
+        download: this.#download,
+        upload: this.#upload,
+        extensions: this.#extensions,
+        layerServer: this.#layerServer,
+        pool: () => this.#pool,
+        layerFetcher: () => this.#layerFetcher,
+      }),
+      mayDial: () => !this.#stopping && !(this.#phase === 'seeding' && this.#seedGoalMet()),
+      connected: (peer, adopted) => this.#onConnected(peer, adopted),
+      disconnected: (peer, reason) => this.#onDisconnected(peer, reason),
+      found: (source, count) => this.emit('peers-found', source, count),
+      warn: (message) => this.emit('warning', message),
+      failed: (error) => void this.#fail(error),
     });
   }
 
@@ -374,40 +358,22 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       .some((span) => span.kind === 'data' && selected[span.fileIndex]);
   }
 
-  /**
-   * Finds the wanted pieces already on disk: by fingerprint where the resume
-   * state claims them, by SHA-1 otherwise (see verify/check-pieces.ts). Then
-   * starts a fresh resume snapshot and journal.
-   */
+  /** Finds the wanted pieces already on disk, then starts a fresh resume journal. */
   async #checkExisting(): Promise<void> {
     this.#setPhase('checking');
     const wanted = this.#wantedPieces();
-    await this.#resume?.lock();
-    const claimed = (await this.#resume?.load()) ?? null;
-    const found = await checkPieces({
+    const found = await this.#resume.checkExisting({
       meta: this.meta,
       storage: this.storage,
       pool: this.#options.hashPool,
       wanted,
-      claimed,
       onProgress: (done, total) => this.emit('check-progress', done, total),
-      signal: this.#checkAbort.signal,
     });
-    for (const [index, print] of found) {
-      this.#picker.pieceVerified(index);
-      this.#verified.set(index, print);
-    }
-    this.#checked = true;
+    for (const index of found.keys()) this.#picker.pieceVerified(index);
     this.emit('check-done', found.size, wanted.length, [...found.keys()]);
     // Stopped meanwhile: storage is closed and the old resume state must stay as it was.
     if (this.#stopping) return;
-    if (this.#resume && !this.#picker.isComplete()) {
-      try {
-        await this.#resume.reset(this.#verified);
-      } catch (error) {
-        throw diskErrorFrom(error, 'write resume state in', this.#options.outDir);
-      }
-    }
+    if (!this.#picker.isComplete()) await this.#resume.startJournal();
   }
 
   /** An output path that exists but is not a directory gets one clear error before anything is read. */
@@ -523,40 +489,6 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   // ---------------------------------------------------------------- peers
 
-  /** The session's side of each peer's protocol (see PeerHandler). */
-  #peerHandler(): PeerHandler {
-    return {
-      canRequest: (peer) => this.#download.fillRequests(peer),
-      requestsDropped: (peer, requests) => this.#download.requestsLost(peer, requests),
-      interested: (peer) => this.#upload.onInterested(peer),
-      have: (peer, index) => {
-        this.#picker.addHave(index);
-        if (!peer.amInterested && this.#picker.isWanted(index) && !this.#picker.hasPiece(index))
-          peer.setInterested(true);
-        if (peer.amInterested) this.#download.fillRequests(peer);
-      },
-      piecesReplaced: (peer, previous) => this.#onPiecesReplaced(peer, previous),
-      uploadRequested: (peer, request) => this.#upload.onRequest(peer, request),
-      block: (peer, request, data) => this.#download.onBlock(peer, request, data),
-      extended: (peer) => this.#pool.setListenPort(peer, peer.extended?.p),
-      hashRequest: (peer, request) => peer.conn.send(this.#layerServer.answer(request)),
-      hashes: (peer, message) => {
-        if (this.#layerFetcher) this.#layerFetcher.onHashes(peer, message);
-        // Not fetching (any more): ignored, as a late block is; nothing is stored.
-      },
-      hashRejected: (peer, range) => this.#layerFetcher?.onReject(peer, range),
-      extension: (peer, id, payload) => {
-        try {
-          this.#extensions.onMessage(extensionPeer(peer), id, payload);
-        } catch (error) {
-          // The peer's malformed message costs it the connection; anything else is our bug.
-          if (!(error instanceof WireProtocolError || error instanceof BencodeError)) throw error;
-          peer.close(`bad extension message: ${error.message}`);
-        }
-      },
-    };
-  }
-
   #onConnected(peer: Peer, adopted: boolean): void {
     this.emit('peer-connected', { key: peer.key, client: peer.client });
     if (supportsExtensionProtocol(peer.conn.remote!.reserved)) {
@@ -572,44 +504,18 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   #onDisconnected(peer: Peer, reason: string): void {
-    this.#picker.peerGone(peer.key);
+    this.#download.peerGone(peer);
     this.#extensions.forget(peer.key);
     this.#layerFetcher?.peerGone(peer);
-    peer.outstanding.clear();
-    if (peer.seed) this.#picker.removeSeed();
-    else this.#picker.removePeerAvailability({ has: (i) => peer.have.get(i) });
     this.emit('peer-disconnected', { key: peer.key, reason });
     // Blocks it held go to others at once.
     this.#download.fillAll();
   }
 
-  /** The peer's piece set was replaced (a fresh bitfield, or have-all): recount availability. */
-  #onPiecesReplaced(peer: Peer, previous: BitField): void {
-    if (previous.count() > 0) this.#picker.removePeerAvailability({ has: (i) => previous.get(i) });
-    if (peer.seed) this.#picker.addSeed();
-    else this.#picker.addPeerAvailability({ has: (i) => peer.have.get(i) });
-    this.#updateInterest(peer);
-  }
-
-  #updateInterest(peer: Peer): void {
-    let interested = false;
-    if (!this.#picker.isComplete()) {
-      for (let i = 0; i < this.meta.pieceCount; i++) {
-        if (peer.have.get(i) && this.#picker.isWanted(i) && !this.#picker.hasPiece(i)) {
-          interested = true;
-          break;
-        }
-      }
-    }
-    peer.setInterested(interested);
-    if (interested) this.#download.fillRequests(peer);
-  }
-
   // ---------------------------------------------------------------- verified pieces
 
   async #onPieceVerified(index: number, print: bigint): Promise<void> {
-    this.#verified.set(index, print);
-    this.#resume?.record(index, print);
+    this.#resume.record(index, print);
     this.#lastProgressAt = Date.now();
     this.emit('piece-verified', index);
     for (const peer of this.#pool.peers.values()) {
@@ -633,10 +539,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       this.#lastChokeRound = now;
       this.#upload.chokeRound(now);
       // Lose interest in peers that have nothing left we want (an O(pieces) scan, so not every tick).
-      if (this.#phase === 'downloading') {
-        for (const peer of this.#pool.peers.values())
-          if (peer.amInterested) this.#updateInterest(peer);
-      }
+      if (this.#phase === 'downloading') this.#download.refreshInterest();
     }
     this.#pool.dialMore();
     this.#webSeeds?.pump();
@@ -649,21 +552,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
     const stall = this.#options.stallTimeoutMs;
     if (this.#phase === 'downloading' && stall && now - this.#lastProgressAt > stall) {
-      const known = this.#pool.knownPeers;
-      let what = known === 0 ? 'no peers found' : `no data received from ${known} known peer(s)`;
-      const mirrors = this.webSeedStats();
-      if (mirrors.length > 0) {
-        const last = mirrors.find((mirror) => mirror.lastError)?.lastError;
-        what += ` or ${mirrors.length} web seed(s)${last ? ` (last error: ${last})` : ''}`;
-      }
-      void this.#fail(
-        new NetworkError(
-          `${what} for ${Math.round(stall / 1000)}s; giving up (data verified so far is kept)`,
-        ),
-      );
+      const facts = { stallMs: stall, knownPeers: this.#pool.knownPeers };
+      void this.#fail(stallError({ ...facts, webSeeds: this.webSeedStats() }));
     }
-    if (this.#phase === 'seeding' && !this.#options.seedForever && this.#seedGoalMet())
-      void this.#succeed('seeded');
+    if (this.#phase === 'seeding' && this.#seedGoalMet()) void this.#succeed('seeded');
   }
 
   // ---------------------------------------------------------------- ending
@@ -675,11 +567,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     if (!this.#options.readOnly) await this.#applyFileAttributes();
     this.emit('complete');
     this.#discovery.completed();
-    const seeding =
-      this.#options.seedForever ||
-      this.#options.seedTimeMs !== undefined ||
-      this.#options.seedRatio !== undefined;
-    if (!seeding) {
+    if (!seedsAfterCompletion(this.#options)) {
       await this.#succeed('complete');
       return;
     }
@@ -700,15 +588,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   #seedGoalMet(): boolean {
-    if (this.#options.seedForever) return false;
-    const { seedTimeMs, seedRatio } = this.#options;
-    if (seedTimeMs === undefined && seedRatio === undefined) return true;
-    if (seedTimeMs !== undefined && Date.now() - this.#completedAt >= seedTimeMs) return true;
-    if (seedRatio !== undefined) {
-      const base = this.#download.downloaded || this.#wantedBytesTotal();
-      if (base > 0 && this.#upload.uploaded / base >= seedRatio) return true;
-    }
-    return false;
+    const progress = {
+      completedAt: this.#completedAt,
+      uploaded: this.#upload.uploaded,
+      downloaded: this.#download.downloaded,
+      wantedTotal: this.#wantedBytesTotal(),
+    };
+    return seedGoalMet(this.#options, progress, Date.now());
   }
 
   /**
@@ -741,7 +627,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   async #shutdown(): Promise<void> {
     this.#stopping = true;
-    this.#checkAbort.abort(new InterruptedError());
+    this.#resume.cancelCheck(new InterruptedError());
     this.#setPhase('stopping');
     if (this.#tick) clearInterval(this.#tick);
     this.#tick = null;
@@ -757,28 +643,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     if (this.#ownsClient) await this.#client?.close();
     try {
       await this.storage.flush();
-      await this.#saveResumeState();
+      await this.#resume.save(this.#picker.isComplete(), (message) =>
+        this.emit('warning', message),
+      );
     } finally {
       await this.storage.close();
-      // Whatever failed above, this session's lock on the folder ends with it (a no-op when
-      // the state was saved or removed, which released it already).
-      await this.#resume?.unlock();
-    }
-  }
-
-  /**
-   * At a stop: an incomplete download keeps a fresh snapshot (the journal is
-   * folded in); a complete one needs no resume state at all.
-   */
-  async #saveResumeState(): Promise<void> {
-    if (!this.#resume) return;
-    // Stopped before the check ended: nothing new is known, the state on disk stays as it was.
-    if (!this.#checked) return await this.#resume.unlock();
-    try {
-      if (this.#picker.isComplete()) await this.#resume.remove();
-      else await this.#resume.close(this.#verified);
-    } catch (error) {
-      this.emit('warning', `could not save resume state: ${(error as Error).message}`);
+      // Whatever failed above, this session's lock on the folder ends with it.
+      await this.#resume.release();
     }
   }
 
