@@ -410,15 +410,20 @@ describe('shoal tracker: announces, scrapes, families, expiry', () => {
     });
     expect(compactList(some['peers'] as Uint8Array, 6)).toHaveLength(7);
     expect((await tracker.stats()).peers).toBe(30);
-    const deadline = Date.now() + 30_000;
-    let stats = await tracker.stats();
-    while (stats.peers > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      stats = await tracker.stats();
-    }
-    expect(stats).toMatchObject({ peers: 0, torrents: 0 });
+    expect(await statsOnceExpired(tracker)).toMatchObject({ peers: 0, torrents: 0 });
   });
 });
+
+/** The tracker's stats once every peer has expired (or after 30 s, for the caller to fail on). */
+async function statsOnceExpired(tracker: RunningTracker) {
+  const deadline = Date.now() + 30_000;
+  let stats = await tracker.stats();
+  while (stats.peers > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    stats = await tracker.stats();
+  }
+  return stats;
+}
 
 // ---- opentracker as the reference --------------------------------------------
 
@@ -480,6 +485,101 @@ describe('shoal tracker answers like opentracker', () => {
     const gotUdp = await udpScript('127.0.0.1', shoal.port, udpHash);
     expect(expectedUdp.last.peers).toEqual(['127.0.0.1:11002', '127.0.0.1:11003']);
     expect({ ...gotUdp, last: { ...gotUdp.last } }).toEqual(expectedUdp);
+  });
+});
+
+// ---- the completed count outlives the swarm ------------------------------------
+
+describe('shoal tracker keeps a torrent’s completed count after its peers leave', () => {
+  requirePeers('opentracker');
+
+  /** A runner's first two announces: it starts, downloads, and says `completed`. */
+  async function httpRunner(base: string, infoHash: string, port: number) {
+    await httpAnnounce(base, { infoHash, port, left: 100, event: 'started' });
+    await httpAnnounce(base, { infoHash, port, left: 0, event: 'completed' });
+  }
+  async function udpRunner(udp: UdpClient, id: bigint, infoHash: string, port: number) {
+    await udp.announce(id, { infoHash, port, left: 100, event: 'started' });
+    await udp.announce(id, { infoHash, port, left: 0, event: 'completed' });
+  }
+  const udpScrapeCounts = async (udp: UdpClient, id: bigint, hash: string) => {
+    const scraped = await udp.scrape(id, hash);
+    return {
+      complete: scraped.readUInt32BE(8),
+      downloaded: scraped.readUInt32BE(12),
+      incomplete: scraped.readUInt32BE(16),
+    };
+  };
+
+  /**
+   * A fleet in miniature, then everybody leaves: the publisher seeds, two runners
+   * download and say `completed`, the runners stop, the publisher stops. The scrape
+   * after that is what `--seed-until 'completed>=2'` polls.
+   */
+  async function httpFleet(base: string, infoHash: string) {
+    await httpAnnounce(base, { infoHash, port: 12001, left: 0, event: 'started' });
+    for (const port of [12002, 12003]) await httpRunner(base, infoHash, port);
+    for (const port of [12002, 12003, 12001])
+      await httpAnnounce(base, { infoHash, port, left: 0, event: 'stopped' });
+    return httpScrape(base, infoHash);
+  }
+
+  async function udpFleet(trackerPort: number, infoHash: string) {
+    const udp = new UdpClient('127.0.0.1', trackerPort);
+    try {
+      const id = await udp.connect();
+      await udp.announce(id, { infoHash, port: 13001, left: 0, event: 'started' });
+      for (const port of [13002, 13003]) await udpRunner(udp, id, infoHash, port);
+      for (const port of [13002, 13003, 13001])
+        await udp.announce(id, { infoHash, port, left: 0, event: 'stopped' });
+      return await udpScrapeCounts(udp, id, infoHash);
+    } finally {
+      udp.close();
+    }
+  }
+
+  const everyoneLeft = { complete: 0, incomplete: 0, downloaded: 2 };
+
+  it('after the last peer stops, over HTTP and UDP, with --open and --whitelist, as opentracker does', async () => {
+    const hashes = [randomHash(), randomHash()];
+    const reference = await startOpentracker(hashes);
+    expect(await httpFleet(`http://127.0.0.1:${reference.port}`, hashes[0]!)).toEqual(everyoneLeft);
+    expect(await udpFleet(reference.port, hashes[1]!)).toEqual(everyoneLeft);
+
+    const open = await startTracker(['--open']);
+    expect(await httpFleet(open.base, hashes[0]!)).toEqual(everyoneLeft);
+    expect(await udpFleet(open.port, hashes[1]!)).toEqual(everyoneLeft);
+    // Nothing but the counters is left of the two torrents.
+    expect(await open.stats()).toMatchObject({ torrents: 0, peers: 0 });
+
+    const listed = await startTracker(['--whitelist', await whitelistFile(hashes)]);
+    expect(await httpFleet(listed.base, hashes[0]!)).toEqual(everyoneLeft);
+    expect(await udpFleet(listed.port, hashes[1]!)).toEqual(everyoneLeft);
+  });
+
+  it('after the peers expire without a stop, and counts on when the torrent comes back', async () => {
+    const tracker = await startTracker(['--open', '--interval', '1s']);
+    const hash = randomHash();
+    const udp = new UdpClient('127.0.0.1', tracker.port);
+    try {
+      const id = await udp.connect();
+      // One runner over HTTP, one over UDP; neither says goodbye.
+      await httpRunner(tracker.base, hash, 14001);
+      await udpRunner(udp, id, hash, 14002);
+      expect(await statsOnceExpired(tracker)).toMatchObject({ peers: 0, torrents: 0 });
+      expect(await httpScrape(tracker.base, hash)).toEqual(everyoneLeft);
+      expect(await udpScrapeCounts(udp, id, hash)).toEqual(everyoneLeft);
+
+      // A third runner later: the torrent is live again and the count goes on from 2.
+      await httpRunner(tracker.base, hash, 14003);
+      expect(await httpScrape(tracker.base, hash)).toEqual({
+        complete: 1,
+        incomplete: 0,
+        downloaded: 3,
+      });
+    } finally {
+      udp.close();
+    }
   });
 });
 

@@ -4,6 +4,11 @@
  * overall, torrents) and by expiry: a peer not heard from within `peerTtlMs`
  * is forgotten at the next `expire` call.
  *
+ * A torrent whose last peer left (stopped or expired) keeps only its
+ * `completed` count, in a separate capped table, because that count is what
+ * a publisher's `--seed-until 'completed>=N'` polls after the fleet is gone.
+ * When the table is full the torrent that went idle first is forgotten.
+ *
  * Keys are latin1 strings of raw bytes, which Maps hash cheaply: a torrent by
  * its 20-byte info-hash, a peer by its compact address (4 or 16 address bytes
  * and 2 port bytes, as BEP 23 / BEP 7 send it). A peer is one address and
@@ -39,10 +44,11 @@ export interface RegistryLimits {
   maxTorrents: number;
   peerTtlMs: number;
   /**
-   * Forget a torrent once its last peer leaves. With a whitelist the torrents
-   * are bounded by the list, so they are kept (with their `completed` count).
+   * Most torrents remembered with no peers, by their `completed` count alone;
+   * beyond it the one idle longest is dropped. With a whitelist this is the
+   * list's size, so no listed torrent's count is ever lost.
    */
-  dropEmptySwarms: boolean;
+  maxIdleTorrents: number;
 }
 
 export interface AnnounceInput {
@@ -73,9 +79,12 @@ export interface ScrapeCounts {
 }
 
 export interface RegistryCounts {
+  /** Torrents with at least one stored peer. */
   torrents: number;
   peers: number;
   seeders: number;
+  /** Torrents with no peers whose completed count is still remembered. */
+  idleTorrents: number;
 }
 
 const isV6 = (address: string) => address.length === 18;
@@ -83,6 +92,8 @@ const isV6 = (address: string) => address.length === 18;
 export class SwarmRegistry {
   readonly limits: RegistryLimits;
   readonly #swarms = new Map<string, Swarm>();
+  /** Completed counts of torrents with no peers, oldest idle first (Map insertion order). */
+  readonly #idleCompleted = new Map<string, number>();
   #peers = 0;
   #seeders = 0;
 
@@ -91,13 +102,21 @@ export class SwarmRegistry {
   }
 
   get counts(): RegistryCounts {
-    return { torrents: this.#swarms.size, peers: this.#peers, seeders: this.#seeders };
+    return {
+      torrents: this.#swarms.size,
+      peers: this.#peers,
+      seeders: this.#seeders,
+      idleTorrents: this.#idleCompleted.size,
+    };
   }
 
   announce(input: AnnounceInput): AnnounceResult {
     let swarm = this.#swarms.get(input.infoHash);
     if (!swarm && input.event !== 'stopped' && this.#swarms.size < this.limits.maxTorrents) {
-      swarm = { byAddress: new Map(), v4: [], v6: [], seeders: 0, completed: 0 };
+      // A torrent coming back from idle counts on from where it stopped.
+      const completed = this.#idleCompleted.get(input.infoHash) ?? 0;
+      this.#idleCompleted.delete(input.infoHash);
+      swarm = { byAddress: new Map(), v4: [], v6: [], seeders: 0, completed };
       this.#swarms.set(input.infoHash, swarm);
     }
     if (!swarm) return { seeders: 0, leechers: 0, peers: [], stored: false };
@@ -128,14 +147,14 @@ export class SwarmRegistry {
       peers,
       stored,
     };
-    if (swarm.byAddress.size === 0 && this.limits.dropEmptySwarms)
-      this.#swarms.delete(input.infoHash);
+    if (swarm.byAddress.size === 0) this.#retire(input.infoHash, swarm);
     return result;
   }
 
   scrape(infoHash: string): ScrapeCounts {
     const swarm = this.#swarms.get(infoHash);
-    if (!swarm) return { seeders: 0, leechers: 0, completed: 0 };
+    if (!swarm)
+      return { seeders: 0, leechers: 0, completed: this.#idleCompleted.get(infoHash) ?? 0 };
     return {
       seeders: swarm.seeders,
       leechers: swarm.byAddress.size - swarm.seeders,
@@ -143,7 +162,7 @@ export class SwarmRegistry {
     };
   }
 
-  /** Forgets peers last seen before `now - peerTtlMs` (and emptied torrents, when so configured). */
+  /** Forgets peers last seen before `now - peerTtlMs`; emptied torrents keep only their count. */
   expire(now: number): number {
     const oldest = now - this.limits.peerTtlMs;
     let removed = 0;
@@ -157,9 +176,20 @@ export class SwarmRegistry {
           }
         }
       }
-      if (swarm.byAddress.size === 0 && this.limits.dropEmptySwarms) this.#swarms.delete(infoHash);
+      if (swarm.byAddress.size === 0) this.#retire(infoHash, swarm);
     }
     return removed;
+  }
+
+  /** A torrent whose last peer left: drop its peer lists, remember its count if it has one. */
+  #retire(infoHash: string, swarm: Swarm): void {
+    this.#swarms.delete(infoHash);
+    if (swarm.completed === 0 || this.limits.maxIdleTorrents <= 0) return;
+    if (this.#idleCompleted.size >= this.limits.maxIdleTorrents) {
+      const oldest = this.#idleCompleted.keys().next().value!;
+      this.#idleCompleted.delete(oldest);
+    }
+    this.#idleCompleted.set(infoHash, swarm.completed);
   }
 
   #add(swarm: Swarm, input: AnnounceInput): StoredPeer {

@@ -57,7 +57,7 @@ export class TrackerService {
       maxPeers: config.maxPeers,
       maxTorrents: config.maxTorrents,
       peerTtlMs: config.intervalSec * 1000 * TRACKER_DEFAULTS.expiryIntervals,
-      dropEmptySwarms: config.whitelist === null,
+      maxIdleTorrents: config.whitelist?.size ?? TRACKER_DEFAULTS.maxIdleTorrents,
     });
   }
 

@@ -26,7 +26,7 @@ function registry(limits: Partial<RegistryLimits> = {}): SwarmRegistry {
     maxPeers: 10_000,
     maxTorrents: 100,
     peerTtlMs: 60_000,
-    dropEmptySwarms: true,
+    maxIdleTorrents: 100,
     ...limits,
   });
 }
@@ -91,7 +91,7 @@ describe('swarm registry', () => {
     expect(r.scrape(HASH_A)).toEqual({ seeders: 2, leechers: 1, completed: 1 });
     announce(r, { address: v4(3), event: 'stopped' });
     expect(r.scrape(HASH_A)).toEqual({ seeders: 2, leechers: 0, completed: 1 });
-    expect(r.counts).toEqual({ torrents: 1, peers: 2, seeders: 2 });
+    expect(r.counts).toEqual({ torrents: 1, peers: 2, seeders: 2, idleTorrents: 0 });
   });
 
   it('forgets peers not heard from within the TTL, and empty torrents with --open', () => {
@@ -101,18 +101,40 @@ describe('swarm registry', () => {
     announce(r, { address: v4(3), now: 0, infoHash: HASH_B });
     announce(r, { address: v4(2), now: 900, event: undefined });
     expect(r.expire(1500)).toBe(2);
-    expect(r.counts).toEqual({ torrents: 1, peers: 1, seeders: 0 });
+    expect(r.counts).toEqual({ torrents: 1, peers: 1, seeders: 0, idleTorrents: 0 });
     expect(announce(r, { address: v4(5), now: 1500 }).peers.map((p) => p.address)).toEqual([v4(2)]);
     expect(r.expire(10_000)).toBe(2);
     expect(r.counts.torrents).toBe(0);
   });
 
-  it('keeps whitelisted torrents (and their completed count) when their swarm empties', () => {
-    const r = registry({ peerTtlMs: 1000, dropEmptySwarms: false });
+  it('keeps only the completed count of a torrent whose peers left or expired', () => {
+    const r = registry({ peerTtlMs: 1000 });
     announce(r, { address: v4(1), left: 0, event: 'completed' });
+    announce(r, { address: v4(2), left: 0, event: 'completed' });
+    announce(r, { address: v4(2), left: 0, event: 'stopped' });
     r.expire(5000);
-    expect(r.counts).toEqual({ torrents: 1, peers: 0, seeders: 0 });
-    expect(r.scrape(HASH_A).completed).toBe(1);
+    expect(r.counts).toEqual({ torrents: 0, peers: 0, seeders: 0, idleTorrents: 1 });
+    expect(r.scrape(HASH_A)).toEqual({ seeders: 0, leechers: 0, completed: 2 });
+    // A torrent that never saw a completion leaves nothing behind.
+    announce(r, { infoHash: HASH_B, address: v4(3) });
+    announce(r, { infoHash: HASH_B, address: v4(3), event: 'stopped' });
+    expect(r.counts.idleTorrents).toBe(1);
+    // Back in use, it counts on from 2.
+    announce(r, { address: v4(4), now: 6000 });
+    expect(r.counts).toMatchObject({ torrents: 1, idleTorrents: 0 });
+    announce(r, { address: v4(4), left: 0, event: 'completed', now: 6000 });
+    expect(r.scrape(HASH_A)).toEqual({ seeders: 1, leechers: 0, completed: 3 });
+  });
+
+  it('caps the remembered counts: the torrent idle longest is forgotten first', () => {
+    const r = registry({ maxIdleTorrents: 3 });
+    const hashes = ['1', '2', '3', '4'].map((c) => c.repeat(20));
+    for (const infoHash of hashes) {
+      announce(r, { infoHash, left: 0, event: 'completed' });
+      announce(r, { infoHash, left: 0, event: 'stopped' });
+    }
+    expect(r.counts.idleTorrents).toBe(3);
+    expect(hashes.map((h) => r.scrape(h).completed)).toEqual([0, 1, 1, 1]);
   });
 
   it('caps peers per torrent: newcomers get peers but are not stored', () => {
@@ -141,7 +163,7 @@ describe('swarm registry', () => {
   it('a stopped announce for an unknown torrent creates nothing', () => {
     const r = registry();
     announce(r, { event: 'stopped' });
-    expect(r.counts).toEqual({ torrents: 0, peers: 0, seeders: 0 });
+    expect(r.counts).toEqual({ torrents: 0, peers: 0, seeders: 0, idleTorrents: 0 });
   });
 });
 
