@@ -104,6 +104,10 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
     this.meta = meta;
     this.#env = env;
     this.#have = new Uint8Array(Math.ceil((meta?.pieceCount ?? 0) / 8));
+    if (record.haveOutsideSelection) {
+      const kept = Buffer.from(record.haveOutsideSelection, 'base64');
+      for (let i = 0; i < this.#have.length && i < kept.length; i++) this.#have[i] = kept[i];
+    }
     this.#downloadedBefore = record.downloadedEver;
     this.#uploadedBefore = record.uploadedEver;
     if (record.errorString) this.#activity = 'error';
@@ -392,7 +396,13 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
       this.#checkFraction = total > 0 ? done / total : 0;
     });
     session.on('check-done', (_found, _wanted, found) => {
-      this.#have.fill(0);
+      // The check covered the wanted pieces only: the others keep what was known of them.
+      const wanted = wantedPieces(session.meta, new Set(this.record.unwanted));
+      const outside = this.#have.map((byte, i) => byte & ~wanted[i]);
+      const anyOutside = outside.some((byte) => byte !== 0);
+      if (anyOutside) this.record.haveOutsideSelection = Buffer.from(outside).toString('base64');
+      else delete this.record.haveOutsideSelection;
+      this.#have = outside;
       for (const index of found) this.#setHave(index);
     });
     session.on('piece-verified', (index) => {
@@ -440,6 +450,19 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
   #setHave(index: number): void {
     if (index >> 3 < this.#have.length) this.#have[index >> 3] |= 0x80 >> (index & 7);
   }
+}
+
+/** Bitfield (wire order) of the pieces that hold bytes of a wanted, non-padding file. */
+function wantedPieces(meta: Metainfo, unwanted: ReadonlySet<number>): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(meta.pieceCount / 8));
+  meta.files.forEach((file, index) => {
+    if (file.padding || file.length === 0 || unwanted.has(index)) return;
+    const last = Math.floor((file.offset + file.length - 1) / meta.pieceLength);
+    for (let piece = Math.floor(file.offset / meta.pieceLength); piece <= last; piece++) {
+      bits[piece >> 3] |= 0x80 >> (piece & 7);
+    }
+  });
+  return bits;
 }
 
 /** What a magnet's metadata fetch hands to the session that follows it. */

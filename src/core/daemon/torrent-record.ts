@@ -20,6 +20,12 @@ export interface TorrentRecord {
   labels: string[];
   /** File indexes not wanted (Transmission's files-unwanted); empty: all wanted. */
   unwanted: number[];
+  /**
+   * Verified pieces that no wanted file touches (base64 wire bitfield; absent:
+   * none). A run checks only wanted pieces, so this keeps the bytes of an
+   * unwanted file that is on disk counted in files/fileStats across restarts.
+   */
+  haveOutsideSelection?: string;
   /** Per-file priority by index (absent: normal). */
   priorities: Record<string, Priority>;
   addedDate: number;

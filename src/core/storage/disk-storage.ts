@@ -10,7 +10,10 @@
  *   boundary piece that belong to them go to a sparse "parts" file under
  *   `.shoal/` in the output directory, at the piece-space offset, so the
  *   piece can still be re-verified and served later (as libtorrent's
- *   partfile does).
+ *   partfile does). An unselected file that already exists (it was wanted
+ *   before, e.g. a complete torrent whose file is then unwanted) keeps being
+ *   read and written in place, as libtorrent does: its bytes are on disk, and
+ *   the parts file does not have them.
  * - Every path is checked to lie inside the output directory, and nothing
  *   below it is followed through a symlink (out-dir.ts).
  * - A file lies at its sanitized path, unless the caller says otherwise
@@ -81,6 +84,8 @@ export class DiskStorage {
   readonly #files: readonly StorageFile[];
   readonly #paths: string[];
   readonly #selected: readonly boolean[];
+  /** Per unselected file index: whether it exists on disk (looked up once, on first use). */
+  readonly #unselectedExists = new Map<number, boolean>();
   readonly #readOnly: boolean;
   readonly #maxOpen: number;
   /** Open handles in least-recently-used order (Map keeps insertion order). */
@@ -122,11 +127,20 @@ export class DiskStorage {
     return this.#selected[fileIndex] ?? false;
   }
 
+  #existsUnselected(fileIndex: number): boolean {
+    let exists = this.#unselectedExists.get(fileIndex);
+    if (exists === undefined) {
+      exists = this.fileSize(this.#paths[fileIndex]) >= 0;
+      this.#unselectedExists.set(fileIndex, exists);
+    }
+    return exists;
+  }
+
   /** Where each byte of `length` bytes from `begin` in piece `index` lives, in order. */
   sources(index: number, begin = 0, length?: number): ByteSource[] {
     return this.layout.fileSpans(index, begin, length).map((span) => {
       if (span.kind !== 'data') return { path: null, position: 0, length: span.length };
-      if (this.isSelected(span.fileIndex)) {
+      if (this.isSelected(span.fileIndex) || this.#existsUnselected(span.fileIndex)) {
         return {
           path: this.#paths[span.fileIndex],
           position: span.fileOffset,
