@@ -15,10 +15,14 @@ import { NetworkError, InterruptedError } from '../errors.ts';
 import { tcpTransport } from '../transport/tcp.ts';
 import type { Transport } from '../transport/transport.ts';
 import { PeerConnection } from '../peer/peer-connection.ts';
-import { addressKey, type PeerAddress } from '../net/peer-address.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
+import {
+  DialCandidates,
+  MAX_DIAL_CANDIDATES,
+  type DialCandidate,
+} from '../peer/dial-candidates.ts';
 import type { PeerDiscovery } from '../discovery/discovery.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
-import { validatePeer } from '../net/peer-address.ts';
 import { decodeExtendedHandshake, encodeExtendedHandshake } from '../wire/extension.ts';
 import { makeReserved, supportsExtensionProtocol } from '../wire/handshake.ts';
 import type { WireMessage } from '../wire/messages.ts';
@@ -113,12 +117,8 @@ export interface HandedOffPeer {
 /** Messages kept per peer for the download (a peer flooding `have`s is cut off, not buffered). */
 const MAX_HANDOFF_MESSAGES = 4096;
 
-/** Most addresses remembered: a hostile tracker or PEX peer cannot grow the queue without bound. */
-const MAX_KNOWN_PEERS = 5000;
 /** Rejects tolerated from one peer before giving up on it. */
 const MAX_REJECTS = 3;
-/** Dial attempts per address: peers that are busy, starting up or checking files refuse at first. */
-const MAX_DIALS = 4;
 /** How long a peer without metadata is kept to hear its first PEX message (BEP 11: about a minute apart). */
 const PEX_ONLY_MS = 65_000;
 
@@ -163,19 +163,17 @@ class MetadataFetch {
   readonly #maxPeers: number;
   readonly #maxRequests: number;
   readonly #requestTimeoutMs: number;
-  /** Every address learned, in order: key -> address. */
-  readonly #known = new Map<string, PeerAddress>();
-  readonly #queue: PeerAddress[] = [];
+  /**
+   * Every address learned, in order, with the data phase's backoff rule. One
+   * that connected is not dialed again here (`busy` stays set): it either
+   * gave us metadata or had none to give.
+   */
+  readonly #candidates = new DialCandidates({ max: MAX_DIAL_CANDIDATES });
   readonly #peers = new Map<string, PeerState>();
-  readonly #banned = new Set<string>();
   /** Rate limit, caps and address-scope rule for peers' PEX messages (issue #15). */
   readonly #pexIntake = new PexIntake();
   /** Peers that announced a valid metadata size at some point. */
   readonly #useful = new Set<string>();
-  /** key -> dial attempts so far. */
-  readonly #dials = new Map<string, number>();
-  /** key -> when to dial again after a failed connection. */
-  readonly #redial = new Map<string, number>();
   /** Addresses being dialed (they count against maxPeers). */
   readonly #dialing = new Set<string>();
   readonly #hub: DiscoveryHub;
@@ -242,57 +240,31 @@ class MetadataFetch {
 
   #addPeers(peers: PeerAddress[], source: string): void {
     if (this.#done) return;
-    let count = 0;
-    for (const peer of peers) {
-      const valid = validatePeer(peer.host, peer.port);
-      if (!valid) continue;
-      const key = addressKey(valid);
-      if (this.#known.has(key) || this.#banned.has(key) || this.#known.size >= MAX_KNOWN_PEERS) {
-        continue;
-      }
-      this.#known.set(key, valid);
-      this.#queue.push(valid);
-      count++;
-    }
+    const count = this.#candidates.add(peers, source);
     if (count > 0) {
-      this.#emit({ type: 'peers-found', source, count, total: this.#known.size });
+      this.#emit({ type: 'peers-found', source, count, total: this.#candidates.size });
       this.#connectMore();
     }
   }
 
   #connectMore(): void {
-    while (
-      !this.#done &&
-      this.#peers.size + this.#dialing.size < this.#maxPeers &&
-      this.#queue.length > 0
-    ) {
-      const address = this.#queue.shift()!;
-      const key = addressKey(address);
-      if (this.#banned.has(key) || this.#peers.has(key) || this.#dialing.has(key)) continue;
-      this.#dials.set(key, (this.#dials.get(key) ?? 0) + 1);
-      void this.#connect(address);
+    for (const candidate of this.#candidates.dialable(Date.now())) {
+      if (this.#done || this.#peers.size + this.#dialing.size >= this.#maxPeers) return;
+      this.#candidates.dialing(candidate);
+      void this.#connect(candidate);
     }
   }
 
-  /** A connection that never got as far as the handshake is tried again later, a few times. */
-  #scheduleRedial(key: string): void {
-    const dials = this.#dials.get(key) ?? 0;
-    if (!this.#banned.has(key) && dials < MAX_DIALS) {
-      this.#redial.set(key, Date.now() + 1000 * 2 ** (dials - 1));
-    }
-  }
-
-  async #connect(address: PeerAddress): Promise<void> {
-    const infoHash = this.#o.infoHash;
-    const key = addressKey(address);
+  async #connect(candidate: DialCandidate): Promise<void> {
+    const { key, address } = candidate;
     this.#dialing.add(key);
     let connection: PeerConnection;
     try {
-      connection = await this.#dial(address, infoHash);
+      connection = await this.#dial(address, this.#o.infoHash);
     } catch (error) {
       this.#dialing.delete(key);
       if (!this.#done) {
-        this.#scheduleRedial(key);
+        this.#candidates.failed(candidate);
         this.#emit({ type: 'peer-dropped', peer: key, reason: (error as Error).message });
         this.#connectMore();
       }
@@ -303,7 +275,7 @@ class MetadataFetch {
       connection.close('metadata complete');
       return;
     }
-    this.#track(connection);
+    this.#track(connection, candidate);
   }
 
   #dial(address: PeerAddress, infoHash: Uint8Array): Promise<PeerConnection> {
@@ -327,7 +299,7 @@ class MetadataFetch {
     });
   }
 
-  #track(connection: PeerConnection): void {
+  #track(connection: PeerConnection, candidate: DialCandidate): void {
     const state: PeerState = {
       connection,
       metadataSize: null,
@@ -361,7 +333,8 @@ class MetadataFetch {
       this.#assembler.removePeer(connection.key);
       this.#pexIntake.forget(connection.key);
       if (!this.#done) {
-        if (!state.ready) this.#scheduleRedial(connection.key);
+        // Closed before its handshake: a peer starting up or busy; try again later.
+        if (!state.ready) this.#candidates.failed(candidate);
         this.#emit({ type: 'peer-dropped', peer: connection.key, reason });
         this.#connectMore();
         this.#pump();
@@ -502,7 +475,7 @@ class MetadataFetch {
   }
 
   #drop(key: string, reason: string): void {
-    this.#banned.add(key);
+    this.#candidates.forbid(key);
     this.#useful.delete(key);
     const peer = this.#peers.get(key);
     if (peer) peer.connection.close(reason);
@@ -533,12 +506,6 @@ class MetadataFetch {
 
   #tick(): void {
     const now = Date.now();
-    for (const [key, at] of this.#redial) {
-      if (at > now) continue;
-      this.#redial.delete(key);
-      const address = this.#known.get(key);
-      if (address && !this.#banned.has(key)) this.#queue.push(address);
-    }
     for (const state of this.#peers.values()) {
       if (state.pexOnlyUntil !== null && state.pexOnlyUntil <= now) {
         state.connection.close('peer does not offer metadata');
@@ -557,27 +524,26 @@ class MetadataFetch {
 
   #timeoutError(timeoutMs: number): NetworkError {
     const seconds = Math.round(timeoutMs / 1000);
-    if (this.#known.size === 0) {
+    const known = this.#candidates.size;
+    if (known === 0) {
       return new NetworkError(
         `no peers found for this torrent within ${seconds}s; add trackers (--tracker) or peers (--peer), or allow more time (--timeout)`,
       );
     }
     return new NetworkError(
-      `metadata not received from ${this.#known.size} peer${this.#known.size === 1 ? '' : 's'} ` +
+      `metadata not received from ${known} peer${known === 1 ? '' : 's'} ` +
         `(${this.#connectedEver} connected, ${this.#useful.size} offering metadata) within ${seconds}s; ` +
         'try again later or allow more time (--timeout)',
     );
   }
 
   #finish(infoBytes: Uint8Array): void {
-    const peers = [...this.#useful]
-      .filter((key) => !this.#banned.has(key))
-      .map((key) => this.#known.get(key))
-      .filter((peer): peer is PeerAddress => peer !== undefined);
-    const usefulKeys = new Set(this.#useful);
-    const otherPeers = [...this.#known]
-      .filter(([key]) => !usefulKeys.has(key) && !this.#banned.has(key))
-      .map(([, peer]) => peer);
+    const peers: PeerAddress[] = [];
+    const otherPeers: PeerAddress[] = [];
+    for (const candidate of this.#candidates.values()) {
+      if (candidate.forbidden) continue;
+      (this.#useful.has(candidate.key) ? peers : otherPeers).push(candidate.address);
+    }
     const connections: HandedOffPeer[] = [];
     if (this.#o.handOff) {
       for (const state of this.#peers.values()) {

@@ -6,7 +6,12 @@
  * said over the connection afterwards is the peer's and the session's job.
  */
 import type { Duplex } from 'node:stream';
-import { addressKey, type PeerAddress } from '../net/peer-address.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
+import {
+  DialCandidates,
+  MAX_DIAL_CANDIDATES,
+  type DialCandidate,
+} from '../peer/dial-candidates.ts';
 import { Peer, type PeerHandler } from '../peer/peer.ts';
 import { PeerConnection, type HandshakeInfo } from '../peer/peer-connection.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -19,19 +24,8 @@ import { idlePeersToDrop, incomingLimit } from './peer-slots.ts';
 /** A peer's identity for bans, with the connection key it had (for messages). */
 export type Identity = PeerIdentity & { key: string };
 
-interface Candidate {
-  address: PeerAddress;
-  source: string;
-  failures: number;
-  nextAttemptAt: number;
-  connected: boolean;
-  /** Never dial again: it is us, or it sent bad data. */
-  forbidden: boolean;
-}
-
 const MAX_DIALS_IN_FLIGHT = 30;
-/** Most peer addresses kept to dial: no source (a PEX flood, a huge tracker reply) grows it further. */
-export const MAX_CANDIDATES = 1000;
+export { MAX_DIAL_CANDIDATES as MAX_CANDIDATES } from '../peer/dial-candidates.ts';
 /** Identities of peers seen remembered for smart ban, which may convict a peer after it left. */
 const MAX_IDENTITIES = 10_000;
 const KEEPALIVE_MS = 60_000;
@@ -71,7 +65,7 @@ export class PeerPool {
   readonly peers = new Map<string, Peer>();
   readonly #options: PeerPoolOptions;
   readonly #peerIds = new Set<string>();
-  readonly #candidates = new Map<string, Candidate>();
+  readonly #candidates: DialCandidates;
   readonly #bans = new BanList();
   /** Connection key -> identity, for peers that sent blocks (they may have left by a verdict). */
   readonly #identities = new Map<string, Identity>();
@@ -85,6 +79,10 @@ export class PeerPool {
 
   constructor(options: PeerPoolOptions) {
     this.#options = options;
+    this.#candidates = new DialCandidates({
+      max: MAX_DIAL_CANDIDATES,
+      isSelf: (address) => this.#isSelf(address),
+    });
   }
 
   /** Addresses known to dial. */
@@ -103,21 +101,7 @@ export class PeerPool {
 
   /** Adds peer addresses to dial (from any source). */
   add(peers: PeerAddress[], source: string): void {
-    for (const address of peers) {
-      if (!Number.isInteger(address.port) || address.port < 1 || address.port > 65535) continue;
-      if (this.#isSelf(address)) continue;
-      const key = addressKey(address);
-      if (this.#candidates.has(key)) continue;
-      if (this.#candidates.size >= MAX_CANDIDATES && !this.#dropFailedCandidate()) continue;
-      this.#candidates.set(key, {
-        address,
-        source,
-        failures: 0,
-        nextAttemptAt: 0,
-        connected: false,
-        forbidden: false,
-      });
-    }
+    this.#candidates.add(peers, source);
     if (peers.length > 0) this.#options.found(source, peers.length);
   }
 
@@ -125,16 +109,14 @@ export class PeerPool {
   dialMore(): void {
     if (this.#stopped) return;
     const limit = this.#options.maxPeers;
-    const now = Date.now();
-    for (const candidate of this.#candidates.values()) {
+    for (const candidate of this.#candidates.dialable(Date.now())) {
       if (
         this.peers.size + this.#dialsInFlight >= limit ||
         this.#dialsInFlight >= MAX_DIALS_IN_FLIGHT
       )
         return;
-      if (candidate.connected || candidate.forbidden || candidate.nextAttemptAt > now) continue;
       if (this.#bans.refusesDial(candidate.address)) {
-        candidate.forbidden = true;
+        this.#candidates.forbid(candidate.key);
         continue;
       }
       if (!this.#options.mayDial()) return;
@@ -200,8 +182,7 @@ export class PeerPool {
   ban(identity: Identity, reason: string): void {
     if (this.#bans.refuses(identity)) return; // already banned (smart ban may convict it twice)
     this.#bans.ban(identity);
-    const candidate = this.#candidates.get(identity.key);
-    if (candidate && identity.outgoing) candidate.forbidden = true;
+    if (identity.outgoing) this.#candidates.forbid(identity.key);
     this.#options.warn(`banned peer ${identity.key}: ${reason}`);
     // Only the offender's own connections close: honest peers that share its address and
     // are connected already stay (the ban applies to new connections; see BanList).
@@ -238,13 +219,8 @@ export class PeerPool {
     const maxPeers = this.#options.maxPeers;
     let waiting = this.#incomingRefused;
     this.#incomingRefused = 0;
-    if (this.peers.size + this.#dialsInFlight >= maxPeers) {
-      for (const candidate of this.#candidates.values()) {
-        if (waiting >= maxPeers) break;
-        if (!candidate.connected && !candidate.forbidden && candidate.nextAttemptAt <= now)
-          waiting++;
-      }
-    }
+    if (this.peers.size + this.#dialsInFlight >= maxPeers)
+      waiting += this.#candidates.waiting(now, Math.max(0, maxPeers - waiting));
     const idle = idlePeersToDrop(
       [...this.peers.values()].map((peer) => ({ id: peer.key, lastActiveAt: peer.lastActiveAt })),
       { now, idleMs, waiting },
@@ -282,8 +258,8 @@ export class PeerPool {
     return null;
   }
 
-  async #dial(candidate: Candidate): Promise<void> {
-    candidate.connected = true;
+  async #dial(candidate: DialCandidate): Promise<void> {
+    this.#candidates.dialing(candidate);
     this.#dialsInFlight++;
     let conn: PeerConnection;
     try {
@@ -294,7 +270,6 @@ export class PeerPool {
       );
     } catch {
       this.#dialsInFlight--;
-      candidate.connected = false;
       this.#dialFailed(candidate);
       return;
     }
@@ -307,24 +282,22 @@ export class PeerPool {
     };
     conn.once('ready', () => {
       settle();
-      candidate.failures = 0;
+      this.#candidates.connected(candidate);
       this.#ready(conn);
     });
     conn.once('close', (reason) => {
       settle();
-      candidate.connected = false;
-      if (reason === 'connected to ourselves') candidate.forbidden = true;
+      if (reason === 'connected to ourselves') this.#candidates.forbid(candidate.key);
       if (!this.peers.has(conn.key)) this.#dialFailed(candidate);
       // A peer dropped for idling would only take a slot back to idle in it again.
-      else candidate.nextAttemptAt = Date.now() + (reason === IDLE_DROP_REASON ? 300_000 : 5000);
+      else this.#candidates.closed(candidate, reason === IDLE_DROP_REASON ? 300_000 : 5000);
     });
     if (this.#stopped) conn.close('shutting down');
   }
 
-  /** Backs off: 5 s, 10 s, 20 s ... capped at 5 minutes; then tries the next candidate now. */
-  #dialFailed(candidate: Candidate): void {
-    candidate.failures++;
-    candidate.nextAttemptAt = Date.now() + Math.min(5000 * 2 ** (candidate.failures - 1), 300_000);
+  /** Backs off (see DialCandidates), then tries the next candidate now. */
+  #dialFailed(candidate: DialCandidate): void {
+    this.#candidates.failed(candidate);
     // The dial's slot is free: try the next candidate now, not at the next tick. Trackers
     // hand out many peers that are gone, and each would otherwise cost a second.
     this.dialMore();
@@ -394,16 +367,6 @@ export class PeerPool {
     this.#identities.set(identity.key, identity);
     if (this.#identities.size > MAX_IDENTITIES)
       this.#identities.delete(this.#identities.keys().next().value!);
-  }
-
-  /** Makes room in a full candidate list: forgets the oldest address we could not reach (never a ban). */
-  #dropFailedCandidate(): boolean {
-    for (const [key, candidate] of this.#candidates) {
-      if (candidate.connected || candidate.forbidden || candidate.failures === 0) continue;
-      this.#candidates.delete(key);
-      return true;
-    }
-    return false;
   }
 
   #isSelf(address: PeerAddress): boolean {
