@@ -54,6 +54,7 @@ export interface TuiPeer {
   flagStr: string;
   rateToClient: number;
   rateToPeer: number;
+  /** 0..1; -1 unknown (shown as a dash). */
   progress: number;
 }
 

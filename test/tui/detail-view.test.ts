@@ -116,6 +116,21 @@ describe('peers tab', () => {
     expect(screen.indexOf('2001:db8')).toBeLessThan(screen.indexOf('10.0.0.2'));
     for (const line of lines) expect(visibleWidth(line)).toBe(120);
   });
+
+  it('shows a dash where the source does not know how much a peer has', () => {
+    const peer = {
+      address: '127.0.0.1',
+      port: 6881,
+      clientName: 'shoal',
+      flagStr: 'D',
+      rateToClient: 1024,
+      rateToPeer: 0,
+      progress: -1,
+    };
+    expect(text(peersTab([peer], 0, 100, 4, plain))).toMatch(
+      /127\.0\.0\.1:6881 +shoal +D +1\.00 KiB\/s +- +-\s*$/m,
+    );
+  });
 });
 
 describe('trackers tab', () => {

@@ -37,7 +37,7 @@ export function peersTab(
           p.flagStr,
           p.rateToClient > 0 ? formatRate(p.rateToClient) : '-',
           p.rateToPeer > 0 ? formatRate(p.rateToPeer) : '-',
-          percent(p.progress),
+          p.progress >= 0 ? percent(p.progress) : '-',
         ),
         width,
       ),
