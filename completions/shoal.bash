@@ -25,7 +25,7 @@ _shoal() {
       files=""
       ;;
     download)
-      opts="--out -o --select --exclude --seed-time --seed-ratio --seed-until --tracker --peer --dht --no-dht --lsd --no-lsd --dht-bootstrap --dht-port --transport --encryption --web-seed --web-seeds --no-web-seeds --follow --follow-interval --save-torrent --force -f --receipt --expect --expect-file --on-done --on-done-shell --on-done-required --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --verify --threads --json --quiet -q --verbose -v --events --help"
+      opts="--out -o --select --exclude --seed-time --seed-ratio --seed-until --tracker --peer --dht --no-dht --lsd --no-lsd --dht-bootstrap --dht-port --transport --encryption --web-seed --web-seeds --no-web-seeds --follow --follow-interval --save-torrent --force -f --receipt --expect --expect-file --on-done --on-done-shell --on-done-required --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --verify --threads --tui --json --quiet -q --verbose -v --events --help"
       valued="--out -o --select --exclude --seed-time --seed-ratio --seed-until --tracker --peer --dht-bootstrap --dht-port --transport --encryption --web-seed --follow-interval --save-torrent --receipt --expect --expect-file --on-done --on-done-shell --on-done-timeout --progress-interval --port --max-peers --download-limit --upload-limit --timeout --threads"
       dirs="--out -o"
       files="--save-torrent --verify"

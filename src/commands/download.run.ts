@@ -40,6 +40,7 @@ import { parseSeedUntilFlag, watchSeedUntil } from './seed-until-flag.ts';
 import type { SeedUntil } from '../core/fleet/seed-until.ts';
 import { buildSources, discoveryChoices } from './discovery-flags.ts';
 import { handleSignals } from './signals.ts';
+import type { DownloadTui } from './download-tui.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import type Download from './download.ts';
 
@@ -107,8 +108,14 @@ async function downloadOnce(
   flags: DownloadFlags,
   output: RunOutput,
 ): Promise<void> {
-  const ui = new SessionUi('download', args.source, flags, packageJson.version);
+  // --tui: the full-screen view replaces the progress on stderr (download-tui.ts).
+  const tui = flags.tui
+    ? (await import('./download-tui.ts')).DownloadTui.open(args.source, flags, packageJson.version)
+    : null;
+  const uiFlags = tui ? { ...flags, quiet: true } : flags;
+  const ui = new SessionUi('download', args.source, uiFlags, packageJson.version);
   const abort = new AbortController();
+  tui?.onStop(() => abort.abort());
   const stopSignals = handleSignals(() => abort.abort(), ui.notice);
   const record: RunRecord = {
     startedAt: new Date(),
@@ -150,11 +157,11 @@ async function downloadOnce(
     carried = null; // from here the session releases it, whatever happens
     await runSession(
       record,
-      { client, carried: handedOver, expected, seedUntil },
+      { client, carried: handedOver, expected, seedUntil, tui },
       flags,
       ui,
       abort.signal,
-      output,
+      tui?.holdOutput(output) ?? output,
     );
   } catch (error) {
     failure = await ui.fail(error);
@@ -164,6 +171,7 @@ async function downloadOnce(
     await client.close();
     await pool.destroy();
   }
+  await tui?.close(failure === null);
   const late = await afterRun(outcomeOf(record, failure, flags), {
     command: 'download',
     hook: hookFromFlags(
@@ -289,11 +297,12 @@ interface SessionInputs {
   carried: CarriedOver | null;
   expected: readonly ExpectedDigest[];
   seedUntil: SeedUntil | null;
+  tui: DownloadTui | null;
 }
 
 async function runSession(
   record: RunRecord,
-  { client, carried, expected, seedUntil }: SessionInputs,
+  { client, carried, expected, seedUntil, tui }: SessionInputs,
   flags: DownloadFlags,
   ui: SessionUi,
   signal: AbortSignal,
@@ -328,6 +337,7 @@ async function runSession(
   const peers = new Map<string, string>();
   session.on('peer-connected', ({ key, client }) => peers.set(key, client));
   ui.attach(session, meta, { selected, outDir: resolve(flags.out), verify: flags.verify });
+  tui?.attach(session, { selected, trackers: choices.trackers, sources: ui.sources });
   let endedBy: string | null = null;
   const stopWatch = seedUntil
     ? watchSeedUntil(session, seedUntil, meta, choices.trackers.flat(), (because) => {

@@ -153,6 +153,10 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
         'after downloading, re-read all data from disk and verify it (exit 6 on mismatch)',
     }),
     threads: threadsFlag(),
+    tui: Flags.boolean({
+      description:
+        'show the full-screen view of shoal tui for this download (q stops it as Ctrl-C does; when complete, q quits)',
+    }),
     ...outputFlags,
     ...eventsFlag,
   };
