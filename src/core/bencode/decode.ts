@@ -2,89 +2,145 @@
  * Builds JavaScript values from bencoded bytes that `scanBencode` has already
  * proved well-formed and within the limits, without recursion.
  *
- * Memory: the bytes are copied once, and every byte string is a view into
- * that copy rather than a copy with its own ArrayBuffer (which cost about
- * twice as much per string: a torrent of millions of empty strings decoded
- * into a gigabyte). The copy keeps decoded values independent of the
- * caller's buffer, which the network code may reuse.
+ * Every byte string is a view (subarray) of one buffer rather than a copy
+ * with its own ArrayBuffer (which cost about twice as much per string: a
+ * torrent of millions of empty strings decoded into a gigabyte). By default
+ * that buffer is a copy of the input, which keeps decoded values independent
+ * of the caller's buffer (the network code reuses its buffers); `views: true`
+ * skips the copy for callers that own their bytes and keep nothing that
+ * points into them (parsing a .torrent read from a file).
+ *
+ * Large torrents are mostly dictionary keys (a torrent of 400 000 files has
+ * 800 000 of them, nearly all `length` and `path`): a key whose bytes equal the
+ * last key of the same length reuses that key's text, so most keys cost a
+ * comparison of a few bytes and no allocation.
  */
 import type { BencodeDict, BencodeValue } from './index.ts';
 import { BencodeError, COLON, DIGIT_0, LETTER_D, LETTER_E, LETTER_I, LETTER_L } from './scan.ts';
 
 const utf8 = new TextDecoder();
+const MINUS = 0x2d;
+/** Keys up to this many bytes go through the per-length cache and the ASCII fast path. */
+const SHORT_KEY = 64;
 
 /**
- * A dictionary key as text. Keys that are not valid UTF-8 become hex (the
+ * Dictionary keys as text. Keys that are not valid UTF-8 become hex (the
  * convention of the `bencode` package this replaces, which callers rely on).
  * A hex text can equal another key's text; decodeScanned refuses that.
  */
-function keyText(bytes: Uint8Array): string {
-  // Nearly every key is short ASCII: read it byte by byte instead of a TextDecoder call each
-  // (a torrent of 400 000 files has 800 000 keys).
-  if (bytes.length <= 64 && isAscii(bytes))
-    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+class KeyTexts {
+  /** By key length: where the last short ASCII key of that length starts, and its text. */
+  private readonly lastStart: number[] = new Array<number>(SHORT_KEY + 1).fill(-1);
+  private readonly lastText: string[] = new Array<string>(SHORT_KEY + 1).fill('');
+
+  private readonly data: Uint8Array;
+
+  constructor(data: Uint8Array) {
+    this.data = data;
+  }
+
+  text(start: number, end: number): string {
+    const { data } = this;
+    const length = end - start;
+    if (length > SHORT_KEY) return fullText(data.subarray(start, end));
+    const cached = this.lastStart[length];
+    if (cached >= 0 && sameBytes(data, start, cached, length)) return this.lastText[length];
+    let text = '';
+    for (let i = start; i < end; i++) {
+      if (data[i] > 0x7f) return fullText(data.subarray(start, end));
+      text += String.fromCharCode(data[i]);
+    }
+    this.lastStart[length] = start;
+    this.lastText[length] = text;
+    return text;
+  }
+}
+
+function fullText(bytes: Uint8Array): string {
   const text = utf8.decode(bytes);
   return text.includes('\uFFFD') ? Buffer.from(bytes).toString('hex') : text;
 }
 
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
+function sameBytes(data: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (data[a + i] !== data[b + i]) return false;
   return true;
 }
 
-type Container = { list: BencodeValue[] } | { dict: BencodeDict; key: string | null };
+/** The integer `i...e` at `pos` (already checked: canonical, at most 16 digits, safe). */
+function integerAt(data: Uint8Array, pos: number, close: number): number {
+  const negative = data[pos + 1] === MINUS;
+  const first = negative ? pos + 2 : pos + 1;
+  // Up to 15 digits the sum is exact; a 16th could round, so those go through Number().
+  if (close - first > 15) return Number(Buffer.from(data.subarray(pos + 1, close)).toString());
+  let value = 0;
+  for (let i = first; i < close; i++) value = value * 10 + (data[i] - DIGIT_0);
+  return negative ? -value : value;
+}
+
+export interface BuildOptions {
+  /** Byte strings are views of `bytes` itself, not of a copy. Default false. */
+  views?: boolean;
+}
 
 /** Decodes the value in `bytes[0, end)`, which must have passed `scanBencode`. */
-export function decodeScanned(bytes: Uint8Array, end: number): BencodeValue {
-  const data = new Uint8Array(end);
-  data.set(bytes.subarray(0, end));
-  const stack: Container[] = [];
+export function decodeScanned(
+  bytes: Uint8Array,
+  end: number,
+  options: BuildOptions = {},
+): BencodeValue {
+  // A plain Uint8Array either way: a Buffer's subarray costs several times more.
+  const data = options.views
+    ? new Uint8Array(bytes.buffer, bytes.byteOffset, end)
+    : Uint8Array.from(bytes.subarray(0, end));
+  const keys = new KeyTexts(data);
+  // The open lists and dictionaries, innermost last, and for each dictionary the key
+  // waiting for its value (null when the next string is a key; unused for lists).
+  const open: (BencodeValue[] | BencodeDict)[] = [];
+  const pendingKey: (string | null)[] = [];
   let pos = 0;
   for (;;) {
     const byte = data[pos];
     let value: BencodeValue;
-    if (byte === LETTER_D) {
-      stack.push({ dict: {}, key: null });
-      pos++;
-      continue;
-    }
-    if (byte === LETTER_L) {
-      stack.push({ list: [] });
+    if (byte === LETTER_D || byte === LETTER_L) {
+      open.push(byte === LETTER_D ? {} : []);
+      pendingKey.push(null);
       pos++;
       continue;
     }
     if (byte === LETTER_E) {
-      const done = stack.pop()!;
-      value = 'list' in done ? done.list : done.dict;
+      value = open.pop()!;
+      pendingKey.pop();
       pos++;
     } else if (byte === LETTER_I) {
       const close = data.indexOf(LETTER_E, pos);
-      value = Number(Buffer.from(data.buffer, pos + 1, close - pos - 1).toString('latin1'));
+      value = integerAt(data, pos, close);
       pos = close + 1;
     } else {
       let length = 0;
       while (data[pos] !== COLON) length = length * 10 + (data[pos++] - DIGIT_0);
-      const string = data.subarray(pos + 1, pos + 1 + length);
-      pos += 1 + length;
-      const parent = stack.at(-1);
-      if (parent && 'dict' in parent && parent.key === null) {
-        const key = keyText(string);
+      const start = pos + 1;
+      pos = start + length;
+      const inner = open.length - 1;
+      const parent = open[inner];
+      if (parent !== undefined && !Array.isArray(parent) && pendingKey[inner] === null) {
+        const key = keys.text(start, pos);
         // The scan refuses repeated key bytes; two different byte keys can still read as one
         // text (the bytes "ff" and the non-UTF-8 byte 0xFF, read as hex), and one would be lost.
-        if (Object.hasOwn(parent.dict, key)) {
+        if (Object.hasOwn(parent, key)) {
           throw new BencodeError(`duplicate dictionary key "${key.slice(0, 40)}" (as text)`, pos);
         }
-        parent.key = key;
+        pendingKey[inner] = key;
         continue;
       }
-      value = string;
+      value = data.subarray(start, pos);
     }
-    const parent = stack.at(-1);
-    if (parent === undefined) return value;
-    if ('list' in parent) parent.list.push(value);
+    const depth = open.length - 1;
+    if (depth < 0) return value;
+    const parent = open[depth];
+    if (Array.isArray(parent)) parent.push(value);
     else {
-      parent.dict[parent.key!] = value;
-      parent.key = null;
+      parent[pendingKey[depth]!] = value;
+      pendingKey[depth] = null;
     }
   }
 }

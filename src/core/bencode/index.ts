@@ -10,7 +10,8 @@ import { BencodeError, scanBencode, defaultBencodeLimits, type BencodeLimits } f
 export { BencodeError, scanBencode, defaultBencodeLimits, type BencodeLimits } from './scan.ts';
 
 /**
- * A decoded value: byte strings stay bytes (views into one copy of the input);
+ * A decoded value: byte strings stay bytes (views into one copy of the input, or of the input
+ * itself with `views`);
  * dictionary keys are strings (hex if not valid UTF-8).
  */
 export type BencodeValue = number | Uint8Array | BencodeValue[] | BencodeDict;
@@ -30,6 +31,11 @@ export interface DecodeOptions {
   limits?: BencodeLimits;
   /** Accept bytes after the value (ut_metadata carries raw data there). Default false. */
   allowTrailing?: boolean;
+  /**
+   * Byte strings are views of `bytes` itself instead of a copy (faster, less memory): only for
+   * callers that own `bytes`, never change it, and copy what they keep. Default false.
+   */
+  views?: boolean;
 }
 
 /** Decodes one bencoded value; throws BencodeError on anything malformed or over the limits. */
@@ -38,7 +44,7 @@ export function decodeBencode(bytes: Uint8Array, options: DecodeOptions = {}): D
   if (!options.allowTrailing && scan.end !== bytes.length) {
     throw new BencodeError('trailing data after the bencoded value', scan.end);
   }
-  const value = decodeScanned(bytes, scan.end);
+  const value = decodeScanned(bytes, scan.end, { views: options.views });
   return { value, end: scan.end, topLevelRanges: scan.topLevelRanges };
 }
 

@@ -72,9 +72,21 @@ interface Frame {
   kind: 'list' | 'dict';
   /** For dictionaries: true when the next item must be a key. */
   expectKey: boolean;
-  /** For dictionaries: keys seen so far (duplicates are ambiguous, so refused). */
+  /** Offset of the `d`: where to re-read the keys if they stop arriving in order. */
+  start: number;
+  /**
+   * The previous key's bytes [lastKeyStart, lastKeyEnd), -1 before the first key. While keys
+   * arrive in strictly increasing byte order (canonical bencode, nearly every real dictionary)
+   * none can repeat, and comparing with the previous one is the whole duplicate check.
+   */
+  lastKeyStart: number;
+  lastKeyEnd: number;
+  /** Every key so far (latin1): made only once a key arrives out of order. */
   keys: Set<string> | null;
 }
+
+/** Nothing re-read by `keysBefore` is over a limit: the scan that reached it has counted it. */
+const UNLIMITED: BencodeLimits = { maxDepth: Infinity, maxTokens: Infinity, freeValues: Infinity };
 
 /**
  * Scans one bencoded value starting at `start`. Throws BencodeError on any
@@ -151,7 +163,10 @@ export function scanBencode(
       stack.push({
         kind: byte === LETTER_D ? 'dict' : 'list',
         expectKey: true,
-        keys: byte === LETTER_D ? new Set() : null,
+        start: pos,
+        lastKeyStart: -1,
+        lastKeyEnd: -1,
+        keys: null,
       });
       pos++;
       continue;
@@ -165,13 +180,9 @@ export function scanBencode(
 
     if (byte >= DIGIT_0 && byte <= DIGIT_9) {
       const { dataStart, dataEnd } = scanStringBounds(bytes, pos);
-      if (isKey && parent.keys) {
-        const key = latin1(bytes, dataStart, dataEnd);
-        if (key === '__proto__') throw new BencodeError('forbidden dictionary key', pos);
-        if (parent.keys.has(key))
-          throw new BencodeError(`duplicate dictionary key "${printable(key)}"`, pos);
-        parent.keys.add(key);
-        if (stack.length === 1) pendingTopKey = key;
+      if (isKey) {
+        checkKey(bytes, parent, dataStart, dataEnd, pos);
+        if (stack.length === 1) pendingTopKey = latin1(bytes, dataStart, dataEnd);
       } else countValue();
       pos = dataEnd;
       finishValue();
@@ -182,6 +193,65 @@ export function scanBencode(
   } while (stack.length > 0);
 
   return { end: pos, topLevelRanges };
+}
+
+const PROTO = [...'__proto__'].map((char) => char.charCodeAt(0));
+
+/** Refuses `__proto__` and a key seen before in this dictionary (the key string starts at `pos`). */
+function checkKey(
+  bytes: Uint8Array,
+  frame: Frame,
+  dataStart: number,
+  dataEnd: number,
+  pos: number,
+): void {
+  if (dataEnd - dataStart === PROTO.length && PROTO.every((b, i) => bytes[dataStart + i] === b))
+    throw new BencodeError('forbidden dictionary key', pos);
+  if (frame.keys === null) {
+    const order =
+      frame.lastKeyEnd < 0
+        ? 1
+        : compareBytes(bytes, dataStart, dataEnd, frame.lastKeyStart, frame.lastKeyEnd);
+    if (order > 0) {
+      frame.lastKeyStart = dataStart;
+      frame.lastKeyEnd = dataEnd;
+      return;
+    }
+    // Out of order (or a repeat): from here on this dictionary keeps a set of its keys.
+    frame.keys = keysBefore(bytes, frame.start, pos);
+  }
+  const key = latin1(bytes, dataStart, dataEnd);
+  if (frame.keys.has(key))
+    throw new BencodeError(`duplicate dictionary key "${printable(key)}"`, pos);
+  frame.keys.add(key);
+}
+
+/** Sign of the comparison of bytes [aStart, aEnd) with [bStart, bEnd), as memcmp then length. */
+function compareBytes(
+  bytes: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  bStart: number,
+  bEnd: number,
+): number {
+  const common = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < common; i++) {
+    const diff = bytes[aStart + i] - bytes[bStart + i];
+    if (diff !== 0) return diff;
+  }
+  return aEnd - aStart - (bEnd - bStart);
+}
+
+/** The keys (latin1) of the dictionary opened at `start`, read up to `until`, already scanned. */
+function keysBefore(bytes: Uint8Array, start: number, until: number): Set<string> {
+  const keys = new Set<string>();
+  let pos = start + 1;
+  while (pos < until) {
+    const { dataStart, dataEnd } = scanStringBounds(bytes, pos);
+    keys.add(latin1(bytes, dataStart, dataEnd));
+    pos = scanBencode(bytes, UNLIMITED, dataEnd).end;
+  }
+  return keys;
 }
 
 /** Validates `i<digits>e` (canonical: no leading zeros, no -0, safe integer); returns the offset after `e`. */
@@ -198,7 +268,11 @@ function scanInteger(bytes: Uint8Array, from: number): number {
     throw new BencodeError('integer with leading zero', from);
   if (negative && digits === 1 && bytes[digitsStart] === DIGIT_0)
     throw new BencodeError('negative zero', from);
-  if (digits > 16 || !Number.isSafeInteger(Number(latin1(bytes, digitsStart, pos)))) {
+  // Up to 15 digits is always below 2^53: only longer ones need reading to be judged.
+  const safe =
+    digits <= 15 ||
+    (digits === 16 && Number.isSafeInteger(Number(latin1(bytes, digitsStart, pos))));
+  if (!safe) {
     throw new BencodeError('integer out of range', from);
   }
   return pos + 1;

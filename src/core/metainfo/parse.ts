@@ -88,9 +88,13 @@ function get(dict: BencodeDict, key: string): BencodeValue | undefined {
   return Object.hasOwn(dict, key) ? dict[key] : undefined;
 }
 
+/**
+ * Decodes without copying (`views`): what parsing keeps of the decoded values is text or
+ * explicit copies (`pieces`, piece layers, the info bytes), never a view of the caller's bytes.
+ */
 function decodeOrFail(bytes: Uint8Array, what: string, allowTrailing = false) {
   try {
-    return decodeBencode(bytes, { allowTrailing });
+    return decodeBencode(bytes, { allowTrailing, views: true });
   } catch (error) {
     if (error instanceof BencodeError)
       fail(`${what} is not valid bencode (${error.message})`, error);
