@@ -1,0 +1,92 @@
+/**
+ * The v1 file list (BEP 3 `files`, or the single file of `length`), read
+ * from the decoded info dictionary. Prefers `path.utf-8` when it is valid
+ * UTF-8 (BitComet writes both); BEP 47 pad files need no path.
+ */
+import { isBytes, isDict, type BencodeDict } from '../bencode/index.ts';
+import {
+  MAX_FILES,
+  checkPathSize,
+  entryLength,
+  isLegacyPadding,
+  parseAttr,
+  parseSymlinkPath,
+  pathBytes,
+  type RawFile,
+} from './file-entry.ts';
+import { fail, get, isLength } from './fields.ts';
+import { decodeName, isValidUtf8 } from './text.ts';
+
+/** The keys a file's path may be under, in the order tried. */
+const PATH_KEYS = ['path.utf-8', 'path'];
+
+export function parseV1Files(
+  info: BencodeDict,
+  nameBytes: Uint8Array[],
+): {
+  files: RawFile[];
+  multiFile: boolean;
+} {
+  const length = get(info, 'length');
+  const list = get(info, 'files');
+  if (length !== undefined && list !== undefined) fail("info has both 'length' and 'files'");
+  if (list === undefined) {
+    const attr = parseAttr(get(info, 'attr'));
+    if (length === undefined && !attr.includes('l')) fail("info has neither 'length' nor 'files'");
+    if (!attr.includes('l') && !isLength(length)) fail("'length' is not a non-negative integer");
+    return {
+      multiFile: false,
+      files: [
+        {
+          components: [],
+          rawPaths: nameBytes.map((bytes) => [bytes]),
+          length: entryLength(attr, length, 'the file'),
+          attr,
+          padding: attr.includes('p'),
+          piecesRoot: null,
+          symlink: attr.includes('l')
+            ? parseSymlinkPath(get(info, 'symlink path'), 'the file')
+            : null,
+        },
+      ],
+    };
+  }
+  if (!Array.isArray(list)) fail("'files' is not a list");
+  if (list.length === 0) fail("'files' is empty");
+  if (list.length > MAX_FILES) fail(`more than ${MAX_FILES} files`);
+  const files: RawFile[] = [];
+  for (const [index, entry] of list.entries()) {
+    if (!isDict(entry)) fail(`file ${index} is not a dictionary`);
+    const attr = parseAttr(get(entry, 'attr'));
+    const fileLength = entryLength(attr, get(entry, 'length'), `file ${index}`);
+    const variants: Uint8Array[][] = [];
+    for (const key of PATH_KEYS) {
+      const path = get(entry, key);
+      if (Array.isArray(path) && path.every(isBytes)) {
+        checkPathSize(path.length, pathBytes(path), `file ${index}`);
+        variants.push(path);
+      }
+    }
+    const utf8 = variants.find((v) => v.length > 0 && v.every(isValidUtf8));
+    const chosen = utf8 ?? variants.find((v) => v.length > 0);
+    let components: string[];
+    if (chosen !== undefined) components = chosen.map(decodeName);
+    // BEP 47 pad files need no path; libtorrent files them under `.pad/<length>`.
+    else if (attr.includes('p')) components = ['.pad', String(fileLength)];
+    else if (variants.length > 0) fail(`file ${index} has an empty 'path'`);
+    else fail(`file ${index} has no valid 'path'`);
+    const symlink = attr.includes('l')
+      ? parseSymlinkPath(get(entry, 'symlink path'), `file ${index}`)
+      : null;
+    files.push({
+      components,
+      rawPaths: variants,
+      length: fileLength,
+      attr,
+      padding: attr.includes('p') || isLegacyPadding(components),
+      piecesRoot: null,
+      symlink,
+    });
+  }
+  return { files, multiFile: true };
+}
