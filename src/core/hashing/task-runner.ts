@@ -1,0 +1,204 @@
+/**
+ * Runs hash tasks on a piscina pool of worker threads, and on the calling
+ * thread while the pool is still cold (a worker thread takes 0.1-0.3 s to
+ * start on a busy two-core machine; the first pieces of a download or a check
+ * should not wait for it). At most `2 * threads` tasks are in flight, so
+ * memory stays bounded whatever the work's size. What the tasks are is the
+ * hash pool's business (pool.ts); this only runs them.
+ */
+import { Piscina } from 'piscina';
+import { diskErrorFrom } from '../errors.ts';
+import runHashTask from './hash-worker.ts';
+import {
+  isFailure,
+  type FileRangesTask,
+  type HashTask,
+  type HashTaskFailure,
+  type HashTaskResult,
+  type V1PiecesTask,
+  type V1SpansTask,
+  type V2BufferTask,
+} from './tasks.ts';
+
+export interface HashRunOptions {
+  /** Called with the total bytes hashed so far, after each task. */
+  onProgress?: (bytesHashed: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface TaskRunnerOptions {
+  threads: number;
+  workerFilename: string;
+  /** Start every thread now instead of one (bulk work such as create). */
+  startAllThreads: boolean;
+}
+
+/** Marks `value` so the pool moves `transfer` to the worker instead of copying it. */
+export function movable<T extends object>(value: T, transfer: ArrayBuffer[]): T {
+  const wrapper = {
+    [Piscina.transferableSymbol]: transfer,
+    [Piscina.valueSymbol]: value,
+  };
+  // The pool unwraps the marker and sends `value` with `transfer` moved.
+  return Piscina.move(wrapper as never) as unknown as T;
+}
+
+export class HashTaskRunner {
+  readonly threads: number;
+  readonly #pool: Piscina<HashTask, HashTaskResult | HashTaskFailure>;
+  #destroyed = false;
+  #warm = false;
+  #warmingUp = false;
+  readonly #tasksRun = { callingThread: 0, workers: 0 };
+
+  constructor(options: TaskRunnerOptions) {
+    this.threads = options.threads;
+    this.#pool = new Piscina({
+      filename: options.workerFilename,
+      // One worker stays up (unless startAllThreads); more start when work queues
+      // (checks) and leave when idle. A download's steady hashing fits in one,
+      // and each worker's heap costs memory.
+      minThreads: options.startAllThreads ? options.threads : 1,
+      maxThreads: options.threads,
+      idleTimeout: 5_000,
+    });
+  }
+
+  /** True once a worker has answered a task (see the file comment). */
+  get warm(): boolean {
+    return this.#warm;
+  }
+
+  /** Tasks this thread ran itself while the pool was cold, and tasks the workers ran (warm-ups aside). */
+  get tasksRun(): { callingThread: number; workers: number } {
+    return { ...this.#tasksRun };
+  }
+
+  /** Sends an empty task now, so the pool is warm as early as possible (once is enough). */
+  warmUp(): void {
+    if (this.#warmingUp || this.#destroyed) return;
+    this.#warmingUp = true;
+    // Only readiness matters here; a failure shows in the real tasks.
+    this.run({ op: 'v1-pieces', pieces: [] }).catch(() => {});
+  }
+
+  /** Stops the workers; pending tasks are rejected. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    await this.#pool.destroy();
+  }
+
+  /**
+   * Runs a task whose data is in shared memory (nothing to move): on this
+   * thread while no worker has answered yet, as runAll does for disk tasks,
+   * and on the pool after. The first pieces of a download are checked at once
+   * instead of waiting for a thread to start.
+   */
+  async runShared(task: V1PiecesTask | V2BufferTask): Promise<HashTaskResult> {
+    if (!this.#warm && !this.#destroyed) {
+      this.warmUp();
+      this.#tasksRun.callingThread++;
+      return settled(runHashTask(task));
+    }
+    const result = await this.run(task);
+    this.#tasksRun.workers++;
+    return result;
+  }
+
+  async run(task: HashTask, signal?: AbortSignal): Promise<HashTaskResult> {
+    if (this.#destroyed) throw new Error('the hash pool is closed');
+    const result = await this.#pool.run(task, signal ? { signal } : {});
+    this.#warm = true;
+    return settled(result);
+  }
+
+  /**
+   * Runs tasks with a bounded window in flight; results are handed over in
+   * completion order.
+   *
+   * Until a worker has answered (its thread is still starting, 50-300 ms on a
+   * busy two-core machine), the calling thread takes tasks from the same queue
+   * and runs them itself, one at a time with a turn of the event loop in
+   * between, so the first worker answer is seen at once and nothing waits for
+   * thread start-up. Once the pool is warm, the workers do all the work.
+   */
+  async runAll<B>(
+    batches: Iterable<B>,
+    taskOf: (batch: B) => DiskTask,
+    onResult: (batch: B, result: HashTaskResult) => void,
+    options: HashRunOptions,
+  ): Promise<void> {
+    const window = this.threads * 2;
+    const iterator = batches[Symbol.iterator]();
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    let exhausted = false;
+    let bytes = 0;
+    const accept = (batch: B, result: HashTaskResult): void => {
+      if (failure !== null) return;
+      onResult(batch, result);
+      bytes += result.bytes;
+      options.onProgress?.(bytes);
+    };
+    const nextBatch = (): { value: B } | null => {
+      if (failure === null && options.signal?.aborted)
+        failure = options.signal.reason ?? new Error('aborted');
+      if (failure !== null || exhausted) return null;
+      const next = iterator.next();
+      if (next.done) {
+        exhausted = true;
+        return null;
+      }
+      return next;
+    };
+    const fillWindow = (): void => {
+      while (inFlight.size < window) {
+        const next = nextBatch();
+        if (!next) return;
+        const promise: Promise<void> = this.run(taskOf(next.value), options.signal).then(
+          (result) => {
+            inFlight.delete(promise);
+            this.#tasksRun.workers++;
+            accept(next.value, result);
+          },
+          (error: unknown) => {
+            inFlight.delete(promise);
+            failure ??= error;
+          },
+        );
+        inFlight.add(promise);
+      }
+    };
+
+    fillWindow();
+    while (!this.#warm && !this.#destroyed) {
+      const next = nextBatch();
+      if (!next) break;
+      try {
+        this.#tasksRun.callingThread++;
+        accept(next.value, settled(runHashTask(taskOf(next.value))));
+      } catch (error) {
+        failure ??= error;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      fillWindow();
+    }
+    while (inFlight.size > 0) {
+      await Promise.race(inFlight);
+      fillWindow();
+    }
+    if (failure !== null) throw failure;
+  }
+}
+
+/** Tasks that read their data from disk: plain values, safe to run on any thread. */
+type DiskTask = V1SpansTask | FileRangesTask;
+
+/** A worker's answer as a result, or its file-system failure as a DiskError. */
+function settled(result: HashTaskResult | HashTaskFailure): HashTaskResult {
+  if (!isFailure(result)) return result;
+  const { code, message, path, action } = result.failure;
+  const error = Object.assign(new Error(message), code ? { code } : {});
+  throw diskErrorFrom(error, action, path);
+}
