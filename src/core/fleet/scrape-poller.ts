@@ -65,6 +65,8 @@ export class ScrapePoller {
   readonly #options: ScrapePollerOptions;
   readonly #polls: TrackerPoll[];
   readonly #abort = new AbortController();
+  /** One client per UDP tracker: it keeps its socket and connection id between scrapes. */
+  readonly #udp = new Map<string, UdpTracker>();
   #completed: number | undefined;
   #started = false;
 
@@ -125,6 +127,8 @@ export class ScrapePoller {
 
   stop(): void {
     this.#abort.abort();
+    for (const client of this.#udp.values()) client.close();
+    this.#udp.clear();
     for (const poll of this.#polls) {
       if (poll.timer) clearTimeout(poll.timer);
       poll.timer = null;
@@ -179,10 +183,9 @@ export class ScrapePoller {
     const hex = Buffer.from(this.#options.infoHash).toString('hex');
     const hashes = [this.#options.infoHash];
     if (/^udp:/i.test(url)) {
-      // A fresh client per scrape: UdpTracker sends each request from a new socket but reuses
-      // the connection id it got on an earlier one, which trackers that bind ids to the
-      // source port (shoal's own) drop. One extra round trip a minute costs nothing.
-      return new UdpTracker(url).scrape(hashes, { signal }).then((result) => result.get(hex));
+      let client = this.#udp.get(url);
+      if (!client) this.#udp.set(url, (client = new UdpTracker(url)));
+      return client.scrape(hashes, { signal }).then((result) => result.get(hex));
     }
     const timeoutMs = this.#options.timeoutMs ?? 15_000;
     return httpScrape(url, hashes, { signal, timeoutMs }).then((result) => result.get(hex));
