@@ -230,30 +230,36 @@ function parseInfo(
       ? [name, ...sanitizePath(file.components, sanitizeOptions)]
       : [v1 ? name : sanitizeName(file.components[0] ?? '', name, sanitizeOptions)],
   );
-  const realIndexes = rawFiles.flatMap((file, index) => (file.padding ? [] : [index]));
+  const realIndexes: number[] = [];
+  for (let index = 0; index < rawFiles.length; index++)
+    if (!rawFiles[index].padding) realIndexes.push(index);
   const unique = disambiguatePaths(realIndexes.map((index) => paths[index]));
   const renamedFrom = new Map<number, string[]>();
   realIndexes.forEach((fileIndex, i) => {
-    if (unique[i].join('/') !== paths[fileIndex].join('/'))
-      renamedFrom.set(fileIndex, paths[fileIndex]);
-    paths[fileIndex] = unique[i];
+    // A path that kept its name comes back as the same array.
+    if (unique[i] === paths[fileIndex]) return;
+    renamedFrom.set(fileIndex, paths[fileIndex]);
+    paths[fileIndex] = unique[i] as string[]; // a new array: disambiguatePaths copied it
   });
 
   // In a hybrid the v2 roots belong to the v1 list's non-padding files, in order.
   const roots = v1 && v2 ? v2.files.map((file) => file.piecesRoot) : null;
   let rootIndex = 0;
-  const files: TorrentFile[] = rawFiles.map((file, index) => ({
-    path: paths[index],
-    length: file.length,
-    offset: offsets[index],
-    padding: file.padding,
-    attr: file.attr,
-    piecesRoot: roots ? (file.padding ? null : roots[rootIndex++]) : file.piecesRoot,
-    ...(renamedFrom.has(index) ? { renamedFrom: renamedFrom.get(index) } : {}),
-    ...(file.symlink && !file.padding
-      ? { symlinkPath: sanitizeTarget(file.symlink, sanitizeOptions) }
-      : {}),
-  }));
+  const files: TorrentFile[] = rawFiles.map((file, index) => {
+    const entry: TorrentFile = {
+      path: paths[index],
+      length: file.length,
+      offset: offsets[index],
+      padding: file.padding,
+      attr: file.attr,
+      piecesRoot: roots ? (file.padding ? null : roots[rootIndex++]) : file.piecesRoot,
+    };
+    const renamed = renamedFrom.get(index);
+    if (renamed) entry.renamedFrom = renamed;
+    if (file.symlink && !file.padding)
+      entry.symlinkPath = sanitizeTarget(file.symlink, sanitizeOptions);
+    return entry;
+  });
 
   const version: TorrentVersion = v1 && v2 ? 'hybrid' : v2 ? 'v2' : 'v1';
   return {

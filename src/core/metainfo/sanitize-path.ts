@@ -136,7 +136,15 @@ export function withCounter(component: string, n: number): string {
  * a missed collision loses a file.
  */
 export function collisionKey(component: string): string {
+  // ASCII (nearly every name) is already NFC and folds the same by lower-casing alone,
+  // without the two intermediate strings (a 400 000-file torrent has 800 000 components).
+  if (isAscii(component)) return component.toLowerCase();
   return component.normalize('NFC').toUpperCase().toLowerCase();
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** A directory of the layout being built, keyed by collision key. */
@@ -163,13 +171,20 @@ function dirNode(): DirNode {
  * equal by key are one directory (on Linux they may be spelled two ways).
  *
  * Linear in the total length of the paths: each path walks a tree of
- * directories once. Input components must already be sanitized.
+ * directories once. Input components must already be sanitized. A path that
+ * keeps its name is returned as the same array (callers can tell a renamed
+ * one by identity); a renamed one is a new array.
  */
-export function disambiguatePaths(paths: readonly (readonly string[])[]): string[][] {
+export function disambiguatePaths(paths: readonly (readonly string[])[]): (readonly string[])[] {
   const root = dirNode();
-  const out: string[][] = [];
+  const out: (readonly string[])[] = [];
   for (const original of paths) {
-    const path = [...original];
+    // Copied only when something in it is renamed: most paths are not.
+    let path = original as string[];
+    const rename = (i: number, component: string) => {
+      if (path === original) path = [...original];
+      path[i] = component;
+    };
     let dir = root;
     for (let i = 0; i < path.length - 1; i++) {
       let key = collisionKey(path[i]);
@@ -182,7 +197,7 @@ export function disambiguatePaths(paths: readonly (readonly string[])[]): string
           }
           dir.renamedDirs.set(key, renamed);
         }
-        path[i] = renamed;
+        rename(i, renamed);
         key = collisionKey(renamed);
       }
       let child = dir.children.get(key);
@@ -194,16 +209,18 @@ export function disambiguatePaths(paths: readonly (readonly string[])[]): string
     }
     const last = path.length - 1;
     const baseKey = collisionKey(path[last]);
+    let fileKey = baseKey;
     if (dir.children.has(baseKey)) {
       const base = path[last];
       let n = dir.nextCounter.get(baseKey) ?? 1;
       for (; ; n++) {
-        path[last] = withCounter(base, n);
-        if (!dir.children.has(collisionKey(path[last]))) break;
+        fileKey = collisionKey(withCounter(base, n));
+        if (!dir.children.has(fileKey)) break;
       }
+      rename(last, withCounter(base, n));
       dir.nextCounter.set(baseKey, n + 1);
     }
-    dir.children.set(collisionKey(path[last]), 'file');
+    dir.children.set(fileKey, 'file');
     out.push(path);
   }
   return out;

@@ -162,6 +162,27 @@ describe('disambiguatePaths', () => {
     ]);
   });
 
+  it('returns a path that keeps its name as the same array, and never changes its input', () => {
+    const kept = ['t', 'a'];
+    const clash = ['t', 'A'];
+    const out = disambiguatePaths([kept, clash]);
+    expect(out[0]).toBe(kept);
+    expect(out[1]).not.toBe(clash);
+    expect(out[1]).toEqual(['t', 'A (1)']);
+    expect(clash).toEqual(['t', 'A']);
+  });
+
+  it('folds ASCII names (its fast path) exactly as the full Unicode mapping does', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) }),
+        (name) => {
+          expect(collisionKey(name)).toBe(name.normalize('NFC').toUpperCase().toLowerCase());
+        },
+      ),
+    );
+  });
+
   it('stays fast when thousands of files share a name', () => {
     const same = Array.from({ length: 20_000 }, () => ['t', 'same.bin']);
     const out = disambiguatePaths(same);
