@@ -8,6 +8,7 @@ import type { HandedOffPeer } from '../core/metadata/fetch-metadata.ts';
 import { toHex } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { PeerAddress } from '../core/net/peer-address.ts';
+import { addPieceLayersToTorrentFile } from '../core/session/piece-layer-torrent.ts';
 import { TorrentSession, type SessionSummary } from '../core/session/torrent-session.ts';
 import { afterRun } from '../core/script/after-run.ts';
 import {
@@ -171,6 +172,11 @@ async function downloadOnce(
     await client.close();
     await pool.destroy();
   }
+  // A v2 magnet's layers came from peers after the metainfo was saved: it gets them now.
+  if (flags['save-torrent'] && record.meta)
+    await addPieceLayersToTorrentFile(resolve(flags['save-torrent']), record.meta).catch(
+      async (error: unknown) => void (failure ??= await ui.fail(error)),
+    );
   await tui?.close(failure === null);
   const late = await afterRun(outcomeOf(record, failure, flags), {
     command: 'download',

@@ -7,6 +7,9 @@
  * - `.shoal/<info-hash>.journal`: one small record appended per piece verified
  *   since the snapshot. Appends reach the OS at once, so even `kill -9` loses
  *   at most the record being written (a torn record is detected and ignored).
+ * - `.shoal/<info-hash>.layers`: v2 piece layers fetched from peers (BEP 52),
+ *   written once they are all in (piece-layer-state.ts), so a rerun verifies
+ *   without asking peers for them again.
  *
  * On restart the claimed pieces are checked by fingerprint instead of SHA-1
  * (an order of magnitude cheaper); anything that does not match is checked by
@@ -36,6 +39,8 @@ import { acquireLock, type HeldLock } from '../lock/process-lock.ts';
 import { OutDir } from '../storage/out-dir.ts';
 import { DiskError } from '../errors.ts';
 import { STATE_DIR_NAME } from '../metainfo/sanitize-path.ts';
+import type { Metainfo } from '../metainfo/types.ts';
+import { decodePieceLayers, encodePieceLayers } from './piece-layer-state.ts';
 
 // Version 2: MACs instead of xxh64 checksums. Version-1 files are ignored (a full check).
 const SNAPSHOT_MAGIC = Buffer.from('SHOALRS\u0002', 'latin1');
@@ -69,6 +74,7 @@ export class ResumeStore {
   readonly snapshotPath: string;
   readonly journalPath: string;
   readonly lockPath: string;
+  readonly layersPath: string;
   readonly #identity: ResumeIdentity;
   readonly #out: OutDir;
   readonly #stateDir: string;
@@ -92,6 +98,7 @@ export class ResumeStore {
     this.snapshotPath = `${base}.resume`;
     this.journalPath = `${base}.journal`;
     this.lockPath = `${base}.lock`;
+    this.layersPath = `${base}.layers`;
     this.#identity = identity;
   }
 
@@ -129,6 +136,23 @@ export class ResumeStore {
     const journal = await this.#read(this.journalPath);
     if (journal) replayJournal(journal, this.#identity, claimed);
     return claimed;
+  }
+
+  /** Saved piece layers of `meta`'s files that it lacks and that match their pieces roots. */
+  async loadPieceLayers(meta: Metainfo): Promise<Map<string, Uint8Array>> {
+    const bytes = await this.#read(this.layersPath);
+    return bytes ? decodePieceLayers(bytes, meta) : new Map();
+  }
+
+  /**
+   * Saves the piece layers (atomically, in order with the journal: queued
+   * before a record, it is on disk before that record is). Never rejects: a
+   * write error only means the next run fetches the layers again.
+   */
+  savePieceLayers(layers: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    if (this.#finished) return Promise.resolve();
+    const bytes = encodePieceLayers(layers);
+    return this.#serially(() => this.#writeAtomically(this.layersPath, bytes)).catch(() => {});
   }
 
   /** Writes a fresh snapshot of `verified` and starts an empty journal. */
@@ -198,6 +222,7 @@ export class ResumeStore {
         await this.#closeJournal();
         await rm(this.journalPath, { force: true });
         await rm(this.snapshotPath, { force: true });
+        await rm(this.layersPath, { force: true });
       } finally {
         await this.#releaseLock();
       }
@@ -243,9 +268,14 @@ export class ResumeStore {
     }
   }
 
-  async #writeSnapshot(verified: ClaimedPieces): Promise<void> {
+  #writeSnapshot(verified: ClaimedPieces): Promise<void> {
+    return this.#writeAtomically(this.snapshotPath, encodeSnapshot(verified, this.#identity));
+  }
+
+  /** Temp file, fsync, rename: `path` holds either its old bytes or all of `bytes`. */
+  async #writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
     this.#out.makePrivateDirectory(this.#stateDir);
-    const temp = `${this.snapshotPath}.tmp`;
+    const temp = `${path}.tmp`;
     // Created exclusively: a leftover temp file (or anything planted there) is removed
     // first, never written through. rm and rename act on a link itself, not its target.
     await rm(temp, { force: true });
@@ -255,12 +285,12 @@ export class ResumeStore {
       0o600,
     );
     try {
-      await handle.write(encodeSnapshot(verified, this.#identity));
+      await handle.write(bytes);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temp, this.snapshotPath);
+    await rename(temp, path);
   }
 }
 

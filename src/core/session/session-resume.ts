@@ -9,7 +9,9 @@
  *   the session, whatever else failed;
  * - a stop before the check finished leaves the state on disk as it was
  *   (nothing new is known, and an empty snapshot would cost a full re-check);
- * - read-only data (seeding from where it lies) has no state: we may not write there.
+ * - read-only data (seeding from where it lies) has no state: we may not write there;
+ * - v2 piece layers fetched from peers are saved with the state once all are
+ *   in, and loaded before the check (a rerun needs no peer to verify).
  */
 import { diskErrorFrom } from '../errors.ts';
 import type { HashPool } from '../hashing/pool.ts';
@@ -17,6 +19,7 @@ import type { Metainfo } from '../metainfo/types.ts';
 import { ResumeStore, type ClaimedPieces } from '../resume/resume-store.ts';
 import type { DiskStorage } from '../storage/disk-storage.ts';
 import { checkPieces } from '../verify/check-pieces.ts';
+import { missingPieceLayers } from '../verify/expected-hashes.ts';
 
 export interface SessionResumeOptions {
   outDir: string;
@@ -43,6 +46,8 @@ export class SessionResume {
   #checked = false;
   /** Cancels the check when the session stops while it runs. */
   readonly #checkAbort = new AbortController();
+  /** A v2 torrent whose piece layers are being fetched: saved once they are all in. */
+  #layersToSave: Metainfo | null = null;
 
   constructor(options: SessionResumeOptions) {
     this.#outDir = options.outDir;
@@ -59,6 +64,11 @@ export class SessionResume {
   async checkExisting(check: ExistingDataCheck): Promise<ClaimedPieces> {
     await this.#store?.lock();
     const claimed = (await this.#store?.load()) ?? null;
+    for (const [root, layer] of (await this.#store?.loadPieceLayers(check.meta)) ?? [])
+      check.meta.pieceLayers.set(root, layer);
+    // Only a v2-only torrent has its layers fetched (a hybrid checks pieces by SHA-1).
+    if (!check.meta.pieces && missingPieceLayers(check.meta).length > 0)
+      this.#layersToSave = check.meta;
     const found = await checkPieces({
       ...check,
       claimed,
@@ -87,6 +97,7 @@ export class SessionResume {
   /** A piece passed its hash check and is on disk. */
   record(index: number, print: bigint): void {
     this.verified.set(index, print);
+    this.#saveFetchedLayers();
     void this.#store?.record(index, print);
   }
 
@@ -100,10 +111,21 @@ export class SessionResume {
     if (!this.#checked) return await this.#store.unlock();
     try {
       if (complete) await this.#store.remove();
-      else await this.#store.close(this.verified);
+      else {
+        this.#saveFetchedLayers();
+        await this.#store.close(this.verified);
+      }
     } catch (error) {
       warn(`could not save resume state: ${(error as Error).message}`);
     }
+  }
+
+  /** Queues the layers' save (before any later record) once the last missing one came in. */
+  #saveFetchedLayers(): void {
+    const meta = this.#layersToSave;
+    if (!meta || missingPieceLayers(meta).length > 0) return;
+    this.#layersToSave = null;
+    void this.#store?.savePieceLayers(meta.pieceLayers);
   }
 
   /** Releases the folder's lock (a no-op when saving or removing the state released it). */
