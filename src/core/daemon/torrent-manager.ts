@@ -220,8 +220,10 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
 
   async remove(ids: number[], options: { deleteData?: boolean } = {}): Promise<void> {
     for (const torrent of this.#each(ids)) {
-      await torrent.stop();
+      // Out of the list before it stops: its stop emits events that run the scheduler, which
+      // would start it again (it is not paused) and keep the folder's lock after the remove.
       this.#torrents.delete(torrent.id);
+      await torrent.stop();
       this.#removed.push({ id: torrent.id, at: Date.now() });
       if (this.#removed.length > 1000) this.#removed.shift();
       await this.store?.removeMetainfo(torrent.record.hash);
