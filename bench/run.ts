@@ -15,6 +15,8 @@ import { parseArgs } from 'node:util';
 import { benchCreate } from './create.ts';
 import { benchDownload } from './download.ts';
 import { benchResume } from './resume.ts';
+import { benchScaleMetainfo } from './scale-metainfo.ts';
+import { benchScaleTorrents } from './scale-torrents.ts';
 import { benchStartup } from './startup.ts';
 import { benchTracker } from './tracker.ts';
 import { benchTransports } from './transports.ts';
@@ -29,6 +31,8 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<string>> = {
   verify: benchVerify,
   download: benchDownload,
   resume: benchResume,
+  'scale-metainfo': benchScaleMetainfo,
+  'scale-torrents': benchScaleTorrents,
   startup: benchStartup,
   tracker: benchTracker,
   transports: benchTransports,
