@@ -10,6 +10,7 @@ import { TorrentManager } from '../core/daemon/torrent-manager.ts';
 import { WatchDir } from '../core/daemon/watch-dir.ts';
 import { ExitCode, InputError, UsageError } from '../core/errors.ts';
 import { refuseOpenWithoutCredentials, RpcServer } from '../core/rpc/server.ts';
+import { parseDhtNode } from './flags.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import type Daemon from './daemon.ts';
 
@@ -29,6 +30,7 @@ export async function daemon(flags: DaemonFlags): Promise<void> {
   const downloadDir = path.resolve(flags['download-dir'] ?? path.join(homedir(), 'Downloads'));
   const stateDir = path.resolve(flags['state-dir'] ?? defaultStateDir());
   const watchDir = flags.watch ? path.resolve(flags.watch) : null;
+  const dhtBootstrap = (flags['dht-bootstrap'] ?? []).map((text) => parseDhtNode(text));
   await mkdir(downloadDir, { recursive: true });
   if (watchDir) await mkdir(watchDir, { recursive: true });
 
@@ -36,7 +38,9 @@ export async function daemon(flags: DaemonFlags): Promise<void> {
     stateDir,
     downloadDir,
     port: flags.port,
-    dht: flags.dht && process.env.SHOAL_NO_DHT !== '1',
+    // As for download: SHOAL_NO_DHT=1 changes the default, --dht-bootstrap still asks for a DHT.
+    dht: flags.dht && (dhtBootstrap.length > 0 || process.env.SHOAL_NO_DHT !== '1'),
+    dhtBootstrap: dhtBootstrap.length > 0 ? dhtBootstrap : undefined,
     threads: flags.threads,
     version: packageJson.version,
   });

@@ -57,6 +57,10 @@ See docs/DAEMON.md.`;
       allowNo: true,
       default: true,
     }),
+    'dht-bootstrap': Flags.string({
+      description: 'DHT node HOST:PORT to join through, replacing the default routers (repeatable)',
+      multiple: true,
+    }),
     detach: Flags.boolean({ description: 'run in the background once started (prints its PID)' }),
     'pid-file': Flags.string({
       description: 'write the daemon PID here (removed on a clean stop)',

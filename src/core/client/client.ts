@@ -8,12 +8,17 @@
  * connection for a torrent the client does not run is closed after its
  * first 48 bytes (or, encrypted, once its SKEY names no torrent we run).
  *
+ * The client also owns at most one DHT node (`dhtNode()`), made when the
+ * first torrent wants the DHT and destroyed with the client: one UDP socket
+ * and one routing table however many torrents look up their peers there.
+ *
  * How peers are reached is the client's choice, not the torrents':
  * `transports` (TCP, uTP or both, on one port number) and `encryption` (MSE
  * policy, both directions); see dialer.ts and listen.ts.
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import { DhtNode, type DhtNodeOptions } from '../dht/dht-node.ts';
 import type { HashPool } from '../hashing/pool.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import {
@@ -79,6 +84,7 @@ export class Client extends EventEmitter<ClientEvents> {
   #dialOnlySocket: Promise<UtpSocket> | null = null;
   #pendingOpenings = 0;
   #closed = false;
+  #dht: DhtNode | null = null;
 
   constructor(options: ClientOptions) {
     super();
@@ -138,15 +144,39 @@ export class Client extends EventEmitter<ClientEvents> {
     this.#skeys.delete(torrent.infoHash);
   }
 
-  /** Stops listening; the torrents stop themselves. */
+  /**
+   * The client's DHT node, made (and started) on the first call with these
+   * options; later calls get the same node whatever options they pass.
+   */
+  dhtNode(options: DhtNodeOptions): DhtNode {
+    if (this.#closed) throw new Error('client is closed');
+    if (!this.#dht) {
+      this.#dht = new DhtNode(options, (message) => this.emit('warning', message));
+      void this.#dht.start();
+    }
+    return this.#dht;
+  }
+
+  /** The DHT node, if a torrent has asked for one (for stats). */
+  get dht(): DhtNode | null {
+    return this.#dht;
+  }
+
+  /** Stops listening and the DHT node; the torrents stop themselves. */
   async close(): Promise<void> {
     this.#closed = true;
+    const dht = this.#dht;
+    this.#dht = null;
     const listener = this.#listener;
     this.#listener = null;
     this.#utpSocket = null;
     const dialOnly = this.#dialOnlySocket;
     this.#dialOnlySocket = null;
-    await Promise.all([listener?.close(), dialOnly?.then((socket) => socket.close())]);
+    await Promise.all([
+      listener?.close(),
+      dialOnly?.then((socket) => socket.close()),
+      dht?.destroy(),
+    ]);
   }
 
   /** The listening UDP socket, or (not listening for uTP) one bound on any free port, once. */

@@ -396,7 +396,12 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
       client: this.client,
       hashPool: this.hashPool,
       version: options.version,
-      dht: this.settings['dht-enabled'] ? { bootstrap: options.dhtBootstrap, port: 0 } : false,
+      // One DHT node for every torrent: the client's, made when the first torrent wants it.
+      dht: this.settings['dht-enabled']
+        ? {
+            node: () => this.client.dhtNode({ bootstrap: options.dhtBootstrap, port: 0 }),
+          }
+        : false,
       limits: (record) => this.#limitsFor(record),
       saveMetainfo: async (hash, bytes) => {
         await this.store?.saveMetainfo(hash, bytes);

@@ -5,6 +5,7 @@
  * trackers only. Every call builds
  * fresh instances: a source is started and stopped once.
  */
+import type { DhtNode } from '../dht/dht-node.ts';
 import { DhtDiscovery } from './dht-discovery.ts';
 import { LsdDiscovery } from './lsd.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
@@ -14,8 +15,11 @@ import { trackerDiscovery, type TrackerDiscoveryEvents } from './tracker-discove
 export interface DiscoveryChoices {
   trackers: string[][];
   peers: PeerAddress[];
-  /** false: no DHT (--no-dht or a private torrent). */
-  dht: false | { bootstrap?: string[]; port?: number };
+  /**
+   * false: no DHT (--no-dht or a private torrent). `node`: a shared node
+   * (the client's) instead of one per discovery.
+   */
+  dht: false | { bootstrap?: string[]; port?: number; node?: () => DhtNode };
   /** Local Service Discovery (BEP 14) on the network segment; off for private torrents. */
   lsd?: boolean;
   isPrivate: boolean;
@@ -32,7 +36,11 @@ export function buildDiscoveries(
   ];
   if (choices.dht && !choices.isPrivate) {
     discoveries.push(
-      new DhtDiscovery({ bootstrap: choices.dht.bootstrap, port: choices.dht.port ?? 0 }),
+      new DhtDiscovery({
+        bootstrap: choices.dht.bootstrap,
+        port: choices.dht.port ?? 0,
+        node: choices.dht.node,
+      }),
     );
   }
   if (choices.lsd && !choices.isPrivate) discoveries.push(new LsdDiscovery());

@@ -44,7 +44,12 @@ export function daemonFolders(): DaemonFolders {
 export async function startDaemon(
   folders: DaemonFolders = daemonFolders(),
   extra: string[] = [],
-  options: { auth?: string; peerPort?: number } = {},
+  options: {
+    auth?: string;
+    peerPort?: number;
+    /** Turns the DHT on, joined through this node only (its routing table cached in a temp folder). */
+    dhtBootstrap?: string;
+  } = {},
 ): Promise<RunningDaemon> {
   const rpcPort = await freePort();
   const peerPort = options.peerPort ?? (await freePort());
@@ -59,13 +64,16 @@ export async function startDaemon(
       String(rpcPort),
       '--port',
       String(peerPort),
-      '--no-dht',
+      ...(options.dhtBootstrap ? ['--dht-bootstrap', options.dhtBootstrap] : ['--no-dht']),
       '--threads',
       '2',
       ...(options.auth ? ['--rpc-auth', options.auth] : []),
       ...extra,
     ],
-    { timeoutMs: 600_000 },
+    {
+      timeoutMs: 600_000,
+      env: options.dhtBootstrap ? { XDG_CACHE_HOME: tempDir('shoal-daemon-cache-') } : undefined,
+    },
   );
   await proc.waitFor(/RPC on http/, 30_000);
   const url = `http://127.0.0.1:${rpcPort}/transmission/rpc`;
