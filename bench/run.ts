@@ -40,6 +40,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<string>> = {
   transports: benchTransports,
   tui: benchTui,
   webseed: benchWebseed,
+  fleet: (ctx) => import('./fleet.ts').then((m) => m.benchFleet(ctx)),
 };
 
 const { values, positionals } = parseArgs({
