@@ -7,7 +7,11 @@ import { Flags } from '@oclif/core';
 import { Client } from '../core/client/client.ts';
 import { TRANSPORT_CHOICES, type TransportChoice } from '../core/client/dialer.ts';
 import type { HashPool } from '../core/hashing/pool.ts';
-import { ENCRYPTION_POLICIES, type EncryptionPolicy } from '../core/transport/mse/index.ts';
+import {
+  DEFAULT_ENCRYPTION,
+  ENCRYPTION_POLICIES,
+  type EncryptionPolicy,
+} from '../core/transport/mse/index.ts';
 
 export const connectionFlags = {
   transport: Flags.string({
@@ -19,11 +23,9 @@ export const connectionFlags = {
   }),
   encryption: Flags.string({
     description:
-      'encrypted connections (MSE/PE): prefer (dial encrypted, retry in plaintext if the peer refuses; accept both), require (encrypted only, both ways), or off (plaintext only; the default for now)',
+      'encrypted connections (MSE/PE): prefer (dial encrypted, retry in plaintext if the peer refuses; accept both), require (encrypted only, both ways), or off (plaintext only)',
     options: [...ENCRYPTION_POLICIES],
-    // Not prefer yet: with prefer, libtorrent never learns another peer through shoal's PEX
-    // (test/interop/libtorrent-pex.test.ts fails); see docs/ENCRYPTION.md.
-    default: 'off',
+    default: DEFAULT_ENCRYPTION,
     env: 'SHOAL_ENCRYPTION',
   }),
 };
@@ -41,6 +43,6 @@ export function clientFromFlags(flags: ConnectionFlagValues, hashPool: HashPool)
     hashPool,
     // oclif has checked the values against the option lists above.
     transports: (flags.transport ?? 'both') as TransportChoice,
-    encryption: (flags.encryption ?? 'off') as EncryptionPolicy,
+    encryption: (flags.encryption ?? DEFAULT_ENCRYPTION) as EncryptionPolicy,
   });
 }

@@ -6,7 +6,7 @@
  * said over the connection afterwards is the peer's and the session's job.
  */
 import type { Duplex } from 'node:stream';
-import type { PeerAddress } from '../net/peer-address.ts';
+import { addressKey, type PeerAddress } from '../net/peer-address.ts';
 import {
   DialCandidates,
   MAX_DIAL_CANDIDATES,
@@ -34,6 +34,24 @@ const SILENT_MS = 150_000;
 /** A peer whose socket has taken nothing we sent for this long is dropped (it does not read). */
 const UPLOAD_STALL_MS = 60_000;
 export const IDLE_DROP_REASON = 'idle while other peers wait for a slot';
+/** Why the loser of two connections to one peer closes (see keepsNewConnection). */
+export const DUPLICATE_REASON = 'duplicate connection to this peer';
+
+/**
+ * Two connections to one peer (it dialled us while we dialled it, or we
+ * dialled an address it also listens on): which one stays. Both ends must
+ * drop the same one, or each drops the one the other kept and nothing is
+ * left; so this is libtorrent's rule (bt_peer_connection.cpp, "duplicate
+ * peer-id"): the peer with the greater peer-id, compared as bytes, is the one
+ * whose outgoing connection is kept.
+ */
+export function keepsNewConnection(
+  ourPeerId: Uint8Array,
+  theirPeerId: Uint8Array,
+  newIsOutgoing: boolean,
+): boolean {
+  return Buffer.compare(theirPeerId, ourPeerId) < 0 === newIsOutgoing;
+}
 
 export interface PeerPoolOptions {
   infoHash: Uint8Array;
@@ -64,7 +82,13 @@ export class PeerPool {
   /** Connected peers (handshake done), by connection key. */
   readonly peers = new Map<string, Peer>();
   readonly #options: PeerPoolOptions;
-  readonly #peerIds = new Set<string>();
+  /** Connected peers by peer-id (hex): one connection per peer. */
+  readonly #byPeerId = new Map<string, Peer>();
+  /**
+   * Addresses connected peers listen on, when that is not their connection's key (they dialled
+   * us, or both sides dialled): dialling one would only open a duplicate connection.
+   */
+  readonly #listenKeys = new Map<string, Peer>();
   readonly #candidates: DialCandidates;
   readonly #bans = new BanList();
   /** Connection key -> identity, for peers that sent blocks (they may have left by a verdict). */
@@ -115,6 +139,7 @@ export class PeerPool {
         this.#dialsInFlight >= MAX_DIALS_IN_FLIGHT
       )
         return;
+      if (this.#listenKeys.has(candidate.key)) continue;
       if (this.#bans.refusesDial(candidate.address)) {
         this.#candidates.forbid(candidate.key);
         continue;
@@ -146,7 +171,7 @@ export class PeerPool {
     }
     stream.on('error', () => {});
     this.#incomingPending++;
-    const conn = PeerConnection.accept(stream, address, this.#handshakeOptions(), opening);
+    const conn = PeerConnection.accept(stream, address, this.#handshakeOptions(false), opening);
     let pending = true;
     const settle = () => {
       if (pending) this.#incomingPending--;
@@ -197,6 +222,18 @@ export class PeerPool {
   setListenPort(peer: Peer, port: number | undefined): void {
     const identity = this.#identityOf.get(peer);
     if (identity) identity.listenPort = port;
+    if (port) this.#listensAt(peer, addressKey({ host: peer.conn.address.host, port }));
+  }
+
+  /**
+   * A connected peer also listens at `addresses` (its extension handshake's
+   * `ipv6`): they become candidates for after it leaves, never dialled while
+   * it is connected.
+   */
+  alsoListensAt(peer: Peer, addresses: PeerAddress[], source: string): void {
+    if (addresses.length === 0) return;
+    for (const address of addresses) this.#listensAt(peer, addressKey(address));
+    this.add(addresses, source);
   }
 
   /**
@@ -236,26 +273,42 @@ export class PeerPool {
 
   // ---------------------------------------------------------------- internals
 
-  #handshakeOptions() {
+  #handshakeOptions(outgoing: boolean, dialled?: DialCandidate) {
     return {
       local: {
         infoHash: this.#options.infoHash,
         peerId: this.#options.peerId,
         reserved: makeReserved({ extensionProtocol: true, fastExtension: true }),
       },
-      acceptRemote: (remote: HandshakeInfo) => this.#acceptRemote(remote),
+      acceptRemote: (remote: HandshakeInfo) => this.#acceptRemote(remote, outgoing, dialled),
       decoderLimits: { maxBitfieldLength: Math.ceil(this.#options.pieceCount / 8) },
     };
   }
 
-  #acceptRemote(remote: HandshakeInfo): string | null {
+  #acceptRemote(
+    remote: HandshakeInfo,
+    outgoing: boolean,
+    dialled: DialCandidate | undefined,
+  ): string | null {
     if (Buffer.compare(remote.infoHash, this.#options.infoHash) !== 0)
       return 'handshake for another torrent';
     if (Buffer.compare(remote.peerId, this.#options.peerId) === 0) return 'connected to ourselves';
     const peerIdHex = Buffer.from(remote.peerId).toString('hex');
-    if (this.#peerIds.has(peerIdHex)) return 'already connected to this peer';
     if (this.#bans.refusesPeerId(peerIdHex)) return 'banned';
+    const existing = this.#byPeerId.get(peerIdHex);
+    if (existing) {
+      // We dialled where it listens: no dialling that address while this peer is connected.
+      if (dialled) this.#listensAt(existing, dialled.key);
+      if (!keepsNewConnection(this.#options.peerId, remote.peerId, outgoing))
+        return DUPLICATE_REASON;
+      existing.close(DUPLICATE_REASON);
+    }
     return null;
+  }
+
+  /** Records that `peer` listens at `key` (forgotten when it disconnects). */
+  #listensAt(peer: Peer, key: string): void {
+    if (key !== peer.key && this.peers.get(peer.key) === peer) this.#listenKeys.set(key, peer);
   }
 
   async #dial(candidate: DialCandidate): Promise<void> {
@@ -266,7 +319,7 @@ export class PeerPool {
       conn = await PeerConnection.dial(
         this.#options.transport,
         candidate.address,
-        this.#handshakeOptions(),
+        this.#handshakeOptions(true, candidate),
       );
     } catch {
       this.#dialsInFlight--;
@@ -288,7 +341,9 @@ export class PeerPool {
     conn.once('close', (reason) => {
       settle();
       if (reason === 'connected to ourselves') this.#candidates.forbid(candidate.key);
-      if (!this.peers.has(conn.key)) this.#dialFailed(candidate);
+      // The peer stays connected through its other connection: losing this one is no failure.
+      if (reason === DUPLICATE_REASON) this.#candidates.closed(candidate, 5000);
+      else if (!this.peers.has(conn.key)) this.#dialFailed(candidate);
       // A peer dropped for idling would only take a slot back to idle in it again.
       else this.#candidates.closed(candidate, reason === IDLE_DROP_REASON ? 300_000 : 5000);
     });
@@ -316,8 +371,8 @@ export class PeerPool {
   #onReady(conn: PeerConnection, adopted: boolean): Peer | null {
     const remote = conn.remote!;
     const peerIdHex = Buffer.from(remote.peerId).toString('hex');
-    if (this.#stopped || this.peers.has(conn.key) || this.#peerIds.has(peerIdHex)) {
-      conn.close('duplicate connection');
+    if (this.#stopped || this.peers.has(conn.key) || this.#byPeerId.has(peerIdHex)) {
+      conn.close(DUPLICATE_REASON);
       return null;
     }
     const identity: Identity = {
@@ -340,7 +395,7 @@ export class PeerPool {
     );
     this.peers.set(peer.key, peer);
     this.#identityOf.set(peer, identity);
-    this.#peerIds.add(peerIdHex);
+    this.#byPeerId.set(peerIdHex, peer);
     this.#peersSeen.add(peerIdHex);
     conn.on('message', (message) => {
       try {
@@ -353,7 +408,8 @@ export class PeerPool {
       if (this.peers.get(peer.key) !== peer) return;
       this.peers.delete(peer.key);
       this.#identityOf.delete(peer);
-      this.#peerIds.delete(peerIdHex);
+      this.#byPeerId.delete(peerIdHex);
+      for (const [key, owner] of this.#listenKeys) if (owner === peer) this.#listenKeys.delete(key);
       if (peer.throttleTimer) clearTimeout(peer.throttleTimer);
       options.disconnected(peer, reason);
       this.dialMore();

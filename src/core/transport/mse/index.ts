@@ -1,6 +1,11 @@
 // Message Stream Encryption / Protocol Encryption: see docs/ENCRYPTION.md.
 export { MseError, type MseErrorCode } from './errors.ts';
-export { ENCRYPTION_POLICIES, parseEncryptionPolicy, type EncryptionPolicy } from './policy.ts';
+export {
+  DEFAULT_ENCRYPTION,
+  ENCRYPTION_POLICIES,
+  parseEncryptionPolicy,
+  type EncryptionPolicy,
+} from './policy.ts';
 export { SkeyIndex, type SkeyLookup } from './skey-index.ts';
 export { MseStream } from './mse-stream.ts';
 export {

@@ -13,6 +13,8 @@ import { UsageError } from '../../errors.ts';
 
 export const ENCRYPTION_POLICIES = ['prefer', 'require', 'off'] as const;
 export type EncryptionPolicy = (typeof ENCRYPTION_POLICIES)[number];
+/** What download, seed and the daemon use unless told otherwise (issue #16; Transmission's "preferred"). */
+export const DEFAULT_ENCRYPTION: EncryptionPolicy = 'prefer';
 
 /** The crypto methods of the MSE spec; a crypto_provide field ORs them together. */
 export const CryptoMethod = {
