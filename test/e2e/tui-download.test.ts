@@ -5,7 +5,8 @@
  * refused action, q stopping the download as Ctrl-C does (exit 130, the
  * terminal back: alternate screen off, cursor visible) with the partial data
  * kept, the rerun resuming it and completing (Finished until q, then exit 0
- * and the path on stdout), SIGTERM, and the usage errors.
+ * and the path on stdout), Ctrl-C and SIGTERM, a failed download, and the
+ * usage errors.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -173,19 +174,57 @@ describe('shoal download --tui in a terminal', () => {
       );
   });
 
-  it('SIGTERM restores the terminal and stops the download as Ctrl-C does (exit 130)', async () => {
+  it('Ctrl-C and SIGTERM restore the terminal and stop the download as Ctrl-C does (exit 130)', async () => {
     const { torrent, port } = await seededAlbum();
     const out = tempDir('shoal-tui-download-out-');
     const pane = openPane(100, 30);
-    pane.run(downloadLine([torrent, '-o', out, '--peer', `127.0.0.1:${port}`]));
-    await pane.waitForText(/album +Downloading +\S+ +([1-9]|[1-8]\d)% /);
+    const line = downloadLine([torrent, '-o', out, '--peer', `127.0.0.1:${port}`]);
+    const partWay = /album +Downloading +\S+ +([1-9]|[1-8]\d)% /;
+    const stopped = /interrupted after .* run the same command again/;
+    // Ctrl-C is a key while the TUI has the terminal (raw mode), not a signal.
+    pane.run(line);
+    await pane.waitForText(partWay);
+    pane.keys('C-c');
+    await pane.waitForText('TUI-EXIT=130');
+    expect(pane.alternateOn()).toBe(false);
+    expect(pane.cursorVisible()).toBe(true);
+    expect(pane.text().replace(/\n/g, '')).toMatch(stopped);
+
+    pane.run('clear');
+    pane.run(line);
+    await pane.waitForText(partWay);
     process.kill(programPid(pane), 'SIGTERM');
     await pane.waitForText('TUI-EXIT=130');
     expect(pane.alternateOn()).toBe(false);
     expect(pane.cursorVisible()).toBe(true);
-    expect(pane.text().replace(/\n/g, '')).toMatch(
-      /interrupted after .* run the same command again/,
+    expect(pane.text().replace(/\n/g, '')).toMatch(stopped);
+  });
+
+  it('a failed download gives the terminal back with its one-line error and exit code', async () => {
+    const dir = tempDir('shoal-tui-download-fail-');
+    await writeFile(path.join(dir, 'lonely.bin'), Buffer.alloc(100_000, 1));
+    const { torrent } = await createTorrent(
+      path.join(dir, 'lonely.bin'),
+      path.join(dir, 'lonely.torrent'),
     );
+    const pane = openPane(100, 30);
+    // Nobody listens on port 9: no data within --timeout is a network failure (exit 4).
+    pane.run(
+      downloadLine([
+        torrent,
+        '-o',
+        path.join(dir, 'out'),
+        '--peer',
+        '127.0.0.1:9',
+        '--timeout',
+        '2s',
+      ]),
+    );
+    await pane.waitForText(/lonely\.bin +Downloading/);
+    await pane.waitForText('TUI-EXIT=4');
+    expect(pane.alternateOn()).toBe(false);
+    expect(pane.cursorVisible()).toBe(true);
+    expect(pane.text()).toContain('shoal: error: no data received from 1 known peer(s) for 2s');
   });
 
   it('refuses without a terminal and beside --json, in one line (exit 2)', async () => {
