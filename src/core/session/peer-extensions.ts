@@ -1,7 +1,9 @@
 /**
  * The BEP 10 extensions a session speaks once it has the metadata:
  * - our extended handshake (client name, listen port, request queue size,
- *   metadata size, the extension ids below);
+ *   metadata size, the extension ids below; the peer's address as we see it,
+ *   `yourip`, and our global IPv6 address, `ipv6`, when we have one);
+ * - the addresses a peer's handshake says it also listens on (its `ipv6`);
  * - ut_metadata (BEP 9): serving the info dictionary to peers that joined
  *   through a magnet link;
  * - ut_pex (BEP 11): learning peers from peers and telling them ours, at most
@@ -19,7 +21,10 @@ import {
   UT_PEX,
   type PexPeer,
 } from '../pex/index.ts';
-import type { PeerAddress } from '../net/peer-address.ts';
+import { globalIpv6Address } from '../net/own-address.ts';
+import { ipv6Text } from '../net/ip-text.ts';
+import { addressBytes, addressKey, validatePeer, type PeerAddress } from '../net/peer-address.ts';
+import { mayAdvertise } from '../pex/address-scope.ts';
 import { encodeExtendedHandshake, type ExtendedHandshake } from '../wire/extension.ts';
 import type { WireMessage } from '../wire/messages.ts';
 
@@ -42,6 +47,8 @@ export interface PeerExtensionsOptions {
   port: () => number;
   /** Peers learned through PEX. */
   addPeers: (peers: PeerAddress[], source: string) => void;
+  /** Our global IPv6 address, sent as `ipv6` (default: this machine's, see own-address.ts). */
+  ownIpv6?: () => string | undefined;
 }
 
 export class PeerExtensions {
@@ -57,17 +64,37 @@ export class PeerExtensions {
     this.#pex = options.isPrivate ? null : new PexState();
   }
 
-  /** Payload of our extended handshake. */
-  handshake(): Uint8Array {
+  /** Payload of our extended handshake to a peer at `to` (its `yourip`; omitted without it). */
+  handshake(to?: PeerAddress): Uint8Array {
     const m: Record<string, number> = { [UT_METADATA]: LOCAL_EXTENSION_IDS.ut_metadata };
     if (this.#pex) m[UT_PEX] = LOCAL_EXTENSION_IDS.ut_pex;
+    const port = this.#options.port();
+    // Our IPv6 address is only worth telling when we listen (on both stacks, as the client does).
+    const ownIpv6 = port ? (this.#options.ownIpv6 ?? globalIpv6Address)() : undefined;
     return encodeExtendedHandshake({
       m,
       v: this.#options.clientName,
-      p: this.#options.port() || undefined,
+      p: port || undefined,
       reqq: this.#options.maxRequests,
       metadataSize: this.#metadata.size,
+      yourIp: (to && addressBytes(to.host)) ?? undefined,
+      ipv6: ownIpv6 ? (addressBytes(ownIpv6) ?? undefined) : undefined,
     });
+  }
+
+  /**
+   * Other addresses a peer's extended handshake says it listens on: its
+   * `ipv6` at its `p`. A mapped IPv4, unusable, or (by the PEX scope rule) too
+   * close an address is ignored, as is the address it is connected from.
+   */
+  listenAddresses(peer: ExtensionPeer): PeerAddress[] {
+    const { ipv6, p } = peer.extended ?? {};
+    if (!ipv6 || !p) return [];
+    const address = validatePeer(ipv6Text(ipv6), p);
+    if (!address || !address.host.includes(':')) return [];
+    if (!mayAdvertise(peer.address.host, address.host)) return [];
+    if (addressKey(address) === addressKey({ host: peer.address.host, port: p })) return [];
+    return [address];
   }
 
   /** Handles an extended message (not the handshake) addressed to one of our ids. */

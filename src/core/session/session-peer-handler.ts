@@ -39,7 +39,11 @@ export function sessionPeerHandler(parts: SessionParts): PeerHandler {
     block: (peer, request, data) => download.onBlock(peer, request, data),
     interested: (peer) => upload.onInterested(peer),
     uploadRequested: (peer, request) => upload.onRequest(peer, request),
-    extended: (peer) => parts.pool().setListenPort(peer, peer.extended?.p),
+    extended: (peer) => {
+      parts.pool().setListenPort(peer, peer.extended?.p);
+      const elsewhere = extensions.listenAddresses(extensionPeer(peer));
+      parts.pool().alsoListensAt(peer, elsewhere, 'extension handshake');
+    },
     extension: (peer, id, payload) => {
       try {
         extensions.onMessage(extensionPeer(peer), id, payload);
