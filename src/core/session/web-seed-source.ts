@@ -1,16 +1,27 @@
 /**
  * Web seeds (BEP 19) as a source of blocks beside the peers. Each free
- * request slot of a mirror takes a piece's worth of blocks from the picker
- * (as a peer that has everything and never chokes), fetches their range in
- * one HTTP request and hands the blocks to the download scheduler, which
- * verifies them like any other. A bad piece counts against the mirror it
- * came from; a failed request gives its blocks back to the picker.
+ * request slot of a mirror takes pieces from the picker (as a peer that has
+ * everything and never chokes) and fetches them in one HTTP request: a run
+ * of consecutive pieces up to RUN_BYTES, starting where the mirror's last
+ * run ended when that piece is still wanted, so a lone mirror is read as
+ * one sequential stream. Blocks go to the download scheduler as their bytes
+ * arrive (it copies them, and verifies each piece as soon as it is whole,
+ * while the rest of the run is still coming), so the run's buffer is reused
+ * for the next request. A bad piece counts against the mirror it came from;
+ * a failed request gives its undelivered blocks back to the picker.
  */
 import { RateMeter } from '../peer/rate-meter.ts';
-import type { PiecePicker } from '../swarm/piece-picker.ts';
+import type { BlockRef, PiecePicker } from '../swarm/piece-picker.ts';
 import { BLOCK_SIZE } from '../swarm/piece-picker.ts';
 import type { WebSeed } from '../webseed/web-seed.ts';
 import type { WebSeedPool } from '../webseed/web-seed-pool.ts';
+
+/**
+ * Most bytes asked of a mirror in one request (at least one piece). Larger
+ * runs cost fewer requests; the scheduler's piece buffers bound how many
+ * pieces can be in progress at once, so runs much larger only wait for them.
+ */
+export const RUN_BYTES = 4 * 1024 * 1024;
 
 /** The picker's id for blocks asked of a web seed. */
 export const webSeedId = (seed: WebSeed): string => `web seed ${seed.url}`;
@@ -23,9 +34,18 @@ export interface WebSeedSourceOptions {
   active: () => boolean;
   /** Pieces the scheduler can still start (each needs a buffer). */
   freeBuffers: () => number;
-  /** A block arrived from `sourceId`: the scheduler takes it as from a peer. */
+  /**
+   * A block arrived from `sourceId`: the scheduler takes it as from a peer.
+   * `block` is only valid during the call (its memory is reused): copy it.
+   */
   deliver: (sourceId: string, index: number, begin: number, block: Uint8Array) => void;
   warn: (message: string) => void;
+}
+
+/** The blocks of one piece asked of a mirror. */
+interface PieceAsked {
+  index: number;
+  blocks: BlockRef[];
 }
 
 export class WebSeedSource {
@@ -36,10 +56,20 @@ export class WebSeedSource {
   readonly #rate = new RateMeter();
   /** Mirrors already reported as dropped (each once). */
   readonly #dropped = new Set<WebSeed>();
+  /** Per mirror, the piece after its last run: where its next run starts if still wanted. */
+  readonly #next = new Map<WebSeed, number>();
+  /** Run buffers not in use (one per request in flight at most, reused). */
+  readonly #spare: Buffer[] = [];
+  /** Bytes of a run buffer: the most pieces a run may have, whole. */
+  readonly #bufferSize: number;
+  /** Requests in flight per mirror (from this source). */
+  readonly #inFlight = new Map<WebSeed, number>();
 
   constructor(options: WebSeedSourceOptions) {
     this.#o = options;
     this.#blocksPerPiece = Math.ceil(options.pieceLength / BLOCK_SIZE);
+    this.#bufferSize =
+      Math.max(1, Math.floor(RUN_BYTES / options.pieceLength)) * options.pieceLength;
   }
 
   /** Payload bytes received from web seeds (verified or not). */
@@ -81,48 +111,113 @@ export class WebSeedSource {
   #fetchOne(seed: WebSeed): boolean {
     const picker = this.#o.picker;
     const id = webSeedId(seed);
-    const freeBuffers = this.#o.freeBuffers();
+    const maxPieces = this.#bufferSize / this.#o.pieceLength;
+    const inFlight = this.#inFlight.get(seed) ?? 0;
+    // A short run costs a request as much as a full one: while the mirror has one
+    // going, wait for buffers (pump() runs again as each piece is verified).
+    if (inFlight > 0 && this.#o.freeBuffers() < maxPieces) return false;
+    const next = this.#next.get(seed);
+    const first = (next !== undefined && this.#pickPiece(id, next)) || this.#pickAny(id);
+    if (!first) return false;
+    // Longer while the next piece is wanted whole and the run ends on a piece boundary.
+    const run = [first];
+    while (run.length < maxPieces) {
+      const last = run[run.length - 1]!;
+      const lastBlock = last.blocks[last.blocks.length - 1]!;
+      if (lastBlock.begin + lastBlock.length !== picker.pieceSize(last.index)) break;
+      if (last.index + 1 >= picker.pieceCount) break;
+      const more = this.#pickPiece(id, last.index + 1);
+      if (!more) break;
+      if (more.blocks.length !== picker.blockCount(more.index) || more.blocks[0]!.begin !== 0) {
+        for (const block of more.blocks) picker.requestCancelled(id, block);
+        break;
+      }
+      run.push(more);
+    }
+    const last = run[run.length - 1]!;
+    this.#next.set(seed, last.index + 1);
+    const pieceLength = this.#o.pieceLength;
+    const start = first.index * pieceLength + Math.min(...first.blocks.map((b) => b.begin));
+    const end = last.index * pieceLength + Math.max(...last.blocks.map((b) => b.begin + b.length));
+    const buffer = this.#spare.pop() ?? Buffer.allocUnsafe(this.#bufferSize);
+    this.#inFlight.set(seed, inFlight + 1);
+    const settled = (): void => {
+      this.#inFlight.set(seed, (this.#inFlight.get(seed) ?? 1) - 1);
+      this.#spare.push(buffer);
+    };
+    // Bytes of the run passed to the scheduler so far (whole blocks only).
+    let delivered = 0;
+    const deliverUpTo = (filled: number): void => {
+      if (this.#abort.signal.aborted) return;
+      for (;;) {
+        const at = start + delivered;
+        const index = Math.floor(at / pieceLength);
+        const begin = at - index * pieceLength;
+        const length = Math.min(BLOCK_SIZE, picker.pieceSize(index) - begin, end - at);
+        if (length <= 0 || delivered + length > filled) return;
+        // Blocks between ours that others were asked for are delivered too: the
+        // picker takes each once and cancels the other requests.
+        this.#o.deliver(id, index, begin, buffer.subarray(delivered, delivered + length));
+        delivered += length;
+        this.#bytes += length;
+        this.#rate.add(length);
+      }
+    };
+    seed
+      .fetchSpace(start, end - start, {
+        signal: this.#abort.signal,
+        target: buffer,
+        onProgress: deliverUpTo,
+      })
+      .then(
+        () => {
+          deliverUpTo(end - start);
+          settled();
+          this.pump();
+        },
+        (error: unknown) => {
+          settled();
+          // What did not arrive goes back to the picker.
+          for (const piece of run)
+            for (const block of piece.blocks)
+              if (piece.index * pieceLength + block.begin >= start + delivered)
+                picker.requestCancelled(id, block);
+          if (this.#abort.signal.aborted) return;
+          // Counted against the mirror already (see webseed/server-health.ts); say so once it is dropped.
+          if (seed.state() === 'dropped' && !this.#dropped.has(seed)) {
+            this.#dropped.add(seed);
+            this.#o.warn(`web seed ${seed.url} dropped: ${(error as Error).message}`);
+          }
+          this.pump();
+        },
+      );
+    return true;
+  }
+
+  /** Blocks of piece `index` for `id`, if the picker gives any. */
+  #pickPiece(id: string, index: number): PieceAsked | null {
+    const blocks = this.#o.picker.pickBlocks(
+      { id, has: (i) => i === index, choked: false, allowedFast: NO_PIECES },
+      this.#blocksPerPiece,
+      Date.now(),
+      Math.max(0, this.#o.freeBuffers()),
+    );
+    return blocks.length > 0 ? { index, blocks } : null;
+  }
+
+  /** Blocks of the piece the picker chooses (the first it offers; the rest go back). */
+  #pickAny(id: string): PieceAsked | null {
+    const picker = this.#o.picker;
     const blocks = picker.pickBlocks(
       { id, has: () => true, choked: false, allowedFast: NO_PIECES },
       this.#blocksPerPiece,
       Date.now(),
-      Math.max(0, freeBuffers),
+      Math.max(0, this.#o.freeBuffers()),
     );
-    if (blocks.length === 0) return false;
-    // One request covers one piece: the blocks of the first piece picked; the rest go back.
+    if (blocks.length === 0) return null;
     const index = blocks[0]!.index;
-    const mine = blocks.filter((block) => block.index === index);
     for (const block of blocks) if (block.index !== index) picker.requestCancelled(id, block);
-    const begin = Math.min(...mine.map((block) => block.begin));
-    const end = Math.max(...mine.map((block) => block.begin + block.length));
-    seed.fetch(index, begin, end - begin, this.#abort.signal).then(
-      (data) => {
-        if (this.#abort.signal.aborted) return;
-        this.#bytes += data.length;
-        this.#rate.add(data.length);
-        // Blocks between ours that others were asked for are delivered too: the picker
-        // takes each once and cancels the other requests.
-        for (let at = 0; at < data.length; at += BLOCK_SIZE)
-          this.#o.deliver(
-            id,
-            index,
-            begin + at,
-            data.subarray(at, Math.min(at + BLOCK_SIZE, data.length)),
-          );
-        this.pump();
-      },
-      (error: unknown) => {
-        for (const block of mine) picker.requestCancelled(id, block);
-        if (this.#abort.signal.aborted) return;
-        // Counted against the mirror already (see webseed/server-health.ts); say so once it is dropped.
-        if (seed.state() === 'dropped' && !this.#dropped.has(seed)) {
-          this.#dropped.add(seed);
-          this.#o.warn(`web seed ${seed.url} dropped: ${(error as Error).message}`);
-        }
-        this.pump();
-      },
-    );
-    return true;
+    return { index, blocks: blocks.filter((block) => block.index === index) };
   }
 }
 

@@ -38,6 +38,8 @@ export interface RangeRequest extends AskedRange {
   url: URL;
   /** Exactly `length` bytes, filled in by the request. */
   target: Buffer;
+  /** Called after each piece of body is in `target`, with how many bytes from its start are. */
+  onProgress?: (kept: number) => void;
 }
 
 export interface RangeResult {
@@ -256,6 +258,7 @@ export function fetchRange(
         if (take > 0) {
           chunk.copy(request.target, kept, from, from + take);
           kept += take;
+          request.onProgress?.(kept);
         }
         if (from + take < chunk.length) {
           if (!wholeFile) {
@@ -294,14 +297,16 @@ export function fetchRange(
         ),
       );
       // 'close' after 'end' changes nothing (settled); before it, the body was cut short.
-      response.on('close', () =>
+      // (Checked first: an error object per request, with its stack, is not free.)
+      response.on('close', () => {
+        if (settled) return;
         finish(
           new WebSeedError(
             'short-body',
             `connection closed after ${kept} of ${request.length} bytes`,
           ),
-        ),
-      );
+        );
+      });
       if (wholeFile && request.length === 0) done();
     };
 

@@ -11,7 +11,7 @@
  * and drops it after `maxFailures` in a row.
  */
 import type http from 'node:http';
-import { PieceLayout } from '../storage/layout.ts';
+import { PieceLayout, type FileSpan } from '../storage/layout.ts';
 import { createAgent, proxySettingsFromEnv, type ProxySettings } from '../net/http-proxy.ts';
 import { countsAgainstServer, WebSeedError } from './errors.ts';
 import { fileUrls, type WebSeedTorrent } from './file-urls.ts';
@@ -81,6 +81,22 @@ export interface WebSeedStats {
   lastError: string | null;
 }
 
+/** How fetchSpace() gets its bytes to the caller. */
+export interface SpaceFetchOptions {
+  signal?: AbortSignal;
+  /**
+   * The buffer to fill (at least `length` bytes; reused by the caller between
+   * fetches). Default: a new one, returned.
+   */
+  target?: Buffer;
+  /**
+   * Called as bytes arrive with how many bytes from the start of the range
+   * are in place (a growing prefix): the caller may use them before the
+   * whole range is done. They are final: nothing rewrites them.
+   */
+  onProgress?: (filled: number) => void;
+}
+
 export class WebSeed {
   readonly url: string;
   readonly #layout: PieceLayout;
@@ -145,45 +161,59 @@ export class WebSeed {
    * WebSeedError: 'unusable' (backing off or dropped: nothing was sent),
    * 'aborted' (the signal fired), or the failure, which was counted.
    */
-  async fetch(
-    pieceIndex: number,
-    begin: number,
+  fetch(pieceIndex: number, begin: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+    return this.#fetchSpans(this.#layout.fileSpans(pieceIndex, begin, length), length, { signal });
+  }
+
+  /**
+   * The bytes [offset, offset + length) of the piece space (several pieces
+   * in one go: one HTTP request per file they touch). Fails as fetch() does.
+   */
+  fetchSpace(offset: number, length: number, options: SpaceFetchOptions = {}): Promise<Buffer> {
+    return this.#fetchSpans(this.#layout.spansOfRange(offset, length), length, options);
+  }
+
+  async #fetchSpans(
+    spans: FileSpan[],
     length: number,
-    signal?: AbortSignal,
+    { signal, target, onProgress }: SpaceFetchOptions,
   ): Promise<Buffer> {
     const state = this.state();
     if (state !== 'ready') throw new WebSeedError('unusable', `web seed ${this.url} is ${state}`);
     const startedAt = this.#now();
-    const spans = this.#layout.fileSpans(pieceIndex, begin, length);
-    // Padding and gap spans are never requested and must read as zeros. Without
-    // them every byte is overwritten before the buffer is returned (a range
-    // succeeds only once all its bytes arrived), so zero-filling would be waste.
-    const out = spans.every((span) => span.kind === 'data')
-      ? Buffer.allocUnsafe(length)
-      : Buffer.alloc(length);
-    // One failing part cancels its siblings: the piece range is lost anyway.
+    // Padding and gap spans are never requested and must read as zeros (filled
+    // below). Every other byte is overwritten before the buffer is returned (a
+    // range succeeds only once all its bytes arrived): no need to zero it first.
+    const out = target ? target.subarray(0, length) : Buffer.allocUnsafe(length);
+    const progress = onProgress ? new PrefixProgress(spans, onProgress) : null;
+    // One failing part cancels its siblings: the range is lost anyway.
     const parts = new AbortController();
     const onAbort = (): void => parts.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       let position = 0;
       const requests: Promise<void>[] = [];
-      for (const span of spans) {
+      spans.forEach((span, spanIndex) => {
         const at = position;
         position += span.length;
-        if (span.kind !== 'data') continue;
+        if (span.kind !== 'data') {
+          out.fill(0, at, at + span.length);
+          return;
+        }
         requests.push(
           this.#fetchSpan(
             span.fileIndex,
             span.fileOffset,
             out.subarray(at, at + span.length),
             parts.signal,
+            progress ? (kept) => progress.update(spanIndex, kept) : undefined,
           ).catch((error: unknown) => {
             parts.abort();
             throw error;
           }),
         );
-      }
+      });
+      progress?.update(-1, 0);
       const results = await Promise.allSettled(requests);
       const reasons = results.flatMap((r) =>
         r.status === 'rejected' ? [r.reason as unknown] : [],
@@ -237,6 +267,7 @@ export class WebSeed {
     fileOffset: number,
     target: Buffer,
     signal: AbortSignal,
+    onProgress?: (kept: number) => void,
   ): Promise<void> {
     await this.#slots.acquire(signal).catch(() => {
       throw new WebSeedError('aborted', 'web seed request cancelled');
@@ -250,6 +281,7 @@ export class WebSeed {
           length: target.length,
           fileLength: this.#fileLengths[fileIndex]!,
           target,
+          onProgress,
         },
         this.#request,
         signal,
@@ -272,5 +304,41 @@ export class WebSeed {
       this.#health.failed(this.#now(), error.retryAfterMs, startedAt);
     }
     return error;
+  }
+}
+
+/**
+ * The part of a range in place from its start: spans fill in parallel, each
+ * from its own start; padding spans are in place at once.
+ */
+class PrefixProgress {
+  readonly #spans: readonly FileSpan[];
+  readonly #kept: number[];
+  readonly #report: (filled: number) => void;
+  /** First span not yet complete, and the bytes before it. */
+  #first = 0;
+  #before = 0;
+  #reported = 0;
+
+  constructor(spans: readonly FileSpan[], report: (filled: number) => void) {
+    this.#spans = spans;
+    this.#kept = spans.map((span) => (span.kind === 'data' ? 0 : span.length));
+    this.#report = report;
+  }
+
+  /** Span `spanIndex` has its first `kept` bytes (-1: nothing new, just look again). */
+  update(spanIndex: number, kept: number): void {
+    if (spanIndex >= 0) this.#kept[spanIndex] = kept;
+    while (this.#first < this.#spans.length) {
+      const length = this.#spans[this.#first]!.length;
+      if (this.#kept[this.#first]! < length) break;
+      this.#before += length;
+      this.#first++;
+    }
+    const filled = this.#before + (this.#kept[this.#first] ?? 0);
+    if (filled > this.#reported) {
+      this.#reported = filled;
+      this.#report(filled);
+    }
   }
 }

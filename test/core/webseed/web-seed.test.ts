@@ -113,6 +113,35 @@ describe('multi-file torrent', () => {
     expect(server.requests.some((r) => r.path.includes('.pad'))).toBe(false);
     expect(server.requests.every((r) => r.path.startsWith('/padded/'))).toBe(true);
   }, 30_000);
+
+  it('fetchSpace: several pieces across files in one go, into a reused buffer, reporting a growing prefix', async () => {
+    const payload = await makePayload('run', files, { pieceLength: PIECE, pad: true });
+    const server = await serve(payload.root);
+    const seed = seedOf(`${server.origin}/`, payload.meta, direct);
+    const all = Buffer.concat(
+      await Promise.all(
+        Array.from({ length: payload.meta.pieceCount }, (_, i) => expectedBytes(payload, i)),
+      ),
+    );
+    // A dirty buffer: padding must come back as zeros all the same.
+    const target = Buffer.alloc(all.length + 100, 0xee);
+    const reported: number[] = [];
+    const got = await seed.fetchSpace(0, all.length, {
+      target,
+      onProgress: (filled) => {
+        // Every byte of a reported prefix is final already.
+        expect(target.subarray(0, filled).equals(all.subarray(0, filled))).toBe(true);
+        reported.push(filled);
+      },
+    });
+    expect(got.equals(all)).toBe(true);
+    expect(got.buffer).toBe(target.buffer);
+    expect(reported.at(-1)).toBe(all.length);
+    expect(reported.every((filled, i) => i === 0 || filled > reported[i - 1]!)).toBe(true);
+    // One request per file with data, whatever the number of pieces.
+    const dataFiles = payload.meta.files.filter((f) => !f.padding && f.length > 0).length;
+    expect(server.requests.length).toBe(dataFiles);
+  }, 30_000);
 });
 
 describe('connections', () => {
