@@ -16,6 +16,7 @@ import { benchCreate } from './create.ts';
 import { benchDownload } from './download.ts';
 import { benchResume } from './resume.ts';
 import { benchScaleMetainfo } from './scale-metainfo.ts';
+import { benchScalePeers } from './scale-peers.ts';
 import { benchScalePieces } from './scale-pieces.ts';
 import { benchScaleTorrents } from './scale-torrents.ts';
 import { benchStartup } from './startup.ts';
@@ -33,6 +34,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<string>> = {
   download: benchDownload,
   resume: benchResume,
   'scale-metainfo': benchScaleMetainfo,
+  'scale-peers': benchScalePeers,
   'scale-pieces': benchScalePieces,
   'scale-torrents': benchScaleTorrents,
   startup: benchStartup,

@@ -13,8 +13,7 @@
  * The data is zeros, so every present piece verifies; the file being short
  * is what makes pieces missing.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   fmt,
@@ -27,25 +26,11 @@ import {
   type Context,
 } from './lib/common.ts';
 import { Proc, measure, type RunResult } from './lib/procs.ts';
+import { sparseFile, writeZeroTorrent } from './lib/zero-torrent.ts';
 
 const PIECE_LENGTH = 16 * 1024;
 /** 64 MiB at the end of the file: 4096 pieces to download. */
 const MISSING = 64 * 1024 * 1024;
-
-async function sparseFile(file: string, length: number): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const handle = await open(file, 'w');
-  await handle.truncate(length);
-  await handle.close();
-}
-
-async function writeTorrent(file: string, pieceCount: number): Promise<void> {
-  const zeroHash = createHash('sha1').update(Buffer.alloc(PIECE_LENGTH)).digest();
-  const pieces = Buffer.alloc(20 * pieceCount);
-  for (let i = 0; i < pieceCount; i++) zeroHash.copy(pieces, i * 20);
-  const head = `d4:infod6:lengthi${pieceCount * PIECE_LENGTH}e4:name7:big.bin12:piece lengthi${PIECE_LENGTH}e6:pieces${pieces.length}:`;
-  await writeFile(file, Buffer.concat([Buffer.from(head), pieces, Buffer.from('7:privatei1eee')]));
-}
 
 /** Seconds from the `start` event to the first event of `type` in an --events stream. */
 function eventSeconds(stdout: string, type: string): number | null {
@@ -77,7 +62,7 @@ export async function benchScalePieces(ctx: Context): Promise<string> {
   const part = path.join(dir, 'part');
   await rm(dir, { recursive: true, force: true });
   await sparseFile(path.join(full, 'big.bin'), size);
-  await writeTorrent(torrent, pieceCount);
+  await writeZeroTorrent(torrent, 'big.bin', size, PIECE_LENGTH);
   const steps: Step[] = [];
   const run = async (args: string[], timeoutMs = 900_000) => {
     const result = await measure(shoal.cmd, [...shoal.args, ...args], { timeoutMs });
