@@ -10,11 +10,34 @@ import { metainfoToJson, type MetainfoJson } from './core/metainfo/summary.ts';
 import { verifyData, type VerifyResult } from './core/verify/verify-data.ts';
 
 export { ShoalClient } from './lib/shoal-client.ts';
+/**
+ * The name the design uses (`import { Client } from 'shoal'`): the same class
+ * as ShoalClient. The engine's own core/client Client (port, routing, DHT
+ * node) is an internal part of it, not a public API.
+ */
+export { ShoalClient as Client } from './lib/shoal-client.ts';
 export type { ShoalClientOptions, TorrentInfo, TorrentInput } from './lib/shoal-client.ts';
 export type { AddOptions } from './core/daemon/torrent-manager.ts';
-export type { ManagedTorrent, Activity } from './core/daemon/managed-torrent.ts';
+export type {
+  ManagedTorrent,
+  ManagedTorrentEvents,
+  Activity,
+} from './core/daemon/managed-torrent.ts';
+export type { TorrentRecord } from './core/daemon/torrent-record.ts';
+export type { PeerInfo, SessionPhase, SessionStats } from './core/session/session-types.ts';
+export type { Priority } from './core/rpc/backend.ts';
+export type { Metainfo, TorrentFile, TorrentVersion } from './core/metainfo/types.ts';
 export { createTorrent } from './core/create/build-torrent.ts';
-export type { CreateOptions, CreateResult } from './core/create/build-torrent.ts';
+export type {
+  CreateOptions,
+  CreateResult,
+  CreatedFile,
+  CreateProgress,
+  CreateProgressCallback,
+} from './core/create/build-torrent.ts';
+export type { SkippedEntry } from './core/create/walk.ts';
+export type { FileVerifyStatus } from './core/verify/verify-data.ts';
+export type { ExitCodeValue } from './core/errors.ts';
 export {
   ShoalError,
   UsageError,
