@@ -30,6 +30,26 @@ export const PROTOCOL = {
   'rpc-version-semver': '5.3.0',
 } as const;
 
+/**
+ * Transmission features shoal does not have, reported as off so that clients
+ * reading these keys find them (session-set ignores them). The schedule's
+ * times are Transmission's defaults: with the schedule off they mean nothing.
+ */
+const ABSENT_FEATURES = {
+  'alt-speed-time-enabled': false,
+  'alt-speed-time-begin': 540,
+  'alt-speed-time-end': 1020,
+  'alt-speed-time-day': 127,
+  'blocklist-enabled': false,
+  'blocklist-size': 0,
+  'blocklist-url': '',
+  'peer-port-random-on-start': false,
+  'port-forwarding-enabled': false,
+  'script-torrent-done-enabled': false,
+  'script-torrent-done-filename': '',
+  'trash-original-torrent-files': false,
+} as const;
+
 /** Largest .torrent read from a local `filename` (the same cap as `shoal download`). */
 const MAX_TORRENT_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -239,8 +259,11 @@ async function torrentSetLocation(
 }
 
 async function sessionGet(args: Args, ctx: MethodContext): Promise<Record<string, unknown>> {
+  const session = await ctx.backend.session();
   const all: Record<string, unknown> = {
-    ...(await ctx.backend.session()),
+    ...ABSENT_FEATURES,
+    ...session,
+    'download-dir-free-space': await freeBytes(ctx, session['download-dir']),
     ...PROTOCOL,
     'session-id': ctx.sessionId,
     units: {
@@ -257,6 +280,16 @@ async function sessionGet(args: Args, ctx: MethodContext): Promise<Record<string
     (key): key is string => typeof key === 'string' && Object.hasOwn(all, key),
   );
   return Object.fromEntries(wanted.map((key) => [key, all[key]]));
+}
+
+/** Free bytes where `dir` lies (-1 when unknown, as Transmission answers). */
+async function freeBytes(ctx: MethodContext, dir: unknown): Promise<number> {
+  if (typeof dir !== 'string') return -1;
+  try {
+    return (await ctx.backend.freeSpace(dir)).free;
+  } catch {
+    return -1;
+  }
 }
 
 async function sessionSet(args: Args, ctx: MethodContext): Promise<Record<string, unknown>> {
