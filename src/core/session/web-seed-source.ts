@@ -149,19 +149,21 @@ export class WebSeedSource {
     let delivered = 0;
     const deliverUpTo = (filled: number): void => {
       if (this.#abort.signal.aborted) return;
+      const before = delivered;
       for (;;) {
         const at = start + delivered;
         const index = Math.floor(at / pieceLength);
         const begin = at - index * pieceLength;
         const length = Math.min(BLOCK_SIZE, picker.pieceSize(index) - begin, end - at);
-        if (length <= 0 || delivered + length > filled) return;
+        if (length <= 0 || delivered + length > filled) break;
         // Blocks between ours that others were asked for are delivered too: the
         // picker takes each once and cancels the other requests.
         this.#o.deliver(id, index, begin, buffer.subarray(delivered, delivered + length));
         delivered += length;
-        this.#bytes += length;
-        this.#rate.add(length);
       }
+      if (delivered === before) return;
+      this.#bytes += delivered - before;
+      this.#rate.add(delivered - before);
     };
     seed
       .fetchSpace(start, end - start, {
