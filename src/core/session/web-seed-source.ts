@@ -98,8 +98,11 @@ export class WebSeedSource {
 
   /** A piece that failed its hash check: a mirror among its senders is charged for it. */
   pieceFailed(contributors: readonly string[]): void {
-    for (const seed of this.#o.pool.seeds)
-      if (contributors.includes(webSeedId(seed))) seed.reportBadPiece();
+    for (const seed of this.#o.pool.seeds) {
+      if (!contributors.includes(webSeedId(seed))) continue;
+      seed.reportBadPiece();
+      this.#reportDropped(seed, 'its pieces fail their hash check');
+    }
   }
 
   stop(): void {
@@ -185,15 +188,19 @@ export class WebSeedSource {
               if (piece.index * pieceLength + block.begin >= start + delivered)
                 picker.requestCancelled(id, block);
           if (this.#abort.signal.aborted) return;
-          // Counted against the mirror already (see webseed/server-health.ts); say so once it is dropped.
-          if (seed.state() === 'dropped' && !this.#dropped.has(seed)) {
-            this.#dropped.add(seed);
-            this.#o.warn(`web seed ${seed.url} dropped: ${(error as Error).message}`);
-          }
+          // Counted against the mirror already (see webseed/server-health.ts).
+          this.#reportDropped(seed, (error as Error).message);
           this.pump();
         },
       );
     return true;
+  }
+
+  /** Says once that a mirror was dropped for the session, and why. */
+  #reportDropped(seed: WebSeed, reason: string): void {
+    if (seed.state() !== 'dropped' || this.#dropped.has(seed)) return;
+    this.#dropped.add(seed);
+    this.#o.warn(`web seed ${seed.url} dropped: ${reason}`);
   }
 
   /** Blocks of piece `index` for `id`, if the picker gives any. */
