@@ -3,8 +3,8 @@
  * copy): every piece it sends fails its hash check, it is charged for each
  * and dropped, and the download still ends right, from a good mirror when
  * there is one, else with exit 4. Either way shoal says it dropped the
- * mirror (seen missing before: only a failed request was reported). Two real HTTP servers on
- * 127.0.0.1, no tracker, no peer.
+ * mirror (seen missing before: only a failed request was reported). Two
+ * real HTTP servers on 127.0.0.1, no tracker, no peer.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
