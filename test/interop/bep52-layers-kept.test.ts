@@ -2,8 +2,10 @@
  * v2 piece layers that shoal fetched from peers (BEP 52 hash requests) are
  * kept, not thrown away with the process:
  * - `download MAGNET --save-torrent X` writes a whole v2 torrent: X carries
- *   `piece layers` (the same bytes as the torrent libtorrent made), and a
- *   python3-libtorrent seeder given X verifies the data on disk with it;
+ *   `piece layers` (the same bytes as the torrent libtorrent made), and
+ *   python3-libtorrent checks data on disk piece by piece with it (without
+ *   layers it can only check a whole file against its root: one bad byte
+ *   would cost it all of big.bin's 600 pieces, not one);
  * - a download of a .torrent without `piece layers`, interrupted, resumes
  *   with no peer to ask for layers: only a web seed, which serves data but
  *   no hashes. The rerun can verify what is on disk and what the web seed
@@ -11,18 +13,19 @@
  * The torrent is made by libtorrent (v2 only, 16 KiB pieces, a file of more
  * than 512 pieces).
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeBencode } from '../../src/core/bencode/index.ts';
-import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
+import { runShoal, show, spawnShoal, spawnTracked, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, tempDir } from '../helpers/files.ts';
 import { startHttpFileServer, type HttpFileServer } from '../helpers/http-file-server.ts';
-import { requirePeers } from '../helpers/peers.ts';
+import { requirePeers, SYSTEM_PYTHON } from '../helpers/peers.ts';
 import { peerArg, until } from '../helpers/swarm.ts';
 import { libtorrentSeeder, makeV2Payload, withoutPieceLayers } from './bep52-fixture.ts';
 
 trackProcesses();
+const CHECK_SCRIPT = path.join(import.meta.dirname, 'bep52_check.py');
 // Whole processes on a shared 2-core machine: generous bounds, never timing assertions.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 cleanupTempDirs();
@@ -83,9 +86,22 @@ describe('fetched v2 piece layers are kept', () => {
     // shoal loads it as a v2 torrent and checks the data against it.
     const inspect = await runShoal(['inspect', saved, '--verify', out], { timeoutMs: 60_000 });
     expect(inspect.code, show(inspect)).toBe(0);
-    // libtorrent checks the downloaded data with it (it needs the layers to get to seeding).
-    const check = await libtorrentSeeder(saved, out);
-    check.proc.kill();
+    // libtorrent checks a copy with one bad byte in big.bin's piece 5 by piece.
+    const damaged = path.join(work, 'damaged');
+    await cp(out, damaged, { recursive: true });
+    const big = await open(path.join(damaged, 'payload/big.bin'), 'r+');
+    await big.write(Buffer.from([0]), 0, 1, 5 * 16384 + 7);
+    await big.close();
+    const check = spawnTracked('libtorrent check', SYSTEM_PYTHON, [
+      CHECK_SCRIPT,
+      '--torrent',
+      saved,
+      '--save',
+      damaged,
+    ]);
+    const checked = await check.wait(90_000);
+    const [, have, of] = /HAVE (\d+) OF (\d+)/.exec(checked.stdout) ?? [];
+    expect(Number(have), check.describe()).toBe(Number(of) - 1);
   });
 
   it('a download of a .torrent without piece layers resumes with no peer to give them', async () => {
