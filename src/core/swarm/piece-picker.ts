@@ -402,6 +402,7 @@ export class PiecePicker {
       }
     }
     takeFromPartials(false);
+    if (picked.length < count) this.#retakeTimedOut(peer.id, allowed, count, now, picked);
 
     if (picked.length < count && this.isEndGame())
       this.#pickEndGame(peer, allowed, count, now, picked);
@@ -414,6 +415,39 @@ export class PiecePicker {
       if (p.requests[b]?.has(peerId)) continue; // its own timed-out request
       this.#addRequest(p, b, peerId, now);
       out.push(this.#blockRef(p.index, b));
+    }
+  }
+
+  /**
+   * Blocks this peer's own requests timed out on (we sent it a cancel) and
+   * nobody else is fetching: asked of it again, last, so another peer gets
+   * them first when there is one. Without this a lone slow peer (or one we
+   * throttle with --download-limit) would never be asked for them again, and
+   * the download would stall with the peer connected.
+   */
+  #retakeTimedOut(
+    peerId: string,
+    allowed: (i: number) => boolean,
+    count: number,
+    now: number,
+    out: BlockRef[],
+  ): void {
+    const keys = this.#byPeer.get(peerId);
+    if (keys === undefined) return;
+    for (const key of [...keys]) {
+      if (out.length >= count) return;
+      const index = Math.floor(key / this.#blocksPerPiece);
+      const b = key - index * this.#blocksPerPiece;
+      const p = this.#partials.get(index);
+      if (p === undefined || this.#priority[index] === 0 || !allowed(index)) continue;
+      if (p.from[b] !== undefined || p.active[b]! > 0) continue;
+      const requests = p.requests[b];
+      if (!requests?.get(peerId)?.timedOut) continue;
+      // The same entry, fresh: it was counted once (requestEntries, byPeer) and stays so.
+      requests.set(peerId, { at: now, timedOut: false });
+      p.active[b]!++;
+      p.free--;
+      out.push(this.#blockRef(index, b));
     }
   }
 

@@ -73,6 +73,8 @@ describe('PiecePicker properties', () => {
           for (const p of peers) picker.addPeerAvailability({ has: (i) => p.pieces.has(i) });
           // The test's own model of each peer's outstanding requests.
           const outstanding = new Map(peers.map((p) => [p.id, new Map<string, number>()]));
+          // Requests that timed out: the same peer may be asked for them once more.
+          const timedOut = new Map(peers.map((p) => [p.id, new Set<string>()]));
           const verified = new Set<number>();
           const hashing = new Set<number>();
           const unwanted = new Set<number>();
@@ -80,6 +82,7 @@ describe('PiecePicker properties', () => {
           for (const [kind, a, b] of events) {
             const peer = peers[a % peers.length]!;
             const mine = outstanding.get(peer.id)!;
+            const mineTimedOut = timedOut.get(peer.id)!;
             switch (kind) {
               case 0:
               case 1:
@@ -88,7 +91,9 @@ describe('PiecePicker properties', () => {
                 for (const blk of got) {
                   expect(peer.has(blk.index)).toBe(true);
                   if (peer.choked) expect(peer.allowedFast.has(blk.index)).toBe(true);
-                  expect(mine.has(key(blk.index, blk.begin))).toBe(false);
+                  const k = key(blk.index, blk.begin);
+                  expect(mine.has(k) && !mineTimedOut.has(k)).toBe(false);
+                  mineTimedOut.delete(k);
                   expect(verified.has(blk.index) || hashing.has(blk.index)).toBe(false);
                   expect(unwanted.has(blk.index)).toBe(false);
                   expect(blk.length).toBe(Math.min(B, picker.pieceSize(blk.index) - blk.begin));
@@ -104,10 +109,12 @@ describe('PiecePicker properties', () => {
                 const [index, begin] = k.split(':').map(Number) as [number, number];
                 const r = picker.blockReceived(peer.id, index, begin);
                 mine.delete(k);
+                mineTimedOut.delete(k);
                 if (r.kind === 'accepted') {
                   for (const c of r.cancels) {
                     expect(outstanding.get(c.peerId)!.has(key(c.index, c.begin))).toBe(true);
                     outstanding.get(c.peerId)!.delete(key(c.index, c.begin));
+                    timedOut.get(c.peerId)!.delete(key(c.index, c.begin));
                   }
                   if (r.pieceComplete) hashing.add(index);
                 }
@@ -122,12 +129,14 @@ describe('PiecePicker properties', () => {
                 ];
                 // a timed-out request stays outstanding for that peer
                 picker.requestTimedOut(peer.id, { index, begin });
+                mineTimedOut.add(key(index, begin));
                 break;
               }
               case 6: {
                 const released = picker.peerGone(peer.id);
                 expect(released.length).toBe(mine.size);
                 mine.clear();
+                mineTimedOut.clear();
                 peer.choked = b % 2 === 0;
                 peer.allowedFast = new Set([b % s.pieceCount, (b >> 3) % s.pieceCount]);
                 break;

@@ -251,17 +251,34 @@ describe('PiecePicker end game', () => {
     expect(p.pickBlocks(peer('b', [0]), 10, 0)).toEqual([]);
   });
 
-  it('after a timeout gives the block to another peer, never again to the same one, and takes it late', () => {
+  it('after a timeout gives the block to another peer first, and takes it late', () => {
     const p = picker(1, 2);
     p.addSeed();
     const [blk] = p.pickBlocks(peer('a', 'all'), 1, 0);
     p.requestTimedOut('a', blk!);
-    const again = p.pickBlocks(peer('a', 'all'), 2, 10);
+    const again = p.pickBlocks(peer('a', 'all'), 1, 10);
     expect(again.map((x) => x.begin)).toEqual([B]);
     expect(p.pickBlocks(peer('b', 'all'), 1, 10)).toEqual([blk]);
     const late = p.blockReceived('a', blk!.index, blk!.begin);
     expect(late).toMatchObject({ kind: 'accepted', cancels: [{ peerId: 'b', begin: 0 }] });
     expect(p.requestsOf('a').map((x) => x.begin)).toEqual([B]);
+  });
+  it('asks the same peer again for its timed-out block once nothing else is left (a lone slow peer)', () => {
+    const p = picker(1, 3);
+    p.addSeed();
+    const a = peer('a', 'all');
+    const [first] = p.pickBlocks(a, 1, 0);
+    p.requestTimedOut('a', first!);
+    // Other blocks come first ...
+    expect(p.pickBlocks(a, 2, 10).map((x) => x.begin)).toEqual([B, 2 * B]);
+    // ... then the timed-out one, once, as a fresh request.
+    expect(p.pickBlocks(a, 5, 20)).toEqual([first]);
+    expect(p.pickBlocks(a, 5, 30)).toEqual([]);
+    expect(p.requestsOf('a').find((x) => x.begin === 0)).toMatchObject({ timedOut: false });
+    for (const begin of [0, B, 2 * B]) p.blockReceived('a', 0, begin);
+    expect(p.requestsOf('a')).toEqual([]);
+    // The request was counted once: nothing is left over after the piece completed.
+    expect(p.partialPieces).toBe(0);
   });
 });
 
