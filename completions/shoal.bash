@@ -19,8 +19,8 @@ _shoal() {
       files="--out -o"
       ;;
     daemon)
-      opts="--rpc-port --rpc-bind --rpc-auth --rpc-auth-file --rpc-allow --rpc-host --state-dir --download-dir --watch --port --dht --no-dht --dht-bootstrap --detach --pid-file --log --threads --help"
-      valued="--rpc-port --rpc-bind --rpc-auth --rpc-auth-file --rpc-allow --rpc-host --state-dir --download-dir --watch --port --dht-bootstrap --pid-file --log --threads"
+      opts="--rpc-port --rpc-bind --rpc-auth --rpc-auth-file --rpc-allow --rpc-host --state-dir --download-dir --watch --port --dht --no-dht --dht-bootstrap --encryption --detach --pid-file --log --threads --help"
+      valued="--rpc-port --rpc-bind --rpc-auth --rpc-auth-file --rpc-allow --rpc-host --state-dir --download-dir --watch --port --dht-bootstrap --encryption --pid-file --log --threads"
       dirs=""
       files=""
       ;;

@@ -10,6 +10,7 @@ import { TorrentManager } from '../core/daemon/torrent-manager.ts';
 import { WatchDir } from '../core/daemon/watch-dir.ts';
 import { ExitCode, InputError, UsageError } from '../core/errors.ts';
 import { refuseOpenWithoutCredentials, RpcServer } from '../core/rpc/server.ts';
+import type { EncryptionPolicy } from '../core/transport/mse/policy.ts';
 import { parseDhtNode } from './flags.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import type Daemon from './daemon.ts';
@@ -42,6 +43,7 @@ export async function daemon(flags: DaemonFlags): Promise<void> {
     dht: flags.dht && (dhtBootstrap.length > 0 || process.env.SHOAL_NO_DHT !== '1'),
     dhtBootstrap: dhtBootstrap.length > 0 ? dhtBootstrap : undefined,
     threads: flags.threads,
+    encryption: flags.encryption as EncryptionPolicy | undefined,
     version: packageJson.version,
   });
   manager.on('log', log);

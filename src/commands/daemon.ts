@@ -1,4 +1,5 @@
 import { Command, Flags } from '@oclif/core';
+import { ENCRYPTION_POLICIES } from '../core/transport/mse/policy.ts';
 import { threadsFlag } from './flags.ts';
 
 export default class Daemon extends Command {
@@ -60,6 +61,11 @@ See docs/DAEMON.md.`;
     'dht-bootstrap': Flags.string({
       description: 'DHT node HOST:PORT to join through, replacing the default routers (repeatable)',
       multiple: true,
+    }),
+    encryption: Flags.string({
+      description:
+        'encrypted connections (MSE/PE): prefer, require or off; the session setting "preferred", "required" or "tolerated" (default: the saved setting, else prefer)',
+      options: [...ENCRYPTION_POLICIES],
     }),
     detach: Flags.boolean({ description: 'run in the background once started (prints its PID)' }),
     'pid-file': Flags.string({

@@ -72,12 +72,13 @@ interface ClientEvents {
 
 export class Client extends EventEmitter<ClientEvents> {
   readonly hashPool: HashPool;
-  readonly transport: Transport;
   readonly #options: ClientOptions;
   readonly #torrents = new Map<string, ClientTorrent>();
   /** The SKEY (info-hash) of every torrent, for incoming MSE connections. */
   readonly #skeys = new SkeyIndex();
-  readonly #encryption: EncryptionPolicy;
+  #encryption: EncryptionPolicy;
+  /** The dialing transport for each encryption policy used so far (see `transport`). */
+  readonly #transports = new Map<EncryptionPolicy, Transport>();
   #listener: Listener | null = null;
   /** The UDP socket uTP dials from: the listening one, or one of its own when not listening. */
   #utpSocket: UtpSocket | null = null;
@@ -91,13 +92,34 @@ export class Client extends EventEmitter<ClientEvents> {
     this.#options = options;
     this.hashPool = options.hashPool;
     this.#encryption = options.encryption ?? 'off';
-    this.transport =
-      options.transport ??
-      clientTransport({
-        transport: options.transports ?? 'tcp',
+  }
+
+  /** How peers are dialed now: with the encryption policy in force (it may change, see below). */
+  get transport(): Transport {
+    if (this.#options.transport) return this.#options.transport;
+    let transport = this.#transports.get(this.#encryption);
+    if (!transport) {
+      transport = clientTransport({
+        transport: this.#options.transports ?? 'tcp',
         encryption: this.#encryption,
         utpSocket: () => this.#socketForUtp(),
       });
+      this.#transports.set(this.#encryption, transport);
+    }
+    return transport;
+  }
+
+  get encryption(): EncryptionPolicy {
+    return this.#encryption;
+  }
+
+  /**
+   * Changes the MSE policy (the daemon's session-set `encryption`): incoming
+   * connections follow it at once, dials made from now on too; connections
+   * already open stay as they are.
+   */
+  set encryption(policy: EncryptionPolicy) {
+    this.#encryption = policy;
   }
 
   /** The port incoming connections reach (0 when not listening). */

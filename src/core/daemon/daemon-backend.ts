@@ -18,6 +18,7 @@ import {
   type TorrentChanges,
 } from '../rpc/backend.ts';
 import { loadSource } from '../source/load-source.ts';
+import { encryptionPolicy } from './encryption-setting.ts';
 import type { TorrentRecord } from './torrent-record.ts';
 import type { TorrentManager, TorrentSource } from './torrent-manager.ts';
 import { toRpcTorrent } from './rpc-view.ts';
@@ -116,6 +117,9 @@ export class DaemonBackend implements RpcBackend {
   }
 
   async setSession(changes: Record<string, unknown>): Promise<void> {
+    if ('encryption' in changes && !encryptionPolicy(changes.encryption)) {
+      throw new RpcRefusal('encryption must be "required", "preferred" or "tolerated"');
+    }
     await this.#manager.setSettings(changes);
   }
 

@@ -5,6 +5,8 @@
  * say. Only the keys listed here are kept: anything else in a settings file
  * is ignored.
  */
+import { DEFAULT_ENCRYPTION } from '../transport/mse/index.ts';
+import { encryptionSetting } from './encryption-setting.ts';
 
 export interface DaemonSettings {
   'download-dir': string;
@@ -30,6 +32,7 @@ export interface DaemonSettings {
   'pex-enabled': boolean;
   'lpd-enabled': boolean;
   'utp-enabled': boolean;
+  /** "required", "preferred" or "tolerated" (encryption-setting.ts maps them to the client's policy). */
   encryption: string;
   'incomplete-dir': string;
   'incomplete-dir-enabled': boolean;
@@ -63,7 +66,7 @@ export function defaultSettings(downloadDir: string): DaemonSettings {
     'pex-enabled': true,
     'lpd-enabled': false,
     'utp-enabled': false,
-    encryption: 'preferred',
+    encryption: encryptionSetting(DEFAULT_ENCRYPTION),
     'incomplete-dir': downloadDir,
     'incomplete-dir-enabled': false,
     'rename-partial-files': false,

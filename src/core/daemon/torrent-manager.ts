@@ -19,6 +19,8 @@ import { EventEmitter } from 'node:events';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from '../client/client.ts';
+import { DEFAULT_ENCRYPTION, type EncryptionPolicy } from '../transport/mse/index.ts';
+import { encryptionPolicy, encryptionSetting } from './encryption-setting.ts';
 import { InputError, UsageError } from '../errors.ts';
 import { HashPool } from '../hashing/pool.ts';
 import { parseInfoHashOrMagnet, parseTorrent } from '../metainfo/index.ts';
@@ -41,6 +43,8 @@ export interface TorrentManagerOptions {
   dhtBootstrap?: string[];
   /** Hashing threads (default: one per core). */
   threads?: number;
+  /** MSE policy (`--encryption`); given, it replaces the saved `encryption` setting. */
+  encryption?: EncryptionPolicy;
   version: string;
   /** Most time a magnet looks for its metadata before it is marked failed (default 1 day). */
   metadataTimeoutMs?: number;
@@ -103,6 +107,9 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
     const manager = new TorrentManager(options, store);
     try {
       if (store) await manager.#load(store);
+      if (options.encryption) manager.settings.encryption = encryptionSetting(options.encryption);
+      manager.client.encryption =
+        encryptionPolicy(manager.settings.encryption) ?? DEFAULT_ENCRYPTION;
       await mkdir(manager.settings['download-dir'], { recursive: true });
       await manager.client.start();
     } catch (error) {
@@ -310,6 +317,7 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
   async setSettings(changes: Record<string, unknown>): Promise<void> {
     this.settings = mergeSettings(this.settings, changes);
     await this.store?.saveSettings({ ...this.settings });
+    await this.#applyEncryption();
     this.#schedule();
   }
 
@@ -318,7 +326,22 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
     if (!this.store) return;
     this.settings = mergeSettings(this.settings, await this.store.readSettings());
     this.emit('log', 'settings reloaded');
+    await this.#applyEncryption();
     this.#schedule();
+  }
+
+  /**
+   * Puts the `encryption` setting into force: the client accepts and dials
+   * with the new policy from now on, and running torrents restart so that
+   * every connection they make follows it (an unknown value keeps the old one).
+   */
+  async #applyEncryption(): Promise<void> {
+    const policy = encryptionPolicy(this.settings.encryption);
+    if (!policy || policy === this.client.encryption) return;
+    this.client.encryption = policy;
+    const running = this.list().filter((t) => t.running);
+    await Promise.all(running.map((t) => t.stop()));
+    for (const torrent of running) if (!torrent.record.paused) torrent.start();
   }
 
   /** Saves the torrent list (counters included). */
