@@ -43,6 +43,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<string>> = {
   tui: benchTui,
   webseed: benchWebseed,
   fleet: (ctx) => import('./fleet.ts').then((m) => m.benchFleet(ctx)),
+  daemon: (ctx) => import('./daemon.ts').then((m) => m.benchDaemon(ctx)),
 };
 
 const { values, positionals } = parseArgs({
