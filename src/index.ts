@@ -38,6 +38,7 @@ export type {
 export type { SkippedEntry } from './core/create/walk.ts';
 export type { FileVerifyStatus } from './core/verify/verify-data.ts';
 export type { ExitCodeValue } from './core/errors.ts';
+export type { EncryptionPolicy } from './core/transport/mse/policy.ts';
 export {
   ShoalError,
   UsageError,

@@ -14,6 +14,7 @@
  * ```
  */
 import { InputError, NetworkError } from '../core/errors.ts';
+import type { EncryptionPolicy } from '../core/transport/mse/policy.ts';
 import type { ManagedTorrent } from '../core/daemon/managed-torrent.ts';
 import { TorrentManager, type AddOptions } from '../core/daemon/torrent-manager.ts';
 
@@ -28,6 +29,8 @@ export interface ShoalClientOptions {
   dht?: boolean;
   /** Hashing threads (default: one per core). */
   threads?: number;
+  /** Encrypted connections (MSE): prefer (default), require, or off (plaintext only). */
+  encryption?: EncryptionPolicy;
 }
 
 /** A .torrent's bytes, a path to one, or a magnet link / info-hash. */
@@ -65,6 +68,7 @@ export class ShoalClient {
       port: options.port ?? 0,
       dht: options.dht ?? true,
       threads: options.threads,
+      encryption: options.encryption,
       version: 'library',
     });
     return new ShoalClient(manager);
