@@ -69,6 +69,18 @@ interface Daemon {
   pid: number;
 }
 
+/** Resolves once the daemon `proc` answers on `rpcPort`. */
+async function serving(proc: Proc, rpcPort: number, peerPort: number): Promise<Daemon> {
+  await waitForTcp(rpcPort, 60_000);
+  const pid = (await proc.innerPid()) ?? proc.pid;
+  return {
+    proc,
+    rpc: new RpcClient(`http://127.0.0.1:${rpcPort}/transmission/rpc`),
+    peerPort,
+    pid,
+  };
+}
+
 /** `downloads` is where the data lies: a daemon refuses RPC paths outside its download folder. */
 async function startShoalDaemon(
   work: string,
@@ -97,14 +109,7 @@ async function startShoalDaemon(
     ],
     { logFile: path.join(work, 'daemon.log') },
   );
-  await waitForTcp(rpcPort, 60_000);
-  const pid = (await proc.innerPid()) ?? proc.pid;
-  return {
-    proc,
-    rpc: new RpcClient(`http://127.0.0.1:${rpcPort}/transmission/rpc`),
-    peerPort,
-    pid,
-  };
+  return await serving(proc, rpcPort, peerPort);
 }
 
 async function startTransmission(
@@ -136,14 +141,7 @@ async function startTransmission(
     ['-f', '-g', config, '-p', String(rpcPort), '-P', String(peerPort), '-w', downloads, '-T'],
     { logFile: path.join(work, 'transmission.log') },
   );
-  await waitForTcp(rpcPort, 60_000);
-  const pid = (await proc.innerPid()) ?? proc.pid;
-  return {
-    proc,
-    rpc: new RpcClient(`http://127.0.0.1:${rpcPort}/transmission/rpc`),
-    peerPort,
-    pid,
-  };
+  return await serving(proc, rpcPort, peerPort);
 }
 
 interface ListedTorrent {

@@ -22,6 +22,7 @@ import {
   makeTorrent,
   startDaemon,
   startSeeder,
+  verifiedBytes,
   waitForTorrents,
   type TorrentView,
 } from '../core/daemon/daemon-fixtures.ts';
@@ -61,16 +62,6 @@ async function removeAndAddAgain(rpc: RpcClient, id: number, metainfo: string): 
 function noError(list: TorrentView[]): TorrentView[] {
   for (const t of list) if (t.error) throw new Error(`torrent ${t.id}: ${t.errorString}`);
   return list;
-}
-
-/** Bytes of the verified pieces in a torrent-get answer (the last piece may be short). */
-function verifiedBytes(view: TorrentView): number {
-  const bits = Buffer.from(view.pieces, 'base64');
-  let bytes = 0;
-  for (let i = 0; i < view.pieceCount; i++) {
-    if (bits[i >> 3] & (0x80 >> (i & 7))) bytes += Math.min(PIECE, view.totalSize - i * PIECE);
-  }
-  return bytes;
 }
 
 describe('shoal daemon: remove then add the same torrent again', () => {
@@ -117,7 +108,7 @@ describe('shoal daemon: remove then add the same torrent again', () => {
         list[0].leftUntilDone > 0,
       'a fifth downloaded',
     );
-    const missing = size - verifiedBytes(partial);
+    const missing = size - verifiedBytes(partial, PIECE);
 
     const id = await removeAndAddAgain(daemon.rpc, partial.id, swarm.metainfo);
     const [finished] = await waitForTorrents(

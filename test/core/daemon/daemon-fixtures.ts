@@ -216,6 +216,18 @@ export async function waitForTorrents(
   );
 }
 
+/** Bytes of the verified pieces in a torrent-get answer (the last piece may be short). */
+export function verifiedBytes(view: TorrentView, pieceLength: number): number {
+  const bits = Buffer.from(view.pieces, 'base64');
+  let bytes = 0;
+  for (let i = 0; i < view.pieceCount; i++) {
+    if (bits[i >> 3] & (0x80 >> (i & 7))) {
+      bytes += Math.min(pieceLength, view.totalSize - i * pieceLength);
+    }
+  }
+  return bytes;
+}
+
 /** Set bits in a base64 wire bitfield. */
 export function countPieces(base64: string): number {
   let count = 0;
