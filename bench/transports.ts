@@ -11,8 +11,13 @@
  * and a smaller file (32 MiB, 8 MiB with --quick) over uTP through a UDP relay
  * dropping 1% of datagrams with 20 ms delay each way, next to the same file
  * over loopback TCP. Every result is compared byte for byte with the source.
+ *
+ * Next to each download, the CPU seconds the seeder spent on it: all its
+ * threads, and its busiest one (libtorrent's network thread, which does the
+ * RC4). With RC4 that thread bounds what any leecher can get from one
+ * libtorrent seeder (docs/ENCRYPTION.md, "What bounds an encrypted download").
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   LT_PY,
@@ -73,6 +78,42 @@ async function startSeeder(
 interface Sample {
   seconds: number;
   ok: boolean;
+  /** CPU seconds the seeder spent meanwhile: all threads, and its busiest thread. */
+  seederCpu?: { total: number; busiest: number };
+}
+
+/** Clock ticks per second of /proc's times (USER_HZ: 100 on every Linux we run on). */
+const TICKS_PER_SECOND = 100;
+
+/** The seeder's threads' CPU ticks (user + system), by thread id. */
+async function threadTicks(seeder: Proc): Promise<Map<string, number>> {
+  const ticks = new Map<string, number>();
+  // The Proc is /usr/bin/time; the seeder is its only child.
+  const timePid = seeder.child.pid!;
+  const children = await readFile(`/proc/${timePid}/task/${timePid}/children`, 'utf8');
+  const pid = children.trim().split(/\s+/)[0];
+  if (!pid) return ticks;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name (which may hold spaces): utime is the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.length > 12) ticks.set(tid, Number(fields[11]) + Number(fields[12]));
+  }
+  return ticks;
+}
+
+function cpuSpent(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): { total: number; busiest: number } {
+  let total = 0;
+  let busiest = 0;
+  for (const [tid, ticks] of after) {
+    const spent = ticks - (before.get(tid) ?? 0);
+    total += spent;
+    busiest = Math.max(busiest, spent);
+  }
+  return { total: total / TICKS_PER_SECOND, busiest: busiest / TICKS_PER_SECOND };
 }
 
 /** One download into a fresh folder; ok when it exited 0 and the bytes match. */
@@ -167,9 +208,11 @@ export async function benchTransports(ctx: Context): Promise<string> {
         i % 2 ? ['libtorrent', 'shoal'] : ['shoal', 'libtorrent'];
       for (const who of order) {
         const flags = who === 'shoal' ? mode.shoalFlags : mode.ltFlags;
+        const before = await threadTicks(seeder.proc);
         const sample = await download(who, torrents[big.name], big, out, seeder.port, flags);
+        sample.seederCpu = cpuSpent(before, await threadTicks(seeder.proc));
         log(
-          `transports: ${mode.label} ${who} ${fmt(sample.seconds)} s ${sample.ok ? '' : 'FAILED'}`,
+          `transports: ${mode.label} ${who} ${fmt(sample.seconds)} s, seeder CPU ${fmt(sample.seederCpu.total)} s (busiest thread ${fmt(sample.seederCpu.busiest)} s) ${sample.ok ? '' : 'FAILED'}`,
         );
         samples[who].push(sample);
       }
@@ -178,12 +221,16 @@ export async function benchTransports(ctx: Context): Promise<string> {
     for (const who of ['shoal', 'libtorrent'] as const) {
       const r = rate(size, samples[who]);
       results[`${mode.label} / ${who}`] = { samples: samples[who], ...r };
+      const cpu = (pick: 'total' | 'busiest') =>
+        fmt(median(samples[who].map((sample) => sample.seederCpu?.[pick] ?? Number.NaN)));
       rows.push([
         mode.label,
         who,
         `${size / MiB} MiB`,
         r ? fmt(r.seconds) : 'failed',
         r ? fmt(r.mibs, 0) : '-',
+        cpu('total'),
+        cpu('busiest'),
         `${samples[who].filter((s) => s.ok).length}/${samples[who].length}`,
       ]);
     }
@@ -228,7 +275,19 @@ export async function benchTransports(ctx: Context): Promise<string> {
   return [
     `### transports (${shoal.label}, median of ${ctx.runs})`,
     '',
-    markdownTable(['mode', 'leecher', 'data', 'seconds', 'MiB/s', 'ok'], rows),
+    markdownTable(
+      [
+        'mode',
+        'leecher',
+        'data',
+        'seconds',
+        'MiB/s',
+        'seeder CPU s',
+        'seeder busiest thread CPU s',
+        'ok',
+      ],
+      rows,
+    ),
     '',
     markdownTable(['path', 'data', 'seconds', 'MiB/s', 'ok'], lossy),
   ].join('\n');
