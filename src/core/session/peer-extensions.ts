@@ -11,7 +11,12 @@
  * Malformed extension messages throw WireProtocolError; the session closes
  * that connection.
  */
-import { LOCAL_EXTENSION_IDS, MetadataServer, UT_METADATA } from '../metadata/index.ts';
+import {
+  LOCAL_EXTENSION_IDS,
+  MAX_METADATA_SIZE,
+  MetadataServer,
+  UT_METADATA,
+} from '../metadata/index.ts';
 import {
   addressKeyOf,
   encodePex,
@@ -53,20 +58,25 @@ export interface PeerExtensionsOptions {
 
 export class PeerExtensions {
   readonly #options: PeerExtensionsOptions;
-  readonly #metadata: MetadataServer;
+  /** Null when the info dictionary is larger than ut_metadata can carry: it is not offered. */
+  readonly #metadata: MetadataServer | null;
   readonly #pex: PexState | null;
   /** Rate limit, caps and address-scope rule for what peers tell us (issue #15). */
   readonly #pexIntake = new PexIntake();
 
   constructor(options: PeerExtensionsOptions) {
     this.#options = options;
-    this.#metadata = new MetadataServer(options.infoBytes);
+    // A v1 torrent of a million 16 KiB pieces has a 20 MiB info dictionary: it still downloads
+    // and seeds, peers just cannot fetch its metadata from us (nor could they from anyone).
+    this.#metadata =
+      options.infoBytes.length <= MAX_METADATA_SIZE ? new MetadataServer(options.infoBytes) : null;
     this.#pex = options.isPrivate ? null : new PexState();
   }
 
   /** Payload of our extended handshake to a peer at `to` (its `yourip`; omitted without it). */
   handshake(to?: PeerAddress): Uint8Array {
-    const m: Record<string, number> = { [UT_METADATA]: LOCAL_EXTENSION_IDS.ut_metadata };
+    const m: Record<string, number> = {};
+    if (this.#metadata) m[UT_METADATA] = LOCAL_EXTENSION_IDS.ut_metadata;
     if (this.#pex) m[UT_PEX] = LOCAL_EXTENSION_IDS.ut_pex;
     const port = this.#options.port();
     // Our IPv6 address is only worth telling when we listen (on both stacks, as the client does).
@@ -76,7 +86,7 @@ export class PeerExtensions {
       v: this.#options.clientName,
       p: port || undefined,
       reqq: this.#options.maxRequests,
-      metadataSize: this.#metadata.size,
+      metadataSize: this.#metadata?.size,
       yourIp: (to && addressBytes(to.host)) ?? undefined,
       ipv6: ownIpv6 ? (addressBytes(ownIpv6) ?? undefined) : undefined,
     });
@@ -100,7 +110,7 @@ export class PeerExtensions {
   /** Handles an extended message (not the handshake) addressed to one of our ids. */
   onMessage(peer: ExtensionPeer, id: number, payload: Uint8Array): void {
     if (id === LOCAL_EXTENSION_IDS.ut_metadata) {
-      const reply = this.#metadata.handle(peer.key, payload);
+      const reply = this.#metadata?.handle(peer.key, payload);
       const theirId = peer.extended?.m.get(UT_METADATA);
       if (reply && theirId) peer.send({ type: 'extended', id: theirId, payload: reply });
       return;
@@ -134,7 +144,7 @@ export class PeerExtensions {
   }
 
   forget(key: string): void {
-    this.#metadata.forget(key);
+    this.#metadata?.forget(key);
     this.#pex?.forget(key);
     this.#pexIntake.forget(key);
   }
