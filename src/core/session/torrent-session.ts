@@ -495,7 +495,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       peer.conn.send({
         type: 'extended',
         id: EXTENDED_HANDSHAKE_ID,
-        payload: this.#extensions.handshake(),
+        payload: this.#extensions.handshake(peer.conn.address),
       });
     }
     peer.sendPieces(this.#picker.progress().havePieces, () => this.#picker.bitfield(), adopted);
