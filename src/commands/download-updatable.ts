@@ -95,18 +95,19 @@ async function follow(
     wake?.();
   };
   let follower = startFollower(current.seq);
+  // A signal ends the follow with exit 0 when it arrives while waiting, or in the moments
+  // between a download's end and the next wait (no handler there would let it kill the
+  // process); during a download, the download's own handler interrupts it as well.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     for (;;) {
+      if (stopped) return;
       notify(`shoal: following: waiting for a version newer than ${current.seq}`);
-      // Signals end the wait (exit 0: nothing is interrupted); during a download it handles them.
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
       await new Promise<void>((resolve) => {
         wake = resolve;
         if (latest || stopped) resolve();
       });
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       wake = null;
       if (stopped) return;
       const next: UpdatableVersion = latest!;
