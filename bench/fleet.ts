@@ -21,9 +21,11 @@
  * source. Runs alternate shoal and aria2c.
  *
  * Knobs: BENCH_FLEET_DOWNLOADERS (default 20, --quick 5), BENCH_FLEET_MIB
- * (file size, default 256, --quick 32).
+ * (file size, default 256, --quick 32), BENCH_FLEET_PUBLISHER_LIMIT (the
+ * publisher's `--upload-limit`, e.g. 20MiB: on loopback it is as fast as any
+ * downloader, on a real network its one uplink is shared by the whole fleet).
  * Standalone: node_modules/.bin/node bench/fleet.ts [--quick] [--runs N]
- * [--downloaders N] [--mib M] [--keep]
+ * [--downloaders N] [--mib M] [--publisher-limit RATE] [--keep]
  */
 import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -54,6 +56,8 @@ const EXIT_GRACE_MS = 4 * 60_000;
 export interface FleetOptions {
   downloaders: number;
   sizeMiB: number;
+  /** The publisher's --upload-limit (bytes a second, with a unit), or none. */
+  publisherLimit: string | undefined;
 }
 
 export function fleetOptions(ctx: Context): FleetOptions {
@@ -63,7 +67,7 @@ export function fleetOptions(ctx: Context): FleetOptions {
     throw new Error('BENCH_FLEET_DOWNLOADERS must be a whole number from 1');
   if (!Number.isInteger(sizeMiB) || sizeMiB < 1)
     throw new Error('BENCH_FLEET_MIB must be a whole number of MiB from 1');
-  return { downloaders, sizeMiB };
+  return { downloaders, sizeMiB, publisherLimit: process.env.BENCH_FLEET_PUBLISHER_LIMIT };
 }
 
 /** One process under an inner /usr/bin/time that writes its CPU seconds and peak RSS. */
@@ -355,6 +359,7 @@ async function fleetRun(
       '--seed-until',
       `completed>=${n}`,
       '--events',
+      ...(options.publisherLimit ? ['--upload-limit', options.publisherLimit] : []),
     ],
     path.join(runDir, 'cpu-publisher'),
   );
@@ -558,10 +563,14 @@ export async function benchFleet(ctx: Context): Promise<string> {
   const file = await writeResults(ctx, 'fleet', {
     downloaders: n,
     sizeBytes: size,
+    publisherLimit: options.publisherLimit ?? null,
     summaries,
     runs: Object.fromEntries(clients.map((c, i) => [c.label, runs[i]])),
   });
-  return `### fleet (1 shoal publisher, ${n} downloaders started together, shoal tracker, ${options.sizeMiB} MiB file, 1 MiB pieces, loopback; medians of ${ctx.runs} runs)\n\n${table}\n\nresults: ${path.relative(process.cwd(), file)}\n`;
+  const limit = options.publisherLimit
+    ? `, publisher --upload-limit ${options.publisherLimit}`
+    : '';
+  return `### fleet (1 shoal publisher${limit}, ${n} downloaders started together, shoal tracker, ${options.sizeMiB} MiB file, 1 MiB pieces, loopback; medians of ${ctx.runs} runs)\n\n${table}\n\nresults: ${path.relative(process.cwd(), file)}\n`;
 }
 
 // Standalone run (npm run bench -- fleet runs it through bench/run.ts).
@@ -573,6 +582,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
   };
   if (value('--downloaders')) process.env.BENCH_FLEET_DOWNLOADERS = value('--downloaders');
   if (value('--mib')) process.env.BENCH_FLEET_MIB = value('--mib');
+  if (value('--publisher-limit'))
+    process.env.BENCH_FLEET_PUBLISHER_LIMIT = value('--publisher-limit');
   const quick = argv.includes('--quick');
   const ctx: Context = {
     quick,
