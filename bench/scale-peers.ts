@@ -4,7 +4,8 @@
  * (bench/lib/fake-peers.ts, shoal's own wire codec); the data is zeros.
  *
  * - download: `shoal download` of 4 GiB (256 KiB pieces) from 5 and from 500
- *   fake seeders (`--peer` for each, `--max-peers` above the count). Wall
+ *   fake seeders plus 2 python3-libtorrent seeders (`--peer` for each,
+ *   `--max-peers` above the count). Wall
  *   time, CPU seconds and peak RSS of shoal, the most peers it had
  *   connected at once (its progress events), and per added peer: the
  *   difference between the two runs divided by 495. (shoal dials new peers
@@ -29,6 +30,7 @@ import {
 } from './lib/common.ts';
 import { Proc, measure } from './lib/procs.ts';
 import { usageOf, watchUsage } from './lib/proc-usage.ts';
+import { startSeeders } from './lib/swarm.ts';
 import { sparseFile, writeZeroTorrent } from './lib/zero-torrent.ts';
 
 const PIECE_LENGTH = 256 * 1024;
@@ -54,14 +56,31 @@ function maxConnected(stdout: string): number {
   return most;
 }
 
-async function downloadFrom(ctx: Context, torrent: string, peers: number): Promise<DownloadRow> {
+/** Real seeders beside the fakes: python3-libtorrent, seeding the same zeros from a sparse file. */
+const LIBTORRENT_SEEDERS = 2;
+
+async function downloadFrom(
+  ctx: Context,
+  torrent: string,
+  seedData: string,
+  peers: number,
+): Promise<DownloadRow> {
   const shoal = primaryShoal();
   const out = path.join(ctx.scratch, `scale-peers-out-${peers}`);
   await rm(out, { recursive: true, force: true });
   const fakes = new Proc(NODE24, [FAKE_PEERS, 'seeders', String(peers), torrent], { stdin: true });
+  const real = await startSeeders(
+    ctx.scratch,
+    LIBTORRENT_SEEDERS,
+    [`${torrent}:${seedData}`],
+    null,
+    [],
+  );
   try {
     await fakes.waitForOutput('"ports"', 120_000);
-    const { ports } = JSON.parse(fakes.stdout.trim().split('\n')[0]!) as { ports: number[] };
+    const fakePorts = (JSON.parse(fakes.stdout.trim().split('\n')[0]!) as { ports: number[] })
+      .ports;
+    const ports = [...real.ports, ...fakePorts];
     let usage: ReturnType<typeof watchUsage> | null = null;
     const result = await measure(
       shoal.cmd,
@@ -110,6 +129,7 @@ async function downloadFrom(ctx: Context, torrent: string, peers: number): Promi
     };
   } finally {
     await fakes.stop('SIGTERM');
+    for (const seeder of real.procs) await seeder.stop('SIGTERM');
     await rm(out, { recursive: true, force: true });
   }
 }
@@ -190,7 +210,7 @@ async function seedTo(
 export async function benchScalePeers(ctx: Context): Promise<string> {
   // --quick: 64 MiB, to try the harness.
   const size = ctx.quick ? 64 * 2 ** 20 : 4 * 2 ** 30;
-  const torrent = path.join(ctx.scratch, 'zeros-1g.torrent');
+  const torrent = path.join(ctx.scratch, 'zeros.torrent');
   await writeZeroTorrent(torrent, 'zeros.bin', size, PIECE_LENGTH);
   const seedData = path.join(ctx.scratch, 'scale-peers-seed');
   await sparseFile(path.join(seedData, 'zeros.bin'), size);
@@ -198,7 +218,7 @@ export async function benchScalePeers(ctx: Context): Promise<string> {
   const many = ctx.quick ? 100 : 500;
   const downloads: DownloadRow[] = [];
   for (const peers of [5, many]) {
-    downloads.push(await downloadFrom(ctx, torrent, peers));
+    downloads.push(await downloadFrom(ctx, torrent, seedData, peers));
     const row = downloads.at(-1)!;
     log(`  download from ${peers}: ${fmt(row.wall)} s, ${row.maxConnected} connected`);
   }
