@@ -2,13 +2,25 @@
  * HTTP(S) tracker client over Node's http/https modules. Not fetch: the body
  * has to be capped while it streams in, and every socket must be torn down
  * on timeout or cancellation.
+ *
+ * HTTP_PROXY/HTTPS_PROXY/NO_PROXY are honoured as for web seeds
+ * (net/http-proxy.ts): through a proxy, http:// announces are forwarded and
+ * https:// ones tunnelled with CONNECT. The tracker's name may then resolve
+ * only on the proxy's side; a redirect is still judged by where it points.
  */
 import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import {
+  createAgent,
+  proxiedRequest,
+  proxyFor,
+  proxySettingsFromEnv,
+  type ProxySettings,
+} from '../net/http-proxy.ts';
 import { TrackerError } from './errors.ts';
-import { redirectRefusal } from './redirect-policy.ts';
+import { isLocalAddress, redirectRefusal } from './redirect-policy.ts';
 import { resolveHost, systemResolver, type Resolver } from './resolve.ts';
 import {
   buildAnnounceUrl,
@@ -36,6 +48,8 @@ export interface HttpTrackerOptions {
   family?: 4 | 6;
   /** Name resolution; default the OS resolver. */
   resolve?: Resolver;
+  /** Proxies; default: from HTTP_PROXY/HTTPS_PROXY/NO_PROXY. */
+  proxies?: ProxySettings;
 }
 
 export const defaultHttpTrackerOptions = {
@@ -100,41 +114,82 @@ export function httpGet(url: string, options: HttpTrackerOptions = {}): Promise<
     }
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    // The addresses of the first request's host: redirects are judged against them.
-    let origin: string[] = [];
+    let proxies: ProxySettings;
+    try {
+      proxies = options.proxies ?? proxySettingsFromEnv();
+    } catch (error) {
+      finish(new TrackerError('bad-url', (error as Error).message, { cause: error }));
+      return;
+    }
+
+    // The addresses of the first request's host: redirects are judged against them
+    // (null: it was reached through a proxy without resolving here).
+    let origin: string[] | null = null;
+    const refusal = (found: string[]): string | null => {
+      if (origin !== null) return redirectRefusal(origin, found);
+      // The tracker was reached through the proxy without resolving it here: only
+      // targets that are public for certain.
+      return found.length > 0 && !found.some(isLocalAddress)
+        ? null
+        : `redirect to local or unresolvable address ${found.join(', ') || '(none)'}`;
+    };
 
     const go = (target: URL, hops: number): void => {
       if (target.protocol !== 'http:' && target.protocol !== 'https:') {
         finish(new TrackerError('bad-url', `tracker redirected to a non-http URL: ${target.href}`));
         return;
       }
+      const proxy = proxyFor(target, proxies);
       const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
       resolveHost(options.resolve ?? systemResolver, host, options.family).then(
         (addresses) => {
           if (settled) return;
           const found = addresses.map((a) => a.address);
           if (hops === 0) origin = found;
-          const refusal = hops === 0 ? null : redirectRefusal(origin, found);
-          if (refusal !== null) {
-            finish(new TrackerError('redirect-refused', refusal));
+          const refused = hops === 0 ? null : refusal(found);
+          if (refused !== null) {
+            finish(new TrackerError('redirect-refused', refused));
             return;
           }
-          send(target, hops, pinnedLookup(addresses));
+          send(target, hops, proxy, proxy === null ? pinnedLookup(addresses) : undefined);
         },
-        (error: unknown) => finish(networkError(error)),
+        (error: unknown) => {
+          if (settled) return;
+          // Behind a proxy the name may resolve only on the proxy's side.
+          const viaProxy = proxy !== null && (hops === 0 || refusal([]) === null);
+          if (viaProxy) send(target, hops, proxy, undefined);
+          else finish(networkError(error));
+        },
       );
     };
 
-    const send = (target: URL, hops: number, pinned: LookupFunction): void => {
-      const client = target.protocol === 'https:' ? https : http;
+    const send = (
+      target: URL,
+      hops: number,
+      proxy: URL | null,
+      pinned: LookupFunction | undefined,
+    ): void => {
+      const route = proxiedRequest(target, proxy);
+      const client = route.secure ? https : http;
       let request: http.ClientRequest;
       try {
-        request = client.get(target, {
+        request = client.request({
+          ...route.options,
+          method: 'GET',
           // No keep-alive agent: an idle pooled socket would keep a CLI process alive.
-          agent: false,
+          agent:
+            proxy !== null && route.secure
+              ? createAgent(target, proxy, { keepAlive: false, maxSockets: 1 })
+              : false,
           lookup: pinned,
-          headers: { 'User-Agent': userAgent, 'Accept-Encoding': 'identity', Connection: 'close' },
+          headers: {
+            ...route.options.headers,
+            'User-Agent': userAgent,
+            'Accept-Encoding': 'identity',
+            Connection: 'close',
+          },
         });
+        request.end();
       } catch (error) {
         finish(networkError(error));
         return;
