@@ -42,6 +42,7 @@ const BENCHMARKS: Record<string, (ctx: Context) => Promise<string>> = {
   transports: benchTransports,
   tui: benchTui,
   webseed: benchWebseed,
+  'webseed-mixed': (ctx) => import('./webseed-mixed.ts').then((m) => m.benchWebseedMixed(ctx)),
   fleet: (ctx) => import('./fleet.ts').then((m) => m.benchFleet(ctx)),
   daemon: (ctx) => import('./daemon.ts').then((m) => m.benchDaemon(ctx)),
 };
