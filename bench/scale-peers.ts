@@ -235,7 +235,7 @@ export async function benchScalePeers(ctx: Context): Promise<string> {
   const added = lots.peers - few.peers;
   const downloadTable = markdownTable(
     [
-      'fake seeders',
+      `fake seeders (+${LIBTORRENT_SEEDERS} libtorrent)`,
       'wall s',
       'MiB/s',
       'CPU s',
