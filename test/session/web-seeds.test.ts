@@ -141,7 +141,9 @@ describe('web seeds', () => {
     const error = await session.run().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toMatch(/1 web seed\(s\) \(last error: .*404/);
-    // Backed off after the first failure, not hammered: a handful of requests in 4 s.
-    expect(server.requests.length).toBeLessThanOrEqual(8);
+    // Backed off after each failure, not hammered (that would be hundreds): rounds of at
+    // most 4 requests (the mirror's slots) at 0 s, 2 s and, when a loaded machine ends the
+    // 4 s stall late, 6 s.
+    expect(server.requests.length).toBeLessThanOrEqual(12);
   }, 60_000);
 });

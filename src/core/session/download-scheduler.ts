@@ -73,6 +73,11 @@ export class DownloadScheduler {
     this.#buffers = new PieceBuffers(options.meta.pieceLength, PIECE_MEMORY_BUDGET);
   }
 
+  /** --download-limit: peers' blocks and web seeds' runs take their bytes from it. */
+  get limiter(): RateLimiter {
+    return this.#limiter;
+  }
+
   /** Payload bytes received in requested blocks. */
   get downloaded(): number {
     return this.#downloaded;

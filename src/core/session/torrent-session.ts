@@ -454,6 +454,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       active: () => this.#phase === 'downloading' && !this.#stopping,
       freeBuffers: () => download.freeBuffers(),
       deliver: (id, index, begin, block) => download.acceptBlock(id, index, begin, block),
+      limiter: download.limiter,
       warn: (message) => this.emit('warning', message),
     });
     this.#webSeeds.pump();

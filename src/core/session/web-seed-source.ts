@@ -11,6 +11,7 @@
  * a failed request gives its undelivered blocks back to the picker.
  */
 import { RateMeter } from '../peer/rate-meter.ts';
+import type { RateLimiter } from '../swarm/rate-limiter.ts';
 import type { BlockRef, PiecePicker } from '../swarm/piece-picker.ts';
 import { BLOCK_SIZE } from '../swarm/piece-picker.ts';
 import type { WebSeed } from '../webseed/web-seed.ts';
@@ -40,6 +41,12 @@ export interface WebSeedSourceOptions {
    */
   deliver: (sourceId: string, index: number, begin: number, block: Uint8Array) => void;
   warn: (message: string) => void;
+  /**
+   * --download-limit, shared with the peers: a run takes its bytes from it
+   * when asked for, and is sent once they are paid for. Runs are then at most
+   * about a second of the rate, so the bytes arrive evenly, not in 4 MiB bursts.
+   */
+  limiter?: RateLimiter;
 }
 
 /** The blocks of one piece asked of a mirror. */
@@ -62,8 +69,10 @@ export class WebSeedSource {
   readonly #spare: Buffer[] = [];
   /** Bytes of a run buffer: the most pieces a run may have, whole. */
   readonly #bufferSize: number;
-  /** Requests in flight per mirror (from this source). */
+  /** Requests in flight per mirror (from this source), waiting for the limiter included. */
   readonly #inFlight = new Map<WebSeed, number>();
+  /** Runs waiting for the download limit: at stop they fail like a cancelled request. */
+  readonly #waiting = new Map<NodeJS.Timeout, (error: Error) => void>();
 
   constructor(options: WebSeedSourceOptions) {
     this.#o = options;
@@ -107,6 +116,11 @@ export class WebSeedSource {
 
   stop(): void {
     this.#abort.abort();
+    for (const [timer, fail] of this.#waiting) {
+      clearTimeout(timer);
+      fail(new Error('stopped'));
+    }
+    this.#waiting.clear();
     this.#o.pool.close();
   }
 
@@ -114,7 +128,7 @@ export class WebSeedSource {
   #fetchOne(seed: WebSeed): boolean {
     const picker = this.#o.picker;
     const id = webSeedId(seed);
-    const maxPieces = this.#bufferSize / this.#o.pieceLength;
+    const maxPieces = this.#maxRunPieces();
     const inFlight = this.#inFlight.get(seed) ?? 0;
     // A short run costs a request as much as a full one: beyond two requests going,
     // wait for buffers for a whole run (pump() runs again as each piece is verified).
@@ -122,6 +136,8 @@ export class WebSeedSource {
     // a mirror held to one request at a time gets a small share (seen: 26% of the
     // bytes beside two libtorrent seeders, against 40% with two and 60% before runs).
     if (inFlight > 1 && this.#o.freeBuffers() < maxPieces) return false;
+    // One run at a time waits for the download limit: more would only hold buffers.
+    if (this.#waiting.size > 0) return false;
     const next = this.#next.get(seed);
     const first = (next !== undefined && this.#pickPiece(id, next)) || this.#pickAny(id);
     if (!first) return false;
@@ -171,32 +187,55 @@ export class WebSeedSource {
       this.#bytes += delivered - before;
       this.#rate.add(delivered - before);
     };
-    seed
-      .fetchSpace(start, end - start, {
+    const fetch = (): Promise<unknown> =>
+      seed.fetchSpace(start, end - start, {
         signal: this.#abort.signal,
         target: buffer,
         onProgress: deliverUpTo,
-      })
-      .then(
-        () => {
-          deliverUpTo(end - start);
-          settled();
-          this.pump();
-        },
-        (error: unknown) => {
-          settled();
-          // What did not arrive goes back to the picker.
-          for (const piece of run)
-            for (const block of piece.blocks)
-              if (piece.index * pieceLength + block.begin >= start + delivered)
-                picker.requestCancelled(id, block);
-          if (this.#abort.signal.aborted) return;
-          // Counted against the mirror already (see webseed/server-health.ts).
-          this.#reportDropped(seed, (error as Error).message);
-          this.pump();
-        },
-      );
+      });
+    // Started now unless the limit makes it wait: the mirror counts the request at once.
+    const wait = this.#whenPaidFor(end - start);
+    (wait ? wait.then(fetch) : fetch()).then(
+      () => {
+        deliverUpTo(end - start);
+        settled();
+        this.pump();
+      },
+      (error: unknown) => {
+        settled();
+        // What did not arrive goes back to the picker.
+        for (const piece of run)
+          for (const block of piece.blocks)
+            if (piece.index * pieceLength + block.begin >= start + delivered)
+              picker.requestCancelled(id, block);
+        if (this.#abort.signal.aborted) return;
+        // Counted against the mirror already (see webseed/server-health.ts).
+        this.#reportDropped(seed, (error as Error).message);
+        this.pump();
+      },
+    );
     return true;
+  }
+
+  /** Pieces in one run: a whole run buffer, or about a second of the download limit. */
+  #maxRunPieces(): number {
+    const pieces = this.#bufferSize / this.#o.pieceLength;
+    const limiter = this.#o.limiter;
+    if (!limiter || limiter.unlimited) return pieces;
+    return Math.max(1, Math.min(pieces, Math.floor(limiter.rate / this.#o.pieceLength)));
+  }
+
+  /** Null when `bytes` fit the download limit now, else a wait for them (rejected at stop). */
+  #whenPaidFor(bytes: number): Promise<void> | null {
+    const delay = this.#o.limiter?.take(bytes, Date.now()) ?? 0;
+    if (delay <= 0) return null;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(timer);
+        resolve();
+      }, delay);
+      this.#waiting.set(timer, reject);
+    });
   }
 
   /** Says once that a mirror was dropped for the session, and why. */
