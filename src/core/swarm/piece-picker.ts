@@ -434,7 +434,8 @@ export class PiecePicker {
   ): void {
     const keys = this.#byPeer.get(peerId);
     if (keys === undefined) return;
-    for (const key of [...keys]) {
+    // Nothing below adds or drops request entries, so the set is walked as it is.
+    for (const key of keys) {
       if (out.length >= count) return;
       const index = Math.floor(key / this.#blocksPerPiece);
       const b = key - index * this.#blocksPerPiece;

@@ -83,7 +83,7 @@ export interface AnnouncerOptions {
   retryMaxSec?: number;
   /** Bound on the whole `stop()` (the stopped announces), milliseconds. Default 3000. */
   stopTimeoutMs?: number;
-  /** Random source in [0, 1) for shuffling tiers (tests pass a fixed one). */
+  /** Random source in [0, 1) for shuffling tiers and spreading re-announces (tests pass a fixed one). */
   random?: () => number;
   /** Most trackers used (in tier order); the rest are ignored. Default MAX_TRACKERS. */
   maxTrackers?: number;
@@ -101,6 +101,24 @@ export interface AnnouncerOptions {
    * later). Default 1000.
    */
   familyGraceMs?: number;
+}
+
+/** Re-announces come up to this share of the interval early (see reannounceDelayMs). */
+const ANNOUNCE_JITTER = 0.1;
+
+/**
+ * When to announce again after an answer: the interval, up to a tenth sooner
+ * at random (never before the min interval). Torrents added together (a
+ * daemon's, a fleet's) would otherwise re-announce in the same second, every
+ * round, for good.
+ */
+export function reannounceDelayMs(
+  intervalSec: number,
+  minIntervalSec: number,
+  random: () => number,
+): number {
+  const jittered = intervalSec * (1 - ANNOUNCE_JITTER * random());
+  return Math.max(minIntervalSec, jittered) * 1000;
 }
 
 /** Trackers used per torrent; see the header comment for why. */
@@ -188,6 +206,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     abort: undefined,
   };
   readonly #key = randomInt(0, 2 ** 32);
+  readonly #random: () => number;
   #lastStats: TransferStats = { uploaded: 0, downloaded: 0, left: 0 };
   #started = false;
   #stopped = false;
@@ -202,6 +221,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     if (options.peerId.length !== 20) throw new RangeError('peerId must be 20 bytes');
     this.#options = options;
     const random = options.random ?? Math.random;
+    this.#random = random;
     const maxTrackers = options.maxTrackers ?? MAX_TRACKERS;
     const seen = new Set<string>();
     let used = 0;
@@ -556,7 +576,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     const interval = this.#clamp(response.interval ?? this.#options.defaultIntervalSec ?? 1800);
     const minInterval = Math.min(this.#clamp(response.minInterval ?? 0), interval);
     walk.notBefore = Date.now() + minInterval * 1000;
-    this.#schedule(interval * 1000);
+    this.#schedule(reannounceDelayMs(interval, minInterval, this.#random));
 
     const peers = dedupePeers(response.peers);
     this.emit('response', {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Announcer,
+  reannounceDelayMs,
   type AnnouncerEvents,
   type AnnouncerOptions,
   type TrackerErrorEvent,
@@ -288,5 +289,21 @@ describe('Announcer', () => {
     udp.requests.length = 0;
     await announcer.stop();
     expect(udp.requests.map((r) => r.event)).toEqual([3]);
+  });
+});
+
+describe('re-announce spread', () => {
+  it('comes up to a tenth of the interval early, never before the min interval', () => {
+    expect(reannounceDelayMs(1800, 900, () => 0)).toBe(1_800_000);
+    expect(reannounceDelayMs(1800, 900, () => 0.5)).toBe(1_710_000);
+    expect(reannounceDelayMs(1800, 900, () => 0.999)).toBeGreaterThan(1_620_000);
+    expect(reannounceDelayMs(1800, 1750, () => 0.999)).toBe(1_750_000);
+  });
+
+  it('spreads torrents added together over the last tenth of the interval', () => {
+    const delays = Array.from({ length: 200 }, () => reannounceDelayMs(1800, 900, Math.random));
+    const seconds = new Set(delays.map((ms) => Math.floor(ms / 1000)));
+    // 200 torrents over 180 possible seconds: far from all in one.
+    expect(seconds.size).toBeGreaterThan(50);
   });
 });
