@@ -128,6 +128,12 @@ export class PiecePicker {
   readonly #full = new Map<number, Partial>();
   /** Outstanding request keys (index * blocksPerPiece + block) per peer. */
   readonly #byPeer = new Map<string, Set<number>>();
+  /**
+   * Per peer, keys of its requests that timed out: where #retakeTimedOut looks,
+   * so a pick costs nothing extra while no request of the peer timed out. A
+   * hint only: entries since received, dropped or retaken are skipped there.
+   */
+  readonly #timedOutByPeer = new Map<string, Set<number>>();
 
   #have = 0;
   #wanted = 0;
@@ -432,18 +438,22 @@ export class PiecePicker {
     now: number,
     out: BlockRef[],
   ): void {
-    const keys = this.#byPeer.get(peerId);
+    const keys = this.#timedOutByPeer.get(peerId);
     if (keys === undefined) return;
-    // Nothing below adds or drops request entries, so the set is walked as it is.
     for (const key of keys) {
       if (out.length >= count) return;
       const index = Math.floor(key / this.#blocksPerPiece);
       const b = key - index * this.#blocksPerPiece;
       const p = this.#partials.get(index);
-      if (p === undefined || this.#priority[index] === 0 || !allowed(index)) continue;
+      const requests = p?.requests[b];
+      if (p === undefined || !requests?.get(peerId)?.timedOut) {
+        keys.delete(key); // received, dropped or the piece is gone: a stale hint
+        continue;
+      }
+      // Kept as a hint while someone else fetches it or the peer may not be asked now.
+      if (this.#priority[index] === 0 || !allowed(index)) continue;
       if (p.from[b] !== undefined || p.active[b]! > 0) continue;
-      const requests = p.requests[b];
-      if (!requests?.get(peerId)?.timedOut) continue;
+      keys.delete(key);
       // The same entry, fresh: it was counted once (requestEntries, byPeer) and stays so.
       requests.set(peerId, { at: now, timedOut: false });
       p.active[b]!++;
@@ -675,6 +685,9 @@ export class PiecePicker {
     const info = p.requests[b]?.get(peerId);
     if (info === undefined || info.timedOut) return;
     info.timedOut = true;
+    let timedOut = this.#timedOutByPeer.get(peerId);
+    if (timedOut === undefined) this.#timedOutByPeer.set(peerId, (timedOut = new Set()));
+    timedOut.add(p.index * this.#blocksPerPiece + b);
     p.active[b]!--;
     if (p.active[b] === 0 && p.from[b] === undefined) p.free++;
   }
@@ -698,6 +711,7 @@ export class PiecePicker {
       }
     }
     this.#byPeer.delete(peerId);
+    this.#timedOutByPeer.delete(peerId);
     // Its pieces belong to nobody now: every peer may finish them first.
     for (const p of this.#partials.values()) if (p.owner === peerId) p.owner = '';
     return released;
