@@ -20,7 +20,7 @@ import {
   type ProxySettings,
 } from '../net/http-proxy.ts';
 import { TrackerError } from './errors.ts';
-import { isLocalAddress, redirectRefusal } from './redirect-policy.ts';
+import { redirectRefusal } from './redirect-policy.ts';
 import { resolveHost, systemResolver, type Resolver } from './resolve.ts';
 import {
   buildAnnounceUrl,
@@ -125,14 +125,8 @@ export function httpGet(url: string, options: HttpTrackerOptions = {}): Promise<
     // The addresses of the first request's host: redirects are judged against them
     // (null: it was reached through a proxy without resolving here).
     let origin: string[] | null = null;
-    const refusal = (found: string[]): string | null => {
-      if (origin !== null) return redirectRefusal(origin, found);
-      // The tracker was reached through the proxy without resolving it here: only
-      // targets that are public for certain.
-      return found.length > 0 && !found.some(isLocalAddress)
-        ? null
-        : `redirect to local or unresolvable address ${found.join(', ') || '(none)'}`;
-    };
+    /** null when the redirect to `found` is allowed, else why not. */
+    const refusal = (found: string[]): string | null => redirectRefusal(origin, found);
 
     const go = (target: URL, hops: number): void => {
       if (target.protocol !== 'http:' && target.protocol !== 'https:') {

@@ -74,12 +74,20 @@ export function isLocalAddress(address: string): boolean {
  * when it may, else the reason it may not. A host counts as local only when
  * all its addresses are, and a target as public only when all its addresses
  * are: a name that resolves to one public and one private address must not
- * open the door to either side.
+ * open the door to either side. `origin` is null when the first request went
+ * through a proxy without resolving the host here.
  */
 export function redirectRefusal(
-  origin: readonly string[],
+  origin: readonly string[] | null,
   target: readonly string[],
 ): string | null {
+  // null: the first host was reached through a proxy and never resolved here, so
+  // nothing says it is local: only targets that are public for certain.
+  if (origin === null) {
+    return target.length > 0 && !target.some(isLocalAddress)
+      ? null
+      : `redirect to local or unresolvable address ${target.join(', ') || '(none)'}`;
+  }
   if (origin.every(isLocalAddress)) return null;
   const local = target.find(isLocalAddress);
   if (local === undefined && target.length > 0) return null;

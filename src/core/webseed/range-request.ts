@@ -15,7 +15,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { proxiedRequest, proxyFor, type ProxySettings } from '../net/http-proxy.ts';
-import { isLocalAddress, redirectRefusal } from '../tracker/redirect-policy.ts';
+import { redirectRefusal } from '../tracker/redirect-policy.ts';
 import { WebSeedError } from './errors.ts';
 import { planBody, retryAfterMs, type AskedRange } from './response-checks.ts';
 
@@ -107,14 +107,7 @@ export function fetchRange(
     const visited = new Set<string>();
 
     /** null when the redirect to `found` is allowed, else why not. */
-    const refusal = (found: string[]): string | null => {
-      if (origin !== null) return redirectRefusal(origin, found);
-      // The origin could not be resolved here (it was reached through a proxy):
-      // only targets that are public for certain.
-      return found.length > 0 && !found.some(isLocalAddress)
-        ? null
-        : `redirect to local or unresolvable address ${found.join(', ') || '(none)'}`;
-    };
+    const refusal = (found: string[]): string | null => redirectRefusal(origin, found);
 
     const go = (target: URL, hops: number): void => {
       if (target.protocol !== 'http:' && target.protocol !== 'https:') {

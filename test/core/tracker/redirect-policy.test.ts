@@ -75,4 +75,11 @@ describe('redirectRefusal', () => {
     expect(addresses.length).toBeGreaterThan(0);
     expect(redirectRefusal(['93.184.216.34'], addresses)).not.toBeNull();
   });
+
+  it('behind a proxy (origin never resolved here) allows only targets that are public for certain', () => {
+    expect(redirectRefusal(null, ['93.184.216.34'])).toBeNull();
+    expect(redirectRefusal(null, ['10.0.0.1'])).toMatch(/local or unresolvable/);
+    expect(redirectRefusal(null, ['93.184.216.34', '127.0.0.1'])).not.toBeNull();
+    expect(redirectRefusal(null, [])).toMatch(/\(none\)/);
+  });
 });
