@@ -52,6 +52,20 @@ interface Leecher {
   }>;
 }
 
+/**
+ * `BENCH_LEECHERS=shoal,libtorrent` keeps only the leechers whose label
+ * contains one of the words: a before/after comparison of shoal need not wait
+ * for transmission-cli's slow runs.
+ */
+function chosenLeechers(all: Leecher[]): Leecher[] {
+  const words = (process.env.BENCH_LEECHERS ?? '').split(',').filter(Boolean);
+  if (words.length === 0) return all;
+  const kept = all.filter((l) => words.some((word) => l.label.includes(word)));
+  if (kept.length === 0)
+    throw new Error(`BENCH_LEECHERS=${process.env.BENCH_LEECHERS} matches no leecher`);
+  return kept;
+}
+
 function leechers(): Leecher[] {
   const list: Leecher[] = shoalBuilds().map((build) => ({
     label: build.label,
@@ -254,7 +268,7 @@ export async function benchDownload(ctx: Context): Promise<string> {
     tracker,
     cases.map((c) => c.infoHash),
   );
-  const list = leechers();
+  const list = chosenLeechers(leechers());
   const allRows: Row[] = [];
   const work = path.join(ctx.scratch, 'dl-work');
   for (const c of cases) {
