@@ -1,9 +1,13 @@
 /**
  * Who may talk to the RPC server, checked before any request body is read:
- * the caller's address (`--rpc-allow`), a request rate per caller, the Host
- * header (DNS rebinding), and HTTP Basic credentials with failed logins
- * counted per caller (Transmission counts them globally, so one attacker
- * locks every user out).
+ * the caller's address (`--rpc-allow`), a request rate per caller on the
+ * network, the Host header (DNS rebinding), and HTTP Basic credentials with
+ * failed logins counted per caller (Transmission counts them globally, so one
+ * attacker locks every user out).
+ *
+ * The rate cap is for callers on other machines: a process on this one can
+ * spend the CPU anyway, and scripts adding hundreds of torrents from the
+ * same machine should not be turned away (Transmission has no cap at all).
  */
 import { isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -16,7 +20,7 @@ export interface GuardOptions {
   /** Caller addresses allowed: IP addresses, `*` wildcards per part (`192.168.*.*`). */
   allowedCallers: string[];
   credentials?: { username: string; password: string };
-  /** Requests per second per caller, and the burst above it. */
+  /** Requests per second per caller not on this machine, and the burst above it. */
   ratePerSecond: number;
   burst: number;
   /** Failed logins per caller before it is refused for `lockoutMs`. */
@@ -52,7 +56,10 @@ export class RequestGuard {
     this.#now = now;
   }
 
-  /** Address, rate and lock-out checks: before anything of the request is trusted. */
+  /**
+   * Address, rate and lock-out checks: before anything of the request is
+   * trusted. `address` is normalised (normalizeAddress).
+   */
   checkCaller(address: string): Refusal | null {
     if (!this.#options.allowedCallers.some((pattern) => addressMatches(address, pattern))) {
       return {
@@ -60,7 +67,7 @@ export class RequestGuard {
         reason: `caller ${address} is not in the RPC allow list (--rpc-allow)`,
       };
     }
-    if (!this.#takeToken(address)) {
+    if (!isLoopback(address) && !this.#takeToken(address)) {
       return {
         status: 429,
         reason: 'too many requests; slow down',

@@ -48,7 +48,7 @@ export interface RpcServerOptions {
   /** Folders a remote caller may name a local .torrent in (`filename`), such as the watch folder. */
   torrentFolders?: string[];
   maxBodyBytes?: number;
-  /** Requests per second per caller (default 50, bursts of 200). */
+  /** Requests per second per caller on another machine (default 50, bursts of 200; loopback callers are not capped). */
   ratePerSecond?: number;
   burst?: number;
 }
