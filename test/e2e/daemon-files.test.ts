@@ -2,7 +2,8 @@
  * File selection on a complete torrent, over RPC against a real `shoal daemon`:
  * unwanting a file keeps its bytes on disk, so `files[i].bytesCompleted` and
  * `fileStats[i].bytesCompleted` keep counting them (Transmission reports the
- * bytes that are there, wanted or not), also after a restart of the daemon.
+ * bytes that are there, wanted or not), also after a restart of the daemon
+ * and after a torrent-verify of the running torrent (which checks them too).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -25,6 +26,7 @@ vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 });
 const SEEDING = 6;
 /** Sizes that are not piece multiples (pieces of 32 KiB), so one piece spans both files. */
 const SIZES = [200_000, 150_000];
+const PIECE_LENGTH = 32 * 1024;
 
 interface FileAnswer {
   files: { name: string; length: number; bytesCompleted: number }[];
@@ -47,35 +49,43 @@ function expectAllBytesReported(answer: FileAnswer, wanted: boolean[]): void {
   expect(answer.fileStats.map((f) => f.wanted)).toEqual(wanted);
 }
 
+/** A daemon seeding a complete two-file torrent whose first file is then unwanted. */
+async function seedingWithFirstFileUnwanted() {
+  const folders = daemonFolders();
+  // The data is already in the download folder: the daemon verifies it and seeds.
+  const folder = path.join(folders.downloadDir, 'pair');
+  await mkdir(folder);
+  for (const [i, size] of SIZES.entries()) {
+    await writeFile(path.join(folder, `f${i}.bin`), randomBytes(size));
+  }
+  const metainfo = (await readFile(makeTorrent(folder))).toString('base64');
+  const daemon = await startDaemon(folders);
+  await daemon.rpc.call('torrent-add', { metainfo });
+  await waitForTorrents(
+    daemon.rpc,
+    (list) => list[0]?.status === SEEDING && list[0].leftUntilDone === 0,
+    'pre-placed data verified',
+  );
+  expectAllBytesReported(await fileAnswer(daemon.rpc), [true, true]);
+
+  await daemon.rpc.call('torrent-set', { ids: [1], 'files-unwanted': [0] });
+  // torrent-set restarts the run: wait until it is seeding again with the new selection.
+  await waitForTorrents(
+    daemon.rpc,
+    (list) => list[0]?.status === SEEDING,
+    'seeding again after files-unwanted',
+  );
+  const after = await fileAnswer(daemon.rpc);
+  expect(after.wanted).toEqual([0, 1]);
+  expectAllBytesReported(after, [false, true]);
+  return { folders, folder, daemon };
+}
+
 describe('shoal daemon: unwanting a file of a complete torrent', () => {
   it('keeps reporting the bytes on disk (files, fileStats), before and after a restart', async () => {
-    const folders = daemonFolders();
-    // The data is already in the download folder: the daemon verifies it and seeds.
-    const folder = path.join(folders.downloadDir, 'pair');
-    await mkdir(folder);
-    for (const [i, size] of SIZES.entries()) {
-      await writeFile(path.join(folder, `f${i}.bin`), randomBytes(size));
-    }
-    const metainfo = (await readFile(makeTorrent(folder))).toString('base64');
-    let daemon = await startDaemon(folders);
-    await daemon.rpc.call('torrent-add', { metainfo });
-    await waitForTorrents(
-      daemon.rpc,
-      (list) => list[0]?.status === SEEDING && list[0].leftUntilDone === 0,
-      'pre-placed data verified',
-    );
-    expectAllBytesReported(await fileAnswer(daemon.rpc), [true, true]);
-
-    await daemon.rpc.call('torrent-set', { ids: [1], 'files-unwanted': [0] });
-    // torrent-set restarts the run: wait until it is seeding again with the new selection.
-    await waitForTorrents(
-      daemon.rpc,
-      (list) => list[0]?.status === SEEDING,
-      'seeding again after files-unwanted',
-    );
-    const after = await fileAnswer(daemon.rpc);
-    expect(after.wanted).toEqual([0, 1]);
-    expectAllBytesReported(after, [false, true]);
+    const started = await seedingWithFirstFileUnwanted();
+    const { folders } = started;
+    let { daemon } = started;
 
     daemon.proc.kill('SIGTERM');
     expect((await daemon.proc.wait(60_000)).code, daemon.proc.describe()).toBe(0);
@@ -86,6 +96,27 @@ describe('shoal daemon: unwanting a file of a complete torrent', () => {
       'seeding after restart',
     );
     expectAllBytesReported(await fileAnswer(daemon.rpc), [false, true]);
+    daemon.proc.kill('SIGTERM');
+    expect((await daemon.proc.wait(60_000)).code, daemon.proc.describe()).toBe(0);
+  });
+
+  it('torrent-verify of the running torrent checks the unwanted file too, and keeps what is good', async () => {
+    const { folder, daemon } = await seedingWithFirstFileUnwanted();
+    // Damage the first block of the unwanted file: its first piece is bad, the rest still good.
+    const unwantedFile = path.join(folder, 'f0.bin');
+    const bytes = await readFile(unwantedFile);
+    bytes[0] ^= 0xff;
+    await writeFile(unwantedFile, bytes);
+
+    await daemon.rpc.call('torrent-verify', { ids: [1] });
+    await waitForTorrents(
+      daemon.rpc,
+      (list) => list[0]?.status === SEEDING,
+      'seeding again after torrent-verify',
+    );
+    const after = await fileAnswer(daemon.rpc);
+    expect(after.files.map((f) => f.bytesCompleted)).toEqual([SIZES[0] - PIECE_LENGTH, SIZES[1]]);
+    expect(after.fileStats.map((f) => f.wanted)).toEqual([false, true]);
     daemon.proc.kill('SIGTERM');
     expect((await daemon.proc.wait(60_000)).code, daemon.proc.describe()).toBe(0);
   });

@@ -77,6 +77,8 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
   readonly #env: TorrentEnvironment;
   #session: TorrentSession | null = null;
   #running: Promise<void> | null = null;
+  /** A verify is stopping the run and clearing its resume state: no run may start meanwhile. */
+  #verifying = false;
   #abort: AbortController | null = null;
   /** Verified pieces (wire bitfield, high bit first), kept between runs. */
   #have: Uint8Array;
@@ -182,9 +184,9 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
     );
   }
 
-  /** Starts a run (a no-op while one runs). */
+  /** Starts a run (a no-op while one runs or a verify is clearing the resume state). */
   start(): void {
-    if (this.#running) return;
+    if (this.#running || this.#verifying) return;
     this.queued = false;
     this.record.errorString = '';
     const abort = new AbortController();
@@ -227,19 +229,29 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
 
   /**
    * torrent-verify: every piece on disk checked again by SHA-1. A running
-   * torrent restarts without its resume state (its check is the verify); a
-   * stopped one is checked in place and stays stopped.
+   * torrent restarts without its resume state (its start-up check is the
+   * verify); a stopped one is checked in place and stays stopped. A running
+   * torrent with unwanted files is checked in place first, whole: its run's
+   * check covers only wanted pieces, and pieces that only unwanted files hold
+   * would otherwise be forgotten (and fetched again once wanted).
    */
   async verify(): Promise<void> {
     const wasRunning = this.running;
-    await this.stop();
-    await this.forgetResumeState();
-    if (wasRunning) {
+    // No restart while the resume state goes: the manager restarts torrents that end unpaused.
+    this.#verifying = true;
+    try {
+      await this.stop();
+      await this.forgetResumeState();
+    } finally {
+      this.#verifying = false;
+    }
+    const meta = this.meta;
+    if (wasRunning && (!meta || this.record.unwanted.length === 0)) {
       this.start();
       return;
     }
-    const meta = this.meta;
     if (!meta) return;
+    // Ending unpaused, a torrent that was running is started again by the manager.
     this.#running = Promise.resolve()
       .then(() => this.#checkOnly(meta))
       .finally(() => {
