@@ -50,6 +50,12 @@ export interface TorrentEnvironment {
   };
   /** Keeps fetched metadata (the .torrent bytes) for the next start. */
   saveMetainfo(hash: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Adds the v2 piece layers fetched from peers to the kept metadata of a
+   * magnet (the resume state that holds them meanwhile goes once the torrent
+   * is complete, and a restart with no peer could then not verify the data).
+   */
+  keepPieceLayers(hash: string, meta: Metainfo): Promise<void>;
   /** Most time a magnet looks for its metadata in one attempt. */
   metadataTimeoutMs: number;
 }
@@ -393,6 +399,7 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
       // The seed goal was met: Transmission stops such a torrent, and so do we.
       this.record.paused = true;
     } finally {
+      await this.#keepPieceLayers(meta);
       const stats = session.stats();
       this.record.downloadedEver += stats.downloaded;
       this.record.uploadedEver += stats.uploaded;
@@ -427,8 +434,18 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
     session.on('warning', (message) => this.emit('warning', message));
     session.on('complete', () => {
       if (!this.record.doneDate) this.record.doneDate = Math.floor(Date.now() / 1000);
+      void this.#keepPieceLayers(session.meta);
       this.emit('complete');
     });
+  }
+
+  async #keepPieceLayers(meta: Metainfo): Promise<void> {
+    if (!this.record.magnet) return;
+    await this.#env
+      .keepPieceLayers(this.record.hash, meta)
+      .catch((error: unknown) =>
+        this.emit('warning', `could not keep the piece layers: ${(error as Error).message}`),
+      );
   }
 
   #onPhase(phase: SessionPhase): void {

@@ -15,6 +15,7 @@
  * among the torrents running when each starts (a torrent's limits are fixed
  * for a run; changing them restarts the run, which resumes where it was).
  */
+import { addPieceLayersToTorrentFile } from '../session/piece-layer-torrent.ts';
 import { EventEmitter } from 'node:events';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -428,6 +429,9 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
       limits: (record) => this.#limitsFor(record),
       saveMetainfo: async (hash, bytes) => {
         await this.store?.saveMetainfo(hash, bytes);
+      },
+      keepPieceLayers: async (hash, meta) => {
+        if (this.store) await addPieceLayersToTorrentFile(this.store.metainfoPath(hash), meta);
       },
       metadataTimeoutMs: options.metadataTimeoutMs ?? 24 * 3600_000,
     };
