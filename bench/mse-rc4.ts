@@ -24,7 +24,11 @@ type Implementation = 'shoal' | 'openssl';
 function opensslRc4(key: Uint8Array): StreamCipher {
   const cipher = createCipheriv('rc4', key, null);
   cipher.update(Buffer.alloc(1024));
-  return { update: (data) => cipher.update(data), updateInPlace: (data) => cipher.update(data) };
+  return {
+    update: (data) => cipher.update(data),
+    updateInPlace: (data) => cipher.update(data),
+    updateInto: (data, out, offset) => void out.set(cipher.update(data), offset),
+  };
 }
 
 function opensslHasRc4(): boolean {

@@ -27,7 +27,8 @@ import {
   type SecuredConnection,
 } from '../transport/mse/index.ts';
 import { raceConnect, type RaceEntrant } from '../transport/race.ts';
-import { connectTcp, tcpTransport } from '../transport/tcp.ts';
+import type { RoutedReads } from '../transport/routed-reads.ts';
+import { connectTcpRouted, tcpTransport } from '../transport/tcp.ts';
 import type { DialOptions, Transport } from '../transport/transport.ts';
 import type { UtpSocket } from '../transport/utp/socket.ts';
 import { utpTransport } from '../transport/utp/utp-transport.ts';
@@ -43,6 +44,12 @@ export const UTP_HEAD_START_MS = 500;
  * long before the plaintext retry.
  */
 const DIAL_HANDSHAKE_TIMEOUT_MS = 5_000;
+
+/** A connected socket, and its reads when they come through the shared read buffer (TCP). */
+interface Connected {
+  socket: Duplex;
+  reads?: RoutedReads;
+}
 
 export interface DialerOptions {
   transport: TransportChoice;
@@ -107,30 +114,37 @@ export function clientTransport(options: DialerOptions): Transport {
 
   /** Connects over `connect`, then runs the MSE handshake on it. */
   const secured = async (
-    connect: () => Promise<Duplex>,
+    connect: () => Promise<Connected>,
     dial: DialOptions & { infoHash: Uint8Array },
     policy: EncryptionPolicy,
-  ): Promise<SecuredConnection> =>
-    secureOutgoing(await connect(), {
+  ): Promise<SecuredConnection> => {
+    const { socket, reads } = await connect();
+    return secureOutgoing(socket, {
       policy,
       infoHash: dial.infoHash,
       timeoutMs: DIAL_HANDSHAKE_TIMEOUT_MS,
+      reads,
     });
+  };
 
   const dialEncrypted = async (
     address: PeerAddress,
     dial: DialOptions & { infoHash: Uint8Array },
     policy: EncryptionPolicy,
   ): Promise<Duplex> => {
-    const tcp = () => connectTcp(address, dial.timeoutMs);
-    const utp = () => utpConnect(address, dial.timeoutMs);
+    // TCP reads into the shared read buffer from the start, as a plain dial does (tcp.ts), so
+    // the connection keeps that fast path after the handshake, plaintext or RC4.
+    const tcp = () => connectTcpRouted(address, dial.timeoutMs);
+    const utp = async (): Promise<Connected> => ({
+      socket: await utpConnect(address, dial.timeoutMs),
+    });
     let connection: SecuredConnection;
     if (options.transport === 'tcp') connection = await secured(tcp, dial, policy);
     else if (options.transport === 'utp') connection = await secured(utp, dial, policy);
     else {
       // The race runs to the end of the handshake: a TCP port that accepts and hangs up loses.
       let handshakeFailed: MseError | null = null;
-      const entrant = (name: string, connect: () => Promise<Duplex>) => ({
+      const entrant = (name: string, connect: () => Promise<Connected>) => ({
         name,
         connect: () =>
           secured(connect, dial, policy).catch((error: unknown) => {
@@ -145,12 +159,9 @@ export function clientTransport(options: DialerOptions): Transport {
         throw handshakeFailed ? new MseError(handshakeFailed.code, error.message) : error;
       });
     }
-    const stream = connection.stream;
-    // Bytes that came with the end of the handshake go first, then the stream's own reads.
-    if (connection.received.length > 0) dial.onData(connection.received);
-    stream.on('data', dial.onData);
-    stream.resume();
-    return stream;
+    // Bytes that came with the end of the handshake go first, then the connection's own reads.
+    connection.readInto(dial.onData);
+    return connection.stream;
   };
 
   return {

@@ -1,36 +1,35 @@
 /**
- * TCP as a transport: dialing with one shared read buffer, and a listener
- * whose sockets become incoming streams.
+ * TCP as a transport: dialing with one shared read buffer (routed-reads.ts),
+ * and a listener whose sockets become incoming streams.
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NetworkError } from '../errors.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
+import { RoutedReads } from './routed-reads.ts';
 import type { DialOptions, IncomingStream, Listener, Transport } from './transport.ts';
-
-/**
- * Where outgoing connections read: one buffer for all of them. Node otherwise
- * allocates a fresh 64 KiB buffer for every read, which at download speed is
- * gigabytes of short-lived memory to allocate, track and collect. Sharing one
- * is safe because a read's bytes are decoded to the end, synchronously, before
- * the next read, and whatever outlives that is copied: the handshake bytes,
- * bitfields and extension payloads (by the decoder), blocks (into the piece
- * buffers). Accepted sockets cannot take `onread`, so they read the usual way.
- */
-const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 export const tcpTransport: Transport = {
   name: 'tcp',
-  dial(address: PeerAddress, options: DialOptions): Promise<Duplex> {
-    return connectTcp(address, options.timeoutMs, {
-      buffer: SHARED_READ_BUFFER,
-      callback: (bytes) => {
-        options.onData(SHARED_READ_BUFFER.subarray(0, bytes));
-        return true;
-      },
-    });
+  async dial(address: PeerAddress, options: DialOptions): Promise<Duplex> {
+    const { socket, reads } = await connectTcpRouted(address, options.timeoutMs);
+    reads.sendTo(options.onData);
+    socket.resume();
+    return socket;
   },
 };
+
+/**
+ * Connects to `address`, reading into the shared read buffer (routed-reads.ts):
+ * the socket emits no 'data'; its reads go where `reads.sendTo` says.
+ */
+export async function connectTcpRouted(
+  address: PeerAddress,
+  timeoutMs: number,
+): Promise<{ socket: net.Socket; reads: RoutedReads }> {
+  const reads = new RoutedReads();
+  return { socket: await connectTcp(address, timeoutMs, reads.onread), reads };
+}
 
 /**
  * Connects to `address`; resolves with the socket once connected. Without

@@ -14,9 +14,11 @@
  */
 import type { Duplex } from 'node:stream';
 import { PROTOCOL_STRING } from '../../wire/handshake.ts';
+import type { ReadSink, RoutedReads } from '../routed-reads.ts';
 import { MseError } from './errors.ts';
 import { HandshakeReader } from './handshake-reader.ts';
 import { initiateMse } from './mse-initiator.ts';
+import type { MseCiphers } from './mse-keys.ts';
 import { respondMse } from './mse-receiver.ts';
 import { MseStream } from './mse-stream.ts';
 import { CryptoMethod, cryptoProvideFor, type EncryptionPolicy } from './policy.ts';
@@ -45,6 +47,14 @@ export interface SecuredConnection {
   received: Buffer;
   /** Accepted MSE connections: the stream key (info-hash) the peer asked for. */
   skey?: Uint8Array;
+  /**
+   * Starts the plaintext reads, in order: `received`, then each read as it
+   * arrives, to `onData`; and resumes the connection. Instead of listening to
+   * `stream` yourself. A socket dialled with `reads` delivers views of the
+   * shared read buffer (deciphered in place under RC4), valid only during the
+   * call; `stream` then emits no 'data'.
+   */
+  readInto(onData: ReadSink): void;
 }
 
 export interface OutgoingOptions {
@@ -54,6 +64,12 @@ export interface OutgoingOptions {
   /** Bytes to send inside the handshake (our BitTorrent handshake): saves a round trip. */
   initialPayload?: Uint8Array;
   timeoutMs?: number;
+  /**
+   * The socket's reads when it reads into the shared buffer (a dialled TCP
+   * socket, `connectTcpRouted`): the handshake reads them there, and so does
+   * the connection after it (`readInto`), as a plain TCP connection would.
+   */
+  reads?: RoutedReads;
 }
 
 export interface IncomingOptions {
@@ -71,23 +87,22 @@ export async function secureOutgoing(
   socket: Duplex,
   options: OutgoingOptions,
 ): Promise<SecuredConnection> {
+  const reads = options.reads;
   if (options.policy === 'off') {
     if (options.initialPayload) socket.write(options.initialPayload);
-    return { stream: socket, mode: 'none', received: Buffer.alloc(0) };
+    return secured(socket, 'none', null, Buffer.alloc(0), reads);
   }
-  return withReader(socket, options.timeoutMs, async (reader) => {
+  return withReader(socket, options.timeoutMs, reads, async (reader) => {
     const outcome = await initiateMse(socket, reader, {
       skey: options.infoHash,
       cryptoProvide: cryptoProvideFor(options.policy),
       initialPayload: options.initialPayload,
     });
-    const rc4 = outcome.method === CryptoMethod.rc4;
-    const rest = reader.release();
-    return {
-      stream: rc4 ? new MseStream(socket, outcome.ciphers) : socket,
-      mode: rc4 ? 'rc4' : 'plaintext',
-      received: rc4 ? outcome.ciphers.decrypt.updateInPlace(rest) : rest,
-    };
+    if (outcome.method !== CryptoMethod.rc4) {
+      return secured(socket, 'plaintext', null, reader.release(), reads);
+    }
+    const rest = outcome.ciphers.decrypt.updateInPlace(reader.release());
+    return secured(socket, 'rc4', outcome.ciphers, rest, reads);
   });
 }
 
@@ -96,8 +111,8 @@ export async function secureIncoming(
   socket: Duplex,
   options: IncomingOptions,
 ): Promise<SecuredConnection> {
-  if (options.policy === 'off') return { stream: socket, mode: 'none', received: Buffer.alloc(0) };
-  return withReader(socket, options.timeoutMs, async (reader) => {
+  if (options.policy === 'off') return secured(socket, 'none', null, Buffer.alloc(0));
+  return withReader(socket, options.timeoutMs, undefined, async (reader) => {
     if (await opensWithPlainHandshake(reader)) {
       if (options.policy === 'require') {
         throw new MseError(
@@ -105,7 +120,7 @@ export async function secureIncoming(
           'peer sent a plaintext handshake; encryption is required',
         );
       }
-      return { stream: socket, mode: 'none', received: reader.release() };
+      return secured(socket, 'none', null, reader.release());
     }
     const outcome = await respondMse(socket, reader, {
       allowedCrypto: cryptoProvideFor(options.policy),
@@ -114,13 +129,49 @@ export async function secureIncoming(
     const rc4 = outcome.method === CryptoMethod.rc4;
     const rest = reader.release();
     const after = rc4 ? outcome.ciphers.decrypt.updateInPlace(rest) : rest;
-    return {
-      stream: rc4 ? new MseStream(socket, outcome.ciphers) : socket,
-      mode: rc4 ? 'rc4' : 'plaintext',
-      received: Buffer.concat([outcome.initialPayload, after]),
-      skey: outcome.skey,
-    };
+    const received = Buffer.concat([outcome.initialPayload, after]);
+    const connection = secured(
+      socket,
+      rc4 ? 'rc4' : 'plaintext',
+      rc4 ? outcome.ciphers : null,
+      received,
+    );
+    connection.skey = outcome.skey;
+    return connection;
   });
+}
+
+/**
+ * The connection after a handshake: the socket itself, or an RC4 stream over
+ * it (which, when the socket's reads are routed, only enciphers writes: the
+ * reads are deciphered in place where they land, see `readInto`).
+ */
+function secured(
+  socket: Duplex,
+  mode: SecuredConnection['mode'],
+  ciphers: MseCiphers | null,
+  received: Buffer,
+  reads?: RoutedReads,
+): SecuredConnection {
+  const decrypt = ciphers?.decrypt ?? null;
+  const stream = ciphers
+    ? new MseStream(socket, { encrypt: ciphers.encrypt, decrypt: reads ? null : decrypt })
+    : socket;
+  return {
+    stream,
+    mode,
+    received,
+    readInto(onData: ReadSink): void {
+      if (received.length > 0) onData(received);
+      if (reads) {
+        reads.sendTo(decrypt ? (chunk) => onData(decrypt.updateInPlace(chunk)) : onData);
+        socket.resume();
+      } else {
+        stream.on('data', onData);
+        stream.resume();
+      }
+    },
+  };
 }
 
 const PLAIN_OPENING = Buffer.concat([
@@ -147,9 +198,10 @@ async function opensWithPlainHandshake(reader: HandshakeReader): Promise<boolean
 async function withReader(
   socket: Duplex,
   timeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  reads: RoutedReads | undefined,
   handshake: (reader: HandshakeReader) => Promise<SecuredConnection>,
 ): Promise<SecuredConnection> {
-  const reader = new HandshakeReader(socket);
+  const reader = new HandshakeReader(socket, reads);
   const timer = setTimeout(
     () => reader.fail(new MseError('timeout', `encryption handshake took over ${timeoutMs} ms`)),
     timeoutMs,

@@ -7,8 +7,13 @@
  *
  * When the handshake is done, `release` hands back the bytes received beyond
  * it and leaves the stream paused, its listeners removed.
+ *
+ * A dialled TCP socket emits no 'data': its reads come through `RoutedReads`
+ * (views of the shared read buffer, copied here), and after `release` they go
+ * wherever the connection sends them next.
  */
 import type { Duplex } from 'node:stream';
+import type { RoutedReads } from '../routed-reads.ts';
 import { MseError } from './errors.ts';
 
 /** A handshake needs under 2 KiB; the rest is whatever followed it in the same reads. */
@@ -17,13 +22,16 @@ const EMPTY = Buffer.alloc(0);
 
 export class HandshakeReader {
   readonly #stream: Duplex;
+  readonly #reads: RoutedReads | undefined;
   #held: Buffer = EMPTY;
   #failure: MseError | null = null;
   #wake: (() => void) | null = null;
 
-  constructor(stream: Duplex) {
+  constructor(stream: Duplex, reads?: RoutedReads) {
     this.#stream = stream;
-    stream.on('data', this.#onData);
+    this.#reads = reads;
+    if (reads) reads.sendTo((chunk) => this.#onData(Buffer.from(chunk)));
+    else stream.on('data', this.#onData);
     stream.on('end', this.#onEnd);
     stream.on('close', this.#onEnd);
     stream.on('error', this.#onError);
@@ -73,7 +81,8 @@ export class HandshakeReader {
   release(): Buffer {
     const stream = this.#stream;
     stream.pause();
-    stream.off('data', this.#onData);
+    if (this.#reads) this.#reads.sendTo(null);
+    else stream.off('data', this.#onData);
     stream.off('end', this.#onEnd);
     stream.off('close', this.#onEnd);
     stream.off('error', this.#onError);

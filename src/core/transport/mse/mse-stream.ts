@@ -7,6 +7,11 @@
  *
  * Like the raw socket handed back for plaintext, it starts paused: attach the
  * listeners, then call resume().
+ *
+ * A dialled TCP socket reads into the shared read buffer instead (see
+ * routed-reads.ts): its reads are deciphered in place there and never pass
+ * through this stream, which is then built with no `decrypt` and only
+ * enciphers writes; pausing and resuming it pause and resume the socket.
  */
 import { Duplex } from 'node:stream';
 import type { StreamCipher } from './rc4.ts';
@@ -15,21 +20,25 @@ export class MseStream extends Duplex {
   /** The connection underneath (for its addresses, setNoDelay, ...). Never write to it directly. */
   readonly socket: Duplex;
   readonly #encrypt: StreamCipher;
-  readonly #decrypt: StreamCipher;
+  /** null: the socket's reads are routed elsewhere (and deciphered there). */
+  readonly #decrypt: StreamCipher | null;
   /** The callback of a write the socket could not take at once, until 'drain'. */
   #waitingForDrain: ((error?: Error | null) => void) | null = null;
   #socketEnded = false;
 
-  constructor(socket: Duplex, ciphers: { encrypt: StreamCipher; decrypt: StreamCipher }) {
+  constructor(socket: Duplex, ciphers: { encrypt: StreamCipher; decrypt: StreamCipher | null }) {
     super({ allowHalfOpen: false });
     this.socket = socket;
     this.#encrypt = ciphers.encrypt;
-    this.#decrypt = ciphers.decrypt;
+    const decrypt = ciphers.decrypt;
+    this.#decrypt = decrypt;
     this.pause();
-    socket.on('data', (chunk: Buffer) => {
-      // Socket chunks are ours alone, so deciphering may overwrite them.
-      if (!this.push(this.#decrypt.updateInPlace(chunk))) socket.pause();
-    });
+    if (decrypt) {
+      socket.on('data', (chunk: Buffer) => {
+        // Socket chunks are ours alone, so deciphering may overwrite them.
+        if (!this.push(decrypt.updateInPlace(chunk))) socket.pause();
+      });
+    }
     socket.on('end', () => {
       this.#socketEnded = true;
       this.push(null);
@@ -38,10 +47,22 @@ export class MseStream extends Duplex {
     socket.on('close', () => {
       // After a clean end, what we deciphered but nobody has read yet is still
       // theirs to read: close once it has been (as net.Socket does).
-      if (this.#socketEnded && !this.readableEnded) this.once('end', () => this.destroy());
-      else this.destroy();
+      // (Routed reads leave nothing here to read.)
+      if (this.#decrypt && this.#socketEnded && !this.readableEnded) {
+        this.once('end', () => this.destroy());
+      } else this.destroy();
     });
     socket.on('drain', () => this.#flushed());
+  }
+
+  override pause(): this {
+    if (!this.#decrypt) this.socket.pause();
+    return super.pause();
+  }
+
+  override resume(): this {
+    if (!this.#decrypt) this.socket.resume();
+    return super.resume();
   }
 
   override _read(): void {
@@ -58,13 +79,16 @@ export class MseStream extends Duplex {
   }
 
   override _writev(chunks: { chunk: Buffer }[], done: (error?: Error | null) => void): void {
-    // After cork()/uncork(): one enciphered buffer, one socket write.
-    const joined =
-      chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
-    this.#send(
-      chunks.length === 1 ? this.#encrypt.update(joined) : this.#encrypt.updateInPlace(joined),
-      done,
-    );
+    // After cork()/uncork(): one socket write, each chunk enciphered straight into it (no join first).
+    let length = 0;
+    for (const { chunk } of chunks) length += chunk.length;
+    const out = Buffer.allocUnsafe(length);
+    let offset = 0;
+    for (const { chunk } of chunks) {
+      this.#encrypt.updateInto(chunk, out, offset);
+      offset += chunk.length;
+    }
+    this.#send(out, done);
   }
 
   override _final(done: (error?: Error | null) => void): void {

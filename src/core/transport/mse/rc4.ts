@@ -11,6 +11,8 @@ export interface StreamCipher {
   update(data: Uint8Array): Buffer;
   /** The same, free to overwrite `data`: returns the result, which may be `data` itself. */
   updateInPlace(data: Buffer): Buffer;
+  /** The same into `out` from `offset` on (room for all of `data`); `data` is left untouched. */
+  updateInto(data: Uint8Array, out: Uint8Array, offset: number): void;
 }
 
 /** An RC4 keystream for `key`, its first `discard` bytes thrown away (MSE discards 1024). */
@@ -48,6 +50,10 @@ export class JsRc4 implements StreamCipher {
   updateInPlace(data: Buffer): Buffer {
     this.#xorKeystream(data, data);
     return data;
+  }
+
+  updateInto(data: Uint8Array, out: Uint8Array, offset: number): void {
+    this.#xorKeystream(data, offset === 0 ? out : out.subarray(offset, offset + data.length));
   }
 
   // The whole cost of RC4: kept to locals so V8 keeps i, j in registers.

@@ -82,6 +82,12 @@ export interface FakeReceiverKnobs {
   select?: number;
   /** The len(PadD) written (default 0). */
   padDLength?: number;
+  /**
+   * Bytes sent in the same write as the end of the handshake, as the selected
+   * method says (RC4 or plaintext): they reach the initiator in the read that
+   * completes its handshake.
+   */
+  after?: Uint8Array;
 }
 
 /**
@@ -110,9 +116,16 @@ export async function fakeReceiver(
   const ia = ciphers.decrypt.update(await reader.read(iaLength));
   const padD = Math.min(knobs.padDLength ?? 0, 512);
   const answer = Buffer.alloc(8 + 4 + 2 + padD);
-  answer.writeUInt32BE(knobs.select ?? CryptoMethod.rc4, 8);
+  const select = knobs.select ?? CryptoMethod.rc4;
+  answer.writeUInt32BE(select, 8);
   answer.writeUInt16BE(knobs.padDLength ?? 0, 12);
-  socket.write(ciphers.encrypt.update(answer));
+  const after = knobs.after ?? new Uint8Array(0);
+  socket.write(
+    Buffer.concat([
+      ciphers.encrypt.update(answer),
+      select === CryptoMethod.rc4 ? ciphers.encrypt.update(after) : after,
+    ]),
+  );
   reader.release();
   return { ia };
 }

@@ -45,6 +45,25 @@ describe('RC4', () => {
     expect(input.every((b) => b === 7)).toBe(false);
   });
 
+  it('`updateInto` enciphers several inputs into one buffer as `update` would, inputs untouched', () => {
+    const key = randomBytes(20);
+    const inputs = [randomBytes(13), randomBytes(16_384), randomBytes(1)];
+    const expected = createRc4(key, 1024).update(Buffer.concat(inputs));
+    const copies = inputs.map((input) => Buffer.from(input));
+    const out = Buffer.alloc(expected.length + 4, 0xee);
+    const cipher = createRc4(key, 1024);
+    let offset = 2;
+    for (const input of inputs) {
+      cipher.updateInto(input, out, offset);
+      offset += input.length;
+    }
+    expect(out.subarray(2, 2 + expected.length).equals(expected)).toBe(true);
+    expect([...out.subarray(0, 2), ...out.subarray(2 + expected.length)]).toEqual([
+      0xee, 0xee, 0xee, 0xee,
+    ]);
+    expect(inputs.every((input, i) => input.equals(copies[i]!))).toBe(true);
+  });
+
   it('gives the keystream of OpenSSL RC4 (legacy provider), first 1024 bytes discarded', () => {
     const key = randomBytes(20);
     const script = `
