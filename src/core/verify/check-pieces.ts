@@ -34,46 +34,100 @@ export interface CheckPiecesInput {
   onProgress?: (bytesChecked: number, totalBytes: number) => void;
   /** Stops the check (at the next task); it then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Pieces per batch (default: about BATCH_BYTES of them); tests make it tiny. */
+  batchPieces?: number;
 }
 
+/**
+ * The check goes through the pieces in batches of about this many bytes: only
+ * one batch's piece sources and results exist at a time, so its memory stays
+ * flat however many pieces a torrent has (a million 16 KiB pieces built
+ * every piece's sources up front: ~1 KiB per piece). A batch is many hash
+ * tasks long (8-64 MiB each), and two batches run at once, so the workers
+ * never wait at a batch's end.
+ */
+const BATCH_BYTES = 256 * 1024 * 1024;
+const BATCHES_IN_FLIGHT = 2;
+
 export async function checkPieces(input: CheckPiecesInput): Promise<ClaimedPieces> {
-  const { meta, storage, pool, claimed } = input;
+  const { storage, claimed } = input;
   const present = presentPieces(storage, input.wanted);
+  // With resume state only the pieces it claims are read: the others were never verified by us.
+  const toCheck = claimed ? present.filter((index) => claimed.has(index)) : present;
+  let totalBytes = 0;
+  for (const index of toCheck) totalBytes += storage.layout.pieceSize(index);
+  let checked = 0;
+  /** Progress of one hashing call (which counts from zero) added to the whole check's. */
+  const counter = () => {
+    let seen = 0;
+    return (bytes: number) => {
+      checked += bytes - seen;
+      seen = bytes;
+      input.onProgress?.(checked, Math.max(totalBytes, checked));
+    };
+  };
+
+  const batchPieces =
+    input.batchPieces ?? Math.max(1, Math.floor(BATCH_BYTES / input.meta.pieceLength));
   const verified: ClaimedPieces = new Map();
-  const byFingerprint = claimed ? present.filter((index) => claimed.has(index)) : [];
-  let toHash = claimed ? [] : present;
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    try {
+      while (next < toCheck.length && !failed) {
+        input.signal?.throwIfAborted();
+        const batch = toCheck.slice(next, next + batchPieces);
+        next += batch.length;
+        for (const [index, print] of await checkBatch(input, batch, counter))
+          verified.set(index, print);
+      }
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  };
+  // Settled, not Promise.all: when one batch fails (or the check is cancelled) the other
+  // stops after its current batch, and the check rejects only then, so nothing reads the
+  // files after it returned.
+  const outcomes = await Promise.allSettled(Array.from({ length: BATCHES_IN_FLIGHT }, worker));
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+  input.onProgress?.(totalBytes, totalBytes);
+  return verified;
+}
 
-  const sizeOf = (pieces: readonly number[]) =>
-    pieces.reduce((sum, index) => sum + storage.layout.pieceSize(index), 0);
-  const totalBytes = sizeOf(byFingerprint) + sizeOf(toHash);
-  let doneBefore = 0;
-  const progress = (bytes: number) =>
-    input.onProgress?.(doneBefore + bytes, Math.max(totalBytes, doneBefore + bytes));
-
-  if (byFingerprint.length > 0) {
+/**
+ * One batch: claimed pieces by fingerprint first, then SHA-1 (or the v2
+ * hashes) for those without a claim or whose fingerprint did not match.
+ */
+async function checkBatch(
+  input: CheckPiecesInput,
+  pieces: number[],
+  counter: () => (bytes: number) => void,
+): Promise<ClaimedPieces> {
+  const { meta, storage, pool, claimed, signal } = input;
+  const verified: ClaimedPieces = new Map();
+  let toHash = pieces;
+  if (claimed) {
     const { fingerprints, status } = await pool.hashSources(
-      byFingerprint.map((index) => storage.sources(index)),
+      pieces.map((index) => storage.sources(index)),
       'xxh64',
-      { onProgress: progress, signal: input.signal },
+      { onProgress: counter(), signal },
     );
     const view = Buffer.from(fingerprints.buffer, fingerprints.byteOffset, fingerprints.length);
-    const mismatched: number[] = [];
-    byFingerprint.forEach((index, i) => {
+    toHash = [];
+    pieces.forEach((index, i) => {
+      if (status[i] !== ReadStatus.ok) return;
       const print = view.readBigUInt64LE(i * 8);
-      if (status[i] === ReadStatus.ok && print === claimed!.get(index)) verified.set(index, print);
-      else if (status[i] === ReadStatus.ok) mismatched.push(index);
+      if (print === claimed.get(index)) verified.set(index, print);
+      else toHash.push(index);
     });
-    toHash = mismatched;
-    doneBefore += sizeOf(byFingerprint);
   }
-
   if (toHash.length > 0) {
     const found = meta.pieces
-      ? await checkV1(meta, storage, pool, toHash, progress, input.signal)
-      : await checkInMemory(meta, storage, pool, toHash, progress, input.signal);
+      ? await checkV1(meta, storage, pool, toHash, counter(), signal)
+      : await checkInMemory(meta, storage, pool, toHash, counter(), signal);
     for (const [index, print] of found) verified.set(index, print);
   }
-  input.onProgress?.(totalBytes, totalBytes);
   return verified;
 }
 
@@ -130,7 +184,8 @@ async function checkV1(
   return good;
 }
 
-const BATCH_BYTES = 8 * 1024 * 1024;
+/** Bytes of consecutive v2 pieces read into memory at a time. */
+const RUN_BYTES = 8 * 1024 * 1024;
 
 /** v2-only torrents: read runs of pieces into shared memory and check their merkle hashes. */
 async function checkInMemory(
@@ -143,7 +198,7 @@ async function checkInMemory(
 ): Promise<ClaimedPieces> {
   const verifier = new PieceVerifier(meta, pool);
   const sizeOf = (index: number) => storage.layout.pieceSize(index);
-  const batches = consecutiveRuns(pieces, Math.max(1, Math.floor(BATCH_BYTES / meta.pieceLength)));
+  const batches = consecutiveRuns(pieces, Math.max(1, Math.floor(RUN_BYTES / meta.pieceLength)));
   const good: ClaimedPieces = new Map();
   let checked = 0;
   let next = 0;
