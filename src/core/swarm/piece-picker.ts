@@ -7,6 +7,8 @@
  * Invariants and policy are described in PICKER.md next to this file.
  */
 
+import { PartialPieces, type PartialPiece } from './partial-pieces.ts';
+
 export const BLOCK_SIZE = 16 * 1024;
 
 /** A block request: `length` is exact (the last block of the last piece is short). */
@@ -70,30 +72,6 @@ export interface PickerProgress {
   readonly endGame: boolean;
 }
 
-interface RequestInfo {
-  readonly at: number;
-  /** A timed-out request no longer reserves the block for this peer alone. */
-  timedOut: boolean;
-}
-
-/** Block state of a piece that has been started (requested or received) but not verified. */
-interface Partial {
-  readonly index: number;
-  readonly blocks: number;
-  /** Peer id that delivered each block; undefined = not received. */
-  readonly from: (string | undefined)[];
-  readonly requests: (Map<string, RequestInfo> | undefined)[];
-  /** Per block: number of requests that have not timed out. */
-  readonly active: Uint16Array;
-  received: number;
-  /** Blocks neither received nor actively requested. */
-  free: number;
-  /** All request entries, including timed-out ones; 0 with received 0 means the piece is open again. */
-  requestEntries: number;
-  /** The peer the piece was started for ('' once it left): it gets first claim on the free blocks. */
-  owner: string;
-}
-
 /** Shared by every result that cancels nothing (nearly all of them): one allocation less per block. */
 const NO_CANCELS: readonly CancelRef[] = Object.freeze([]);
 
@@ -123,17 +101,16 @@ export class PiecePicker {
    */
   readonly #buckets: number[][] = [];
   readonly #bucketPos: Int32Array;
-  readonly #partials = new Map<number, Partial>();
-  /** Pieces whose blocks are all in, waiting for their hash check; kept for blame. */
-  readonly #full = new Map<number, Partial>();
-  /** Outstanding request keys (index * blocksPerPiece + block) per peer. */
-  readonly #byPeer = new Map<string, Set<number>>();
+  /** How many pieces the buckets hold (wanted OPEN pieces). */
+  #bucketed = 0;
   /**
-   * Per peer, keys of its requests that timed out: where #retakeTimedOut looks,
-   * so a pick costs nothing extra while no request of the peer timed out. A
-   * hint only: entries since received, dropped or retaken are skipped there.
+   * Every bucket below this one is empty. Peers that send a full bitfield (not
+   * HAVE ALL) push every piece one bucket up: without this, each rarest-first
+   * pick would first walk one empty bucket per such peer.
    */
-  readonly #timedOutByPeer = new Map<string, Set<number>>();
+  #lowestBucket = 0;
+  /** Block bookkeeping of the pieces in progress (PARTIAL and FULL). */
+  readonly #pieces: PartialPieces;
 
   #have = 0;
   #wanted = 0;
@@ -161,6 +138,7 @@ export class PiecePicker {
     this.#random = options.random;
     this.#randomFirst = options.randomFirstPieces ?? 4;
     this.#blocksPerPiece = Math.ceil(pieceLength / blockSize);
+    this.#pieces = new PartialPieces(this.#blocksPerPiece, (i) => this.blockCount(i));
     this.#state = new Uint8Array(pieceCount);
     this.#priority = new Uint8Array(pieceCount).fill(1);
     this.#avail = new Uint32Array(pieceCount);
@@ -222,7 +200,7 @@ export class PiecePicker {
 
   /** Pieces started (a block requested or received) and not yet complete; O(1). */
   get partialPieces(): number {
-    return this.#partials.size;
+    return this.#pieces.size;
   }
 
   progress(): PickerProgress {
@@ -233,7 +211,7 @@ export class PiecePicker {
       haveWantedPieces: this.#haveWanted,
       wantedBytes: this.#wantedBytes,
       haveWantedBytes: this.#haveWantedBytes,
-      partialPieces: this.#partials.size,
+      partialPieces: this.#pieces.size,
       endGame: this.isEndGame(),
     };
   }
@@ -244,24 +222,22 @@ export class PiecePicker {
    */
   isEndGame(): boolean {
     if (this.#haveWanted === this.#wanted) return false;
-    for (const bucket of this.#buckets) if (bucket.length > 0) return false;
-    for (const p of this.#partials.values()) {
-      if (p.free > 0 && this.#priority[p.index]! > 0 && this.#state[p.index] === PARTIAL) {
-        return false;
-      }
-    }
+    if (this.#bucketed > 0) return false;
+    // Only pieces with a free block are visited, and the first wanted one ends the walk.
+    for (const p of this.#pieces.withFree()) if (this.#priority[p.index]! > 0) return false;
     return true;
   }
 
   /** Outstanding requests of a peer (timed-out ones included), e.g. to resend after a reconnect. */
   requestsOf(peerId: string): Array<BlockRef & { requestedAt: number; timedOut: boolean }> {
-    const keys = this.#byPeer.get(peerId);
+    const keys = this.#pieces.requestKeys(peerId);
     if (keys === undefined) return [];
     const out: Array<BlockRef & { requestedAt: number; timedOut: boolean }> = [];
     for (const key of keys) {
-      const index = Math.floor(key / this.#blocksPerPiece);
+      const index = this.#pieces.pieceOf(key);
       const block = key - index * this.#blocksPerPiece;
-      const info = this.#partials.get(index)?.requests[block]?.get(peerId);
+      const p = this.#pieces.partial(index);
+      const info = p && this.#pieces.requestOf(p, block, peerId);
       if (info !== undefined) {
         out.push({
           ...this.#blockRef(index, block),
@@ -353,6 +329,8 @@ export class PiecePicker {
     const bucket = this.#buckets[a]!;
     this.#bucketPos[index] = bucket.length;
     bucket.push(index);
+    this.#bucketed++;
+    if (a < this.#lowestBucket) this.#lowestBucket = a;
   }
 
   #bucketRemove(index: number): void {
@@ -365,6 +343,7 @@ export class PiecePicker {
       this.#bucketPos[last] = pos;
     }
     this.#bucketPos[index] = -1;
+    this.#bucketed--;
   }
 
   // ---- picking ----
@@ -375,6 +354,10 @@ export class PiecePicker {
    * fewer than `randomFirstPieces` are verified, rarest first after); then, in end game
    * only, duplicates of blocks other peers are fetching (fewest requests first).
    * At most `maxNewPieces` pieces are started (each needs a piece buffer).
+   *
+   * Only pieces with a free block are visited (their own, then the orphaned, then
+   * anyone's), so a pick does not grow with the number of pieces in progress while
+   * the peer has what they need.
    */
   pickBlocks(
     peer: PickerPeer,
@@ -386,20 +369,18 @@ export class PiecePicker {
     if (count <= 0) return picked;
     const allowed = (i: number): boolean =>
       peer.has(i) && (!peer.choked || (peer.allowedFast?.has(i) ?? false));
-
-    const takeFromPartials = (own: boolean): void => {
-      for (const p of this.#partials.values()) {
+    const takeFrom = (pieces: Iterable<PartialPiece>, skipMine: boolean): void => {
+      for (const p of pieces) {
         if (picked.length >= count) return;
-        if (p.free === 0 || this.#priority[p.index] === 0 || this.#state[p.index] !== PARTIAL) {
-          continue;
-        }
-        const mine = p.owner === peer.id || p.owner === '';
-        if (mine !== own || !allowed(p.index)) continue;
-        this.#takeFree(p, peer.id, count, now, picked);
+        if (p.free === 0 || this.#priority[p.index] === 0) continue;
+        if (skipMine && (p.owner === peer.id || p.owner === '')) continue;
+        if (allowed(p.index)) this.#takeFree(p, peer.id, count, now, picked);
       }
     };
 
-    takeFromPartials(true);
+    const own = this.#pieces.ownedBy(peer.id);
+    if (own !== undefined) takeFrom(own, false);
+    takeFrom(this.#pieces.freeOrphans(), false);
     if (picked.length < count && maxNewPieces > 0) {
       const pieces = this.#pickOpenPieces(peer, allowed, count - picked.length, maxNewPieces);
       for (const index of pieces) {
@@ -407,7 +388,7 @@ export class PiecePicker {
         this.#takeFree(p, peer.id, count, now, picked);
       }
     }
-    takeFromPartials(false);
+    takeFrom(this.#pieces.withFree(), true);
     if (picked.length < count) this.#retakeTimedOut(peer.id, allowed, count, now, picked);
 
     if (picked.length < count && this.isEndGame())
@@ -415,11 +396,11 @@ export class PiecePicker {
     return picked;
   }
 
-  #takeFree(p: Partial, peerId: string, count: number, now: number, out: BlockRef[]): void {
+  #takeFree(p: PartialPiece, peerId: string, count: number, now: number, out: BlockRef[]): void {
     for (let b = 0; b < p.blocks && out.length < count && p.free > 0; b++) {
       if (p.from[b] !== undefined || p.active[b]! > 0) continue;
       if (p.requests[b]?.has(peerId)) continue; // its own timed-out request
-      this.#addRequest(p, b, peerId, now);
+      this.#pieces.addRequest(p, b, peerId, now);
       out.push(this.#blockRef(p.index, b));
     }
   }
@@ -438,15 +419,14 @@ export class PiecePicker {
     now: number,
     out: BlockRef[],
   ): void {
-    const keys = this.#timedOutByPeer.get(peerId);
+    const keys = this.#pieces.timedOutKeys(peerId);
     if (keys === undefined) return;
     for (const key of keys) {
       if (out.length >= count) return;
-      const index = Math.floor(key / this.#blocksPerPiece);
+      const index = this.#pieces.pieceOf(key);
       const b = key - index * this.#blocksPerPiece;
-      const p = this.#partials.get(index);
-      const requests = p?.requests[b];
-      if (p === undefined || !requests?.get(peerId)?.timedOut) {
+      const p = this.#pieces.partial(index);
+      if (p === undefined || !p.requests[b]?.get(peerId)?.timedOut) {
         keys.delete(key); // received, dropped or the piece is gone: a stale hint
         continue;
       }
@@ -454,10 +434,7 @@ export class PiecePicker {
       if (this.#priority[index] === 0 || !allowed(index)) continue;
       if (p.from[b] !== undefined || p.active[b]! > 0) continue;
       keys.delete(key);
-      // The same entry, fresh: it was counted once (requestEntries, byPeer) and stays so.
-      requests.set(peerId, { at: now, timedOut: false });
-      p.active[b]!++;
-      p.free--;
+      this.#pieces.renew(p, b, peerId, now);
       out.push(this.#blockRef(index, b));
     }
   }
@@ -500,7 +477,14 @@ export class PiecePicker {
     }
 
     // Rarest first. A random rotation inside each bucket breaks ties without sorting.
-    for (const bucket of this.#buckets) {
+    while (
+      this.#lowestBucket < this.#buckets.length &&
+      this.#buckets[this.#lowestBucket]!.length === 0
+    ) {
+      this.#lowestBucket++;
+    }
+    for (let a = this.#lowestBucket; a < this.#buckets.length; a++) {
+      const bucket = this.#buckets[a]!;
       const n = bucket.length;
       if (n === 0) continue;
       const start = Math.floor(this.#random() * n);
@@ -518,9 +502,9 @@ export class PiecePicker {
     now: number,
     out: BlockRef[],
   ): void {
-    const candidates: Array<{ p: Partial; b: number; load: number }> = [];
-    for (const p of this.#partials.values()) {
-      if (this.#state[p.index] !== PARTIAL || this.#priority[p.index] === 0) continue;
+    const candidates: Array<{ p: PartialPiece; b: number; load: number }> = [];
+    for (const p of this.#pieces.partials()) {
+      if (this.#priority[p.index] === 0) continue;
       if (!allowed(p.index)) continue;
       for (let b = 0; b < p.blocks; b++) {
         if (p.from[b] !== undefined || p.requests[b]?.has(peer.id)) continue;
@@ -531,78 +515,28 @@ export class PiecePicker {
     candidates.sort((x, y) => x.load - y.load);
     for (const c of candidates) {
       if (out.length >= count) break;
-      this.#addRequest(c.p, c.b, peer.id, now);
+      this.#pieces.addRequest(c.p, c.b, peer.id, now);
       out.push(this.#blockRef(c.p.index, c.b));
     }
   }
 
-  #startPiece(index: number, owner: string): Partial {
+  #startPiece(index: number, owner: string): PartialPiece {
     this.#bucketRemove(index);
     this.#state[index] = PARTIAL;
-    const blocks = this.blockCount(index);
-    const p: Partial = {
-      index,
-      blocks,
-      from: new Array<string | undefined>(blocks).fill(undefined),
-      requests: new Array<Map<string, RequestInfo> | undefined>(blocks).fill(undefined),
-      active: new Uint16Array(blocks),
-      received: 0,
-      free: blocks,
-      requestEntries: 0,
-      owner,
-    };
-    this.#partials.set(index, p);
-    return p;
-  }
-
-  #addRequest(p: Partial, b: number, peerId: string, now: number): void {
-    let m = p.requests[b];
-    if (m === undefined) {
-      m = new Map();
-      p.requests[b] = m;
-    }
-    m.set(peerId, { at: now, timedOut: false });
-    p.requestEntries++;
-    if (p.active[b]! === 0 && p.from[b] === undefined) p.free--;
-    p.active[b]!++;
-    let keys = this.#byPeer.get(peerId);
-    if (keys === undefined) {
-      keys = new Set();
-      this.#byPeer.set(peerId, keys);
-    }
-    keys.add(p.index * this.#blocksPerPiece + b);
-  }
-
-  /** Drops one request entry; returns true when it was there. */
-  #dropRequest(p: Partial, b: number, peerId: string): boolean {
-    const m = p.requests[b];
-    const info = m?.get(peerId);
-    if (m === undefined || info === undefined) return false;
-    m.delete(peerId);
-    if (m.size === 0) p.requests[b] = undefined;
-    p.requestEntries--;
-    if (!info.timedOut) {
-      p.active[b]!--;
-      if (p.active[b] === 0 && p.from[b] === undefined) p.free++;
-    }
-    const keys = this.#byPeer.get(peerId);
-    keys?.delete(p.index * this.#blocksPerPiece + b);
-    if (keys?.size === 0) this.#byPeer.delete(peerId);
-    return true;
+    return this.#pieces.start(index, owner);
   }
 
   /** A partial piece with nothing received and nothing requested goes back to the open pool. */
-  #maybeReopen(p: Partial): void {
-    if (p.received > 0 || p.requestEntries > 0 || this.#state[p.index] !== PARTIAL) return;
-    this.#partials.delete(p.index);
+  #maybeReopen(p: PartialPiece): void {
+    if (!this.#pieces.forgetIfIdle(p)) return;
     this.#state[p.index] = OPEN;
     if (this.#priority[p.index]! > 0) this.#bucketAdd(p.index);
   }
 
-  #locate(index: number, begin: number): { p: Partial; b: number } | undefined {
+  #locate(index: number, begin: number): { p: PartialPiece; b: number } | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return undefined;
     if (!Number.isInteger(begin) || begin < 0 || begin % this.blockSize !== 0) return undefined;
-    const p = this.#partials.get(index);
+    const p = this.#pieces.partial(index);
     const b = begin / this.blockSize;
     if (p === undefined || b >= p.blocks) return undefined;
     return { p, b };
@@ -630,48 +564,30 @@ export class PiecePicker {
     }
     const state = this.#state[index];
     if (state === HAVE || state === FULL || this.#priority[index] === 0) {
-      this.#forgetRequest(peerId, index, b);
+      const p = this.#pieces.started(index);
+      if (p !== undefined) this.#pieces.dropRequest(p, b, peerId);
       return { kind: 'not-needed' };
     }
-    const p = this.#partials.get(index) ?? this.#startPiece(index, peerId);
+    const p = this.#pieces.partial(index) ?? this.#startPiece(index, peerId);
     if (p.from[b] !== undefined) {
-      this.#dropRequest(p, b, peerId);
+      this.#pieces.dropRequest(p, b, peerId);
       return { kind: 'duplicate' };
     }
-    this.#dropRequest(p, b, peerId);
-    let cancels: readonly CancelRef[] = NO_CANCELS;
-    const others = p.requests[b];
-    if (others !== undefined) {
-      const list: CancelRef[] = [];
-      for (const other of [...others.keys()]) {
-        this.#dropRequest(p, b, other);
-        list.push({ peerId: other, ...this.#blockRef(index, b) });
-      }
-      cancels = list;
-    }
-    // After dropping every request the block counts as free; receiving it takes that back.
-    p.free--;
-    p.from[b] = peerId;
-    p.received++;
+    const others = this.#pieces.receive(p, b, peerId);
+    const cancels =
+      others === undefined
+        ? NO_CANCELS
+        : others.map((other) => ({ peerId: other, ...this.#blockRef(index, b) }));
     const pieceComplete = p.received === p.blocks;
-    if (pieceComplete) {
-      this.#state[index] = FULL;
-      this.#partials.delete(index);
-      this.#full.set(index, p);
-    }
+    if (pieceComplete) this.#state[index] = FULL;
     return { kind: 'accepted', pieceComplete, cancels };
-  }
-
-  #forgetRequest(peerId: string, index: number, b: number): void {
-    const p = this.#partials.get(index) ?? this.#full.get(index);
-    if (p !== undefined) this.#dropRequest(p, b, peerId);
   }
 
   /** The engine cancelled (or the peer rejected) one request: the block returns to the pool. */
   requestCancelled(peerId: string, block: Pick<BlockRef, 'index' | 'begin'>): void {
     const loc = this.#locate(block.index, block.begin);
     if (loc === undefined) return;
-    if (this.#dropRequest(loc.p, loc.b, peerId)) this.#maybeReopen(loc.p);
+    if (this.#pieces.dropRequest(loc.p, loc.b, peerId)) this.#maybeReopen(loc.p);
   }
 
   /**
@@ -680,16 +596,7 @@ export class PiecePicker {
    */
   requestTimedOut(peerId: string, block: Pick<BlockRef, 'index' | 'begin'>): void {
     const loc = this.#locate(block.index, block.begin);
-    if (loc === undefined) return;
-    const { p, b } = loc;
-    const info = p.requests[b]?.get(peerId);
-    if (info === undefined || info.timedOut) return;
-    info.timedOut = true;
-    let timedOut = this.#timedOutByPeer.get(peerId);
-    if (timedOut === undefined) this.#timedOutByPeer.set(peerId, (timedOut = new Set()));
-    timedOut.add(p.index * this.#blocksPerPiece + b);
-    p.active[b]!--;
-    if (p.active[b] === 0 && p.from[b] === undefined) p.free++;
+    if (loc !== undefined) this.#pieces.timeOut(loc.p, loc.b, peerId);
   }
 
   /**
@@ -698,22 +605,12 @@ export class PiecePicker {
    * call removePeerAvailability / removeSeed as well when it disconnects.
    */
   peerGone(peerId: string): BlockRef[] {
-    const keys = this.#byPeer.get(peerId);
-    if (keys === undefined) return [];
     const released: BlockRef[] = [];
-    for (const key of [...keys]) {
-      const index = Math.floor(key / this.#blocksPerPiece);
-      const b = key - index * this.#blocksPerPiece;
-      const p = this.#partials.get(index) ?? this.#full.get(index);
-      if (p !== undefined && this.#dropRequest(p, b, peerId)) {
-        released.push(this.#blockRef(index, b));
-        this.#maybeReopen(p);
-      }
-    }
-    this.#byPeer.delete(peerId);
-    this.#timedOutByPeer.delete(peerId);
     // Its pieces belong to nobody now: every peer may finish them first.
-    for (const p of this.#partials.values()) if (p.owner === peerId) p.owner = '';
+    for (const [p, b] of this.#pieces.peerGone(peerId)) {
+      released.push(this.#blockRef(p.index, b));
+      this.#maybeReopen(p);
+    }
     return released;
   }
 
@@ -721,14 +618,8 @@ export class PiecePicker {
   pieceVerified(index: number): void {
     this.#checkIndex(index);
     if (this.#state[index] === HAVE) return;
-    const p = this.#partials.get(index) ?? this.#full.get(index);
-    if (p !== undefined) {
-      for (let b = 0; b < p.blocks; b++) {
-        for (const peerId of [...(p.requests[b]?.keys() ?? [])]) this.#dropRequest(p, b, peerId);
-      }
-      this.#partials.delete(index);
-      this.#full.delete(index);
-    }
+    const p = this.#pieces.started(index);
+    if (p !== undefined) this.#pieces.forget(p);
     this.#bucketRemove(index);
     this.#state[index] = HAVE;
     this.#have++;
@@ -740,7 +631,7 @@ export class PiecePicker {
 
   /** Who delivered each block of a piece in progress (undefined: not received), e.g. for smart ban. */
   blockSenders(index: number): (string | undefined)[] {
-    const p = this.#full.get(index) ?? this.#partials.get(index);
+    const p = this.#pieces.started(index);
     return p ? [...p.from] : [];
   }
 
@@ -750,15 +641,11 @@ export class PiecePicker {
    */
   pieceFailed(index: number): string[] {
     this.#checkIndex(index);
-    const p = this.#full.get(index) ?? this.#partials.get(index);
+    const p = this.#pieces.started(index);
     if (p === undefined || this.#state[index] === HAVE) return [];
     const contributors = new Set<string>();
     for (const id of p.from) if (id !== undefined) contributors.add(id);
-    for (let b = 0; b < p.blocks; b++) {
-      for (const peerId of [...(p.requests[b]?.keys() ?? [])]) this.#dropRequest(p, b, peerId);
-    }
-    this.#full.delete(index);
-    this.#partials.delete(index);
+    this.#pieces.forget(p);
     this.#state[index] = OPEN;
     if (this.#priority[index]! > 0) this.#bucketAdd(index);
     return [...contributors];

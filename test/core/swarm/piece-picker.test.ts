@@ -373,3 +373,87 @@ describe('PiecePicker scale', () => {
     expect(p.progress().havePieces).toBeGreaterThan(1000);
   });
 });
+
+describe('PiecePicker with 500 peers and a piece in progress for each', () => {
+  it('keeps piece affinity, finishes orphans first, and still picks the rarest piece', () => {
+    const peerCount = 500;
+    const pieceCount = 2000;
+    const rare = 1234;
+    const p = picker(pieceCount, 4, { seed: 7 });
+    // Full bitfields (not HAVE ALL) push every piece one bucket up per peer; the
+    // last peer lacks `rare`, which is so the one piece with less availability.
+    const all = range(pieceCount);
+    for (let k = 0; k < peerCount - 1; k++) p.addPeerAvailability(bits(pieceCount, all));
+    p.addPeerAvailability(
+      bits(
+        pieceCount,
+        all.filter((i) => i !== rare),
+      ),
+    );
+    const peers = range(peerCount).map((k) =>
+      k === peerCount - 1
+        ? peer(
+            `p${k}`,
+            all.filter((i) => i !== rare),
+          )
+        : peer(`p${k}`, 'all'),
+    );
+    const key = (b: { index: number; begin: number }) => `${b.index}:${b.begin}`;
+
+    // Everyone starts a piece of its own; the first pick takes the rarest.
+    const ownPiece = new Map<string, number>();
+    for (const pr of peers) {
+      const got = p.pickBlocks(pr, 2, 0);
+      expect(got.map((b) => b.begin)).toEqual([0, B]);
+      ownPiece.set(pr.id, got[0]!.index);
+    }
+    expect(ownPiece.get('p0')).toBe(rare);
+    expect(new Set(ownPiece.values()).size).toBe(peerCount);
+    expect(p.partialPieces).toBe(peerCount);
+
+    // With 499 other pieces holding free blocks, each peer finishes its own.
+    for (const pr of peers) {
+      const got = p.pickBlocks(pr, 2, 1);
+      expect(got).toEqual([
+        { index: ownPiece.get(pr.id), begin: 2 * B, length: B },
+        { index: ownPiece.get(pr.id), begin: 3 * B, length: B },
+      ]);
+    }
+
+    // Half of them deliver one block and leave: their pieces are orphans with 3 free blocks.
+    const leaving = peers.slice(0, peerCount / 2);
+    const staying = peers.slice(peerCount / 2);
+    for (const pr of leaving) {
+      expect(p.blockReceived(pr.id, ownPiece.get(pr.id)!, 0).kind).toBe('accepted');
+      expect(p.peerGone(pr.id)).toHaveLength(3);
+    }
+    const orphans = new Set(leaving.map((pr) => ownPiece.get(pr.id)!));
+
+    // No buffer for new pieces: the others take the orphans' blocks, each block once,
+    // and the peer that lacks `rare` is never given it.
+    const handedOut = new Set<string>();
+    for (const pr of staying) {
+      const got = p.pickBlocks(pr, 3, 2, 0);
+      expect(got).toHaveLength(3);
+      for (const b of got) {
+        expect(orphans.has(b.index)).toBe(true);
+        expect(b.begin).not.toBe(0);
+        expect(handedOut.has(key(b))).toBe(false);
+        handedOut.add(key(b));
+        if (pr.id === `p${peerCount - 1}`) expect(b.index).not.toBe(rare);
+      }
+      expect(p.requestsOf(pr.id)).toHaveLength(4 + 3);
+    }
+    expect(handedOut.size).toBe(orphans.size * 3);
+
+    // Nothing free is left and no piece may start: no pick, and not end game (open pieces remain).
+    expect(p.pickBlocks(staying[0]!, 5, 3, 0)).toEqual([]);
+    expect(p.isEndGame()).toBe(false);
+    // Once a piece may start, it is a new one.
+    const fresh = p.pickBlocks(staying[0]!, 4, 3, 1);
+    expect(fresh).toHaveLength(4);
+    expect(p.partialPieces).toBe(peerCount + 1);
+    expect(ownPiece.get(staying[0]!.id)).not.toBe(fresh[0]!.index);
+    expect(orphans.has(fresh[0]!.index)).toBe(false);
+  });
+});
