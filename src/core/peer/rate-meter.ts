@@ -10,6 +10,8 @@ export class RateMeter {
   #currentSecond = 0;
   #startedAt: number;
   #total = 0;
+  /** Sum of the buckets, kept as they change: rate() is asked for every peer after each piece. */
+  #windowSum = 0;
 
   constructor(windowSeconds = 5, now = Date.now()) {
     this.#buckets = new Float64Array(windowSeconds);
@@ -23,14 +25,14 @@ export class RateMeter {
   add(bytes: number, now = Date.now()): void {
     this.#advance(now);
     this.#buckets[this.#currentSecond % this.#buckets.length] += bytes;
+    this.#windowSum += bytes;
     this.#total += bytes;
   }
 
   /** Average over the completed seconds of the window plus the current one. */
   rate(now = Date.now()): number {
     this.#advance(now);
-    let sum = 0;
-    for (const bytes of this.#buckets) sum += bytes;
+    const sum = this.#windowSum;
     const elapsedInCurrent = (now % 1000) / 1000;
     const windowSpan = this.#buckets.length - 1 + elapsedInCurrent;
     const lifetime = (now - this.#startedAt) / 1000;
@@ -39,10 +41,14 @@ export class RateMeter {
 
   #advance(now: number): void {
     const second = Math.floor(now / 1000);
+    if (second === this.#currentSecond) return;
     if (this.#currentSecond === 0) this.#currentSecond = second;
     const steps = Math.min(second - this.#currentSecond, this.#buckets.length);
-    for (let i = 1; i <= steps; i++)
-      this.#buckets[(this.#currentSecond + i) % this.#buckets.length] = 0;
+    for (let i = 1; i <= steps; i++) {
+      const slot = (this.#currentSecond + i) % this.#buckets.length;
+      this.#windowSum -= this.#buckets[slot]!;
+      this.#buckets[slot] = 0;
+    }
     if (second > this.#currentSecond) this.#currentSecond = second;
   }
 }
