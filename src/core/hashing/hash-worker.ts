@@ -112,10 +112,12 @@ function v1Spans(task: V1SpansTask): HashTaskResult {
   const fingerprints = Buffer.alloc(wantPrint ? task.pieces.length * 8 : 0);
   const status = new Uint8Array(task.pieces.length);
   let bytes = 0;
+  // One fingerprint hasher for the task, reset per piece (see fingerprintHasher).
+  const printHasher = wantPrint ? fingerprintHasher() : null;
   try {
     task.pieces.forEach((spans, i) => {
       const sha1Hasher = wantSha1 ? createHash('sha1') : null;
-      const printHasher = wantPrint ? fingerprintHasher() : null;
+      printHasher?.reset();
       try {
         for (const span of spans) {
           for (let done = 0; done < span.length;) {

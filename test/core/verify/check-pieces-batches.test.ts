@@ -12,6 +12,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   readSync,
   rmSync,
   truncateSync,
@@ -21,6 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fingerprint } from '../../../src/core/hashing/fingerprint.ts';
 import { HashPool } from '../../../src/core/hashing/pool.ts';
 import { metainfoOf } from '../../helpers/metainfo.ts';
 import type { Metainfo } from '../../../src/core/metainfo/types.ts';
@@ -35,14 +37,16 @@ process.env.XDG_STATE_HOME = mkdtempSync(join(tmpdir(), 'shoal-state-'));
 const PIECE = 16384;
 
 /** Pieces asked of the pool per hashSources call, recorded by wrapping the pool. */
-function countingPool(pool: HashPool): { pool: HashPool; calls: number[] } {
+function countingPool(pool: HashPool): { pool: HashPool; calls: number[]; algorithms: string[] } {
   const calls: number[] = [];
+  const algorithms: string[] = [];
   const counting = Object.create(pool) as HashPool;
   counting.hashSources = (pieces, algorithm, options) => {
     calls.push(pieces.length);
+    algorithms.push(algorithm);
     return pool.hashSources(pieces, algorithm, options);
   };
-  return { pool: counting, calls };
+  return { pool: counting, calls, algorithms };
 }
 
 const sorted = (found: ClaimedPieces) => [...found].sort((a, b) => a[0] - b[0]);
@@ -171,6 +175,20 @@ describe('checkPieces batch bounds', () => {
     });
     expect(sorted(again)).toEqual(sorted(found));
     expect(Math.max(...byPrint.calls)).toBeLessThanOrEqual(7);
+  });
+
+  it('gives each piece the fingerprint of its own bytes, many pieces to a hashing task', async () => {
+    const data = readFileSync(join(dir, 'data', 'big.bin'));
+    const printOf = (index: number) =>
+      fingerprint(data.subarray(index * PIECE, (index + 1) * PIECE));
+    const found = await checkPieces({ ...base(), pool, claimed: null });
+    expect(found.size).toBe(40);
+    for (const [index, print] of found) expect(print).toBe(printOf(index));
+    // The resume check (fingerprints only) trusts them all: nothing falls back to SHA-1.
+    const counting = countingPool(pool);
+    const again = await checkPieces({ ...base(), pool: counting.pool, claimed: found });
+    expect(sorted(again)).toEqual(sorted(found));
+    expect(counting.algorithms).toEqual(['xxh64']);
   });
 
   it('stops when cancelled in the middle: rejects with the reason and starts no new batch', async () => {
