@@ -8,19 +8,15 @@
  * https:// ones tunnelled with CONNECT. The tracker's name may then resolve
  * only on the proxy's side; a redirect is still judged by where it points.
  */
-import type { LookupAddress } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import type http from 'node:http';
+import { guardedGet, type GuardedGet, type GuardedGetFailure } from '../net/guarded-get.ts';
 import {
   createAgent,
-  proxiedRequest,
-  proxyFor,
+  ProxyConfigError,
   proxySettingsFromEnv,
   type ProxySettings,
 } from '../net/http-proxy.ts';
-import { TrackerError } from './errors.ts';
-import { redirectRefusal } from './redirect-policy.ts';
+import { TrackerError, type TrackerErrorCode } from './errors.ts';
 import { resolveHost, systemResolver, type Resolver } from './resolve.ts';
 import {
   buildAnnounceUrl,
@@ -38,7 +34,8 @@ export interface HttpTrackerOptions {
   maxBodyBytes?: number;
   /**
    * Redirects followed (http and https targets only, and public addresses
-   * only unless the tracker itself is local: redirect-policy.ts). Default 5.
+   * only unless the tracker itself is local: net/redirect-policy.ts; a loop
+   * ends at once). Default 5.
    */
   maxRedirects?: number;
   /** Cancels the request (the promise rejects with TrackerError 'aborted'). */
@@ -64,23 +61,21 @@ export interface HttpResult {
   body: Uint8Array;
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
 function networkError(error: unknown): TrackerError {
   const message = error instanceof Error ? error.message : String(error);
   return new TrackerError('network', `tracker unreachable: ${message}`, { cause: error });
 }
 
-/**
- * A `lookup` for http.get that answers with the addresses already resolved
- * and checked, so the connection goes to one of exactly those.
- */
-function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
-  return (_hostname, options, callback) => {
-    if (options.all) callback(null, addresses);
-    else callback(null, addresses[0].address, addresses[0].family);
-  };
-}
+/** What a failed redirect or request is, as a tracker error. */
+const FAILURE_CODES: Record<GuardedGetFailure, TrackerErrorCode> = {
+  'bad-scheme': 'bad-url',
+  'bad-location': 'bad-url',
+  loop: 'too-many-redirects',
+  'too-many-redirects': 'too-many-redirects',
+  refused: 'redirect-refused',
+  unresolved: 'network',
+  network: 'network',
+};
 
 /** One GET with a deadline, a body cap and bounded redirects. Rejects only with TrackerError. */
 export function httpGet(url: string, options: HttpTrackerOptions = {}): Promise<HttpResult> {
@@ -92,14 +87,15 @@ export function httpGet(url: string, options: HttpTrackerOptions = {}): Promise<
 
   return new Promise<HttpResult>((resolve, reject) => {
     let settled = false;
-    let current: http.ClientRequest | undefined;
+    // Set once the request starts; finish() may run before (cancelled, bad URL).
+    let get: GuardedGet | null = null;
 
     const finish = (error: TrackerError | null, result?: HttpResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      current?.destroy();
+      get?.current?.destroy();
       if (error) reject(error);
       else resolve(result!);
     };
@@ -115,141 +111,70 @@ export function httpGet(url: string, options: HttpTrackerOptions = {}): Promise<
     signal?.addEventListener('abort', onAbort, { once: true });
 
     let proxies: ProxySettings;
+    let first: URL;
     try {
       proxies = options.proxies ?? proxySettingsFromEnv();
+      first = new URL(url);
     } catch (error) {
-      finish(new TrackerError('bad-url', (error as Error).message, { cause: error }));
+      const message = error instanceof ProxyConfigError ? error.message : `not a valid URL: ${url}`;
+      finish(new TrackerError('bad-url', message, { cause: error }));
+      return;
+    }
+    if (first.protocol !== 'http:' && first.protocol !== 'https:') {
+      finish(new TrackerError('bad-url', `not an http(s) tracker URL: ${url}`));
       return;
     }
 
-    // The addresses of the first request's host: redirects are judged against them
-    // (null: it was reached through a proxy without resolving here).
-    let origin: string[] | null = null;
-    /** null when the redirect to `found` is allowed, else why not. */
-    const refusal = (found: string[]): string | null => redirectRefusal(origin, found);
-
-    const go = (target: URL, hops: number): void => {
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-        finish(new TrackerError('bad-url', `tracker redirected to a non-http URL: ${target.href}`));
+    const readBody = (response: http.IncomingMessage): void => {
+      const declared = Number(response.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBody) {
+        finish(new TrackerError('too-large', `tracker response over ${maxBody} bytes`));
         return;
       }
-      const proxy = proxyFor(target, proxies);
-      const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
-      resolveHost(options.resolve ?? systemResolver, host, options.family).then(
-        (addresses) => {
-          if (settled) return;
-          const found = addresses.map((a) => a.address);
-          if (hops === 0) origin = found;
-          const refused = hops === 0 ? null : refusal(found);
-          if (refused !== null) {
-            finish(new TrackerError('redirect-refused', refused));
-            return;
-          }
-          send(target, hops, proxy, proxy === null ? pinnedLookup(addresses) : undefined);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          // Behind a proxy the name may resolve only on the proxy's side.
-          const viaProxy = proxy !== null && (hops === 0 || refusal([]) === null);
-          if (viaProxy) send(target, hops, proxy, undefined);
-          else finish(networkError(error));
-        },
-      );
-    };
-
-    const send = (
-      target: URL,
-      hops: number,
-      proxy: URL | null,
-      pinned: LookupFunction | undefined,
-    ): void => {
-      const route = proxiedRequest(target, proxy);
-      const client = route.secure ? https : http;
-      let request: http.ClientRequest;
-      try {
-        request = client.request({
-          ...route.options,
-          method: 'GET',
-          // No keep-alive agent: an idle pooled socket would keep a CLI process alive.
-          agent:
-            proxy !== null && route.secure
-              ? createAgent(target, proxy, { keepAlive: false, maxSockets: 1 })
-              : false,
-          lookup: pinned,
-          headers: {
-            ...route.options.headers,
-            'User-Agent': userAgent,
-            'Accept-Encoding': 'identity',
-            Connection: 'close',
-          },
-        });
-        request.end();
-      } catch (error) {
-        finish(networkError(error));
-        return;
-      }
-      current = request;
-      request.on('error', (error) => {
-        if (request === current) finish(networkError(error));
-      });
-      request.on('response', (response) => {
-        const status = response.statusCode ?? 0;
-        const location = response.headers.location;
-        if (REDIRECTS.has(status) && location) {
-          response.resume();
-          if (hops >= maxRedirects) {
-            finish(new TrackerError('too-many-redirects', `more than ${maxRedirects} redirects`));
-            return;
-          }
-          let next: URL;
-          try {
-            next = new URL(location, target);
-          } catch (error) {
-            finish(
-              new TrackerError('bad-url', 'tracker redirected to an invalid URL', { cause: error }),
-            );
-            return;
-          }
-          current = undefined;
-          request.destroy();
-          go(next, hops + 1);
-          return;
-        }
-        const declared = Number(response.headers['content-length']);
-        if (Number.isFinite(declared) && declared > maxBody) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBody) {
           finish(new TrackerError('too-large', `tracker response over ${maxBody} bytes`));
           return;
         }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBody) {
-            finish(new TrackerError('too-large', `tracker response over ${maxBody} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('end', () => {
-          const body = Buffer.concat(chunks);
-          finish(null, { status, body: new Uint8Array(body.buffer, body.byteOffset, body.length) });
-        });
-        response.on('error', (error) => finish(networkError(error)));
-        // 'close' after 'end' is a no-op (already settled); before it, the body was cut short.
-        response.on('close', () =>
-          finish(new TrackerError('network', 'tracker closed the connection mid-response')),
-        );
+        chunks.push(chunk);
       });
+      response.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const status = response.statusCode ?? 0;
+        finish(null, { status, body: new Uint8Array(body.buffer, body.byteOffset, body.length) });
+      });
+      response.on('error', (error) => finish(networkError(error)));
+      // 'close' after 'end' is a no-op (already settled); before it, the body was cut short.
+      response.on('close', () =>
+        finish(new TrackerError('network', 'tracker closed the connection mid-response')),
+      );
     };
 
-    let first: URL;
-    try {
-      first = new URL(url);
-    } catch (error) {
-      finish(new TrackerError('bad-url', `not a valid URL: ${url}`, { cause: error }));
-      return;
-    }
-    go(first, 0);
+    get = guardedGet({
+      url: first,
+      maxRedirects,
+      proxies,
+      resolve: (host) => resolveHost(options.resolve ?? systemResolver, host, options.family),
+      requestOptions: (target, proxy) => ({
+        // No keep-alive agent: an idle pooled socket would keep a CLI process alive.
+        agent:
+          proxy !== null && target.protocol === 'https:'
+            ? createAgent(target, proxy, { keepAlive: false, maxSockets: 1 })
+            : false,
+        headers: { 'User-Agent': userAgent, 'Accept-Encoding': 'identity', Connection: 'close' },
+      }),
+      settled: () => settled,
+      onResponse: readBody,
+      onFailure: (kind, message, cause) =>
+        finish(
+          kind === 'network' || kind === 'unresolved'
+            ? networkError(cause ?? new Error(message))
+            : new TrackerError(FAILURE_CODES[kind], message, { cause }),
+        ),
+    });
   });
 }
 

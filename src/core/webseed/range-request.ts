@@ -1,8 +1,8 @@
 /**
  * One ranged GET from a web seed, written straight into the caller's buffer:
  * never more than the range asked for is kept in memory, whatever the
- * server sends. Redirects are followed (bounded, loops refused, and judged
- * by the trackers' redirect policy); proxies come from the environment.
+ * server sends. Redirects, proxies and the addresses a server may send us to
+ * are net/guarded-get.ts's; this file keeps the deadlines and the body.
  *
  * Deadlines: the response headers must arrive within `headersTimeoutMs`, the
  * whole range within `headersTimeoutMs + length / minBytesPerSecond`, and
@@ -11,15 +11,11 @@
  */
 import type { LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import http from 'node:http';
-import https from 'node:https';
-import type { LookupFunction } from 'node:net';
-import { proxiedRequest, proxyFor, type ProxySettings } from '../net/http-proxy.ts';
-import { redirectRefusal } from '../tracker/redirect-policy.ts';
-import { WebSeedError } from './errors.ts';
+import type http from 'node:http';
+import { guardedGet, type GuardedGet, type GuardedGetFailure } from '../net/guarded-get.ts';
+import type { ProxySettings } from '../net/http-proxy.ts';
+import { WebSeedError, type WebSeedErrorCode } from './errors.ts';
 import { planBody, retryAfterMs, type AskedRange } from './response-checks.ts';
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export interface RangeRequestOptions {
   headersTimeoutMs: number;
@@ -51,13 +47,6 @@ export interface RangeResult {
 
 const defaultResolve = (host: string): Promise<LookupAddress[]> => lookup(host, { all: true });
 
-function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
-  return (_hostname, options, callback) => {
-    if (options.all) callback(null, addresses);
-    else callback(null, addresses[0]!.address, addresses[0]!.family);
-  };
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -68,14 +57,14 @@ export function fetchRange(
   options: RangeRequestOptions,
   signal?: AbortSignal,
 ): Promise<RangeResult> {
-  const resolveHost = options.resolve ?? defaultResolve;
   const last = request.start + request.length - 1;
   const deadlineMs =
     options.headersTimeoutMs + Math.ceil((request.length / options.minBytesPerSecond) * 1000);
 
   return new Promise<RangeResult>((resolve, reject) => {
     let settled = false;
-    let current: http.ClientRequest | undefined;
+    // Set once the request starts; finish() may run before (cancelled, bad URL).
+    let get: GuardedGet | null = null;
     let rateTimer: NodeJS.Timeout | undefined;
     let headersTimer: NodeJS.Timeout | undefined;
 
@@ -88,7 +77,7 @@ export function fetchRange(
       signal?.removeEventListener('abort', onAbort);
       // A failed or cut-short exchange leaves the connection in an unknown
       // state: destroy it rather than hand it back to the keep-alive pool.
-      if (error) current?.destroy();
+      if (error) get?.current?.destroy();
       if (error) reject(error);
       else resolve(result!);
     };
@@ -103,118 +92,39 @@ export function fetchRange(
     }
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    let origin: string[] | null = null;
-    const visited = new Set<string>();
-
-    /** null when the redirect to `found` is allowed, else why not. */
-    const refusal = (found: string[]): string | null => redirectRefusal(origin, found);
-
-    const go = (target: URL, hops: number): void => {
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-        finish(new WebSeedError('redirect', `redirected to a non-http URL: ${target.protocol}`));
-        return;
-      }
-      if (visited.has(target.href)) {
-        finish(new WebSeedError('redirect', `redirect loop at ${target.href}`));
-        return;
-      }
-      visited.add(target.href);
-      const proxy = proxyFor(target, options.proxies);
-      const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
-      resolveHost(host).then(
-        (addresses) => {
-          if (settled) return;
-          const found = addresses.map((a) => a.address);
-          if (hops === 0) origin = found;
-          const refused = hops === 0 ? null : refusal(found);
-          if (refused !== null) finish(new WebSeedError('redirect', refused));
-          else send(target, hops, proxy, proxy === null ? pinnedLookup(addresses) : undefined);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          // Behind a proxy the name may resolve only on the proxy's side.
-          if (proxy !== null && hops === 0) send(target, hops, proxy, undefined);
-          else if (proxy !== null && refusal([]) === null) send(target, hops, proxy, undefined);
-          else finish(new WebSeedError('network', `cannot resolve ${host}: ${describe(error)}`));
-        },
-      );
+    const failureCodes: Record<GuardedGetFailure, WebSeedErrorCode> = {
+      'bad-scheme': 'redirect',
+      'bad-location': 'redirect',
+      loop: 'redirect',
+      'too-many-redirects': 'redirect',
+      refused: 'redirect',
+      unresolved: 'network',
+      network: 'network',
     };
 
-    const send = (
-      target: URL,
+    const onResponse = (
+      response: http.IncomingMessage,
+      req: http.ClientRequest,
       hops: number,
-      proxy: URL | null,
-      pinned: LookupFunction | undefined,
     ): void => {
-      const route = proxiedRequest(target, proxy);
-      const client = route.secure ? https : http;
-      let req: http.ClientRequest;
-      try {
-        req = client.request({
-          ...route.options,
-          method: 'GET',
-          agent: options.agent(target, proxy, route.agentKey),
-          lookup: pinned,
-          headers: {
-            ...route.options.headers,
-            Range: `bytes=${request.start}-${last}`,
-            'User-Agent': options.userAgent,
-            'Accept-Encoding': 'identity',
-          },
-        });
-      } catch (error) {
-        finish(new WebSeedError('network', describe(error), { cause: error }));
+      const status = response.statusCode ?? 0;
+      if (status === 503 || status === 429) {
+        finish(
+          new WebSeedError('unavailable', `HTTP ${status}`, {
+            retryAfterMs: retryAfterMs(response.headers['retry-after'], Date.now()),
+          }),
+        );
         return;
       }
-      current = req;
-      headersTimer = setTimeout(
-        () =>
-          finish(new WebSeedError('too-slow', `no response within ${options.headersTimeoutMs} ms`)),
-        options.headersTimeoutMs,
-      );
-      req.on('error', (error) => {
-        if (req === current) finish(new WebSeedError('network', describe(error), { cause: error }));
-      });
-      req.on('response', (response) => {
-        clearTimeout(headersTimer);
-        const status = response.statusCode ?? 0;
-        const location = response.headers.location;
-        if (REDIRECTS.has(status) && location) {
-          current = undefined;
-          req.destroy();
-          if (hops >= options.maxRedirects) {
-            finish(new WebSeedError('redirect', `more than ${options.maxRedirects} redirects`));
-            return;
-          }
-          let next: URL;
-          try {
-            next = new URL(location, target);
-          } catch (error) {
-            finish(new WebSeedError('redirect', 'redirected to an invalid URL', { cause: error }));
-            return;
-          }
-          go(next, hops + 1);
-          return;
-        }
-        if (status === 503 || status === 429) {
-          finish(
-            new WebSeedError('unavailable', `HTTP ${status}`, {
-              retryAfterMs: retryAfterMs(response.headers['retry-after'], Date.now()),
-            }),
-          );
-          return;
-        }
-        let skip: number;
-        let wholeFile: boolean;
-        try {
-          ({ skip, wholeFile } = planBody(status, response.headers, request));
-        } catch (error) {
-          finish(error as WebSeedError);
-          return;
-        }
-        readBody(response, req, skip, wholeFile, hops);
-      });
-      req.end();
+      let skip: number;
+      let wholeFile: boolean;
+      try {
+        ({ skip, wholeFile } = planBody(status, response.headers, request));
+      } catch (error) {
+        finish(error as WebSeedError);
+        return;
+      }
+      readBody(response, req, skip, wholeFile, hops);
     };
 
     const readBody = (
@@ -303,6 +213,34 @@ export function fetchRange(
       if (wholeFile && request.length === 0) done();
     };
 
-    go(request.url, 0);
+    get = guardedGet({
+      url: request.url,
+      maxRedirects: options.maxRedirects,
+      proxies: options.proxies,
+      resolve: options.resolve ?? defaultResolve,
+      requestOptions: (target, proxy, agentKey) => ({
+        agent: options.agent(target, proxy, agentKey),
+        headers: {
+          Range: `bytes=${request.start}-${last}`,
+          'User-Agent': options.userAgent,
+          'Accept-Encoding': 'identity',
+        },
+      }),
+      settled: () => settled,
+      onRequest: () => {
+        clearTimeout(headersTimer);
+        headersTimer = setTimeout(
+          () =>
+            finish(
+              new WebSeedError('too-slow', `no response within ${options.headersTimeoutMs} ms`),
+            ),
+          options.headersTimeoutMs,
+        );
+      },
+      onHeaders: () => clearTimeout(headersTimer),
+      onResponse,
+      onFailure: (kind, message, cause) =>
+        finish(new WebSeedError(failureCodes[kind], message, { cause })),
+    });
   });
 }

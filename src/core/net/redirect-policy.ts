@@ -1,5 +1,6 @@
 /**
- * Where an HTTP tracker may send shoal with a redirect (DESIGN.md §4).
+ * Where an HTTP tracker or a web seed may send shoal with a redirect
+ * (DESIGN.md §4; applied by guarded-get.ts).
  *
  * A tracker is a third party the torrent named; a redirect lets it choose a
  * host and a path for a GET request shoal sends. Sent to a loopback or

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLocalAddress, redirectRefusal } from '../../../src/core/tracker/redirect-policy.ts';
+import { isLocalAddress, redirectRefusal } from '../../../src/core/net/redirect-policy.ts';
 
 describe('isLocalAddress', () => {
   it.each([
