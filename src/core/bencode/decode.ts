@@ -80,9 +80,16 @@ function integerAt(data: Uint8Array, pos: number, close: number): number {
 export interface BuildOptions {
   /** Byte strings are views of `bytes` itself, not of a copy. Default false. */
   views?: boolean;
+  /** Where the value starts (default 0); offsets, in errors too, stay those of `bytes`. */
+  start?: number;
+  /**
+   * The [start, end) of one value inside to leave out, key and all: its reader reads it from
+   * the bytes itself (a .torrent's `files` list, without an object per file).
+   */
+  skip?: readonly [number, number];
 }
 
-/** Decodes the value in `bytes[0, end)`, which must have passed `scanBencode`. */
+/** Decodes the value in `bytes[start, end)`, which must have passed `scanBencode`. */
 export function decodeScanned(
   bytes: Uint8Array,
   end: number,
@@ -97,8 +104,15 @@ export function decodeScanned(
   // waiting for its value (null when the next string is a key; unused for lists).
   const open: (BencodeValue[] | BencodeDict)[] = [];
   const pendingKey: (string | null)[] = [];
-  let pos = 0;
+  let pos = options.start ?? 0;
+  const [skipStart, skipEnd] = options.skip ?? [-1, -1];
   for (;;) {
+    if (pos === skipStart) {
+      // A value position (a range never starts at a key): drop the key that waited for it.
+      pos = skipEnd;
+      pendingKey[pendingKey.length - 1] = null;
+      continue;
+    }
     const byte = data[pos];
     let value: BencodeValue;
     if (byte === LETTER_D || byte === LETTER_L) {

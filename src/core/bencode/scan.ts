@@ -56,12 +56,22 @@ export interface ScanResult {
   end: number;
   /** For a top-level dictionary: each key (latin1) -> [start, end) byte range of its value. */
   topLevelRanges: Map<string, [number, number]>;
+  /**
+   * The same for the dictionary that is the value of the top-level key `nestedKey` (the
+   * `info` of a .torrent); empty when not asked for or when that value is not a dictionary.
+   */
+  nestedRanges: Map<string, [number, number]>;
+  /**
+   * Every dictionary key is plain ASCII, so each decodes to text equal to its bytes and no two
+   * decode to the same text: a reader of the raw bytes then sees the keys the decoder sees.
+   */
+  asciiKeys: boolean;
 }
 
 /** The bytes bencode is made of (decode.ts reads the same ones). */
 export const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
-const MINUS = 0x2d;
+export const MINUS = 0x2d;
 export const COLON = 0x3a;
 export const LETTER_I = 0x69;
 export const LETTER_L = 0x6c;
@@ -98,9 +108,16 @@ export function scanBencode(
   bytes: Uint8Array,
   limits: BencodeLimits = defaultBencodeLimits,
   start = 0,
+  nestedKey: string | null = null,
 ): ScanResult {
   const stack: Frame[] = [];
   const topLevelRanges = new Map<string, [number, number]>();
+  const nestedRanges = new Map<string, [number, number]>();
+  let asciiKeys = true;
+  // True while the scan is inside the dictionary under `nestedKey` (at depth 2).
+  let inNested = false;
+  let pendingNestedKey: string | null = null;
+  let pendingNestedStart = 0;
   let pos = start;
   let tokens = 0;
   let values = 0;
@@ -125,6 +142,10 @@ export function scanBencode(
         topLevelRanges.set(pendingTopKey, [pendingTopStart, pos]);
         pendingTopKey = null;
       }
+      if (inNested && stack.length === 2 && parent.expectKey && pendingNestedKey !== null) {
+        nestedRanges.set(pendingNestedKey, [pendingNestedStart, pos]);
+        pendingNestedKey = null;
+      }
     }
   };
 
@@ -144,6 +165,7 @@ export function scanBencode(
       }
       pos++;
       stack.pop();
+      if (stack.length === 1) inNested = false;
       finishValue();
       continue;
     }
@@ -153,7 +175,9 @@ export function scanBencode(
     }
     if (stack.length === 1 && parent?.kind === 'dict' && !parent.expectKey) {
       pendingTopStart = pos;
+      if (byte === LETTER_D && pendingTopKey === nestedKey) inNested = true;
     }
+    if (inNested && stack.length === 2 && !parent.expectKey) pendingNestedStart = pos;
 
     if (byte === LETTER_D || byte === LETTER_L) {
       if (stack.length >= limits.maxDepth) {
@@ -182,7 +206,10 @@ export function scanBencode(
       const { dataStart, dataEnd } = scanStringBounds(bytes, pos);
       if (isKey) {
         checkKey(bytes, parent, dataStart, dataEnd, pos);
+        if (asciiKeys && !isAscii(bytes, dataStart, dataEnd)) asciiKeys = false;
         if (stack.length === 1) pendingTopKey = latin1(bytes, dataStart, dataEnd);
+        else if (inNested && stack.length === 2)
+          pendingNestedKey = latin1(bytes, dataStart, dataEnd);
       } else countValue();
       pos = dataEnd;
       finishValue();
@@ -192,7 +219,12 @@ export function scanBencode(
     throw new BencodeError(`unexpected byte 0x${byte.toString(16).padStart(2, '0')}`, pos);
   } while (stack.length > 0);
 
-  return { end: pos, topLevelRanges };
+  return { end: pos, topLevelRanges, nestedRanges, asciiKeys };
+}
+
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i] > 0x7f) return false;
+  return true;
 }
 
 const PROTO = [...'__proto__'].map((char) => char.charCodeAt(0));

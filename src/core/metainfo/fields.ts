@@ -23,13 +23,44 @@ export function get(dict: BencodeDict, key: string): BencodeValue | undefined {
   return Object.hasOwn(dict, key) ? dict[key] : undefined;
 }
 
+/** A v1 `files` list left undecoded: its [start, end) in `bytes`, for files-v1-list.ts. */
+export interface FileListBytes {
+  bytes: Uint8Array;
+  range: [number, number];
+}
+
 /**
  * Decodes without copying (`views`): what parsing keeps of the decoded values is text or
  * explicit copies (`pieces`, piece layers, the info bytes), never a view of the caller's bytes.
+ *
+ * `filesIn` leaves the v1 `files` list of the info dictionary (the top-level one, or the one
+ * under `info`) out of the decoded value, returned as `fileList` to be read from the bytes: an
+ * object per file, a list and views per path cost a 400 000-file torrent most of its parse time
+ * and memory. Only when every key is ASCII: then the raw reader sees exactly the keys the
+ * decoder would (a non-ASCII key can decode to `length`, or two to one text, which the decoder
+ * refuses), and otherwise the list is decoded as before.
  */
-export function decodeOrFail(bytes: Uint8Array, what: string, allowTrailing = false) {
+export function decodeOrFail(
+  bytes: Uint8Array,
+  what: string,
+  allowTrailing = false,
+  filesIn: 'top' | 'info' | null = null,
+) {
   try {
-    return decodeBencode(bytes, { allowTrailing, views: true });
+    const decoded = decodeBencode(bytes, {
+      allowTrailing,
+      views: true,
+      nestedKey: filesIn === 'info' ? 'info' : undefined,
+      skip: (scan) => {
+        if (filesIn === null || !scan.asciiKeys) return null;
+        const ranges = filesIn === 'info' ? scan.nestedRanges : scan.topLevelRanges;
+        return ranges.get('files') ?? null;
+      },
+    });
+    const fileList: FileListBytes | null = decoded.skipped
+      ? { bytes, range: decoded.skipped }
+      : null;
+    return { ...decoded, fileList };
   } catch (error) {
     if (error instanceof BencodeError)
       fail(`${what} is not valid bencode (${error.message})`, error);

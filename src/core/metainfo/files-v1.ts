@@ -3,7 +3,7 @@
  * from the decoded info dictionary. Prefers `path.utf-8` when it is valid
  * UTF-8 (BitComet writes both); BEP 47 pad files need no path.
  */
-import { isBytes, isDict, type BencodeDict } from '../bencode/index.ts';
+import { isBytes, isDict, type BencodeDict, type BencodeValue } from '../bencode/index.ts';
 import {
   MAX_FILES,
   checkPathSize,
@@ -14,23 +14,32 @@ import {
   pathBytes,
   type RawFile,
 } from './file-entry.ts';
-import { fail, get, isLength } from './fields.ts';
+import { fail, get, isLength, type FileListBytes } from './fields.ts';
+import { readV1FileList } from './files-v1-list.ts';
 import { decodeName, isValidUtf8 } from './text.ts';
 
 /** The keys a file's path may be under, in the order tried. */
 const PATH_KEYS = ['path.utf-8', 'path'];
 
+/**
+ * `fileList`: where the `files` list was left undecoded (fields.ts `decodeOrFail`), read by
+ * files-v1-list.ts; null when it was decoded into `info` (or there is none).
+ * `keepRawPaths`: a hybrid, whose paths are compared with its v2 tree's.
+ */
 export function parseV1Files(
   info: BencodeDict,
   nameBytes: Uint8Array[],
+  fileList: FileListBytes | null = null,
+  keepRawPaths = true,
 ): {
   files: RawFile[];
   multiFile: boolean;
 } {
   const length = get(info, 'length');
   const list = get(info, 'files');
-  if (length !== undefined && list !== undefined) fail("info has both 'length' and 'files'");
-  if (list === undefined) {
+  if (length !== undefined && (list !== undefined || fileList !== null))
+    fail("info has both 'length' and 'files'");
+  if (list === undefined && fileList === null) {
     const attr = parseAttr(get(info, 'attr'));
     if (length === undefined && !attr.includes('l')) fail("info has neither 'length' nor 'files'");
     if (!attr.includes('l') && !isLength(length)) fail("'length' is not a non-negative integer");
@@ -51,6 +60,17 @@ export function parseV1Files(
       ],
     };
   }
+  if (fileList !== null) {
+    return {
+      files: readV1FileList(fileList.bytes, fileList.range[0], keepRawPaths),
+      multiFile: true,
+    };
+  }
+  return { files: parseV1FileEntries(list!), multiFile: true };
+}
+
+/** The decoded `files` value's entries (the reference readV1FileList must agree with). */
+export function parseV1FileEntries(list: BencodeValue): RawFile[] {
   if (!Array.isArray(list)) fail("'files' is not a list");
   if (list.length === 0) fail("'files' is empty");
   if (list.length > MAX_FILES) fail(`more than ${MAX_FILES} files`);
@@ -88,5 +108,5 @@ export function parseV1Files(
       symlink,
     });
   }
-  return { files, multiFile: true };
+  return files;
 }

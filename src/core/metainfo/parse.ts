@@ -37,7 +37,15 @@
 import { isBytes, isDict, type BencodeDict } from '../bencode/index.ts';
 import { sha1 } from '../digest/sha1.ts';
 import { spellings, type RawFile } from './file-entry.ts';
-import { decodeOrFail, fail, get, optionalText, preferredBytes, printable } from './fields.ts';
+import {
+  decodeOrFail,
+  fail,
+  get,
+  optionalText,
+  preferredBytes,
+  printable,
+  type FileListBytes,
+} from './fields.ts';
 import { parseV1Files } from './files-v1.ts';
 import { parseV2Files } from './files-v2.ts';
 import { firstUnsortedKey } from './key-order.ts';
@@ -79,7 +87,7 @@ function isPowerOfTwo(n: number): boolean {
 
 /** Parses a complete .torrent file. Throws InputError on anything invalid. */
 export function parseTorrent(bytes: Uint8Array, options: ParseOptions = {}): Metainfo {
-  const { value, topLevelRanges, end } = decodeOrFail(bytes, 'file', true);
+  const { value, topLevelRanges, end, fileList } = decodeOrFail(bytes, 'file', true, 'info');
   // Many real files end with a newline (editors, some web servers); other trailing bytes
   // suggest a damaged or concatenated file, which is better refused than guessed at.
   for (let i = end; i < bytes.length; i++) {
@@ -99,7 +107,7 @@ export function parseTorrent(bytes: Uint8Array, options: ParseOptions = {}): Met
     creationDate: parseCreationDate(get(value, 'creation date')),
     pieceLayers: layersRange ? readPieceLayers(bytes, layersRange) : new Map(),
   };
-  return parseInfo(bytes.slice(infoRange[0], infoRange[1]), info, top, options);
+  return parseInfo(bytes.slice(infoRange[0], infoRange[1]), info, top, options, fileList);
 }
 
 /**
@@ -107,7 +115,7 @@ export function parseTorrent(bytes: Uint8Array, options: ParseOptions = {}): Met
  * magnet link). v2 piece layers are not part of it and stay empty.
  */
 export function parseInfoDict(infoBytes: Uint8Array, options: ParseOptions = {}): Metainfo {
-  const { value } = decodeOrFail(infoBytes, 'info dictionary');
+  const { value, fileList } = decodeOrFail(infoBytes, 'info dictionary', false, 'top');
   if (!isDict(value)) fail('info is not a dictionary');
   const top: TopLevel = {
     trackers: [],
@@ -117,7 +125,7 @@ export function parseInfoDict(infoBytes: Uint8Array, options: ParseOptions = {})
     creationDate: null,
     pieceLayers: null,
   };
-  return parseInfo(Uint8Array.from(infoBytes), value, top, options);
+  return parseInfo(Uint8Array.from(infoBytes), value, top, options, fileList);
 }
 
 function parseInfo(
@@ -125,6 +133,7 @@ function parseInfo(
   info: BencodeDict,
   top: TopLevel,
   options: ParseOptions,
+  fileList: FileListBytes | null,
 ): Metainfo {
   const sanitizeOptions = options.sanitize ?? { windows: process.platform === 'win32' };
 
@@ -184,7 +193,7 @@ function parseInfo(
     sanitizeOptions,
   );
 
-  const v1 = hasV1 ? parseV1Files(info, nameVariants) : null;
+  const v1 = hasV1 ? parseV1Files(info, nameVariants, fileList, hasV2) : null;
   const v2 = hasV2 ? parseV2Files(infoBytes) : null;
   if (v1 && v2) checkHybrid(v1, v2, pieceLength);
   const layout = v1 ?? v2!;
@@ -227,7 +236,7 @@ function parseInfo(
   // Paths: padding files are never written, so they do not take names from real files.
   const paths = rawFiles.map((file) =>
     layout.multiFile
-      ? [name, ...sanitizePath(file.components, sanitizeOptions)]
+      ? sanitizePath(file.components, sanitizeOptions, name)
       : [v1 ? name : sanitizeName(file.components[0] ?? '', name, sanitizeOptions)],
   );
   const realIndexes: number[] = [];

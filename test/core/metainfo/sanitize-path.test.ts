@@ -8,6 +8,7 @@ import {
   sanitizeName,
   sanitizePath,
 } from '../../../src/core/metainfo/index.ts';
+import { sanitizeComponentFully } from '../../../src/core/metainfo/sanitize-path.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 300);
 const utf8Length = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -48,6 +49,51 @@ describe('sanitizeComponent', () => {
     expect(out).toBe('é'.repeat(127));
     const emoji = sanitizeComponent('😀'.repeat(100))!;
     expect(emoji).toBe('😀'.repeat(63));
+  });
+
+  it('answers as the full sanitizing does, shortcut for plain names or not', () => {
+    // Printable ASCII, dots, spaces and device-name letters: where the shortcut decides.
+    const ascii = fc.string({
+      unit: fc.oneof(
+        fc.integer({ min: 0x1f, max: 0x80 }).map((c) => String.fromCharCode(c)),
+        fc.constantFrom('.', ' ', 'c', 'o', 'n', 'C', 'O', 'N', 'l', 'p', 't', '1', 'u', 'x'),
+      ),
+      maxLength: 12,
+    });
+    const long = fc.string({
+      unit: fc.constantFrom('a', '.', ' '),
+      minLength: 250,
+      maxLength: 260,
+    });
+    const device = fc
+      .tuple(
+        fc.constantFrom(
+          'con',
+          'PRN',
+          'aux',
+          'Nul',
+          'com1',
+          'lpt9',
+          'conin$',
+          'CONOUT$',
+          'co',
+          'lpt',
+        ),
+        fc.constantFrom('', ' ', '.txt', ' .log', 'x', '1.a'),
+      )
+      .map(([stem, rest]) => stem + rest);
+    fc.assert(
+      fc.property(
+        fc.oneof(ascii, long, device, fc.string({ unit: 'binary', maxLength: 12 })),
+        fc.boolean(),
+        (raw, windows) => {
+          expect(sanitizeComponent(raw, { windows })).toBe(
+            sanitizeComponentFully(raw, { windows }),
+          );
+        },
+      ),
+      { numRuns: runs * 10 },
+    );
   });
 
   it('is idempotent', () => {

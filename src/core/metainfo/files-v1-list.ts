@@ -1,0 +1,292 @@
+/**
+ * The v1 `files` list read straight from the bytes the bencode scan has
+ * validated, as files-v2.ts reads the v2 tree: no decoded dictionary, list
+ * and byte views per file, only the few strings each file keeps. A
+ * 400 000-file torrent spent most of its parse time and memory building
+ * (and collecting) those objects.
+ *
+ * It must accept and refuse exactly what the decoded-object reader
+ * (`parseV1FileEntries` in files-v1.ts) does, with the same messages;
+ * test/core/metainfo/files-v1-list.fuzz.test.ts compares the two. It is used
+ * only when every key in the torrent is ASCII (fields.ts `decodeOrFail`), so
+ * a key's bytes are its text.
+ */
+import { decodeScanned } from '../bencode/decode.ts';
+import { COLON, DIGIT_0, LETTER_D, LETTER_E, LETTER_I, LETTER_L, MINUS } from '../bencode/scan.ts';
+import { isBytes } from '../bencode/index.ts';
+import {
+  MAX_FILES,
+  checkPathSize,
+  entryLength,
+  isLegacyPadding,
+  parseSymlinkPath,
+  type RawFile,
+} from './file-entry.ts';
+import { fail } from './fields.ts';
+import { decodeName, isValidUtf8 } from './text.ts';
+import { InputError } from '../errors.ts';
+
+/** What a file entry's keys map to: the offset of each known key's value, -1 when absent. */
+interface EntryFields {
+  length: number;
+  path: number;
+  pathUtf8: number;
+  attr: number;
+  symlinkPath: number;
+}
+
+/** A path list whose items are all strings: where it starts and how many it has. */
+interface PathVariant {
+  start: number;
+  count: number;
+}
+
+/** Reads the validated bytes of one list; `bytes` must have passed scanBencode. */
+class ListReader {
+  readonly bytes: Uint8Array;
+  /** The same memory as a Buffer, for its native latin1 slicing (no view per string). */
+  private readonly buffer: Buffer;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+    this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  isString(pos: number): boolean {
+    const byte = this.bytes[pos];
+    return byte >= DIGIT_0 && byte <= DIGIT_0 + 9;
+  }
+
+  /** Where the data of the string at `pos` starts (after the colon). */
+  stringStart(pos: number): number {
+    const { bytes } = this;
+    while (bytes[pos] !== COLON) pos++;
+    return pos + 1;
+  }
+
+  /** The length of the string at `pos`. */
+  stringLength(pos: number): number {
+    const { bytes } = this;
+    let length = 0;
+    while (bytes[pos] !== COLON) length = length * 10 + (bytes[pos++] - DIGIT_0);
+    return length;
+  }
+
+  /** The offset just past the value at `pos`, without building it. */
+  skip(pos: number): number {
+    const { bytes } = this;
+    let depth = 0;
+    do {
+      const byte = bytes[pos];
+      if (byte === LETTER_D || byte === LETTER_L) {
+        depth++;
+        pos++;
+      } else if (byte === LETTER_E) {
+        depth--;
+        pos++;
+      } else if (byte === LETTER_I) pos = bytes.indexOf(LETTER_E, pos) + 1;
+      else {
+        const length = this.stringLength(pos);
+        pos = this.stringStart(pos) + length;
+      }
+    } while (depth > 0);
+    return pos;
+  }
+
+  /** The integer at `pos` (canonical and safe: the scan checked), or null if it is not one. */
+  integer(pos: number): number | null {
+    const { bytes } = this;
+    if (bytes[pos] !== LETTER_I) return null;
+    const close = bytes.indexOf(LETTER_E, pos);
+    const negative = bytes[pos + 1] === MINUS;
+    // 16 digits may round when summed: Number() reads those exactly as the decoder does.
+    if (close - pos - 1 > 15) return Number(this.buffer.toString('latin1', pos + 1, close));
+    let value = 0;
+    for (let i = negative ? pos + 2 : pos + 1; i < close; i++)
+      value = value * 10 + (bytes[i] - DIGIT_0);
+    return negative ? -value : value;
+  }
+
+  /** The bytes of the string at `pos` as latin1 text. */
+  latin1(pos: number): string {
+    const start = this.stringStart(pos);
+    return this.buffer.toString('latin1', start, start + this.stringLength(pos));
+  }
+
+  /** The string at `pos` as a file name (decodeName), without a view for ASCII ones. */
+  name(pos: number): string {
+    const start = this.stringStart(pos);
+    const end = start + this.stringLength(pos);
+    const { bytes } = this;
+    for (let i = start; i < end; i++)
+      if (bytes[i] > 0x7f) return decodeName(bytes.subarray(start, end));
+    return this.buffer.toString('latin1', start, end);
+  }
+
+  /** The string at `pos` is valid UTF-8. */
+  isUtf8(pos: number): boolean {
+    const start = this.stringStart(pos);
+    const end = start + this.stringLength(pos);
+    const { bytes } = this;
+    for (let i = start; i < end; i++)
+      if (bytes[i] > 0x7f) return isValidUtf8(bytes.subarray(start, end));
+    return true;
+  }
+
+  /** The offset of the first item of the list at `pos`; items run until a byte `e`. */
+  firstItem(pos: number): number {
+    return pos + 1;
+  }
+
+  atEnd(pos: number): boolean {
+    return this.bytes[pos] === LETTER_E;
+  }
+
+  /** The key string at `pos` as one of the known entry keys, or null. */
+  knownKey(pos: number): keyof EntryFields | null {
+    const length = this.stringLength(pos);
+    const start = this.stringStart(pos);
+    for (let k = 0; k < KEY_BYTES.length; k++) {
+      if (KEY_BYTES[k].length === length && this.equals(start, KEY_BYTES[k])) return KEY_FIELDS[k];
+    }
+    return null;
+  }
+
+  private equals(start: number, key: Uint8Array): boolean {
+    for (let i = 0; i < key.length; i++) if (this.bytes[start + i] !== key[i]) return false;
+    return true;
+  }
+
+  /** The value at `pos` as the generic decoder builds it (for what is rare: symlinks, hybrids). */
+  decoded(pos: number) {
+    return decodeScanned(this.bytes, this.skip(pos), { views: true, start: pos });
+  }
+}
+
+/** The entry keys read, and as bytes (keys are compared without making a string of each). */
+const KEY_FIELDS: (keyof EntryFields)[] = ['length', 'path', 'pathUtf8', 'attr', 'symlinkPath'];
+const KEY_BYTES = ['length', 'path', 'path.utf-8', 'attr', 'symlink path'].map((key) =>
+  Buffer.from(key, 'latin1'),
+);
+
+/** What a v1-only file keeps of its raw path spellings: nothing (see `keepRawPaths`). */
+const NO_RAW_PATHS: readonly Uint8Array[][] = Object.freeze([]);
+
+/**
+ * The files of the list at `start` of `bytes`. `keepRawPaths`: also keep each path's raw
+ * spellings (as byte views), which only a hybrid's check against its v2 tree needs.
+ */
+export function readV1FileList(bytes: Uint8Array, start: number, keepRawPaths: boolean): RawFile[] {
+  const reader = new ListReader(bytes);
+  if (bytes[start] !== LETTER_L) fail("'files' is not a list");
+  if (bytes[start + 1] === LETTER_E) fail("'files' is empty");
+  const files: RawFile[] = [];
+  let pos = start + 1;
+  try {
+    while (bytes[pos] !== LETTER_E) {
+      if (files.length === MAX_FILES) fail(`more than ${MAX_FILES} files`);
+      pos = readEntry(reader, pos, files, keepRawPaths);
+    }
+  } catch (error) {
+    // The decoded reader refuses a list over the limit before looking at any entry.
+    if (error instanceof InputError && files.length < MAX_FILES) {
+      let count = files.length;
+      for (; bytes[pos] !== LETTER_E; pos = reader.skip(pos)) {
+        if (++count > MAX_FILES) fail(`more than ${MAX_FILES} files`);
+      }
+    }
+    throw error;
+  }
+  return files;
+}
+
+/** Reads the entry at `pos` into `files`; returns the offset after it. */
+function readEntry(
+  reader: ListReader,
+  pos: number,
+  files: RawFile[],
+  keepRawPaths: boolean,
+): number {
+  const { bytes } = reader;
+  const index = files.length;
+  if (bytes[pos] !== LETTER_D) fail(`file ${index} is not a dictionary`);
+  const fields: EntryFields = { length: -1, path: -1, pathUtf8: -1, attr: -1, symlinkPath: -1 };
+  pos++;
+  while (bytes[pos] !== LETTER_E) {
+    const key = reader.knownKey(pos);
+    pos = reader.stringStart(pos) + reader.stringLength(pos);
+    if (key !== null) fields[key] = pos;
+    pos = reader.skip(pos);
+  }
+  const end = pos + 1;
+
+  const what = `file ${index}`;
+  const attr = fields.attr >= 0 && reader.isString(fields.attr) ? reader.latin1(fields.attr) : '';
+  const fileLength = entryLength(
+    attr,
+    fields.length >= 0 ? reader.integer(fields.length) : null,
+    what,
+  );
+  // `path.utf-8` first, as the decoded reader tries them.
+  const variants: PathVariant[] = [];
+  const utf8Variant = fields.pathUtf8 >= 0 ? pathVariant(reader, fields.pathUtf8, what) : null;
+  if (utf8Variant) variants.push(utf8Variant);
+  const plainVariant = fields.path >= 0 ? pathVariant(reader, fields.path, what) : null;
+  if (plainVariant) variants.push(plainVariant);
+  const utf8 = variants.find((v) => v.count > 0 && allUtf8(reader, v.start));
+  const chosen = utf8 ?? variants.find((v) => v.count > 0);
+  let components: string[];
+  if (chosen !== undefined) {
+    // Sized up front: an array grown by push from empty reserves room for 17.
+    components = new Array<string>(chosen.count);
+    let item = reader.firstItem(chosen.start);
+    for (let i = 0; i < chosen.count; i++, item = reader.skip(item))
+      components[i] = reader.name(item);
+  }
+  // BEP 47 pad files need no path; libtorrent files them under `.pad/<length>`.
+  else if (attr.includes('p')) components = ['.pad', String(fileLength)];
+  else if (variants.length > 0) fail(`file ${index} has an empty 'path'`);
+  else fail(`file ${index} has no valid 'path'`);
+  const symlink = attr.includes('l')
+    ? parseSymlinkPath(
+        fields.symlinkPath >= 0 ? reader.decoded(fields.symlinkPath) : undefined,
+        what,
+      )
+    : null;
+  files.push({
+    components,
+    rawPaths: keepRawPaths ? variants.map((v) => rawPath(reader, v)) : NO_RAW_PATHS,
+    length: fileLength,
+    attr,
+    padding: attr.includes('p') || isLegacyPadding(components),
+    piecesRoot: null,
+    symlink,
+  });
+  return end;
+}
+
+/** The list at `pos` as a path if every item is a string (its size checked), else null. */
+function pathVariant(reader: ListReader, pos: number, what: string): PathVariant | null {
+  if (reader.bytes[pos] !== LETTER_L) return null;
+  let count = 0;
+  let size = 0;
+  for (let item = reader.firstItem(pos); !reader.atEnd(item); item = reader.skip(item)) {
+    if (!reader.isString(item)) return null;
+    size += reader.stringLength(item);
+    count++;
+  }
+  // Components plus the `/` between them, as file-entry.ts `pathBytes` counts.
+  checkPathSize(count, size + Math.max(count - 1, 0), what);
+  return { start: pos, count };
+}
+
+function rawPath(reader: ListReader, variant: PathVariant): Uint8Array[] {
+  const value = reader.decoded(variant.start);
+  return Array.isArray(value) ? value.filter(isBytes) : [];
+}
+
+function allUtf8(reader: ListReader, list: number): boolean {
+  for (let item = reader.firstItem(list); !reader.atEnd(item); item = reader.skip(item))
+    if (!reader.isUtf8(item)) return false;
+  return true;
+}
