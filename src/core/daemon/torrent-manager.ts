@@ -11,14 +11,12 @@
  * stopped, queued ones queue). Without one (a library user's choice) nothing
  * is kept.
  *
- * Limits: a torrent's own limit, and the session-wide limit divided evenly
- * among the torrents running when each starts (a torrent's limits are fixed
- * for a run; changing them restarts the run, which resumes where it was).
+ * The queue's decisions are queue.ts's, a run's limits run-limits.ts's.
  */
-import { addPieceLayersToTorrentFile } from '../session/piece-layer-torrent.ts';
 import { EventEmitter } from 'node:events';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { addPieceLayersToTorrentFile } from '../session/piece-layer-torrent.ts';
 import { Client } from '../client/client.ts';
 import { DEFAULT_ENCRYPTION, type EncryptionPolicy } from '../transport/mse/index.ts';
 import { encryptionPolicy, encryptionSetting } from './encryption-setting.ts';
@@ -28,7 +26,10 @@ import { parseInfoHashOrMagnet, parseTorrent } from '../metainfo/index.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import { torrentRoot } from '../script/outcome.ts';
 import { hashKey, ManagedTorrent, type TorrentEnvironment } from './managed-torrent.ts';
-import { defaultSettings, mergeSettings, sessionLimit, type DaemonSettings } from './settings.ts';
+import type { QueueMove } from '../rpc/backend.ts';
+import { moveInQueue, queueDecisions } from './queue.ts';
+import { runLimits } from './run-limits.ts';
+import { defaultSettings, mergeSettings, type DaemonSettings } from './settings.ts';
 import { StateStore } from './state-store.ts';
 import { newRecord, type TorrentRecord } from './torrent-record.ts';
 
@@ -292,24 +293,11 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
     void Promise.all(moves).then(() => this.#schedule());
   }
 
-  async queueMove(ids: number[], where: 'top' | 'up' | 'down' | 'bottom'): Promise<void> {
-    const order = this.list().sort((a, b) => a.record.queuePosition - b.record.queuePosition);
-    for (const id of where === 'down' || where === 'top' ? [...ids].reverse() : ids) {
-      const torrent = this.#torrents.get(id);
-      if (!torrent) continue;
-      const at = order.indexOf(torrent);
-      order.splice(at, 1);
-      const to =
-        where === 'top'
-          ? 0
-          : where === 'bottom'
-            ? order.length
-            : where === 'up'
-              ? Math.max(0, at - 1)
-              : Math.min(order.length, at + 1);
-      order.splice(to, 0, torrent);
-    }
-    order.forEach((torrent, position) => (torrent.record.queuePosition = position));
+  async queueMove(ids: number[], where: QueueMove): Promise<void> {
+    const moving = ids.flatMap((id) => this.#torrents.get(id) ?? []);
+    moveInQueue(this.#inQueueOrder(), moving, where).forEach(
+      (torrent, position) => (torrent.record.queuePosition = position),
+    );
     await this.save();
     this.#schedule();
   }
@@ -426,7 +414,8 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
             node: () => this.client.dhtNode({ bootstrap: options.dhtBootstrap, port: 0 }),
           }
         : false,
-      limits: (record) => this.#limitsFor(record),
+      limits: (record) =>
+        runLimits(record, this.settings, this.list().filter((t) => t.running).length),
       saveMetainfo: async (hash, bytes) => {
         await this.store?.saveMetainfo(hash, bytes);
       },
@@ -437,62 +426,20 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
     };
   }
 
-  #limitsFor(record: TorrentRecord): ReturnType<TorrentEnvironment['limits']> {
-    const running = Math.max(1, this.list().filter((t) => t.running).length);
-    const pick = (own: number | undefined, session: number | undefined) => {
-      const shared = session === undefined ? undefined : Math.max(1000, session / running);
-      if (own === undefined) return shared;
-      return shared === undefined ? own : Math.min(own, shared);
-    };
-    const honors = record.honorsSessionLimits;
-    const ratio =
-      record.seedRatioMode === 1
-        ? record.seedRatioLimit
-        : record.seedRatioMode === 0 && this.settings.seedRatioLimited
-          ? this.settings.seedRatioLimit
-          : undefined;
-    return {
-      downloadLimit: pick(
-        record.downloadLimited ? record.downloadLimit : undefined,
-        honors ? sessionLimit(this.settings, 'down') : undefined,
-      ),
-      uploadLimit: pick(
-        record.uploadLimited ? record.uploadLimit : undefined,
-        honors ? sessionLimit(this.settings, 'up') : undefined,
-      ),
-      seedRatio: ratio,
-      maxPeers: Math.max(1, Math.min(record.peerLimit, this.settings['peer-limit-global'])),
-    };
-  }
-
-  /**
-   * Starts what may run: torrents not paused, in queue order, while the
-   * download and seed queues have room. Running torrents are never stopped
-   * by the queue (as in Transmission); a lowered size takes effect as they end.
-   */
+  /** Starts what the queue lets run now (queue.ts decides) and marks the rest queued. */
   #schedule(): void {
     if (this.#closed) return;
-    const waiting = this.list()
-      .filter((t) => !t.record.paused)
-      .sort((a, b) => a.record.queuePosition - b.record.queuePosition);
-    let downloads = waiting.filter((t) => t.running && t.needsData).length;
-    let seeds = waiting.filter((t) => t.running && !t.needsData).length;
-    for (const torrent of waiting) {
-      if (torrent.running) continue;
-      if (torrent.record.errorString && torrent.activity === 'error') continue;
-      const downloading = torrent.needsData;
-      const full = downloading
-        ? this.settings['download-queue-enabled'] &&
-          downloads >= this.settings['download-queue-size']
-        : this.settings['seed-queue-enabled'] && seeds >= this.settings['seed-queue-size'];
-      if (full) {
-        torrent.queued = true;
-        continue;
-      }
-      torrent.start();
-      if (downloading) downloads++;
-      else seeds++;
-    }
+    const entries = this.list().map((torrent) => ({
+      torrent,
+      queuePosition: torrent.record.queuePosition,
+      paused: torrent.record.paused,
+      running: torrent.running,
+      needsData: torrent.needsData,
+      failed: Boolean(torrent.record.errorString) && torrent.activity === 'error',
+    }));
+    const { start, queued } = queueDecisions(entries, this.settings);
+    for (const { torrent } of queued) torrent.queued = true;
+    for (const { torrent } of start) torrent.start();
   }
 
   #each(ids: number[]): ManagedTorrent[] {
@@ -501,9 +448,11 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
   }
 
   #renumberQueue(): void {
-    this.list()
-      .sort((a, b) => a.record.queuePosition - b.record.queuePosition)
-      .forEach((torrent, position) => (torrent.record.queuePosition = position));
+    this.#inQueueOrder().forEach((torrent, position) => (torrent.record.queuePosition = position));
+  }
+
+  #inQueueOrder(): ManagedTorrent[] {
+    return this.list().sort((a, b) => a.record.queuePosition - b.record.queuePosition);
   }
 
   #refuseIfClosed(): void {
