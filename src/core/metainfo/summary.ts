@@ -40,13 +40,7 @@ export function metainfoToJson(meta: Metainfo): MetainfoJson {
     totalSize: meta.totalSize,
     private: meta.private,
     // Sanitized components joined with '/': exactly where download writes the file.
-    files: meta.files.map((file) => ({
-      path: file.path.join('/'),
-      length: file.length,
-      padding: file.padding,
-      ...(file.attr ? { attr: file.attr } : {}),
-      ...(file.symlinkPath ? { symlink: file.symlinkPath.join('/') } : {}),
-    })),
+    files: meta.files.map(fileJson),
     trackers: meta.trackers.map((tier) => [...tier]),
     webSeeds: [...meta.webSeeds],
     comment: meta.comment,
@@ -55,4 +49,16 @@ export function metainfoToJson(meta: Metainfo): MetainfoJson {
     source: meta.source,
     magnet: toMagnet(meta),
   };
+}
+
+/** One file's entry; optional fields are set after (not spread in): no empty object per file. */
+function fileJson(file: Metainfo['files'][number]): MetainfoJson['files'][number] {
+  const json: MetainfoJson['files'][number] = {
+    path: file.path.join('/'),
+    length: file.length,
+    padding: file.padding,
+  };
+  if (file.attr) json.attr = file.attr;
+  if (file.symlinkPath) json.symlink = file.symlinkPath.join('/');
+  return json;
 }
