@@ -58,10 +58,10 @@ export class SessionModel {
   readonly #verb: string;
   readonly #sources: SourceCounters | null;
   readonly #verbose: boolean;
+  /** In torrent order, so their piece ranges never go backwards (see #filesOfPiece). */
   readonly #files: TrackedFile[] = [];
-  /** Piece index -> tracked files it touches (only pieces shared or inside tracked files). */
-  readonly #filesOfPiece = new Map<number, TrackedFile[]>();
-  readonly #verified = new Set<number>();
+  /** 1 per verified piece: a byte each, not a Set entry (a million pieces is 1 MiB). */
+  readonly #verified: Uint8Array;
   readonly #warnings: string[] = [];
   #stats: SessionStats;
   #check = { bytes: 0, total: 0, found: null as number | null, wanted: null as number | null };
@@ -81,6 +81,7 @@ export class SessionModel {
     this.#verbose = options.verbose ?? false;
     this.#stats = session.stats();
     const meta = session.meta;
+    this.#verified = new Uint8Array(meta.pieceCount);
     const layout = new PieceLayout({
       pieceLength: meta.pieceLength,
       pieceCount: meta.pieceCount,
@@ -101,11 +102,6 @@ export class SessionModel {
         have: 0,
       };
       this.#files.push(tracked);
-      for (let piece = range[0]; piece <= range[1]; piece++) {
-        const list = this.#filesOfPiece.get(piece);
-        if (list) list.push(tracked);
-        else this.#filesOfPiece.set(piece, [tracked]);
-      }
     });
 
     session.on('progress', (stats) => {
@@ -129,9 +125,30 @@ export class SessionModel {
   }
 
   #pieceVerified(index: number): void {
-    if (this.#verified.has(index)) return;
-    this.#verified.add(index);
-    for (const file of this.#filesOfPiece.get(index) ?? []) file.have++;
+    if (this.#verified[index] === 1) return;
+    this.#verified[index] = 1;
+    for (const file of this.#filesOfPiece(index)) file.have++;
+  }
+
+  /**
+   * The tracked files piece `index` touches. Looked up, not kept per piece: a
+   * map of every piece held ~150 MB at a million pieces. Files lie in torrent
+   * order, so both ends of their piece ranges only grow: binary search for the
+   * first whose range ends at or after the piece, then walk while they start
+   * at or before it.
+   */
+  #filesOfPiece(index: number): TrackedFile[] {
+    const files = this.#files;
+    let low = 0;
+    let high = files.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (files[mid]!.last < index) low = mid + 1;
+      else high = mid;
+    }
+    const touched: TrackedFile[] = [];
+    for (let i = low; i < files.length && files[i]!.first <= index; i++) touched.push(files[i]!);
+    return touched;
   }
 
   /** Fresh stats from the engine (between its once-a-second progress events). */
