@@ -308,14 +308,16 @@ function journalHeader(identity: ResumeIdentity): Buffer {
 }
 
 export function encodeSnapshot(verified: ClaimedPieces, identity: ResumeIdentity): Buffer {
-  const entries = [...verified].sort((a, b) => a[0] - b[0]);
-  const out = Buffer.alloc(HEADER_SIZE + 4 + entries.length * ENTRY_SIZE + SNAPSHOT_MAC_SIZE);
+  // Indexes sorted in a typed array (4 bytes a piece), not an array of [index, print]
+  // pairs: at a million pieces those were ~50 MB of short-lived objects.
+  const indexes = Uint32Array.from(verified.keys()).sort();
+  const out = Buffer.alloc(HEADER_SIZE + 4 + indexes.length * ENTRY_SIZE + SNAPSHOT_MAC_SIZE);
   header(SNAPSHOT_MAGIC, identity).copy(out, 0);
-  out.writeUInt32LE(entries.length, HEADER_SIZE);
+  out.writeUInt32LE(indexes.length, HEADER_SIZE);
   let at = HEADER_SIZE + 4;
-  for (const [index, print] of entries) {
+  for (const index of indexes) {
     out.writeUInt32LE(index, at);
-    out.writeBigUInt64LE(print, at + 4);
+    out.writeBigUInt64LE(verified.get(index)!, at + 4);
     at += ENTRY_SIZE;
   }
   mac(out.subarray(0, at)).copy(out, at);
