@@ -226,12 +226,23 @@ function dirNode(): DirNode {
 export function disambiguatePaths(paths: readonly (readonly string[])[]): (readonly string[])[] {
   const root = dirNode();
   const out: (readonly string[])[] = new Array<readonly string[]>(paths.length);
+  // The previous path when nothing in it was renamed, and the directory reached after each of
+  // its components (dirsOfPrevious[0] is the root): files listed together mostly share their
+  // directories, whose lookups are then skipped. Entries are only ever added, so walking the
+  // same names again would reach the same directories.
+  let previous: readonly string[] | null = null;
+  const dirsOfPrevious: DirNode[] = [root];
   for (let p = 0; p < paths.length; p++) {
     const original = paths[p];
     // Copied only when something in it is renamed: most paths are not.
     let path = original as string[];
-    let dir = root;
-    for (let i = 0; i < path.length - 1; i++) {
+    let start = 0;
+    if (previous !== null) {
+      const shared = Math.min(previous.length, path.length) - 1;
+      while (start < shared && path[start] === previous[start]) start++;
+    }
+    let dir = dirsOfPrevious[start];
+    for (let i = start; i < path.length - 1; i++) {
       let key = collisionKey(path[i]);
       let child = dir.children.get(key);
       if (child === 'file') {
@@ -252,6 +263,7 @@ export function disambiguatePaths(paths: readonly (readonly string[])[]): (reado
         dir.children.set(key, child);
       }
       dir = child as DirNode;
+      dirsOfPrevious[i + 1] = dir;
     }
     const last = path.length - 1;
     const baseKey = collisionKey(path[last]);
@@ -268,6 +280,7 @@ export function disambiguatePaths(paths: readonly (readonly string[])[]): (reado
     }
     dir.children.set(fileKey, 'file');
     out[p] = path;
+    previous = path === original ? original : null;
   }
   return out;
 }

@@ -9,6 +9,7 @@ import {
   sanitizePath,
 } from '../../../src/core/metainfo/index.ts';
 import { sanitizeComponentFully } from '../../../src/core/metainfo/sanitize-path.ts';
+import { referenceDisambiguatePaths } from './disambiguate-reference.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 300);
 const utf8Length = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -167,6 +168,21 @@ describe('disambiguatePaths', () => {
     // Greek final sigma and German sharp s fold the way Windows and macOS may fold them.
     expect(collisionKey('ΣΑΣ')).toBe(collisionKey('σας'));
     expect(collisionKey('Straße')).toBe(collisionKey('STRASSE'));
+  });
+
+  it('lays out any list of paths as the plain tree walk does (the reference)', () => {
+    // Few names, in two cases, with counters already in some: collisions of every kind.
+    const name = fc.constantFrom('a', 'A', 'b', 'a.txt', 'A.TXT', 'a (1).txt', 'x (1)', 'x');
+    const paths = fc.array(
+      fc.array(name, { minLength: 1, maxLength: 3 }).map((parts) => ['t', ...parts]),
+      { maxLength: 25 },
+    );
+    fc.assert(
+      fc.property(paths, (list) => {
+        expect(disambiguatePaths(list)).toEqual(referenceDisambiguatePaths(list));
+      }),
+      { numRuns: runs * 10 },
+    );
   });
 
   it('puts files of directories equal up to case in one directory without clashes', () => {
