@@ -6,7 +6,8 @@
  *    loaded, the reason shoal has its own), 1 GiB in 16 KiB + 13 byte
  *    chunks (a piece message), rounds alternating, median of 3;
  * 2. 1 GiB through loopback TCP: the plain socket vs the MSE RC4 stream
- *    (policy require on both ends: this one process enciphers and deciphers).
+ *    (policy require on both ends: this one process enciphers and deciphers),
+ *    read the way the engine's dialer reads (the shared read buffer).
  * Rates are MiB per second of this process's CPU time (user + system), which
  * a busy shared machine disturbs far less than wall-clock time.
  */
@@ -16,7 +17,13 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createCipheriv, randomBytes as keyBytes } from 'node:crypto';
 import { createRc4, type StreamCipher } from '../src/core/transport/mse/rc4.ts';
-import { SkeyIndex, secureIncoming, secureOutgoing } from '../src/core/transport/mse/index.ts';
+import {
+  SkeyIndex,
+  secureIncoming,
+  secureOutgoing,
+  type SecuredConnection,
+} from '../src/core/transport/mse/index.ts';
+import { connectTcpRouted } from '../src/core/transport/tcp.ts';
 
 type Implementation = 'shoal' | 'openssl';
 
@@ -61,44 +68,51 @@ function cipherRate(implementation: Implementation, inPlace: boolean): number {
   return perCpuSecond(GiB, started);
 }
 
+/**
+ * 1 GiB from an accepted socket to a dialled one, the way a download flows:
+ * the dialled side reads into the shared read buffer (deciphered in place
+ * under RC4) as the engine's dialer does; the accepted side writes 256 KiB
+ * blocks (enciphered into new buffers under RC4, as a seeder's cached blocks are).
+ */
 async function tcpRate(encrypted: boolean): Promise<number> {
   const server = net.createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  await once(socket, 'connect');
+  const port = (server.address() as net.AddressInfo).port;
+  const { socket, reads } = await connectTcpRouted({ host: '127.0.0.1', port }, 10_000);
   const [incoming] = await accepted;
-  let sender: Duplex = socket;
-  let receiver: Duplex = incoming;
+  let sender: Duplex = incoming;
+  let receiver: SecuredConnection;
   if (encrypted) {
     const infoHash = randomBytes(20);
     const skeys = new SkeyIndex();
     skeys.add(infoHash);
     const [out, inc] = await Promise.all([
-      secureOutgoing(socket, { policy: 'require', infoHash }),
+      secureOutgoing(socket, { policy: 'require', infoHash, reads }),
       secureIncoming(incoming, { policy: 'require', lookup: skeys.lookup }),
     ]);
-    sender = out.stream;
-    receiver = inc.stream;
+    receiver = out;
+    sender = inc.stream;
+  } else {
+    receiver = await secureOutgoing(socket, { policy: 'off', infoHash: randomBytes(20), reads });
   }
   const block = randomBytes(256 * 1024);
   const started = process.cpuUsage();
   let received = 0;
   const done = new Promise<void>((resolve) => {
-    receiver.on('data', (data: Buffer) => {
+    receiver.readInto((data: Buffer) => {
       received += data.length;
       if (received >= GiB) resolve();
     });
   });
-  receiver.resume();
   for (let sent = 0; sent < GiB; sent += block.length) {
     if (!sender.write(block)) await once(sender, 'drain');
   }
   await done;
   const rate = perCpuSecond(GiB, started);
   sender.destroy();
-  receiver.destroy();
+  receiver.stream.destroy();
   server.close();
   return rate;
 }

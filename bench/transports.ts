@@ -12,12 +12,18 @@
  * dropping 1% of datagrams with 20 ms delay each way, next to the same file
  * over loopback TCP. Every result is compared byte for byte with the source.
  *
- * Next to each download, the CPU seconds the seeder spent on it: all its
+ * Next to each download, the leecher's CPU seconds per GiB (user + system,
+ * from /usr/bin/time) and the CPU seconds the seeder spent on it: all its
  * threads, and its busiest one (libtorrent's network thread, which does the
  * RC4). With RC4 that thread bounds what any leecher can get from one
  * libtorrent seeder (docs/ENCRYPTION.md, "What bounds an encrypted download").
+ *
+ * `BENCH_TRANSPORTS=rc4,plaintext` runs only the modes whose label holds one
+ * of the words (and the lossy relay only when `lossy` is one of them);
+ * `BENCH_SHOAL=path` measures that shoal executable (a before/after build).
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
   LT_PY,
@@ -32,13 +38,41 @@ import {
   type Context,
 } from './lib/common.ts';
 import { GiB, MiB, singleFile, warm, type DataSet } from './lib/data.ts';
-import { Proc, measure, run } from './lib/procs.ts';
+import { Proc, measure, run, type RunResult } from './lib/procs.ts';
 import { startUdpRelay } from '../test/helpers/udp-relay.ts';
 
 interface Mode {
   label: string;
   ltFlags: string[];
   shoalFlags: string[];
+}
+
+/** The modes BENCH_TRANSPORTS picks (all when unset), and whether it picks the lossy relay. */
+function chosen(label: string): boolean {
+  const words = (process.env.BENCH_TRANSPORTS ?? '').toLowerCase().split(',').filter(Boolean);
+  return words.length === 0 || words.some((word) => label.toLowerCase().includes(word));
+}
+
+/** The shoal measured: BENCH_SHOAL, or the repository's build. */
+function shoalBuild(): { cmd: string; args: string[]; label: string } {
+  const bin = process.env.BENCH_SHOAL;
+  return bin ? { cmd: bin, args: [], label: bin } : primaryShoal();
+}
+
+/**
+ * Runs `cmd` under a second /usr/bin/time that writes the CPU seconds (user +
+ * system) it used: the harness's own one reports only wall time and peak RSS.
+ */
+async function measureWithCpu(
+  cmd: string,
+  args: string[],
+): Promise<RunResult & { cpuSeconds: number }> {
+  const file = path.join(os.tmpdir(), `shoal-bench-cpu-${process.pid}-${Date.now()}`);
+  const result = await measure('/usr/bin/time', ['-f', '%U %S', '-o', file, cmd, ...args]);
+  const text = await readFile(file, 'utf8').catch(() => '');
+  await rm(file, { force: true });
+  const [user, system] = text.trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { ...result, cpuSeconds: (user ?? Number.NaN) + (system ?? Number.NaN) };
 }
 
 const MODES: Mode[] = [
@@ -78,6 +112,8 @@ async function startSeeder(
 interface Sample {
   seconds: number;
   ok: boolean;
+  /** The leecher's own CPU seconds (user + system). */
+  cpuSeconds: number;
   /** CPU seconds the seeder spent meanwhile: all threads, and its busiest thread. */
   seederCpu?: { total: number; busiest: number };
 }
@@ -127,10 +163,10 @@ async function download(
 ): Promise<Sample> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
-  const shoal = primaryShoal();
+  const shoal = shoalBuild();
   const result =
     who === 'shoal'
-      ? await measure(shoal.cmd, [
+      ? await measureWithCpu(shoal.cmd, [
           ...shoal.args,
           'download',
           torrent,
@@ -145,7 +181,7 @@ async function download(
           '120s',
           ...flags,
         ])
-      : await measure(PYTHON, [
+      : await measureWithCpu(PYTHON, [
           LT_PY,
           'leech',
           '--torrent',
@@ -162,7 +198,7 @@ async function download(
     ));
   if (!same) log(`transports: ${who} ${flags.join(' ')} failed: ${result.stderr.slice(-400)}`);
   await rm(out, { recursive: true, force: true });
-  return { seconds: result.wall, ok: same };
+  return { seconds: result.wall, ok: same, cpuSeconds: result.cpuSeconds };
 }
 
 function rate(bytes: number, samples: Sample[]): { seconds: number; mibs: number } | null {
@@ -177,7 +213,7 @@ export async function benchTransports(ctx: Context): Promise<string> {
   const lossySize = ctx.quick ? 8 * MiB : 32 * MiB;
   const big = await singleFile(ctx.scratch, 'transports-big', size, ctx.seed);
   const small = await singleFile(ctx.scratch, 'transports-lossy', lossySize, ctx.seed);
-  const shoal = primaryShoal();
+  const shoal = shoalBuild();
   const torrents: Record<string, string> = {};
   for (const set of [big, small]) {
     torrents[set.name] = path.join(ctx.scratch, `${set.name}.torrent`);
@@ -199,7 +235,7 @@ export async function benchTransports(ctx: Context): Promise<string> {
 
   const rows: string[][] = [];
   const results: Record<string, unknown> = {};
-  for (const mode of MODES) {
+  for (const mode of MODES.filter((m) => chosen(m.label))) {
     const seeder = await startSeeder(ctx.scratch, torrents[big.name], big, mode.ltFlags);
     const samples: Record<'shoal' | 'libtorrent', Sample[]> = { shoal: [], libtorrent: [] };
     for (let i = 0; i < ctx.runs; i++) {
@@ -212,7 +248,7 @@ export async function benchTransports(ctx: Context): Promise<string> {
         const sample = await download(who, torrents[big.name], big, out, seeder.port, flags);
         sample.seederCpu = cpuSpent(before, await threadTicks(seeder.proc));
         log(
-          `transports: ${mode.label} ${who} ${fmt(sample.seconds)} s, seeder CPU ${fmt(sample.seederCpu.total)} s (busiest thread ${fmt(sample.seederCpu.busiest)} s) ${sample.ok ? '' : 'FAILED'}`,
+          `transports: ${mode.label} ${who} ${fmt(sample.seconds)} s, CPU ${fmt(sample.cpuSeconds)} s, seeder CPU ${fmt(sample.seederCpu.total)} s (busiest thread ${fmt(sample.seederCpu.busiest)} s) ${sample.ok ? '' : 'FAILED'}`,
         );
         samples[who].push(sample);
       }
@@ -229,6 +265,7 @@ export async function benchTransports(ctx: Context): Promise<string> {
         `${size / MiB} MiB`,
         r ? fmt(r.seconds) : 'failed',
         r ? fmt(r.mibs, 0) : '-',
+        fmt(median(samples[who].filter((s) => s.ok).map((s) => s.cpuSeconds)) / (size / GiB)),
         cpu('total'),
         cpu('busiest'),
         `${samples[who].filter((s) => s.ok).length}/${samples[who].length}`,
@@ -236,16 +273,52 @@ export async function benchTransports(ctx: Context): Promise<string> {
     }
   }
 
-  // uTP through a lossy relay next to TCP on loopback, same file.
+  const lossy = chosen('lossy')
+    ? await benchLossy(ctx, small, torrents[small.name], out, results)
+    : [];
+  await writeResults(ctx, 'transports', results);
+
+  return [
+    `### transports (${shoal.label}, median of ${ctx.runs})`,
+    '',
+    markdownTable(
+      [
+        'mode',
+        'leecher',
+        'data',
+        'seconds',
+        'MiB/s',
+        'leecher CPU s/GiB',
+        'seeder CPU s',
+        'seeder busiest thread CPU s',
+        'ok',
+      ],
+      rows,
+    ),
+    ...(lossy.length > 0
+      ? ['', markdownTable(['path', 'data', 'seconds', 'MiB/s', 'ok'], lossy)]
+      : []),
+  ].join('\n');
+}
+
+/** uTP through a lossy relay next to TCP on loopback, the same small file: the table's rows. */
+async function benchLossy(
+  ctx: Context,
+  small: DataSet,
+  torrent: string,
+  out: string,
+  results: Record<string, unknown>,
+): Promise<string[][]> {
+  const lossySize = small.totalSize;
   const lossy: string[][] = [];
-  const utpSeeder = await startSeeder(ctx.scratch, torrents[small.name], small, ['--utp-only']);
+  const utpSeeder = await startSeeder(ctx.scratch, torrent, small, ['--utp-only']);
   const relay = await startUdpRelay({
     target: { host: '127.0.0.1', port: utpSeeder.port },
     lossRate: 0.01,
     delayMs: 20,
     seed: ctx.seed,
   });
-  const tcpSeeder = await startSeeder(ctx.scratch, torrents[small.name], small, []);
+  const tcpSeeder = await startSeeder(ctx.scratch, torrent, small, []);
   const paths: [string, number, string[]][] = [
     ['uTP, relay 1% loss 20 ms', relay.port, ['--transport', 'utp', '--encryption', 'off']],
     ['TCP, loopback', tcpSeeder.port, ['--transport', 'tcp', '--encryption', 'off']],
@@ -253,7 +326,7 @@ export async function benchTransports(ctx: Context): Promise<string> {
   for (const [label, port, flags] of paths) {
     const samples: Sample[] = [];
     for (let i = 0; i < ctx.runs; i++) {
-      samples.push(await download('shoal', torrents[small.name], small, out, port, flags));
+      samples.push(await download('shoal', torrent, small, out, port, flags));
       log(`transports: ${label} ${fmt(samples.at(-1)!.seconds)} s`);
     }
     const r = rate(lossySize, samples);
@@ -270,25 +343,5 @@ export async function benchTransports(ctx: Context): Promise<string> {
   await relay.close();
   await utpSeeder.proc.stop('SIGTERM');
   await tcpSeeder.proc.stop('SIGTERM');
-  await writeResults(ctx, 'transports', results);
-
-  return [
-    `### transports (${shoal.label}, median of ${ctx.runs})`,
-    '',
-    markdownTable(
-      [
-        'mode',
-        'leecher',
-        'data',
-        'seconds',
-        'MiB/s',
-        'seeder CPU s',
-        'seeder busiest thread CPU s',
-        'ok',
-      ],
-      rows,
-    ),
-    '',
-    markdownTable(['path', 'data', 'seconds', 'MiB/s', 'ok'], lossy),
-  ].join('\n');
+  return lossy;
 }
