@@ -643,7 +643,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#pool.stop('shutting down');
     if (this.#ownsClient) await this.#client?.close();
     try {
-      await this.storage.flush();
+      // An interrupted download's pieces are synced before its resume state is saved;
+      // a complete one leaves writing back to the kernel (see DiskStorage.finish).
+      if (!this.#picker.isComplete()) await this.storage.flush();
       await this.#resume.save(this.#picker.isComplete(), (message) =>
         this.emit('warning', message),
       );

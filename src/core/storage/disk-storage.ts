@@ -307,6 +307,10 @@ export class DiskStorage {
       // A BEP 47 link holds no bytes: it is made by applyFileAttributes, never as a file.
       if (file.padding || file.symlinkPath || !this.isSelected(i)) continue;
       const path = this.#paths[i];
+      // Nearly every file was written whole and has its length already: a (link-refusing)
+      // lstat settles it without opening the file. Opening, stat-ing and closing each of a
+      // 200-file torrent's files one after another took 80-180 ms at the end of every download.
+      if (this.#out.fileSize(path) === file.length) continue;
       await this.#withHandle(path, 'w', async (handle) => {
         try {
           const { size } = await handle.stat();
@@ -316,25 +320,30 @@ export class DiskStorage {
         }
       });
     }
-    await this.flush();
+    // No fsync here: it cost 100-180 ms at the end of a 200-file download (one journal
+    // commit per file) and bought little. The aligned bulk of every piece went to the
+    // device with direct I/O already; a restart never trusts data it did not check (the
+    // resume state's fingerprints, else SHA-1), so unsynced bytes lost to a power cut are
+    // found and fetched again; and only the last 64 files' handles were ever synced.
+    // libtorrent, aria2c and Transmission do not sync at completion either.
   }
 
-  /** fsyncs every open file so verified data survives a crash. */
+  /** fsyncs every open file so verified data survives a crash (all at once: each waits on the disk). */
   async flush(): Promise<void> {
-    for (const { key, handle } of this.#handles.values()) {
-      const path = key.slice(2);
-      try {
-        await (await handle).datasync();
-      } catch (error) {
-        // A read-only handle may refuse datasync on some systems; nothing to flush there.
-        if (
-          (error as NodeJS.ErrnoException).code !== 'EBADF' &&
-          (error as NodeJS.ErrnoException).code !== 'EINVAL'
-        ) {
-          throw diskErrorFrom(error, 'flush', path);
+    const results = await Promise.allSettled(
+      [...this.#handles.values()].map(async ({ key, handle }) => {
+        try {
+          await (await handle).datasync();
+        } catch (error) {
+          // A read-only handle may refuse datasync on some systems; nothing to flush there.
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== 'EBADF' && code !== 'EINVAL')
+            throw diskErrorFrom(error, 'flush', key.slice(2));
         }
-      }
-    }
+      }),
+    );
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async close(): Promise<void> {
