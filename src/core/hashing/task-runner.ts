@@ -118,10 +118,11 @@ export class HashTaskRunner {
    * completion order.
    *
    * Until a worker has answered (its thread is still starting, 50-300 ms on a
-   * busy two-core machine), the calling thread takes tasks from the same queue
-   * and runs them itself, one at a time with a turn of the event loop in
-   * between, so the first worker answer is seen at once and nothing waits for
-   * thread start-up. Once the pool is warm, the workers do all the work.
+   * busy two-core machine), the calling thread runs the tasks itself, one at a
+   * time with a turn of the event loop in between, and the pool gets only an
+   * empty warm-up task, so the first worker answer is seen at once and no task
+   * waits for thread start-up. Once the pool is warm, the workers do all the
+   * work.
    */
   async runAll<B>(
     batches: Iterable<B>,
@@ -171,7 +172,9 @@ export class HashTaskRunner {
       }
     };
 
-    fillWindow();
+    // A cold pool gets only the warm-up task: work queued for a thread that has not started
+    // would wait for it, and a small job (create of one small file) would wait for nothing else.
+    if (!this.#warm) this.warmUp();
     while (!this.#warm && !this.#destroyed) {
       const next = nextBatch();
       if (!next) break;
@@ -182,8 +185,8 @@ export class HashTaskRunner {
         failure ??= error;
       }
       await new Promise((resolve) => setImmediate(resolve));
-      fillWindow();
     }
+    fillWindow();
     while (inFlight.size > 0) {
       await Promise.race(inFlight);
       fillWindow();
