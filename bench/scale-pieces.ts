@@ -5,9 +5,11 @@
  * - `inspect` (start-up: parsing a million piece hashes);
  * - `inspect --verify` of the complete data (SHA-1 of every piece);
  * - `shoal seed` start-up, a download of the last 64 MiB (4096 pieces) from
- *   it into a copy whose file stops 64 MiB short (the existing-data check of
- *   the other pieces, then the picker, bitfields and have messages at work;
- *   time to the `check` event and to done), and the same download again on
+ *   it into a copy whose file stops 64 MiB short: first with no peer, stopped
+ *   after its check (the full check, which leaves resume state), then from the
+ *   seeder (the resume check by fingerprint of the other pieces, then the
+ *   picker, bitfields and have messages at work; time to the `check` event
+ *   and to done), and the same download again on
  *   the now complete data without resume state (the client removes it on
  *   completion): the start-up check alone. (Its info dictionary, 20 MiB, is
  *   more than ut_metadata carries: shoal does not offer it to peers.)
@@ -106,6 +108,30 @@ export async function benchScalePieces(ctx: Context): Promise<string> {
     log(`  seeder ready after ${fmt(seederReady)} s`);
 
     await sparseFile(path.join(part, 'big.bin'), size - MISSING);
+    // A download with no peer, stopped once its check is done: it leaves resume state
+    // (a snapshot of every piece found), so the next download's check is the resume check.
+    const interrupted = new Proc(shoal.cmd, [
+      ...shoal.args,
+      'download',
+      torrent,
+      '-o',
+      part,
+      '--transport',
+      'tcp',
+      '--no-dht',
+      '--no-lsd',
+      '--events',
+    ]);
+    await interrupted.waitForOutput('"type":"check"', 900_000);
+    await interrupted.stop('SIGINT');
+    const peakKiB = await interrupted.peakRssKiB();
+    steps.push({
+      label: 'download with no peer, stopped after its check (leaves resume state)',
+      results: [
+        { wall: (interrupted.endedAt - interrupted.started) / 1000, rssKiB: peakKiB } as RunResult,
+      ],
+      checkSeconds: [eventSeconds(interrupted.stdout, 'check')],
+    });
     const download = (label: string) => async () => {
       const result = await run([
         'download',
@@ -129,7 +155,7 @@ export async function benchScalePieces(ctx: Context): Promise<string> {
       });
       log(`  ${label}: ${fmt(result.wall)} s`);
     };
-    await download('download the last 4096 pieces (check of the rest, then fetch)')();
+    await download('download the last 4096 pieces (resume check of the rest, then fetch)')();
     await download('download again on complete data, no resume state (check only)')();
   } finally {
     await seeder.stop('SIGTERM');
