@@ -48,6 +48,24 @@ afterAll(async () => {
 describe('a web seed that serves bad data', () => {
   it('is dropped and the good mirror completes the download', async () => {
     const out = path.join(work, 'out-both');
+    // When the good mirror is picked first it can take every piece and finish
+    // before the bad one is asked for anything (seen under load), and nothing
+    // is dropped. So the good one answers only once the bad one has been asked
+    // (and had a second to fail its pieces), or after 8 s: both well inside
+    // shoal's 15 s wait for response headers.
+    const badWasAsked = new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (bad.requests.length > 0) {
+          clearInterval(poll);
+          setTimeout(resolve, 1000);
+        }
+      }, 20);
+      setTimeout(() => {
+        clearInterval(poll);
+        resolve();
+      }, 8000);
+    });
+    good.setBehaviour({ kind: 'held', until: badWasAsked });
     const result = await runShoal(
       [
         'download',

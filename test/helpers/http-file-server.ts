@@ -34,7 +34,9 @@ export type Behaviour =
   /** 200 claiming a 10 GiB body, then data for as long as the client reads. */
   | { kind: 'huge' }
   /** 206 with honest Content-Range, chunked, and a body that never ends. */
-  | { kind: 'endless' };
+  | { kind: 'endless' }
+  /** Served as 'normal', but only once `until` settles: a mirror slower than another, without timing. */
+  | { kind: 'held'; until: Promise<unknown> };
 
 export interface RequestRecord {
   path: string;
@@ -99,7 +101,11 @@ export async function startHttpFileServer(
       range: req.headers.range,
       connection: connectionIds.get(socket) ?? 0,
     });
-    const behaviour = behaviourOf(url.pathname, requests.length);
+    let behaviour = behaviourOf(url.pathname, requests.length);
+    if (behaviour.kind === 'held') {
+      await behaviour.until;
+      behaviour = { kind: 'normal' };
+    }
     if (behaviour.kind === 'status') {
       res.writeHead(behaviour.status, { 'Content-Length': 0, ...behaviour.headers }).end();
       return;
