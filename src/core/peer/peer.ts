@@ -155,11 +155,22 @@ export class Peer {
     return true;
   }
 
-  /** Requests older than `timeoutMs`, removed from `outstanding` and cancelled on the wire. */
-  expireRequests(now: number, timeoutMs: number): OutstandingRequest[] {
+  /**
+   * Requests the peer is late with, removed from `outstanding` and cancelled
+   * on the wire. A peer answers in order, so a request waits on those before
+   * it: it is late once `timeoutMs` passed since it was sent and since the
+   * last block the peer delivered (libtorrent counts the same way). Counting
+   * from the request alone expired whole queues that were arriving steadily
+   * but slowly (under --download-limit, or a loaded machine), and their
+   * blocks, when they came, were thrown away. `maxAgeMs` still catches a
+   * request the peer skipped while it kept sending others.
+   */
+  expireRequests(now: number, timeoutMs: number, maxAgeMs = Infinity): OutstandingRequest[] {
     const expired: OutstandingRequest[] = [];
+    const lastBlockAt = this.lastBlockAt ?? -Infinity;
     for (const [key, request] of this.outstanding) {
-      if (now - request.at <= timeoutMs) continue;
+      const late = now - Math.max(request.at, lastBlockAt) > timeoutMs;
+      if (!late && now - request.at <= maxAgeMs) continue;
       this.outstanding.delete(key);
       expired.push(request);
       this.conn.send({

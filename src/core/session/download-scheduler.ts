@@ -28,6 +28,8 @@ import { SmartBan } from './smart-ban.ts';
 const PIECE_MEMORY_BUDGET = 16 * 1024 * 1024;
 /** A peer that unchoked us and sent nothing for this long is snubbed. */
 const SNUB_MS = 30_000;
+/** A request unanswered this long is given up even while the peer sends others (libtorrent: 60 s). */
+const REQUEST_MAX_AGE_MS = 60_000;
 
 export interface DownloadSchedulerOptions {
   meta: Metainfo;
@@ -199,10 +201,12 @@ export class DownloadScheduler {
     }
   }
 
-  /** Cancels requests older than the peer's round-trip timeout (once per tick). */
+  /** Cancels requests the peer is later with than its round-trip timeout (once per tick). */
   expireRequests(peer: Peer, now: number): void {
+    // Paused for --download-limit: its blocks wait in our socket, not at the peer.
+    if (peer.throttleTimer) return;
     const timeout = peer.rtt.timeoutMs({ maxMs: 30_000, minMs: 3_000 });
-    this.requestsLost(peer, peer.expireRequests(now, timeout), true);
+    this.requestsLost(peer, peer.expireRequests(now, timeout, REQUEST_MAX_AGE_MS), true);
   }
 
   /** A requested block arrived from `peer`. */

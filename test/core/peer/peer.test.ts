@@ -150,6 +150,35 @@ describe('Peer', () => {
     expect(peer.rtt.timeoutMs({ maxMs: 30_000, minMs: 1 })).toBeLessThan(30_000);
   });
 
+  it('a request is late only when nothing came from the peer for the timeout; a skipped one, after the longest wait', async () => {
+    const { peer, remote, received } = await pair(true);
+    const t0 = Date.now() - 10_000;
+    peer.request(
+      [
+        { index: 4, begin: 0, length: 16384 },
+        { index: 4, begin: 16384, length: 16384 },
+        { index: 4, begin: 32768, length: 16384 },
+      ],
+      t0,
+    );
+    remote.sendBlock(4, 0, randomBytes(16384));
+    await settle();
+    // Sent 10 s ago, but the peer delivered a block just now: the rest are on their way.
+    const now = Date.now();
+    expect(peer.expireRequests(now, 3_000, 60_000)).toEqual([]);
+    expect(peer.outstanding.size).toBe(2);
+    // Nothing for longer than the timeout: both are late, and cancelled on the wire.
+    const late = peer.expireRequests(now + 3_001, 3_000, 60_000);
+    expect(late.map((r) => r.begin)).toEqual([16384, 32768]);
+    await settle();
+    expect(received.filter((m) => m.type === 'cancel')).toHaveLength(2);
+
+    // A request skipped while blocks keep coming goes after the longest wait.
+    peer.request([{ index: 5, begin: 0, length: 16384 }], now - 60_001);
+    peer.lastBlockAt = now;
+    expect(peer.expireRequests(now, 3_000, 60_000).map((r) => r.index)).toEqual([5]);
+  });
+
   it('have, bitfield and have-all update the piece set and tell the owner', async () => {
     const { peer, remote, calls } = await pair(true);
     remote.send({ type: 'have', index: 4 });
