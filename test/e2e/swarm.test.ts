@@ -208,8 +208,10 @@ describe('peer failures', () => {
         { cwd: work, timeoutMs: 60_000 },
       );
       expect(result.code, show(result)).toBe(0);
+      // Cut mid-piece, and still complete: the half-received piece came again over a new
+      // connection, the leecher's through the proxy or the seeder's to the listen port the
+      // leecher gave in its extension handshake (a peer that dialled in is dialled back).
       expect(proxy.cutAt).toBe(1024 * 1024 + 7_777);
-      expect(proxy.connections).toBeGreaterThanOrEqual(2);
       expect(await sameFile(singleFile, path.join(out, 'single.bin'))).toBe(true);
     } finally {
       await proxy.close();

@@ -28,7 +28,11 @@ import {
 } from '../session/torrent-session.ts';
 import { resolveMagnet } from '../source/resolve-magnet.ts';
 import { checkPiecesOnDisk, PieceStatus } from '../verify/piece-report.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
 import type { TorrentRecord } from './torrent-record.ts';
+
+/** Peer addresses a run hands to the next one (stop/start, verify): enough to find the swarm again. */
+const KNOWN_PEERS_KEPT = 200;
 
 /** What a torrent is doing, in the daemon's words (rpc-view.ts maps it to Transmission's codes). */
 export type Activity =
@@ -86,6 +90,8 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
   /** A verify is stopping the run and clearing its resume state: no run may start meanwhile. */
   #verifying = false;
   #abort: AbortController | null = null;
+  /** The last run's peers, for the next run (kept in memory only, like a session's own list). */
+  #knownPeers: PeerAddress[] = [];
   /** Verified pieces (wire bitfield, high bit first), kept between runs. */
   #have: Uint8Array;
   #activity: Activity = 'stopped';
@@ -361,6 +367,7 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
       buildDiscoveries({
         trackers: this.record.trackerList ?? meta.trackers,
         peers: magnetPeers,
+        knownPeers: this.#knownPeers,
         dht: this.#env.dht,
         isPrivate: meta.private,
       }),
@@ -400,6 +407,7 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
       this.record.paused = true;
     } finally {
       await this.#keepPieceLayers(meta);
+      this.#knownPeers = session.knownAddresses(KNOWN_PEERS_KEPT);
       const stats = session.stats();
       this.record.downloadedEver += stats.downloaded;
       this.record.uploadedEver += stats.uploaded;

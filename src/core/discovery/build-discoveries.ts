@@ -16,6 +16,12 @@ export interface DiscoveryChoices {
   trackers: string[][];
   peers: PeerAddress[];
   /**
+   * Peers an earlier run of the same torrent knew (the daemon's stop/start,
+   * verify): a torrent whose peers dialled in, or whose tracker is gone, can
+   * still reach them. libtorrent and Transmission keep such a list too.
+   */
+  knownPeers?: PeerAddress[];
+  /**
    * false: no DHT (--no-dht or a private torrent). `node`: a shared node
    * (the client's) instead of one per discovery.
    */
@@ -32,6 +38,7 @@ export function buildDiscoveries(
 ): PeerDiscovery[] {
   const discoveries: PeerDiscovery[] = [
     staticPeers(choices.peers),
+    staticPeers(choices.knownPeers ?? [], 'earlier run'),
     trackerDiscovery(choices.trackers, trackerEvents),
   ];
   if (choices.dht && !choices.isPrivate) {

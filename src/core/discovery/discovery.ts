@@ -43,11 +43,11 @@ export interface PeerDiscovery {
 }
 
 /** Peers given on the command line (`--peer HOST:PORT`): reported once at start. */
-export function staticPeers(peers: PeerAddress[]): PeerDiscovery {
+export function staticPeers(peers: PeerAddress[], name = 'command line'): PeerDiscovery {
   return {
-    name: 'command line',
+    name,
     start(context) {
-      if (peers.length > 0) context.addPeers(peers, 'command line');
+      if (peers.length > 0) context.addPeers(peers, name);
     },
     async stop() {},
   };

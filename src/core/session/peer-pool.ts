@@ -218,11 +218,30 @@ export class PeerPool {
     }
   }
 
-  /** The extension handshake told us where the peer listens (its key for bans). */
+  /**
+   * The extension handshake told us where the peer listens (its key for bans).
+   * A peer that dialled us becomes an address to dial once it leaves, as in
+   * libtorrent: without it, a peer that only ever dialled in (a seed that
+   * thinks we are complete, say) was lost for good when its connection closed.
+   */
   setListenPort(peer: Peer, port: number | undefined): void {
     const identity = this.#identityOf.get(peer);
     if (identity) identity.listenPort = port;
-    if (port) this.#listensAt(peer, addressKey({ host: peer.conn.address.host, port }));
+    if (!port) return;
+    const address = { host: peer.conn.address.host, port };
+    this.#listensAt(peer, addressKey(address));
+    if (!peer.conn.outgoing) this.#candidates.add([address], 'incoming');
+  }
+
+  /**
+   * Addresses worth dialling in a later run of this torrent: the ones that
+   * connected or were never tried, newest last, at most `limit`.
+   */
+  knownAddresses(limit: number): PeerAddress[] {
+    const known: PeerAddress[] = [];
+    for (const candidate of this.#candidates.values())
+      if (!candidate.forbidden && candidate.failures === 0) known.push(candidate.address);
+    return known.slice(-limit);
   }
 
   /**

@@ -293,6 +293,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     };
   }
 
+  /** Addresses a later run of this torrent may start from (see PeerPool.knownAddresses). */
+  knownAddresses(limit: number): PeerAddress[] {
+    return this.#pool.knownAddresses(limit);
+  }
+
   peerInfo(): PeerInfo[] {
     const now = Date.now();
     return [...this.#pool.peers.values()].map((peer) => ({

@@ -247,4 +247,48 @@ describe('the opening of an incoming connection', () => {
     expect(routed).toHaveLength(2);
     expect(late.destroyed).toBe(true);
   });
+
+  it('dials a peer that dialled in at the listen port it gave, once it has left, and keeps that address for a later run', async () => {
+    const network = new MemoryNetwork();
+    const { transport, dials } = countingTransport(network.transport());
+    const { pool, connected } = makePool(transport, 10);
+    const client = new Client({
+      port: 0,
+      hashPool: null as unknown as HashPool,
+      listen: async (_port, onStream) => network.listen('127.0.0.1', onStream),
+    });
+    await client.start();
+    client.add({
+      infoHash,
+      accept: (stream, address, opening) => pool.accept(stream, address, opening),
+    });
+    closers.push(() => void client.close());
+    // The peer listens at 10.3.3.3:<port> and dials us from another port of that host.
+    const listening = remotePeer(network, '10.3.3.3');
+    const conn = await PeerConnection.dial(
+      network.transport('10.3.3.3'),
+      { host: '127.0.0.1', port: client.port },
+      {
+        local: { infoHash, peerId: randomBytes(20), reserved: makeReserved({}) },
+        acceptRemote: () => null,
+      },
+    );
+    closers.push(() => conn.close('test over'));
+    await settle();
+    expect(connected).toHaveLength(1);
+    pool.setListenPort(connected[0]!, listening.port);
+    // Connected: its listen address is never dialled (that would be a duplicate).
+    pool.dialMore();
+    await settle();
+    expect(dials.size).toBe(0);
+    expect(pool.knownAddresses(10)).toEqual([listening]);
+
+    conn.close('it leaves');
+    await settle();
+    pool.dialMore();
+    await settle();
+    expect([...dials.keys()]).toEqual([addressKey(listening)]);
+    expect(connected).toHaveLength(2);
+    expect(connected[1]!.conn.outgoing).toBe(true);
+  });
 });
