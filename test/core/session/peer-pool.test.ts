@@ -89,6 +89,22 @@ function countingTransport(inner: Transport): { transport: Transport; dials: Map
   };
 }
 
+/** A client listening at 127.0.0.1 on the network that hands our torrent's connections to `pool`. */
+async function listeningClient(network: MemoryNetwork, pool: PeerPool): Promise<Client> {
+  const client = new Client({
+    port: 0,
+    hashPool: null as unknown as HashPool,
+    listen: async (_port, onStream) => network.listen('127.0.0.1', onStream),
+  });
+  await client.start();
+  client.add({
+    infoHash,
+    accept: (stream, address, opening) => pool.accept(stream, address, opening),
+  });
+  closers.push(() => void client.close());
+  return client;
+}
+
 describe('PeerPool', () => {
   it('dials up to maxPeers and no further; the others wait', async () => {
     const network = new MemoryNetwork();
@@ -135,17 +151,7 @@ describe('PeerPool', () => {
   it('keeps incoming connections to their share of the slots, and refuses banned addresses', async () => {
     const network = new MemoryNetwork();
     const { pool, connected } = makePool(network.transport(), 10);
-    const client = new Client({
-      port: 0,
-      hashPool: null as unknown as HashPool,
-      listen: async (_port, onStream) => network.listen('127.0.0.1', onStream),
-    });
-    await client.start();
-    client.add({
-      infoHash,
-      accept: (stream, address, opening) => pool.accept(stream, address, opening),
-    });
-    closers.push(() => void client.close());
+    const client = await listeningClient(network, pool);
     const dialer = network.transport('10.1.1.1');
     const incoming: PeerConnection[] = [];
     for (let i = 0; i < 12; i++) {
@@ -252,17 +258,7 @@ describe('the opening of an incoming connection', () => {
     const network = new MemoryNetwork();
     const { transport, dials } = countingTransport(network.transport());
     const { pool, connected } = makePool(transport, 10);
-    const client = new Client({
-      port: 0,
-      hashPool: null as unknown as HashPool,
-      listen: async (_port, onStream) => network.listen('127.0.0.1', onStream),
-    });
-    await client.start();
-    client.add({
-      infoHash,
-      accept: (stream, address, opening) => pool.accept(stream, address, opening),
-    });
-    closers.push(() => void client.close());
+    const client = await listeningClient(network, pool);
     // The peer listens at 10.3.3.3:<port> and dials us from another port of that host.
     const listening = remotePeer(network, '10.3.3.3');
     const conn = await PeerConnection.dial(
