@@ -10,9 +10,8 @@
  *   TCP, and hangs up on every TCP connection);
  * - through a lossy UDP relay (seeded: 1% loss, 20 ms delay, 10 ms jitter that
  *   reorders) in front of `shoal seed --transport utp`, a download completes
- *   with identical data. (Behind the same relay, libtorrent 2.0.8 stops
- *   answering shoal's connection partway, reordering alone is enough; not
- *   understood yet, see docs/UTP.md.)
+ *   with identical data. (Downloads from libtorrent behind such a relay:
+ *   utp-libtorrent-relay.test.ts.)
  *
  * Local service discovery is off everywhere (--no-lsd): a peer found that way
  * would bypass the relay.

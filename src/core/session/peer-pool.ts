@@ -139,7 +139,9 @@ export class PeerPool {
         this.#dialsInFlight >= MAX_DIALS_IN_FLIGHT
       )
         return;
-      if (this.#listenKeys.has(candidate.key)) continue;
+      // Connected there already (a connection adopted from the metadata fetch has no dial of
+      // ours behind it): a second connection is a duplicate the peer may drop, not a new peer.
+      if (this.peers.has(candidate.key) || this.#listenKeys.has(candidate.key)) continue;
       if (this.#bans.refusesDial(candidate.address)) {
         this.#candidates.forbid(candidate.key);
         continue;

@@ -3,13 +3,15 @@
  * pools on an in-memory network dial each other at the same moment (as two
  * peers that learn of each other by PEX at once do); each end resolving the
  * duplicate its own way would leave no connection at all. And a peer that
- * dialled us is not dialled back at the address it says it listens on.
+ * dialled us is not dialled back at the address it says it listens on, nor
+ * is the address of a connection adopted from a magnet's metadata fetch.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/core/client/client.ts';
 import type { HashPool } from '../../../src/core/hashing/pool.ts';
 import { addressKey, type PeerAddress } from '../../../src/core/net/peer-address.ts';
 import type { Peer, PeerHandler } from '../../../src/core/peer/peer.ts';
+import { PeerConnection } from '../../../src/core/peer/peer-connection.ts';
 import { keepsNewConnection, PeerPool } from '../../../src/core/session/peer-pool.ts';
 import { MemoryNetwork } from '../../../src/core/transport/memory.ts';
 import type { Transport } from '../../../src/core/transport/transport.ts';
@@ -31,6 +33,8 @@ interface Node {
   connected: Peer[];
   dials: string[];
   reasons: string[];
+  /** The network as this node sees it, dials not counted (the metadata fetch's own dials). */
+  inner: Transport;
 }
 
 /** A pool listening at `host` on the network, with peer-id `peerId`, counting its dials. */
@@ -77,7 +81,7 @@ async function node(network: MemoryNetwork, host: string, peerId: Buffer): Promi
     infoHash,
     accept: (stream, address, opening) => pool.accept(stream, address, opening),
   });
-  return { pool, address: { host, port: client.port }, connected, dials, reasons };
+  return { pool, address: { host, port: client.port }, connected, dials, reasons, inner };
 }
 
 /** The connections still open in a pool: [peer key, outgoing]. */
@@ -152,5 +156,26 @@ describe('duplicate connections to one peer', () => {
     a.pool.dialMore();
     await settle();
     expect(a.dials).toEqual([addressKey(b.address)]);
+  });
+
+  it('does not dial the address of a connection adopted from the metadata fetch', async () => {
+    const network = new MemoryNetwork();
+    const a = await node(network, '10.0.0.1', Buffer.alloc(20, 'a'));
+    const b = await node(network, '10.0.0.2', Buffer.alloc(20, 'b'));
+    // The metadata fetch dialled b (outside the pool) and hands the connection over.
+    const fetched = await PeerConnection.dial(a.inner, b.address, {
+      local: { infoHash, peerId: Buffer.alloc(20, 'a'), reserved: new Uint8Array(8) },
+      acceptRemote: () => null,
+    });
+    await new Promise((resolve) => fetched.once('ready', resolve));
+    a.pool.adopt(fetched, null, []);
+    expect(open(a)).toEqual([[addressKey(b.address), true]]);
+    // The download then learns of the same address (its --peer, a tracker).
+    a.pool.add([b.address], 'command line');
+    a.pool.dialMore();
+    await settle();
+    expect(a.dials).toEqual([]);
+    expect(open(a)).toEqual([[addressKey(b.address), true]]);
+    expect(a.reasons).toEqual([]);
   });
 });

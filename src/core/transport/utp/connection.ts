@@ -4,7 +4,10 @@
  *
  * The stream side: write() queues bytes (backpressure once `sendQueueBytes`
  * are waiting), end() sends a FIN once everything before it is sent,
- * destroy() sends a RESET. Reads are pushed in order; the window we advertise
+ * destroy() sends a RESET. The peer's FIN ends the readable side and, as a
+ * TCP socket does by default, our writable side too (BitTorrent never
+ * half-closes); if our FIN is not acked within `finTimeoutMs` of theirs, the
+ * connection is destroyed rather than kept half-dead. Reads are pushed in order; the window we advertise
  * shrinks as the reader falls behind, so a peer that respects it cannot make
  * us buffer more than `receiveWindow` bytes.
  *
@@ -91,6 +94,8 @@ export class UtpConnection extends Duplex {
   #finalCallback: ((error?: Error | null) => void) | undefined;
   #peerFinSeq: number | undefined;
   #readEnded = false;
+  /** When the peer's FIN was delivered plus `finTimeoutMs`: our FIN must be acked by then (0: no FIN yet). */
+  #finDeadline = 0;
   #finAcked = false;
   #resetReceived = false;
 
@@ -124,7 +129,7 @@ export class UtpConnection extends Duplex {
     /** Our first sequence number (random in real use). */
     initialSeq: number;
   }) {
-    super({ allowHalfOpen: true, decodeStrings: true });
+    super({ allowHalfOpen: false, decodeStrings: true });
     this.#endpoint = init.endpoint;
     this.#options = init.options;
     this.remoteAddress = init.host;
@@ -295,6 +300,11 @@ export class UtpConnection extends Duplex {
       this.destroy(connectionError('ETIMEDOUT', 'uTP peer kept its receive window shut'));
       return;
     }
+    if (this.#finDeadline !== 0 && now >= this.#finDeadline && !this.#finAcked) {
+      // The peer said goodbye and does not ack ours: it has most likely gone already.
+      this.destroy();
+      return;
+    }
     if (this.#rtoDeadline !== 0 && now >= this.#rtoDeadline) this.#onRetransmitTimeout(now);
     if (this.#state === 'connected' && now - this.#lastSentMs > this.#options.keepAliveMs)
       this.#sendState();
@@ -366,6 +376,7 @@ export class UtpConnection extends Duplex {
     for (const received of outcome.deliver) {
       if (received.fin) {
         this.#readEnded = true;
+        this.#finDeadline = this.#options.now() + this.#options.finTimeoutMs;
         this.push(null);
         break;
       }

@@ -17,6 +17,11 @@ export interface UtpOptions {
   idleTimeoutMs: number;
   /** Send an empty ack after this long without sending anything, so the peer's idle timer does not fire. */
   keepAliveMs: number;
+  /**
+   * After the peer's FIN we answer with ours; if that is still unacked this
+   * long after the peer's FIN, the connection is destroyed (the peer may be gone).
+   */
+  finTimeoutMs: number;
   /** connect() gives up after this long. */
   connectTimeoutMs: number;
   /** Incoming SYNs answered but not yet followed by a packet from the peer: beyond this, new SYNs are dropped. */
@@ -36,6 +41,7 @@ export const defaultUtpOptions: Readonly<UtpOptions> = {
   sendQueueBytes: 256 * 1024,
   idleTimeoutMs: 120_000,
   keepAliveMs: 29_000,
+  finTimeoutMs: 2_000,
   connectTimeoutMs: 10_000,
   maxHalfOpen: 64,
   halfOpenTimeoutMs: 10_000,

@@ -4,18 +4,13 @@
  * never sent, a window shut forever, a peer that goes silent. Each must stay
  * bounded in memory and time, and never crash the socket.
  */
-import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UtpSocket } from '../../../../src/core/transport/utp/socket.ts';
 import type { UtpConnection } from '../../../../src/core/transport/utp/connection.ts';
-import {
-  decodePacket,
-  encodePacket,
-  PacketType,
-  type Packet,
-} from '../../../../src/core/transport/utp/packet.ts';
+import { PacketType } from '../../../../src/core/transport/utp/packet.ts';
 import type { UtpOptions } from '../../../../src/core/transport/utp/options.ts';
+import { RawPeer } from '../../../helpers/utp-raw-peer.ts';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -30,82 +25,11 @@ async function listener(options: Partial<UtpOptions> = {}): Promise<UtpSocket> {
   return socket;
 }
 
-/** A hand-driven uTP peer: sends whatever packet it is told, collects what comes back. */
-class RawPeer {
-  readonly udp = dgram.createSocket('udp4');
-  readonly received: Packet[] = [];
-  #waiters: (() => void)[] = [];
-
-  static async open(): Promise<RawPeer> {
-    const peer = new RawPeer();
-    peer.udp.on('message', (message) => {
-      const decoded = decodePacket(message);
-      if (decoded.ok) peer.received.push(decoded.packet);
-      for (const wake of peer.#waiters.splice(0)) wake();
-    });
-    await new Promise<void>((resolve) => peer.udp.bind(0, '127.0.0.1', () => resolve()));
-    cleanups.push(() => new Promise<void>((resolve) => peer.udp.close(() => resolve())));
-    return peer;
-  }
-
-  send(port: number, fields: Partial<Packet> & { type: Packet['type'] }): void {
-    this.sendBytes(
-      port,
-      encodePacket({
-        connectionId: 0,
-        timestamp: 0,
-        timestampDiff: 0,
-        windowSize: 1 << 20,
-        seq: 0,
-        ack: 0,
-        payload: new Uint8Array(0),
-        ...fields,
-      }),
-    );
-  }
-
-  sendBytes(port: number, bytes: Uint8Array): void {
-    this.udp.send(bytes, port, '127.0.0.1');
-  }
-
-  /** The first packet received (from now on or before) that matches. */
-  async expect(match: (packet: Packet) => boolean, timeoutMs = 10_000): Promise<Packet> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.received.find(match);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error('expected packet did not arrive');
-      await Promise.race([
-        new Promise<void>((resolve) => this.#waiters.push(resolve)),
-        new Promise((resolve) => setTimeout(resolve, 100)),
-      ]);
-    }
-  }
-
-  /**
-   * Opens a connection by hand (SYN with id `id`, seq 1, then a DATA packet)
-   * and returns the listener's side of it and our next sequence number.
-   */
-  async handshake(
-    socket: UtpSocket,
-    id: number,
-    windowSize = 1 << 20,
-  ): Promise<{ connection: UtpConnection; theirSeq: number }> {
-    const accepted = once(socket, 'connection') as Promise<[UtpConnection]>;
-    this.send(socket.port, { type: PacketType.SYN, connectionId: id, seq: 1, windowSize });
-    const state = await this.expect((p) => p.type === PacketType.STATE && p.connectionId === id);
-    expect(state.ack).toBe(1);
-    this.send(socket.port, {
-      type: PacketType.DATA,
-      connectionId: id + 1,
-      seq: 2,
-      ack: (state.seq - 1) & 0xffff,
-      windowSize,
-      payload: Buffer.from('abc'),
-    });
-    const [connection] = await accepted;
-    return { connection, theirSeq: state.seq };
-  }
+/** A hand-driven peer, closed after the test. */
+async function rawPeer(): Promise<RawPeer> {
+  const peer = await RawPeer.open();
+  cleanups.push(() => peer.close());
+  return peer;
 }
 
 /** A connection between two real sockets still works: the socket survived what came before. */
@@ -123,7 +47,7 @@ async function stillWorks(socket: UtpSocket): Promise<void> {
 describe('uTP hostile input', () => {
   it("drops malformed datagrams, tells the DHT's apart, and keeps working", async () => {
     const socket = await listener();
-    const peer = await RawPeer.open();
+    const peer = await rawPeer();
     const junk = [
       Buffer.alloc(0),
       Buffer.from([0x01]),
@@ -145,7 +69,7 @@ describe('uTP hostile input', () => {
 
   it('answers a packet for an unknown connection id with a RESET (same size, no amplification)', async () => {
     const socket = await listener();
-    const peer = await RawPeer.open();
+    const peer = await rawPeer();
     peer.send(socket.port, {
       type: PacketType.DATA,
       connectionId: 4242,
@@ -162,7 +86,7 @@ describe('uTP hostile input', () => {
 
   it('caps half-open connections under a SYN flood, expires them, and still accepts afterwards', async () => {
     const socket = await listener({ maxHalfOpen: 16, halfOpenTimeoutMs: 500 });
-    const peer = await RawPeer.open();
+    const peer = await rawPeer();
     for (let id = 0; id < 2000; id += 2)
       peer.send(socket.port, { type: PacketType.SYN, connectionId: id, seq: 1 });
     await peer.expect((p) => p.type === PacketType.STATE);
@@ -178,7 +102,7 @@ describe('uTP hostile input', () => {
 
   it('ignores acks for data never sent, and keeps the connection', async () => {
     const socket = await listener();
-    const peer = await RawPeer.open();
+    const peer = await rawPeer();
     const { connection, theirSeq } = await peer.handshake(socket, 1000);
     const [first] = (await once(connection, 'data')) as [Buffer];
     expect(first.toString()).toBe('abc');
@@ -211,7 +135,7 @@ describe('uTP hostile input', () => {
 
   it('gives up on a peer whose window stays 0, holding a bounded queue meanwhile', async () => {
     const socket = await listener({ idleTimeoutMs: 2000, sendQueueBytes: 64 * 1024 });
-    const peer = await RawPeer.open();
+    const peer = await rawPeer();
     const { connection, theirSeq } = await peer.handshake(socket, 2000, 0);
     // The peer keeps talking (so it is not idle), always with a window of 0.
     const chatter = setInterval(() => {
@@ -236,7 +160,7 @@ describe('uTP hostile input', () => {
 
   it('times out a peer that goes silent', async () => {
     const socket = await listener({ idleTimeoutMs: 1000 });
-    const peer = await RawPeer.open();
+    const peer = await rawPeer();
     const { connection } = await peer.handshake(socket, 3000);
     const [error] = (await once(connection, 'error')) as [Error & { code?: string }];
     expect(error.code).toBe('ETIMEDOUT');
@@ -245,7 +169,7 @@ describe('uTP hostile input', () => {
 
   it('rejects connect() to a port where nobody answers, with no stray error', async () => {
     const socket = await listener();
-    const silent = await RawPeer.open();
+    const silent = await rawPeer();
     const port = silent.udp.address().port;
     await expect(socket.connect('127.0.0.1', port, { timeoutMs: 1500 })).rejects.toThrow(
       /timed out/,
@@ -265,7 +189,7 @@ describe('reordered packets', () => {
     // is then behind what we know, and its data must count all the same (the
     // sender does not resend what we acked: we would wait for its timeout).
     const socket = await listener();
-    const peer = await RawPeer.open();
+    const peer = await rawPeer();
     const { connection, theirSeq } = await peer.handshake(socket, 500);
     const chunks: Buffer[] = [];
     connection.on('data', (chunk: Buffer) => chunks.push(chunk));

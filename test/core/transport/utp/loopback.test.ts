@@ -106,19 +106,22 @@ describe('uTP over loopback', () => {
     expect(received).toEqual({ sha1: sha1(data), length: data.length });
   }, 120_000);
 
-  it('end() sends a FIN: the peer reads to the end, and our finish waits for its ack', async () => {
+  it('end() sends a FIN: the peer reads to the end, answers with its FIN, and both close cleanly', async () => {
     const { client, server } = await pair();
     const ended = once(server, 'end');
     server.resume();
     const finished = once(client, 'finish');
+    // The peer's FIN ends our writable side too (no half-close, as a TCP socket by default):
+    // what the server wrote before it still arrives, then the client reads to the end.
+    const clientEnded = once(client, 'end');
+    const fromServer: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => fromServer.push(chunk));
+    server.write('and bye');
     client.end('bye');
     await ended;
     await finished;
-    // Half-closed: the other direction still works, and closing it ends both cleanly.
-    const clientEnded = once(client, 'end');
-    client.resume();
-    server.end('and bye');
     await clientEnded;
+    expect(Buffer.concat(fromServer).toString()).toBe('and bye');
     await Promise.all([closed(client), closed(server)]);
     expect(client.errored).toBeNull();
     expect(server.errored).toBeNull();
