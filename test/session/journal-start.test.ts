@@ -8,15 +8,14 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTorrent } from '../../src/core/create/build-torrent.ts';
 import type { PeerDiscovery } from '../../src/core/discovery/discovery.ts';
 import { InterruptedError } from '../../src/core/errors.ts';
 import { HashPool } from '../../src/core/hashing/pool.ts';
-import { parseTorrent } from '../../src/core/metainfo/index.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
 import { ResumeStore } from '../../src/core/resume/resume-store.ts';
 import { TorrentSession } from '../../src/core/session/torrent-session.ts';
 import { cleanupTempDirs, makeTree, tempDir } from '../helpers/files.ts';
+import { metainfoOf } from '../helpers/metainfo.ts';
 
 cleanupTempDirs();
 
@@ -31,14 +30,11 @@ describe('starting a download', () => {
     pool = new HashPool({ threads: 1 });
     const source = tempDir('shoal-journal-start-src-');
     await makeTree(source, [{ path: 'data.bin', size: 256 * 1024 }]);
-    const made = await createTorrent({
-      path: path.join(source, 'data.bin'),
+    meta = await metainfoOf(path.join(source, 'data.bin'), {
       version: 'v1',
       pieceLength: 16 * 1024,
-      creationDate: null,
       pool,
     });
-    meta = parseTorrent(made.torrentBytes);
   });
   afterAll(async () => {
     await pool?.destroy();
