@@ -131,6 +131,7 @@ async function downloadOnce(
   const pool = new HashPool({ threads: flags.threads });
   const client = clientFromFlags(flags, pool);
   let carried: CarriedOver | null = null;
+  let listening: Promise<void> = Promise.resolve();
   try {
     // Refused before the metadata fetch, which can take minutes.
     if (flags['save-torrent'])
@@ -139,8 +140,17 @@ async function downloadOnce(
     checkDigestSyntax(flags);
     checkWebSeedUrls(flags['web-seed'] ?? []);
     const seedUntil = parseSeedUntilFlag(flags['seed-until']);
-    await client.start();
-    const loaded = await loadTorrent(args.source, flags, ui, client, abort.signal);
+    // Bound while the source is read and parsed, not before: both are on the way to the
+    // first byte. loadTorrent waits for it before a magnet's metadata fetch.
+    listening = client.start();
+    listening.catch(() => {}); // awaited below; a source that fails first must not leave it unhandled
+    const loaded = await loadTorrent(args.source, flags, ui, { client, listening }, abort.signal)
+      // A taken port is reported whatever else failed, as when it was bound first.
+      .catch(async (error: unknown) => {
+        await listening;
+        throw error;
+      });
+    await listening;
     carried = loaded.carried;
     const { meta } = loaded;
     record.meta = meta;
@@ -169,6 +179,8 @@ async function downloadOnce(
   } finally {
     stopSignals();
     if (carried) await release(carried);
+    // A listen still under way when the source failed: closed only once it is bound.
+    await listening.catch(() => {});
     await client.close();
     await pool.destroy();
   }
@@ -239,11 +251,12 @@ async function loadTorrent(
   text: string,
   flags: DownloadFlags,
   ui: SessionUi,
-  client: Client,
+  { client, listening }: { client: Client; listening: Promise<void> },
   signal: AbortSignal,
 ): Promise<LoadedTorrent> {
   const source = await loadSource(text);
   if (source.kind === 'torrent') return { meta: source.meta, magnetSelection: null, carried: null };
+  await listening; // the metadata fetch announces our port
   const { magnet } = source;
   const isPrivate = false; // unknown before the metadata; a magnet never marks privacy
   const choices = discoveryChoices(flags, {

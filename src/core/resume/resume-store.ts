@@ -4,9 +4,12 @@
  * - `.shoal/<info-hash>.resume`: a snapshot, written atomically (temp file,
  *   fsync, rename) at start and at a clean stop: the pieces verified so far,
  *   each with a fast fingerprint of its data.
- * - `.shoal/<info-hash>.journal`: one small record appended per piece verified
- *   since the snapshot. Appends reach the OS at once, so even `kill -9` loses
- *   at most the record being written (a torn record is detected and ignored).
+ * - `.shoal/<info-hash>.journal`: one small record per piece verified since
+ *   the snapshot. A record is written as soon as the previous write is done;
+ *   records that come in meanwhile go out together in one write (a 300 MiB
+ *   download verifies ~1 200 pieces, often several in one turn), so `kill -9`
+ *   loses at most the records of the write in flight and those waiting for it,
+ *   as with one write each, and a torn record is detected and ignored.
  * - `.shoal/<info-hash>.layers`: v2 piece layers fetched from peers (BEP 52),
  *   written once they are all in (piece-layer-state.ts), so a rerun verifies
  *   without asking peers for them again.
@@ -90,6 +93,15 @@ export class ResumeStore {
   #failed: Error | null = null;
   /** Set by close() and remove(): later resets and records are ignored. */
   #finished = false;
+  /**
+   * The queued journal write that records join until it starts; sealed (null)
+   * also when anything else is queued after it, so a record never overtakes
+   * what was queued before it (the piece layers reach the disk before the
+   * records that follow them).
+   */
+  #openBatch: { records: Buffer[]; written: Promise<void> } | null = null;
+  /** The journal header, which every record's MAC covers. */
+  readonly #journalHeader: Buffer;
 
   constructor(outDir: string, identity: ResumeIdentity) {
     this.#out = new OutDir(outDir);
@@ -100,6 +112,7 @@ export class ResumeStore {
     this.lockPath = `${base}.lock`;
     this.layersPath = `${base}.layers`;
     this.#identity = identity;
+    this.#journalHeader = journalHeader(identity);
   }
 
   /**
@@ -166,7 +179,7 @@ export class ResumeStore {
         constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
         0o600,
       );
-      await journal.write(journalHeader(this.#identity));
+      await journal.write(this.#journalHeader);
       this.#journal = journal;
     });
   }
@@ -182,16 +195,26 @@ export class ResumeStore {
     record.writeUInt32LE(index, 0);
     record.writeBigUInt64LE(print, 4);
     const body = record.subarray(0, RECORD_BODY_SIZE);
-    mac(journalHeader(this.#identity), body).copy(record, RECORD_BODY_SIZE, 0, RECORD_MAC_SIZE);
-    return this.#serially(async () => {
-      const journal = this.#journal;
-      if (!journal || this.#failed) return;
-      try {
-        await journal.write(record);
-      } catch (error) {
-        this.#failed = error as Error;
-      }
-    });
+    mac(this.#journalHeader, body).copy(record, RECORD_BODY_SIZE, 0, RECORD_MAC_SIZE);
+    let batch = this.#openBatch;
+    if (!batch) {
+      const records: Buffer[] = [];
+      batch = { records, written: this.#serially(() => this.#writeRecords(records)) };
+      this.#openBatch = batch;
+    }
+    batch.records.push(record);
+    return batch.written;
+  }
+
+  async #writeRecords(records: Buffer[]): Promise<void> {
+    if (this.#openBatch?.records === records) this.#openBatch = null;
+    const journal = this.#journal;
+    if (!journal || this.#failed) return;
+    try {
+      await journal.write(records.length === 1 ? records[0]! : Buffer.concat(records));
+    } catch (error) {
+      this.#failed = error as Error;
+    }
   }
 
   /** The first write error, if any (a full disk stops the journal, not the download). */
@@ -239,6 +262,7 @@ export class ResumeStore {
 
   /** Runs `operation` after everything queued before it; its failure is the caller's. */
   #serially(operation: () => Promise<void>): Promise<void> {
+    this.#openBatch = null;
     const run = this.#queue.then(operation);
     this.#queue = run.catch(() => undefined);
     return run;

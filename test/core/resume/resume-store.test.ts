@@ -4,9 +4,18 @@
  * the operation itself (record() resolves once its record reached the OS).
  * The secret lives in a temporary XDG_STATE_HOME, never the real home.
  */
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -145,6 +154,44 @@ describe('ResumeStore', () => {
     ]);
     expect(decodeSnapshot(encodeSnapshot(claimed, identity), identity)).toEqual(claimed);
   });
+
+  it('writes the records of pieces verified while a journal write is busy in one write', async () => {
+    const store = new ResumeStore(dir, identity);
+    await store.reset(new Map());
+    const writes = await watchWrites();
+    try {
+      // Pieces verified in one turn of the event loop (hash results arrive in bursts).
+      const recorded = Array.from({ length: 50 }, (_, i) => store.record(i, BigInt(i) * 7n));
+      await Promise.all(recorded);
+      expect(writes.filter((file) => file === store.journalPath)).toHaveLength(1);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(readFileSync(store.journalPath).length).toBe(HEADER + 50 * RECORD);
+    const claimed = await new ResumeStore(dir, identity).load();
+    expect(claimed).toEqual(new Map(Array.from({ length: 50 }, (_, i) => [i, BigInt(i) * 7n])));
+    await store.remove();
+  });
+
+  it('never lets a record overtake the piece layers queued before it', async () => {
+    const store = new ResumeStore(dir, identity);
+    await store.reset(new Map());
+    const writes = await watchWrites();
+    try {
+      const first = store.record(1, 11n);
+      const layers = store.savePieceLayers(new Map([['ab'.repeat(32), new Uint8Array(32)]]));
+      const second = store.record(2, 22n);
+      await Promise.all([first, layers, second]);
+      expect(writes.map((file) => file.replace(/\.tmp$/, ''))).toEqual([
+        store.journalPath,
+        store.layersPath,
+        store.journalPath,
+      ]);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    await store.remove();
+  });
 });
 
 describe('resume state is bound to the per-user key (#15 item 5)', () => {
@@ -199,3 +246,17 @@ describe('resume state is bound to the per-user key (#15 item 5)', () => {
     await store.remove();
   });
 });
+
+/** The path of every file written through a FileHandle from now on, in order. */
+async function watchWrites(): Promise<string[]> {
+  const probe = await open(tmpdir(), 'r');
+  const prototype = Object.getPrototypeOf(probe) as FileHandle;
+  await probe.close();
+  const original = prototype.write as (...args: unknown[]) => ReturnType<FileHandle['write']>;
+  const files: string[] = [];
+  vi.spyOn(prototype, 'write').mockImplementation(function (this: FileHandle, ...args: unknown[]) {
+    files.push(readlinkSync(`/proc/self/fd/${this.fd}`));
+    return original.apply(this, args);
+  } as FileHandle['write']);
+  return files;
+}
