@@ -28,11 +28,17 @@ export interface ShoalBuild {
   args: string[];
 }
 
-/** `node bin/dev.js` always; `dist/shoal` when it has been built. */
+/**
+ * `node bin/dev.js` always; `SHOAL_BENCH_BASELINE` (an executable built from
+ * an earlier commit) when set, so a before/after comparison alternates the
+ * two in one run; `dist/shoal` when it has been built.
+ */
 export function shoalBuilds(): ShoalBuild[] {
   const builds: ShoalBuild[] = [
     { label: 'shoal (dev)', cmd: NODE24, args: [path.join(REPO, 'bin', 'dev.js')] },
   ];
+  const baseline = process.env.SHOAL_BENCH_BASELINE;
+  if (baseline) builds.push({ label: 'shoal (baseline dist)', cmd: baseline, args: [] });
   const dist = path.join(REPO, 'dist', 'shoal');
   if (existsSync(dist)) builds.push({ label: 'shoal (dist)', cmd: dist, args: [] });
   return builds;

@@ -22,10 +22,14 @@ import { SmartBan } from './smart-ban.ts';
 
 /**
  * Piece buffers held for pieces in progress; beyond it the picker only
- * finishes partial pieces. 16 MiB kept three loopback seeders at full speed
- * (so did 4 MiB); more only costs memory.
+ * finishes partial pieces. Peers fill a piece a block at a time from many
+ * connections, so 8 MiB keeps three loopback seeders at full speed (so did
+ * 4 MiB) and more only costs resident memory. A web seed asks for runs of
+ * whole pieces and holds a buffer for each until the run's response arrives,
+ * so torrents with web seeds keep 16 MiB (docs/PERFORMANCE.md, peak memory).
  */
-const PIECE_MEMORY_BUDGET = 16 * 1024 * 1024;
+const PEER_PIECE_MEMORY_BUDGET = 8 * 1024 * 1024;
+const WEB_SEED_PIECE_MEMORY_BUDGET = 16 * 1024 * 1024;
 /** A peer that unchoked us and sent nothing for this long is snubbed. */
 const SNUB_MS = 30_000;
 /** A request unanswered this long is given up even while the peer sends others (libtorrent: 60 s). */
@@ -36,6 +40,8 @@ export interface DownloadSchedulerOptions {
   picker: PiecePicker;
   storage: DiskStorage;
   hashPool: HashPool;
+  /** The torrent or the user named web seeds (they need the larger piece memory budget). */
+  webSeeds: boolean;
   /** Bytes per second; 0/undefined: unlimited. */
   downloadLimit?: number;
   /** Requests are made only while this holds (the session is downloading). */
@@ -72,7 +78,10 @@ export class DownloadScheduler {
     this.#picker = options.picker;
     this.#verifier = new PieceVerifier(options.meta, options.hashPool);
     this.#limiter = new RateLimiter({ rate: options.downloadLimit });
-    this.#buffers = new PieceBuffers(options.meta.pieceLength, PIECE_MEMORY_BUDGET);
+    this.#buffers = new PieceBuffers(
+      options.meta.pieceLength,
+      options.webSeeds ? WEB_SEED_PIECE_MEMORY_BUDGET : PEER_PIECE_MEMORY_BUDGET,
+    );
   }
 
   /** --download-limit: peers' blocks and web seeds' runs take their bytes from it. */

@@ -171,6 +171,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       picker: this.#picker,
       storage: this.storage,
       hashPool: options.hashPool,
+      webSeeds: (options.webSeeds ?? []).length > 0,
       downloadLimit: options.downloadLimit,
       active: () => this.#phase === 'downloading' && this.#layerFetcher === null,
       peers: () => this.#pool.peers.values(),

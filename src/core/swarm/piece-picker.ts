@@ -399,7 +399,7 @@ export class PiecePicker {
   #takeFree(p: PartialPiece, peerId: string, count: number, now: number, out: BlockRef[]): void {
     for (let b = 0; b < p.blocks && out.length < count && p.free > 0; b++) {
       if (p.from[b] !== undefined || p.active[b]! > 0) continue;
-      if (p.requests[b]?.has(peerId)) continue; // its own timed-out request
+      if (this.#pieces.hasRequest(p, b, peerId)) continue; // its own timed-out request
       this.#pieces.addRequest(p, b, peerId, now);
       out.push(this.#blockRef(p.index, b));
     }
@@ -426,7 +426,7 @@ export class PiecePicker {
       const index = this.#pieces.pieceOf(key);
       const b = key - index * this.#blocksPerPiece;
       const p = this.#pieces.partial(index);
-      if (p === undefined || !p.requests[b]?.get(peerId)?.timedOut) {
+      if (p === undefined || !this.#pieces.isTimedOut(p, b, peerId)) {
         keys.delete(key); // received, dropped or the piece is gone: a stale hint
         continue;
       }
@@ -507,7 +507,7 @@ export class PiecePicker {
       if (this.#priority[p.index] === 0) continue;
       if (!allowed(p.index)) continue;
       for (let b = 0; b < p.blocks; b++) {
-        if (p.from[b] !== undefined || p.requests[b]?.has(peer.id)) continue;
+        if (p.from[b] !== undefined || this.#pieces.hasRequest(p, b, peer.id)) continue;
         candidates.push({ p, b, load: p.active[b]! });
       }
     }
