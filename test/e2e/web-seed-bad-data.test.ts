@@ -11,7 +11,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, makeTree, sameFile, tempDir } from '../helpers/files.ts';
-import { startHttpFileServer, type HttpFileServer } from '../helpers/http-file-server.ts';
+import {
+  afterAsked,
+  startHttpFileServer,
+  type HttpFileServer,
+} from '../helpers/http-file-server.ts';
 import { createTorrent } from '../helpers/swarm.ts';
 
 trackProcesses();
@@ -53,18 +57,7 @@ describe('a web seed that serves bad data', () => {
     // is dropped. So the good one answers only once the bad one has been asked
     // (and had a second to fail its pieces), or after 8 s: both well inside
     // shoal's 15 s wait for response headers.
-    const badWasAsked = new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (bad.requests.length > 0) {
-          clearInterval(poll);
-          setTimeout(resolve, 1000);
-        }
-      }, 20);
-      setTimeout(() => {
-        clearInterval(poll);
-        resolve();
-      }, 8000);
-    });
+    const badWasAsked = afterAsked(bad, 1000, 8000);
     good.setBehaviour({ kind: 'held', until: badWasAsked });
     const result = await runShoal(
       [

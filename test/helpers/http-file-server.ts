@@ -59,6 +59,25 @@ export interface HttpFileServer {
   close(): Promise<void>;
 }
 
+/**
+ * Settles once `server` has had a request and `graceMs` more have passed, or
+ * after `maxMs` whatever happened: hold a fast mirror back with it (behaviour
+ * 'held') so that another one is surely asked first, without a timing bet.
+ */
+export function afterAsked(server: HttpFileServer, graceMs: number, maxMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (server.requests.length === 0) return;
+      clearInterval(poll);
+      setTimeout(resolve, graceMs);
+    }, 20);
+    setTimeout(() => {
+      clearInterval(poll);
+      resolve();
+    }, maxMs);
+  });
+}
+
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 
 /** Parses `bytes=a-b` / `bytes=a-` against a file size; null when absent or unsatisfiable. */

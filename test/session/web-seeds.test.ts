@@ -14,7 +14,11 @@ import { HashPool } from '../../src/core/hashing/pool.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
 import { TorrentSession } from '../../src/core/session/torrent-session.ts';
 import { cleanupTempDirs, makeTree, tempDir } from '../helpers/files.ts';
-import { startHttpFileServer, type HttpFileServer } from '../helpers/http-file-server.ts';
+import {
+  afterAsked,
+  startHttpFileServer,
+  type HttpFileServer,
+} from '../helpers/http-file-server.ts';
 import { metainfoOf } from '../helpers/metainfo.ts';
 
 cleanupTempDirs();
@@ -96,6 +100,9 @@ describe('web seeds', () => {
     await writeFile(path.join(badRoot, 'tree/a.bin'), Buffer.alloc(FILES[0]!.size, 0x5a));
     const bad = await serve(badRoot);
     const good = await serve(root);
+    // Picked first, the good mirror could take every piece before the bad one is asked
+    // (seen under load): it answers once the bad one has been asked, or after 8 s.
+    good.setBehaviour({ kind: 'held', until: afterAsked(bad, 1000, 8000) });
     const { session, out } = leecher([`${bad.origin}/`, `${good.origin}/`]);
     const failed: number[] = [];
     session.on('piece-failed', (index) => failed.push(index));
