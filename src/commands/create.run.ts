@@ -1,4 +1,3 @@
-import type { Interfaces } from '@oclif/core';
 import { basename, resolve } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { createTorrent } from '../core/create/build-torrent.ts';
@@ -8,12 +7,39 @@ import type { TorrentVersion } from '../core/metainfo/types.ts';
 import { createByteProgress, type ByteProgress } from '../ui/byte-progress.ts';
 import { eventStreamFor, type EventStream } from '../ui/events.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
-import { checkWebSeedUrls, parseSize } from './flags.ts';
+import { checkWebSeedUrls, parseSize } from './flag-values.ts';
 import packageJson from '../../package.json' with { type: 'json' };
-import type Create from './create.ts';
 import type { CommandOutput } from './command-output.ts';
 
-type CreateFlags = Interfaces.InferredFlags<typeof Create.flags>;
+/**
+ * create's flags as oclif's parser gives them (create.ts declares them) and
+ * as create.fast.ts builds them when it parses a plain command line itself.
+ * Spelled out rather than inferred from create.ts, so that neither this file
+ * nor the fast path loads oclif; create.ts passing its parsed flags here is
+ * what keeps the two in step.
+ */
+export interface CreateFlags {
+  out?: string;
+  announce?: string[];
+  'piece-length': string;
+  v1?: boolean;
+  v2?: boolean;
+  hybrid?: boolean;
+  private?: boolean;
+  comment?: string;
+  source?: string;
+  'web-seed'?: string[];
+  'no-date'?: boolean;
+  exclude?: string[];
+  'include-hidden'?: boolean;
+  threads?: number;
+  magnet?: boolean;
+  force?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  events?: boolean;
+}
 
 /** What `shoal create` does (the flags and help live in create.ts). */
 export async function create(
