@@ -45,6 +45,10 @@ const SHORT: Record<string, string> = {
   '-v': 'verbose',
 };
 
+function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export interface ParsedCreate {
   path: string;
   flags: CreateFlags;
@@ -74,8 +78,9 @@ export function parsePlainCreate(
     }
     const equals = word.startsWith('--') ? word.indexOf('=') : -1;
     const name =
-      equals > 0 ? word.slice(2, equals) : word.startsWith('--') ? word.slice(2) : SHORT[word];
-    const kind = name === undefined ? undefined : FLAGS[name];
+      equals > 0 ? word.slice(2, equals) : word.startsWith('--') ? word.slice(2) : own(SHORT, word);
+    // Own keys only: `--constructor` is no flag of ours.
+    const kind = name === undefined ? undefined : own(FLAGS, name);
     if (name === undefined || kind === undefined) return null;
     if (kind === 'boolean') {
       if (equals > 0 || name in values) return null;

@@ -184,6 +184,8 @@ describe('create fast path', () => {
 
   it.each([
     [['--forse'], /^shoal: error: Nonexistent flag: --forse/],
+    // Not a flag of create's, though a key of every object; oclif's answer is its own.
+    [['--constructor'], /^shoal: error: Unexpected flag /],
     [
       ['--v1', '--v2'],
       /^shoal: error: The following errors occurred: --v1=true cannot also be provided/,
