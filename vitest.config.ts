@@ -14,6 +14,8 @@ import { defineConfig } from 'vitest/config';
  */
 const exe = process.env.SHOAL_BIN ? resolve(process.env.SHOAL_BIN) : '';
 const seaSuite = 'test/sea/sea.test.ts';
+// The create fast path against the full command, run again inside the executable.
+const seaCreate = 'test/sea/create-fast-path.test.ts';
 
 export default defineConfig({
   test: {
@@ -41,7 +43,11 @@ export default defineConfig({
           name: 'binary',
           // Without an executable: in CI the SEA suite runs and fails (the binary went untested);
           // locally nothing runs here, so there is nothing to skip.
-          include: exe ? ['test/e2e/**/*.test.ts', seaSuite] : process.env.CI ? [seaSuite] : [],
+          include: exe
+            ? ['test/e2e/**/*.test.ts', seaSuite, seaCreate]
+            : process.env.CI
+              ? [seaSuite]
+              : [],
           env: exe
             ? {
                 SHOAL_BIN: fileURLToPath(new URL('./test/sea/without-node.sh', import.meta.url)),

@@ -6,7 +6,8 @@
  *      a CommonJS main script in an executable, and its `require` reaches
  *      built-in modules only, so nothing may stay outside the bundles):
  *        shoal.cjs          the front: extraction and the fast paths (--version,
- *                           a plain inspect), the executable's main script
+ *                           a plain inspect, a plain create), the executable's
+ *                           main script
  *        cli.cjs            the whole CLI, which the front loads for anything else
  *                           (both from src/sea/main.ts, see there why two)
  *        piscina-worker.cjs piscina's thread bootstrap (its dist/worker.js)
@@ -158,7 +159,9 @@ const neverLoaded: esbuild.Plugin = {
 
 /**
  * The front bundle stops before oclif: it loads cli.cjs for every command
- * that needs oclif, so oclif and the command classes are left out of it.
+ * that needs oclif, so oclif and the command classes are left out of it (code
+ * the fast paths share with the commands must not import oclif: an import of
+ * it from there fails at run time, in the front only).
  */
 const outsideFront: esbuild.Plugin = {
   name: 'outside-front',
@@ -373,9 +376,14 @@ async function main(): Promise<void> {
   writeFileSync(join(work, 'manifest.json'), JSON.stringify(manifest));
 
   step('bundling the front');
-  await bundle(seaMain, join(work, 'shoal.cjs'), [xxhashRedirect, neverLoaded, outsideFront], [], {
-    SHOAL_SEA_BUNDLE: '"front"',
-  });
+  // The front runs a plain create itself (commands/create.fast.ts), hash pool included.
+  await bundle(
+    seaMain,
+    join(work, 'shoal.cjs'),
+    [piscinaWorkerPath, xxhashRedirect, neverLoaded, outsideFront],
+    [],
+    { SHOAL_SEA_BUNDLE: '"front"' },
+  );
 
   step(`building the SEA blob (code cache ${useCodeCache ? 'on' : 'off'})`);
   const blob = join(work, 'sea-prep.blob');

@@ -5,15 +5,16 @@
  * the single-executable build run), and turns every failure into one line on
  * stderr plus the exit code from the CLI contract.
  *
- * oclif itself loads only when it is needed: `--version` and a plain
- * `inspect` (commands/inspect.fast.ts) answer without it, because loading
- * oclif and the command classes is most of a short command's start-up
- * (docs/PERFORMANCE.md).
+ * oclif itself loads only when it is needed: `--version`, a plain
+ * `inspect` (commands/inspect.fast.ts) and a plain `create`
+ * (commands/create.fast.ts) answer without it, because loading oclif and the
+ * command classes is most of a short command's start-up (docs/PERFORMANCE.md).
  */
 import { arch, platform, release } from 'node:os';
 import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { plainCreate } from './commands/create.fast.ts';
 import { plainInspect } from './commands/inspect.fast.ts';
 import { ExitCode, ShoalError } from './core/errors.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -70,7 +71,12 @@ function fastPath(argv: string[]): (() => Promise<void>) | null {
       );
     };
   }
-  return plainInspect(argv, writeStdout);
+  return (
+    plainInspect(argv, writeStdout) ??
+    plainCreate(argv, writeStdout, () => {
+      stdoutStream = true;
+    })
+  );
 }
 
 /** True once process.stdout exists and may hold unwritten output (see flushStdout). */

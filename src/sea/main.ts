@@ -12,10 +12,11 @@
  *
  * This file is the entry of two bundles (SHOAL_SEA_BUNDLE, set at build time).
  * The executable's main script is the small `front` one: it answers the fast
- * paths (`--version`, a plain inspect) itself, because V8 pays for the size of
- * the main script on every start. Every other command loads `full`, the
- * whole CLI, from the extracted `cli.cjs`, compiled once into Node's compile
- * cache next to it; its own run of this entry then runs the command.
+ * paths (`--version`, a plain inspect, a plain create) itself, because V8
+ * pays for the size of the main script on every start. Every other command
+ * loads `full`, the whole CLI, from the extracted `cli.cjs`, compiled once
+ * into Node's compile cache next to it; its own run of this entry then runs
+ * the command.
  */
 import { createRequire, enableCompileCache } from 'node:module';
 import { join } from 'node:path';

@@ -6,6 +6,7 @@
  * decimal text. BEP 3 wants raw byte order, so this encoder sorts keys as
  * UTF-8 bytes itself.
  */
+import { compareUtf8 } from '../bytes.ts';
 
 export type EncodeValue = number | string | Uint8Array | RawBencode | EncodeValue[] | EncodeDict;
 
@@ -84,26 +85,39 @@ function write(value: EncodeValue, out: ByteWriter): void {
     for (const item of value) write(item, out);
     out.ascii('e');
   } else {
-    const entries: [Uint8Array, EncodeValue][] = [];
+    const entries: [string | Uint8Array, EncodeValue][] = [];
     const source = value instanceof Map ? [...value.entries()] : Object.entries(value);
     for (const [key, item] of source) {
       if (item === undefined || item === null) continue;
-      entries.push([typeof key === 'string' ? Buffer.from(key, 'utf8') : key, item]);
+      entries.push([key, item]);
     }
-    entries.sort((a, b) => Buffer.compare(a[0], b[0]));
+    entries.sort((a, b) => compareKeys(a[0], b[0]));
     for (let i = 1; i < entries.length; i++) {
-      if (Buffer.compare(entries[i - 1]![0], entries[i]![0]) === 0) {
+      if (compareKeys(entries[i - 1]![0], entries[i]![0]) === 0) {
         throw new RangeError(
-          `duplicate dictionary key ${Buffer.from(entries[i]![0]).toString('hex')}`,
+          `duplicate dictionary key ${Buffer.from(keyBytes(entries[i]![0])).toString('hex')}`,
         );
       }
     }
     out.ascii('d');
     for (const [key, item] of entries) {
-      out.ascii(`${key.length}:`);
-      out.raw(key);
+      if (typeof key === 'string') out.string(key);
+      else {
+        out.ascii(`${key.length}:`);
+        out.raw(key);
+      }
       write(item, out);
     }
     out.ascii('e');
   }
+}
+
+/** Keys order as their bytes; text keys are compared without encoding them (most keys are text). */
+function compareKeys(a: string | Uint8Array, b: string | Uint8Array): number {
+  if (typeof a === 'string' && typeof b === 'string') return compareUtf8(a, b);
+  return Buffer.compare(keyBytes(a), keyBytes(b));
+}
+
+function keyBytes(key: string | Uint8Array): Uint8Array {
+  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
 }

@@ -18,6 +18,7 @@
  */
 import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { compareUtf8 } from '../bytes.ts';
 import { diskErrorFrom, InputError } from '../errors.ts';
 
 export interface WalkOptions {
@@ -159,29 +160,19 @@ export async function walk(input: string, options: WalkOptions = {}): Promise<Wa
   };
 }
 
-/** Sorts by `comparePaths`, turning each path into bytes once rather than on every comparison. */
+/** Sorts by `comparePaths`. */
 function sortByPath<T>(items: T[], pathOf: (item: T) => readonly string[]): T[] {
-  const keyed = items.map((item) => ({
-    item,
-    key: pathOf(item).map((c) => Buffer.from(c, 'utf8')),
-  }));
-  keyed.sort((a, b) => compareByteComponents(a.key, b.key));
-  return keyed.map((k) => k.item);
-}
-
-function compareByteComponents(a: readonly Buffer[], b: readonly Buffer[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const c = Buffer.compare(a[i]!, b[i]!);
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
+  return items.sort((a, b) => comparePaths(pathOf(a), pathOf(b)));
 }
 
 /** Orders paths component by component, comparing UTF-8 bytes; a prefix sorts first. */
 export function comparePaths(a: readonly string[], b: readonly string[]): number {
-  const bytes = (path: readonly string[]) => path.map((c) => Buffer.from(c, 'utf8'));
-  return compareByteComponents(bytes(a), bytes(b));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = compareUtf8(a[i]!, b[i]!);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
 }
 
 /**

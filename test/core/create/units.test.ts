@@ -94,6 +94,42 @@ describe('canonical encoder', () => {
     );
   });
 
+  it('writes text keys as it writes the same keys given as bytes, whatever the characters', () => {
+    const key = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 4 }),
+      fc.string({
+        unit: fc.constantFrom('a', '\u{e000}', '\u{1d11e}', '\ud800', '\udc00'),
+        maxLength: 3,
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 6 }), (keys) => {
+        const asText = new Map<string | Uint8Array, EncodeValue>(keys.map((k, i) => [k, i]));
+        const asBytes = new Map<string | Uint8Array, EncodeValue>(
+          keys.map((k, i) => [Buffer.from(k, 'utf8'), i]),
+        );
+        // Distinct lone surrogates can encode to the same bytes (U+FFFD): both refuse then.
+        let text: Buffer | Error;
+        let bytes: Buffer | Error;
+        try {
+          text = Buffer.from(encodeCanonical(asText));
+        } catch (error) {
+          text = error as Error;
+        }
+        try {
+          bytes = Buffer.from(encodeCanonical(asBytes));
+        } catch (error) {
+          bytes = error as Error;
+        }
+        if (text instanceof Error || bytes instanceof Error) {
+          expect(String(text)).toMatch(/duplicate/);
+          expect(String(bytes)).toMatch(/duplicate/);
+        } else expect(text.toString('hex')).toBe(bytes.toString('hex'));
+      }),
+      { numRuns: runs },
+    );
+  });
+
   it('sorts keys as bytes, including byte-string keys, and writes raw values verbatim', () => {
     const tree = new Map<string | Uint8Array, EncodeValue>([
       ['\u{1D11E}', 1],
