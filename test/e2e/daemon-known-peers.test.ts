@@ -1,5 +1,6 @@
 /**
- * A torrent's next run in the daemon starts from the peers its last run knew.
+ * A torrent's next run in the daemon starts from the peers its last run knew,
+ * also after the daemon restarts.
  * A peer that only ever dialled in (telling its listen port in the extension
  * handshake) is dialled by the daemon after a stop and start, though the
  * torrent's tracker is gone and the DHT is off: without the carried list the
@@ -22,7 +23,12 @@ import { encodeExtendedHandshake, EXTENDED_HANDSHAKE_ID } from '../../src/core/w
 import { makeReserved } from '../../src/core/wire/handshake.ts';
 import { trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, tempDir } from '../helpers/files.ts';
-import { dataWithTorrent, startDaemon, waitForTorrents } from '../core/daemon/daemon-fixtures.ts';
+import {
+  daemonFolders,
+  dataWithTorrent,
+  startDaemon,
+  waitForTorrents,
+} from '../core/daemon/daemon-fixtures.ts';
 
 trackProcesses();
 cleanupTempDirs();
@@ -46,9 +52,15 @@ describe('shoal daemon, stop and start', () => {
     const { torrent } = await dataWithTorrent(dir, 'payload.bin', 256 * 1024);
     const bytes = await readFile(torrent);
     const infoHash = parseTorrent(bytes).infoHash!; // mktorrent writes v1
-    const daemon = await startDaemon();
+    const folders = daemonFolders();
+    let daemon = await startDaemon(folders, ['--encryption', 'off']);
+    const local = () => ({
+      infoHash,
+      peerId: randomBytes(20),
+      reserved: makeReserved({ extensionProtocol: true }),
+    });
 
-    // The peer's listening side: counts connections, says nothing.
+    // The peer's listening side: counts connections and answers the handshake.
     let accepted = 0;
     const sockets = new Set<net.Socket>();
     const listener = net.createServer((socket) => {
@@ -56,6 +68,11 @@ describe('shoal daemon, stop and start', () => {
       sockets.add(socket);
       socket.on('error', () => {});
       socket.on('close', () => sockets.delete(socket));
+      PeerConnection.accept(
+        socket,
+        { host: '127.0.0.1', port: socket.remotePort ?? 0 },
+        { local: local(), acceptRemote: () => null },
+      );
     });
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     const listenPort = (listener.address() as net.AddressInfo).port;
@@ -68,14 +85,7 @@ describe('shoal daemon, stop and start', () => {
       const conn = await PeerConnection.dial(
         tcpTransport,
         { host: '127.0.0.1', port: daemon.peerPort },
-        {
-          local: {
-            infoHash,
-            peerId: randomBytes(20),
-            reserved: makeReserved({ extensionProtocol: true }),
-          },
-          acceptRemote: () => null,
-        },
+        { local: local(), acceptRemote: () => null },
       );
       await new Promise((resolve) => conn.once('ready', resolve));
       conn.send({
@@ -94,6 +104,13 @@ describe('shoal daemon, stop and start', () => {
 
       await daemon.rpc.call('torrent-start', { ids: [1] });
       await until(() => accepted, beforeStart, 'the daemon dials the known peer', 30_000);
+
+      // And after a restart of the daemon: the list is kept in its state.
+      daemon.proc.kill('SIGTERM');
+      expect((await daemon.proc.wait(30_000)).code).toBe(0);
+      const beforeRestart = accepted;
+      daemon = await startDaemon(folders, ['--encryption', 'off']);
+      await until(() => accepted, beforeRestart, 'the restarted daemon dials it', 30_000);
     } finally {
       for (const socket of sockets) socket.destroy();
       listener.close();

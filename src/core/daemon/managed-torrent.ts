@@ -28,10 +28,10 @@ import {
 } from '../session/torrent-session.ts';
 import { resolveMagnet } from '../source/resolve-magnet.ts';
 import { checkPiecesOnDisk, PieceStatus } from '../verify/piece-report.ts';
-import type { PeerAddress } from '../net/peer-address.ts';
+import { validatePeer, type PeerAddress } from '../net/peer-address.ts';
 import type { TorrentRecord } from './torrent-record.ts';
 
-/** Peer addresses a run hands to the next one (stop/start, verify): enough to find the swarm again. */
+/** Peer addresses a run hands to the next one (stop/start, verify, restart): enough to find the swarm again. */
 const KNOWN_PEERS_KEPT = 200;
 
 /** What a torrent is doing, in the daemon's words (rpc-view.ts maps it to Transmission's codes). */
@@ -90,8 +90,8 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
   /** A verify is stopping the run and clearing its resume state: no run may start meanwhile. */
   #verifying = false;
   #abort: AbortController | null = null;
-  /** The last run's peers, for the next run (kept in memory only, like a session's own list). */
-  #knownPeers: PeerAddress[] = [];
+  /** The last run's peers, for the next run (and in the record, for after a restart). */
+  #knownPeers: PeerAddress[];
   /** Verified pieces (wire bitfield, high bit first), kept between runs. */
   #have: Uint8Array;
   #activity: Activity = 'stopped';
@@ -122,6 +122,14 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
       const kept = Buffer.from(record.haveOutsideSelection, 'base64');
       for (let i = 0; i < this.#have.length && i < kept.length; i++) this.#have[i] = kept[i];
     }
+    // torrents.json is ours, but a hand-edited or damaged entry must not become a dial target.
+    this.#knownPeers = (Array.isArray(record.knownPeers) ? record.knownPeers : [])
+      .slice(0, KNOWN_PEERS_KEPT)
+      .flatMap((p) => {
+        const valid =
+          p && typeof p === 'object' ? validatePeer(String(p.host), Number(p.port)) : null;
+        return valid ? [valid] : [];
+      });
     this.#downloadedBefore = record.downloadedEver;
     this.#uploadedBefore = record.uploadedEver;
     if (record.errorString) this.#activity = 'error';
@@ -408,6 +416,7 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
     } finally {
       await this.#keepPieceLayers(meta);
       this.#knownPeers = session.knownAddresses(KNOWN_PEERS_KEPT);
+      this.record.knownPeers = this.#knownPeers.map(({ host, port }) => ({ host, port }));
       const stats = session.stats();
       this.record.downloadedEver += stats.downloaded;
       this.record.uploadedEver += stats.uploaded;

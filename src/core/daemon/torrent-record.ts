@@ -52,6 +52,11 @@ export interface TorrentRecord {
   trackerList: string[][] | null;
   /** The last error, kept so a torrent that failed says why after a restart. */
   errorString: string;
+  /**
+   * Peer addresses the last run knew, for the next one (after a restart too,
+   * as libtorrent and Transmission keep theirs); checked again when read.
+   */
+  knownPeers?: { host: string; port: number }[];
 }
 
 export function newRecord(
