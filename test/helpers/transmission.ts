@@ -68,16 +68,19 @@ export interface TransmissionPeer {
 
 /**
  * transmission-cli seeding `torrent` from `dir` (the directory holding the
- * torrent's top-level file or folder). It verifies the data first (-v) and
- * resolves once it reports "Seeding", i.e. every piece checked out, and
- * listens; it seeds until killed.
+ * torrent's top-level file or folder). A torrent new to its (fresh) config
+ * directory is verified on adding; this resolves once it reports "Seeding",
+ * i.e. every piece checked out, and listens; it seeds until killed. Not `-v`:
+ * that queues a second verify, and transmission-cli exits when its 200 ms
+ * poll catches the torrent stopped between the two (seen in CI: "Removing
+ * torrent" 0.2 s after start, no "Seeding").
  */
 export async function startTransmissionSeeder(
   torrent: string,
   dir: string,
   extra: string[] = [],
 ): Promise<TransmissionPeer> {
-  const peer = await startTransmission('transmission seed', torrent, dir, ['-v', ...extra]);
+  const peer = await startTransmission('transmission seed', torrent, dir, extra);
   await peer.proc.waitFor(/Seeding/, 60_000, 'stdout');
   return peer;
 }
