@@ -28,11 +28,9 @@ import {
 } from '../session/torrent-session.ts';
 import { resolveMagnet } from '../source/resolve-magnet.ts';
 import { checkPiecesOnDisk, PieceStatus } from '../verify/piece-report.ts';
-import { validatePeer, type PeerAddress } from '../net/peer-address.ts';
+import type { PeerAddress } from '../net/peer-address.ts';
+import { keepKnownPeers, KNOWN_PEERS_KEPT, knownPeersOf } from './known-peers.ts';
 import type { TorrentRecord } from './torrent-record.ts';
-
-/** Peer addresses a run hands to the next one (stop/start, verify, restart): enough to find the swarm again. */
-const KNOWN_PEERS_KEPT = 200;
 
 /** What a torrent is doing, in the daemon's words (rpc-view.ts maps it to Transmission's codes). */
 export type Activity =
@@ -122,14 +120,7 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
       const kept = Buffer.from(record.haveOutsideSelection, 'base64');
       for (let i = 0; i < this.#have.length && i < kept.length; i++) this.#have[i] = kept[i];
     }
-    // torrents.json is ours, but a hand-edited or damaged entry must not become a dial target.
-    this.#knownPeers = (Array.isArray(record.knownPeers) ? record.knownPeers : [])
-      .slice(0, KNOWN_PEERS_KEPT)
-      .flatMap((p) => {
-        const valid =
-          p && typeof p === 'object' ? validatePeer(String(p.host), Number(p.port)) : null;
-        return valid ? [valid] : [];
-      });
+    this.#knownPeers = knownPeersOf(record);
     this.#downloadedBefore = record.downloadedEver;
     this.#uploadedBefore = record.uploadedEver;
     if (record.errorString) this.#activity = 'error';
@@ -416,7 +407,7 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
     } finally {
       await this.#keepPieceLayers(meta);
       this.#knownPeers = session.knownAddresses(KNOWN_PEERS_KEPT);
-      this.record.knownPeers = this.#knownPeers.map(({ host, port }) => ({ host, port }));
+      keepKnownPeers(this.record, this.#knownPeers);
       const stats = session.stats();
       this.record.downloadedEver += stats.downloaded;
       this.record.uploadedEver += stats.uploaded;
