@@ -122,6 +122,7 @@ export function clientTransport(options: DialerOptions): Transport {
     return secureOutgoing(socket, {
       policy,
       infoHash: dial.infoHash,
+      initialPayload: dial.initialPayload,
       timeoutMs: DIAL_HANDSHAKE_TIMEOUT_MS,
       reads,
     });

@@ -110,7 +110,9 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   /**
-   * Dials a peer over `transport` and sends our handshake once connected.
+   * Dials a peer over `transport`, our handshake going out with the connection
+   * (inside the MSE handshake when it is encrypted, which saves a round trip
+   * before the peer's handshake and bitfield arrive).
    * Rejects with the reason when the connection cannot be made.
    */
   static async dial(
@@ -125,6 +127,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     const stream = await transport.dial(address, {
       timeoutMs: options.connectTimeoutMs ?? 5_000,
       infoHash: options.local.infoHash,
+      initialPayload: encodeHandshake(options.local),
       onData: (chunk) => {
         if (early) early.push(Buffer.from(chunk));
         else connection!.#onData(chunk);
@@ -132,7 +135,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     });
     const dialed = new PeerConnection(stream, address, true, options);
     connection = dialed;
-    dialed.#sendHandshake();
+    dialed.#sentHandshake = true; // the transport sent it (initialPayload)
     setImmediate(() => {
       const held = early!;
       early = null;

@@ -35,6 +35,7 @@ export class MemoryNetwork {
         theirs.once('close', () => ours.destroy());
         ours.on('data', options.onData);
         accept({ stream: theirs, address: { host, port: this.#nextPort++ } });
+        if (options.initialPayload) ours.write(options.initialPayload);
         return ours;
       },
     };

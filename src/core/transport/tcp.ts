@@ -13,6 +13,7 @@ export const tcpTransport: Transport = {
   name: 'tcp',
   async dial(address: PeerAddress, options: DialOptions): Promise<Duplex> {
     const { socket, reads } = await connectTcpRouted(address, options.timeoutMs);
+    if (options.initialPayload) socket.write(options.initialPayload);
     reads.sendTo(options.onData);
     socket.resume();
     return socket;

@@ -21,6 +21,13 @@ export interface DialOptions {
    * plaintext (or refuse, when encryption is required).
    */
   infoHash?: Uint8Array;
+  /**
+   * Written first, as soon as the connection is made (our BitTorrent
+   * handshake). An encrypting transport sends it inside the MSE handshake
+   * (its initial payload, IA) instead of after it: the peer then answers
+   * with its own handshake without waiting for another round trip.
+   */
+  initialPayload?: Uint8Array;
 }
 
 export interface Transport {

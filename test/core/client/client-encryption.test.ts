@@ -7,7 +7,8 @@
  * nothing) are closed at once, long before the client's own time bound
  * (60 s here), while honest connections keep being accepted. Outgoing: a
  * peer whose crypto_select offers nothing we provided is refused under
- * `require`, and retried in plaintext under `prefer`.
+ * `require`, and retried in plaintext under `prefer`; a dialled peer gets our
+ * BitTorrent handshake inside the MSE handshake (its IA), not a round trip later.
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -17,8 +18,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client, type ClientTorrent } from '../../../src/core/client/client.ts';
 import { HashPool } from '../../../src/core/hashing/pool.ts';
 import type { PeerAddress } from '../../../src/core/net/peer-address.ts';
+import { PeerConnection } from '../../../src/core/peer/peer-connection.ts';
+import { HandshakeReader } from '../../../src/core/transport/mse/handshake-reader.ts';
+import { respondMse } from '../../../src/core/transport/mse/mse-receiver.ts';
+import { CryptoMethod } from '../../../src/core/transport/mse/policy.ts';
+import { SkeyIndex } from '../../../src/core/transport/mse/skey-index.ts';
 import { secureOutgoing, type EncryptionPolicy } from '../../../src/core/transport/mse/index.ts';
-import { encodeHandshake } from '../../../src/core/wire/index.ts';
+import { encodeHandshake, makeReserved } from '../../../src/core/wire/index.ts';
 import { fakeInitiator, fakeReceiver } from '../transport/mse/fake-peers.ts';
 
 /** Far above every wait below: a connection closed within them was not closed by this timer. */
@@ -221,6 +227,12 @@ describe('Client: outgoing encrypted connections', () => {
     return { port: (server.address() as net.AddressInfo).port, plainOpenings };
   }
   const infoHash = randomBytes(20);
+  /** A client that only dials (no listening port), over TCP. */
+  const dialingClient = (encryption: EncryptionPolicy) => {
+    const client = new Client({ port: null, hashPool: pool, transports: 'tcp', encryption });
+    clients.push(client);
+    return client;
+  };
   const dial = (client: Client, port: number) =>
     client.transport.dial(
       { host: '127.0.0.1', port },
@@ -229,30 +241,55 @@ describe('Client: outgoing encrypted connections', () => {
 
   it('require: an empty crypto_select fails the dial', async () => {
     const peer = await selectingNothingPeer();
-    const client = new Client({
-      port: null,
-      hashPool: pool,
-      transports: 'tcp',
-      encryption: 'require',
-    });
-    clients.push(client);
+    const client = dialingClient('require');
     await expect(dial(client, peer.port)).rejects.toThrow(/crypto/);
     expect(peer.plainOpenings).toHaveLength(0);
   });
 
   it('prefer: an empty crypto_select makes it dial again in plaintext', async () => {
     const peer = await selectingNothingPeer();
-    const client = new Client({
-      port: null,
-      hashPool: pool,
-      transports: 'tcp',
-      encryption: 'prefer',
-    });
-    clients.push(client);
+    const client = dialingClient('prefer');
     const stream = await dial(client, peer.port);
     sockets.push(stream as net.Socket);
     stream.write(handshakeFor(infoHash));
     await until(() => peer.plainOpenings.length === 1);
     expect(peer.plainOpenings[0].subarray(1, 20).toString()).toBe('BitTorrent protocol');
+  });
+
+  it('a dialled peer gets our BitTorrent handshake inside the MSE handshake (IA)', async () => {
+    // The peer answers crypto_select and keeps the connection; what came as IA is recorded.
+    const initialPayloads: Buffer[] = [];
+    const skeys = new SkeyIndex();
+    skeys.add(infoHash);
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      respondMse(socket, new HandshakeReader(socket), {
+        allowedCrypto: CryptoMethod.plaintext | CryptoMethod.rc4,
+        lookup: skeys.lookup,
+      }).then(
+        (outcome) => initialPayloads.push(outcome.initialPayload),
+        () => {},
+      );
+    });
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = dialingClient('prefer');
+    const local = {
+      infoHash,
+      peerId: randomBytes(20),
+      reserved: makeReserved({ extensionProtocol: true }),
+    };
+    const connection = await PeerConnection.dial(
+      client.transport,
+      { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port },
+      { local, acceptRemote: () => null, connectTimeoutMs: WAIT_MS },
+    );
+    try {
+      await until(() => initialPayloads.length === 1);
+      expect(initialPayloads[0]).toEqual(Buffer.from(encodeHandshake(local)));
+    } finally {
+      connection.close('test over');
+    }
   });
 });

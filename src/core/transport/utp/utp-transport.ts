@@ -19,6 +19,7 @@ export function utpTransport(socket: UtpSocket): Transport {
       const connection = await socket.connect(address.host, address.port, {
         timeoutMs: options.timeoutMs,
       });
+      if (options.initialPayload) connection.write(options.initialPayload);
       connection.on('data', options.onData);
       return connection;
     },
