@@ -89,8 +89,11 @@ export function clientTransport(options: DialerOptions): Transport {
     if (options.transport === 'tcp') return tcpTransport.dial(address, dial);
     if (options.transport === 'utp') return (await utp()).dial(address, dial);
     let heard = false;
+    // Our BitTorrent handshake goes out on the winner only, once the race is over: sent on
+    // both, a peer reached both ways would see our peer-id twice (docs/ENCRYPTION.md).
     const counted: DialOptions = {
       ...dial,
+      initialPayload: undefined,
       onData: (chunk) => {
         heard = true;
         dial.onData(chunk);
@@ -106,10 +109,12 @@ export function clientTransport(options: DialerOptions): Transport {
         return socket;
       },
     };
-    return race(address, tcp, {
+    const winner = await race(address, tcp, {
       name: 'utp',
       connect: async () => (await utp()).dial(address, counted),
     });
+    if (dial.initialPayload) winner.write(dial.initialPayload);
+    return winner;
   };
 
   /** Connects over `connect`, then runs the MSE handshake on it. */
@@ -145,10 +150,13 @@ export function clientTransport(options: DialerOptions): Transport {
     else {
       // The race runs to the end of the handshake: a TCP port that accepts and hangs up loses.
       let handshakeFailed: MseError | null = null;
+      // No IA while racing: both MSE handshakes may complete, and our BitTorrent handshake in
+      // each would show the peer our peer-id twice. The winner sends it afterwards.
+      const withoutIa = { ...dial, initialPayload: undefined };
       const entrant = (name: string, connect: () => Promise<Connected>) => ({
         name,
         connect: () =>
-          secured(connect, dial, policy).catch((error: unknown) => {
+          secured(connect, withoutIa, policy).catch((error: unknown) => {
             if (error instanceof MseError) handshakeFailed = error;
             throw error;
           }),
@@ -159,6 +167,7 @@ export function clientTransport(options: DialerOptions): Transport {
         // Some transport reached the peer and the handshake failed: prefer retries in plaintext.
         throw handshakeFailed ? new MseError(handshakeFailed.code, error.message) : error;
       });
+      if (dial.initialPayload) connection.stream.write(dial.initialPayload);
     }
     // Bytes that came with the end of the handshake go first, then the connection's own reads.
     connection.readInto(dial.onData);
