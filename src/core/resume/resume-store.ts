@@ -83,6 +83,8 @@ export class ResumeStore {
   readonly #stateDir: string;
   #journal: FileHandle | null = null;
   #lock: HeldLock | null = null;
+  /** The last lock() call, which a release waits for. */
+  #locking: Promise<void> | null = null;
   /**
    * Every operation (appends, snapshots, removal) runs one after another on
    * this chain: records never interleave, and a stop that arrives while the
@@ -122,16 +124,20 @@ export class ResumeStore {
    * remove() and unlock(); a lock left by `kill -9` is taken over
    * (lock/process-lock.ts).
    */
-  async lock(): Promise<void> {
-    this.#out.makePrivateDirectory(this.#stateDir);
-    const lock = await acquireLock(
-      this.lockPath,
-      `the download folder ${this.#out.root} (this torrent)`,
-    );
-    // Stopped while the lock was being taken (a torrent removed right after it was added):
-    // unlock() found nothing to release, so the lock must not outlive this store.
-    if (this.#finished) await lock.release();
-    else this.#lock = lock;
+  lock(): Promise<void> {
+    const locking = (async () => {
+      this.#out.makePrivateDirectory(this.#stateDir);
+      const lock = await acquireLock(
+        this.lockPath,
+        `the download folder ${this.#out.root} (this torrent)`,
+      );
+      // Stopped while the lock was being taken (a torrent removed right after it was added):
+      // the release waited for this, and the lock must not outlive this store.
+      if (this.#finished) await lock.release();
+      else this.#lock = lock;
+    })();
+    this.#locking = locking;
+    return locking;
   }
 
   /** Releases the lock without touching the state (a stop before the state was read). */
@@ -253,6 +259,9 @@ export class ResumeStore {
   }
 
   async #releaseLock(): Promise<void> {
+    // A lock() under way finishes first: removing the empty `.shoal/` below while it wrote
+    // its temp file there made it fail (ENOENT) when a stop came right after the start.
+    await this.#locking?.catch(() => {});
     const lock = this.#lock;
     this.#lock = null;
     await lock?.release();
