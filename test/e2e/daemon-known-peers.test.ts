@@ -23,6 +23,7 @@ import { encodeExtendedHandshake, EXTENDED_HANDSHAKE_ID } from '../../src/core/w
 import { makeReserved } from '../../src/core/wire/handshake.ts';
 import { trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, tempDir } from '../helpers/files.ts';
+import { until } from '../helpers/swarm.ts';
 import {
   daemonFolders,
   dataWithTorrent,
@@ -36,15 +37,6 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 const STOPPED = 0;
 const DOWNLOADING = 4;
-
-/** Resolves when `count()` exceeds `than`, or rejects after `timeoutMs`. */
-async function until(count: () => number, than: number, what: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (count() <= than) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('shoal daemon, stop and start', () => {
   it('dials a peer that had only dialled in, at the listen port it gave', async () => {
@@ -99,18 +91,30 @@ describe('shoal daemon, stop and start', () => {
 
       await daemon.rpc.call('torrent-stop', { ids: [1] });
       await waitForTorrents(daemon.rpc, ([t]) => t?.status === STOPPED, 'stopped');
-      await until(() => (conn.closed ? 1 : 0), 0, 'the stop closes the connection', 10_000);
+      await until(
+        () => conn.closed,
+        10_000,
+        () => 'the stop closes the connection',
+      );
       const beforeStart = accepted;
 
       await daemon.rpc.call('torrent-start', { ids: [1] });
-      await until(() => accepted, beforeStart, 'the daemon dials the known peer', 30_000);
+      await until(
+        () => accepted > beforeStart,
+        30_000,
+        () => 'the daemon dials the known peer',
+      );
 
       // And after a restart of the daemon: the list is kept in its state.
       daemon.proc.kill('SIGTERM');
       expect((await daemon.proc.wait(30_000)).code).toBe(0);
       const beforeRestart = accepted;
       daemon = await startDaemon(folders, ['--encryption', 'off']);
-      await until(() => accepted, beforeRestart, 'the restarted daemon dials it', 30_000);
+      await until(
+        () => accepted > beforeRestart,
+        30_000,
+        () => 'the restarted daemon dials it',
+      );
     } finally {
       for (const socket of sockets) socket.destroy();
       listener.close();
