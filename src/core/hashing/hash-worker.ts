@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { allocateAligned } from '../storage/aligned-memory.ts';
-import { fingerprintHasher } from './fingerprint.ts';
+import { fingerprint, fingerprintHasher } from './fingerprint.ts';
 import { BLOCK_SIZE, HASH_SIZE, merkleRoot, nextPowerOfTwo, sha256 } from '../digest/merkle.ts';
 import {
   ReadStatus,
@@ -256,17 +256,15 @@ function v1Buffer(task: V1BufferTask): HashTaskResult {
 
 function v1Pieces(task: V1PiecesTask): HashTaskResult {
   const sha1 = new Uint8Array(task.pieces.length * SHA1_SIZE);
+  const fingerprints = Buffer.alloc(task.fingerprints ? task.pieces.length * 8 : 0);
   let bytes = 0;
   task.pieces.forEach(({ buffer, start, size }, i) => {
-    sha1.set(
-      createHash('sha1')
-        .update(new Uint8Array(buffer, start, size))
-        .digest(),
-      i * SHA1_SIZE,
-    );
+    const piece = new Uint8Array(buffer, start, size);
+    sha1.set(createHash('sha1').update(piece).digest(), i * SHA1_SIZE);
+    if (task.fingerprints) fingerprints.writeBigUInt64LE(fingerprint(piece), i * 8);
     bytes += size;
   });
-  return { sha1, sha256: new Uint8Array(0), status: new Uint8Array(0), bytes };
+  return { sha1, sha256: new Uint8Array(0), fingerprints, status: new Uint8Array(0), bytes };
 }
 
 function v2Buffer(task: V2BufferTask): HashTaskResult {

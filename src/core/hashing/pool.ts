@@ -18,7 +18,7 @@ import {
   type PieceSources,
 } from './task-batches.ts';
 import { HashTaskRunner, movable, type HashRunOptions } from './task-runner.ts';
-import { ReadStatus } from './tasks.ts';
+import { ReadStatus, type HashTaskResult } from './tasks.ts';
 import { defaultWorkerFilename } from './worker-location.ts';
 
 export { ReadStatus } from './tasks.ts';
@@ -322,15 +322,33 @@ export class HashPool {
 
   /** SHA-1 of pieces each held in its own shared memory, in one task (20 bytes per piece). */
   async sha1SharedPieces(pieces: readonly Uint8Array<SharedArrayBuffer>[]): Promise<Uint8Array> {
-    const result = await this.#runner.runShared({
+    return (await this.#v1Pieces(pieces, false)).sha1;
+  }
+
+  /**
+   * As sha1SharedPieces, plus each piece's resume fingerprint (8 bytes LE per
+   * piece, hashing/fingerprint.ts) from the same thread and pass over the data.
+   */
+  async sha1AndFingerprintSharedPieces(
+    pieces: readonly Uint8Array<SharedArrayBuffer>[],
+  ): Promise<{ sha1: Uint8Array; fingerprints: Uint8Array }> {
+    const result = await this.#v1Pieces(pieces, true);
+    return { sha1: result.sha1, fingerprints: result.fingerprints! };
+  }
+
+  #v1Pieces(
+    pieces: readonly Uint8Array<SharedArrayBuffer>[],
+    fingerprints: boolean,
+  ): Promise<HashTaskResult> {
+    return this.#runner.runShared({
       op: 'v1-pieces',
       pieces: pieces.map((piece) => ({
         buffer: piece.buffer,
         start: piece.byteOffset,
         size: piece.length,
       })),
+      fingerprints,
     });
-    return result.sha1;
   }
 
   /**

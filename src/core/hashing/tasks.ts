@@ -62,6 +62,12 @@ export interface V1BufferTask {
 export interface V1PiecesTask {
   op: 'v1-pieces';
   pieces: { buffer: SharedArrayBuffer; start: number; size: number }[];
+  /**
+   * Also the resume fingerprint of each piece (`fingerprints`), computed on the
+   * thread that hashes it: the main thread would otherwise read every
+   * downloaded piece a second time (docs/PERFORMANCE.md, many files).
+   */
+  fingerprints?: boolean;
 }
 
 /** v2 hash of pieces held in memory: each is a piece-layer hash (`pieces`) or a small file's root (`root`). */
@@ -89,7 +95,7 @@ export interface HashTaskResult {
   sha1: Uint8Array;
   /** Concatenated SHA-256 hashes (32 bytes each), in task order. */
   sha256: Uint8Array;
-  /** v1-spans with algorithm xxh64: 8-byte little-endian fingerprints per piece. */
+  /** v1-spans with algorithm xxh64 or both, v1-pieces with fingerprints: 8-byte little-endian fingerprints per piece. */
   fingerprints?: Uint8Array;
   /** ReadStatus per piece (v1-spans) or per item (file-ranges); empty for buffer tasks. */
   status: Uint8Array;

@@ -280,10 +280,13 @@ export class DownloadScheduler {
     if (!buffer || this.#verifying.has(index)) return;
     this.#verifying.add(index);
     let good: boolean;
+    let print: bigint | null;
     let guilty: Identity[] = [];
     try {
-      good = await this.#verifier.verify(index, buffer);
+      ({ good, print } = await this.#verifier.check(index, buffer));
       if (good) {
+        // Taken before the write, while the buffer certainly holds the verified bytes.
+        print ??= fingerprint(buffer);
         guilty = this.#smartBan.piecePassed(index, buffer);
         await this.#o.storage.write(index, 0, buffer);
       } else {
@@ -313,7 +316,7 @@ export class DownloadScheduler {
       this.#o.ban(identity, 'sent a block that differs from the verified piece');
     if (good) {
       this.#picker.pieceVerified(index);
-      await this.#o.verified(index, fingerprint(buffer));
+      await this.#o.verified(index, print!);
       if (wasMemoryFull && !this.#picker.isComplete()) this.fillAll();
     } else {
       const contributors = this.#picker.pieceFailed(index);

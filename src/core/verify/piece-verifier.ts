@@ -11,10 +11,21 @@ import { sameBytes } from '../bytes.ts';
 import { PieceLayout } from '../storage/layout.ts';
 import { expectedSha1, expectedV2, SHA1_LENGTH, SHA256_LENGTH } from './expected-hashes.ts';
 
+/** A downloaded piece judged: whether it hashed right, and the resume fingerprint of its bytes. */
+export interface PieceVerdict {
+  good: boolean;
+  /**
+   * hashing/fingerprint.ts of the piece, computed with the SHA-1 on the
+   * worker (v1 and hybrid torrents); null where the caller must compute it
+   * (v2-only torrents).
+   */
+  print: bigint | null;
+}
+
 interface WaitingPiece {
   index: number;
   data: Uint8Array<SharedArrayBuffer>;
-  resolve: (good: boolean) => void;
+  resolve: (verdict: PieceVerdict) => void;
   reject: (error: unknown) => void;
 }
 
@@ -43,7 +54,12 @@ export class PieceVerifier {
    * cost of waking the worker (a millisecond or more on a virtual machine)
    * from limiting how many pieces a second can be verified.
    */
-  verify(index: number, data: Uint8Array<SharedArrayBuffer>): Promise<boolean> {
+  async verify(index: number, data: Uint8Array<SharedArrayBuffer>): Promise<boolean> {
+    return (await this.check(index, data)).good;
+  }
+
+  /** As verify, with the piece's fingerprint for the resume state (see PieceVerdict). */
+  check(index: number, data: Uint8Array<SharedArrayBuffer>): Promise<PieceVerdict> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ index, data, resolve, reject });
       this.#startBatch();
@@ -65,13 +81,21 @@ export class PieceVerifier {
       });
   }
 
-  async #verifyBatch(batch: WaitingPiece[]): Promise<boolean[]> {
+  async #verifyBatch(batch: WaitingPiece[]): Promise<PieceVerdict[]> {
     if (this.#meta.pieces) {
-      const digests = await this.#pool.sha1SharedPieces(batch.map((piece) => piece.data));
-      return batch.map(({ index }, i) => this.#sha1Matches(index, digests, i));
+      const { sha1, fingerprints } = await this.#pool.sha1AndFingerprintSharedPieces(
+        batch.map((piece) => piece.data),
+      );
+      const prints = new DataView(fingerprints.buffer, fingerprints.byteOffset);
+      return batch.map(({ index }, i) => ({
+        good: this.#sha1Matches(index, sha1, i),
+        print: prints.getBigUint64(i * 8, true),
+      }));
     }
-    const results: boolean[] = [];
-    for (const { index, data } of batch) results.push((await this.verifyRun(index, 1, data))[0]!);
+    const results: PieceVerdict[] = [];
+    for (const { index, data } of batch) {
+      results.push({ good: (await this.verifyRun(index, 1, data))[0]!, print: null });
+    }
     return results;
   }
 

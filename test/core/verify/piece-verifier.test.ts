@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fingerprint } from '../../../src/core/hashing/fingerprint.ts';
 import { HashPool } from '../../../src/core/hashing/pool.ts';
 import type { Metainfo } from '../../../src/core/metainfo/types.ts';
 import { PieceVerifier } from '../../../src/core/verify/piece-verifier.ts';
@@ -44,6 +45,19 @@ describe.each(['v1', 'v2'] as const)('PieceVerifier (%s)', (version) => {
       Array.from({ length: 12 }, (_, i) => verifier.verify(i, piece(i, bad.has(i)))),
     );
     expect(results).toEqual(Array.from({ length: 12 }, (_, i) => !bad.has(i)));
+  });
+
+  it('gives each piece the fingerprint the resume state records, from the thread that hashed it', async () => {
+    const verifier = new PieceVerifier(meta, pool);
+    // A burst, so the pieces go to the worker as one batch and each print must land on its own piece.
+    const verdicts = await Promise.all(
+      [0, 1, 2, 3].map((i) => verifier.check(i, piece(i, i === 2))),
+    );
+    expect(verdicts.map((v) => v.good)).toEqual([true, true, false, true]);
+    // v2-only torrents are hashed with SHA-256 trees: the caller fingerprints those itself.
+    const want = (i: number) => (version === 'v1' ? fingerprint(piece(i, i === 2)) : null);
+    expect(verdicts.map((v) => v.print)).toEqual([0, 1, 2, 3].map(want));
+    expect(new Set(verdicts.map((v) => v.print)).size).toBe(version === 'v1' ? 4 : 1);
   });
 
   it('keeps answering after a burst', async () => {
