@@ -97,7 +97,7 @@ async function createTorrentFile(
   // threads to stop: the CLI exits as soon as this returns, which stops them. Waiting took
   // 25-50 ms after a small job on a quiet machine and 100-250 ms on a busy one (a thread
   // still starting must finish starting first), longer than the job itself.
-  const pool = createHashPool(flags.threads);
+  const pool = createHashPool(flags.threads, args.path);
   let result: CreateResult;
   try {
     result = await createTorrent(

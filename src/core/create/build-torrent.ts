@@ -91,7 +91,7 @@ export async function createTorrent(
   onProgress?: CreateProgressCallback,
 ): Promise<CreateResult> {
   // The workers start now, so their start-up overlaps the walk.
-  const pool = options.pool ?? createHashPool(options.threads);
+  const pool = options.pool ?? createHashPool(options.threads, options.path);
   try {
     return await hashAndEncode(options, pool, onProgress);
   } finally {
