@@ -77,6 +77,11 @@ export class HashTaskRunner {
             minThreads: options.startAllThreads ? options.threads : 1,
             maxThreads: options.threads,
             idleTimeout: 5_000,
+            // When the calling thread hashes too, a worker holds its next task already: the
+            // calling thread hands out work only between its own tasks (~20 ms each), and a
+            // next task waiting in piscina's queue there left the worker idle meanwhile.
+            // Tasks still run one at a time on the worker.
+            concurrentTasksPerWorker: this.#callingThreadHashes ? 2 : 1,
           });
   }
 
