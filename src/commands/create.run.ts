@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { createTorrent, type CreateResult } from '../core/create/build-torrent.ts';
-import { HashPool } from '../core/hashing/pool.ts';
+import { createHashPool } from '../core/create/create-pool.ts';
 import { toHex, toMagnet } from '../core/metainfo/index.ts';
 import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import type { TorrentVersion } from '../core/metainfo/types.ts';
@@ -97,7 +97,7 @@ async function createTorrentFile(
   // threads to stop: the CLI exits as soon as this returns, which stops them. Waiting took
   // 25-50 ms after a small job on a quiet machine and 100-250 ms on a busy one (a thread
   // still starting must finish starting first), longer than the job itself.
-  const pool = new HashPool({ threads: flags.threads, startAllThreads: true });
+  const pool = createHashPool(flags.threads, args.path);
   let result: CreateResult;
   try {
     result = await createTorrent(

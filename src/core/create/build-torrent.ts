@@ -17,8 +17,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DiskError, InputError } from '../errors.ts';
 import { rootFromPieceLayer } from '../digest/merkle.ts';
-import { HashPool, ReadStatus, type DiskFile, type FileHashResult } from '../hashing/pool.ts';
+import { ReadStatus, type DiskFile, type FileHashResult, type HashPool } from '../hashing/pool.ts';
 import type { TorrentVersion } from '../metainfo/types.ts';
+import { createHashPool } from './create-pool.ts';
 import { encodeCanonical, RawBencode, type EncodeDict, type EncodeValue } from './encode.ts';
 import { resolvePieceLength } from './piece-length.ts';
 import { walk, type SkippedEntry, type WalkedFile } from './walk.ts';
@@ -40,7 +41,7 @@ export interface CreateOptions {
   createdBy?: string | null;
   /** Default now; null leaves the field out (reproducible output). */
   creationDate?: Date | null;
-  /** Hash threads when no `pool` is given (default: available parallelism). */
+  /** Hashing threads, this one included, when no `pool` is given (default: available parallelism). */
   threads?: number;
   /** A pool to reuse; when absent one is created and destroyed here. */
   pool?: HashPool;
@@ -90,7 +91,7 @@ export async function createTorrent(
   onProgress?: CreateProgressCallback,
 ): Promise<CreateResult> {
   // The workers start now, so their start-up overlaps the walk.
-  const pool = options.pool ?? new HashPool({ threads: options.threads, startAllThreads: true });
+  const pool = options.pool ?? createHashPool(options.threads, options.path);
   try {
     return await hashAndEncode(options, pool, onProgress);
   } finally {

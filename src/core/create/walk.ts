@@ -91,39 +91,27 @@ export async function walk(input: string, options: WalkOptions = {}): Promise<Wa
 
   const files: WalkedFile[] = [];
   const skipped: SkippedEntry[] = [];
-  const pending: string[][] = [[]];
+  const pending: { parts: string[]; path: string }[] = [{ parts: [], path: root }];
   while (pending.length > 0) {
-    const dirParts = pending.pop()!;
-    const dirPath = join(root, ...dirParts);
-    let entries: Dirent<Buffer>[];
-    try {
-      entries = readdirSync(dirPath, { withFileTypes: true, encoding: 'buffer' });
-    } catch (error) {
-      throw diskErrorFrom(error, 'read directory', dirPath);
-    }
-    for (const entry of entries) {
-      let entryName: string;
-      try {
-        entryName = utf8.decode(entry.name);
-      } catch {
-        throw new InputError(
-          `${join(dirPath, entry.name.toString('latin1'))}: file name is not valid UTF-8; rename it`,
-        );
-      }
-      const parts = [...dirParts, entryName];
-      const rel = parts.join('/');
+    const { parts: dirParts, path: dirPath } = pending.pop()!;
+    // root is resolved and a name holds no '/': plain concatenation is what join() gives,
+    // without normalizing every path again (2 000 files: a few ms of a ~60 ms walk).
+    const prefix = dirPath.endsWith('/') ? dirPath : `${dirPath}/`;
+    for (const entry of readEntries(dirPath)) {
+      const entryName = entry.name;
       if (!options.includeHidden && entryName.startsWith('.')) continue;
-      if (excluded(rel, entryName)) continue;
+      const parts = [...dirParts, entryName];
+      if (matchers.length > 0 && excluded(parts.join('/'), entryName)) continue;
+      const full = prefix + entryName;
       if (entry.isDirectory()) {
-        pending.push(parts);
+        pending.push({ parts, path: full });
         continue;
       }
       const link = entry.isSymbolicLink();
       if (!link && !entry.isFile()) {
-        skipped.push({ path: rel, reason: 'not a regular file' });
+        skipped.push({ path: parts.join('/'), reason: 'not a regular file' });
         continue;
       }
-      const full = join(root, ...parts);
       let st: Stats | null;
       try {
         st = statSync(full);
@@ -133,9 +121,10 @@ export async function walk(input: string, options: WalkOptions = {}): Promise<Wa
           throw diskErrorFrom(error, 'read', full);
         st = null;
       }
-      if (!st) skipped.push({ path: rel, reason: 'dangling symlink' });
-      else if (link && st.isDirectory()) skipped.push({ path: rel, reason: 'directory symlink' });
-      else if (!st.isFile()) skipped.push({ path: rel, reason: 'not a regular file' });
+      if (!st) skipped.push({ path: parts.join('/'), reason: 'dangling symlink' });
+      else if (link && st.isDirectory())
+        skipped.push({ path: parts.join('/'), reason: 'directory symlink' });
+      else if (!st.isFile()) skipped.push({ path: parts.join('/'), reason: 'not a regular file' });
       else {
         files.push({
           absolutePath: full,
@@ -158,6 +147,43 @@ export async function walk(input: string, options: WalkOptions = {}): Promise<Wa
     files: sortByPath(files, (f) => f.relativePath),
     skipped: sortByPath(skipped, (s) => s.path.split('/')),
   };
+}
+
+/**
+ * A directory's entries with their names as text. Names are read as UTF-8
+ * strings, where bytes that are not UTF-8 turn into U+FFFD; only a directory
+ * with a U+FFFD in some name is read again as bytes to tell a real U+FFFD from
+ * a name that is not UTF-8 (decoding every name from bytes cost more than
+ * reading the directory).
+ */
+function readEntries(dirPath: string): Dirent[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dirPath, { withFileTypes: true });
+  } catch (error) {
+    throw diskErrorFrom(error, 'read directory', dirPath);
+  }
+  if (entries.some((entry) => entry.name.includes('\uFFFD'))) checkUtf8Names(dirPath);
+  return entries;
+}
+
+/** Refuses a directory holding a name that is not UTF-8, naming the file. */
+function checkUtf8Names(dirPath: string): void {
+  let raw: Dirent<Buffer>[];
+  try {
+    raw = readdirSync(dirPath, { withFileTypes: true, encoding: 'buffer' });
+  } catch (error) {
+    throw diskErrorFrom(error, 'read directory', dirPath);
+  }
+  for (const entry of raw) {
+    try {
+      utf8.decode(entry.name);
+    } catch {
+      throw new InputError(
+        `${join(dirPath, entry.name.toString('latin1'))}: file name is not valid UTF-8; rename it`,
+      );
+    }
+  }
 }
 
 /** Sorts by `comparePaths`. */

@@ -26,7 +26,7 @@ export type { DiskFile, FileHashRequest, PieceSources } from './task-batches.ts'
 export type { HashRunOptions } from './task-runner.ts';
 
 export interface HashPoolOptions {
-  /** Worker threads; defaults to os.availableParallelism(). */
+  /** Worker threads; defaults to os.availableParallelism(). 0 only with callingThreadHashes. */
   threads?: number;
   /** Target bytes per task (default 8 MiB; a task always holds at least one piece). */
   batchBytes?: number;
@@ -37,6 +37,12 @@ export interface HashPoolOptions {
    * the threads then start while the caller is still walking files).
    */
   startAllThreads?: boolean;
+  /**
+   * The calling thread hashes beside the workers until a job is done, not only
+   * while they start (task-runner.ts). For callers that only wait meanwhile
+   * (create); its event loop is busy for a task at a time (8 MiB by default).
+   */
+  callingThreadHashes?: boolean;
 }
 
 export interface V1PiecesInput {
@@ -83,7 +89,8 @@ export class HashPool {
 
   constructor(options: HashPoolOptions = {}) {
     const threads = options.threads ?? availableParallelism();
-    if (!Number.isInteger(threads) || threads < 1)
+    const fewest = options.callingThreadHashes ? 0 : 1;
+    if (!Number.isInteger(threads) || threads < fewest)
       throw new RangeError(`invalid thread count ${threads}`);
     this.threads = threads;
     this.batchBytes = options.batchBytes ?? DEFAULT_BATCH;
@@ -91,6 +98,7 @@ export class HashPool {
       threads,
       workerFilename: options.workerFilename ?? defaultWorkerFilename(),
       startAllThreads: options.startAllThreads ?? false,
+      callingThreadHashes: options.callingThreadHashes ?? false,
     });
   }
 

@@ -27,10 +27,18 @@ export interface HashRunOptions {
 }
 
 export interface TaskRunnerOptions {
+  /** Worker threads; 0 only with callingThreadHashes (then every task runs on the calling thread). */
   threads: number;
   workerFilename: string;
   /** Start every thread now instead of one (bulk work such as create). */
   startAllThreads: boolean;
+  /**
+   * The calling thread keeps running disk tasks beside the workers, not only
+   * while the pool is cold (see runAll). For callers with nothing else to do
+   * on that thread (create): it is one more hashing thread that needs no
+   * start-up, so such a pool needs one worker fewer.
+   */
+  callingThreadHashes?: boolean;
 }
 
 /** Marks `value` so the pool moves `transfer` to the worker instead of copying it. */
@@ -45,7 +53,9 @@ export function movable<T extends object>(value: T, transfer: ArrayBuffer[]): T 
 
 export class HashTaskRunner {
   readonly threads: number;
-  readonly #pool: Piscina<HashTask, HashTaskResult | HashTaskFailure>;
+  /** Null for a pool of no workers (callingThreadHashes with threads 0). */
+  readonly #pool: Piscina<HashTask, HashTaskResult | HashTaskFailure> | null;
+  readonly #callingThreadHashes: boolean;
   #destroyed = false;
   #warm = false;
   #warmingUp = false;
@@ -53,15 +63,26 @@ export class HashTaskRunner {
 
   constructor(options: TaskRunnerOptions) {
     this.threads = options.threads;
-    this.#pool = new Piscina({
-      filename: options.workerFilename,
-      // One worker stays up (unless startAllThreads); more start when work queues
-      // (checks) and leave when idle. A download's steady hashing fits in one,
-      // and each worker's heap costs memory.
-      minThreads: options.startAllThreads ? options.threads : 1,
-      maxThreads: options.threads,
-      idleTimeout: 5_000,
-    });
+    this.#callingThreadHashes = options.callingThreadHashes ?? false;
+    if (options.threads === 0 && !this.#callingThreadHashes)
+      throw new RangeError('a hash pool without worker threads needs callingThreadHashes');
+    this.#pool =
+      options.threads === 0
+        ? null
+        : new Piscina({
+            filename: options.workerFilename,
+            // One worker stays up (unless startAllThreads); more start when work queues
+            // (checks) and leave when idle. A download's steady hashing fits in one,
+            // and each worker's heap costs memory.
+            minThreads: options.startAllThreads ? options.threads : 1,
+            maxThreads: options.threads,
+            idleTimeout: 5_000,
+            // When the calling thread hashes too, a worker holds its next task already: the
+            // calling thread hands out work only between its own tasks (~20 ms each), and a
+            // next task waiting in piscina's queue there left the worker idle meanwhile.
+            // Tasks still run one at a time on the worker.
+            concurrentTasksPerWorker: this.#callingThreadHashes ? 2 : 1,
+          });
   }
 
   /** True once a worker has answered a task (see the file comment). */
@@ -76,7 +97,7 @@ export class HashTaskRunner {
 
   /** Sends an empty task now, so the pool is warm as early as possible (once is enough). */
   warmUp(): void {
-    if (this.#warmingUp || this.#destroyed) return;
+    if (this.#warmingUp || this.#destroyed || !this.#pool) return;
     this.#warmingUp = true;
     // Only readiness matters here; a failure shows in the real tasks.
     this.run({ op: 'v1-pieces', pieces: [] }).catch(() => {});
@@ -86,7 +107,7 @@ export class HashTaskRunner {
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    await this.#pool.destroy();
+    await this.#pool?.destroy();
   }
 
   /**
@@ -96,7 +117,7 @@ export class HashTaskRunner {
    * instead of waiting for a thread to start.
    */
   async runShared(task: V1PiecesTask | V2BufferTask): Promise<HashTaskResult> {
-    if (!this.#warm && !this.#destroyed) {
+    if ((!this.#warm || !this.#pool) && !this.#destroyed) {
       this.warmUp();
       this.#tasksRun.callingThread++;
       return settled(runHashTask(task));
@@ -108,6 +129,7 @@ export class HashTaskRunner {
 
   async run(task: HashTask, signal?: AbortSignal): Promise<HashTaskResult> {
     if (this.#destroyed) throw new Error('the hash pool is closed');
+    if (!this.#pool) return settled(runHashTask(task));
     const result = await this.#pool.run(task, signal ? { signal } : {});
     this.#warm = true;
     return settled(result);
@@ -122,7 +144,8 @@ export class HashTaskRunner {
    * time with a turn of the event loop in between, and the pool gets only an
    * empty warm-up task, so the first worker answer is seen at once and no task
    * waits for thread start-up. Once the pool is warm, the workers do all the
-   * work.
+   * work, unless callingThreadHashes: then this thread goes on taking a task
+   * whenever the workers' window is full, until none is left.
    */
   async runAll<B>(
     batches: Iterable<B>,
@@ -130,6 +153,8 @@ export class HashTaskRunner {
     onResult: (batch: B, result: HashTaskResult) => void,
     options: HashRunOptions,
   ): Promise<void> {
+    // Two tasks per worker: one running, one queued so it never waits for this thread to
+    // hand it the next. More only lengthens the tail where one thread still works alone.
     const window = this.threads * 2;
     const iterator = batches[Symbol.iterator]();
     const inFlight = new Set<Promise<void>>();
@@ -175,7 +200,9 @@ export class HashTaskRunner {
     // A cold pool gets only the warm-up task: work queued for a thread that has not started
     // would wait for it, and a small job (create of one small file) would wait for nothing else.
     if (!this.#warm) this.warmUp();
-    while (!this.#warm && !this.#destroyed) {
+    const sharing = this.#callingThreadHashes;
+    while ((sharing || !this.#warm) && !this.#destroyed) {
+      if (this.#warm) fillWindow();
       const next = nextBatch();
       if (!next) break;
       try {

@@ -324,6 +324,30 @@ describe('createTorrent output', () => {
     ]);
   });
 
+  it('keeps file names as their bytes read as UTF-8 and refuses names that are not UTF-8', async () => {
+    const base = join(root, 'names');
+    // A leading U+FEFF is part of the name (a BOM-stripping decoder lost it) and U+FFFD is a
+    // character like any other.
+    write(base, { 'n/\uFEFFbom.txt': 10, 'n/r\uFFFDd.txt': 20, 'n/plain.txt': 30 });
+    const r = await createTorrent({
+      path: join(base, 'n'),
+      version: 'v1',
+      pieceLength: 'auto',
+      creationDate: null,
+      pool,
+    });
+    expect(r.files.map((f) => [f.path.join('/'), f.length])).toEqual([
+      ['n/plain.txt', 30],
+      ['n/r\uFFFDd.txt', 20],
+      ['n/\uFEFFbom.txt', 10],
+    ]);
+    mkdirSync(join(base, 'bad'));
+    writeFileSync(Buffer.from(`${join(base, 'bad')}/x\xffy`, 'latin1'), 'data');
+    await expect(
+      createTorrent({ path: join(base, 'bad'), version: 'v1', pieceLength: 'auto', pool }),
+    ).rejects.toThrow(/x\xffy: file name is not valid UTF-8; rename it/);
+  });
+
   it('rejects an empty directory, all-empty files, a missing path and bad piece lengths', async () => {
     const base = join(root, 'bad');
     mkdirSync(join(base, 'empty'), { recursive: true });

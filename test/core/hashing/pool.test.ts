@@ -253,6 +253,63 @@ describe('HashPool', () => {
     }
   });
 
+  it('with callingThreadHashes, keeps hashing on the calling thread once the workers answer', async () => {
+    const sharing = new HashPool({
+      threads: 1,
+      batchBytes: 16 * KiB,
+      workerFilename: new URL('../../helpers/slow-start-hash-worker.ts', import.meta.url).href,
+      callingThreadHashes: true,
+    });
+    try {
+      const pieceLength = 16 * KiB;
+      const { files, space } = layout(['w1', 'w2'], [150_000, 90_001]);
+      const pieceCount = Math.ceil(space.length / pieceLength);
+      const input = { pieceLength, pieceCount, spaceSize: space.length, files };
+      await sharing.hashV1Pieces(input);
+      await vi.waitFor(() => expect(sharing.warm).toBe(true), { timeout: 30_000, interval: 50 });
+      const before = sharing.tasksRun;
+      const result = await sharing.hashV1Pieces(input);
+      expect(Buffer.from(result.digests)).toEqual(expectedPieces(space, pieceLength));
+      const after = sharing.tasksRun;
+      // The worker's window holds two tasks; this thread took the others as the job went.
+      expect(after.callingThread - before.callingThread).toBeGreaterThan(0);
+      expect(after.workers - before.workers).toBeGreaterThan(0);
+      expect(after.callingThread - before.callingThread + after.workers - before.workers).toBe(
+        pieceCount,
+      );
+    } finally {
+      await sharing.destroy();
+    }
+  });
+
+  it('with callingThreadHashes and no workers, hashes every job on the calling thread', async () => {
+    const alone = new HashPool({ threads: 0, callingThreadHashes: true });
+    try {
+      const pieceLength = 16 * KiB;
+      const { files, space } = layout(['z1', 'z2'], [70_000, 5]);
+      const pieceCount = Math.ceil(space.length / pieceLength);
+      const v1 = await alone.hashV1Pieces({
+        pieceLength,
+        pieceCount,
+        spaceSize: space.length,
+        files,
+      });
+      expect(Buffer.from(v1.digests)).toEqual(expectedPieces(space, pieceLength));
+      const perFile = await alone.hashFiles(
+        [{ path: files[0]!.path, length: 70_000, sha1: true, sha1PadLastPiece: false, v2: true }],
+        pieceLength,
+      );
+      expect(rootFromPieceLayer(perFile[0]!.pieceLayer!, pieceLength)).toEqual(
+        fileMerkle(space.subarray(0, 70_000), pieceLength).root,
+      );
+      expect(alone.tasksRun.workers).toBe(0);
+      expect(alone.warm).toBe(false);
+    } finally {
+      await alone.destroy();
+    }
+    expect(() => new HashPool({ threads: 0 })).toThrow(RangeError);
+  });
+
   it('reports a file-system failure met on the calling thread as a DiskError', async () => {
     const slow = slowStartPool();
     try {
