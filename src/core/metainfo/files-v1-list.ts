@@ -274,16 +274,23 @@ function readEntry(
     fields.length >= 0 ? reader.integer(fields.length) : null,
     what,
   );
-  // `path.utf-8` first, as the decoded reader tries them.
-  const variants: PathVariant[] = [];
+  // `path.utf-8` first, as the decoded reader tries them: the first non-empty one that is all
+  // UTF-8, else the first non-empty one. With one non-empty variant (nearly every torrent has
+  // only `path`) that one is chosen either way, so its names are not checked for UTF-8.
   const utf8Variant = fields.pathUtf8 >= 0 ? pathVariant(reader, fields.pathUtf8, what) : null;
-  if (utf8Variant) variants.push(utf8Variant);
   const plainVariant = fields.path >= 0 ? pathVariant(reader, fields.path, what) : null;
-  if (plainVariant) variants.push(plainVariant);
-  const utf8 = variants.find((v) => v.count > 0 && allUtf8(reader, v.start));
-  const chosen = utf8 ?? variants.find((v) => v.count > 0);
+  const utf8Usable = utf8Variant !== null && utf8Variant.count > 0;
+  const plainUsable = plainVariant !== null && plainVariant.count > 0;
+  const chosen =
+    utf8Usable && (!plainUsable || allUtf8(reader, utf8Variant.start))
+      ? utf8Variant
+      : plainUsable && (!utf8Usable || allUtf8(reader, plainVariant.start))
+        ? plainVariant
+        : utf8Usable
+          ? utf8Variant
+          : null;
   let components: string[];
-  if (chosen !== undefined) {
+  if (chosen !== null) {
     // Sized up front: an array grown by push from empty reserves room for 17.
     components = new Array<string>(chosen.count);
     let item = reader.firstItem(chosen.start);
@@ -294,7 +301,7 @@ function readEntry(
   }
   // BEP 47 pad files need no path; libtorrent files them under `.pad/<length>`.
   else if (attr.includes('p')) components = ['.pad', String(fileLength)];
-  else if (variants.length > 0) fail(`file ${index} has an empty 'path'`);
+  else if (utf8Variant !== null || plainVariant !== null) fail(`file ${index} has an empty 'path'`);
   else fail(`file ${index} has no valid 'path'`);
   const symlink = attr.includes('l')
     ? parseSymlinkPath(
@@ -304,7 +311,9 @@ function readEntry(
     : null;
   files.push({
     components,
-    rawPaths: keepRawPaths ? variants.map((v) => rawPath(reader, v)) : NO_RAW_PATHS,
+    rawPaths: keepRawPaths
+      ? [utf8Variant, plainVariant].flatMap((v) => (v === null ? [] : [rawPath(reader, v)]))
+      : NO_RAW_PATHS,
     length: fileLength,
     attr,
     padding: attr.includes('p') || isLegacyPadding(components),
