@@ -28,15 +28,14 @@ export function plainInspect(
   if (source === null) return null;
   const text = source;
   return async () => {
-    const [{ loadSource }, { metainfoToJson }, { printMagnet, printSummary }] = await Promise.all([
+    const [{ loadSource }, { printMagnet, printSummary }] = await Promise.all([
       import('../core/source/load-source.ts'),
-      import('../core/metainfo/summary.ts'),
       import('./inspect.show.ts'),
     ]);
     const loaded = await loadSource(text);
     if (loaded.kind === 'magnet') {
       const output = { stdout: (line: string) => write(`${line}\n`), stderr: () => {} };
       printMagnet(loaded.magnet, json, output);
-    } else printSummary(metainfoToJson(loaded.meta), null, { json, files }, write);
+    } else printSummary(loaded.meta, null, { json, files }, write);
   };
 }

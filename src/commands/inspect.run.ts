@@ -1,7 +1,6 @@
 import type { Interfaces } from '@oclif/core';
 import { resolve } from 'node:path';
 import { UsageError, VerifyError } from '../core/errors.ts';
-import { metainfoToJson } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { diskPaths, renameNote } from '../core/storage/disk-paths.ts';
@@ -84,7 +83,6 @@ async function inspectSource(
     return;
   }
   const meta = source.meta;
-  const summary = metainfoToJson(meta);
   let verification: VerifyResult | null = null;
   if (flags.verify) {
     events?.metadata(meta, null);
@@ -115,7 +113,7 @@ async function inspectSource(
     if (verification.ok) events.emit('done', { command: 'inspect', ...verification });
   } else {
     printSummary(
-      summary,
+      meta,
       verification,
       { json: flags.json ?? false, files: flags.files ?? false },
       (text) => process.stdout.write(text),

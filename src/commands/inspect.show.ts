@@ -4,9 +4,16 @@
  * (inspect.run.ts) and the fast path that runs without oclif
  * (inspect.fast.ts), so both print the same bytes.
  */
-import { toHex, toMagnet, type Magnet, type MetainfoSummary } from '../core/metainfo/index.ts';
+import {
+  metainfoHeader,
+  metainfoToJson,
+  toHex,
+  toMagnet,
+  type Magnet,
+} from '../core/metainfo/index.ts';
+import type { Metainfo } from '../core/metainfo/types.ts';
 import type { VerifyResult } from '../core/verify/verify-data.ts';
-import { renderInspect } from '../ui/inspect-view.ts';
+import { writeInspect } from '../ui/inspect-view.ts';
 import type { CommandOutput } from './command-output.ts';
 
 export interface ShowOptions {
@@ -16,12 +23,13 @@ export interface ShowOptions {
 
 /** A torrent's summary, with the result of `--verify` when there was one, written to stdout. */
 export function printSummary(
-  summary: MetainfoSummary,
+  meta: Metainfo,
   verification: VerifyResult | null,
   options: ShowOptions,
   write: (text: string) => void,
 ): void {
   if (options.json) {
+    const summary = metainfoToJson(meta);
     const doc = verification ? { ...summary, verify: verification } : summary;
     write(`${JSON.stringify(doc, null, 2)}\n`);
     return;
@@ -29,7 +37,12 @@ export function printSummary(
   // Only the file list looks at the terminal; node:tty (it loads node:net) and process.stdout
   // cost a plain inspect milliseconds, so neither is touched without --files.
   const tree = options.files && process.getBuiltinModule('node:tty').isatty(1);
-  write(renderInspect(summary, { files: options.files, tree }));
+  // The text names files from `meta` directly: no `--json` object per file (summary.ts).
+  writeInspect(
+    { ...metainfoHeader(meta), files: meta.files },
+    { files: options.files, tree },
+    write,
+  );
   if (verification) write(renderVerification(verification));
 }
 

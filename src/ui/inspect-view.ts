@@ -16,20 +16,59 @@ export interface InspectViewOptions {
   tree?: boolean;
 }
 
-export function renderInspect(summary: MetainfoSummary, options: InspectViewOptions): string {
-  const lines: string[] = [];
+/**
+ * What the view needs of a file. `path` is the `--json` text or the torrent's own components
+ * (`TorrentFile.path`): the view joins those itself, so a caller need not make a string per file.
+ */
+export interface InspectFile {
+  path: string | readonly string[];
+  length: number;
+  padding: boolean;
+}
+
+export type InspectSummary = Omit<MetainfoSummary, 'files'> & { files: readonly InspectFile[] };
+
+/** Output is handed to `write` in pieces of about this many characters. */
+const CHUNK_CHARS = 64 * 1024;
+
+export function renderInspect(summary: InspectSummary, options: InspectViewOptions): string {
+  let text = '';
+  writeInspect(summary, options, (chunk) => {
+    text += chunk;
+  });
+  return text;
+}
+
+/**
+ * `renderInspect`, written out a piece at a time: a list of 400 000 files is one line each,
+ * and lines that are written and dropped die young instead of all living until the end.
+ */
+export function writeInspect(
+  summary: InspectSummary,
+  options: InspectViewOptions,
+  write: (text: string) => void,
+): void {
+  let pending = '';
+  const line = (text: string) => {
+    pending += `${text}\n`;
+    if (pending.length >= CHUNK_CHARS) {
+      write(pending);
+      pending = '';
+    }
+  };
   const row = (key: string, value: string | number | null | undefined) => {
     if (value === null || value === undefined || value === '') return;
-    lines.push(`${(key ? `${key}:` : '').padEnd(14)} ${value}`);
+    line(`${(key ? `${key}:` : '').padEnd(14)} ${value}`);
   };
-  const realFiles = summary.files.filter((file) => !file.padding);
+  let realFiles = 0;
+  for (const file of summary.files) if (!file.padding) realFiles++;
   row('Name', summary.name);
   row('Info hash', summary.infoHash ?? undefined);
   row('Info hash v2', summary.infoHashV2 ?? undefined);
   row('Version', summary.version);
   row(
     'Size',
-    `${formatBytes(summary.totalSize)} (${summary.totalSize} bytes) in ${realFiles.length} file${realFiles.length === 1 ? '' : 's'}`,
+    `${formatBytes(summary.totalSize)} (${summary.totalSize} bytes) in ${realFiles} file${realFiles === 1 ? '' : 's'}`,
   );
   row('Pieces', `${summary.pieceCount} x ${formatBytes(summary.pieceLength)}`);
   row('Private', summary.private ? 'yes' : 'no');
@@ -41,19 +80,31 @@ export function renderInspect(summary: MetainfoSummary, options: InspectViewOpti
   row('Source', summary.source);
   row('Magnet', summary.magnet);
   if (options.files) {
-    lines.push('', 'Files:');
-    if (options.tree) lines.push(...fileTree(summary.files));
+    line('');
+    line('Files:');
+    if (options.tree) for (const text of fileTree(summary.files)) line(text);
     else {
-      const width = String(summary.files.length - 1).length;
-      summary.files.forEach((file, index) => {
-        if (file.padding) return;
-        lines.push(
-          `  ${String(index).padStart(width)}  ${formatBytes(file.length).padStart(10)}  ${file.path}`,
-        );
-      });
+      const { files } = summary;
+      const width = String(files.length - 1).length;
+      // Files of one size (often all of them) share the size's text.
+      let sizeOf = -1;
+      let size = '';
+      for (let index = 0; index < files.length; index++) {
+        const file = files[index];
+        if (file.padding) continue;
+        if (file.length !== sizeOf) {
+          sizeOf = file.length;
+          size = formatBytes(sizeOf).padStart(10);
+        }
+        line(`  ${String(index).padStart(width)}  ${size}  ${joined(file.path)}`);
+      }
     }
   }
-  return `${lines.join('\n')}\n`;
+  if (pending !== '') write(pending);
+}
+
+function joined(path: string | readonly string[]): string {
+  return typeof path === 'string' ? path : path.join('/');
 }
 
 interface TreeNode {
@@ -68,13 +119,11 @@ interface TreeNode {
  * The files as a tree, directory sizes summed, in torrent order:
  *   [index]  size  name  (files)    size  name/  (directories)
  */
-export function fileTree(
-  files: readonly { path: string; length: number; padding: boolean }[],
-): string[] {
+export function fileTree(files: readonly InspectFile[]): readonly string[] {
   const root: TreeNode = { name: '', size: 0, index: -1, children: new Map() };
   files.forEach((file, index) => {
     if (file.padding) return;
-    const parts = file.path.split('/');
+    const parts = typeof file.path === 'string' ? file.path.split('/') : file.path;
     let node = root;
     node.size += file.length;
     parts.forEach((part, depth) => {

@@ -46,6 +46,9 @@ class ListReader {
   readonly bytes: Uint8Array;
   /** The same memory as a Buffer, for its native latin1 slicing (no view per string). */
   private readonly buffer: Buffer;
+  /** `internedName`'s table: ASCII names and where the bytes of each start. */
+  private readonly interned = new Array<string | undefined>(INTERN_SLOTS);
+  private readonly internedAt = new Int32Array(INTERN_SLOTS);
 
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
@@ -84,7 +87,7 @@ class ListReader {
       } else if (byte === LETTER_E) {
         depth--;
         pos++;
-      } else if (byte === LETTER_I) pos = bytes.indexOf(LETTER_E, pos) + 1;
+      } else if (byte === LETTER_I) pos = this.integerEnd(pos) + 1;
       else {
         const length = this.stringLength(pos);
         pos = this.stringStart(pos) + length;
@@ -93,11 +96,21 @@ class ListReader {
     return pos;
   }
 
+  /**
+   * The offset of the `e` closing the integer at `pos`. A loop, not `indexOf`: Buffer's goes
+   * through a JavaScript wrapper and a native call, which cost more than the few digits.
+   */
+  private integerEnd(pos: number): number {
+    const { bytes } = this;
+    while (bytes[pos] !== LETTER_E) pos++;
+    return pos;
+  }
+
   /** The integer at `pos` (canonical and safe: the scan checked), or null if it is not one. */
   integer(pos: number): number | null {
     const { bytes } = this;
     if (bytes[pos] !== LETTER_I) return null;
-    const close = bytes.indexOf(LETTER_E, pos);
+    const close = this.integerEnd(pos);
     const negative = bytes[pos + 1] === MINUS;
     // 16 digits may round when summed: Number() reads those exactly as the decoder does.
     if (close - pos - 1 > 15) return Number(this.buffer.toString('latin1', pos + 1, close));
@@ -121,6 +134,36 @@ class ListReader {
     for (let i = start; i < end; i++)
       if (bytes[i] > 0x7f) return decodeName(bytes.subarray(start, end));
     return this.buffer.toString('latin1', start, end);
+  }
+
+  /**
+   * `name`, the same string each time for the same bytes, for the directory components every
+   * file repeats: a 400 000-file torrent in 1000 directories makes 1000 strings, not 400 000
+   * (fewer to allocate and keep, and the path checks hash each one once). A small table keyed
+   * by a hash of the bytes; a slot holds the last name that hashed there.
+   */
+  internedName(pos: number): string {
+    const start = this.stringStart(pos);
+    const end = start + this.stringLength(pos);
+    const { bytes } = this;
+    if (end - start > INTERN_MAX_BYTES) return this.name(pos);
+    let hash = 0x811c9dc5;
+    for (let i = start; i < end; i++) {
+      if (bytes[i] > 0x7f) return this.name(pos);
+      hash = Math.imul(hash ^ bytes[i], 0x01000193);
+    }
+    const slot = hash & (INTERN_SLOTS - 1);
+    const known = this.interned[slot];
+    if (known !== undefined && known.length === end - start) {
+      const from = this.internedAt[slot];
+      let same = true;
+      for (let i = 0; i < known.length && same; i++) same = bytes[from + i] === bytes[start + i];
+      if (same) return known;
+    }
+    const text = this.buffer.toString('latin1', start, end);
+    this.interned[slot] = text;
+    this.internedAt[slot] = start;
+    return text;
   }
 
   /** The string at `pos` is valid UTF-8. */
@@ -162,6 +205,10 @@ class ListReader {
     return decodeScanned(this.bytes, this.skip(pos), { views: true, start: pos });
   }
 }
+
+/** `ListReader.internedName`: slots (a power of two), and the longest name worth the hashing. */
+const INTERN_SLOTS = 4096;
+const INTERN_MAX_BYTES = 64;
 
 /** The entry keys read, and as bytes (keys are compared without making a string of each). */
 const KEY_FIELDS: (keyof EntryFields)[] = ['length', 'path', 'pathUtf8', 'attr', 'symlinkPath'];
@@ -227,25 +274,34 @@ function readEntry(
     fields.length >= 0 ? reader.integer(fields.length) : null,
     what,
   );
-  // `path.utf-8` first, as the decoded reader tries them.
-  const variants: PathVariant[] = [];
+  // `path.utf-8` first, as the decoded reader tries them: the first non-empty one that is all
+  // UTF-8, else the first non-empty one. With one non-empty variant (nearly every torrent has
+  // only `path`) that one is chosen either way, so its names are not checked for UTF-8.
   const utf8Variant = fields.pathUtf8 >= 0 ? pathVariant(reader, fields.pathUtf8, what) : null;
-  if (utf8Variant) variants.push(utf8Variant);
   const plainVariant = fields.path >= 0 ? pathVariant(reader, fields.path, what) : null;
-  if (plainVariant) variants.push(plainVariant);
-  const utf8 = variants.find((v) => v.count > 0 && allUtf8(reader, v.start));
-  const chosen = utf8 ?? variants.find((v) => v.count > 0);
+  const utf8Usable = utf8Variant !== null && utf8Variant.count > 0;
+  const plainUsable = plainVariant !== null && plainVariant.count > 0;
+  const chosen =
+    utf8Usable && (!plainUsable || allUtf8(reader, utf8Variant.start))
+      ? utf8Variant
+      : plainUsable && (!utf8Usable || allUtf8(reader, plainVariant.start))
+        ? plainVariant
+        : utf8Usable
+          ? utf8Variant
+          : null;
   let components: string[];
-  if (chosen !== undefined) {
+  if (chosen !== null) {
     // Sized up front: an array grown by push from empty reserves room for 17.
     components = new Array<string>(chosen.count);
     let item = reader.firstItem(chosen.start);
-    for (let i = 0; i < chosen.count; i++, item = reader.skip(item))
-      components[i] = reader.name(item);
+    const last = chosen.count - 1;
+    for (let i = 0; i < last; i++, item = reader.skip(item))
+      components[i] = reader.internedName(item);
+    components[last] = reader.name(item);
   }
   // BEP 47 pad files need no path; libtorrent files them under `.pad/<length>`.
   else if (attr.includes('p')) components = ['.pad', String(fileLength)];
-  else if (variants.length > 0) fail(`file ${index} has an empty 'path'`);
+  else if (utf8Variant !== null || plainVariant !== null) fail(`file ${index} has an empty 'path'`);
   else fail(`file ${index} has no valid 'path'`);
   const symlink = attr.includes('l')
     ? parseSymlinkPath(
@@ -255,7 +311,9 @@ function readEntry(
     : null;
   files.push({
     components,
-    rawPaths: keepRawPaths ? variants.map((v) => rawPath(reader, v)) : NO_RAW_PATHS,
+    rawPaths: keepRawPaths
+      ? [utf8Variant, plainVariant].flatMap((v) => (v === null ? [] : [rawPath(reader, v)]))
+      : NO_RAW_PATHS,
     length: fileLength,
     attr,
     padding: attr.includes('p') || isLegacyPadding(components),

@@ -30,6 +30,7 @@ export {
   type MagnetLink as Magnet,
 } from './magnet.ts';
 export {
+  metainfoHeader,
   metainfoToJson,
   type MetainfoJson,
   type MetainfoJson as MetainfoSummary,

@@ -202,10 +202,21 @@ interface DirNode {
   renamedDirs: Map<string, string>;
   /** Next counter to try for a file name that collided here (keeps renaming linear). */
   nextCounter: Map<string, number>;
+  /**
+   * Subdirectories by the exact spelling that reached them without a rename. A key that names
+   * a directory never comes to name a file, so the same spelling always reaches the same one:
+   * the walk skips `collisionKey` (a new string, hashed afresh) for a directory seen before.
+   */
+  bySpelling: Map<string, DirNode> | null;
 }
 
 function dirNode(): DirNode {
-  return { children: new Map(), renamedDirs: new Map(), nextCounter: new Map() };
+  return {
+    children: new Map(),
+    renamedDirs: new Map(),
+    nextCounter: new Map(),
+    bySpelling: null,
+  };
 }
 
 /**
@@ -243,6 +254,12 @@ export function disambiguatePaths(paths: readonly (readonly string[])[]): (reado
     }
     let dir = dirsOfPrevious[start];
     for (let i = start; i < path.length - 1; i++) {
+      const known = dir.bySpelling?.get(path[i]);
+      if (known !== undefined) {
+        dir = known;
+        dirsOfPrevious[i + 1] = dir;
+        continue;
+      }
       let key = collisionKey(path[i]);
       let child = dir.children.get(key);
       if (child === 'file') {
@@ -262,6 +279,7 @@ export function disambiguatePaths(paths: readonly (readonly string[])[]): (reado
         child = dirNode();
         dir.children.set(key, child);
       }
+      if (path[i] === original[i]) (dir.bySpelling ??= new Map()).set(path[i], child as DirNode);
       dir = child as DirNode;
       dirsOfPrevious[i + 1] = dir;
     }

@@ -30,6 +30,21 @@ export interface MetainfoJson {
 }
 
 export function metainfoToJson(meta: Metainfo): MetainfoJson {
+  // Sanitized components joined with '/': exactly where download writes the file.
+  return summarize(meta, meta.files.map(fileJson));
+}
+
+/**
+ * Everything `metainfoToJson` says but the file list, for a caller that reads the files from
+ * `meta` itself: the text view of a 400 000-file torrent would otherwise build (and collect)
+ * an object and a joined path per file that it only looks at once.
+ */
+export function metainfoHeader(meta: Metainfo): Omit<MetainfoJson, 'files'> {
+  return summarize(meta, null);
+}
+
+/** The document with `files` in its place (key order is what JSON.stringify prints). */
+function summarize<Files>(meta: Metainfo, files: Files) {
   return {
     name: meta.name,
     infoHash: meta.infoHash ? toHex(meta.infoHash) : null,
@@ -39,8 +54,7 @@ export function metainfoToJson(meta: Metainfo): MetainfoJson {
     pieceCount: meta.pieceCount,
     totalSize: meta.totalSize,
     private: meta.private,
-    // Sanitized components joined with '/': exactly where download writes the file.
-    files: meta.files.map(fileJson),
+    files,
     trackers: meta.trackers.map((tier) => [...tier]),
     webSeeds: [...meta.webSeeds],
     comment: meta.comment,

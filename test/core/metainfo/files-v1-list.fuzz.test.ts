@@ -160,4 +160,23 @@ describe('v1 file list read from the bytes', () => {
       error: 'invalid torrent: file 0 is not a dictionary',
     });
   });
+
+  it('names every directory by its own bytes when thousands of names of one length share the reuse table', () => {
+    // 20 000 directory names of 6 bytes, far more than the reader's table of reused names has
+    // slots, each used by two files far apart (as the directories of a big torrent repeat),
+    // and two levels deep: the same names as the decoded reader, file by file.
+    const names = Array.from({ length: 20_000 }, (_, i) => `d${String(i).padStart(5, '0')}`);
+    const files = [...names, ...names.toReversed()].map((dir, i) => ({
+      length: 1,
+      path: [dir, names[(i * 7919) % names.length], `f${i}`].map(utf8),
+    }));
+    const bytes = torrentWith(files);
+    const scan = scanBencode(bytes, defaultBencodeLimits, 0, 'info');
+    const read = readV1FileList(bytes, scan.nestedRanges.get('files')![0], false);
+    const wrong = files.findIndex(
+      (file, i) => read[i]?.components.join('/') !== file.path.join('/'),
+    );
+    expect(read.length).toBe(files.length);
+    expect(wrong === -1 ? null : read[wrong]?.components).toBe(null);
+  });
 });
