@@ -18,7 +18,7 @@ import { InterruptedError } from '../errors.ts';
 import type { HashPool } from '../hashing/pool.ts';
 import { parseInfoHashOrMagnet } from '../metainfo/index.ts';
 import type { Metainfo } from '../metainfo/types.ts';
-import type { HandedOffPeer } from '../metadata/fetch-metadata.ts';
+import { closeHandedOff, type HandedOffPeer } from '../metadata/hand-off.ts';
 import { ResumeStore } from '../resume/resume-store.ts';
 import {
   TorrentSession,
@@ -306,7 +306,7 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
       this.emit('error', failure);
     } finally {
       if (carried) {
-        for (const { connection } of carried.connections) connection.close('not started');
+        closeHandedOff(carried.connections, 'not started');
         await carried.hub.stop();
       }
       this.#endPhase();

@@ -28,6 +28,7 @@ import { makeReserved, supportsExtensionProtocol } from '../wire/handshake.ts';
 import type { WireMessage } from '../wire/messages.ts';
 import { PexIntake } from '../pex/pex-intake.ts';
 import { UT_PEX } from '../pex/ut-pex-codec.ts';
+import { MAX_HANDOFF_MESSAGES, PendingHandOff, type HandedOffPeer } from './hand-off.ts';
 import { MetadataAssembler } from './metadata-assembler.ts';
 import {
   checkMetadataSize,
@@ -66,9 +67,9 @@ export interface FetchMetadataOptions {
    */
   discoveries: PeerDiscovery[] | DiscoveryHub;
   /**
-   * Keep the connections of peers that finished their handshake when the
-   * metadata arrives, and return them (`FetchMetadataResult.connections`) for
-   * the download to carry on with, instead of closing them.
+   * Keep the connections (and the dials under way) when the metadata arrives,
+   * and return them (`FetchMetadataResult.connections`) for the download to
+   * carry on with, instead of closing them.
    */
   handOff?: boolean;
   /** Most simultaneous connections (default 30). */
@@ -101,21 +102,11 @@ export interface FetchMetadataResult {
   peers: PeerAddress[];
   /** Every other address learned and not proven bad (for the download session too). */
   otherPeers: PeerAddress[];
-  /** With `handOff`: live connections, their extension handshake and what they said since. */
+  /** With `handOff`: live connections and dials under way, with what the peers said (see hand-off.ts). */
   connections: HandedOffPeer[];
 }
 
-/** A connection the metadata phase made, handed to the download with what it heard. */
-export interface HandedOffPeer {
-  connection: PeerConnection;
-  /** Wire messages other than extended ones received so far (bitfield, have, choke, ...), in order. */
-  messages: WireMessage[];
-  /** The payload of the peer's extension handshake, if it sent one. */
-  extendedHandshake: Uint8Array | null;
-}
-
-/** Messages kept per peer for the download (a peer flooding `have`s is cut off, not buffered). */
-const MAX_HANDOFF_MESSAGES = 4096;
+export type { HandedOffPeer } from './hand-off.ts';
 
 /** Rejects tolerated from one peer before giving up on it. */
 const MAX_REJECTS = 3;
@@ -139,6 +130,12 @@ interface PeerState {
   /** With handOff: its non-extended messages, and its extension handshake (see HandedOffPeer). */
   messages: WireMessage[];
   extendedHandshake: Uint8Array | null;
+}
+
+interface DialUnderWay {
+  address: PeerAddress;
+  /** Set when the metadata arrived first (with handOff): the connection goes there. */
+  handOff: PendingHandOff | null;
 }
 
 export async function fetchMetadata(options: FetchMetadataOptions): Promise<FetchMetadataResult> {
@@ -174,8 +171,11 @@ class MetadataFetch {
   readonly #pexIntake = new PexIntake();
   /** Peers that announced a valid metadata size at some point. */
   readonly #useful = new Set<string>();
-  /** Addresses being dialed (they count against maxPeers). */
-  readonly #dialing = new Set<string>();
+  /**
+   * Addresses being dialed (they count against maxPeers); with handOff, a dial
+   * still under way when the metadata arrives gets its hand-off here.
+   */
+  readonly #dialing = new Map<string, DialUnderWay>();
   readonly #hub: DiscoveryHub;
   /** The hub was made here from a list of sources: it is stopped here too. */
   readonly #ownsHub: boolean;
@@ -257,12 +257,14 @@ class MetadataFetch {
 
   async #connect(candidate: DialCandidate): Promise<void> {
     const { key, address } = candidate;
-    this.#dialing.add(key);
+    const dial: DialUnderWay = { address, handOff: null };
+    this.#dialing.set(key, dial);
     let connection: PeerConnection;
     try {
       connection = await this.#dial(address, this.#o.infoHash);
     } catch (error) {
       this.#dialing.delete(key);
+      dial.handOff?.failed();
       if (!this.#done) {
         this.#candidates.failed(candidate);
         this.#emit({ type: 'peer-dropped', peer: key, reason: (error as Error).message });
@@ -271,11 +273,22 @@ class MetadataFetch {
       return;
     }
     this.#dialing.delete(key);
-    if (this.#done) {
-      connection.close('metadata complete');
-      return;
-    }
-    this.#track(connection, candidate);
+    if (dial.handOff) dial.handOff.landed(connection);
+    else if (this.#done) connection.close('metadata complete');
+    else this.#track(connection, candidate);
+  }
+
+  /** Our extension handshake, sent once the BitTorrent handshake is done. */
+  #greet(connection: PeerConnection): void {
+    connection.send({
+      type: 'extended',
+      id: 0,
+      payload: encodeExtendedHandshake({
+        m: LOCAL_EXTENSION_IDS,
+        v: this.#o.clientName ?? 'shoal',
+        ...(this.#o.port ? { p: this.#o.port } : {}),
+      }),
+    });
   }
 
   #dial(address: PeerAddress, infoHash: Uint8Array): Promise<PeerConnection> {
@@ -317,15 +330,7 @@ class MetadataFetch {
       state.ready = true;
       this.#connectedEver++;
       this.#emit({ type: 'peer-connected', peer: connection.key });
-      connection.send({
-        type: 'extended',
-        id: 0,
-        payload: encodeExtendedHandshake({
-          m: LOCAL_EXTENSION_IDS,
-          v: this.#o.clientName ?? 'shoal',
-          ...(this.#o.port ? { p: this.#o.port } : {}),
-        }),
-      });
+      this.#greet(connection);
     });
     connection.on('message', (message) => this.#onMessage(state, message));
     connection.on('close', (reason) => {
@@ -546,18 +551,23 @@ class MetadataFetch {
     }
     const connections: HandedOffPeer[] = [];
     if (this.#o.handOff) {
+      const greet = (connection: PeerConnection) => this.#greet(connection);
       for (const state of this.#peers.values()) {
-        if (!state.ready || state.connection.closed) continue;
-        // From now on the download listens to this connection.
-        state.connection.removeAllListeners('message');
-        state.connection.removeAllListeners('close');
-        connections.push({
-          connection: state.connection,
-          messages: state.messages,
-          extendedHandshake: state.extendedHandshake,
-        });
+        const { connection } = state;
+        if (connection.closed) continue;
+        // From now on the hand-off listens to this connection, until the download claims it.
+        connection.removeAllListeners('ready');
+        connection.removeAllListeners('message');
+        connection.removeAllListeners('close');
+        const heard = { messages: state.messages, extendedHandshake: state.extendedHandshake };
+        connections.push(new PendingHandOff(connection.address, connection, greet, heard));
       }
       this.#peers.clear();
+      // Dials under way go too: the download must not dial those addresses a second time.
+      for (const dial of this.#dialing.values()) {
+        dial.handOff = new PendingHandOff(dial.address, null, greet);
+        connections.push(dial.handOff);
+      }
     }
     void this.#shutdown().then(() => this.#resolve({ infoBytes, peers, otherPeers, connections }));
   }
