@@ -4,7 +4,7 @@ import { UsageError, VerifyError } from '../core/errors.ts';
 import type { Client } from '../core/client/client.ts';
 import { DiscoveryHub } from '../core/discovery/hub.ts';
 import { HashPool } from '../core/hashing/pool.ts';
-import type { HandedOffPeer } from '../core/metadata/fetch-metadata.ts';
+import { closeHandedOff, type HandedOffPeer } from '../core/metadata/hand-off.ts';
 import { toHex } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { PeerAddress } from '../core/net/peer-address.ts';
@@ -306,7 +306,7 @@ async function loadTorrent(
 
 /** Closes what a magnet fetch carried over when no download takes it on. */
 async function release(carried: CarriedOver): Promise<void> {
-  for (const { connection } of carried.connections) connection.close('download not started');
+  closeHandedOff(carried.connections, 'download not started');
   await carried.hub?.stop();
 }
 

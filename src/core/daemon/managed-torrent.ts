@@ -4,21 +4,19 @@
  * torrent from start to stop and is then spent, so every start makes a new
  * session: the resume state beside the data makes that cheap (nothing
  * verified is fetched again). A magnet first fetches its metadata, which is
- * stored at once so a restart never fetches it twice.
+ * stored at once so a restart never fetches it twice (magnet-metadata.ts).
  *
  * It never prints: it emits events (see ManagedTorrentEvents) and keeps the
  * last error in `record.errorString`.
  */
 import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
-import type { Client } from '../client/client.ts';
-import { buildDiscoveries, type DiscoveryChoices } from '../discovery/build-discoveries.ts';
+import { buildDiscoveries } from '../discovery/build-discoveries.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
 import { InterruptedError } from '../errors.ts';
 import type { HashPool } from '../hashing/pool.ts';
 import { parseInfoHashOrMagnet } from '../metainfo/index.ts';
 import type { Metainfo } from '../metainfo/types.ts';
-import type { HandedOffPeer } from '../metadata/fetch-metadata.ts';
 import { ResumeStore } from '../resume/resume-store.ts';
 import {
   TorrentSession,
@@ -26,23 +24,28 @@ import {
   type SessionPhase,
   type SessionStats,
 } from '../session/torrent-session.ts';
-import { resolveMagnet } from '../source/resolve-magnet.ts';
 import { checkPiecesOnDisk, PieceStatus } from '../verify/piece-report.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import { keepKnownPeers, KNOWN_PEERS_KEPT, knownPeersOf } from './known-peers.ts';
+import {
+  fetchMagnetMetadata,
+  releaseCarried,
+  type Carried,
+  type MetadataEnvironment,
+} from './magnet-metadata.ts';
 import type { TorrentRecord } from './torrent-record.ts';
 
 /** What a torrent is doing, in the daemon's words (rpc-view.ts maps it to Transmission's codes). */
 export type Activity =
   'stopped' | 'queued' | 'metadata' | 'checking' | 'downloading' | 'seeding' | 'error';
 
-/** What the torrent needs from whoever runs it: shared engine parts and the session-wide settings. */
-export interface TorrentEnvironment {
-  client: Client;
+/**
+ * What the torrent needs from whoever runs it: shared engine parts and the
+ * session-wide settings (those a magnet's metadata fetch needs too: see
+ * MetadataEnvironment).
+ */
+export interface TorrentEnvironment extends MetadataEnvironment {
   hashPool: HashPool;
-  version: string;
-  /** The DHT choice for public torrents (false: off). */
-  dht: DiscoveryChoices['dht'];
   /** Limits in bytes per second (undefined: none) and the seed goal, session settings applied. */
   limits(record: TorrentRecord): {
     downloadLimit?: number;
@@ -50,16 +53,12 @@ export interface TorrentEnvironment {
     seedRatio?: number;
     maxPeers: number;
   };
-  /** Keeps fetched metadata (the .torrent bytes) for the next start. */
-  saveMetainfo(hash: string, bytes: Uint8Array): Promise<void>;
   /**
    * Adds the v2 piece layers fetched from peers to the kept metadata of a
    * magnet (the resume state that holds them meanwhile goes once the torrent
    * is complete, and a restart with no peer could then not verify the data).
    */
   keepPieceLayers(hash: string, meta: Metainfo): Promise<void>;
-  /** Most time a magnet looks for its metadata in one attempt. */
-  metadataTimeoutMs: number;
 }
 
 export interface ManagedTorrentEvents {
@@ -305,10 +304,7 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
       this.record.errorString = failure.message;
       this.emit('error', failure);
     } finally {
-      if (carried) {
-        for (const { connection } of carried.connections) connection.close('not started');
-        await carried.hub.stop();
-      }
+      if (carried) await releaseCarried(carried, 'not started');
       this.#endPhase();
       this.#setActivity(this.record.errorString ? 'error' : 'stopped');
     }
@@ -316,46 +312,18 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
 
   async #fetchMetadata(signal: AbortSignal): Promise<Carried> {
     this.#setActivity('metadata');
-    const magnet = parseInfoHashOrMagnet(this.record.magnet!);
-    const hub = new DiscoveryHub(
-      buildDiscoveries({
-        trackers: magnet.trackers,
-        peers: magnet.peers,
-        dht: this.#env.dht,
-        isPrivate: false,
-      }),
+    const { meta, carried } = await fetchMagnetMetadata(
+      this.record.magnet!,
+      this.record.hash,
+      this.#env,
+      (fetched) => this.#newHub(fetched),
+      signal,
     );
-    try {
-      const resolved = await resolveMagnet({
-        magnet,
-        discoveries: hub,
-        handOff: true,
-        port: this.#env.client.port,
-        transport: this.#env.client.transport,
-        version: this.#env.version,
-        timeoutMs: this.#env.metadataTimeoutMs,
-        signal,
-      });
-      await this.#env.saveMetainfo(this.record.hash, resolved.torrentBytes);
-      this.meta = resolved.meta;
-      this.record.name = resolved.meta.name;
-      this.#have = new Uint8Array(Math.ceil(resolved.meta.pieceCount / 8));
-      this.emit('metadata', resolved.meta);
-      const carried: Carried = {
-        hub,
-        connections: resolved.connections,
-        peerId: resolved.peerId,
-      };
-      // A private torrent must not be looked up in the DHT: its sources start over without it.
-      if (resolved.meta.private) {
-        await hub.stop();
-        carried.hub = this.#newHub(resolved.meta);
-      }
-      return carried;
-    } catch (error) {
-      await hub.stop();
-      throw error;
-    }
+    this.meta = meta;
+    this.record.name = meta.name;
+    this.#have = new Uint8Array(Math.ceil(meta.pieceCount / 8));
+    this.emit('metadata', meta);
+    return carried;
   }
 
   #newHub(meta: Metainfo): DiscoveryHub {
@@ -500,13 +468,6 @@ function wantedPieces(meta: Metainfo, unwanted: ReadonlySet<number>): Uint8Array
     }
   });
   return bits;
-}
-
-/** What a magnet's metadata fetch hands to the session that follows it. */
-interface Carried {
-  hub: DiscoveryHub;
-  connections: HandedOffPeer[];
-  peerId: Uint8Array;
 }
 
 /** The 20-byte hash peers use (the truncated v2 hash for v2-only torrents). */

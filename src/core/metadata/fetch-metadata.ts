@@ -9,26 +9,23 @@
  * Everything a peer sends is hostile: sizes are capped by the codec, pieces
  * are only accepted when requested from that very connection, slow peers time
  * out, and no peer can stall the fetch for others.
+ *
+ * Dialing and keeping the connections is metadata-connections.ts's job;
+ * with `handOff` they go on to the download (hand-off.ts).
  */
 import { sameBytes } from '../bytes.ts';
 import { NetworkError, InterruptedError } from '../errors.ts';
-import { tcpTransport } from '../transport/tcp.ts';
 import type { Transport } from '../transport/transport.ts';
-import { PeerConnection } from '../peer/peer-connection.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
-import {
-  DialCandidates,
-  MAX_DIAL_CANDIDATES,
-  type DialCandidate,
-} from '../peer/dial-candidates.ts';
 import type { PeerDiscovery } from '../discovery/discovery.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
-import { decodeExtendedHandshake, encodeExtendedHandshake } from '../wire/extension.ts';
-import { makeReserved, supportsExtensionProtocol } from '../wire/handshake.ts';
+import { decodeExtendedHandshake } from '../wire/extension.ts';
 import type { WireMessage } from '../wire/messages.ts';
 import { PexIntake } from '../pex/pex-intake.ts';
 import { UT_PEX } from '../pex/ut-pex-codec.ts';
+import { MAX_HANDOFF_MESSAGES, type HandedOffPeer } from './hand-off.ts';
 import { MetadataAssembler } from './metadata-assembler.ts';
+import { MetadataConnections, type PeerState } from './metadata-connections.ts';
 import {
   checkMetadataSize,
   decodeUtMetadata,
@@ -66,9 +63,9 @@ export interface FetchMetadataOptions {
    */
   discoveries: PeerDiscovery[] | DiscoveryHub;
   /**
-   * Keep the connections of peers that finished their handshake when the
-   * metadata arrives, and return them (`FetchMetadataResult.connections`) for
-   * the download to carry on with, instead of closing them.
+   * Keep the connections (and the dials under way) when the metadata arrives,
+   * and return them (`FetchMetadataResult.connections`) for the download to
+   * carry on with, instead of closing them.
    */
   handOff?: boolean;
   /** Most simultaneous connections (default 30). */
@@ -101,45 +98,16 @@ export interface FetchMetadataResult {
   peers: PeerAddress[];
   /** Every other address learned and not proven bad (for the download session too). */
   otherPeers: PeerAddress[];
-  /** With `handOff`: live connections, their extension handshake and what they said since. */
+  /** With `handOff`: live connections and dials under way, with what the peers said (see hand-off.ts). */
   connections: HandedOffPeer[];
 }
 
-/** A connection the metadata phase made, handed to the download with what it heard. */
-export interface HandedOffPeer {
-  connection: PeerConnection;
-  /** Wire messages other than extended ones received so far (bitfield, have, choke, ...), in order. */
-  messages: WireMessage[];
-  /** The payload of the peer's extension handshake, if it sent one. */
-  extendedHandshake: Uint8Array | null;
-}
-
-/** Messages kept per peer for the download (a peer flooding `have`s is cut off, not buffered). */
-const MAX_HANDOFF_MESSAGES = 4096;
+export type { HandedOffPeer } from './hand-off.ts';
 
 /** Rejects tolerated from one peer before giving up on it. */
 const MAX_REJECTS = 3;
 /** How long a peer without metadata is kept to hear its first PEX message (BEP 11: about a minute apart). */
 const PEX_ONLY_MS = 65_000;
-
-interface PeerState {
-  connection: PeerConnection;
-  metadataSize: number | null;
-  /** The peer's id for ut_metadata (from its handshake). */
-  remoteId: number;
-  /** piece -> time requested. */
-  requests: Map<number, number>;
-  rejects: number;
-  /** After a reject, leave the peer alone until then. */
-  backoffUntil: number;
-  /** The BitTorrent handshake completed. */
-  ready: boolean;
-  /** A peer without metadata kept only to hear its ut_pex: close it then. */
-  pexOnlyUntil: number | null;
-  /** With handOff: its non-extended messages, and its extension handshake (see HandedOffPeer). */
-  messages: WireMessage[];
-  extendedHandshake: Uint8Array | null;
-}
 
 export async function fetchMetadata(options: FetchMetadataOptions): Promise<FetchMetadataResult> {
   if (options.infoHash.length !== 20) throw new RangeError('wire info-hash must be 20 bytes');
@@ -160,22 +128,13 @@ export async function fetchMetadata(options: FetchMetadataOptions): Promise<Fetc
 class MetadataFetch {
   readonly #o: FetchMetadataOptions;
   readonly #assembler: MetadataAssembler;
-  readonly #maxPeers: number;
   readonly #maxRequests: number;
   readonly #requestTimeoutMs: number;
-  /**
-   * Every address learned, in order, with the data phase's backoff rule. One
-   * that connected is not dialed again here (`busy` stays set): it either
-   * gave us metadata or had none to give.
-   */
-  readonly #candidates = new DialCandidates({ max: MAX_DIAL_CANDIDATES });
-  readonly #peers = new Map<string, PeerState>();
+  readonly #connections: MetadataConnections;
   /** Rate limit, caps and address-scope rule for peers' PEX messages (issue #15). */
   readonly #pexIntake = new PexIntake();
   /** Peers that announced a valid metadata size at some point. */
   readonly #useful = new Set<string>();
-  /** Addresses being dialed (they count against maxPeers). */
-  readonly #dialing = new Set<string>();
   readonly #hub: DiscoveryHub;
   /** The hub was made here from a list of sources: it is stopped here too. */
   readonly #ownsHub: boolean;
@@ -188,7 +147,27 @@ class MetadataFetch {
   constructor(options: FetchMetadataOptions, assembler: MetadataAssembler) {
     this.#o = options;
     this.#assembler = assembler;
-    this.#maxPeers = Math.max(1, options.maxPeers ?? 30);
+    this.#connections = new MetadataConnections({
+      infoHash: options.infoHash,
+      peerId: options.peerId,
+      handOff: options.handOff ?? false,
+      maxPeers: Math.max(1, options.maxPeers ?? 30),
+      transport: options.transport,
+      connectTimeoutMs: options.connectTimeoutMs,
+      extensions: LOCAL_EXTENSION_IDS,
+      clientName: options.clientName ?? 'shoal',
+      port: options.port ?? 0,
+      ready: (state) => {
+        this.#connectedEver++;
+        this.#emit({ type: 'peer-connected', peer: state.connection.key });
+      },
+      message: (state, message) => this.#onMessage(state, message),
+      closed: (state, reason) => this.#onClose(state, reason),
+      dialFailed: (key, reason) => {
+        this.#emit({ type: 'peer-dropped', peer: key, reason });
+        this.#connections.connectMore();
+      },
+    });
     this.#maxRequests = Math.max(1, options.maxRequestsPerPeer ?? 4);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
     this.#ownsHub = !(options.discoveries instanceof DiscoveryHub);
@@ -240,106 +219,25 @@ class MetadataFetch {
 
   #addPeers(peers: PeerAddress[], source: string): void {
     if (this.#done) return;
-    const count = this.#candidates.add(peers, source);
+    const count = this.#connections.candidates.add(peers, source);
     if (count > 0) {
-      this.#emit({ type: 'peers-found', source, count, total: this.#candidates.size });
-      this.#connectMore();
-    }
-  }
-
-  #connectMore(): void {
-    for (const candidate of this.#candidates.dialable(Date.now())) {
-      if (this.#done || this.#peers.size + this.#dialing.size >= this.#maxPeers) return;
-      this.#candidates.dialing(candidate);
-      void this.#connect(candidate);
-    }
-  }
-
-  async #connect(candidate: DialCandidate): Promise<void> {
-    const { key, address } = candidate;
-    this.#dialing.add(key);
-    let connection: PeerConnection;
-    try {
-      connection = await this.#dial(address, this.#o.infoHash);
-    } catch (error) {
-      this.#dialing.delete(key);
-      if (!this.#done) {
-        this.#candidates.failed(candidate);
-        this.#emit({ type: 'peer-dropped', peer: key, reason: (error as Error).message });
-        this.#connectMore();
-      }
-      return;
-    }
-    this.#dialing.delete(key);
-    if (this.#done) {
-      connection.close('metadata complete');
-      return;
-    }
-    this.#track(connection, candidate);
-  }
-
-  #dial(address: PeerAddress, infoHash: Uint8Array): Promise<PeerConnection> {
-    return PeerConnection.dial(this.#o.transport ?? tcpTransport, address, {
-      local: {
-        infoHash,
-        peerId: this.#o.peerId,
-        // The download carries handed-off connections on, with the fast extension if both have it.
-        reserved: makeReserved({
-          extensionProtocol: true,
-          fastExtension: this.#o.handOff ?? false,
-        }),
-      },
-      acceptRemote: (remote) => {
-        if (!sameBytes(remote.infoHash, infoHash)) return 'handshake for another torrent';
-        if (sameBytes(remote.peerId, this.#o.peerId)) return 'connected to ourselves';
-        if (!supportsExtensionProtocol(remote.reserved)) return 'peer has no extension protocol';
-        return null;
-      },
-      connectTimeoutMs: this.#o.connectTimeoutMs,
-    });
-  }
-
-  #track(connection: PeerConnection, candidate: DialCandidate): void {
-    const state: PeerState = {
-      connection,
-      metadataSize: null,
-      remoteId: 0,
-      requests: new Map(),
-      rejects: 0,
-      backoffUntil: 0,
-      ready: false,
-      pexOnlyUntil: null,
-      messages: [],
-      extendedHandshake: null,
-    };
-    this.#peers.set(connection.key, state);
-    connection.on('ready', () => {
-      state.ready = true;
-      this.#connectedEver++;
-      this.#emit({ type: 'peer-connected', peer: connection.key });
-      connection.send({
-        type: 'extended',
-        id: 0,
-        payload: encodeExtendedHandshake({
-          m: LOCAL_EXTENSION_IDS,
-          v: this.#o.clientName ?? 'shoal',
-          ...(this.#o.port ? { p: this.#o.port } : {}),
-        }),
+      this.#emit({
+        type: 'peers-found',
+        source,
+        count,
+        total: this.#connections.candidates.size,
       });
-    });
-    connection.on('message', (message) => this.#onMessage(state, message));
-    connection.on('close', (reason) => {
-      this.#peers.delete(connection.key);
-      this.#assembler.removePeer(connection.key);
-      this.#pexIntake.forget(connection.key);
-      if (!this.#done) {
-        // Closed before its handshake: a peer starting up or busy; try again later.
-        if (!state.ready) this.#candidates.failed(candidate);
-        this.#emit({ type: 'peer-dropped', peer: connection.key, reason });
-        this.#connectMore();
-        this.#pump();
-      }
-    });
+      this.#connections.connectMore();
+    }
+  }
+
+  #onClose(state: PeerState, reason: string): void {
+    const key = state.connection.key;
+    this.#assembler.removePeer(key);
+    this.#pexIntake.forget(key);
+    this.#emit({ type: 'peer-dropped', peer: key, reason });
+    this.#connections.connectMore();
+    this.#pump();
   }
 
   #onMessage(state: PeerState, message: WireMessage): void {
@@ -475,9 +373,9 @@ class MetadataFetch {
   }
 
   #drop(key: string, reason: string): void {
-    this.#candidates.forbid(key);
+    this.#connections.candidates.forbid(key);
     this.#useful.delete(key);
-    const peer = this.#peers.get(key);
+    const peer = this.#connections.peers.get(key);
     if (peer) peer.connection.close(reason);
     else this.#emit({ type: 'peer-dropped', peer: key, reason });
   }
@@ -486,7 +384,7 @@ class MetadataFetch {
   #pump(): void {
     if (this.#done) return;
     const now = Date.now();
-    for (const state of this.#peers.values()) {
+    for (const state of this.#connections.peers.values()) {
       if (state.metadataSize === null || state.connection.closed || state.backoffUntil > now)
         continue;
       while (state.requests.size < this.#maxRequests) {
@@ -506,7 +404,7 @@ class MetadataFetch {
 
   #tick(): void {
     const now = Date.now();
-    for (const state of this.#peers.values()) {
+    for (const state of this.#connections.peers.values()) {
       if (state.pexOnlyUntil !== null && state.pexOnlyUntil <= now) {
         state.connection.close('peer does not offer metadata');
         continue;
@@ -518,13 +416,13 @@ class MetadataFetch {
         }
       }
     }
-    this.#connectMore();
+    this.#connections.connectMore();
     this.#pump();
   }
 
   #timeoutError(timeoutMs: number): NetworkError {
     const seconds = Math.round(timeoutMs / 1000);
-    const known = this.#candidates.size;
+    const known = this.#connections.candidates.size;
     if (known === 0) {
       return new NetworkError(
         `no peers found for this torrent within ${seconds}s; add trackers (--tracker) or peers (--peer), or allow more time (--timeout)`,
@@ -540,25 +438,11 @@ class MetadataFetch {
   #finish(infoBytes: Uint8Array): void {
     const peers: PeerAddress[] = [];
     const otherPeers: PeerAddress[] = [];
-    for (const candidate of this.#candidates.values()) {
+    for (const candidate of this.#connections.candidates.values()) {
       if (candidate.forbidden) continue;
       (this.#useful.has(candidate.key) ? peers : otherPeers).push(candidate.address);
     }
-    const connections: HandedOffPeer[] = [];
-    if (this.#o.handOff) {
-      for (const state of this.#peers.values()) {
-        if (!state.ready || state.connection.closed) continue;
-        // From now on the download listens to this connection.
-        state.connection.removeAllListeners('message');
-        state.connection.removeAllListeners('close');
-        connections.push({
-          connection: state.connection,
-          messages: state.messages,
-          extendedHandshake: state.extendedHandshake,
-        });
-      }
-      this.#peers.clear();
-    }
+    const connections: HandedOffPeer[] = this.#o.handOff ? this.#connections.handOff() : [];
     void this.#shutdown().then(() => this.#resolve({ infoBytes, peers, otherPeers, connections }));
   }
 
@@ -571,8 +455,7 @@ class MetadataFetch {
     if (this.#done) return;
     this.#done = true;
     for (const timer of this.#timers) clearTimeout(timer);
-    for (const state of [...this.#peers.values()])
-      state.connection.close('metadata fetch finished');
+    this.#connections.close('metadata fetch finished');
     if (this.#ownsHub) await this.#hub.stop(this.#o.stopTimeoutMs ?? 3000);
   }
 }

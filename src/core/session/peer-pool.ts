@@ -6,6 +6,7 @@
  * said over the connection afterwards is the peer's and the session's job.
  */
 import type { Duplex } from 'node:stream';
+import type { HandedOffPeer } from '../metadata/hand-off.ts';
 import { addressKey, type PeerAddress } from '../net/peer-address.ts';
 import {
   DialCandidates,
@@ -17,7 +18,6 @@ import { PeerConnection, type HandshakeInfo } from '../peer/peer-connection.ts';
 import type { Transport } from '../transport/transport.ts';
 import { EXTENDED_HANDSHAKE_ID } from '../wire/extension.ts';
 import { makeReserved } from '../wire/handshake.ts';
-import type { WireMessage } from '../wire/messages.ts';
 import { BanList, type PeerIdentity } from './ban-list.ts';
 import { idlePeersToDrop, incomingLimit } from './peer-slots.ts';
 
@@ -187,13 +187,30 @@ export class PeerPool {
   }
 
   /**
-   * Takes on a connection made before this pool existed (a magnet's metadata
-   * phase), with the extension handshake and messages it received meanwhile:
-   * they are replayed to its Peer as if they had just arrived.
+   * Takes on a peer a magnet's metadata phase connected to before this pool
+   * existed. A ready connection's extension handshake and the messages it
+   * received meanwhile are replayed to its Peer as if they had just arrived; a
+   * dial or handshake still under way becomes one of this pool's dials (so
+   * the address is not dialled a second time).
    */
-  adopt(conn: PeerConnection, extendedHandshake: Uint8Array | null, messages: WireMessage[]): void {
+  adopt(handedOff: HandedOffPeer): void {
+    if (this.#stopped) {
+      handedOff.close('shutting down');
+      return;
+    }
+    const claimed = handedOff.claim();
+    if (!claimed) return;
+    if (!claimed.ready) {
+      this.#candidates.add([handedOff.address], 'metadata fetch');
+      const candidate = this.#candidates.get(addressKey(handedOff.address));
+      if (!candidate || candidate.busy || candidate.forbidden)
+        void claimed.connection.then((conn) => conn?.close(DUPLICATE_REASON));
+      else void this.#follow(candidate, () => claimed.connection);
+      return;
+    }
+    const { connection: conn, extendedHandshake, messages } = claimed;
     if (conn.closed) return;
-    conn.setDecoderLimits({ maxBitfieldLength: Math.ceil(this.#options.pieceCount / 8) });
+    conn.setDecoderLimits(this.#decoderLimits());
     const peer = this.#ready(conn, true);
     if (!peer) return;
     try {
@@ -302,8 +319,12 @@ export class PeerPool {
         reserved: makeReserved({ extensionProtocol: true, fastExtension: true }),
       },
       acceptRemote: (remote: HandshakeInfo) => this.#acceptRemote(remote, outgoing, dialled),
-      decoderLimits: { maxBitfieldLength: Math.ceil(this.#options.pieceCount / 8) },
+      decoderLimits: this.#decoderLimits(),
     };
+  }
+
+  #decoderLimits() {
+    return { maxBitfieldLength: Math.ceil(this.#options.pieceCount / 8) };
   }
 
   #acceptRemote(
@@ -332,21 +353,32 @@ export class PeerPool {
     if (key !== peer.key && this.peers.get(peer.key) === peer) this.#listenKeys.set(key, peer);
   }
 
-  async #dial(candidate: DialCandidate): Promise<void> {
-    this.#candidates.dialing(candidate);
-    this.#dialsInFlight++;
-    let conn: PeerConnection;
-    try {
-      conn = await PeerConnection.dial(
+  #dial(candidate: DialCandidate): Promise<void> {
+    return this.#follow(candidate, () =>
+      PeerConnection.dial(
         this.#options.transport,
         candidate.address,
         this.#handshakeOptions(true, candidate),
-      );
-    } catch {
+      ).catch(() => null),
+    );
+  }
+
+  /** Sees a dial of `candidate` through (ours, or one handed over): null is a failed dial. */
+  async #follow(
+    candidate: DialCandidate,
+    dial: () => Promise<PeerConnection | null>,
+  ): Promise<void> {
+    this.#candidates.dialing(candidate);
+    this.#dialsInFlight++;
+    const conn = await dial();
+    // (A handed-over connection may have closed before it was handed: no 'close' follows.)
+    if (!conn || conn.closed) {
       this.#dialsInFlight--;
       this.#dialFailed(candidate);
       return;
     }
+    // A handed-over dial was made without knowing the piece count.
+    conn.setDecoderLimits(this.#decoderLimits());
     let settled = false;
     const settle = () => {
       if (!settled) {

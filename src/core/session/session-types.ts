@@ -7,7 +7,7 @@ import type { Client } from '../client/client.ts';
 import type { PeerDiscovery, TransferStats } from '../discovery/discovery.ts';
 import type { DiscoveryHub } from '../discovery/hub.ts';
 import type { HashPool } from '../hashing/pool.ts';
-import type { HandedOffPeer } from '../metadata/fetch-metadata.ts';
+import type { HandedOffPeer } from '../metadata/hand-off.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 
 export interface SessionOptions {

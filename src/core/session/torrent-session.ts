@@ -32,6 +32,7 @@ import { Client, type ClientTorrent } from '../client/client.ts';
 import type { TransferStats } from '../discovery/discovery.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
 import { DiskError, InterruptedError, VerifyError } from '../errors.ts';
+import { closeHandedOff } from '../metadata/hand-off.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import type { Peer } from '../peer/peer.ts';
@@ -260,8 +261,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       this.#setPhase(complete ? 'seeding' : 'downloading');
       if (complete) await this.#onComplete();
       if (this.#stopping) return await done;
-      for (const { connection, extendedHandshake, messages } of this.#options.handedOff ?? [])
-        this.#pool.adopt(connection, extendedHandshake, messages);
+      for (const handedOff of this.#options.handedOff ?? []) this.#pool.adopt(handedOff);
       if (!complete) this.#fetchMissingLayers(() => this.#startWebSeeds());
       this.#startDiscovery();
       this.#tick = setInterval(() => this.#onTick(), this.#options.tickMs ?? TICK_MS);
@@ -656,7 +656,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     await this.#download.settle();
     await this.#discovery.stop();
     // Connections handed over but never adopted (stopped before the download began).
-    for (const { connection } of this.#options.handedOff ?? []) connection.close('shutting down');
+    closeHandedOff(this.#options.handedOff ?? [], 'shutting down');
     this.#pool.stop('shutting down');
     if (this.#ownsClient) await this.#client?.close();
     try {

@@ -16,7 +16,7 @@ import type { Metainfo } from '../metainfo/types.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import type { PeerDiscovery } from '../discovery/discovery.ts';
 import type { DiscoveryHub } from '../discovery/hub.ts';
-import type { HandedOffPeer } from '../metadata/fetch-metadata.ts';
+import { closeHandedOff, type HandedOffPeer } from '../metadata/hand-off.ts';
 import type { Transport } from '../transport/transport.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 
@@ -71,14 +71,11 @@ export async function resolveMagnet(options: ResolveMagnetOptions): Promise<Reso
     clientName: `shoal ${options.version}`,
   });
   const context = { trackers: magnet.trackers, webSeeds: magnet.webSeeds };
-  const closeAll = (reason: string) => {
-    for (const { connection } of result.connections) connection.close(reason);
-  };
   let meta: Metainfo;
   try {
     meta = metainfoFromInfo(result.infoBytes, context);
   } catch (error) {
-    closeAll('the metadata is not a valid torrent');
+    closeHandedOff(result.connections, 'the metadata is not a valid torrent');
     throw error;
   }
   // A v2-only torrent's piece hashes are not in the metadata: the session fetches its piece

@@ -26,11 +26,7 @@
  * exponential backoff.
  *
  * Address families: a tracker whose host has IPv4 and IPv6 addresses gets
- * each announce over both at once (two requests, counted as one announce:
- * it succeeds when either answers, and waits for the slower family only
- * `familyGraceMs` after the first answer). That is how a tracker learns both
- * our addresses, and how a UDP tracker, which answers only peers of the
- * request's own family (BEP 15), hands out both kinds.
+ * each announce over both at once (announce-request.ts).
  *
  * Peers are passed on as the tracker gave them. opentracker and others hand
  * a peer its own address back; the engine, which knows its own listening
@@ -40,13 +36,11 @@ import type { PeerAddress } from '../net/peer-address.ts';
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import { TrackerError } from './errors.ts';
-import { httpAnnounce, type HttpTrackerOptions } from './http-tracker.ts';
 import { dedupePeers } from '../net/compact-peers.ts';
 import type { AnnounceEvent, AnnounceParams, AnnounceResponse } from './types.ts';
-import { UdpTracker, type UdpTrackerOptions } from './udp-tracker.ts';
-import { hostFamilies, systemResolver, type Resolver } from './resolve.ts';
-import { gatherFamilyAnswers, mergeFamilyResponses } from './family-answers.ts';
-import { globalIpv6Address } from '../net/own-address.ts';
+import type { UdpTrackerOptions } from './udp-tracker.ts';
+import { MAX_TRACKERS, trackerTiers, type TrackerState } from './tracker-tiers.ts';
+import { announceRequest, type AnnounceRequestOptions } from './announce-request.ts';
 
 export interface TransferStats {
   uploaded: number;
@@ -54,7 +48,8 @@ export interface TransferStats {
   left: number;
 }
 
-export interface AnnouncerOptions {
+/** `http`, `resolve`, `ownIpv6` and `familyGraceMs`: see AnnounceRequestOptions. */
+export interface AnnouncerOptions extends AnnounceRequestOptions {
   /** 20-byte info-hash. */
   infoHash: Uint8Array;
   /** 20-byte peer id. */
@@ -67,8 +62,6 @@ export interface AnnouncerOptions {
   stats: () => TransferStats;
   /** Peers asked for per announce. Default 100. */
   numWant?: number;
-  /** Per-request HTTP options (timeout, body cap, redirects). */
-  http?: Omit<HttpTrackerOptions, 'signal'>;
   /** UDP retransmit schedule and connection-id lifetime. */
   udp?: UdpTrackerOptions;
   /** Re-announce interval when a tracker gives none, seconds. Default 1800. */
@@ -87,20 +80,6 @@ export interface AnnouncerOptions {
   random?: () => number;
   /** Most trackers used (in tier order); the rest are ignored. Default MAX_TRACKERS. */
   maxTrackers?: number;
-  /** Name resolution for every tracker request; default the OS resolver. */
-  resolve?: Resolver;
-  /**
-   * Our public IPv6 address, sent as BEP 7 `ipv6=` to HTTP trackers that have
-   * no IPv6 address of their own. Default: the first global unicast IPv6
-   * address of this machine's interfaces, read at each announce.
-   */
-  ownIpv6?: () => string | undefined;
-  /**
-   * Announcing over both families: how long to wait for the second after the
-   * first answered, milliseconds (its peers still count when they come
-   * later). Default 1000.
-   */
-  familyGraceMs?: number;
 }
 
 /** Re-announces come up to this share of the interval early (see reannounceDelayMs). */
@@ -121,12 +100,9 @@ export function reannounceDelayMs(
   return Math.max(minIntervalSec, jittered) * 1000;
 }
 
-/** Trackers used per torrent; see the header comment for why. */
-export const MAX_TRACKERS = 64;
+export { MAX_TRACKERS } from './tracker-tiers.ts';
 /** `stopped` announces sent at once at shutdown. */
 export const MAX_CONCURRENT_STOPS = 4;
-/** Warnings about unusable tracker URLs listed one by one; the rest are counted. */
-const MAX_SKIP_WARNINGS = 10;
 
 export interface PeersEvent {
   tracker: string;
@@ -162,18 +138,6 @@ export interface AnnouncerEvents {
   error: [TrackerErrorEvent];
 }
 
-interface TrackerState {
-  url: string;
-  /** The URL's host without brackets: its address families decide how it is announced to. */
-  host: string;
-  udp: UdpTracker | null;
-  sentStarted: boolean;
-  /** A `started` is on its way; if stop() cuts it short the tracker may still have counted us. */
-  startedInFlight: boolean;
-  completedPending: boolean;
-  trackerId: Uint8Array | undefined;
-}
-
 /** The one walk over the tiers (at most one runs at a time) and when the next may start. */
 interface WalkState {
   inFlight: boolean;
@@ -189,13 +153,11 @@ interface WalkState {
   abort: AbortController | undefined;
 }
 
-const SUPPORTED = new Set(['http:', 'https:', 'udp:']);
-
 export class Announcer extends EventEmitter<AnnouncerEvents> {
   readonly #options: AnnouncerOptions;
   /** Usable trackers by tier; each tier is non-empty. */
-  readonly #tiers: TrackerState[][] = [];
-  readonly #skipped: WarningEvent[] = [];
+  readonly #tiers: TrackerState[][];
+  readonly #skipped: WarningEvent[];
   readonly #walk: WalkState = {
     inFlight: false,
     pending: false,
@@ -222,80 +184,14 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     this.#options = options;
     const random = options.random ?? Math.random;
     this.#random = random;
-    const maxTrackers = options.maxTrackers ?? MAX_TRACKERS;
-    const seen = new Set<string>();
-    let used = 0;
-    let unusable = 0;
-    let ignored = 0;
-    for (const tier of options.trackers) {
-      const trackers: TrackerState[] = [];
-      for (const raw of tier) {
-        const url = raw.trim();
-        if (seen.has(url)) continue;
-        seen.add(url);
-        if (used >= maxTrackers) {
-          ignored++;
-          continue;
-        }
-        const state = this.#makeTracker(url);
-        if (typeof state !== 'string') {
-          trackers.push(state);
-          used++;
-        } else if (++unusable <= MAX_SKIP_WARNINGS) {
-          this.#skipped.push({ tracker: url, message: state });
-        }
-      }
-      if (trackers.length === 0) continue;
-      // Fisher-Yates, once (BEP 12); later reordering only promotes responders.
-      for (let i = trackers.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [trackers[i], trackers[j]] = [trackers[j]!, trackers[i]!];
-      }
-      this.#tiers.push(trackers);
-    }
-    if (unusable > MAX_SKIP_WARNINGS) {
-      this.#skipped.push({
-        message: `skipped ${unusable - MAX_SKIP_WARNINGS} more unusable tracker URLs`,
-      });
-    }
-    if (ignored > 0) {
-      this.#skipped.push({
-        message: `using the first ${maxTrackers} trackers; ${ignored} more ignored`,
-      });
-    }
-  }
-
-  /** A tracker for `url`, or why it cannot be used. */
-  #makeTracker(url: string): TrackerState | string {
-    let protocol: string;
-    let host: string;
-    try {
-      ({ protocol, hostname: host } = new URL(url));
-    } catch {
-      return `skipping tracker with an invalid URL: ${url}`;
-    }
-    if (host.startsWith('[')) host = host.slice(1, -1);
-    if (!SUPPORTED.has(protocol)) {
-      return `skipping tracker ${url}: only http, https and udp trackers are supported`;
-    }
-    let udp: UdpTracker | null = null;
-    if (protocol === 'udp:') {
-      try {
-        udp = new UdpTracker(url, { resolve: this.#options.resolve, ...this.#options.udp });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        return `skipping tracker ${url}: ${reason}`;
-      }
-    }
-    return {
-      url,
-      host,
-      udp,
-      sentStarted: false,
-      startedInFlight: false,
-      completedPending: false,
-      trackerId: undefined,
-    };
+    const { tiers, skipped } = trackerTiers(options.trackers, {
+      maxTrackers: options.maxTrackers ?? MAX_TRACKERS,
+      random,
+      resolve: options.resolve,
+      udp: options.udp,
+    });
+    this.#tiers = tiers;
+    this.#skipped = skipped;
   }
 
   /** The usable tracker URLs by tier, in their current order. */
@@ -385,13 +281,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     return this.#lastStats;
   }
 
-  /**
-   * One announce to one tracker. A tracker whose host has both IPv4 and IPv6
-   * addresses is announced to over each family at once (it can only hand
-   * IPv6 peers our IPv6 address if it has seen it, and the same for IPv4);
-   * the announce succeeds when either does, with the peers of both. A host
-   * with IPv4 only is told our IPv6 address, if we have a public one (BEP 7).
-   */
+  /** One announce to one tracker (over both address families if its host has both). */
   async #announceTo(
     tracker: TrackerState,
     event: AnnounceEvent | undefined,
@@ -408,51 +298,17 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
       key: this.#key,
       trackerId: tracker.trackerId,
     };
-    const families = await hostFamilies(this.#options.resolve ?? systemResolver, tracker.host);
-    if (families.length < 2) {
-      const ipv6 = families[0] === 4 && !tracker.udp ? this.#ownIpv6() : undefined;
-      return this.#announceOver(tracker, { ...params, ipv6 }, undefined, signal, timeoutMs);
-    }
-    const { answers, late } = await gatherFamilyAnswers(
-      families.map((family) => this.#announceOver(tracker, params, family, signal, timeoutMs)),
-      this.#options.familyGraceMs ?? 1000,
-    );
-    for (const answer of late)
-      answer.then(
-        (r) => this.#latePeers(tracker, r),
-        () => {},
-      );
-    return mergeFamilyResponses(answers);
+    return announceRequest(tracker, params, this.#options, {
+      signal,
+      timeoutMs,
+      late: (response) => this.#latePeers(tracker, response),
+    });
   }
 
   /** The slower family answered after the announce was reported: its peers still count. */
   #latePeers(tracker: TrackerState, response: AnnounceResponse): void {
     const peers = dedupePeers(response.peers);
     if (!this.#stopped && peers.length > 0) this.emit('peers', { tracker: tracker.url, peers });
-  }
-
-  #ownIpv6(): string | undefined {
-    try {
-      return (this.#options.ownIpv6 ?? globalIpv6Address)();
-    } catch {
-      return undefined;
-    }
-  }
-
-  #announceOver(
-    tracker: TrackerState,
-    params: AnnounceParams,
-    family: 4 | 6 | undefined,
-    signal: AbortSignal,
-    timeoutMs?: number,
-  ): Promise<AnnounceResponse> {
-    if (tracker.udp) {
-      const retransmitMs = timeoutMs === undefined ? undefined : [timeoutMs];
-      return tracker.udp.announce(params, { signal, retransmitMs, family });
-    }
-    const http = { resolve: this.#options.resolve, ...this.#options.http, signal, family };
-    if (timeoutMs !== undefined) http.timeoutMs = Math.min(http.timeoutMs ?? timeoutMs, timeoutMs);
-    return httpAnnounce(tracker.url, params, http);
   }
 
   #eventFor(tracker: TrackerState): AnnounceEvent | undefined {

@@ -4,11 +4,13 @@
  * peers that learn of each other by PEX at once do); each end resolving the
  * duplicate its own way would leave no connection at all. And a peer that
  * dialled us is not dialled back at the address it says it listens on, nor
- * is the address of a connection adopted from a magnet's metadata fetch.
+ * is the address of a connection adopted from a magnet's metadata fetch, or
+ * of a dial that fetch still had under way when it handed over.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/core/client/client.ts';
 import type { HashPool } from '../../../src/core/hashing/pool.ts';
+import { PendingHandOff } from '../../../src/core/metadata/hand-off.ts';
 import { addressKey, type PeerAddress } from '../../../src/core/net/peer-address.ts';
 import type { Peer, PeerHandler } from '../../../src/core/peer/peer.ts';
 import { PeerConnection } from '../../../src/core/peer/peer-connection.ts';
@@ -168,7 +170,7 @@ describe('duplicate connections to one peer', () => {
       acceptRemote: () => null,
     });
     await new Promise((resolve) => fetched.once('ready', resolve));
-    a.pool.adopt(fetched, null, []);
+    a.pool.adopt(new PendingHandOff(b.address, fetched, () => {}));
     expect(open(a)).toEqual([[addressKey(b.address), true]]);
     // The download then learns of the same address (its --peer, a tracker).
     a.pool.add([b.address], 'command line');
@@ -176,6 +178,31 @@ describe('duplicate connections to one peer', () => {
     await settle();
     expect(a.dials).toEqual([]);
     expect(open(a)).toEqual([[addressKey(b.address), true]]);
+    expect(a.reasons).toEqual([]);
+  });
+
+  it('takes on a dial the metadata fetch still had under way, instead of dialling again', async () => {
+    const network = new MemoryNetwork();
+    const a = await node(network, '10.0.0.1', Buffer.alloc(20, 'a'));
+    const b = await node(network, '10.0.0.2', Buffer.alloc(20, 'b'));
+    // The metadata arrived while the fetch's dial of b was under way: it hands the dial over.
+    const handOff = new PendingHandOff(b.address, null, () => {});
+    a.pool.adopt(handOff);
+    a.pool.add([b.address], 'magnet');
+    a.pool.dialMore();
+    await settle();
+    expect(a.dials).toEqual([]);
+    expect(b.connected).toHaveLength(0);
+    // The fetch's dial lands: the pool finishes the handshake as for a dial of its own.
+    const landed = await PeerConnection.dial(a.inner, b.address, {
+      local: { infoHash, peerId: Buffer.alloc(20, 'a'), reserved: new Uint8Array(8) },
+      acceptRemote: () => null,
+    });
+    handOff.landed(landed);
+    await settle();
+    expect(open(a)).toEqual([[addressKey(b.address), true]]);
+    expect(b.connected).toHaveLength(1);
+    expect(a.dials).toEqual([]);
     expect(a.reasons).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ import { ReceiveBuffer } from './receive-buffer.ts';
 import { RttEstimator } from './rtt.ts';
 import { SendBuffer, type OutgoingPacket } from './send-buffer.ts';
 import { seqAdd, seqBefore } from './seq.ts';
+import { WriteQueue } from './write-queue.ts';
 import type { UtpOptions } from './options.ts';
 
 /** What a connection needs from its socket. */
@@ -82,10 +83,7 @@ export class UtpConnection extends Duplex {
   #replyMicro = 0;
 
   /** Bytes written and not yet cut into packets. */
-  readonly #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  /** write() callbacks held back while the queue is over `sendQueueBytes`. */
-  readonly #writeCallbacks: ((error?: Error | null) => void)[] = [];
+  readonly #pending: WriteQueue;
   #flushScheduled = false;
 
   #finRequested = false;
@@ -132,6 +130,7 @@ export class UtpConnection extends Duplex {
     super({ allowHalfOpen: false, decodeStrings: true });
     this.#endpoint = init.endpoint;
     this.#options = init.options;
+    this.#pending = new WriteQueue(init.options.sendQueueBytes);
     this.remoteAddress = init.host;
     this.remotePort = init.port;
     this.remoteFamily = init.host.includes(':') ? 'IPv6' : 'IPv4';
@@ -197,10 +196,7 @@ export class UtpConnection extends Duplex {
     _encoding: BufferEncoding,
     callback: (error?: Error | null) => void,
   ): void {
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes <= this.#options.sendQueueBytes) callback();
-    else this.#writeCallbacks.push(callback);
+    this.#pending.push(chunk, callback);
     this.#scheduleFlush();
   }
 
@@ -219,10 +215,8 @@ export class UtpConnection extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#writeCallbacks.length = 0;
+    this.#pending.clear();
     this.#finalCallback = undefined;
-    this.#pending.length = 0;
-    this.#pendingBytes = 0;
     // Both FINs exchanged and ours acked: a clean close. Anything else tells the peer with a RESET.
     const clean = this.#finAcked && this.#readEnded;
     if (this.#state !== 'closed') {
@@ -409,7 +403,7 @@ export class UtpConnection extends Duplex {
   }
 
   #hasUnsentData(): boolean {
-    return this.#pendingBytes > 0 || (this.#finRequested && this.#finPacket === undefined);
+    return this.#pending.bytes > 0 || (this.#finRequested && this.#finPacket === undefined);
   }
 
   #scheduleFlush(): void {
@@ -436,16 +430,16 @@ export class UtpConnection extends Duplex {
       this.#sendPacket(packet, now);
     }
     {
-      while (this.#pendingBytes > 0 && this.#sendBuffer.size < MAX_OUTSTANDING_PACKETS) {
-        const size = Math.min(this.#pendingBytes, this.#options.packetSize);
+      while (this.#pending.bytes > 0 && this.#sendBuffer.size < MAX_OUTSTANDING_PACKETS) {
+        const size = Math.min(this.#pending.bytes, this.#options.packetSize);
         if (!this.#mayDispatch(size)) break;
-        this.#sendPacket(this.#sendBuffer.add(PacketType.DATA, this.#take(size)), now);
+        this.#sendPacket(this.#sendBuffer.add(PacketType.DATA, this.#pending.take(size)), now);
       }
-      if (this.#finRequested && this.#pendingBytes === 0 && this.#finPacket === undefined) {
+      if (this.#finRequested && this.#pending.bytes === 0 && this.#finPacket === undefined) {
         this.#finPacket = this.#sendBuffer.add(PacketType.FIN, new Uint8Array(0));
         if (this.#mayDispatch(0)) this.#sendPacket(this.#finPacket, now);
       }
-      this.#releaseWriters();
+      this.#pending.releaseWriters();
     }
     // A shut peer window with data waiting: note since when (it may stay shut forever).
     const stalled = this.#peerWindow === 0 && this.#hasUnsentData();
@@ -471,34 +465,6 @@ export class UtpConnection extends Duplex {
     if (inFlight + Math.max(size, 1) <= window) return true;
     // Always let one packet go when nothing is in flight and the peer has some room.
     return inFlight === 0 && this.#peerWindow > 0;
-  }
-
-  /** Cuts the next `size` bytes off the pending writes. */
-  #take(size: number): Buffer {
-    this.#pendingBytes -= size;
-    const head = this.#pending[0]!;
-    if (head.length > size) {
-      this.#pending[0] = head.subarray(size);
-      return head.subarray(0, size);
-    }
-    if (head.length === size) return this.#pending.shift()!;
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
-    while (at < size) {
-      const chunk = this.#pending[0]!;
-      const n = Math.min(chunk.length, size - at);
-      chunk.copy(out, at, 0, n);
-      at += n;
-      if (n === chunk.length) this.#pending.shift();
-      else this.#pending[0] = chunk.subarray(n);
-    }
-    return out;
-  }
-
-  #releaseWriters(): void {
-    while (this.#writeCallbacks.length > 0 && this.#pendingBytes <= this.#options.sendQueueBytes) {
-      this.#writeCallbacks.shift()!();
-    }
   }
 
   #advertisedWindow(): number {
