@@ -214,6 +214,19 @@ const LAZY_MODULE_HELPER = `function __shoalLazy(load) {
 }
 `;
 
+/**
+ * oclif sorts the commands with `localeCompare` when it loads: the first
+ * collation in a process makes ICU open its collation data, ~2.4 MiB of the
+ * executable's pages (and ICU code) kept resident for the whole run of every
+ * oclif command, a download included (docs/PERFORMANCE.md, "Download memory").
+ * shoal's command ids are lower-case ASCII words, which sort the same by code
+ * unit. A dependency upgrade that changes the line just loses the saving
+ * (test/sea/no-collation.test.ts notices).
+ */
+const OCLIF_LOCALE_SORT = '.sort((a, b) => a.id.localeCompare(b.id));';
+const OCLIF_CODE_UNIT_SORT = '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));';
+
+/** Rewrites oclif's files: the deferred requires above, and its command sort (OCLIF_LOCALE_SORT). */
 const deferOclifRequires: esbuild.Plugin = {
   name: 'defer-oclif-requires',
   setup(build) {
@@ -237,8 +250,9 @@ const deferOclifRequires: esbuild.Plugin = {
             return `const ${id} = { get default() { return __importDefault(require(${spec})).default; } };`;
           });
       }
-      if (!changed) return undefined;
-      return { contents: `${LAZY_MODULE_HELPER}${source}`, loader: 'js' };
+      const sorted = source.replace(OCLIF_LOCALE_SORT, OCLIF_CODE_UNIT_SORT);
+      if (!changed && sorted === source) return undefined;
+      return { contents: `${changed ? LAZY_MODULE_HELPER : ''}${sorted}`, loader: 'js' };
     });
   },
 };

@@ -126,6 +126,42 @@ if (!exe) {
       expect(sub.stdout).toContain('--piece-length');
     });
 
+    it('runs oclif commands without collating strings (ICU collation data stays off its pages)', async () => {
+      // A preload (NODE_OPTIONS, which the executable honours) records every collation the
+      // main thread asks for; build-sea.ts rewrites oclif's command sort to do without.
+      const box = sandbox();
+      const record = path.join(box.cwd, 'collations.txt');
+      const probe = path.join(box.cwd, 'collation-probe.cjs');
+      writeFileSync(
+        probe,
+        `const { isMainThread } = require('node:worker_threads');
+const calls = [];
+const localeCompare = String.prototype.localeCompare;
+String.prototype.localeCompare = function (...args) { calls.push('localeCompare'); return localeCompare.apply(this, args); };
+const Collator = Intl.Collator;
+Intl.Collator = function (...args) { calls.push('Intl.Collator'); return new Collator(...args); };
+if (isMainThread) process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(record)}, calls.join('\\n') + '\\n'));
+`,
+      );
+      const env = { ...box.env, NODE_OPTIONS: `--require ${probe}` };
+      const commands = [
+        ['download', 'no-such.torrent', '-o', 'out', '--quiet'],
+        ['inspect', corpusPath(corpusNames()[0]!), '--quiet'],
+        ['--help'],
+      ];
+      let help = '';
+      for (const args of commands) {
+        const result = await run(args, { ...box, env });
+        if (args[0] === '--help') help = result.stdout;
+        expect(result.stderr, show(result)).not.toMatch(/collation-probe|Cannot find module/);
+      }
+      expect(readFileSync(record, 'utf8').trim()).toBe('');
+      // The commands are still listed in order.
+      const listed = [...help.matchAll(/^ {2}([a-z]+)\s/gm)].map((m) => m[1]);
+      expect(listed.length, help).toBeGreaterThan(4);
+      expect(listed).toEqual([...listed].sort());
+    });
+
     it('creates a hybrid torrent on its worker pool and verifies the data with it', async () => {
       const box = sandbox();
       const data = path.join(box.cwd, 'payload');
