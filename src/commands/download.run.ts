@@ -33,13 +33,13 @@ import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-fi
 import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
-import { clientFromFlags } from './connection-flags.ts';
-import { checkWebSeedUrls } from './flags.ts';
+import { clientFromFlags } from './connection-client.ts';
+import { checkWebSeedUrls } from './flag-values.ts';
 import { downloadUpdatable } from './download-updatable.ts';
 import { isUpdatableMagnet } from '../core/updatable/updatable-magnet.ts';
 import { parseSeedUntilFlag, watchSeedUntil } from './seed-until-flag.ts';
 import type { SeedUntil } from '../core/fleet/seed-until.ts';
-import { buildSources, discoveryChoices } from './discovery-flags.ts';
+import { buildSources, discoveryChoices } from './discovery-choices.ts';
 import { handleSignals } from './signals.ts';
 import type { DownloadTui } from './download-tui.ts';
 import packageJson from '../../package.json' with { type: 'json' };
