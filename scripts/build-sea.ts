@@ -9,6 +9,7 @@
  *                           a plain inspect, a plain create), the executable's
  *                           main script
  *        cli.cjs            the whole CLI, which the front loads for anything else
+ *                           (a plain download runs there without oclif)
  *                           (both from src/sea/main.ts, see there why two)
  *        piscina-worker.cjs piscina's thread bootstrap (its dist/worker.js)
  *        hash-worker.cjs    the hash worker (entry src/sea/hash-worker.ts)
@@ -161,15 +162,21 @@ const neverLoaded: esbuild.Plugin = {
  * The front bundle stops before oclif: it loads cli.cjs for every command
  * that needs oclif, so oclif and the command classes are left out of it (code
  * the fast paths share with the commands must not import oclif: an import of
- * it from there fails at run time, in the front only).
+ * it from there fails at run time, in the front only). A plain download runs
+ * without oclif too, but in cli.cjs (src/cli.ts runFastPath): the engine it
+ * loads would make the front, which every command starts with, several times
+ * larger.
  */
 const outsideFront: esbuild.Plugin = {
   name: 'outside-front',
   setup(build) {
-    build.onResolve({ filter: /^@oclif\/core$|[\\/]commands[\\/]index\.ts$/ }, (args) => ({
-      path: args.path,
-      namespace: 'shoal-outside-front',
-    }));
+    build.onResolve(
+      { filter: /^@oclif\/core$|[\\/]commands[\\/](index|download\.run)\.ts$/ },
+      (args) => ({
+        path: args.path,
+        namespace: 'shoal-outside-front',
+      }),
+    );
     build.onLoad({ filter: /.*/, namespace: 'shoal-outside-front' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} is in cli.cjs, not in the front bundle`)});`,
       loader: 'js',
