@@ -15,10 +15,10 @@
  * dropped, and every connection has idle and retransmission limits.
  */
 import dgram from 'node:dgram';
-import dns from 'node:dns';
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { literalLookup } from '../../net/literal-lookup.ts';
 import { UtpConnection, type UtpEndpoint } from './connection.ts';
 import { defaultUtpOptions, type UtpOptions } from './options.ts';
 import { decodePacket, encodeHeader, looksLikeUtp, PacketType, type Packet } from './packet.ts';
@@ -72,7 +72,10 @@ export class UtpSocket extends EventEmitter<UtpSocketEvents> {
     const host = options.host ?? '127.0.0.1';
     // Any IPv6 literal has a colon and no IPv4 address or host name has one: net.isIPv6 would
     // compile Node's IPv6 pattern, 10-20 ms on the way to a download's first byte.
-    const udp = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', lookup });
+    const udp = dgram.createSocket({
+      type: host.includes(':') ? 'udp6' : 'udp4',
+      lookup: literalLookup,
+    });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(options.port ?? 0, host, () => {
@@ -289,27 +292,3 @@ function key(host: string, port: number, id: number): string {
 function unmapIPv4(address: string): string {
   return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
-
-/**
- * The UDP socket's resolver: the wildcard and loopback addresses shoal binds
- * to are answered as they are, because Node's own (dns.lookup) first tests
- * every name against its IPv6 pattern, whose first use costs 10-20 ms of the
- * start (docs/PERFORMANCE.md, "First byte"). Everything else (the addresses
- * datagrams are sent to, host names) goes to dns.lookup as before.
- */
-function lookup(
-  address: string,
-  family: dns.LookupOneOptions | number,
-  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const literal = LITERAL_ADDRESSES.get(address);
-  if (literal === undefined) dns.lookup(address, family as dns.LookupOneOptions, callback);
-  else process.nextTick(callback, null, address, literal);
-}
-
-const LITERAL_ADDRESSES = new Map([
-  ['::', 6],
-  ['::1', 6],
-  ['0.0.0.0', 4],
-  ['127.0.0.1', 4],
-]);
