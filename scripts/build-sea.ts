@@ -170,8 +170,9 @@ const neverLoaded: esbuild.Plugin = {
 const outsideFront: esbuild.Plugin = {
   name: 'outside-front',
   setup(build) {
+    // download.fast.ts imports its run as './download.run.ts': the filter sees the path as written.
     build.onResolve(
-      { filter: /^@oclif\/core$|[\\/]commands[\\/](index|download\.run)\.ts$/ },
+      { filter: /^@oclif\/core$|[\\/]commands[\\/]index\.ts$|(^|[\\/])download\.run\.ts$/ },
       (args) => ({
         path: args.path,
         namespace: 'shoal-outside-front',
@@ -276,7 +277,7 @@ async function bundle(
   plugins: esbuild.Plugin[],
   external: string[] = [],
   define: Record<string, string> = {},
-): Promise<void> {
+): Promise<esbuild.Metafile> {
   const result = await esbuild.build({
     entryPoints: [entry],
     outfile,
@@ -306,6 +307,7 @@ async function bundle(
     },
   });
   onlyBuiltins(result.metafile, external);
+  return result.metafile;
 }
 
 // ---- assets ----------------------------------------------------------------
@@ -384,13 +386,18 @@ async function main(): Promise<void> {
 
   step('bundling the front');
   // The front runs a plain create itself (commands/create.fast.ts), hash pool included.
-  await bundle(
+  const front = await bundle(
     seaMain,
     join(work, 'shoal.cjs'),
     [piscinaWorkerPath, xxhashRedirect, neverLoaded, outsideFront],
     [],
     { SHOAL_SEA_BUNDLE: '"front"' },
   );
+  // Every command starts with the front: a download's engine must stay in cli.cjs.
+  const engine = Object.keys(front.inputs).find((input) =>
+    /src[\\/]core[\\/]session[\\/]/.test(input),
+  );
+  if (engine) fail(`the front bundle holds ${engine}: the engine belongs in cli.cjs`);
 
   step(`building the SEA blob (code cache ${useCodeCache ? 'on' : 'off'})`);
   const blob = join(work, 'sea-prep.blob');
