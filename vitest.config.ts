@@ -14,8 +14,9 @@ import { defineConfig } from 'vitest/config';
  */
 const exe = process.env.SHOAL_BIN ? resolve(process.env.SHOAL_BIN) : '';
 const seaSuite = 'test/sea/sea.test.ts';
-// The create fast path against the full command, run again inside the executable.
+// The create and download fast paths against the full command, run again inside the executable.
 const seaCreate = 'test/sea/create-fast-path.test.ts';
+const seaDownload = 'test/sea/download-fast-path.test.ts';
 
 export default defineConfig({
   test: {
@@ -44,7 +45,7 @@ export default defineConfig({
           // Without an executable: in CI the SEA suite runs and fails (the binary went untested);
           // locally nothing runs here, so there is nothing to skip.
           include: exe
-            ? ['test/e2e/**/*.test.ts', seaSuite, seaCreate]
+            ? ['test/e2e/**/*.test.ts', seaSuite, seaCreate, seaDownload]
             : process.env.CI
               ? [seaSuite]
               : [],

@@ -9,6 +9,7 @@
  *                           a plain inspect, a plain create), the executable's
  *                           main script
  *        cli.cjs            the whole CLI, which the front loads for anything else
+ *                           (a plain download runs there without oclif)
  *                           (both from src/sea/main.ts, see there why two)
  *        piscina-worker.cjs piscina's thread bootstrap (its dist/worker.js)
  *        hash-worker.cjs    the hash worker (entry src/sea/hash-worker.ts)
@@ -161,15 +162,22 @@ const neverLoaded: esbuild.Plugin = {
  * The front bundle stops before oclif: it loads cli.cjs for every command
  * that needs oclif, so oclif and the command classes are left out of it (code
  * the fast paths share with the commands must not import oclif: an import of
- * it from there fails at run time, in the front only).
+ * it from there fails at run time, in the front only). A plain download runs
+ * without oclif too, but in cli.cjs (src/cli.ts runFastPath): the engine it
+ * loads would make the front, which every command starts with, several times
+ * larger.
  */
 const outsideFront: esbuild.Plugin = {
   name: 'outside-front',
   setup(build) {
-    build.onResolve({ filter: /^@oclif\/core$|[\\/]commands[\\/]index\.ts$/ }, (args) => ({
-      path: args.path,
-      namespace: 'shoal-outside-front',
-    }));
+    // download.fast.ts imports its run as './download.run.ts': the filter sees the path as written.
+    build.onResolve(
+      { filter: /^@oclif\/core$|[\\/]commands[\\/]index\.ts$|(^|[\\/])download\.run\.ts$/ },
+      (args) => ({
+        path: args.path,
+        namespace: 'shoal-outside-front',
+      }),
+    );
     build.onLoad({ filter: /.*/, namespace: 'shoal-outside-front' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} is in cli.cjs, not in the front bundle`)});`,
       loader: 'js',
@@ -283,7 +291,7 @@ async function bundle(
   plugins: esbuild.Plugin[],
   external: string[] = [],
   define: Record<string, string> = {},
-): Promise<void> {
+): Promise<esbuild.Metafile> {
   const result = await esbuild.build({
     entryPoints: [entry],
     outfile,
@@ -313,6 +321,7 @@ async function bundle(
     },
   });
   onlyBuiltins(result.metafile, external);
+  return result.metafile;
 }
 
 // ---- assets ----------------------------------------------------------------
@@ -391,13 +400,18 @@ async function main(): Promise<void> {
 
   step('bundling the front');
   // The front runs a plain create itself (commands/create.fast.ts), hash pool included.
-  await bundle(
+  const front = await bundle(
     seaMain,
     join(work, 'shoal.cjs'),
     [piscinaWorkerPath, xxhashRedirect, neverLoaded, outsideFront],
     [],
     { SHOAL_SEA_BUNDLE: '"front"' },
   );
+  // Every command starts with the front: a download's engine must stay in cli.cjs.
+  const engine = Object.keys(front.inputs).find((input) =>
+    /src[\\/]core[\\/]session[\\/]/.test(input),
+  );
+  if (engine) fail(`the front bundle holds ${engine}: the engine belongs in cli.cjs`);
 
   step(`building the SEA blob (code cache ${useCodeCache ? 'on' : 'off'})`);
   const blob = join(work, 'sea-prep.blob');

@@ -6,15 +6,18 @@
  * stderr plus the exit code from the CLI contract.
  *
  * oclif itself loads only when it is needed: `--version`, a plain
- * `inspect` (commands/inspect.fast.ts) and a plain `create`
- * (commands/create.fast.ts) answer without it, because loading oclif and the
- * command classes is most of a short command's start-up (docs/PERFORMANCE.md).
+ * `inspect` (commands/inspect.fast.ts), a plain `create`
+ * (commands/create.fast.ts) and a plain `download` (commands/download.fast.ts)
+ * run without it, because loading oclif and the command classes is most of a
+ * short command's start-up and of a download's time to its first byte
+ * (docs/PERFORMANCE.md).
  */
 import { arch, platform, release } from 'node:os';
 import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { plainCreate } from './commands/create.fast.ts';
+import { plainDownload } from './commands/download.fast.ts';
 import { plainInspect } from './commands/inspect.fast.ts';
 import { ExitCode, ShoalError } from './core/errors.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -40,11 +43,13 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
 }
 
 /**
- * Runs `argv` when it has a fast path (and exits); returns when it has none.
- * The executable's front bundle calls this before it loads the full CLI.
+ * Runs `argv` when it has a fast path that needs no engine (and exits);
+ * returns otherwise. The executable's front bundle calls this before it loads
+ * the full CLI, whose runCli takes a plain download's fast path: the front
+ * bundle holds no engine (scripts/build-sea.ts).
  */
 export async function runFastPath(argv: string[]): Promise<void> {
-  const fast = fastPath(argv);
+  const fast = fastPath(argv, { engine: false });
   if (fast) await finish(argv, fast);
 }
 
@@ -60,8 +65,8 @@ async function finish(argv: string[], command: () => Promise<void>): Promise<nev
   process.exit(code);
 }
 
-/** A command that runs without oclif, or null. */
-function fastPath(argv: string[]): (() => Promise<void>) | null {
+/** A command that runs without oclif, or null; `engine: false` leaves out those that need the engine. */
+function fastPath(argv: string[], { engine = true } = {}): (() => Promise<void>) | null {
   if (argv.length === 1 && argv[0] === '--version' && !maybeWsl()) {
     return async () => {
       // oclif's user agent, byte for byte (it names ia32 x86, and WSL 'wsl', left to oclif).
@@ -71,7 +76,10 @@ function fastPath(argv: string[]): (() => Promise<void>) | null {
       );
     };
   }
+  const download = engine ? plainDownload(argv) : null;
+  if (download) stdoutStream = true;
   return (
+    download ??
     plainInspect(argv, writeStdout) ??
     plainCreate(argv, writeStdout, () => {
       stdoutStream = true;

@@ -1,17 +1,10 @@
 /**
  * The flags that choose how shoal talks to peers, shared by download and
- * seed, and the client they make: one listening port and the way peers are
- * dialed and accepted (src/core/client/client.ts).
+ * seed. The client they make is connection-client.ts.
  */
 import { Flags } from '@oclif/core';
-import { Client } from '../core/client/client.ts';
-import { TRANSPORT_CHOICES, type TransportChoice } from '../core/client/dialer.ts';
-import type { HashPool } from '../core/hashing/pool.ts';
-import {
-  DEFAULT_ENCRYPTION,
-  ENCRYPTION_POLICIES,
-  type EncryptionPolicy,
-} from '../core/transport/mse/index.ts';
+import { TRANSPORT_CHOICES } from '../core/client/dialer.ts';
+import { DEFAULT_ENCRYPTION, ENCRYPTION_POLICIES } from '../core/transport/mse/index.ts';
 
 export const connectionFlags = {
   transport: Flags.string({
@@ -29,20 +22,3 @@ export const connectionFlags = {
     env: 'SHOAL_ENCRYPTION',
   }),
 };
-
-export interface ConnectionFlagValues {
-  port?: number;
-  transport?: string;
-  encryption?: string;
-}
-
-/** The client a one-torrent command runs its torrent on; started by the caller. */
-export function clientFromFlags(flags: ConnectionFlagValues, hashPool: HashPool): Client {
-  return new Client({
-    port: flags.port ?? 0,
-    hashPool,
-    // oclif has checked the values against the option lists above.
-    transports: (flags.transport ?? 'both') as TransportChoice,
-    encryption: (flags.encryption ?? DEFAULT_ENCRYPTION) as EncryptionPolicy,
-  });
-}

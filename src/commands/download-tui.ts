@@ -21,7 +21,7 @@ import { DownloadSource, type AttachOptions } from '../tui/download-source.ts';
 import { oneLine } from '../tui/poller.ts';
 import { Terminal } from '../tui/terminal.ts';
 import { themeFromEnv } from '../tui/theme.ts';
-import { parseSize } from './flags.ts';
+import { parseSize } from './flag-values.ts';
 
 /** The flags --tui looks at (a subset of download's). */
 export interface TuiDownloadFlags {

@@ -18,7 +18,7 @@ import {
 } from '../core/updatable/mutable-item.ts';
 import { UpdatableFollower } from '../core/updatable/follower.ts';
 import { parseUpdatableMagnet } from '../core/updatable/updatable-magnet.ts';
-import { parseDhtNode } from './flags.ts';
+import { parseDhtNode } from './flag-values.ts';
 
 export interface UpdatableFlags {
   dht: boolean;

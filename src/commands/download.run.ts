@@ -33,13 +33,12 @@ import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-fi
 import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
-import { clientFromFlags } from './connection-flags.ts';
-import { checkWebSeedUrls } from './flags.ts';
-import { downloadUpdatable } from './download-updatable.ts';
+import { clientFromFlags } from './connection-client.ts';
+import { checkWebSeedUrls } from './flag-values.ts';
 import { isUpdatableMagnet } from '../core/updatable/updatable-magnet.ts';
 import { parseSeedUntilFlag, watchSeedUntil } from './seed-until-flag.ts';
 import type { SeedUntil } from '../core/fleet/seed-until.ts';
-import { buildSources, discoveryChoices } from './discovery-flags.ts';
+import { buildSources, discoveryChoices } from './discovery-choices.ts';
 import { handleSignals } from './signals.ts';
 import type { DownloadTui } from './download-tui.ts';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -95,6 +94,8 @@ export async function download(
     const notify = (line: string) => {
       if (!flags.quiet) process.stderr.write(`${line}\n`);
     };
+    // Loaded only here: it brings the DHT library, which a plain download loads later if at all.
+    const { downloadUpdatable } = await import('./download-updatable.ts');
     await downloadUpdatable(args.source, flags, downloadVersion, notify);
     return;
   }

@@ -50,3 +50,10 @@ export const eventsFlag = {
 export function threadsFlag(description = 'hashing threads (default: one per core)') {
   return Flags.integer({ description, env: 'SHOAL_THREADS', min: 1, max: 256 });
 }
+
+/** `--seed-until EXPR` (seed, download); parsed by seed-until-flag.ts. */
+export const seedUntilFlag = Flags.string({
+  description:
+    "keep seeding until this holds, then exit 0: completed>=N (the trackers' scrape), idle>=DUR, time>=DUR, ratio>=R, joined with | (any) and & (all), e.g. 'completed>=50 | time>=2h'",
+  exclusive: ['seed-time', 'seed-ratio'],
+});

@@ -9,7 +9,7 @@ import type { VerifyResult } from '../core/verify/verify-data.ts';
 import { createByteProgress } from '../ui/byte-progress.ts';
 import { eventStreamFor, type EventStream } from '../ui/events.ts';
 import { decideOutputMode } from '../ui/output-mode.ts';
-import { discoveryChoices } from './discovery-flags.ts';
+import { discoveryChoices } from './discovery-choices.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import type Inspect from './inspect.ts';
 import type { CommandOutput } from './command-output.ts';

@@ -1,22 +1,16 @@
 /**
- * `--seed-until EXPR` for seed and download: the flag, its parsing (a typo is
- * exit 2 before any work), and the watch that ends seeding as a success when
+ * `--seed-until EXPR` for seed and download: its parsing (a typo is exit 2
+ * before any work; the flag itself is in flags.ts, apart so that this file
+ * loads without oclif), and the watch that ends seeding as a success when
  * the expression holds, saying which condition ended it. The expression
  * language and the scrape polling live in src/core/fleet/.
  */
-import { Flags } from '@oclif/core';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { TorrentSession } from '../core/session/torrent-session.ts';
 import { parseSeedUntil } from '../core/fleet/seed-until-parser.ts';
 import type { SeedUntil } from '../core/fleet/seed-until.ts';
 import { SeedUntilWatch } from '../core/fleet/seed-until-watch.ts';
-import { parseDuration, parseRatio } from './flags.ts';
-
-export const seedUntilFlag = Flags.string({
-  description:
-    "keep seeding until this holds, then exit 0: completed>=N (the trackers' scrape), idle>=DUR, time>=DUR, ratio>=R, joined with | (any) and & (all), e.g. 'completed>=50 | time>=2h'",
-  exclusive: ['seed-time', 'seed-ratio'],
-});
+import { parseDuration, parseRatio } from './flag-values.ts';
 
 /** The parsed expression, or null without the flag; UsageError (exit 2) for a mistake. */
 export function parseSeedUntilFlag(text: string | undefined): SeedUntil | null {

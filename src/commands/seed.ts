@@ -1,12 +1,12 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { connectionFlags } from './connection-flags.ts';
 import { discoveryFlags } from './discovery-flags.ts';
-import { seedUntilFlag } from './seed-until-flag.ts';
 import {
   durationFlag,
   eventsFlag,
   outputFlags,
   ratioFlag,
+  seedUntilFlag,
   sizeFlag,
   threadsFlag,
 } from './flags.ts';

@@ -16,7 +16,8 @@
  * pays for the size of the main script on every start. Every other command
  * loads `full`, the whole CLI, from the extracted `cli.cjs`, compiled once
  * into Node's compile cache next to it; its own run of this entry then runs
- * the command.
+ * the command (a plain download there without oclif: it needs the engine,
+ * which the front leaves out).
  */
 import { createRequire, enableCompileCache } from 'node:module';
 import { join } from 'node:path';

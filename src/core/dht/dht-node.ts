@@ -8,8 +8,14 @@
  * hands each 'peer' the library reports to whoever listens for that
  * info-hash, and at destroy() saves its routing table and closes its socket,
  * within a bounded time. Network errors are warnings, never thrown.
+ *
+ * bittorrent-dht and what it requires load only when a node starts (15-25 ms
+ * of a download's start, docs/PERFORMANCE.md "First byte"): a download starts
+ * its DHT beside its tracker announce, so the load runs while the tracker
+ * answers instead of before the first event, and --no-dht never loads it.
  */
-import DHT, { type DhtOptions } from 'bittorrent-dht';
+import type DHT from 'bittorrent-dht';
+import type { DhtOptions } from 'bittorrent-dht';
 import { validatePeer, type PeerAddress } from '../net/peer-address.ts';
 import { dhtCachePath, readDhtCache, writeDhtCache } from './dht-cache.ts';
 
@@ -153,7 +159,9 @@ export class DhtNode {
       );
       dhtOptions.bootstrap = nodes.length > 0 ? nodes : false;
     }
-    const dht = new DHT(dhtOptions);
+    const { default: Dht } = await import('bittorrent-dht');
+    if (this.#destroyed) return;
+    const dht = new Dht(dhtOptions);
     this.#dht = dht;
     dht.on('error', (error) => this.#warn(`DHT: ${error.message}`));
     dht.on('warning', () => {

@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { PeerAddress } from '../net/peer-address.ts';
+import { literalLookup } from '../net/literal-lookup.ts';
 import { validatePeer } from '../net/peer-address.ts';
 import type { DiscoveryContext, PeerDiscovery } from './discovery.ts';
 import {
@@ -111,7 +112,13 @@ export class LsdService extends EventEmitter<LsdServiceEvents> {
 
   async #open(ipv6: boolean, group: string): Promise<Endpoint> {
     // reuseAddr: other BEP 14 clients on this machine listen on the same port.
-    const socket = dgram.createSocket({ type: ipv6 ? 'udp6' : 'udp4', reuseAddr: true });
+    // literalLookup: binding '::' and sending to the group through Node's resolver would cost
+    // the start the first use of its IPv6 pattern (net/literal-lookup.ts).
+    const socket = dgram.createSocket({
+      type: ipv6 ? 'udp6' : 'udp4',
+      reuseAddr: true,
+      lookup: literalLookup,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);

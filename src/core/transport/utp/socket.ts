@@ -18,6 +18,7 @@ import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { literalLookup } from '../../net/literal-lookup.ts';
 import { UtpConnection, type UtpEndpoint } from './connection.ts';
 import { defaultUtpOptions, type UtpOptions } from './options.ts';
 import { decodePacket, encodeHeader, looksLikeUtp, PacketType, type Packet } from './packet.ts';
@@ -69,7 +70,12 @@ export class UtpSocket extends EventEmitter<UtpSocketEvents> {
     options: { port?: number; host?: string } & Partial<UtpOptions> = {},
   ): Promise<UtpSocket> {
     const host = options.host ?? '127.0.0.1';
-    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+    // Any IPv6 literal has a colon and no IPv4 address or host name has one: net.isIPv6 would
+    // compile Node's IPv6 pattern, 10-20 ms on the way to a download's first byte.
+    const udp = dgram.createSocket({
+      type: host.includes(':') ? 'udp6' : 'udp4',
+      lookup: literalLookup,
+    });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(options.port ?? 0, host, () => {
