@@ -6,10 +6,12 @@
  * are waiting), end() sends a FIN once everything before it is sent,
  * destroy() sends a RESET. The peer's FIN ends the readable side and, as a
  * TCP socket does by default, our writable side too (BitTorrent never
- * half-closes); if our FIN is not acked within `finTimeoutMs` of theirs, the
- * connection is destroyed rather than kept half-dead. Reads are pushed in order; the window we advertise
- * shrinks as the reader falls behind, so a peer that respects it cannot make
- * us buffer more than `receiveWindow` bytes.
+ * half-closes); what we wrote before it is still delivered, but once
+ * `finTimeoutMs` pass after their FIN with none of our data or our FIN
+ * acked, the connection is destroyed rather than kept half-dead. Reads are
+ * pushed in order; the window we advertise shrinks as the reader falls
+ * behind, so a peer that respects it cannot make us buffer more than
+ * `receiveWindow` bytes.
  *
  * The protocol side: `handlePacket` for each datagram the socket routes here,
  * `tick` from the socket's timer for retransmission, idle and keep-alive
@@ -92,7 +94,10 @@ export class UtpConnection extends Duplex {
   #finalCallback: ((error?: Error | null) => void) | undefined;
   #peerFinSeq: number | undefined;
   #readEnded = false;
-  /** When the peer's FIN was delivered plus `finTimeoutMs`: our FIN must be acked by then (0: no FIN yet). */
+  /**
+   * After the peer's FIN (0 before it): the time by which something of ours
+   * must be acked, `finTimeoutMs` after their FIN or the last ack since.
+   */
   #finDeadline = 0;
   #finAcked = false;
   #resetReceived = false;
@@ -320,6 +325,8 @@ export class UtpConnection extends Duplex {
       this.#ledbat.onAck(result.bytesAcked, packet.timestampDiff, flightBefore, now);
       this.#rtt.resetBackoff();
       this.#consecutiveTimeouts = 0;
+      // The peer is still there and taking what we queued before its FIN: keep delivering it.
+      if (this.#finDeadline !== 0) this.#finDeadline = now + this.#options.finTimeoutMs;
     }
     // Three acks in a row for the same packet, with nothing new acked: the next one was lost.
     if (result.progressed || packet.ack !== this.#lastAck) {

@@ -2,8 +2,9 @@
  * The peer's FIN ends the connection on our side too (issue #16): libtorrent
  * closes a connection with FIN, and a stream that only ended its readable side
  * stayed half-open for ever, so the session kept a dead peer. On the peer's
- * FIN: the readable side ends, we answer with our FIN, and if that is not
- * acked within `finTimeoutMs` the connection is destroyed.
+ * FIN: the readable side ends, we answer with our FIN once what we wrote
+ * before it is delivered, and if `finTimeoutMs` pass with nothing of ours
+ * acked the connection is destroyed.
  *
  * The listener's clock is the test's (`now`), so the FIN timeout passes when
  * the test says, not after a sleep.
@@ -81,5 +82,51 @@ describe("uTP: the peer's FIN", () => {
     expect(socket.connectionCount).toBe(0);
     // A peer that is still there learns the connection is gone.
     await peer.expect((p) => p.type === PacketType.RESET && p.connectionId === 200);
+  });
+
+  it('still delivers what was queued before the FIN, however long that takes while the peer acks it', async () => {
+    const { socket, peer, connection, sendFin, advance } = await connectedPair(300);
+    const closed = once(connection, 'close');
+    // Many congestion windows: it takes more round trips than finTimeoutMs allows from the FIN.
+    connection.write(Buffer.alloc(128 * 1024, 7));
+    sendFin();
+    await once(connection, 'end');
+    const ourData = () =>
+      peer.received.filter((p) => p.type === PacketType.DATA && p.connectionId === 300);
+    const ourFinSent = () =>
+      peer.received.some((p) => p.type === PacketType.FIN && p.connectionId === 300);
+    /** Real time for the socket to handle what was sent and run its timer (it ticks every 50 ms). */
+    const settle = async (heardBefore: number) => {
+      const until = Date.now() + 400;
+      while (peer.received.length === heardBefore && Date.now() < until)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 80));
+    };
+    let acked = -1;
+    let waited = 0;
+    // A quarter of finTimeoutMs passes between acks: past finTimeoutMs from the FIN, never from an ack.
+    while (!ourFinSent()) {
+      expect(connection.destroyed).toBe(false);
+      const sent = ourData();
+      const last = sent.length > 0 ? sent[sent.length - 1]!.seq : -1;
+      const heard = peer.received.length;
+      if (last !== acked) {
+        acked = last;
+        peer.send(socket.port, { type: PacketType.STATE, connectionId: 301, seq: 4, ack: last });
+        await settle(heard);
+      }
+      advance(FIN_TIMEOUT_MS / 4);
+      waited += FIN_TIMEOUT_MS / 4;
+      await settle(peer.received.length);
+      expect(waited).toBeLessThan(120_000);
+    }
+    expect(waited).toBeGreaterThan(FIN_TIMEOUT_MS);
+    expect(peer.received.some((p) => p.type === PacketType.RESET)).toBe(false);
+    const bytes = ourData().reduce((sum, p) => sum + p.payload.length, 0);
+    expect(bytes).toBeGreaterThanOrEqual(128 * 1024);
+    const fin = await peer.expect((p) => p.type === PacketType.FIN && p.connectionId === 300);
+    peer.send(socket.port, { type: PacketType.STATE, connectionId: 301, seq: 4, ack: fin.seq });
+    await closed;
+    expect(connection.errored).toBeNull();
   });
 });

@@ -20,20 +20,29 @@ function sha1(data: Buffer): string {
   return createHash('sha1').update(data).digest('hex');
 }
 
-function digestToEnd(stream: Duplex): Promise<string> {
+/**
+ * SHA-1 of the first `length` bytes the stream delivers. The stream stays
+ * flowing, so its end (the peer's FIN) is still seen afterwards.
+ */
+function digestOf(stream: Duplex, length: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha1');
-    stream.on('data', (chunk: Buffer) => hash.update(chunk));
-    stream.once('end', () => resolve(hash.digest('hex')));
+    let seen = 0;
+    stream.on('data', (chunk: Buffer) => {
+      if (seen >= length) return;
+      hash.update(chunk);
+      seen += chunk.length;
+      if (seen >= length) resolve(hash.digest('hex'));
+    });
     stream.once('error', reject);
   });
 }
 
+/** Writes all of `data`, minding backpressure, and leaves the stream open. */
 async function writeAll(stream: Duplex, data: Buffer): Promise<void> {
   for (let at = 0; at < data.length; at += 50_000) {
     if (!stream.write(data.subarray(at, at + 50_000))) await once(stream, 'drain');
   }
-  stream.end();
 }
 
 async function throughRelay(
@@ -70,12 +79,20 @@ describe('uTP over a lossy, slow, reordering path', () => {
     const up = randomBytes(3 * 1024 * 1024);
     const down = randomBytes(3 * 1024 * 1024);
     const firstByte = new Promise<Buffer>((resolve) => server.once('data', resolve));
+    // Each side ends only once it has everything: a FIN ends the peer's writing side as well
+    // (BitTorrent never half-closes), so ending early would cut the other direction short.
     const [atServer, atClient] = await Promise.all([
-      digestToEnd(server),
-      digestToEnd(client),
+      digestOf(server, 1 + up.length),
+      digestOf(client, down.length),
       writeAll(client, up),
       writeAll(server, down),
     ]);
+    const closed = Promise.all([once(client, 'close'), once(server, 'close')]);
+    client.end();
+    server.end();
+    await closed;
+    expect(client.errored).toBeNull();
+    expect(server.errored).toBeNull();
     const prefix = await firstByte;
     expect(prefix[0]).toBe('x'.charCodeAt(0));
     expect(atServer).toBe(sha1(Buffer.concat([Buffer.from('x'), up])));
