@@ -77,18 +77,27 @@ function fastPath(argv: string[], { engine = true } = {}): (() => Promise<void>)
     };
   }
   const download = engine ? plainDownload(argv) : null;
-  if (download) stdoutStream = true;
+  if (download) useStdoutStream();
   return (
-    download ??
-    plainInspect(argv, writeStdout) ??
-    plainCreate(argv, writeStdout, () => {
-      stdoutStream = true;
-    })
+    download ?? plainInspect(argv, writeStdout) ?? plainCreate(argv, writeStdout, useStdoutStream)
   );
 }
 
 /** True once process.stdout exists and may hold unwritten output (see flushStdout). */
 let stdoutStream = false;
+
+/**
+ * The command writes through process.stdout (not only writeStdout). As oclif
+ * does for every command: a reader that went away (`| head`) ends the output
+ * quietly, instead of an unhandled EPIPE ending the process with a stack trace.
+ */
+function useStdoutStream(): void {
+  if (stdoutStream) return;
+  stdoutStream = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
 /**
  * Writes to stdout synchronously with fs.writeSync: creating process.stdout
@@ -105,7 +114,7 @@ function writeStdout(text: string): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') return;
     if (code !== 'EAGAIN') throw error;
-    stdoutStream = true;
+    useStdoutStream();
     process.stdout.write(bytes.subarray(done));
   }
 }

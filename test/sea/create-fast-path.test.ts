@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runShoal, show, trackProcesses, type RunResult } from '../helpers/cli.ts';
+import { runShoal, show, spawnShoal, trackProcesses, type RunResult } from '../helpers/cli.ts';
 import { cleanupTempDirs, makeTree, tempDir } from '../helpers/files.ts';
 
 trackProcesses();
@@ -212,5 +212,22 @@ describe('create fast path', () => {
     });
     expect(result.code, show(result)).toBe(2);
     expect(result.stderr, show(result)).toMatch(/^shoal: error: Missing 1 required arg/);
+  });
+
+  it.each([
+    ['fast path', false],
+    ['full command', true],
+  ])('%s: a reader that went away (`| head`) ends the output quietly, exit 0', async (_, full) => {
+    const out = path.join(work, `gone-${full ? 'full' : 'fast'}.torrent`);
+    const args = full
+      ? ['create', '--events', '--force', '-o', out, '--', tree]
+      : ['create', tree, '--events', '--force', '-o', out];
+    const proc = spawnShoal(args, { cwd: work, timeoutMs: 60_000 });
+    // Closed before shoal writes its first event: every write it makes meets EPIPE.
+    proc.child.stdout!.destroy();
+    const result = await proc.exited;
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stderr, show(result)).not.toMatch(/EPIPE|node:|\n\s+at /);
+    expect(existsSync(out)).toBe(true);
   });
 });
