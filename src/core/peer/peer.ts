@@ -94,6 +94,11 @@ export class Peer {
   lastWrittenAt = Date.now();
   /** An upload loop is running for it (see session/uploader.ts). */
   serving = false;
+  /**
+   * The download scheduler's supply count when a pick of blocks for this peer
+   * last found none (-1 when it found some): see DownloadScheduler.fillRequests.
+   */
+  pickFoundNothingAt = -1;
   /** --download-limit: reading from this peer is paused until then (ms since epoch). */
   throttledUntil = 0;
   throttleTimer: NodeJS.Timeout | null = null;

@@ -36,7 +36,8 @@ import { constants } from 'node:fs';
 import { rename, rm, rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { HmacSha256 } from './hmac-sha256.ts';
 import { resumeSecrets } from './resume-key.ts';
 import { acquireLock, type HeldLock } from '../lock/process-lock.ts';
 import { OutDir } from '../storage/out-dir.ts';
@@ -56,11 +57,12 @@ const RECORD_MAC_SIZE = 16;
 const RECORD_BODY_SIZE = 12;
 const RECORD_SIZE = RECORD_BODY_SIZE + RECORD_MAC_SIZE;
 
+let macer: HmacSha256 | null = null;
+
 /** HMAC-SHA256 of the parts, under the per-user resume secret. */
 function mac(...parts: Uint8Array[]): Buffer {
-  const hmac = createHmac('sha256', resumeSecrets().macKey);
-  for (const part of parts) hmac.update(part);
-  return hmac.digest();
+  macer ??= new HmacSha256(resumeSecrets().macKey);
+  return macer.digest(...parts);
 }
 
 export interface ResumeIdentity {

@@ -70,6 +70,8 @@ export class DownloadScheduler {
   /** Blocks of failed pieces and who sent them, to convict the sender of a bad block. */
   readonly #smartBan = new SmartBan<Identity>({ blockSize: BLOCK_SIZE });
   #downloaded = 0;
+  /** Piece buffers taken or given back: each can open pieces to peers (see #supply). */
+  #bufferChanges = 0;
   /** Payload bytes received per source (peer key or web seed id), for receipts and reports. */
   readonly #bySource = new Map<string, number>();
 
@@ -166,12 +168,27 @@ export class DownloadScheduler {
   // ------------------------------------------------------------- requests
 
   /**
+   * What could give a peer blocks to pick has changed when this has: the
+   * picker's changes and the piece buffers taken or given back (a piece with
+   * a buffer may be joined when no new piece may be started).
+   */
+  #supply(): number {
+    return this.#picker.supply + this.#bufferChanges;
+  }
+
+  /**
    * Tops up the requests outstanding to `peer`. After each block (`afterBlock`)
    * it waits until an eighth of the queue has drained, so requests go out in
-   * batches rather than one per block (each batch costs a system call).
+   * batches rather than one per block (each batch costs a system call). Nor
+   * does it pick after a block when its last pick found nothing and nothing
+   * has changed since: with the piece memory full that was every block, a
+   * walk of the picker's pieces each time for nothing. Other calls (the
+   * tick, unchoke, have, a verified piece) always pick.
    */
   fillRequests(peer: Peer, afterBlock = false): void {
     if (!this.#o.active() || !peer.amInterested || peer.closed) return;
+    if (afterBlock && peer.pickFoundNothingAt === this.#supply() && !this.#picker.isEndGame())
+      return;
     if (peer.peerChoking && peer.allowedFast.size === 0) return;
     if (peer.throttleTimer) return;
     const now = Date.now();
@@ -195,6 +212,7 @@ export class DownloadScheduler {
       now,
       Math.max(0, freeBuffers),
     );
+    peer.pickFoundNothingAt = blocks.length === 0 ? this.#supply() : -1;
     peer.request(blocks, now);
   }
 
@@ -236,6 +254,7 @@ export class DownloadScheduler {
     if (!buffer) {
       buffer = this.#buffers.acquire(this.#picker.pieceSize(index));
       this.#pieceBuffers.set(index, buffer);
+      this.#bufferChanges++;
     }
     copyBytes(block, buffer, begin);
     for (const cancel of result.cancels) this.#o.peer(cancel.peerId)?.cancel(cancel);
@@ -304,6 +323,7 @@ export class DownloadScheduler {
     } finally {
       this.#pieceBuffers.delete(index);
       this.#buffers.release(buffer);
+      this.#bufferChanges++;
     }
     this.#verifying.delete(index);
     if (this.#o.stopping()) return;

@@ -117,6 +117,8 @@ export class PiecePicker {
   #haveWanted = 0;
   #wantedBytes = 0;
   #haveWantedBytes = 0;
+  /** See `supply`. */
+  #supply = 0;
 
   constructor(options: PiecePickerOptions) {
     const { pieceCount, pieceLength, totalLength } = options;
@@ -198,6 +200,16 @@ export class PiecePicker {
     return this.#haveWanted === this.#wanted;
   }
 
+  /**
+   * Counts the changes that may give a peer blocks to pick where a pick found
+   * none: requests given back, timed out or dropped with a peer, pieces failed,
+   * verified or selected. Between two changes a pick that found nothing would
+   * find nothing again, so the engine need not ask after every block.
+   */
+  get supply(): number {
+    return this.#supply;
+  }
+
   /** Pieces started (a block requested or received) and not yet complete; O(1). */
   get partialPieces(): number {
     return this.#pieces.size;
@@ -258,6 +270,7 @@ export class PiecePicker {
     const now = priority > 0;
     this.#priority[index] = Math.max(0, Math.min(255, Math.floor(priority)));
     if (was === now) return;
+    this.#supply++;
     const size = this.pieceSize(index);
     const have = this.#state[index] === HAVE;
     this.#wanted += now ? 1 : -1;
@@ -587,6 +600,7 @@ export class PiecePicker {
   requestCancelled(peerId: string, block: Pick<BlockRef, 'index' | 'begin'>): void {
     const loc = this.#locate(block.index, block.begin);
     if (loc === undefined) return;
+    this.#supply++;
     if (this.#pieces.dropRequest(loc.p, loc.b, peerId)) this.#maybeReopen(loc.p);
   }
 
@@ -596,7 +610,9 @@ export class PiecePicker {
    */
   requestTimedOut(peerId: string, block: Pick<BlockRef, 'index' | 'begin'>): void {
     const loc = this.#locate(block.index, block.begin);
-    if (loc !== undefined) this.#pieces.timeOut(loc.p, loc.b, peerId);
+    if (loc === undefined) return;
+    this.#supply++;
+    this.#pieces.timeOut(loc.p, loc.b, peerId);
   }
 
   /**
@@ -606,6 +622,7 @@ export class PiecePicker {
    */
   peerGone(peerId: string): BlockRef[] {
     const released: BlockRef[] = [];
+    this.#supply++;
     // Its pieces belong to nobody now: every peer may finish them first.
     for (const [p, b] of this.#pieces.peerGone(peerId)) {
       released.push(this.#blockRef(p.index, b));
@@ -618,6 +635,7 @@ export class PiecePicker {
   pieceVerified(index: number): void {
     this.#checkIndex(index);
     if (this.#state[index] === HAVE) return;
+    this.#supply++;
     const p = this.#pieces.started(index);
     if (p !== undefined) this.#pieces.forget(p);
     this.#bucketRemove(index);
@@ -643,6 +661,7 @@ export class PiecePicker {
     this.#checkIndex(index);
     const p = this.#pieces.started(index);
     if (p === undefined || this.#state[index] === HAVE) return [];
+    this.#supply++;
     const contributors = new Set<string>();
     for (const id of p.from) if (id !== undefined) contributors.add(id);
     this.#pieces.forget(p);
