@@ -2,18 +2,19 @@
  * Builds dist/shoal: shoal and Node 24 in one executable file (a Node.js
  * single-executable application). Run by `npm run build` after `tsc`:
  *
- *   1. esbuild bundles four CommonJS files into dist/sea/ (Node 24 runs only
+ *   1. esbuild bundles five CommonJS files into dist/sea/ (Node 24 runs only
  *      a CommonJS main script in an executable, and its `require` reaches
  *      built-in modules only, so nothing may stay outside the bundles):
  *        shoal.cjs          the front: extraction and the fast paths (--version,
  *                           a plain inspect, a plain create), the executable's
  *                           main script
+ *        download.cjs       the engine and a plain download without oclif, which
+ *                           the front loads for a plain download
  *        cli.cjs            the whole CLI, which the front loads for anything else
- *                           (a plain download runs there without oclif)
- *                           (both from src/sea/main.ts, see there why two)
+ *                           (all three from src/sea/main.ts, see there why)
  *        piscina-worker.cjs piscina's thread bootstrap (its dist/worker.js)
  *        hash-worker.cjs    the hash worker (entry src/sea/hash-worker.ts)
- *   2. cli.cjs, the worker files, the xxhash native addon and `commands.cjs` (oclif's
+ *   2. cli.cjs, download.cjs, the worker files, the xxhash native addon and `commands.cjs` (oclif's
  *      command target) become SEA assets, listed with their sizes and a hash
  *      over all of them in the `manifest.json` asset; at start the executable
  *      writes them once to ~/.cache/shoal/sea-<hash>/ (src/sea/assets.ts);
@@ -32,7 +33,7 @@
  * Options: --no-code-cache; --no-strip (by default, on Linux, the Node
  * binary's symbol table is dropped before injection: about 17 MiB less, and
  * native addons still link, since the dynamic symbol table stays); --keep
- * (keep dist/sea/ for inspection).
+ * (keep dist/sea/ for inspection, with each bundle's esbuild metafile).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -163,9 +164,9 @@ const neverLoaded: esbuild.Plugin = {
  * that needs oclif, so oclif and the command classes are left out of it (code
  * the fast paths share with the commands must not import oclif: an import of
  * it from there fails at run time, in the front only). A plain download runs
- * without oclif too, but in cli.cjs (src/cli.ts runFastPath): the engine it
- * loads would make the front, which every command starts with, several times
- * larger.
+ * without oclif too, but in download.cjs (src/cli.ts runPlainDownload): the
+ * engine it loads would make the front, which every command starts with,
+ * several times larger.
  */
 const outsideFront: esbuild.Plugin = {
   name: 'outside-front',
@@ -184,6 +185,37 @@ const outsideFront: esbuild.Plugin = {
     }));
   },
 };
+
+/**
+ * The download bundle is the engine and a plain download's run without
+ * oclif. Two imports reach oclif from the shared entry: src/cli.ts loads it
+ * for the commands that need it, src/sea/main.ts the command classes; in this
+ * bundle those two (and only those two) become stubs that throw, and the
+ * build fails if oclif or a command class still lands in it by another way
+ * (checkDownloadBundle).
+ */
+const outsideDownload: esbuild.Plugin = {
+  name: 'outside-download',
+  setup(build) {
+    const cli = join(root, 'src', 'cli.ts');
+    const seaMain = join(root, 'src', 'sea', 'main.ts');
+    build.onResolve({ filter: /^@oclif\/core$|[\\/]commands[\\/]index\.ts$/ }, (args) =>
+      args.importer === cli || args.importer === seaMain
+        ? { path: args.path, namespace: 'shoal-outside-download' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'shoal-outside-download' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is in cli.cjs, not in download.cjs`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** Fails the build if oclif is in the download bundle (every command class imports it too). */
+function checkDownloadBundle(metafile: esbuild.Metafile): void {
+  const oclif = Object.keys(metafile.inputs).find((input) => /[\\/]@oclif[\\/]/.test(input));
+  if (oclif) fail(`the download bundle holds ${oclif}: oclif belongs in cli.cjs only`);
+}
 
 /**
  * Modules oclif requires when it loads but uses only on paths a typical run
@@ -321,6 +353,8 @@ async function bundle(
     },
   });
   onlyBuiltins(result.metafile, external);
+  // With --keep, what each bundle holds, for esbuild's analyzer (what a start-up pays for).
+  if (args.has('--keep')) writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
   return result.metafile;
 }
 
@@ -382,8 +416,20 @@ async function main(): Promise<void> {
     { SHOAL_SEA_BUNDLE: '"full"' },
   );
 
+  step('bundling the download');
+  checkDownloadBundle(
+    await bundle(
+      seaMain,
+      join(work, 'download.cjs'),
+      [piscinaWorkerPath, xxhashRedirect, neverLoaded, outsideDownload],
+      [],
+      { SHOAL_SEA_BUNDLE: '"download"' },
+    ),
+  );
+
   const assetNames = [
     'cli.cjs',
+    'download.cjs',
     'commands.cjs',
     'hash-worker.cjs',
     'piscina-worker.cjs',
@@ -407,11 +453,12 @@ async function main(): Promise<void> {
     [],
     { SHOAL_SEA_BUNDLE: '"front"' },
   );
-  // Every command starts with the front: a download's engine must stay in cli.cjs.
+  // Every command starts with the front: a download's engine must stay out of it.
   const engine = Object.keys(front.inputs).find((input) =>
     /src[\\/]core[\\/]session[\\/]/.test(input),
   );
-  if (engine) fail(`the front bundle holds ${engine}: the engine belongs in cli.cjs`);
+  if (engine)
+    fail(`the front bundle holds ${engine}: the engine belongs in download.cjs and cli.cjs`);
 
   step(`building the SEA blob (code cache ${useCodeCache ? 'on' : 'off'})`);
   const blob = join(work, 'sea-prep.blob');

@@ -53,6 +53,18 @@ export async function runFastPath(argv: string[]): Promise<void> {
   if (fast) await finish(argv, fast);
 }
 
+/**
+ * Runs `argv` when it is a plain download (and exits); returns otherwise. The
+ * executable's download bundle calls this: it holds the engine and this
+ * file, but not oclif (scripts/build-sea.ts).
+ */
+export async function runPlainDownload(argv: string[]): Promise<void> {
+  const download = plainDownload(argv);
+  if (!download) return;
+  stdoutStream = true;
+  await finish(argv, download);
+}
+
 /** Runs the command, reports what it threw as one line, flushes stdout and exits. */
 async function finish(argv: string[], command: () => Promise<void>): Promise<never> {
   let code: number = ExitCode.ok;

@@ -5,7 +5,6 @@
  * running phase go the overall bar, the status line, the files in progress
  * and, with --verbose, the busiest peers.
  */
-import cliProgress from 'cli-progress';
 import { paint, truncate, visibleWidth } from './ansi.ts';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
 import type { SessionSnapshot } from './session-model.ts';
@@ -29,15 +28,15 @@ export interface FrameOptions {
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const INDENT = '  ';
 
+/**
+ * The bar as cli-progress's BarFormat draws it (the filled part rounded to the
+ * nearest cell), without loading cli-progress: every download imports this
+ * file, and most never draw (--quiet, --json, --events, a pipe).
+ */
 export function bar(fraction: number, size: number): string {
   const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-  // BarFormat cuts pre-rendered full-length strings (cli-progress builds them in its bar options).
-  return cliProgress.Format.BarFormat(clamped, {
-    barsize: size,
-    barCompleteString: '█'.repeat(size),
-    barIncompleteString: '░'.repeat(size),
-    barGlue: '',
-  } as cliProgress.Options);
+  const filled = Math.round(clamped * size);
+  return '█'.repeat(filled) + '░'.repeat(size - filled);
 }
 
 function pct(fraction: number): string {
