@@ -291,13 +291,17 @@ function readEntry(
           : null;
   let components: string[];
   if (chosen !== null) {
-    // Sized up front: an array grown by push from empty reserves room for 17.
-    components = new Array<string>(chosen.count);
+    // Sized up front (an array grown by push from empty reserves room for 17), with one slot
+    // more than the path needs, then cut to the path: V8 keeps that slot as spare capacity,
+    // so parse.ts puts the torrent's name in front in place (sanitize-path.ts
+    // `sanitizePathInPlace`) instead of copying the path into a second array per file.
+    components = new Array<string>(chosen.count + 1);
     let item = reader.firstItem(chosen.start);
     const last = chosen.count - 1;
     for (let i = 0; i < last; i++, item = reader.skip(item))
       components[i] = reader.internedName(item);
     components[last] = reader.name(item);
+    components.length = chosen.count;
   }
   // BEP 47 pad files need no path; libtorrent files them under `.pad/<length>`.
   else if (attr.includes('p')) components = ['.pad', String(fileLength)];

@@ -55,7 +55,7 @@ import {
   disambiguatePaths,
   sanitizeComponent,
   sanitizeName,
-  sanitizePath,
+  sanitizePathInPlace,
   type SanitizeOptions,
 } from './sanitize-path.ts';
 import { decodeName, toHex } from './text.ts';
@@ -236,7 +236,7 @@ function parseInfo(
   // Paths: padding files are never written, so they do not take names from real files.
   const paths = rawFiles.map((file) =>
     layout.multiFile
-      ? sanitizePath(file.components, sanitizeOptions, name)
+      ? sanitizePathInPlace(file.components, sanitizeOptions, name)
       : [v1 ? name : sanitizeName(file.components[0] ?? '', name, sanitizeOptions)],
   );
   const realIndexes: number[] = [];
