@@ -1,5 +1,5 @@
 /**
- * A file entry as the metainfo describes it, before sanitizing, and what
+ * Files as the metainfo describes them, before laying out (`RawFiles`), and what
  * v1 (`files` list) and v2 (`file tree`) entries share: BEP 47 attributes,
  * symlink targets, lengths, and the limits on paths.
  */
