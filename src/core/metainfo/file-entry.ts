@@ -1,11 +1,12 @@
 /**
- * A file entry as the metainfo describes it, before sanitizing, and what
+ * Files as the metainfo describes them, before laying out (`RawFiles`), and what
  * v1 (`files` list) and v2 (`file tree`) entries share: BEP 47 attributes,
  * symlink targets, lengths, and the limits on paths.
  */
 import { isBytes, type BencodeValue } from '../bencode/index.ts';
 import { fail, isLength } from './fields.ts';
 import { decodeName, latin1Text as latin1 } from './text.ts';
+import type { TorrentFile } from './types.ts';
 
 export const MAX_FILES = 1_000_000;
 /**
@@ -16,21 +17,38 @@ export const MAX_FILES = 1_000_000;
 export const MAX_PATH_DEPTH = 60;
 /** Most bytes in one file's path inside the torrent (components plus separators): Linux's PATH_MAX. */
 export const MAX_PATH_BYTES = 4096;
-/** A file as the metainfo describes it, before sanitizing. */
-export interface RawFile {
-  /** Decoded components relative to the torrent's top directory (single-file: the file name). */
-  components: string[];
+/** A path's raw spellings (v1: `path` and `path.utf-8`; v2: the tree's key bytes as latin1). */
+export type RawPaths = readonly (readonly (Uint8Array | string)[])[];
+
+/**
+ * The files as the metainfo describes them, before laying out. Each file is already the
+ * `TorrentFile` it becomes in the `Metainfo` (`rawFile`): `path` holds its decoded components
+ * relative to the torrent's top directory (single-file: the file name, or nothing) and
+ * `offset` is 0 until parse.ts lays the files out in place. One object per file, not a raw
+ * record and then a laid-out copy: a 400 000-file torrent kept both to the end of the parse
+ * and the garbage collector copied both on every scavenge. What only the parse needs is
+ * beside the files, not in them.
+ */
+export interface RawFiles {
+  files: TorrentFile[];
   /**
-   * The raw spellings of the path (v1: `path` and `path.utf-8`; v2: the tree's key bytes as
-   * latin1), which a hybrid's v1 and v2 parts are compared by: see `spellings`.
+   * Per file, its raw spellings, which a hybrid's v1 and v2 parts are compared by (see
+   * `spellings`); empty when the reader was not asked for them (a v1-only torrent).
    */
-  rawPaths: readonly (readonly (Uint8Array | string)[])[];
-  length: number;
-  attr: string;
-  padding: boolean;
-  piecesRoot: Uint8Array | null;
-  /** BEP 47 symlink target as decoded components (not yet sanitized); null if not a symlink. */
-  symlink: string[] | null;
+  rawPaths: RawPaths[];
+  /** BEP 47 symlink targets as decoded components (not yet sanitized), by file index. */
+  symlinks: Map<number, string[]>;
+}
+
+/** A file before laying out, always with this shape (one hidden class for every reader). */
+export function rawFile(
+  path: string[],
+  length: number,
+  attr: string,
+  padding: boolean,
+  piecesRoot: Uint8Array | null,
+): TorrentFile {
+  return { path, length, offset: 0, padding, attr, piecesRoot };
 }
 
 /**
@@ -38,8 +56,8 @@ export interface RawFile {
  * the one place they are compared: a JSON text per path per file cost a 400 000-file v1
  * torrent a tenth of a second and 30 MB for nothing.
  */
-export function spellings(file: RawFile): string[] {
-  return file.rawPaths.map((path) =>
+export function spellings(rawPaths: RawPaths): string[] {
+  return rawPaths.map((path) =>
     JSON.stringify(path.map((part) => (typeof part === 'string' ? part : latin1(part)))),
   );
 }

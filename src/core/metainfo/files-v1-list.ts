@@ -20,7 +20,8 @@ import {
   entryLength,
   isLegacyPadding,
   parseSymlinkPath,
-  type RawFile,
+  rawFile,
+  type RawFiles,
 } from './file-entry.ts';
 import { fail } from './fields.ts';
 import { decodeName, isValidUtf8 } from './text.ts';
@@ -216,23 +217,21 @@ const KEY_BYTES = ['length', 'path', 'path.utf-8', 'attr', 'symlink path'].map((
   Buffer.from(key, 'latin1'),
 );
 
-/** What a v1-only file keeps of its raw path spellings: nothing (see `keepRawPaths`). */
-const NO_RAW_PATHS: readonly Uint8Array[][] = Object.freeze([]);
-
 /**
  * The files of the list at `start` of `bytes`. `keepRawPaths`: also keep each path's raw
  * spellings (as byte views), which only a hybrid's check against its v2 tree needs.
  */
-export function readV1FileList(bytes: Uint8Array, start: number, keepRawPaths: boolean): RawFile[] {
+export function readV1FileList(bytes: Uint8Array, start: number, keepRawPaths: boolean): RawFiles {
   const reader = new ListReader(bytes);
   if (bytes[start] !== LETTER_L) fail("'files' is not a list");
   if (bytes[start + 1] === LETTER_E) fail("'files' is empty");
-  const files: RawFile[] = [];
+  const out: RawFiles = { files: [], rawPaths: [], symlinks: new Map() };
+  const { files } = out;
   let pos = start + 1;
   try {
     while (bytes[pos] !== LETTER_E) {
       if (files.length === MAX_FILES) fail(`more than ${MAX_FILES} files`);
-      pos = readEntry(reader, pos, files, keepRawPaths);
+      pos = readEntry(reader, pos, out, keepRawPaths);
     }
   } catch (error) {
     // The decoded reader refuses a list over the limit before looking at any entry.
@@ -244,18 +243,13 @@ export function readV1FileList(bytes: Uint8Array, start: number, keepRawPaths: b
     }
     throw error;
   }
-  return files;
+  return out;
 }
 
-/** Reads the entry at `pos` into `files`; returns the offset after it. */
-function readEntry(
-  reader: ListReader,
-  pos: number,
-  files: RawFile[],
-  keepRawPaths: boolean,
-): number {
+/** Reads the entry at `pos` into `out`; returns the offset after it. */
+function readEntry(reader: ListReader, pos: number, out: RawFiles, keepRawPaths: boolean): number {
   const { bytes } = reader;
-  const index = files.length;
+  const index = out.files.length;
   if (bytes[pos] !== LETTER_D) fail(`file ${index} is not a dictionary`);
   const fields: EntryFields = { length: -1, path: -1, pathUtf8: -1, attr: -1, symlinkPath: -1 };
   pos++;
@@ -291,13 +285,17 @@ function readEntry(
           : null;
   let components: string[];
   if (chosen !== null) {
-    // Sized up front: an array grown by push from empty reserves room for 17.
-    components = new Array<string>(chosen.count);
+    // Sized up front (an array grown by push from empty reserves room for 17), with one slot
+    // more than the path needs, then cut to the path: V8 keeps that slot as spare capacity,
+    // so parse.ts puts the torrent's name in front in place (sanitize-path.ts
+    // `sanitizePathInPlace`) instead of copying the path into a second array per file.
+    components = new Array<string>(chosen.count + 1);
     let item = reader.firstItem(chosen.start);
     const last = chosen.count - 1;
     for (let i = 0; i < last; i++, item = reader.skip(item))
       components[i] = reader.internedName(item);
     components[last] = reader.name(item);
+    components.length = chosen.count;
   }
   // BEP 47 pad files need no path; libtorrent files them under `.pad/<length>`.
   else if (attr.includes('p')) components = ['.pad', String(fileLength)];
@@ -309,17 +307,14 @@ function readEntry(
         what,
       )
     : null;
-  files.push({
-    components,
-    rawPaths: keepRawPaths
-      ? [utf8Variant, plainVariant].flatMap((v) => (v === null ? [] : [rawPath(reader, v)]))
-      : NO_RAW_PATHS,
-    length: fileLength,
-    attr,
-    padding: attr.includes('p') || isLegacyPadding(components),
-    piecesRoot: null,
-    symlink,
-  });
+  if (symlink !== null) out.symlinks.set(index, symlink);
+  if (keepRawPaths) {
+    out.rawPaths.push(
+      [utf8Variant, plainVariant].flatMap((v) => (v === null ? [] : [rawPath(reader, v)])),
+    );
+  }
+  const padding = attr.includes('p') || isLegacyPadding(components);
+  out.files.push(rawFile(components, fileLength, attr, padding, null));
   return end;
 }
 

@@ -12,7 +12,8 @@ import {
   parseAttr,
   parseSymlinkPath,
   pathBytes,
-  type RawFile,
+  rawFile,
+  type RawFiles,
 } from './file-entry.ts';
 import { fail, get, isLength, type FileListBytes } from './fields.ts';
 import { readV1FileList } from './files-v1-list.ts';
@@ -31,10 +32,7 @@ export function parseV1Files(
   nameBytes: Uint8Array[],
   fileList: FileListBytes | null = null,
   keepRawPaths = true,
-): {
-  files: RawFile[];
-  multiFile: boolean;
-} {
+): RawFiles & { multiFile: boolean } {
   const length = get(info, 'length');
   const list = get(info, 'files');
   if (length !== undefined && (list !== undefined || fileList !== null))
@@ -43,38 +41,29 @@ export function parseV1Files(
     const attr = parseAttr(get(info, 'attr'));
     if (length === undefined && !attr.includes('l')) fail("info has neither 'length' nor 'files'");
     if (!attr.includes('l') && !isLength(length)) fail("'length' is not a non-negative integer");
+    const fileLength = entryLength(attr, length, 'the file');
+    const symlink = attr.includes('l')
+      ? parseSymlinkPath(get(info, 'symlink path'), 'the file')
+      : null;
     return {
       multiFile: false,
-      files: [
-        {
-          components: [],
-          rawPaths: nameBytes.map((bytes) => [bytes]),
-          length: entryLength(attr, length, 'the file'),
-          attr,
-          padding: attr.includes('p'),
-          piecesRoot: null,
-          symlink: attr.includes('l')
-            ? parseSymlinkPath(get(info, 'symlink path'), 'the file')
-            : null,
-        },
-      ],
+      files: [rawFile([], fileLength, attr, attr.includes('p'), null)],
+      rawPaths: [nameBytes.map((bytes) => [bytes])],
+      symlinks: new Map(symlink === null ? [] : [[0, symlink]]),
     };
   }
   if (fileList !== null) {
-    return {
-      files: readV1FileList(fileList.bytes, fileList.range[0], keepRawPaths),
-      multiFile: true,
-    };
+    return { ...readV1FileList(fileList.bytes, fileList.range[0], keepRawPaths), multiFile: true };
   }
-  return { files: parseV1FileEntries(list!), multiFile: true };
+  return { ...parseV1FileEntries(list!), multiFile: true };
 }
 
 /** The decoded `files` value's entries (the reference readV1FileList must agree with). */
-export function parseV1FileEntries(list: BencodeValue): RawFile[] {
+export function parseV1FileEntries(list: BencodeValue): RawFiles {
   if (!Array.isArray(list)) fail("'files' is not a list");
   if (list.length === 0) fail("'files' is empty");
   if (list.length > MAX_FILES) fail(`more than ${MAX_FILES} files`);
-  const files: RawFile[] = [];
+  const out: RawFiles = { files: [], rawPaths: [], symlinks: new Map() };
   for (const [index, entry] of list.entries()) {
     if (!isDict(entry)) fail(`file ${index} is not a dictionary`);
     const attr = parseAttr(get(entry, 'attr'));
@@ -98,15 +87,10 @@ export function parseV1FileEntries(list: BencodeValue): RawFile[] {
     const symlink = attr.includes('l')
       ? parseSymlinkPath(get(entry, 'symlink path'), `file ${index}`)
       : null;
-    files.push({
-      components,
-      rawPaths: variants,
-      length: fileLength,
-      attr,
-      padding: attr.includes('p') || isLegacyPadding(components),
-      piecesRoot: null,
-      symlink,
-    });
+    if (symlink !== null) out.symlinks.set(index, symlink);
+    out.rawPaths.push(variants);
+    const padding = attr.includes('p') || isLegacyPadding(components);
+    out.files.push(rawFile(components, fileLength, attr, padding, null));
   }
-  return files;
+  return out;
 }

@@ -10,8 +10,10 @@ import {
   checkPathSize,
   entryLength,
   parseSymlinkPath,
-  type RawFile,
+  rawFile,
+  type RawFiles,
 } from './file-entry.ts';
+import type { TorrentFile } from './types.ts';
 import { decodeOrFail, fail, printable } from './fields.ts';
 import { decodeName, latin1Text as latin1 } from './text.ts';
 
@@ -29,11 +31,12 @@ function stringAt(bytes: Uint8Array, pos: number): { start: number; end: number 
 }
 
 /** The files of the tree, in one iterative pass (no recursion however deep the tree). */
-export function parseV2Files(infoBytes: Uint8Array): { files: RawFile[]; multiFile: boolean } {
+export function parseV2Files(infoBytes: Uint8Array): RawFiles & { multiFile: boolean } {
   const treeRange = scanBencode(infoBytes).topLevelRanges.get('file tree');
   if (!treeRange) fail("v2 info has no 'file tree'");
   if (infoBytes[treeRange[0]] !== LETTER_D) fail("'file tree' is not a dictionary");
-  const files: RawFile[] = [];
+  const out: RawFiles = { files: [], rawPaths: [], symlinks: new Map() };
+  const { files } = out;
   const stack: { keys: string[]; bytes: number; file: boolean; children: boolean }[] = [
     { keys: [], bytes: -1, file: false, children: false },
   ];
@@ -53,7 +56,10 @@ export function parseV2Files(infoBytes: Uint8Array): { files: RawFile[]; multiFi
       if (node.keys.length === 0) fail("'file tree' root is a file");
       if (files.length >= MAX_FILES) fail(`more than ${MAX_FILES} files`);
       const end = scanBencode(infoBytes, defaultBencodeLimits, pos).end;
-      files.push(parseV2Leaf(infoBytes, pos, node.keys));
+      const leaf = parseV2Leaf(infoBytes, pos, node.keys);
+      if (leaf.symlink !== null) out.symlinks.set(files.length, leaf.symlink);
+      files.push(leaf.file);
+      out.rawPaths.push([node.keys]);
       node.file = true;
       pos = end;
       continue;
@@ -67,12 +73,16 @@ export function parseV2Files(infoBytes: Uint8Array): { files: RawFile[]; multiFi
   }
   if (files.length === 0) fail("'file tree' has no files");
   // A tree holding one file at its top level is a single-file torrent.
-  const multiFile = !(files.length === 1 && files[0].components.length === 1);
-  return { files, multiFile };
+  const multiFile = !(files.length === 1 && files[0].path.length === 1);
+  return { ...out, multiFile };
 }
 
 /** A leaf `{length, pieces root, attr}` read straight from its validated bytes. */
-function parseV2Leaf(infoBytes: Uint8Array, start: number, keys: string[]): RawFile {
+function parseV2Leaf(
+  infoBytes: Uint8Array,
+  start: number,
+  keys: string[],
+): { file: TorrentFile; symlink: string[] | null } {
   const components = keys.map((key) => decodeName(Buffer.from(key, 'latin1')));
   const label = printable(components);
   if (infoBytes[start] !== LETTER_D) fail(`file tree entry '${label}' is not a dictionary`);
@@ -106,13 +116,5 @@ function parseV2Leaf(infoBytes: Uint8Array, start: number, keys: string[]): RawF
     const { value } = decodeOrFail(infoBytes.subarray(...symlinkRange), `file '${label}'`);
     symlink = parseSymlinkPath(value, `file '${label}'`);
   }
-  return {
-    components,
-    rawPaths: [keys],
-    length,
-    attr,
-    padding: false,
-    piecesRoot,
-    symlink,
-  };
+  return { file: rawFile(components, length, attr, false, piecesRoot), symlink };
 }

@@ -36,7 +36,7 @@
  */
 import { isBytes, isDict, type BencodeDict } from '../bencode/index.ts';
 import { sha1 } from '../digest/sha1.ts';
-import { spellings, type RawFile } from './file-entry.ts';
+import { spellings, type RawFiles } from './file-entry.ts';
 import {
   decodeOrFail,
   fail,
@@ -55,12 +55,12 @@ import {
   disambiguatePaths,
   sanitizeComponent,
   sanitizeName,
-  sanitizePath,
+  sanitizePathInPlace,
   type SanitizeOptions,
 } from './sanitize-path.ts';
 import { decodeName, toHex } from './text.ts';
 import { parseCreationDate, parseTrackers, parseWebSeeds, type TopLevel } from './top-level.ts';
-import type { Metainfo, TorrentFile, TorrentVersion } from './types.ts';
+import type { Metainfo, TorrentVersion } from './types.ts';
 
 export { MAX_FILES, MAX_PATH_BYTES, MAX_PATH_DEPTH } from './file-entry.ts';
 export { pieceLayerRoot } from './piece-layers.ts';
@@ -199,22 +199,22 @@ function parseInfo(
   const layout = v1 ?? v2!;
   // A single file is written under its name: with no usable name there is nothing to call it.
   if (!layout.multiFile) {
-    const fileName = v1 ? nameText : v2!.files[0].components[0];
+    const fileName = v1 ? nameText : v2!.files[0].path[0];
     if (sanitizeComponent(fileName, sanitizeOptions) === null) {
       fail("'name' is empty or not usable as a file name");
     }
   }
 
+  // The files are laid out in place (file-entry.ts `RawFiles`): offsets, then paths.
   // Offsets: v1/hybrid concatenate (padding included); v2-only aligns each non-empty file to a piece.
-  const rawFiles = layout.files;
-  const offsets: number[] = [];
+  const files = layout.files;
   let spaceSize = 0;
   let totalSize = 0;
-  for (const file of rawFiles) {
+  for (const file of files) {
     // v2-only: every file starts on a piece boundary, empty ones included, which is where
     // libtorrent puts them too (after the implicit padding of the file before).
     if (!v1) spaceSize = safeAdd(Math.ceil(spaceSize / pieceLength) * pieceLength, 0, 'total size');
-    offsets.push(spaceSize);
+    file.offset = spaceSize;
     spaceSize = safeAdd(spaceSize, file.length, 'total size');
     if (!file.padding) totalSize = safeAdd(totalSize, file.length, 'total size');
   }
@@ -231,44 +231,30 @@ function parseInfo(
   }
 
   const pieceLayers = new Map<string, Uint8Array>();
+  // Before the paths are laid out: its messages name files by their paths in the torrent.
   if (v2) checkPieceLayers(v2.files, pieceLength, top.pieceLayers, pieceLayers);
 
   // Paths: padding files are never written, so they do not take names from real files.
-  const paths = rawFiles.map((file) =>
-    layout.multiFile
-      ? sanitizePath(file.components, sanitizeOptions, name)
-      : [v1 ? name : sanitizeName(file.components[0] ?? '', name, sanitizeOptions)],
-  );
-  const realIndexes: number[] = [];
-  for (let index = 0; index < rawFiles.length; index++)
-    if (!rawFiles[index].padding) realIndexes.push(index);
-  const unique = disambiguatePaths(realIndexes.map((index) => paths[index]));
-  const renamedFrom = new Map<number, string[]>();
-  realIndexes.forEach((fileIndex, i) => {
+  for (const file of files) {
+    file.path = layout.multiFile
+      ? sanitizePathInPlace(file.path, sanitizeOptions, name)
+      : [v1 ? name : sanitizeName(file.path[0] ?? '', name, sanitizeOptions)];
+  }
+  const realFiles = files.filter((file) => !file.padding);
+  const unique = disambiguatePaths(realFiles.map((file) => file.path));
+  realFiles.forEach((file, i) => {
     // A path that kept its name comes back as the same array.
-    if (unique[i] === paths[fileIndex]) return;
-    renamedFrom.set(fileIndex, paths[fileIndex]);
-    paths[fileIndex] = unique[i] as string[]; // a new array: disambiguatePaths copied it
+    if (unique[i] === file.path) return;
+    file.renamedFrom = file.path;
+    file.path = unique[i] as string[]; // a new array: disambiguatePaths copied it
   });
 
   // In a hybrid the v2 roots belong to the v1 list's non-padding files, in order.
-  const roots = v1 && v2 ? v2.files.map((file) => file.piecesRoot) : null;
-  let rootIndex = 0;
-  const files: TorrentFile[] = rawFiles.map((file, index) => {
-    const entry: TorrentFile = {
-      path: paths[index],
-      length: file.length,
-      offset: offsets[index],
-      padding: file.padding,
-      attr: file.attr,
-      piecesRoot: roots ? (file.padding ? null : roots[rootIndex++]) : file.piecesRoot,
-    };
-    const renamed = renamedFrom.get(index);
-    if (renamed) entry.renamedFrom = renamed;
-    if (file.symlink && !file.padding)
-      entry.symlinkPath = sanitizeTarget(file.symlink, sanitizeOptions);
-    return entry;
-  });
+  if (v1 && v2) realFiles.forEach((file, i) => (file.piecesRoot = v2.files[i].piecesRoot));
+  for (const [index, target] of layout.symlinks) {
+    const file = files[index];
+    if (!file.padding) file.symlinkPath = sanitizeTarget(target, sanitizeOptions);
+  }
 
   const version: TorrentVersion = v1 && v2 ? 'hybrid' : v2 ? 'v2' : 'v1';
   return {
@@ -304,11 +290,7 @@ function sanitizeTarget(components: readonly string[], options: SanitizeOptions)
 }
 
 /** A hybrid's v1 list (minus padding) and v2 tree must be the same files, aligned to pieces. */
-function checkHybrid(
-  v1: { files: RawFile[] },
-  v2: { files: RawFile[] },
-  pieceLength: number,
-): void {
+function checkHybrid(v1: RawFiles, v2: RawFiles, pieceLength: number): void {
   // Single/multi-file may differ: a v1 `files` list of one file under `name` and a v2 tree
   // holding that one file describe the same data (the Android-x86 torrent does this, and
   // libtorrent accepts it); the v1 layout, which has the directory, is the one used.
@@ -318,12 +300,12 @@ function checkHybrid(
   }
   let offset = 0;
   let realIndex = 0;
-  for (const file of v1.files) {
+  for (const [index, file] of v1.files.entries()) {
     if (!file.padding) {
-      const other = v2.files[realIndex++];
-      const label = printable(other.components);
+      const other = v2.files[realIndex];
+      const label = printable(other.path);
       if (file.length !== other.length) fail(`hybrid v1 and v2 lengths differ for '${label}'`);
-      if (!spellings(file).includes(spellings(other)[0])) {
+      if (!spellings(v1.rawPaths[index]).includes(spellings(v2.rawPaths[realIndex++])[0])) {
         fail(`hybrid v1 and v2 file lists differ at '${label}'`);
       }
       if (file.length > 0 && offset % pieceLength !== 0) {

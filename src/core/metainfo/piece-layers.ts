@@ -12,7 +12,7 @@ import {
   nextPowerOfTwo,
   zeroSubtreeHash,
 } from '../digest/merkle.ts';
-import type { RawFile } from './file-entry.ts';
+import type { TorrentFile } from './types.ts';
 import { decodeOrFail, fail, printable } from './fields.ts';
 import { toHex } from './text.ts';
 
@@ -56,7 +56,7 @@ export function readPieceLayers(
  * for one that does not. Files of one piece or less have no layer: the root is the piece hash.
  */
 export function checkPieceLayers(
-  files: RawFile[],
+  files: TorrentFile[],
   pieceLength: number,
   given: Map<string, Uint8Array> | null,
   out: Map<string, Uint8Array>,
@@ -65,7 +65,7 @@ export function checkPieceLayers(
     if (file.length <= pieceLength || file.piecesRoot === null) continue;
     const key = toHex(file.piecesRoot);
     const layer = given?.get(key);
-    const label = printable(file.components);
+    const label = printable(file.path);
     // Missing: fetched from peers before downloading (see session/piece-layer-fetcher.ts).
     if (layer === undefined) continue;
     const expected = Math.ceil(file.length / pieceLength) * 32;

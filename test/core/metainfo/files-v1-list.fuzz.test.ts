@@ -172,11 +172,9 @@ describe('v1 file list read from the bytes', () => {
     }));
     const bytes = torrentWith(files);
     const scan = scanBencode(bytes, defaultBencodeLimits, 0, 'info');
-    const read = readV1FileList(bytes, scan.nestedRanges.get('files')![0], false);
-    const wrong = files.findIndex(
-      (file, i) => read[i]?.components.join('/') !== file.path.join('/'),
-    );
+    const read = readV1FileList(bytes, scan.nestedRanges.get('files')![0], false).files;
+    const wrong = files.findIndex((file, i) => read[i]?.path.join('/') !== file.path.join('/'));
     expect(read.length).toBe(files.length);
-    expect(wrong === -1 ? null : read[wrong]?.components).toBe(null);
+    expect(wrong === -1 ? null : read[wrong]?.path).toBe(null);
   });
 });

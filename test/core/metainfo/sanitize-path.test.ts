@@ -8,7 +8,10 @@ import {
   sanitizeName,
   sanitizePath,
 } from '../../../src/core/metainfo/index.ts';
-import { sanitizeComponentFully } from '../../../src/core/metainfo/sanitize-path.ts';
+import {
+  sanitizeComponentFully,
+  sanitizePathInPlace,
+} from '../../../src/core/metainfo/sanitize-path.ts';
 import { referenceDisambiguatePaths } from './disambiguate-reference.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 300);
@@ -250,6 +253,30 @@ describe('disambiguatePaths', () => {
     const out = disambiguatePaths(same);
     expect(new Set(out.map((p) => p.join('/'))).size).toBe(20_000);
     expect(out.at(-1)).toEqual(['t', 'same (19999).bin']);
+  });
+});
+
+describe('sanitizePathInPlace', () => {
+  // parse.ts lays a multi-file torrent's paths out with it, in the raw components' own array.
+  const component = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.constantFrom('.', '..', '', '/', '\\', 'a', 'CON', 'x ', 'C:', 'a/b', '\u202e'),
+  );
+  it('gives what sanitizePath gives with the name in front, in the array it was given', () => {
+    fc.assert(
+      fc.property(fc.array(component, { maxLength: 8 }), fc.boolean(), (raw, windows) => {
+        // One slot of spare capacity, as the v1 list reader leaves it, and none.
+        const roomy = new Array<string>(raw.length + 1);
+        raw.forEach((part, i) => (roomy[i] = part));
+        roomy.length = raw.length;
+        for (const given of [roomy, [...raw]]) {
+          const laidOut = sanitizePathInPlace(given, { windows }, 'name');
+          expect(laidOut).toBe(given);
+          expect(laidOut).toEqual(sanitizePath(raw, { windows }, 'name'));
+        }
+      }),
+      { numRuns: runs },
+    );
   });
 });
 
