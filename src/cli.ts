@@ -61,7 +61,7 @@ export async function runFastPath(argv: string[]): Promise<void> {
 export async function runPlainDownload(argv: string[]): Promise<void> {
   const download = plainDownload(argv);
   if (!download) return;
-  stdoutStream = true;
+  useStdoutStream();
   await finish(argv, download);
 }
 

@@ -191,15 +191,11 @@ export function plainDownload(argv: readonly string[]): (() => Promise<void>) | 
   const parsed = parsePlainDownload(argv);
   if (!parsed) return null;
   return async () => {
-    // What oclif does for every command, and the full command's output depends on:
-    // a reader that went away (`| head`) ends the output quietly, not the process.
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') throw error;
-    });
     // oclif drops this before a command runs (so that a hook's shoal is not told it was redirected).
     delete process.env.SHOAL_REDIRECTED;
     const { download } = await import('./download.run.ts');
-    // What oclif's this.log does: one line on process.stdout (the CLI flushes it at exit).
+    // What oclif's this.log does: one line on process.stdout (the CLI flushes it at exit, and
+    // ignores EPIPE there as oclif does: src/cli.ts, useStdoutStream).
     await download({ source: parsed.source }, parsed.flags as never, {
       stdout: (line) => void process.stdout.write(`${line}\n`),
     });

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { stripAnsi, visibleWidth } from '../../src/ui/ansi.ts';
 import { SessionModel } from '../../src/ui/session-model.ts';
 import { renderSessionFrame, type TaskLine } from '../../src/ui/session-frame.ts';
@@ -56,6 +56,13 @@ describe('session frame from recorded engine events', () => {
 });
 
 describe('session view', () => {
+  // The tty view loads listr2 when it first draws (src/ui/session-view.ts). Loaded here once,
+  // so each frame test waits for the engine's events, not for a module load that the source
+  // build's transform makes slower than a few turns of the event loop.
+  beforeAll(async () => {
+    await import('listr2');
+  });
+
   it('plain mode: periodic lines without escapes', async () => {
     const session = new ReplaySession(loadRecording());
     const stream = new FakeStream(undefined, false);
