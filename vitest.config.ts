@@ -17,6 +17,8 @@ const seaSuite = 'test/sea/sea.test.ts';
 // The create and download fast paths against the full command, run again inside the executable.
 const seaCreate = 'test/sea/create-fast-path.test.ts';
 const seaDownload = 'test/sea/download-fast-path.test.ts';
+// Which bundle each download path loads: only the executable has bundles, so only `binary` runs it.
+const seaBundles = 'test/sea/download-bundle.test.ts';
 
 export default defineConfig({
   test: {
@@ -34,7 +36,7 @@ export default defineConfig({
         test: {
           name: 'source',
           include: ['test/**/*.test.ts'],
-          exclude: [seaSuite],
+          exclude: [seaSuite, seaBundles],
           env: { SHOAL_BIN: '', SHOAL_EXE: '' },
         },
       },
@@ -45,7 +47,7 @@ export default defineConfig({
           // Without an executable: in CI the SEA suite runs and fails (the binary went untested);
           // locally nothing runs here, so there is nothing to skip.
           include: exe
-            ? ['test/e2e/**/*.test.ts', seaSuite, seaCreate, seaDownload]
+            ? ['test/e2e/**/*.test.ts', seaSuite, seaCreate, seaDownload, seaBundles]
             : process.env.CI
               ? [seaSuite]
               : [],

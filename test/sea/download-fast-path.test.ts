@@ -8,13 +8,13 @@
  * from one shoal seeder on 127.0.0.1, and for errors the command reports.
  * Lines the fast path does not take still get oclif's one-line error. Runs on
  * the source and, in the `binary` project, on the executable
- * (vitest.config.ts), where the fast path runs in its own bundle,
- * download.cjs (the engine without oclif), and the full command in cli.cjs.
+ * (vitest.config.ts); which bundle each path loads there is
+ * test/sea/download-bundle.test.ts.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runShoal, show, spawnTracked, trackProcesses } from '../helpers/cli.ts';
+import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, makeTree, tempDir } from '../helpers/files.ts';
 import { createTorrent, startShoalSeeder, type ShoalSeeder } from '../helpers/swarm.ts';
 
@@ -130,49 +130,6 @@ describe('download fast path', () => {
     expect(full.code, show(full)).toBe(0);
     expect(full.stderr).toMatch(/oclif:/);
   });
-
-  // Only the executable has bundles: SHOAL_EXE names it in the `binary` project.
-  it.runIf(process.env.SHOAL_EXE)(
-    'in the executable, runs from download.cjs, and the full command from cli.cjs',
-    async () => {
-      // A preload (NODE_OPTIONS, which the executable honours; without-node.sh drops it, so
-      // the executable is started directly) records the scripts the process loaded.
-      const cwd = path.join(work, 'bundles');
-      mkdirSync(cwd);
-      const probe = path.join(cwd, 'loaded-probe.cjs');
-      writeFileSync(
-        probe,
-        `const { isMainThread } = require('node:worker_threads');
-if (isMainThread) process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_RECORD, Object.keys(require.cache).map((file) => require('node:path').basename(file)).join('\\n')));
-`,
-      );
-      const loaded = async (line: string[], record: string) => {
-        const env = {
-          NODE_OPTIONS: `--require ${probe}`,
-          LOADED_RECORD: path.join(cwd, record),
-          SHOAL_NO_DHT: '1',
-          SHOAL_NO_LSD: '1',
-        };
-        const result = await spawnTracked('shoal download', process.env.SHOAL_EXE!, line, {
-          cwd,
-          env,
-          timeoutMs: 45_000,
-        }).exited;
-        expect(result.code, show(result)).toBe(0);
-        return readFileSync(path.join(cwd, record), 'utf8').split('\n');
-      };
-      const fast = await loaded(['download', torrent, '-o', 'a', '-q', ...peer()], 'fast.txt');
-      expect(fast).toContain('download.cjs');
-      expect(fast).not.toContain('cli.cjs');
-      const full = await loaded(
-        ['download', '-o', 'b', '-q', ...peer(), '--', torrent],
-        'full.txt',
-      );
-      expect(full).toContain('cli.cjs');
-      expect(full).not.toContain('download.cjs');
-      expect(await diffTrees(path.join(cwd, 'a'), path.join(cwd, 'b'), /^\.shoal\//)).toEqual([]);
-    },
-  );
 
   const cases: [string, () => string[]][] = [
     ['defaults, from a peer', () => [...peer(), '-o', 'out']],
