@@ -7,6 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { runShoal, show, spawnShoal, type Proc, type RunOptions } from './cli.ts';
+import { makeTree, type FileSpec } from './files.ts';
 
 /** Runs `shoal create` and returns the torrent path and its `--json` summary. */
 export async function createTorrent(
@@ -54,6 +55,23 @@ export async function startShoalSeeder(
   const match = await proc.waitFor(/listening on port (\d+)/, 30_000, 'stderr');
   await proc.waitFor(/: seeding/, 30_000, 'stderr');
   return { proc, port: Number(match[1]) };
+}
+
+/**
+ * The files of `entries` under WORK/payload, their torrent (16 KiB pieces)
+ * at WORK/payload.torrent, and a shoal seeding them from WORK.
+ */
+export async function seedPayload(
+  work: string,
+  entries: FileSpec[],
+): Promise<{ tree: string; torrent: string; seeder: ShoalSeeder }> {
+  const tree = path.join(work, 'payload');
+  await makeTree(tree, entries);
+  const { torrent } = await createTorrent(tree, path.join(work, 'payload.torrent'), [
+    '--piece-length',
+    '16KiB',
+  ]);
+  return { tree, torrent, seeder: await startShoalSeeder(torrent, work) };
 }
 
 /** The highest download percentage a shoal process has printed so far (plain progress lines). */

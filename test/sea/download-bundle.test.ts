@@ -9,8 +9,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { show, spawnTracked, trackProcesses } from '../helpers/cli.ts';
-import { cleanupTempDirs, diffTrees, makeTree, tempDir } from '../helpers/files.ts';
-import { createTorrent, startShoalSeeder, type ShoalSeeder } from '../helpers/swarm.ts';
+import { cleanupTempDirs, diffTrees, tempDir } from '../helpers/files.ts';
+import { peerArg, seedPayload, type ShoalSeeder } from '../helpers/swarm.ts';
 
 trackProcesses({ concurrent: true });
 cleanupTempDirs();
@@ -23,23 +23,17 @@ let seeder: ShoalSeeder;
 beforeAll(async () => {
   if (!exe) throw new Error('SHOAL_EXE must name the executable (the binary project sets it)');
   work = tempDir('shoal-download-bundle-');
-  const tree = path.join(work, 'payload');
-  await makeTree(tree, [
+  ({ torrent, seeder } = await seedPayload(work, [
     { path: 'a.bin', size: 70_000 },
     { path: 'sub/b.bin', size: 5_000 },
-  ]);
-  ({ torrent } = await createTorrent(tree, path.join(work, 'payload.torrent'), [
-    '--piece-length',
-    '16KiB',
   ]));
-  seeder = await startShoalSeeder(torrent, work);
 });
 
 afterAll(() => {
   seeder?.proc.kill();
 });
 
-const peer = () => ['--peer', `127.0.0.1:${seeder.port}`];
+const peer = () => peerArg(seeder.port);
 
 describe('download bundles in the executable', () => {
   it('in the executable, runs from download.cjs, and the full command from cli.cjs', async () => {

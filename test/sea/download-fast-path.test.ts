@@ -15,8 +15,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
-import { cleanupTempDirs, diffTrees, makeTree, tempDir } from '../helpers/files.ts';
-import { createTorrent, startShoalSeeder, type ShoalSeeder } from '../helpers/swarm.ts';
+import { cleanupTempDirs, diffTrees, tempDir } from '../helpers/files.ts';
+import { peerArg, seedPayload, type ShoalSeeder } from '../helpers/swarm.ts';
 
 // The seeder serves every test of the file: processes are killed after the file, not each test
 // (every run is bounded by its own timeout).
@@ -30,18 +30,12 @@ let seeder: ShoalSeeder;
 
 beforeAll(async () => {
   work = tempDir('shoal-download-fast-');
-  tree = path.join(work, 'payload');
-  await makeTree(tree, [
+  ({ tree, torrent, seeder } = await seedPayload(work, [
     { path: 'a.bin', size: 70_000 },
     { path: 'sub/b.bin', size: 5_000 },
     { path: 'sub/deeper/c.log', size: 40_000 },
     { path: 'z.bin', size: 1 },
-  ]);
-  ({ torrent } = await createTorrent(tree, path.join(work, 'payload.torrent'), [
-    '--piece-length',
-    '16KiB',
   ]));
-  seeder = await startShoalSeeder(torrent, work);
 });
 
 afterAll(() => {
@@ -112,7 +106,7 @@ async function expectSame(flags: string[], source = torrent): Promise<Outcome> {
   return fast;
 }
 
-const peer = () => ['--peer', `127.0.0.1:${seeder.port}`];
+const peer = () => peerArg(seeder.port);
 
 describe('download fast path', () => {
   it('runs without starting oclif', async () => {
