@@ -29,6 +29,7 @@ import { buildReceipt, writeReceipt } from '../core/script/receipt.ts';
 import { selectFiles } from '../core/select/select-files.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { resolveMagnet } from '../core/source/resolve-magnet.ts';
+import { refuseNonDirectory } from '../core/storage/out-dir.ts';
 import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
@@ -134,7 +135,9 @@ async function downloadOnce(
   let carried: CarriedOver | null = null;
   let listening: Promise<void> = Promise.resolve();
   try {
-    // Refused before the metadata fetch, which can take minutes.
+    // Refused before the metadata fetch, which can take minutes, and before the view starts:
+    // an output path that is a file gets its one-line error and nothing else.
+    refuseNonDirectory(flags.out, { creates: true });
     if (flags['save-torrent'])
       await refuseExistingOutput(resolve(flags['save-torrent']), flags.force);
     if (flags.receipt) await refuseExistingOutput(resolve(flags.receipt), flags.force);

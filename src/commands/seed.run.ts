@@ -12,6 +12,7 @@ import { hookFromFlags } from '../core/script/hook.ts';
 import { exitStatusOf, roundSeconds, torrentRoot } from '../core/script/outcome.ts';
 import { renameNote, type StorageFile } from '../core/storage/disk-paths.ts';
 import type { DiskStorage } from '../core/storage/disk-storage.ts';
+import { refuseNonDirectory } from '../core/storage/out-dir.ts';
 import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
 import { SessionUi } from '../ui/session-ui.ts';
@@ -165,9 +166,12 @@ async function resolveTorrent(
     const loaded = await loadSource(source);
     if (loaded.kind !== 'torrent')
       throw new UsageError('seed needs a .torrent file or a path to share');
+    const dataDir = resolve(flags.data ?? '.');
+    // Before the magnet is printed and the view starts: a --data that is a file gets one line.
+    refuseNonDirectory(dataDir, { creates: false });
     return {
       meta: loaded.meta,
-      dataDir: resolve(flags.data ?? '.'),
+      dataDir,
       torrentPath: null,
       followLinks: false,
     };

@@ -207,3 +207,31 @@ function statFollowing(path: string): Stats | null {
     return null;
   }
 }
+
+/**
+ * Refuses a directory the command needs that cannot be one: the path is not
+ * a directory, or (`creates`: the command makes it, as download does) the
+ * nearest of its parents that exists is not. Commands call this before their
+ * view starts (and before a magnet's metadata fetch), so that the refusal is
+ * all they print; a session checks the path itself again when it runs.
+ * Anything else stat reports (no permission, a loop) is left to the access
+ * that meets it, whose error names it.
+ */
+export function refuseNonDirectory(dir: string, { creates }: { creates: boolean }): void {
+  const root = resolve(dir);
+  for (let at = root; ; at = dirname(at)) {
+    let info: Stats;
+    try {
+      info = statSync(at);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const missing = code === 'ENOENT' || code === 'ENOTDIR';
+      if (missing && creates && dirname(at) !== at) continue;
+      return;
+    }
+    if (info.isDirectory()) return;
+    throw new DiskError(
+      at === root ? `${root} is not a directory` : `${root}: ${at} is not a directory`,
+    );
+  }
+}
