@@ -3,11 +3,18 @@
  *
  * Pure and deterministic: no I/O, no timers, randomness comes from the injected
  * `random` function and time from the `now` arguments. The engine owns the peers
- * and their bitfields; the picker owns piece/block state and availability counts.
+ * and their bitfields; the picker owns the piece states and takes the engine's
+ * events. Its parts: the block bookkeeping of pieces in progress
+ * (partial-pieces.ts), who has which piece and the rarest-first order
+ * (piece-availability.ts), and the order blocks are picked in (pick-policy.ts).
  * Invariants and policy are described in PICKER.md next to this file.
  */
 
 import { PartialPieces, type PartialPiece } from './partial-pieces.ts';
+import { PickPolicy } from './pick-policy.ts';
+import { PieceAvailability, type PieceSet } from './piece-availability.ts';
+
+export type { PieceSet } from './piece-availability.ts';
 
 export const BLOCK_SIZE = 16 * 1024;
 
@@ -26,9 +33,6 @@ export interface PickerPeer {
   readonly choked: boolean;
   readonly allowedFast?: ReadonlySet<number>;
 }
-
-/** Either a wire-format bitfield (MSB first, spare bits ignored) or anything with `has`. */
-export type PieceSet = Uint8Array | { has(index: number): boolean };
 
 export interface PiecePickerOptions {
   readonly pieceCount: number;
@@ -85,32 +89,15 @@ export class PiecePicker {
   readonly pieceLength: number;
   readonly totalLength: number;
   readonly blockSize: number;
-  readonly #random: () => number;
-  readonly #randomFirst: number;
   readonly #blocksPerPiece: number;
 
   readonly #state: Uint8Array;
   readonly #priority: Uint8Array;
-  /** Peers with a bitfield/have for the piece; has-all peers are counted in #seeds instead. */
-  readonly #avail: Uint32Array;
-  #seeds = 0;
-  /**
-   * Rarest-first buckets: #buckets[a] lists the wanted OPEN pieces whose availability
-   * (excluding seeds, which add the same amount to every piece) is a. #bucketPos[i] is
-   * the slot of piece i in its bucket, or -1. Moving a piece between buckets is O(1).
-   */
-  readonly #buckets: number[][] = [];
-  readonly #bucketPos: Int32Array;
-  /** How many pieces the buckets hold (wanted OPEN pieces). */
-  #bucketed = 0;
-  /**
-   * Every bucket below this one is empty. Peers that send a full bitfield (not
-   * HAVE ALL) push every piece one bucket up: without this, each rarest-first
-   * pick would first walk one empty bucket per such peer.
-   */
-  #lowestBucket = 0;
+  /** Who has each piece, and the wanted OPEN pieces by it (rarest first). */
+  readonly #availability: PieceAvailability;
   /** Block bookkeeping of the pieces in progress (PARTIAL and FULL). */
   readonly #pieces: PartialPieces;
+  readonly #policy: PickPolicy;
 
   #have = 0;
   #wanted = 0;
@@ -137,16 +124,26 @@ export class PiecePicker {
     this.pieceLength = pieceLength;
     this.totalLength = totalLength;
     this.blockSize = blockSize;
-    this.#random = options.random;
-    this.#randomFirst = options.randomFirstPieces ?? 4;
     this.#blocksPerPiece = Math.ceil(pieceLength / blockSize);
     this.#pieces = new PartialPieces(this.#blocksPerPiece, (i) => this.blockCount(i));
     this.#state = new Uint8Array(pieceCount);
     this.#priority = new Uint8Array(pieceCount).fill(1);
-    this.#avail = new Uint32Array(pieceCount);
-    this.#bucketPos = new Int32Array(pieceCount).fill(-1);
-    this.#buckets[0] = [];
-    for (let i = 0; i < pieceCount; i++) this.#bucketAdd(i);
+    this.#availability = new PieceAvailability(pieceCount);
+    for (let i = 0; i < pieceCount; i++) this.#availability.open(i);
+    this.#policy = new PickPolicy({
+      pieceCount,
+      blocksPerPiece: this.#blocksPerPiece,
+      random: options.random,
+      randomFirst: options.randomFirstPieces ?? 4,
+      pieces: this.#pieces,
+      availability: this.#availability,
+      priority: this.#priority,
+      verifiedCount: () => this.#have,
+      blockCount: (index) => this.blockCount(index),
+      blockRef: (index, block) => this.#blockRef(index, block),
+      startPiece: (index, owner) => this.#startPiece(index, owner),
+      isEndGame: () => this.isEndGame(),
+    });
     this.#wanted = pieceCount;
     this.#wantedBytes = totalLength;
   }
@@ -184,7 +181,7 @@ export class PiecePicker {
 
   /** Availability of a piece, seeds included. */
   availability(index: number): number {
-    return this.#avail[index]! + this.#seeds;
+    return this.#availability.of(index);
   }
 
   /** Our verified pieces as a wire-format bitfield. */
@@ -234,7 +231,7 @@ export class PiecePicker {
    */
   isEndGame(): boolean {
     if (this.#haveWanted === this.#wanted) return false;
-    if (this.#bucketed > 0) return false;
+    if (this.#availability.openCount > 0) return false;
     // Only pieces with a free block are visited, and the first wanted one ends the walk.
     for (const p of this.#pieces.withFree()) if (this.#priority[p.index]! > 0) return false;
     return true;
@@ -280,97 +277,43 @@ export class PiecePicker {
       this.#haveWantedBytes += now ? size : -size;
     }
     if (this.#state[index] === OPEN) {
-      if (now) this.#bucketAdd(index);
-      else this.#bucketRemove(index);
+      if (now) this.#availability.open(index);
+      else this.#availability.close(index);
     }
   }
 
   // ---- availability ----
 
   addPeerAvailability(pieces: PieceSet): void {
-    this.#eachPiece(pieces, (i) => this.#changeAvail(i, 1));
+    this.#availability.addPeer(pieces);
   }
 
   /** Pass the peer's bitfield as it is when it leaves (haves since its bitfield included). */
   removePeerAvailability(pieces: PieceSet): void {
-    this.#eachPiece(pieces, (i) => this.#changeAvail(i, -1));
+    this.#availability.removePeer(pieces);
   }
 
   /** A HAVE message. */
   addHave(index: number): void {
     this.#checkIndex(index);
-    this.#changeAvail(index, 1);
+    this.#availability.addHave(index);
   }
 
   /** HAVE ALL (BEP 6): O(1), counted separately from per-piece availability. */
   addSeed(): void {
-    this.#seeds++;
+    this.#availability.addSeed();
   }
 
   removeSeed(): void {
-    if (this.#seeds > 0) this.#seeds--;
-  }
-
-  #eachPiece(pieces: PieceSet, fn: (index: number) => void): void {
-    if (pieces instanceof Uint8Array) {
-      const bytes = Math.min(pieces.length, Math.ceil(this.pieceCount / 8));
-      for (let b = 0; b < bytes; b++) {
-        const byte = pieces[b]!;
-        if (byte === 0) continue;
-        for (let bit = 0; bit < 8; bit++) {
-          const i = b * 8 + bit;
-          if (i < this.pieceCount && byte & (0x80 >> bit)) fn(i);
-        }
-      }
-    } else {
-      for (let i = 0; i < this.pieceCount; i++) if (pieces.has(i)) fn(i);
-    }
-  }
-
-  #changeAvail(index: number, delta: 1 | -1): void {
-    const before = this.#avail[index]!;
-    if (delta < 0 && before === 0) return; // tolerate an engine that removes twice
-    const inBucket = this.#bucketPos[index]! >= 0;
-    if (inBucket) this.#bucketRemove(index);
-    this.#avail[index] = before + delta;
-    if (inBucket) this.#bucketAdd(index);
-  }
-
-  #bucketAdd(index: number): void {
-    const a = this.#avail[index]!;
-    while (this.#buckets.length <= a) this.#buckets.push([]);
-    const bucket = this.#buckets[a]!;
-    this.#bucketPos[index] = bucket.length;
-    bucket.push(index);
-    this.#bucketed++;
-    if (a < this.#lowestBucket) this.#lowestBucket = a;
-  }
-
-  #bucketRemove(index: number): void {
-    const pos = this.#bucketPos[index]!;
-    if (pos < 0) return;
-    const bucket = this.#buckets[this.#avail[index]!]!;
-    const last = bucket.pop()!;
-    if (last !== index) {
-      bucket[pos] = last;
-      this.#bucketPos[last] = pos;
-    }
-    this.#bucketPos[index] = -1;
-    this.#bucketed--;
+    this.#availability.removeSeed();
   }
 
   // ---- picking ----
 
   /**
-   * Up to `count` blocks to request from `peer`, already recorded as requested by it.
-   * Order of preference: blocks of partial pieces; then whole new pieces (random while
-   * fewer than `randomFirstPieces` are verified, rarest first after); then, in end game
-   * only, duplicates of blocks other peers are fetching (fewest requests first).
-   * At most `maxNewPieces` pieces are started (each needs a piece buffer).
-   *
-   * Only pieces with a free block are visited (their own, then the orphaned, then
-   * anyone's), so a pick does not grow with the number of pieces in progress while
-   * the peer has what they need.
+   * Up to `count` blocks to request from `peer`, already recorded as requested by it
+   * (the order of preference is pick-policy.ts). At most `maxNewPieces` pieces are
+   * started (each needs a piece buffer).
    */
   pickBlocks(
     peer: PickerPeer,
@@ -378,163 +321,11 @@ export class PiecePicker {
     now: number,
     maxNewPieces = Number.POSITIVE_INFINITY,
   ): BlockRef[] {
-    const picked: BlockRef[] = [];
-    if (count <= 0) return picked;
-    const allowed = (i: number): boolean =>
-      peer.has(i) && (!peer.choked || (peer.allowedFast?.has(i) ?? false));
-    const takeFrom = (pieces: Iterable<PartialPiece>, skipMine: boolean): void => {
-      for (const p of pieces) {
-        if (picked.length >= count) return;
-        if (p.free === 0 || this.#priority[p.index] === 0) continue;
-        if (skipMine && (p.owner === peer.id || p.owner === '')) continue;
-        if (allowed(p.index)) this.#takeFree(p, peer.id, count, now, picked);
-      }
-    };
-
-    const own = this.#pieces.ownedBy(peer.id);
-    if (own !== undefined) takeFrom(own, false);
-    takeFrom(this.#pieces.freeOrphans(), false);
-    if (picked.length < count && maxNewPieces > 0) {
-      const pieces = this.#pickOpenPieces(peer, allowed, count - picked.length, maxNewPieces);
-      for (const index of pieces) {
-        const p = this.#startPiece(index, peer.id);
-        this.#takeFree(p, peer.id, count, now, picked);
-      }
-    }
-    takeFrom(this.#pieces.withFree(), true);
-    if (picked.length < count) this.#retakeTimedOut(peer.id, allowed, count, now, picked);
-
-    if (picked.length < count && this.isEndGame())
-      this.#pickEndGame(peer, allowed, count, now, picked);
-    return picked;
-  }
-
-  #takeFree(p: PartialPiece, peerId: string, count: number, now: number, out: BlockRef[]): void {
-    for (let b = 0; b < p.blocks && out.length < count && p.free > 0; b++) {
-      if (p.from[b] !== undefined || p.active[b]! > 0) continue;
-      if (this.#pieces.hasRequest(p, b, peerId)) continue; // its own timed-out request
-      this.#pieces.addRequest(p, b, peerId, now);
-      out.push(this.#blockRef(p.index, b));
-    }
-  }
-
-  /**
-   * Blocks this peer's own requests timed out on (we sent it a cancel) and
-   * nobody else is fetching: asked of it again, last, so another peer gets
-   * them first when there is one. Without this a lone slow peer (or one we
-   * throttle with --download-limit) would never be asked for them again, and
-   * the download would stall with the peer connected.
-   */
-  #retakeTimedOut(
-    peerId: string,
-    allowed: (i: number) => boolean,
-    count: number,
-    now: number,
-    out: BlockRef[],
-  ): void {
-    const keys = this.#pieces.timedOutKeys(peerId);
-    if (keys === undefined) return;
-    for (const key of keys) {
-      if (out.length >= count) return;
-      const index = this.#pieces.pieceOf(key);
-      const b = key - index * this.#blocksPerPiece;
-      const p = this.#pieces.partial(index);
-      if (p === undefined || !this.#pieces.isTimedOut(p, b, peerId)) {
-        keys.delete(key); // received, dropped or the piece is gone: a stale hint
-        continue;
-      }
-      // Kept as a hint while someone else fetches it or the peer may not be asked now.
-      if (this.#priority[index] === 0 || !allowed(index)) continue;
-      if (p.from[b] !== undefined || p.active[b]! > 0) continue;
-      keys.delete(key);
-      this.#pieces.renew(p, b, peerId, now);
-      out.push(this.#blockRef(index, b));
-    }
-  }
-
-  /** Open pieces to start for this peer, enough to cover `blocksNeeded` blocks, at most `maxPieces`. */
-  #pickOpenPieces(
-    peer: PickerPeer,
-    allowed: (i: number) => boolean,
-    blocksNeeded: number,
-    maxPieces: number,
-  ): number[] {
-    const chosen: number[] = [];
-    let blocks = 0;
-    const consider = (i: number): boolean => {
-      if (!allowed(i)) return false;
-      chosen.push(i);
-      blocks += this.blockCount(i);
-      return blocks >= blocksNeeded || chosen.length >= maxPieces;
-    };
-
-    if (peer.choked) {
-      // Only allowed-fast pieces are candidates: walk that small set instead of all pieces.
-      const fast = [...(peer.allowedFast ?? [])].filter(
-        (i) => Number.isInteger(i) && i >= 0 && i < this.pieceCount && this.#bucketPos[i]! >= 0,
-      );
-      fast.sort((x, y) => this.#avail[x]! - this.#avail[y]!);
-      for (const i of fast) if (consider(i)) break;
-      return chosen;
-    }
-
-    if (this.#have < this.#randomFirst) {
-      // Random first pieces: a rare piece is slow to complete, and we need whole
-      // pieces soon to have something to trade.
-      const start = Math.floor(this.#random() * this.pieceCount);
-      for (let k = 0; k < this.pieceCount; k++) {
-        const i = (start + k) % this.pieceCount;
-        if (this.#bucketPos[i]! >= 0 && consider(i)) break;
-      }
-      return chosen;
-    }
-
-    // Rarest first. A random rotation inside each bucket breaks ties without sorting.
-    while (
-      this.#lowestBucket < this.#buckets.length &&
-      this.#buckets[this.#lowestBucket]!.length === 0
-    ) {
-      this.#lowestBucket++;
-    }
-    for (let a = this.#lowestBucket; a < this.#buckets.length; a++) {
-      const bucket = this.#buckets[a]!;
-      const n = bucket.length;
-      if (n === 0) continue;
-      const start = Math.floor(this.#random() * n);
-      for (let k = 0; k < n; k++) {
-        if (consider(bucket[(start + k) % n]!)) return chosen;
-      }
-    }
-    return chosen;
-  }
-
-  #pickEndGame(
-    peer: PickerPeer,
-    allowed: (i: number) => boolean,
-    count: number,
-    now: number,
-    out: BlockRef[],
-  ): void {
-    const candidates: Array<{ p: PartialPiece; b: number; load: number }> = [];
-    for (const p of this.#pieces.partials()) {
-      if (this.#priority[p.index] === 0) continue;
-      if (!allowed(p.index)) continue;
-      for (let b = 0; b < p.blocks; b++) {
-        if (p.from[b] !== undefined || this.#pieces.hasRequest(p, b, peer.id)) continue;
-        candidates.push({ p, b, load: p.active[b]! });
-      }
-    }
-    // Fewest outstanding requests first; stable sort keeps piece order among equals.
-    candidates.sort((x, y) => x.load - y.load);
-    for (const c of candidates) {
-      if (out.length >= count) break;
-      this.#pieces.addRequest(c.p, c.b, peer.id, now);
-      out.push(this.#blockRef(c.p.index, c.b));
-    }
+    return this.#policy.pickBlocks(peer, count, now, maxNewPieces);
   }
 
   #startPiece(index: number, owner: string): PartialPiece {
-    this.#bucketRemove(index);
+    this.#availability.close(index);
     this.#state[index] = PARTIAL;
     return this.#pieces.start(index, owner);
   }
@@ -543,7 +334,7 @@ export class PiecePicker {
   #maybeReopen(p: PartialPiece): void {
     if (!this.#pieces.forgetIfIdle(p)) return;
     this.#state[p.index] = OPEN;
-    if (this.#priority[p.index]! > 0) this.#bucketAdd(p.index);
+    if (this.#priority[p.index]! > 0) this.#availability.open(p.index);
   }
 
   #locate(index: number, begin: number): { p: PartialPiece; b: number } | undefined {
@@ -638,7 +429,7 @@ export class PiecePicker {
     this.#supply++;
     const p = this.#pieces.started(index);
     if (p !== undefined) this.#pieces.forget(p);
-    this.#bucketRemove(index);
+    this.#availability.close(index);
     this.#state[index] = HAVE;
     this.#have++;
     if (this.#priority[index]! > 0) {
@@ -666,7 +457,7 @@ export class PiecePicker {
     for (const id of p.from) if (id !== undefined) contributors.add(id);
     this.#pieces.forget(p);
     this.#state[index] = OPEN;
-    if (this.#priority[index]! > 0) this.#bucketAdd(index);
+    if (this.#priority[index]! > 0) this.#availability.open(index);
     return [...contributors];
   }
 
