@@ -59,6 +59,8 @@ describe('create fast path parser', () => {
     [['--hybrid', '--piece-length', '16KiB', '--threads', '256', 'dir', '--private', '-f']],
     [['dir', '--exclude', '*.log', '--exclude=tmp/**', '--include-hidden', '--threads=2']],
     [['dir', '--comment', 'a b', '--source', 'SRC', '--web-seed', 'http://w/', '--magnet']],
+    // oclif's integer flags read leading zeros as decimal: 10 threads.
+    [['dir', '--threads', '010']],
   ])('takes %j as oclif does', async (argv) => {
     expect(await expectAsOclif(argv)).toBe(true);
   });
