@@ -1,7 +1,7 @@
 import type { Interfaces } from '@oclif/core';
 import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { isSea } from 'node:sea';
@@ -10,6 +10,7 @@ import { TorrentManager } from '../core/daemon/torrent-manager.ts';
 import { WatchDir } from '../core/daemon/watch-dir.ts';
 import { ExitCode, InputError, UsageError } from '../core/errors.ts';
 import { refuseOpenWithoutCredentials, RpcServer } from '../core/rpc/server.ts';
+import { makeDirectoryOrRefuse } from '../core/storage/out-dir.ts';
 import type { EncryptionPolicy } from '../core/transport/mse/policy.ts';
 import { parseDhtNode } from './flags.ts';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -32,8 +33,7 @@ export async function daemon(flags: DaemonFlags): Promise<void> {
   const stateDir = path.resolve(flags['state-dir'] ?? defaultStateDir());
   const watchDir = flags.watch ? path.resolve(flags.watch) : null;
   const dhtBootstrap = (flags['dht-bootstrap'] ?? []).map((text) => parseDhtNode(text));
-  await mkdir(downloadDir, { recursive: true });
-  if (watchDir) await mkdir(watchDir, { recursive: true });
+  for (const dir of watchDir ? [downloadDir, watchDir] : [downloadDir]) makeDirectoryOrRefuse(dir);
 
   const manager = await TorrentManager.open({
     stateDir,

@@ -4,6 +4,8 @@
  * download-dir outside the roots, an unknown method and malformed JSON are
  * each refused, and the daemon goes on serving a well-behaved caller.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs } from '../helpers/files.ts';
@@ -59,6 +61,23 @@ describe('hostile RPC against shoal daemon', () => {
     );
     expect(String(outside.json.result)).toMatch(/outside the download roots/);
     await healthy();
+
+    // A download-dir inside the roots that is a file: refused naming it, the file untouched.
+    const file = path.join(daemon.downloadDir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    for (const dir of [file, path.join(file, 'sub')]) {
+      const onFile = await rpcCall(
+        port,
+        {
+          method: 'torrent-add',
+          arguments: { filename: 'magnet:?xt=urn:btih:' + 'b'.repeat(40), 'download-dir': dir },
+        },
+        auth,
+      );
+      expect(String(onFile.json.result)).toMatch(/a-file is not a directory$/);
+      await healthy();
+    }
+    expect(readFileSync(file, 'utf8')).toBe('not a directory');
 
     const unknown = await rpcCall(port, { method: 'format-disk' }, auth);
     expect(String(unknown.json.result)).toMatch(/method/i);

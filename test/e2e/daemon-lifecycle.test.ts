@@ -127,6 +127,23 @@ describe('shoal daemon lifecycle', () => {
     expect(await readFile(log, 'utf8')).toMatch(/stopped/);
   });
 
+  it.each([
+    ['--download-dir', (file: string) => ['--download-dir', file]],
+    ['--download-dir below a file', (file: string) => ['--download-dir', path.join(file, 'sub')]],
+    ['--watch', (file: string) => ['--watch', file]],
+  ])('refuses %s that is a file in one line (exit 5), leaving the file', async (_name, args) => {
+    const folders = daemonFolders();
+    const file = path.join(folders.downloadDir, 'a-file');
+    await writeFile(file, 'not a directory');
+    const result = await runShoal(
+      ['daemon', '--state-dir', folders.stateDir, '--rpc-port', '0', '--no-dht', ...args(file)],
+      { timeoutMs: 30_000 },
+    );
+    expect(result.code, show(result)).toBe(5);
+    expect(result.stderr, show(result)).toMatch(/^shoal: error: .*a-file is not a directory\n$/);
+    expect(await readFile(file, 'utf8')).toBe('not a directory');
+  });
+
   it('refuses to serve RPC beyond loopback without credentials (exit 2, one line)', async () => {
     const folders = daemonFolders();
     const result = await runShoal(

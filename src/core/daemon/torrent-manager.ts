@@ -14,7 +14,7 @@
  * The queue's decisions are queue.ts's, a run's limits run-limits.ts's.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { addPieceLayersToTorrentFile } from '../session/piece-layer-torrent.ts';
 import { Client } from '../client/client.ts';
@@ -31,6 +31,7 @@ import { moveInQueue, queueDecisions } from './queue.ts';
 import { runLimits } from './run-limits.ts';
 import { defaultSettings, mergeSettings, type DaemonSettings } from './settings.ts';
 import { StateStore } from './state-store.ts';
+import { makeDirectoryOrRefuse } from '../storage/out-dir.ts';
 import { newRecord, type TorrentRecord } from './torrent-record.ts';
 
 export interface TorrentManagerOptions {
@@ -112,7 +113,7 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
       if (options.encryption) manager.settings.encryption = encryptionSetting(options.encryption);
       manager.client.encryption =
         encryptionPolicy(manager.settings.encryption) ?? DEFAULT_ENCRYPTION;
-      await mkdir(manager.settings['download-dir'], { recursive: true });
+      makeDirectoryOrRefuse(manager.settings['download-dir']);
       await manager.client.start();
     } catch (error) {
       await manager.close();
@@ -178,7 +179,7 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
     const existing = this.byHash(hash);
     if (existing) return { torrent: existing, duplicate: true };
     const downloadDir = path.resolve(options.downloadDir ?? this.settings['download-dir']);
-    await mkdir(downloadDir, { recursive: true });
+    makeDirectoryOrRefuse(downloadDir);
     const record = newRecord({
       id: this.#nextId++,
       hash,
@@ -270,7 +271,7 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
    */
   async setLocation(ids: number[], location: string, options: { move: boolean }): Promise<void> {
     const target = path.resolve(location);
-    await mkdir(target, { recursive: true });
+    makeDirectoryOrRefuse(target);
     const moves = this.#each(ids).map(async (torrent) => {
       const wasRunning = torrent.running;
       await torrent.stop();

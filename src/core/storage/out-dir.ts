@@ -235,3 +235,19 @@ export function refuseNonDirectory(dir: string, { creates }: { creates: boolean 
     );
   }
 }
+
+/**
+ * makeDirectory for a folder a user named (the daemon's download and watch
+ * folders, an RPC caller's download-dir or location): a path that is a file,
+ * or below one, is refused naming the file, and any other failure
+ * (permission, read-only) becomes a one-line disk error naming the folder,
+ * instead of mkdir's bare EEXIST or ENOTDIR.
+ */
+export function makeDirectoryOrRefuse(dir: string): void {
+  refuseNonDirectory(dir, { creates: true });
+  try {
+    makeDirectory(dir);
+  } catch (error) {
+    throw diskErrorFrom(error, 'create directory', dir);
+  }
+}
