@@ -477,7 +477,12 @@ async function main(): Promise<void> {
     // A small young generation: a download makes short-lived garbage by the
     // gigabyte (socket chunks, messages), and 2 MiB semi-spaces cost a quarter
     // less CPU and ~20 MiB less memory than V8's default on such a run (BENCHMARKS.md).
-    execArgv: ['--max-semi-space-size=2'],
+    // Two of V8's platform threads (garbage collection and compilation helpers) instead
+    // of Node's four: each thread that allocates keeps a glibc malloc arena of its own,
+    // and a download's peak RSS was 2-4 MiB lower at the same CPU time and speed
+    // (docs/PERFORMANCE.md, "Download memory (2026-12-07)"). --v8-pool-size is Node's
+    // option, not V8's, so the code cache stays valid.
+    execArgv: ['--max-semi-space-size=2', '--v8-pool-size=2'],
     assets: Object.fromEntries(
       [...assetNames, 'manifest.json'].map((name) => [name, join(work, name)]),
     ),

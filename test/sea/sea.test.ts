@@ -211,6 +211,34 @@ if (isMainThread) process.on('exit', () => require('node:fs').appendFileSync(${J
       expect(built).toBeLessThan(copied + 4 * 1024);
     });
 
+    it("starts two of V8's platform threads, not Node's default four", async () => {
+      // build-sea.ts's execArgv sets --v8-pool-size=2: each thread keeps a malloc arena of
+      // its own. A preload (NODE_OPTIONS, which the executable honours) names the threads.
+      const box = sandbox();
+      const record = path.join(box.cwd, 'threads.txt');
+      const probe = path.join(box.cwd, 'thread-probe.cjs');
+      writeFileSync(
+        probe,
+        `process.on('exit', () => {
+  const fs = require('node:fs');
+  const names = fs.readdirSync('/proc/self/task').map((id) => fs.readFileSync('/proc/self/task/' + id + '/comm', 'utf8').trim());
+  fs.writeFileSync(${JSON.stringify(record)}, names.join('\\n'));
+});
+`,
+      );
+      const result = await run(['--version'], {
+        ...box,
+        env: { ...box.env, NODE_OPTIONS: `--require ${probe}` },
+      });
+      expect(result.code, show(result)).toBe(0);
+      const names = readFileSync(record, 'utf8').split('\n');
+      expect(names, names.join(',')).toContain('MainThread');
+      expect(
+        names.filter((name) => name === 'V8Worker'),
+        names.join(','),
+      ).toHaveLength(2);
+    });
+
     it('creates a hybrid torrent on its worker pool and verifies the data with it', async () => {
       const box = sandbox();
       const data = path.join(box.cwd, 'payload');
