@@ -69,6 +69,20 @@ function sandbox(): { cwd: string; cache: string; env: Record<string, string> } 
   return { cwd, cache, env: { PATH: emptyBin, HOME: home, XDG_CACHE_HOME: cache, NO_COLOR: '1' } };
 }
 
+/**
+ * `box`'s environment with a preload of `source` (NODE_OPTIONS, which the
+ * executable honours): how the tests look inside the running executable.
+ */
+function withPreload(
+  box: { cwd: string; env: Record<string, string> },
+  name: string,
+  source: string,
+): Record<string, string> {
+  const probe = path.join(box.cwd, name);
+  writeFileSync(probe, source);
+  return { ...box.env, NODE_OPTIONS: `--require ${probe}` };
+}
+
 /** Every extracted file under `<cache>/shoal`, with what identifies one write of it. */
 function snapshot(cache: string): Record<string, string> {
   const root = path.join(cache, 'shoal');
@@ -139,9 +153,9 @@ if (!exe) {
       // main thread asks for; build-sea.ts rewrites oclif's command sort to do without.
       const box = sandbox();
       const record = path.join(box.cwd, 'collations.txt');
-      const probe = path.join(box.cwd, 'collation-probe.cjs');
-      writeFileSync(
-        probe,
+      const env = withPreload(
+        box,
+        'collation-probe.cjs',
         `const { isMainThread } = require('node:worker_threads');
 const calls = [];
 const localeCompare = String.prototype.localeCompare;
@@ -151,7 +165,6 @@ Intl.Collator = function (...args) { calls.push('Intl.Collator'); return new Col
 if (isMainThread) process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(record)}, calls.join('\\n') + '\\n'));
 `,
       );
-      const env = { ...box.env, NODE_OPTIONS: `--require ${probe}` };
       const commands = [
         ['download', 'no-such.torrent', '-o', 'out', '--quiet'],
         ['inspect', corpusPath(corpusNames()[0]!), '--quiet'],
@@ -174,15 +187,15 @@ if (isMainThread) process.on('exit', () => require('node:fs').appendFileSync(${J
       // How a file was written decides how many of its pages one page fault maps (ext4 keeps
       // it in page-cache folios as large as the writes that made it): build-sea.ts writes the
       // executable in 64 KiB writes, as a copy or an installer would, so that what the build
-      // shows is what users get. A preload (NODE_OPTIONS, which the executable honours) sums
-      // the resident kB of the executable's own mappings at exit.
+      // shows is what users get. A preload sums the resident kB of its own mappings at exit.
       const box = sandbox();
       const copy = path.join(box.cwd, 'shoal-copy');
       copyFileSync(exe, copy);
       chmodSync(copy, 0o755);
-      const probe = path.join(box.cwd, 'resident-probe.cjs');
-      writeFileSync(
-        probe,
+      const record = path.join(box.cwd, 'resident.txt');
+      const env = withPreload(
+        box,
+        'resident-probe.cjs',
         `process.on('exit', () => {
   const fs = require('node:fs');
   const self = fs.realpathSync(process.execPath);
@@ -192,13 +205,11 @@ if (isMainThread) process.on('exit', () => require('node:fs').appendFileSync(${J
     if (mapping) mine = mapping[1] === self;
     else if (mine && line.startsWith('Rss:')) kB += Number(line.split(/\\s+/)[1]);
   }
-  fs.writeFileSync(process.env.RESIDENT_RECORD, String(kB));
+  fs.writeFileSync(${JSON.stringify(record)}, String(kB));
 });
 `,
       );
       const residentKiB = async (file: string) => {
-        const record = path.join(box.cwd, 'resident.txt');
-        const env = { ...box.env, NODE_OPTIONS: `--require ${probe}`, RESIDENT_RECORD: record };
         const result = await run(['--version'], { ...box, env, file });
         expect(result.code, show(result)).toBe(0);
         return Number(readFileSync(record, 'utf8'));
@@ -213,12 +224,12 @@ if (isMainThread) process.on('exit', () => require('node:fs').appendFileSync(${J
 
     it("starts two of V8's platform threads, not Node's default four", async () => {
       // build-sea.ts's execArgv sets --v8-pool-size=2: each thread keeps a malloc arena of
-      // its own. A preload (NODE_OPTIONS, which the executable honours) names the threads.
+      // its own. A preload names the threads.
       const box = sandbox();
       const record = path.join(box.cwd, 'threads.txt');
-      const probe = path.join(box.cwd, 'thread-probe.cjs');
-      writeFileSync(
-        probe,
+      const env = withPreload(
+        box,
+        'thread-probe.cjs',
         `process.on('exit', () => {
   const fs = require('node:fs');
   const names = fs.readdirSync('/proc/self/task').map((id) => fs.readFileSync('/proc/self/task/' + id + '/comm', 'utf8').trim());
@@ -226,10 +237,7 @@ if (isMainThread) process.on('exit', () => require('node:fs').appendFileSync(${J
 });
 `,
       );
-      const result = await run(['--version'], {
-        ...box,
-        env: { ...box.env, NODE_OPTIONS: `--require ${probe}` },
-      });
+      const result = await run(['--version'], { ...box, env });
       expect(result.code, show(result)).toBe(0);
       const names = readFileSync(record, 'utf8').split('\n');
       expect(names, names.join(',')).toContain('MainThread');
