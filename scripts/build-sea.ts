@@ -20,7 +20,8 @@
  *      writes them once to ~/.cache/shoal/sea-<hash>/ (src/sea/assets.ts);
  *   3. `node --experimental-sea-config` turns shoal.cjs and the assets into a
  *      blob (with V8's code cache), postject injects it into a copy of the
- *      Node 24 binary, and the result is renamed to dist/shoal.
+ *      Node 24 binary, and the result is written to dist/shoal in 64 KiB
+ *      writes (see rewriteInSmallWrites).
  *
  * Two places in dependencies are rewritten at bundle time (the build fails if
  * they are not found exactly, so an upgrade that moves them is noticed):
@@ -39,14 +40,17 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   mkdirSync,
+  openSync,
   readFileSync,
   realpathSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { builtinModules } from 'node:module';
@@ -67,6 +71,8 @@ const args = new Set(process.argv.slice(2));
 const useCodeCache = !args.has('--no-code-cache');
 const strip = !args.has('--no-strip') && process.platform === 'linux';
 const requireFromRoot = createRequire(join(root, 'package.json'));
+/** The size of each write of the finished executable (see rewriteInSmallWrites). */
+const SMALL_WRITE = 64 * 1024;
 
 function step(message: string): void {
   process.stderr.write(`build-sea: ${message}\n`);
@@ -471,7 +477,12 @@ async function main(): Promise<void> {
     // A small young generation: a download makes short-lived garbage by the
     // gigabyte (socket chunks, messages), and 2 MiB semi-spaces cost a quarter
     // less CPU and ~20 MiB less memory than V8's default on such a run (BENCHMARKS.md).
-    execArgv: ['--max-semi-space-size=2'],
+    // Two of V8's platform threads (garbage collection and compilation helpers) instead
+    // of Node's four: each thread that allocates keeps a glibc malloc arena of its own,
+    // and a download's peak RSS was 2-4 MiB lower at the same CPU time and speed
+    // (docs/PERFORMANCE.md, "Download memory (2026-12-07)"). --v8-pool-size is Node's
+    // option, not V8's, so the code cache stays valid.
+    execArgv: ['--max-semi-space-size=2', '--v8-pool-size=2'],
     assets: Object.fromEntries(
       [...assetNames, 'manifest.json'].map((name) => [name, join(work, name)]),
     ),
@@ -501,7 +512,7 @@ async function main(): Promise<void> {
     }),
   );
   if (process.platform === 'darwin') run('codesign', ['--sign', '-', temp]);
-  renameSync(temp, output);
+  rewriteInSmallWrites(temp, output);
   if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
 
   const check = spawnSync(output, ['--version'], { encoding: 'utf8', cwd: dist });
@@ -509,6 +520,32 @@ async function main(): Promise<void> {
     fail(`${output} --version failed (exit ${check.status}):\n${check.stdout}${check.stderr}`);
   const mib = (statSync(output).size / 1024 / 1024).toFixed(1);
   step(`wrote ${relative(root, output)} (${mib} MiB): ${check.stdout.trim()}`);
+}
+
+/**
+ * Puts the executable at `to` with writes of 64 KiB, as `cp`, an installer or
+ * a download would. On Linux 6.16+ ext4 (and XFS) keep a file in the page
+ * cache in folios as large as the writes that made them (postject writes the
+ * whole file at once), and a page fault maps the whole folio: run from such a
+ * file, `--version` peaked at 65 MiB against 45 MiB from a copy made by `cp`,
+ * a download 12-16 MiB higher. cp, installers and downloads write in small
+ * pieces, and a file read back from disk comes in small folios, so that is
+ * what users run; the build's own file must show the same (docs/PERFORMANCE.md,
+ * "Download memory (2026-12-07)").
+ */
+function rewriteInSmallWrites(from: string, to: string): void {
+  const bytes = readFileSync(from);
+  const staging = `${to}.tmp-small-${process.pid}`;
+  const fd = openSync(staging, 'w', 0o755);
+  try {
+    for (let offset = 0; offset < bytes.length; offset += SMALL_WRITE)
+      writeSync(fd, bytes, offset, Math.min(SMALL_WRITE, bytes.length - offset));
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(staging, 0o755);
+  renameSync(staging, to);
+  rmSync(from, { force: true });
 }
 
 /**

@@ -12,7 +12,15 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupTempDirs, tempDir } from '../helpers/files.ts';
@@ -31,11 +39,11 @@ interface Result {
 /** Runs the executable with nothing inherited but what `env` names (bounded, killed on timeout). */
 function run(
   args: string[],
-  options: { cwd: string; env: Record<string, string> },
+  options: { cwd: string; env: Record<string, string>; file?: string },
 ): Promise<Result> {
   return new Promise((resolve) => {
     execFile(
-      path.resolve(exe),
+      path.resolve(options.file ?? exe),
       args,
       { cwd: options.cwd, env: options.env, timeout: 60_000, killSignal: 'SIGKILL' },
       (error, stdout, stderr) => {
@@ -59,6 +67,20 @@ function sandbox(): { cwd: string; cache: string; env: Record<string, string> } 
   mkdirSync(emptyBin);
   mkdirSync(home);
   return { cwd, cache, env: { PATH: emptyBin, HOME: home, XDG_CACHE_HOME: cache, NO_COLOR: '1' } };
+}
+
+/**
+ * `box`'s environment with a preload of `source` (NODE_OPTIONS, which the
+ * executable honours): how the tests look inside the running executable.
+ */
+function withPreload(
+  box: { cwd: string; env: Record<string, string> },
+  name: string,
+  source: string,
+): Record<string, string> {
+  const probe = path.join(box.cwd, name);
+  writeFileSync(probe, source);
+  return { ...box.env, NODE_OPTIONS: `--require ${probe}` };
 }
 
 /** Every extracted file under `<cache>/shoal`, with what identifies one write of it. */
@@ -131,9 +153,9 @@ if (!exe) {
       // main thread asks for; build-sea.ts rewrites oclif's command sort to do without.
       const box = sandbox();
       const record = path.join(box.cwd, 'collations.txt');
-      const probe = path.join(box.cwd, 'collation-probe.cjs');
-      writeFileSync(
-        probe,
+      const env = withPreload(
+        box,
+        'collation-probe.cjs',
         `const { isMainThread } = require('node:worker_threads');
 const calls = [];
 const localeCompare = String.prototype.localeCompare;
@@ -143,7 +165,6 @@ Intl.Collator = function (...args) { calls.push('Intl.Collator'); return new Col
 if (isMainThread) process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(record)}, calls.join('\\n') + '\\n'));
 `,
       );
-      const env = { ...box.env, NODE_OPTIONS: `--require ${probe}` };
       const commands = [
         ['download', 'no-such.torrent', '-o', 'out', '--quiet'],
         ['inspect', corpusPath(corpusNames()[0]!), '--quiet'],
@@ -160,6 +181,70 @@ if (isMainThread) process.on('exit', () => require('node:fs').appendFileSync(${J
       const listed = [...help.matchAll(/^ {2}([a-z]+)\s/gm)].map((m) => m[1]);
       expect(listed.length, help).toBeGreaterThan(4);
       expect(listed).toEqual([...listed].sort());
+    });
+
+    it('maps no more of its own file at run time than a copy made with cp does', async () => {
+      // How a file was written decides how many of its pages one page fault maps (ext4 keeps
+      // it in page-cache folios as large as the writes that made it): build-sea.ts writes the
+      // executable in 64 KiB writes, as a copy or an installer would, so that what the build
+      // shows is what users get. A preload sums the resident kB of its own mappings at exit.
+      const box = sandbox();
+      const copy = path.join(box.cwd, 'shoal-copy');
+      copyFileSync(exe, copy);
+      chmodSync(copy, 0o755);
+      const record = path.join(box.cwd, 'resident.txt');
+      const env = withPreload(
+        box,
+        'resident-probe.cjs',
+        `process.on('exit', () => {
+  const fs = require('node:fs');
+  const self = fs.realpathSync(process.execPath);
+  let mine = false, kB = 0;
+  for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \\S+ \\S+ \\S+ \\S+\\s*(.*)$/.exec(line);
+    if (mapping) mine = mapping[1] === self;
+    else if (mine && line.startsWith('Rss:')) kB += Number(line.split(/\\s+/)[1]);
+  }
+  fs.writeFileSync(${JSON.stringify(record)}, String(kB));
+});
+`,
+      );
+      const residentKiB = async (file: string) => {
+        const result = await run(['--version'], { ...box, env, file });
+        expect(result.code, show(result)).toBe(0);
+        return Number(readFileSync(record, 'utf8'));
+      };
+      await residentKiB(copy); // the first run writes the runtime files, which touches more code
+      const built = await residentKiB(exe);
+      const copied = await residentKiB(copy);
+      // --version makes ~30 MiB of the executable resident; the build's one-write file made ~20 MiB more.
+      expect(copied).toBeGreaterThan(10 * 1024);
+      expect(built).toBeLessThan(copied + 4 * 1024);
+    });
+
+    it("starts two of V8's platform threads, not Node's default four", async () => {
+      // build-sea.ts's execArgv sets --v8-pool-size=2: each thread keeps a malloc arena of
+      // its own. A preload names the threads.
+      const box = sandbox();
+      const record = path.join(box.cwd, 'threads.txt');
+      const env = withPreload(
+        box,
+        'thread-probe.cjs',
+        `process.on('exit', () => {
+  const fs = require('node:fs');
+  const names = fs.readdirSync('/proc/self/task').map((id) => fs.readFileSync('/proc/self/task/' + id + '/comm', 'utf8').trim());
+  fs.writeFileSync(${JSON.stringify(record)}, names.join('\\n'));
+});
+`,
+      );
+      const result = await run(['--version'], { ...box, env });
+      expect(result.code, show(result)).toBe(0);
+      const names = readFileSync(record, 'utf8').split('\n');
+      expect(names, names.join(',')).toContain('MainThread');
+      expect(
+        names.filter((name) => name === 'V8Worker'),
+        names.join(','),
+      ).toHaveLength(2);
     });
 
     it('creates a hybrid torrent on its worker pool and verifies the data with it', async () => {
