@@ -64,8 +64,15 @@ export function spellings(rawPaths: RawPaths): string[] {
 
 /** BitComet's padding files, recognised by name anywhere in their path (as libtorrent does). */
 export function isLegacyPadding(components: readonly string[]): boolean {
-  return components.some((component) => component.includes('_____padding_file_'));
+  // The length test first: most names are shorter than the marker, and a substring search per
+  // component of a 400 000-file torrent is 800 000 calls into the runtime.
+  for (const component of components)
+    if (component.length >= LEGACY_PADDING.length && component.includes(LEGACY_PADDING))
+      return true;
+  return false;
 }
+
+const LEGACY_PADDING = '_____padding_file_';
 
 export function parseAttr(value: BencodeValue | undefined): string {
   return isBytes(value) ? latin1(value) : '';
