@@ -78,23 +78,6 @@ export const LETTER_L = 0x6c;
 export const LETTER_D = 0x64;
 export const LETTER_E = 0x65;
 
-interface Frame {
-  kind: 'list' | 'dict';
-  /** For dictionaries: true when the next item must be a key. */
-  expectKey: boolean;
-  /** Offset of the `d`: where to re-read the keys if they stop arriving in order. */
-  start: number;
-  /**
-   * The previous key's bytes [lastKeyStart, lastKeyEnd), -1 before the first key. While keys
-   * arrive in strictly increasing byte order (canonical bencode, nearly every real dictionary)
-   * none can repeat, and comparing with the previous one is the whole duplicate check.
-   */
-  lastKeyStart: number;
-  lastKeyEnd: number;
-  /** Every key so far (latin1): made only once a key arrives out of order. */
-  keys: Set<string> | null;
-}
-
 /** Nothing re-read by `keysBefore` is over a limit: the scan that reached it has counted it. */
 const UNLIMITED: BencodeLimits = { maxDepth: Infinity, maxTokens: Infinity, freeValues: Infinity };
 
@@ -110,116 +93,199 @@ export function scanBencode(
   start = 0,
   nestedKey: string | null = null,
 ): ScanResult {
-  const stack: Frame[] = [];
-  const topLevelRanges = new Map<string, [number, number]>();
-  const nestedRanges = new Map<string, [number, number]>();
-  let asciiKeys = true;
-  // True while the scan is inside the dictionary under `nestedKey` (at depth 2).
-  let inNested = false;
-  let pendingNestedKey: string | null = null;
-  let pendingNestedStart = 0;
-  let pos = start;
-  let tokens = 0;
-  let values = 0;
-  const maxValues = valuesAllowed(bytes.length - start, limits);
-  const countValue = () => {
-    if (++values > maxValues) {
+  return new Scan(bytes, limits, start, nestedKey).run();
+}
+
+/**
+ * One scan's state. The open lists and dictionaries are parallel arrays of numbers (a stack
+ * level is an index), not an object per level: a 400 000-file torrent opens 1.2 million of
+ * them, and each object was garbage the collector had to make room for. The state is in
+ * fields, not in locals that closures share (V8 keeps those in a heap context).
+ */
+class Scan {
+  private readonly bytes: Uint8Array;
+  private readonly limits: BencodeLimits;
+  private readonly nestedKey: string | null;
+  private readonly start: number;
+  private pos: number;
+  /** Per open level, innermost last: 1 for a dictionary, 0 for a list. */
+  private readonly isDict: number[] = [];
+  /** For dictionaries: 1 when the next item must be a key. */
+  private readonly expectKey: number[] = [];
+  /** Offset of the `d`: where to re-read the keys if they stop arriving in order. */
+  private readonly opened: number[] = [];
+  /**
+   * The previous key's bytes [lastKeyStart, lastKeyEnd), -1 before the first key. While keys
+   * arrive in strictly increasing byte order (canonical bencode, nearly every real dictionary)
+   * none can repeat, and comparing with the previous one is the whole duplicate check.
+   */
+  private readonly lastKeyStart: number[] = [];
+  private readonly lastKeyEnd: number[] = [];
+  /** Every key so far (latin1): made only once a key arrives out of order. */
+  private readonly keySets: (Set<string> | null)[] = [];
+  private readonly topLevelRanges = new Map<string, [number, number]>();
+  private readonly nestedRanges = new Map<string, [number, number]>();
+  private asciiKeys = true;
+  /** True while the scan is inside the dictionary under `nestedKey` (at depth 2). */
+  private inNested = false;
+  private pendingNestedKey: string | null = null;
+  private pendingNestedStart = 0;
+  private pendingTopKey: string | null = null;
+  private pendingTopStart = 0;
+  private values = 0;
+  private readonly maxValues: number;
+
+  constructor(bytes: Uint8Array, limits: BencodeLimits, start: number, nestedKey: string | null) {
+    this.bytes = bytes;
+    this.limits = limits;
+    this.start = start;
+    this.pos = start;
+    this.nestedKey = nestedKey;
+    this.maxValues = valuesAllowed(bytes.length - start, limits);
+  }
+
+  run(): ScanResult {
+    const { bytes, limits, isDict, expectKey } = this;
+    let tokens = 0;
+    do {
+      const pos = this.pos;
+      if (pos >= bytes.length) throw new BencodeError('unexpected end of data', pos);
+      if (++tokens > limits.maxTokens) {
+        throw new BencodeError(`more than ${limits.maxTokens} tokens`, pos);
+      }
+      const depth = isDict.length;
+      const top = depth - 1;
+      const byte = bytes[pos];
+      const inDict = depth > 0 && isDict[top] === 1;
+      const isKey = inDict && expectKey[top] === 1;
+
+      if (byte === LETTER_E) {
+        if (depth === 0) throw new BencodeError('unexpected end marker', pos);
+        if (inDict && !isKey) throw new BencodeError('dictionary key without a value', pos);
+        this.pos = pos + 1;
+        this.pop();
+        if (depth === 2) this.inNested = false;
+        this.finishValue();
+        continue;
+      }
+
+      if (isKey && !(byte >= DIGIT_0 && byte <= DIGIT_9)) {
+        throw new BencodeError('dictionary key is not a string', pos);
+      }
+      if (depth === 1 && inDict && !isKey) {
+        this.pendingTopStart = pos;
+        if (byte === LETTER_D && this.pendingTopKey === this.nestedKey) this.inNested = true;
+      }
+      if (this.inNested && depth === 2 && expectKey[top] !== 1) this.pendingNestedStart = pos;
+
+      if (byte === LETTER_D || byte === LETTER_L) {
+        if (depth >= limits.maxDepth) {
+          throw new BencodeError(`nesting deeper than ${limits.maxDepth}`, pos);
+        }
+        this.countValue();
+        isDict.push(byte === LETTER_D ? 1 : 0);
+        expectKey.push(1);
+        this.opened.push(pos);
+        this.lastKeyStart.push(-1);
+        this.lastKeyEnd.push(-1);
+        this.keySets.push(null);
+        this.pos = pos + 1;
+        continue;
+      }
+
+      if (byte === LETTER_I) {
+        this.pos = scanInteger(bytes, pos + 1);
+        this.finishValue();
+        continue;
+      }
+
+      if (byte >= DIGIT_0 && byte <= DIGIT_9) {
+        const dataStart = scanString(bytes, pos);
+        const dataEnd = scannedEnd;
+        if (isKey) this.key(top, dataStart, dataEnd, pos);
+        else this.countValue();
+        this.pos = dataEnd;
+        this.finishValue();
+        continue;
+      }
+
+      throw new BencodeError(`unexpected byte 0x${byte.toString(16).padStart(2, '0')}`, pos);
+    } while (isDict.length > 0);
+
+    const { topLevelRanges, nestedRanges, asciiKeys } = this;
+    return { end: this.pos, topLevelRanges, nestedRanges, asciiKeys };
+  }
+
+  private pop(): void {
+    this.isDict.pop();
+    this.expectKey.pop();
+    this.opened.pop();
+    this.lastKeyStart.pop();
+    this.lastKeyEnd.pop();
+    this.keySets.pop();
+  }
+
+  private countValue(): void {
+    if (++this.values > this.maxValues) {
       throw new BencodeError(
-        `too many values for its size (more than ${maxValues} strings, lists and dictionaries in ${bytes.length - start} bytes)`,
-        pos,
+        `too many values for its size (more than ${this.maxValues} strings, lists and dictionaries in ${this.bytes.length - this.start} bytes)`,
+        this.pos,
       );
     }
-  };
-  let pendingTopKey: string | null = null;
-  let pendingTopStart = 0;
+  }
 
-  const finishValue = () => {
-    // Called after a complete value ends at `pos`; flips key/value expectation of the parent.
-    const parent = stack[stack.length - 1];
-    if (parent?.kind === 'dict') {
-      parent.expectKey = !parent.expectKey;
-      if (stack.length === 1 && parent.expectKey && pendingTopKey !== null) {
-        topLevelRanges.set(pendingTopKey, [pendingTopStart, pos]);
-        pendingTopKey = null;
+  /** Called after a complete value ends at `pos`; flips key/value expectation of the parent. */
+  private finishValue(): void {
+    const depth = this.isDict.length;
+    const top = depth - 1;
+    if (depth === 0 || this.isDict[top] !== 1) return;
+    const expectKey = 1 - this.expectKey[top];
+    this.expectKey[top] = expectKey;
+    if (expectKey !== 1) return;
+    if (depth === 1 && this.pendingTopKey !== null) {
+      this.topLevelRanges.set(this.pendingTopKey, [this.pendingTopStart, this.pos]);
+      this.pendingTopKey = null;
+    }
+    if (this.inNested && depth === 2 && this.pendingNestedKey !== null) {
+      this.nestedRanges.set(this.pendingNestedKey, [this.pendingNestedStart, this.pos]);
+      this.pendingNestedKey = null;
+    }
+  }
+
+  /** A key [dataStart, dataEnd) of the dictionary at level `top`, whose string starts at `pos`. */
+  private key(top: number, dataStart: number, dataEnd: number, pos: number): void {
+    const { bytes } = this;
+    this.checkKey(top, dataStart, dataEnd, pos);
+    if (this.asciiKeys && !isAscii(bytes, dataStart, dataEnd)) this.asciiKeys = false;
+    if (top === 0) this.pendingTopKey = latin1(bytes, dataStart, dataEnd);
+    else if (this.inNested && top === 1) this.pendingNestedKey = latin1(bytes, dataStart, dataEnd);
+  }
+
+  /** Refuses `__proto__` and a key seen before in this dictionary (the key string starts at `pos`). */
+  private checkKey(top: number, dataStart: number, dataEnd: number, pos: number): void {
+    const { bytes } = this;
+    if (dataEnd - dataStart === PROTO.length && isProto(bytes, dataStart))
+      throw new BencodeError('forbidden dictionary key', pos);
+    let keys = this.keySets[top];
+    if (keys === null) {
+      const lastKeyEnd = this.lastKeyEnd[top];
+      const order =
+        lastKeyEnd < 0
+          ? 1
+          : compareBytes(bytes, dataStart, dataEnd, this.lastKeyStart[top], lastKeyEnd);
+      if (order > 0) {
+        this.lastKeyStart[top] = dataStart;
+        this.lastKeyEnd[top] = dataEnd;
+        return;
       }
-      if (inNested && stack.length === 2 && parent.expectKey && pendingNestedKey !== null) {
-        nestedRanges.set(pendingNestedKey, [pendingNestedStart, pos]);
-        pendingNestedKey = null;
-      }
+      // Out of order (or a repeat): from here on this dictionary keeps a set of its keys.
+      keys = keysBefore(bytes, this.opened[top], pos);
+      this.keySets[top] = keys;
     }
-  };
-
-  do {
-    if (pos >= bytes.length) throw new BencodeError('unexpected end of data', pos);
-    if (++tokens > limits.maxTokens) {
-      throw new BencodeError(`more than ${limits.maxTokens} tokens`, pos);
-    }
-    const parent = stack[stack.length - 1];
-    const byte = bytes[pos];
-    const isKey = parent?.kind === 'dict' && parent.expectKey;
-
-    if (byte === LETTER_E) {
-      if (!parent) throw new BencodeError('unexpected end marker', pos);
-      if (parent.kind === 'dict' && !parent.expectKey) {
-        throw new BencodeError('dictionary key without a value', pos);
-      }
-      pos++;
-      stack.pop();
-      if (stack.length === 1) inNested = false;
-      finishValue();
-      continue;
-    }
-
-    if (isKey && !(byte >= DIGIT_0 && byte <= DIGIT_9)) {
-      throw new BencodeError('dictionary key is not a string', pos);
-    }
-    if (stack.length === 1 && parent?.kind === 'dict' && !parent.expectKey) {
-      pendingTopStart = pos;
-      if (byte === LETTER_D && pendingTopKey === nestedKey) inNested = true;
-    }
-    if (inNested && stack.length === 2 && !parent.expectKey) pendingNestedStart = pos;
-
-    if (byte === LETTER_D || byte === LETTER_L) {
-      if (stack.length >= limits.maxDepth) {
-        throw new BencodeError(`nesting deeper than ${limits.maxDepth}`, pos);
-      }
-      countValue();
-      stack.push({
-        kind: byte === LETTER_D ? 'dict' : 'list',
-        expectKey: true,
-        start: pos,
-        lastKeyStart: -1,
-        lastKeyEnd: -1,
-        keys: null,
-      });
-      pos++;
-      continue;
-    }
-
-    if (byte === LETTER_I) {
-      pos = scanInteger(bytes, pos + 1);
-      finishValue();
-      continue;
-    }
-
-    if (byte >= DIGIT_0 && byte <= DIGIT_9) {
-      const { dataStart, dataEnd } = scanStringBounds(bytes, pos);
-      if (isKey) {
-        checkKey(bytes, parent, dataStart, dataEnd, pos);
-        if (asciiKeys && !isAscii(bytes, dataStart, dataEnd)) asciiKeys = false;
-        if (stack.length === 1) pendingTopKey = latin1(bytes, dataStart, dataEnd);
-        else if (inNested && stack.length === 2)
-          pendingNestedKey = latin1(bytes, dataStart, dataEnd);
-      } else countValue();
-      pos = dataEnd;
-      finishValue();
-      continue;
-    }
-
-    throw new BencodeError(`unexpected byte 0x${byte.toString(16).padStart(2, '0')}`, pos);
-  } while (stack.length > 0);
-
-  return { end: pos, topLevelRanges, nestedRanges, asciiKeys };
+    const key = latin1(bytes, dataStart, dataEnd);
+    if (keys.has(key)) throw new BencodeError(`duplicate dictionary key "${printable(key)}"`, pos);
+    keys.add(key);
+  }
 }
 
 function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
@@ -229,33 +295,9 @@ function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
 
 const PROTO = [...'__proto__'].map((char) => char.charCodeAt(0));
 
-/** Refuses `__proto__` and a key seen before in this dictionary (the key string starts at `pos`). */
-function checkKey(
-  bytes: Uint8Array,
-  frame: Frame,
-  dataStart: number,
-  dataEnd: number,
-  pos: number,
-): void {
-  if (dataEnd - dataStart === PROTO.length && PROTO.every((b, i) => bytes[dataStart + i] === b))
-    throw new BencodeError('forbidden dictionary key', pos);
-  if (frame.keys === null) {
-    const order =
-      frame.lastKeyEnd < 0
-        ? 1
-        : compareBytes(bytes, dataStart, dataEnd, frame.lastKeyStart, frame.lastKeyEnd);
-    if (order > 0) {
-      frame.lastKeyStart = dataStart;
-      frame.lastKeyEnd = dataEnd;
-      return;
-    }
-    // Out of order (or a repeat): from here on this dictionary keeps a set of its keys.
-    frame.keys = keysBefore(bytes, frame.start, pos);
-  }
-  const key = latin1(bytes, dataStart, dataEnd);
-  if (frame.keys.has(key))
-    throw new BencodeError(`duplicate dictionary key "${printable(key)}"`, pos);
-  frame.keys.add(key);
+function isProto(bytes: Uint8Array, start: number): boolean {
+  for (let i = 0; i < PROTO.length; i++) if (bytes[start + i] !== PROTO[i]) return false;
+  return true;
 }
 
 /** Sign of the comparison of bytes [aStart, aEnd) with [bStart, bEnd), as memcmp then length. */
@@ -279,7 +321,8 @@ function keysBefore(bytes: Uint8Array, start: number, until: number): Set<string
   const keys = new Set<string>();
   let pos = start + 1;
   while (pos < until) {
-    const { dataStart, dataEnd } = scanStringBounds(bytes, pos);
+    const dataStart = scanString(bytes, pos);
+    const dataEnd = scannedEnd;
     keys.add(latin1(bytes, dataStart, dataEnd));
     pos = scanBencode(bytes, UNLIMITED, dataEnd).end;
   }
@@ -310,8 +353,14 @@ function scanInteger(bytes: Uint8Array, from: number): number {
   return pos + 1;
 }
 
-/** Validates `<length>:<bytes>` against the bytes that remain. */
-function scanStringBounds(bytes: Uint8Array, from: number): { dataStart: number; dataEnd: number } {
+/**
+ * Where the data of the last string `scanString` validated ends: set beside its answer rather
+ * than returned in an object, which was garbage for every string of the input.
+ */
+let scannedEnd = 0;
+
+/** Validates `<length>:<bytes>` against the bytes that remain; returns where its data starts. */
+function scanString(bytes: Uint8Array, from: number): number {
   let pos = from;
   let length = 0;
   while (pos < bytes.length && bytes[pos] >= DIGIT_0 && bytes[pos] <= DIGIT_9) {
@@ -328,7 +377,8 @@ function scanStringBounds(bytes: Uint8Array, from: number): { dataStart: number;
   if (dataEnd > bytes.length) {
     throw new BencodeError(`string of ${length} bytes runs past the end of the data`, from);
   }
-  return { dataStart, dataEnd };
+  scannedEnd = dataEnd;
+  return dataStart;
 }
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {

@@ -64,8 +64,15 @@ export function spellings(rawPaths: RawPaths): string[] {
 
 /** BitComet's padding files, recognised by name anywhere in their path (as libtorrent does). */
 export function isLegacyPadding(components: readonly string[]): boolean {
-  return components.some((component) => component.includes('_____padding_file_'));
+  // The length test first: most names are shorter than the marker, and a substring search per
+  // component of a 400 000-file torrent is 800 000 calls into the runtime.
+  for (const component of components)
+    if (component.length >= LEGACY_PADDING.length && component.includes(LEGACY_PADDING))
+      return true;
+  return false;
 }
+
+const LEGACY_PADDING = '_____padding_file_';
 
 export function parseAttr(value: BencodeValue | undefined): string {
   return isBytes(value) ? latin1(value) : '';
@@ -91,11 +98,21 @@ export function parseSymlinkPath(value: BencodeValue | undefined, what: string):
 export function entryLength(
   attr: string,
   value: BencodeValue | number | null | undefined,
-  what: string,
+  what: Entry,
 ): number {
   if (attr.includes('l')) return 0;
-  if (!isLength(value ?? undefined)) fail(`${what} has no valid 'length'`);
+  if (!isLength(value ?? undefined)) fail(`${entryName(what)} has no valid 'length'`);
   return value as number;
+}
+
+/**
+ * Which entry a message is about: its text, or the index of a v1 list entry (`file 12`), whose
+ * text is made only for a message (a 400 000-file torrent made one per file, for nothing).
+ */
+export type Entry = string | number;
+
+function entryName(what: Entry): string {
+  return typeof what === 'number' ? `file ${what}` : what;
 }
 
 /** Bytes of a path written with `/` between its components. */
@@ -106,7 +123,8 @@ export function pathBytes(components: readonly Uint8Array[]): number {
 }
 
 /** Refuses paths no file system can hold before anything costs more than a pass over them. */
-export function checkPathSize(depth: number, bytes: number, what: string): void {
-  if (depth > MAX_PATH_DEPTH) fail(`${what} has a path deeper than ${MAX_PATH_DEPTH}`);
-  if (bytes > MAX_PATH_BYTES) fail(`${what} has a path longer than ${MAX_PATH_BYTES} bytes`);
+export function checkPathSize(depth: number, bytes: number, what: Entry): void {
+  if (depth > MAX_PATH_DEPTH) fail(`${entryName(what)} has a path deeper than ${MAX_PATH_DEPTH}`);
+  if (bytes > MAX_PATH_BYTES)
+    fail(`${entryName(what)} has a path longer than ${MAX_PATH_BYTES} bytes`);
 }

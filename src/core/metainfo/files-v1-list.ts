@@ -27,20 +27,15 @@ import { fail } from './fields.ts';
 import { decodeName, isValidUtf8 } from './text.ts';
 import { InputError } from '../errors.ts';
 
-/** What a file entry's keys map to: the offset of each known key's value, -1 when absent. */
-interface EntryFields {
-  length: number;
-  path: number;
-  pathUtf8: number;
-  attr: number;
-  symlinkPath: number;
-}
+/** The entry keys read (`ListReader.knownKey`'s answers), in KEY_BYTES' order. */
+const LENGTH = 0;
+const PATH = 1;
+const PATH_UTF8 = 2;
+const ATTR = 3;
+const SYMLINK_PATH = 4;
 
-/** A path list whose items are all strings: where it starts and how many it has. */
-interface PathVariant {
-  start: number;
-  count: number;
-}
+/** `pathVariant`'s answer for a value that is not a list of strings. */
+const NOT_A_PATH = -1;
 
 /** Reads the validated bytes of one list; `bytes` must have passed scanBencode. */
 class ListReader {
@@ -186,14 +181,14 @@ class ListReader {
     return this.bytes[pos] === LETTER_E;
   }
 
-  /** The key string at `pos` as one of the known entry keys, or null. */
-  knownKey(pos: number): keyof EntryFields | null {
+  /** The key string at `pos` as one of the known entry keys (its index in KEY_BYTES), or -1. */
+  knownKey(pos: number): number {
     const length = this.stringLength(pos);
     const start = this.stringStart(pos);
     for (let k = 0; k < KEY_BYTES.length; k++) {
-      if (KEY_BYTES[k].length === length && this.equals(start, KEY_BYTES[k])) return KEY_FIELDS[k];
+      if (KEY_BYTES[k].length === length && this.equals(start, KEY_BYTES[k])) return k;
     }
-    return null;
+    return -1;
   }
 
   private equals(start: number, key: Uint8Array): boolean {
@@ -211,8 +206,7 @@ class ListReader {
 const INTERN_SLOTS = 4096;
 const INTERN_MAX_BYTES = 64;
 
-/** The entry keys read, and as bytes (keys are compared without making a string of each). */
-const KEY_FIELDS: (keyof EntryFields)[] = ['length', 'path', 'pathUtf8', 'attr', 'symlinkPath'];
+/** The entry keys read, as bytes (keys are compared without making a string of each). */
 const KEY_BYTES = ['length', 'path', 'path.utf-8', 'attr', 'symlink path'].map((key) =>
   Buffer.from(key, 'latin1'),
 );
@@ -251,90 +245,97 @@ function readEntry(reader: ListReader, pos: number, out: RawFiles, keepRawPaths:
   const { bytes } = reader;
   const index = out.files.length;
   if (bytes[pos] !== LETTER_D) fail(`file ${index} is not a dictionary`);
-  const fields: EntryFields = { length: -1, path: -1, pathUtf8: -1, attr: -1, symlinkPath: -1 };
+  // Where each known key's value starts, -1 when absent: locals, not an object per entry.
+  let lengthAt = -1;
+  let pathAt = -1;
+  let pathUtf8At = -1;
+  let attrAt = -1;
+  let symlinkPathAt = -1;
   pos++;
   while (bytes[pos] !== LETTER_E) {
     const key = reader.knownKey(pos);
     pos = reader.stringStart(pos) + reader.stringLength(pos);
-    if (key !== null) fields[key] = pos;
+    if (key === LENGTH) lengthAt = pos;
+    else if (key === PATH) pathAt = pos;
+    else if (key === PATH_UTF8) pathUtf8At = pos;
+    else if (key === ATTR) attrAt = pos;
+    else if (key === SYMLINK_PATH) symlinkPathAt = pos;
     pos = reader.skip(pos);
   }
   const end = pos + 1;
 
-  const what = `file ${index}`;
-  const attr = fields.attr >= 0 && reader.isString(fields.attr) ? reader.latin1(fields.attr) : '';
-  const fileLength = entryLength(
-    attr,
-    fields.length >= 0 ? reader.integer(fields.length) : null,
-    what,
-  );
+  const attr = attrAt >= 0 && reader.isString(attrAt) ? reader.latin1(attrAt) : '';
+  const fileLength = entryLength(attr, lengthAt >= 0 ? reader.integer(lengthAt) : null, index);
   // `path.utf-8` first, as the decoded reader tries them: the first non-empty one that is all
   // UTF-8, else the first non-empty one. With one non-empty variant (nearly every torrent has
   // only `path`) that one is chosen either way, so its names are not checked for UTF-8.
-  const utf8Variant = fields.pathUtf8 >= 0 ? pathVariant(reader, fields.pathUtf8, what) : null;
-  const plainVariant = fields.path >= 0 ? pathVariant(reader, fields.path, what) : null;
-  const utf8Usable = utf8Variant !== null && utf8Variant.count > 0;
-  const plainUsable = plainVariant !== null && plainVariant.count > 0;
+  const utf8Count = pathUtf8At >= 0 ? pathVariant(reader, pathUtf8At, index) : NOT_A_PATH;
+  const plainCount = pathAt >= 0 ? pathVariant(reader, pathAt, index) : NOT_A_PATH;
+  const utf8Usable = utf8Count > 0;
+  const plainUsable = plainCount > 0;
   const chosen =
-    utf8Usable && (!plainUsable || allUtf8(reader, utf8Variant.start))
-      ? utf8Variant
-      : plainUsable && (!utf8Usable || allUtf8(reader, plainVariant.start))
-        ? plainVariant
+    utf8Usable && (!plainUsable || allUtf8(reader, pathUtf8At))
+      ? pathUtf8At
+      : plainUsable && (!utf8Usable || allUtf8(reader, pathAt))
+        ? pathAt
         : utf8Usable
-          ? utf8Variant
-          : null;
+          ? pathUtf8At
+          : -1;
   let components: string[];
-  if (chosen !== null) {
+  if (chosen >= 0) {
+    const count = chosen === pathAt ? plainCount : utf8Count;
     // Sized up front (an array grown by push from empty reserves room for 17), with one slot
     // more than the path needs, then cut to the path: V8 keeps that slot as spare capacity,
     // so parse.ts puts the torrent's name in front in place (sanitize-path.ts
     // `sanitizePathInPlace`) instead of copying the path into a second array per file.
-    components = new Array<string>(chosen.count + 1);
-    let item = reader.firstItem(chosen.start);
-    const last = chosen.count - 1;
+    components = new Array<string>(count + 1);
+    let item = reader.firstItem(chosen);
+    const last = count - 1;
     for (let i = 0; i < last; i++, item = reader.skip(item))
       components[i] = reader.internedName(item);
     components[last] = reader.name(item);
-    components.length = chosen.count;
+    components.length = count;
   }
   // BEP 47 pad files need no path; libtorrent files them under `.pad/<length>`.
   else if (attr.includes('p')) components = ['.pad', String(fileLength)];
-  else if (utf8Variant !== null || plainVariant !== null) fail(`file ${index} has an empty 'path'`);
+  else if (utf8Count !== NOT_A_PATH || plainCount !== NOT_A_PATH)
+    fail(`file ${index} has an empty 'path'`);
   else fail(`file ${index} has no valid 'path'`);
   const symlink = attr.includes('l')
     ? parseSymlinkPath(
-        fields.symlinkPath >= 0 ? reader.decoded(fields.symlinkPath) : undefined,
-        what,
+        symlinkPathAt >= 0 ? reader.decoded(symlinkPathAt) : undefined,
+        `file ${index}`,
       )
     : null;
   if (symlink !== null) out.symlinks.set(index, symlink);
   if (keepRawPaths) {
-    out.rawPaths.push(
-      [utf8Variant, plainVariant].flatMap((v) => (v === null ? [] : [rawPath(reader, v)])),
-    );
+    const variants: Uint8Array[][] = [];
+    if (utf8Count !== NOT_A_PATH) variants.push(rawPath(reader, pathUtf8At));
+    if (plainCount !== NOT_A_PATH) variants.push(rawPath(reader, pathAt));
+    out.rawPaths.push(variants);
   }
   const padding = attr.includes('p') || isLegacyPadding(components);
   out.files.push(rawFile(components, fileLength, attr, padding, null));
   return end;
 }
 
-/** The list at `pos` as a path if every item is a string (its size checked), else null. */
-function pathVariant(reader: ListReader, pos: number, what: string): PathVariant | null {
-  if (reader.bytes[pos] !== LETTER_L) return null;
+/** How many items the list at `pos` has if every one is a string (its size checked), else NOT_A_PATH. */
+function pathVariant(reader: ListReader, pos: number, index: number): number {
+  if (reader.bytes[pos] !== LETTER_L) return NOT_A_PATH;
   let count = 0;
   let size = 0;
   for (let item = reader.firstItem(pos); !reader.atEnd(item); item = reader.skip(item)) {
-    if (!reader.isString(item)) return null;
+    if (!reader.isString(item)) return NOT_A_PATH;
     size += reader.stringLength(item);
     count++;
   }
   // Components plus the `/` between them, as file-entry.ts `pathBytes` counts.
-  checkPathSize(count, size + Math.max(count - 1, 0), what);
-  return { start: pos, count };
+  checkPathSize(count, size + Math.max(count - 1, 0), index);
+  return count;
 }
 
-function rawPath(reader: ListReader, variant: PathVariant): Uint8Array[] {
-  const value = reader.decoded(variant.start);
+function rawPath(reader: ListReader, list: number): Uint8Array[] {
+  const value = reader.decoded(list);
   return Array.isArray(value) ? value.filter(isBytes) : [];
 }
 

@@ -15,10 +15,10 @@ export {
   sanitizeComponent,
   sanitizePath,
   sanitizeName,
-  disambiguatePaths,
   collisionKey,
   type SanitizeOptions,
 } from './sanitize-path.ts';
+export { disambiguatePaths } from './disambiguate.ts';
 export {
   parseMagnet,
   parseInfoHashOrMagnet,

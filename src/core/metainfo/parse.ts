@@ -50,9 +50,9 @@ import { parseV1Files } from './files-v1.ts';
 import { parseV2Files } from './files-v2.ts';
 import { firstUnsortedKey } from './key-order.ts';
 import { checkPieceLayers, readPieceLayers } from './piece-layers.ts';
+import { disambiguatePaths } from './disambiguate.ts';
 import {
   PLACEHOLDER_COMPONENT,
-  disambiguatePaths,
   sanitizeComponent,
   sanitizeName,
   sanitizePathInPlace,

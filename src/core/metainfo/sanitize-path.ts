@@ -3,12 +3,12 @@
  * to join under an output directory (DESIGN.md §4: never write outside it).
  *
  * Two stages:
- * - `sanitizePath` makes each file's components individually safe: no `.`,
- *   `..`, empty components, separators, NUL/control characters, Windows
+ * - `sanitizePath` (here) makes each file's components individually safe: no
+ *   `.`, `..`, empty components, separators, NUL/control characters, Windows
  *   device names or trailing dots/spaces, and at most 255 UTF-8 bytes each.
- * - `disambiguatePaths` makes the set of files safe: no two files share a
- *   path and no file sits where another file needs a directory, comparing
- *   names as case-insensitive and normalising file systems do.
+ * - `disambiguatePaths` (disambiguate.ts) makes the set of files safe: no two
+ *   files share a path and no file sits where another file needs a directory,
+ *   comparing names as case-insensitive and normalising file systems do.
  *
  * Both are pure and deterministic, so every client of the same torrent (and
  * every rerun) computes the same layout.
@@ -233,124 +233,4 @@ export function collisionKey(component: string): string {
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
   return true;
-}
-
-/** A directory of the layout being built, keyed by collision key. */
-interface DirNode {
-  children: Map<string, DirNode | 'file'>;
-  /** A directory name that collided with an earlier file here -> the name it was given. */
-  renamedDirs: Map<string, string>;
-  /** Next counter to try for a file name that collided here (keeps renaming linear). */
-  nextCounter: Map<string, number>;
-  /**
-   * Subdirectories by the exact spelling that reached them without a rename. A key that names
-   * a directory never comes to name a file, so the same spelling always reaches the same one:
-   * the walk skips `collisionKey` (a new string, hashed afresh) for a directory seen before.
-   */
-  bySpelling: Map<string, DirNode> | null;
-}
-
-function dirNode(): DirNode {
-  return {
-    children: new Map(),
-    renamedDirs: new Map(),
-    nextCounter: new Map(),
-    bySpelling: null,
-  };
-}
-
-/**
- * Renames files so that no two share a path and no file occupies a path
- * another file needs as a directory, comparing names by `collisionKey` on
- * every platform (so a torrent lays out the same everywhere). Earlier files
- * keep their names; later ones get ` (1)`, ` (2)`… before the extension. A
- * directory component that collides with an earlier file is renamed the same
- * way (and every later file in that directory follows it to the same new
- * name). Names that collide with nothing keep their spelling; directories
- * equal by key are one directory (on Linux they may be spelled two ways).
- *
- * Linear in the total length of the paths: each path walks a tree of
- * directories once. Input components must already be sanitized. A path that
- * keeps its name is returned as the same array (callers can tell a renamed
- * one by identity); a renamed one is a new array.
- */
-export function disambiguatePaths(paths: readonly (readonly string[])[]): (readonly string[])[] {
-  const root = dirNode();
-  const out: (readonly string[])[] = new Array<readonly string[]>(paths.length);
-  // The previous path when nothing in it was renamed, and the directory reached after each of
-  // its components (dirsOfPrevious[0] is the root): files listed together mostly share their
-  // directories, whose lookups are then skipped. Entries are only ever added, so walking the
-  // same names again would reach the same directories.
-  let previous: readonly string[] | null = null;
-  const dirsOfPrevious: DirNode[] = [root];
-  for (let p = 0; p < paths.length; p++) {
-    const original = paths[p];
-    // Copied only when something in it is renamed: most paths are not.
-    let path = original as string[];
-    let start = 0;
-    if (previous !== null) {
-      const shared = Math.min(previous.length, path.length) - 1;
-      while (start < shared && path[start] === previous[start]) start++;
-    }
-    let dir = dirsOfPrevious[start];
-    for (let i = start; i < path.length - 1; i++) {
-      const known = dir.bySpelling?.get(path[i]);
-      if (known !== undefined) {
-        dir = known;
-        dirsOfPrevious[i + 1] = dir;
-        continue;
-      }
-      let key = collisionKey(path[i]);
-      let child = dir.children.get(key);
-      if (child === 'file') {
-        let renamed = dir.renamedDirs.get(key);
-        if (renamed === undefined) {
-          for (let n = 1; ; n++) {
-            renamed = withCounter(path[i], n);
-            if (dir.children.get(collisionKey(renamed)) !== 'file') break;
-          }
-          dir.renamedDirs.set(key, renamed);
-        }
-        path = renamedCopy(path, original, i, renamed);
-        key = collisionKey(renamed);
-        child = dir.children.get(key);
-      }
-      if (child === undefined) {
-        child = dirNode();
-        dir.children.set(key, child);
-      }
-      if (path[i] === original[i]) (dir.bySpelling ??= new Map()).set(path[i], child as DirNode);
-      dir = child as DirNode;
-      dirsOfPrevious[i + 1] = dir;
-    }
-    const last = path.length - 1;
-    const baseKey = collisionKey(path[last]);
-    let fileKey = baseKey;
-    if (dir.children.has(baseKey)) {
-      const base = path[last];
-      let n = dir.nextCounter.get(baseKey) ?? 1;
-      for (; ; n++) {
-        fileKey = collisionKey(withCounter(base, n));
-        if (!dir.children.has(fileKey)) break;
-      }
-      path = renamedCopy(path, original, last, withCounter(base, n));
-      dir.nextCounter.set(baseKey, n + 1);
-    }
-    dir.children.set(fileKey, 'file');
-    out[p] = path;
-    previous = path === original ? original : null;
-  }
-  return out;
-}
-
-/** `path` with component `i` renamed: a copy of `original` the first time, then the same copy. */
-function renamedCopy(
-  path: string[],
-  original: readonly string[],
-  i: number,
-  component: string,
-): string[] {
-  const copy = path === original ? [...original] : path;
-  copy[i] = component;
-  return copy;
 }

@@ -130,6 +130,24 @@ describe('sanitizePath / sanitizeName', () => {
 });
 
 describe('disambiguatePaths', () => {
+  /** Lists of paths under `t` made of `name`s are laid out as the plain tree walk lays them out. */
+  function agreesWithReference(
+    name: fc.Arbitrary<string>,
+    size: { maxDepth: number; minLength?: number; maxLength: number },
+    numRuns: number,
+  ): void {
+    const paths = fc.array(
+      fc.array(name, { minLength: 1, maxLength: size.maxDepth }).map((parts) => ['t', ...parts]),
+      { minLength: size.minLength, maxLength: size.maxLength },
+    );
+    fc.assert(
+      fc.property(paths, (list) => {
+        expect(disambiguatePaths(list)).toEqual(referenceDisambiguatePaths(list));
+      }),
+      { numRuns },
+    );
+  }
+
   it('renames duplicates before the extension, comparing names case-insensitively', () => {
     expect(
       disambiguatePaths([
@@ -176,16 +194,38 @@ describe('disambiguatePaths', () => {
   it('lays out any list of paths as the plain tree walk does (the reference)', () => {
     // Few names, in two cases, with counters already in some: collisions of every kind.
     const name = fc.constantFrom('a', 'A', 'b', 'a.txt', 'A.TXT', 'a (1).txt', 'x (1)', 'x');
-    const paths = fc.array(
-      fc.array(name, { minLength: 1, maxLength: 3 }).map((parts) => ['t', ...parts]),
-      { maxLength: 25 },
+    agreesWithReference(name, { maxDepth: 3, maxLength: 25 }, runs * 10);
+  });
+
+  it('lays out names beyond ASCII as the reference does, folding them by their collision keys', () => {
+    // Pairs that collide only after NFC or the full case mapping (Kelvin sign and k, sharp s
+    // and SS, final sigma), a name whose key is ASCII though it is not, and plain ones.
+    const name = fc.constantFrom(
+      'caf\u00e9',
+      'cafe\u0301',
+      'CAF\u00c9',
+      '\u212a',
+      'k',
+      'K',
+      'stra\u00dfe',
+      'STRASSE',
+      '\u03c3\u03b1\u03c2',
+      '\u03a3\u0391\u03a3',
+      'k (1)',
+      'x',
     );
-    fc.assert(
-      fc.property(paths, (list) => {
-        expect(disambiguatePaths(list)).toEqual(referenceDisambiguatePaths(list));
-      }),
-      { numRuns: runs * 10 },
+    agreesWithReference(name, { maxDepth: 3, maxLength: 25 }, runs * 10);
+  });
+
+  it('agrees with the reference on thousands of names in many directories', () => {
+    // Enough names that its table grows several times while paths are still being added.
+    const name = fc.oneof(
+      fc.integer({ min: 0, max: 400 }).map((n) => `f${n}.bin`),
+      fc.integer({ min: 0, max: 400 }).map((n) => `F${n}.BIN`),
+      fc.integer({ min: 0, max: 60 }).map((n) => `d${n}`),
+      fc.constantFrom('D1', 'd1 (1)', '\u212a', 'k'),
     );
+    agreesWithReference(name, { maxDepth: 4, minLength: 2000, maxLength: 6000 }, 5);
   });
 
   it('puts files of directories equal up to case in one directory without clashes', () => {
