@@ -544,7 +544,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       addPeers: (peers, source) => this.addPeers(peers, source),
       warn: (message) => this.emit('warning', message),
     });
-    this.#discovery.start(this.infoHash, this.peerId, this.port);
+    // The DHT and LSD start at the first verified piece or the first tick (see DiscoveryHub.start).
+    this.#discovery.start(this.infoHash, this.peerId, this.port, true);
   }
 
   // ---------------------------------------------------------------- peers
@@ -575,6 +576,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   // ---------------------------------------------------------------- verified pieces
 
   async #onPieceVerified(index: number, print: bigint): Promise<void> {
+    this.#discovery.startDeferred();
     this.#resume.record(index, print);
     this.#lastProgressAt = Date.now();
     this.emit('piece-verified', index);
@@ -590,6 +592,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   #onTick(): void {
     const now = Date.now();
     if (this.#stopping) return;
+    this.#discovery.startDeferred();
     this.#pool.housekeeping(now, this.#options.idlePeerMs ?? IDLE_PEER_MS);
     for (const peer of this.#pool.peers.values()) {
       this.#download.expireRequests(peer, now);
