@@ -1,14 +1,13 @@
 /**
  * The way to the first byte does not wait for the resume snapshot written
  * after the check: its fsync can take tens of milliseconds on a busy disk,
- * and peers can be looked for meanwhile (records of pieces verified then wait
+ * and blocks can be requested meanwhile (records of pieces verified then wait
  * for the journal on the store's own queue). In-process, because the moment
  * to observe is between two steps of the session's start.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { PeerDiscovery } from '../../src/core/discovery/discovery.ts';
 import { InterruptedError } from '../../src/core/errors.ts';
 import { HashPool } from '../../src/core/hashing/pool.ts';
 import type { Metainfo } from '../../src/core/metainfo/types.ts';
@@ -19,7 +18,7 @@ import { metainfoOf } from '../helpers/metainfo.ts';
 
 cleanupTempDirs();
 
-/** How long a held fsync waits for discovery before giving up (old code never starts it). */
+/** How long a held fsync waits for the downloading phase before giving up. */
 const HOLD_BOUND_MS = 10_000;
 
 describe('starting a download', () => {
@@ -40,15 +39,10 @@ describe('starting a download', () => {
     await pool?.destroy();
   });
 
-  it('looks for peers while the fresh resume snapshot is still being synced', async () => {
+  it('starts downloading while the fresh resume snapshot is still being synced', async () => {
     const out = tempDir('shoal-journal-start-out-');
-    let discoveryStarted!: () => void;
-    const started = new Promise<void>((resolve) => (discoveryStarted = resolve));
-    const discovery: PeerDiscovery = {
-      name: 'test',
-      start: () => discoveryStarted(),
-      async stop() {},
-    };
+    let downloading!: () => void;
+    const started = new Promise<void>((resolve) => (downloading = resolve));
     /** Set by the first fsync, the start-up snapshot's (the stop's comes after discovery anyway). */
     let startedWhileSyncHeld: boolean | null = null;
     const prototype = await fileHandlePrototype();
@@ -70,9 +64,12 @@ describe('starting a download', () => {
         outDir: out,
         hashPool: pool,
         port: null,
-        discoveries: [discovery],
+        discoveries: [],
         signal: abort.signal,
       });
+      // Peers are looked for from before the check (peers-during-check.test.ts); what must not
+      // wait for the snapshot is the step after the check, from which blocks are requested.
+      session.on('phase', (phase) => phase === 'downloading' && downloading());
       const running = session.run();
       await started;
       abort.abort();

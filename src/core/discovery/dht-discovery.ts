@@ -36,6 +36,7 @@ export interface DhtDiscoveryOptions extends DhtNodeOptions {
 
 export class DhtDiscovery implements PeerDiscovery {
   readonly name = 'dht';
+  readonly deferrable = true;
   readonly #options: DhtDiscoveryOptions;
   /** The node in use: the shared one, or our own (made at start, destroyed at stop). */
   #node: DhtNode | null = null;

@@ -31,6 +31,14 @@ export interface DiscoveryStats {
 
 export interface PeerDiscovery {
   readonly name: string;
+  /**
+   * A source whose start costs the main thread (the DHT: its library, cache
+   * and sockets; LSD: multicast sockets) and which may start after the first
+   * requests went out when a cheaper one can find peers (DiscoveryHub.start).
+   */
+  readonly deferrable?: boolean;
+  /** This source has something to ask or report (trackers to announce to, addresses given). */
+  readonly canFindPeers?: boolean;
   /** A snapshot of the source's own state (optional: most sources have nothing to add). */
   stats?(): DiscoveryStats;
   start(context: DiscoveryContext): void;
@@ -46,6 +54,7 @@ export interface PeerDiscovery {
 export function staticPeers(peers: PeerAddress[], name = 'command line'): PeerDiscovery {
   return {
     name,
+    canFindPeers: peers.length > 0,
     start(context) {
       if (peers.length > 0) context.addPeers(peers, name);
     },

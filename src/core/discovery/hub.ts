@@ -25,6 +25,9 @@ export class DiscoveryHub {
   #target: DiscoveryTarget | null = null;
   #started = false;
   #stopped: Promise<void> | null = null;
+  #context: DiscoveryContext | null = null;
+  /** Deferrable sources not started yet (see start's `deferSlow`). */
+  #deferred: PeerDiscovery[] = [];
 
   constructor(discoveries: readonly PeerDiscovery[]) {
     this.discoveries = discoveries;
@@ -39,8 +42,15 @@ export class DiscoveryHub {
     this.#target = target;
   }
 
-  /** Starts every source once; `port` is the one peers reach us on (0: not listening). */
-  start(infoHash: Uint8Array, peerId: Uint8Array, port: number): void {
+  /**
+   * Starts every source once; `port` is the one peers reach us on (0: not
+   * listening). With `deferSlow`, deferrable sources (the DHT, LSD) wait for
+   * startDeferred() when another source can find peers: their start-up
+   * (tens of milliseconds of the main thread, docs/PERFORMANCE.md "First
+   * byte (2026-12-07)") would otherwise run between the tracker's answer
+   * and the first piece.
+   */
+  start(infoHash: Uint8Array, peerId: Uint8Array, port: number, deferSlow = false): void {
     if (this.#started) return;
     this.#started = true;
     const context: DiscoveryContext = {
@@ -52,21 +62,41 @@ export class DiscoveryHub {
       addPeers: (peers, source) => this.#target?.addPeers(peers, source),
       warn: (message) => this.#target?.warn(message),
     };
+    this.#context = context;
+    const othersFindPeers = this.discoveries.some((d) => !d.deferrable && d.canFindPeers);
+    const deferring = deferSlow && othersFindPeers;
+    this.#deferred = deferring ? this.discoveries.filter((d) => d.deferrable) : [];
     for (const discovery of this.discoveries) {
-      try {
-        discovery.start(context);
-      } catch (error) {
-        this.#target?.warn(`${discovery.name}: ${(error as Error).message}`);
-      }
+      if (!this.#deferred.includes(discovery)) this.#startOne(discovery, context);
+    }
+  }
+
+  /** Starts the sources start() deferred (idempotent; nothing after stop()). */
+  startDeferred(): void {
+    const context = this.#context;
+    const deferred = this.#deferred.splice(0);
+    if (!context || this.#stopped) return;
+    for (const discovery of deferred) this.#startOne(discovery, context);
+  }
+
+  #running(): PeerDiscovery[] {
+    return this.discoveries.filter((discovery) => !this.#deferred.includes(discovery));
+  }
+
+  #startOne(discovery: PeerDiscovery, context: DiscoveryContext): void {
+    try {
+      discovery.start(context);
+    } catch (error) {
+      this.#target?.warn(`${discovery.name}: ${(error as Error).message}`);
     }
   }
 
   requestPeers(): void {
-    for (const discovery of this.discoveries) discovery.requestPeers?.();
+    for (const discovery of this.#running()) discovery.requestPeers?.();
   }
 
   completed(): void {
-    for (const discovery of this.discoveries) discovery.completed?.();
+    for (const discovery of this.#running()) discovery.completed?.();
   }
 
   stats(): DiscoveryStats {
@@ -75,8 +105,11 @@ export class DiscoveryHub {
 
   /** Stops every source, each bounded by `boundMs`; warnings go to the target. Idempotent. */
   stop(boundMs = 3000): Promise<void> {
+    // A source never started has nothing to stop.
+    const running = this.#running();
+    this.#deferred = [];
     this.#stopped ??= Promise.all(
-      this.discoveries.map((discovery) =>
+      running.map((discovery) =>
         withTimeout(
           Promise.resolve()
             .then(() => discovery.stop())

@@ -213,6 +213,7 @@ export interface LsdDiscoveryOptions {
 /** The engine's peer source for one torrent over LSD (see the top of this file). */
 export class LsdDiscovery implements PeerDiscovery {
   readonly name = 'lsd';
+  readonly deferrable = true;
   readonly #options: LsdDiscoveryOptions;
   readonly #ownsService: boolean;
   readonly #service: LsdService;

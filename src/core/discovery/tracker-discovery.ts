@@ -18,6 +18,7 @@ export function trackerDiscovery(
   let announcer: Announcer | null = null;
   return {
     name: 'trackers',
+    canFindPeers: tiers.length > 0,
     start(context) {
       if (tiers.length === 0) return;
       announcer = new Announcer({

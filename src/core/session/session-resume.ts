@@ -48,6 +48,7 @@ export class SessionResume {
   readonly #checkAbort = new AbortController();
   /** A v2 torrent whose piece layers are being fetched: saved once they are all in. */
   #layersToSave: Metainfo | null = null;
+  #locking: Promise<void> | null = null;
 
   constructor(options: SessionResumeOptions) {
     this.#outDir = options.outDir;
@@ -60,9 +61,19 @@ export class SessionResume {
         });
   }
 
-  /** Takes the folder's lock, then finds the wanted pieces already on disk. */
+  /**
+   * Takes the folder's lock (once): before the check, or before peers are
+   * looked for when that starts first, so that a folder in use is refused
+   * before any tracker hears of this run.
+   */
+  lock(): Promise<void> {
+    this.#locking ??= this.#store?.lock() ?? Promise.resolve();
+    return this.#locking;
+  }
+
+  /** Takes the folder's lock if not yet taken, then finds the wanted pieces already on disk. */
   async checkExisting(check: ExistingDataCheck): Promise<ClaimedPieces> {
-    await this.#store?.lock();
+    await this.lock();
     const claimed = (await this.#store?.load()) ?? null;
     for (const [root, layer] of (await this.#store?.loadPieceLayers(check.meta)) ?? [])
       check.meta.pieceLayers.set(root, layer);

@@ -116,6 +116,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   #completedAt = 0;
   #finish: { resolve: (s: SessionSummary) => void; reject: (e: unknown) => void } | null = null;
   #stopping = false;
+  /** Joined the client and started discovery before the check (see #peersDuringCheck). */
+  #joinedBeforeCheck = false;
 
   constructor(options: SessionOptions) {
     super();
@@ -246,6 +248,14 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await this.#checkOutDir();
+      if (this.#peersDuringCheck) {
+        await this.#resume.lock();
+        if (this.#stopping) return await done;
+        await this.#joinClient();
+        if (this.#stopping) return await done;
+        this.#joinedBeforeCheck = true;
+        this.#startDiscovery();
+      }
       await this.#checkExisting();
       if (this.#stopping) return await done;
       const complete = this.#picker.isComplete();
@@ -256,14 +266,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
           `the data in ${this.#options.outDir} is incomplete: ${havePieces} of ${pieceCount} pieces match the torrent`,
         );
       }
-      await this.#joinClient();
+      if (!this.#peersDuringCheck) await this.#joinClient();
       if (this.#stopping) return await done;
       this.#setPhase(complete ? 'seeding' : 'downloading');
-      if (complete) await this.#onComplete();
+      if (this.#peersDuringCheck) this.#tellPeersWhatWeHave();
+      if (complete) await this.#onComplete(true);
       if (this.#stopping) return await done;
       for (const handedOff of this.#options.handedOff ?? []) this.#pool.adopt(handedOff);
       if (!complete) this.#fetchMissingLayers(() => this.#startWebSeeds());
-      this.#startDiscovery();
+      if (this.#peersDuringCheck) this.#pool.dialMore();
+      else this.#startDiscovery();
       this.#tick = setInterval(() => this.#onTick(), this.#options.tickMs ?? TICK_MS);
       await this.#journalStarted;
       return await done;
@@ -356,7 +368,9 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   /** Adds peer addresses to dial (from any source). */
   addPeers(peers: PeerAddress[], source: string): void {
     this.#pool.add(peers, source);
-    if (this.#phase === 'downloading' || this.#phase === 'seeding') this.#pool.dialMore();
+    const phase = this.#phase;
+    if (phase === 'downloading' || phase === 'seeding') this.#pool.dialMore();
+    else if (phase === 'checking' && this.#joinedBeforeCheck) this.#pool.dialMore();
   }
 
   /** A connection the client routed to us (it named our info-hash). */
@@ -365,6 +379,34 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   // ---------------------------------------------------------------- startup
+
+  /**
+   * Whether trackers, the DHT and LSD are asked, and peers dialled, while the
+   * existing-data check runs: their round trips then overlap it instead of
+   * following it (docs/PERFORMANCE.md, "First byte (2026-12-07)"). Nothing is
+   * requested before the check says what we have: requests wait for the
+   * `downloading` phase. Not for a seeder that must have all its data (it
+   * never shows up as a peer without it), nor read-only data, nor a magnet's
+   * download, whose sources and connections were started by its metadata
+   * fetch and are adopted after the check.
+   */
+  get #peersDuringCheck(): boolean {
+    const options = this.#options;
+    return !options.requireComplete && !options.readOnly && (options.handedOff ?? []).length === 0;
+  }
+
+  /**
+   * Peers that connected during the check were told we had nothing: each
+   * gets a `have` for every piece the check found, and our interest in it
+   * (and so its first requests) follows from what we now lack.
+   */
+  #tellPeersWhatWeHave(): void {
+    const have = this.#picker.progress().havePieces;
+    for (const peer of this.#pool.peers.values()) {
+      peer.sendPieces(have, () => this.#picker.bitfield(), true);
+      this.#download.updateInterest(peer);
+    }
+  }
 
   #pieceWanted(index: number, selected: boolean[]): boolean {
     return this.storage.layout
@@ -502,7 +544,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       addPeers: (peers, source) => this.addPeers(peers, source),
       warn: (message) => this.emit('warning', message),
     });
-    this.#discovery.start(this.infoHash, this.peerId, this.port);
+    // The DHT and LSD start at the first verified piece or the first tick (see DiscoveryHub.start).
+    this.#discovery.start(this.infoHash, this.peerId, this.port, true);
   }
 
   // ---------------------------------------------------------------- peers
@@ -533,6 +576,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   // ---------------------------------------------------------------- verified pieces
 
   async #onPieceVerified(index: number, print: bigint): Promise<void> {
+    this.#discovery.startDeferred();
     this.#resume.record(index, print);
     this.#lastProgressAt = Date.now();
     this.emit('piece-verified', index);
@@ -548,6 +592,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   #onTick(): void {
     const now = Date.now();
     if (this.#stopping) return;
+    this.#discovery.startDeferred();
     this.#pool.housekeeping(now, this.#options.idlePeerMs ?? IDLE_PEER_MS);
     for (const peer of this.#pool.peers.values()) {
       this.#download.expireRequests(peer, now);
@@ -578,13 +623,15 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   // ---------------------------------------------------------------- ending
 
-  async #onComplete(): Promise<void> {
+  /** `atCheck`: the check found every wanted piece, nothing was downloaded. */
+  async #onComplete(atCheck = false): Promise<void> {
     if (this.#completedAt) return;
     this.#completedAt = Date.now();
     await this.storage.finish();
     if (!this.#options.readOnly) await this.#applyFileAttributes();
     this.emit('complete');
-    this.#discovery.completed();
+    // Trackers told `started` during the check are not told of a download that never was.
+    if (!(atCheck && this.#peersDuringCheck)) this.#discovery.completed();
     if (!seedsAfterCompletion(this.#options)) {
       await this.#succeed('complete');
       return;
