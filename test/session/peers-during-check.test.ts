@@ -70,7 +70,12 @@ describe('peers during the existing-data check', () => {
     expect(checkDoneAtDiscovery).toBe(false);
   });
 
-  it('a download with data on disk asks a peer that connected during the check for none of it', async () => {
+  /**
+   * A leecher with ON_DISK pieces on disk whose check's hashing is held until a
+   * seeder has connected and unchoked it (bounded): from then on a request could
+   * go out while the leecher does not yet know what it has.
+   */
+  async function downloadWithHeldCheck(options: { lateHavesLimit?: number } = {}) {
     const seedAbort = new AbortController();
     const seeder = new TorrentSession({
       meta,
@@ -96,13 +101,14 @@ describe('peers during the existing-data check', () => {
       port: null,
       stallTimeoutMs: 20_000,
       discoveries: [staticPeers([{ host: '127.0.0.1', port: await seederPort }])],
+      ...options,
     });
     let checkDone = false;
     let connectedDuringCheck = false;
+    const disconnects: string[] = [];
     leecher.on('check-done', () => (checkDone = true));
     leecher.once('peer-connected', () => (connectedDuringCheck = !checkDone));
-    // The check's hashing waits until the seeder has connected and unchoked us (bounded):
-    // from then on a request could go out while the leecher does not yet know what it has.
+    leecher.on('peer-disconnected', ({ reason }) => disconnects.push(reason));
     const hashSources = leecherPool.hashSources.bind(leecherPool);
     vi.spyOn(leecherPool, 'hashSources').mockImplementation(async (...args) => {
       await until(
@@ -114,20 +120,34 @@ describe('peers during the existing-data check', () => {
     });
     try {
       const summary = await leecher.run();
-      expect(summary.status).toBe('complete');
-      expect(connectedDuringCheck).toBe(true);
-      // Every byte received was of a piece the check did not find: nothing on disk was asked for.
-      expect(summary.downloaded).toBe((PIECES - ON_DISK) * PIECE);
-      expect(
-        (await readFile(path.join(out, 'data.bin'))).equals(
-          await readFile(path.join(source, 'data.bin')),
-        ),
-      ).toBe(true);
+      const same = (await readFile(path.join(out, 'data.bin'))).equals(
+        await readFile(path.join(source, 'data.bin')),
+      );
+      return { summary, connectedDuringCheck, disconnects, same };
     } finally {
       vi.restoreAllMocks();
       seedAbort.abort();
       await seeding;
       await leecherPool.destroy();
     }
+  }
+
+  it('a download with data on disk asks a peer that connected during the check for none of it', async () => {
+    const result = await downloadWithHeldCheck();
+    expect(result.summary.status).toBe('complete');
+    expect(result.connectedDuringCheck).toBe(true);
+    // Every byte received was of a piece the check did not find: nothing on disk was asked for.
+    expect(result.summary.downloaded).toBe((PIECES - ON_DISK) * PIECE);
+    expect(result.same).toBe(true);
+  }, 40_000);
+
+  it('lets such a peer go when the check found more pieces than it would announce one by one', async () => {
+    const result = await downloadWithHeldCheck({ lateHavesLimit: ON_DISK - 1 });
+    expect(result.summary.status).toBe('complete');
+    expect(result.connectedDuringCheck).toBe(true);
+    expect(result.disconnects.some((reason) => /during the check/.test(reason))).toBe(true);
+    // Found again (after the pool's redial backoff), it sent only what the check had not found.
+    expect(result.summary.downloaded).toBe((PIECES - ON_DISK) * PIECE);
+    expect(result.same).toBe(true);
   }, 40_000);
 });

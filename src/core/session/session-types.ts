@@ -40,6 +40,12 @@ export interface SessionOptions {
   tickMs?: number;
   /** A peer idle this long gives its slot to one that waits (default 60 s; see peer-slots.ts). */
   idlePeerMs?: number;
+  /**
+   * A peer that connected during the existing-data check is sent a `have` per
+   * piece the check found, up to this many (default 32 768: 288 KiB a peer);
+   * past it the peer is let go instead and found again.
+   */
+  lateHavesLimit?: number;
   /** Keep seeding after completion until this many ms passed ... */
   seedTimeMs?: number;
   /** ... or this upload/download ratio is reached. Neither: stop at completion. */

@@ -77,6 +77,8 @@ const IDLE_PEER_MS = 60_000;
 const MAX_UPLOAD_QUEUE = 500;
 /** How often PEX diffs are considered (each peer still gets at most one a minute). */
 const PEX_CHECK_MS = 5_000;
+/** Default for SessionOptions.lateHavesLimit. */
+const LATE_HAVES_LIMIT = 32_768;
 
 export class TorrentSession extends EventEmitter<SessionEvents> implements ClientTorrent {
   readonly meta: Metainfo;
@@ -402,7 +404,14 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
    */
   #tellPeersWhatWeHave(): void {
     const have = this.#picker.progress().havePieces;
-    for (const peer of this.#pool.peers.values()) {
+    const peers = [...this.#pool.peers.values()];
+    for (const peer of peers) {
+      // A have is 9 bytes: past the limit a peer costs more queued haves than it is
+      // worth (a resumed million-piece torrent: 9 MB a peer); it is let go and found again.
+      if (have > (this.#options.lateHavesLimit ?? LATE_HAVES_LIMIT)) {
+        peer.close('connected during the check; too many pieces to announce one by one');
+        continue;
+      }
       peer.sendPieces(have, () => this.#picker.bitfield(), true);
       this.#download.updateInterest(peer);
     }
