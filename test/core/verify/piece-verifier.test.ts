@@ -60,6 +60,21 @@ describe.each(['v1', 'v2'] as const)('PieceVerifier (%s)', (version) => {
     expect(new Set(verdicts.map((v) => v.print)).size).toBe(version === 'v1' ? 4 : 1);
   });
 
+  it('hands the pieces completed in one turn of the event loop to the worker as one task', async () => {
+    const verifier = new PieceVerifier(meta, pool);
+    await expect.poll(() => pool.warm, { timeout: 10_000 }).toBe(true);
+    const before = pool.tasksRun.workers;
+    // As pieces completed by different sockets' reads in one turn: some now, some a
+    // few promise reactions later, none after a macrotask.
+    const checks = [0, 1, 2].map((i) => verifier.check(i, piece(i)));
+    await Promise.resolve();
+    checks.push(...[3, 4, 5].map((i) => verifier.check(i, piece(i, i === 4))));
+    const verdicts = await Promise.all(checks);
+    expect(verdicts.map((v) => v.good)).toEqual([true, true, true, true, false, true]);
+    // v2-only torrents hash each piece as a task of its own (SHA-256 trees, verifyRun).
+    expect(pool.tasksRun.workers - before).toBe(version === 'v1' ? 1 : 6);
+  });
+
   it('keeps answering after a burst', async () => {
     const verifier = new PieceVerifier(meta, pool);
     await Promise.all([verifier.check(0, piece(0)), verifier.check(1, piece(1))]);
