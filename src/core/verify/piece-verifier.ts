@@ -33,9 +33,11 @@ export class PieceVerifier {
   readonly #meta: Metainfo;
   readonly #pool: HashPool;
   readonly #layout: PieceLayout;
-  /** Downloaded pieces waiting for the next batch (see verify). */
+  /** Downloaded pieces waiting for the next batch (see check). */
   readonly #waiting: WaitingPiece[] = [];
   #batchRunning = false;
+  /** A batch start is scheduled for the check phase of this turn of the event loop. */
+  #batchScheduled = false;
 
   constructor(meta: Metainfo, pool: HashPool) {
     this.#meta = meta;
@@ -46,22 +48,30 @@ export class PieceVerifier {
   }
 
   /**
-   * True when `data` (the whole of piece `index`) hashes to what the torrent
-   * says. Downloaded pieces go to the pool one task at a time, and a task
-   * takes every piece that completed while the previous one ran. One task in
-   * flight keeps a download on a single worker thread (a second costs ~10 MiB
-   * and its start-up competes with the first pieces), and batching keeps the
-   * cost of waking the worker (a millisecond or more on a virtual machine)
-   * from limiting how many pieces a second can be verified.
+   * Whether `data` (the whole of piece `index`) hashes to what the torrent
+   * says, with its fingerprint for the resume state (see PieceVerdict).
+   * Downloaded pieces go to the pool one task at a time, and a task takes
+   * every piece that completed while the previous one ran. One task in flight
+   * keeps a download on a single worker thread (a second costs ~10 MiB and its
+   * start-up competes with the first pieces), and batching keeps the cost of
+   * waking the worker (a millisecond or more on a virtual machine) from
+   * limiting how many pieces a second can be verified. A batch starts in the
+   * check phase (setImmediate) of the turn its first piece completed in, so it
+   * also takes the pieces that the other sockets read in the same turn
+   * complete: the worker's dispatch is paid per task, not per piece.
    */
-  async verify(index: number, data: Uint8Array<SharedArrayBuffer>): Promise<boolean> {
-    return (await this.check(index, data)).good;
-  }
-
-  /** As verify, with the piece's fingerprint for the resume state (see PieceVerdict). */
   check(index: number, data: Uint8Array<SharedArrayBuffer>): Promise<PieceVerdict> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ index, data, resolve, reject });
+      this.#scheduleBatch();
+    });
+  }
+
+  #scheduleBatch(): void {
+    if (this.#batchRunning || this.#batchScheduled || this.#waiting.length === 0) return;
+    this.#batchScheduled = true;
+    setImmediate(() => {
+      this.#batchScheduled = false;
       this.#startBatch();
     });
   }
@@ -77,7 +87,7 @@ export class PieceVerifier {
       )
       .finally(() => {
         this.#batchRunning = false;
-        this.#startBatch();
+        this.#scheduleBatch();
       });
   }
 
