@@ -181,14 +181,22 @@ export class ResumeStore {
     return this.#serially(async () => {
       if (this.#finished) return;
       await this.#closeJournal();
-      await this.#writeSnapshot(verified);
-      const journal = await this.#out.open(
-        this.journalPath,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
-        0o600,
-      );
-      await journal.write(this.#journalHeader);
-      this.#journal = journal;
+      try {
+        await this.#writeSnapshot(verified);
+        const journal = await this.#out.open(
+          this.journalPath,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+          0o600,
+        );
+        this.#journal = journal;
+        await journal.write(this.#journalHeader);
+      } catch (error) {
+        // The download goes on meanwhile (a full disk can fill before the journal starts):
+        // with no journal, the snapshot must not be trusted by the next run either.
+        this.#failed = error as Error;
+        await this.#forgetClaims();
+        throw error;
+      }
     });
   }
 
@@ -222,7 +230,22 @@ export class ResumeStore {
       await journal.write(records.length === 1 ? records[0]! : Buffer.concat(records));
     } catch (error) {
       this.#failed = error as Error;
+      await this.#forgetClaims();
     }
+  }
+
+  /**
+   * After a journal write failed, the snapshot and journal claim fewer pieces
+   * than are on disk, and the next run would trust them and fetch the rest
+   * again (a full disk fills with data before the journal's records fail).
+   * Without them the next run checks every piece by SHA-1 and keeps what is
+   * there; close() writes a new snapshot if it can. Removing frees space, so
+   * this works on a full disk.
+   */
+  async #forgetClaims(): Promise<void> {
+    await this.#closeJournal();
+    await rm(this.journalPath, { force: true }).catch(() => {});
+    await rm(this.snapshotPath, { force: true }).catch(() => {});
   }
 
   /** The first write error, if any (a full disk stops the journal, not the download). */
@@ -236,7 +259,12 @@ export class ResumeStore {
     return this.#serially(async () => {
       try {
         await this.#closeJournal();
-        await this.#writeSnapshot(verified);
+        await this.#writeSnapshot(verified).catch(async (error: unknown) => {
+          // The temp file is what a full disk left half-written; the old snapshot stays
+          // only while the journal beside it is whole (see #forgetClaims).
+          await rm(`${this.snapshotPath}.tmp`, { force: true }).catch(() => {});
+          throw error;
+        });
         await rm(this.journalPath, { force: true });
       } finally {
         // Even when the snapshot cannot be written (a full disk): the lock must not outlive us.

@@ -252,6 +252,52 @@ describe('resume state is bound to the per-user key (#15 item 5)', () => {
   });
 });
 
+describe('ResumeStore on a disk that fills up', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'shoal-resume-'));
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // A state that claims fewer pieces than the disk holds would be trusted by the next run,
+  // which would then fetch the rest again: without any state it checks them all by SHA-1.
+  it('drops its state when a journal record cannot be written', async () => {
+    const store = new ResumeStore(dir, identity);
+    await store.reset(new Map([[1, 11n]]));
+    await failWritesTo((path) => path.endsWith('.journal'));
+    await store.record(2, 22n);
+    expect(store.error?.message).toMatch(/ENOSPC/);
+    expect(existsSync(store.snapshotPath)).toBe(false);
+    expect(existsSync(store.journalPath)).toBe(false);
+    expect(await new ResumeStore(dir, identity).load()).toBeNull();
+  });
+
+  it('drops the fresh snapshot when the journal after it cannot be started', async () => {
+    const store = new ResumeStore(dir, identity);
+    await failWritesTo((path) => path.endsWith('.journal'));
+    await expect(store.reset(new Map([[1, 11n]]))).rejects.toThrow(/ENOSPC/);
+    expect(existsSync(store.snapshotPath)).toBe(false);
+    expect(await new ResumeStore(dir, identity).load()).toBeNull();
+  });
+});
+
+/** Every later write through a FileHandle to a file `matches` names fails with ENOSPC. */
+async function failWritesTo(matches: (path: string) => boolean): Promise<void> {
+  const probe = await open(tmpdir(), 'r');
+  const prototype = Object.getPrototypeOf(probe) as FileHandle;
+  await probe.close();
+  const original = prototype.write as (...args: unknown[]) => ReturnType<FileHandle['write']>;
+  vi.spyOn(prototype, 'write').mockImplementation(function (this: FileHandle, ...args: unknown[]) {
+    if (!matches(readlinkSync(`/proc/self/fd/${this.fd}`))) return original.apply(this, args);
+    return Promise.reject(
+      Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
+    );
+  } as FileHandle['write']);
+}
+
 /** The path of every file written through a FileHandle from now on, in order. */
 async function watchWrites(): Promise<string[]> {
   const probe = await open(tmpdir(), 'r');
