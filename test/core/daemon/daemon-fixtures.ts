@@ -51,8 +51,8 @@ export async function startDaemon(
     dhtBootstrap?: string;
   } = {},
 ): Promise<RunningDaemon> {
-  const rpcPort = await freePort();
-  const peerPort = options.peerPort ?? (await freePort());
+  // Port 0 and the ports the daemon names: a port found free first could be taken by another
+  // test's process before the daemon binds it (EADDRINUSE in a full CI run).
   const proc = spawnShoal(
     [
       'daemon',
@@ -61,9 +61,9 @@ export async function startDaemon(
       '--download-dir',
       folders.downloadDir,
       '--rpc-port',
-      String(rpcPort),
+      '0',
       '--port',
-      String(peerPort),
+      String(options.peerPort ?? 0),
       ...(options.dhtBootstrap ? ['--dht-bootstrap', options.dhtBootstrap] : ['--no-dht']),
       '--threads',
       '2',
@@ -75,7 +75,9 @@ export async function startDaemon(
       env: options.dhtBootstrap ? { XDG_CACHE_HOME: tempDir('shoal-daemon-cache-') } : undefined,
     },
   );
-  await proc.waitFor(/RPC on http/, 30_000);
+  const ports = await proc.waitFor(/RPC on http:\/\/[^ ]*:(\d+)\/\S*, peers on port (\d+)/, 30_000);
+  const rpcPort = Number(ports[1]);
+  const peerPort = Number(ports[2]);
   const url = `http://127.0.0.1:${rpcPort}/transmission/rpc`;
   return {
     ...folders,
