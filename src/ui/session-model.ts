@@ -58,8 +58,14 @@ export class SessionModel {
   readonly #verb: string;
   readonly #sources: SourceCounters | null;
   readonly #verbose: boolean;
-  /** In torrent order, so their piece ranges never go backwards (see #filesOfPiece). */
-  readonly #files: TrackedFile[] = [];
+  readonly #selected: ReadonlySet<number> | null;
+  /**
+   * In torrent order, so their piece ranges never go backwards (see
+   * #filesOfPiece). Built at the first snapshot, not with the model: under
+   * --quiet, --json or --events that is at the end of the run, if at all, and
+   * a download's start (on the way to its first piece) has no use for it.
+   */
+  #files: TrackedFile[] | null = null;
   /** 1 per verified piece: a byte each, not a Set entry (a million pieces is 1 MiB). */
   readonly #verified: Uint8Array;
   readonly #warnings: string[] = [];
@@ -80,29 +86,8 @@ export class SessionModel {
     this.#sources = options.sources ?? null;
     this.#verbose = options.verbose ?? false;
     this.#stats = session.stats();
-    const meta = session.meta;
-    this.#verified = new Uint8Array(meta.pieceCount);
-    const layout = new PieceLayout({
-      pieceLength: meta.pieceLength,
-      pieceCount: meta.pieceCount,
-      spaceSize: meta.spaceSize,
-      files: meta.files,
-    });
-    meta.files.forEach((file, index) => {
-      if (file.padding) return;
-      if (options.selected && !options.selected.includes(index)) return;
-      const range = layout.piecesOfFile(index);
-      if (!range) return;
-      const tracked = {
-        index,
-        path: file.path.join('/'),
-        length: file.length,
-        first: range[0],
-        last: range[1],
-        have: 0,
-      };
-      this.#files.push(tracked);
-    });
+    this.#verified = new Uint8Array(session.meta.pieceCount);
+    this.#selected = options.selected ? new Set(options.selected) : null;
 
     session.on('progress', (stats) => {
       this.#stats = stats;
@@ -127,7 +112,38 @@ export class SessionModel {
   #pieceVerified(index: number): void {
     if (this.#verified[index] === 1) return;
     this.#verified[index] = 1;
-    for (const file of this.#filesOfPiece(index)) file.have++;
+    if (this.#files) for (const file of this.#filesOfPiece(this.#files, index)) file.have++;
+  }
+
+  /** The selected files with their verified pieces counted so far (built once, see #files). */
+  #trackedFiles(): TrackedFile[] {
+    if (this.#files) return this.#files;
+    const meta = this.#session.meta;
+    const layout = new PieceLayout({
+      pieceLength: meta.pieceLength,
+      pieceCount: meta.pieceCount,
+      spaceSize: meta.spaceSize,
+      files: meta.files,
+    });
+    const files: TrackedFile[] = [];
+    meta.files.forEach((file, index) => {
+      if (file.padding) return;
+      if (this.#selected && !this.#selected.has(index)) return;
+      const range = layout.piecesOfFile(index);
+      if (!range) return;
+      let have = 0;
+      for (let piece = range[0]; piece <= range[1]; piece++) have += this.#verified[piece]!;
+      files.push({
+        index,
+        path: file.path.join('/'),
+        length: file.length,
+        first: range[0],
+        last: range[1],
+        have,
+      });
+    });
+    this.#files = files;
+    return files;
   }
 
   /**
@@ -137,8 +153,7 @@ export class SessionModel {
    * first whose range ends at or after the piece, then walk while they start
    * at or before it.
    */
-  #filesOfPiece(index: number): TrackedFile[] {
-    const files = this.#files;
+  #filesOfPiece(files: TrackedFile[], index: number): TrackedFile[] {
     let low = 0;
     let high = files.length;
     while (low < high) {
@@ -158,7 +173,8 @@ export class SessionModel {
 
   snapshot(): SessionSnapshot {
     const pieces = (file: TrackedFile) => file.last - file.first + 1;
-    const active = this.#files.filter((file) => file.have > 0 && file.have < pieces(file));
+    const files = this.#trackedFiles();
+    const active = files.filter((file) => file.have > 0 && file.have < pieces(file));
     const sources = this.#sources;
     return {
       name: this.#session.meta.name,
@@ -172,8 +188,8 @@ export class SessionModel {
         length: file.length,
         fraction: file.have / pieces(file),
       })),
-      filesDone: this.#files.filter((file) => file.have === pieces(file)).length,
-      filesTotal: this.#files.length,
+      filesDone: files.filter((file) => file.have === pieces(file)).length,
+      filesTotal: files.length,
       sources: {
         trackers: sources?.trackers ?? 0,
         trackersAnswered: sources?.answered.size ?? 0,

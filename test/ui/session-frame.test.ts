@@ -53,6 +53,25 @@ describe('session frame from recorded engine events', () => {
       pexPeers: 5,
     });
   });
+
+  it('counts the same file progress whether its first snapshot comes before or after the pieces', () => {
+    for (const selected of [null, [0, 2, 3]]) {
+      const session = new ReplaySession(loadRecording());
+      const options = { verb: 'download', sources: session.sources, selected };
+      const early = new SessionModel(session as never, options);
+      // Its file table is built now, with nothing verified, and counted up from the events.
+      early.snapshot();
+      // This one's is built at the end, from the pieces verified meanwhile.
+      const late = new SessionModel(session as never, options);
+      session.replay();
+      const files = (model: SessionModel) => {
+        const { filesActive, filesDone, filesTotal } = model.snapshot();
+        return { filesActive, filesDone, filesTotal };
+      };
+      expect(files(late)).toEqual(files(early));
+      expect(files(late).filesTotal).toBe(selected ? 3 : 4);
+    }
+  });
 });
 
 describe('session view', () => {

@@ -112,6 +112,14 @@ export class HashPool {
     return this.#runner.warm;
   }
 
+  /**
+   * Whether a worker thread was started. Not before the pool's first task (or
+   * warmUp): see HashTaskRunner's constructor. startAllThreads starts them at once.
+   */
+  get workersStarted(): boolean {
+    return this.#runner.started;
+  }
+
   /** Tasks this thread ran itself while the pool was cold, and tasks the workers ran (warm-ups aside). */
   get tasksRun(): { callingThread: number; workers: number } {
     return this.#runner.tasksRun;

@@ -53,8 +53,9 @@ export function movable<T extends object>(value: T, transfer: ArrayBuffer[]): T 
 
 export class HashTaskRunner {
   readonly threads: number;
-  /** Null for a pool of no workers (callingThreadHashes with threads 0). */
-  readonly #pool: Piscina<HashTask, HashTaskResult | HashTaskFailure> | null;
+  readonly #options: TaskRunnerOptions;
+  /** Undefined until first needed (see the constructor); null for a pool of no workers. */
+  #pool: Piscina<HashTask, HashTaskResult | HashTaskFailure> | null | undefined = undefined;
   readonly #callingThreadHashes: boolean;
   #destroyed = false;
   #warm = false;
@@ -66,6 +67,19 @@ export class HashTaskRunner {
     this.#callingThreadHashes = options.callingThreadHashes ?? false;
     if (options.threads === 0 && !this.#callingThreadHashes)
       throw new RangeError('a hash pool without worker threads needs callingThreadHashes');
+    this.#options = options;
+    // Bulk work (create) wants its threads starting while it still walks files. Anything
+    // else starts its first worker at its first task: a download's pool exists before its
+    // torrent is read, and a thread starting then (its spawn on this thread, its boot on
+    // the other core) competed with everything on the way to the first piece, which the
+    // calling thread hashes in a millisecond or two anyway.
+    if (options.startAllThreads) this.#workers();
+  }
+
+  /** The worker pool, started on first use; null for a pool of no workers. */
+  #workers(): Piscina<HashTask, HashTaskResult | HashTaskFailure> | null {
+    if (this.#pool !== undefined) return this.#pool;
+    const options = this.#options;
     this.#pool =
       options.threads === 0
         ? null
@@ -83,6 +97,12 @@ export class HashTaskRunner {
             // Tasks still run one at a time on the worker.
             concurrentTasksPerWorker: this.#callingThreadHashes ? 2 : 1,
           });
+    return this.#pool;
+  }
+
+  /** Whether a worker thread has been started (for tests: a pool that had no work starts none). */
+  get started(): boolean {
+    return this.#pool !== undefined && this.#pool !== null;
   }
 
   /** True once a worker has answered a task (see the file comment). */
@@ -97,7 +117,7 @@ export class HashTaskRunner {
 
   /** Sends an empty task now, so the pool is warm as early as possible (once is enough). */
   warmUp(): void {
-    if (this.#warmingUp || this.#destroyed || !this.#pool) return;
+    if (this.#warmingUp || this.#destroyed || this.threads === 0) return;
     this.#warmingUp = true;
     // Only readiness matters here; a failure shows in the real tasks.
     this.run({ op: 'v1-pieces', pieces: [] }).catch(() => {});
@@ -117,10 +137,13 @@ export class HashTaskRunner {
    * instead of waiting for a thread to start.
    */
   async runShared(task: V1PiecesTask | V2BufferTask): Promise<HashTaskResult> {
-    if ((!this.#warm || !this.#pool) && !this.#destroyed) {
-      this.warmUp();
+    if ((!this.#warm || this.threads === 0) && !this.#destroyed) {
       this.#tasksRun.callingThread++;
-      return settled(runHashTask(task));
+      const result = settled(runHashTask(task));
+      // The worker starts after this piece's verdict is handled, not before: a download's
+      // first piece is not held up by the thread's spawn.
+      if (!this.#warmingUp) setImmediate(() => this.warmUp());
+      return result;
     }
     const result = await this.run(task);
     this.#tasksRun.workers++;
@@ -129,8 +152,9 @@ export class HashTaskRunner {
 
   async run(task: HashTask, signal?: AbortSignal): Promise<HashTaskResult> {
     if (this.#destroyed) throw new Error('the hash pool is closed');
-    if (!this.#pool) return settled(runHashTask(task));
-    const result = await this.#pool.run(task, signal ? { signal } : {});
+    const pool = this.#workers();
+    if (!pool) return settled(runHashTask(task));
+    const result = await pool.run(task, signal ? { signal } : {});
     this.#warm = true;
     return settled(result);
   }
@@ -197,14 +221,15 @@ export class HashTaskRunner {
       }
     };
 
-    // A cold pool gets only the warm-up task: work queued for a thread that has not started
-    // would wait for it, and a small job (create of one small file) would wait for nothing else.
-    if (!this.#warm) this.warmUp();
     const sharing = this.#callingThreadHashes;
     while ((sharing || !this.#warm) && !this.#destroyed) {
       if (this.#warm) fillWindow();
       const next = nextBatch();
       if (!next) break;
+      // A cold pool gets only the warm-up task: work queued for a thread that has not started
+      // would wait for it, and a small job (create of one small file) would wait for nothing
+      // else. Not before there is work: a check with nothing on disk starts no thread.
+      if (!this.#warm) this.warmUp();
       try {
         this.#tasksRun.callingThread++;
         accept(next.value, settled(runHashTask(taskOf(next.value))));

@@ -80,7 +80,10 @@ export class OutDir {
       const last = i === parts.length - 1;
       if (!last && this.#checkedDirs.has(at)) continue;
       try {
-        info = lstatSync(at);
+        // A missing file is the common case (a fresh download's check looks at every file):
+        // no exception built and thrown for it.
+        info = lstatSync(at, { throwIfNoEntry: false }) ?? null;
+        if (info === null) return null;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return null;

@@ -43,8 +43,7 @@ export class PieceVerifier {
     this.#meta = meta;
     this.#pool = pool;
     this.#layout = new PieceLayout(meta);
-    // Start the worker now; until it answers, the pool checks pieces on this thread.
-    pool.warmUp();
+    // No warm-up here: the pool starts its worker after the first piece it hashes on this thread.
   }
 
   /**

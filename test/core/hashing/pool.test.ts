@@ -253,6 +253,39 @@ describe('HashPool', () => {
     }
   });
 
+  it('starts no worker thread before its first task, and none for a job with nothing to hash', async () => {
+    const lazy = new HashPool({ threads: 1 });
+    try {
+      // A download makes its pool before it reads its torrent: no thread may start yet.
+      expect(lazy.workersStarted).toBe(false);
+      // An existing-data check that finds nothing on disk hashes nothing.
+      const none = await lazy.hashSources([], 'both');
+      expect(none.status.length).toBe(0);
+      expect(lazy.workersStarted).toBe(false);
+      // The first real job starts one and runs meanwhile on this thread.
+      const { files, space } = layout(['lazy1'], [40_000]);
+      const result = await lazy.hashV1Pieces({
+        pieceLength: 16 * KiB,
+        pieceCount: 3,
+        spaceSize: space.length,
+        files,
+      });
+      expect(Buffer.from(result.digests)).toEqual(expectedPieces(space, 16 * KiB));
+      expect(lazy.workersStarted).toBe(true);
+    } finally {
+      await lazy.destroy();
+    }
+  });
+
+  it('starts every thread at once with startAllThreads (create)', async () => {
+    const eager = new HashPool({ threads: 2, startAllThreads: true, callingThreadHashes: true });
+    try {
+      expect(eager.workersStarted).toBe(true);
+    } finally {
+      await eager.destroy();
+    }
+  });
+
   it('with callingThreadHashes, keeps hashing on the calling thread once the workers answer', async () => {
     const sharing = new HashPool({
       threads: 1,
