@@ -46,6 +46,8 @@ export interface PartialPiece {
   owner: string;
 }
 
+import { BlockKeyTable } from './block-key-table.ts';
+
 const NOBODY = '';
 
 export class PartialPieces {
@@ -61,8 +63,13 @@ export class PartialPieces {
   readonly #freeOrphans = new Set<PartialPiece>();
   /** PartialPiece pieces per owner (owners still connected only). */
   readonly #owned = new Map<string, Set<PartialPiece>>();
-  /** Outstanding request keys (index * blocksPerPiece + block) per peer. */
-  readonly #byPeer = new Map<string, Set<number>>();
+  /**
+   * Outstanding request keys (index * blocksPerPiece + block) per peer: a
+   * table each, not a Set, as they change once per block (see block-key-table.ts).
+   */
+  readonly #byPeer = new Map<string, BlockKeyTable>();
+  /** A peer's table emptied, kept for the next peer that needs one (queues run dry and refill often). */
+  #spareKeys: BlockKeyTable | null = null;
   /**
    * Per peer, keys of its requests that timed out, so a pick costs nothing
    * extra while no request of the peer timed out. A hint only: entries since
@@ -113,9 +120,10 @@ export class PartialPieces {
     return this.#owned.get(peerId);
   }
 
-  /** Keys (see `key`) of the peer's outstanding requests, timed-out ones included. */
-  requestKeys(peerId: string): ReadonlySet<number> | undefined {
-    return this.#byPeer.get(peerId);
+  /** Keys (see `key`) of the peer's outstanding requests, timed-out ones included, in ascending order. */
+  requestKeys(peerId: string): number[] | undefined {
+    const keys = this.#byPeer.get(peerId);
+    return keys && [...keys].sort((a, b) => a - b);
   }
 
   /** Keys of the peer's requests that timed out (a hint: check each with `requestOf`). */
@@ -188,15 +196,23 @@ export class PartialPieces {
     p.active[b]!++;
     let keys = this.#byPeer.get(peerId);
     if (keys === undefined) {
-      keys = new Set();
+      keys = this.#spareKeys ?? new BlockKeyTable();
+      this.#spareKeys = null;
       this.#byPeer.set(peerId, keys);
     }
-    keys.add(this.key(p.index, b));
+    keys.set(this.key(p.index, b));
     this.#refresh(p);
   }
 
   /** Drops one request entry; returns true when it was there. */
   dropRequest(p: PartialPiece, b: number, peerId: string): boolean {
+    const dropped = this.#dropRequest(p, b, peerId);
+    if (dropped) this.#refresh(p);
+    return dropped;
+  }
+
+  /** dropRequest without the index update, for callers that change `p` further and refresh once. */
+  #dropRequest(p: PartialPiece, b: number, peerId: string): boolean {
     let timedOut: boolean;
     if (p.requester[b] === peerId) {
       timedOut = p.requestTimedOut[b] === 1;
@@ -216,8 +232,10 @@ export class PartialPieces {
     }
     const keys = this.#byPeer.get(peerId);
     keys?.delete(this.key(p.index, b));
-    if (keys?.size === 0) this.#byPeer.delete(peerId);
-    this.#refresh(p);
+    if (keys?.size === 0) {
+      this.#byPeer.delete(peerId);
+      this.#spareKeys = keys;
+    }
     return true;
   }
 
@@ -253,11 +271,14 @@ export class PartialPieces {
    * A piece whose last block this was becomes complete (see `started`).
    */
   receive(p: PartialPiece, b: number, peerId: string): string[] | undefined {
-    this.dropRequest(p, b, peerId);
+    // One index update at the end: refreshing in between put a piece whose blocks were all
+    // requested into the free-block sets and out again for every block (a Set's insert and
+    // delete per block, the rehashes of which were promoted).
+    this.#dropRequest(p, b, peerId);
     let others: string[] | undefined;
     if (p.requester[b] !== undefined) {
       others = this.requestersOf(p, b);
-      for (const other of others) this.dropRequest(p, b, other);
+      for (const other of others) this.#dropRequest(p, b, other);
     }
     // After dropping every request the block counts as free; receiving it takes that back.
     p.free--;
@@ -300,9 +321,9 @@ export class PartialPieces {
    */
   peerGone(peerId: string): Array<[PartialPiece, number]> {
     const released: Array<[PartialPiece, number]> = [];
-    const keys = this.#byPeer.get(peerId);
+    const keys = this.requestKeys(peerId);
     if (keys !== undefined) {
-      for (const key of [...keys]) {
+      for (const key of keys) {
         const index = this.pieceOf(key);
         const b = key - index * this.#blocksPerPiece;
         const p = this.started(index);
