@@ -20,6 +20,7 @@ import type { HashMessage, HashRange } from '../wire/hash-messages.ts';
 import type { BlockRef, WireMessage } from '../wire/messages.ts';
 import { describePeerId } from '../wire/peer-id.ts';
 import { BLOCK_SIZE } from '../swarm/piece-picker.ts';
+import { BlockKeyTable } from '../swarm/block-key-table.ts';
 import { RoundTripEstimator } from '../swarm/request-queue.ts';
 import type { PeerConnection } from './peer-connection.ts';
 
@@ -63,6 +64,10 @@ export interface PeerGeometry {
   pieceLength: number;
 }
 
+/** Columns of `Peer.outstanding`. */
+const LENGTH = 0;
+const SENT_AT = 1;
+
 export class Peer {
   readonly conn: PeerConnection;
   readonly key: string;
@@ -78,8 +83,13 @@ export class Peer {
   peerChoking = true;
   peerInterested = false;
   readonly allowedFast = new Set<number>();
-  /** Our requests not yet answered, by requestKey(). */
-  readonly outstanding = new Map<number, OutstandingRequest>();
+  /**
+   * Our requests not yet answered, by requestKey(), with their length
+   * (LENGTH) and when they were sent (SENT_AT): columns of a table rather
+   * than a record each, because one per block in flight outlived the young
+   * generation (see swarm/block-key-table.ts).
+   */
+  readonly outstanding = new BlockKeyTable(2);
   readonly rtt = new RoundTripEstimator();
   unchokedUsAt: number | undefined;
   lastBlockAt: number | undefined;
@@ -143,9 +153,28 @@ export class Peer {
   /** Records and sends requests for `blocks`. */
   request(blocks: readonly BlockRef[], now: number): void {
     for (const { index, begin, length } of blocks) {
-      this.outstanding.set(this.requestKey(index, begin), { index, begin, length, at: now });
+      this.outstanding.set(this.requestKey(index, begin), length, now);
     }
     this.conn.sendRequests(blocks);
+  }
+
+  /** The outstanding request with this key, as a record (made on demand, short-lived). */
+  #requestAt(key: number): OutstandingRequest {
+    const slot = this.outstanding.slotOf(key);
+    const index = Math.floor(key / this.#blocksPerPiece);
+    return {
+      index,
+      begin: (key - index * this.#blocksPerPiece) * BLOCK_SIZE,
+      length: this.outstanding.column(slot, LENGTH),
+      at: this.outstanding.column(slot, SENT_AT),
+    };
+  }
+
+  /** Every outstanding request, as records in the order they were sent, removed from `outstanding`. */
+  #takeAll(): OutstandingRequest[] {
+    const all = [...this.outstanding].map((key) => this.#requestAt(key)).sort(bySending);
+    this.outstanding.clear();
+    return all;
   }
 
   /** Withdraws a request (another peer delivered the block first); true if it was outstanding. */
@@ -173,11 +202,15 @@ export class Peer {
   expireRequests(now: number, timeoutMs: number, maxAgeMs = Infinity): OutstandingRequest[] {
     const expired: OutstandingRequest[] = [];
     const lastBlockAt = this.lastBlockAt ?? -Infinity;
-    for (const [key, request] of this.outstanding) {
-      const late = now - Math.max(request.at, lastBlockAt) > timeoutMs;
-      if (!late && now - request.at <= maxAgeMs) continue;
-      this.outstanding.delete(key);
-      expired.push(request);
+    // Collected first: the table must not change while it is iterated.
+    for (const key of this.outstanding) {
+      const at = this.outstanding.column(this.outstanding.slotOf(key), SENT_AT);
+      const late = now - Math.max(at, lastBlockAt) > timeoutMs;
+      if (late || now - at > maxAgeMs) expired.push(this.#requestAt(key));
+    }
+    expired.sort(bySending);
+    for (const request of expired) {
+      this.outstanding.delete(this.requestKey(request.index, request.begin));
       this.conn.send({
         type: 'cancel',
         index: request.index,
@@ -250,9 +283,7 @@ export class Peer {
         this.unchokedUsAt = undefined;
         if (!this.fast && this.outstanding.size > 0) {
           // Without the fast extension a choke discards every pending request.
-          const dropped = [...this.outstanding.values()];
-          this.outstanding.clear();
-          handler.requestsDropped(this, dropped);
+          handler.requestsDropped(this, this.#takeAll());
         }
         return;
       case 'unchoke':
@@ -299,9 +330,10 @@ export class Peer {
         return;
       case 'piece': {
         const key = this.requestKey(message.index, message.begin);
-        const request = this.outstanding.get(key);
+        const slot = this.outstanding.slotOf(key);
         // Unrequested data: ignored (a cancelled request may still arrive), never stored.
-        if (!request || request.length !== message.block.length) return;
+        if (slot === -1 || this.outstanding.column(slot, LENGTH) !== message.block.length) return;
+        const request = this.#requestAt(key);
         this.outstanding.delete(key);
         const now = Date.now();
         this.rtt.add(now - request.at);
@@ -373,4 +405,9 @@ export class Peer {
       length: request.length,
     });
   }
+}
+
+/** Sending order, as the table does not keep it: by time, then by position (a batch goes out in that order). */
+function bySending(a: OutstandingRequest, b: OutstandingRequest): number {
+  return a.at - b.at || a.index - b.index || a.begin - b.begin;
 }

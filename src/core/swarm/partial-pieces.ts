@@ -46,7 +46,46 @@ export interface PartialPiece {
   owner: string;
 }
 
+import { BlockKeyTable } from './block-key-table.ts';
+
 const NOBODY = '';
+/** More spare records than pieces are ever in progress at once would only hold memory. */
+const MAX_SPARES = 64;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A record for a started piece of `blocks` blocks, nothing requested or received. */
+function newPiece(blocks: number): PartialPiece {
+  return {
+    index: -1,
+    blocks,
+    from: new Array<string | undefined>(blocks).fill(undefined),
+    requester: new Array<string | undefined>(blocks).fill(undefined),
+    requestedAt: new Float64Array(blocks),
+    requestTimedOut: new Uint8Array(blocks),
+    more: undefined,
+    active: new Uint16Array(blocks),
+    received: 0,
+    free: blocks,
+    requestEntries: 0,
+    owner: NOBODY,
+  };
+}
+
+/** Makes a forgotten record as newPiece() made it, for reuse. */
+function clearPiece(p: PartialPiece): void {
+  p.from.fill(undefined);
+  p.requester.fill(undefined);
+  p.requestedAt.fill(0);
+  p.requestTimedOut.fill(0);
+  p.active.fill(0);
+  p.more = undefined;
+  p.received = 0;
+  p.free = p.blocks;
+  p.requestEntries = 0;
+  // `index` stays: a caller may still read it in the step that forgot the piece.
+  p.owner = NOBODY;
+}
 
 export class PartialPieces {
   readonly #blocksPerPiece: number;
@@ -61,8 +100,20 @@ export class PartialPieces {
   readonly #freeOrphans = new Set<PartialPiece>();
   /** PartialPiece pieces per owner (owners still connected only). */
   readonly #owned = new Map<string, Set<PartialPiece>>();
-  /** Outstanding request keys (index * blocksPerPiece + block) per peer. */
-  readonly #byPeer = new Map<string, Set<number>>();
+  /**
+   * Outstanding request keys (index * blocksPerPiece + block) per peer: a
+   * table each, not a Set, as they change once per block (see block-key-table.ts).
+   */
+  readonly #byPeer = new Map<string, BlockKeyTable>();
+  /**
+   * Records of forgotten whole-size pieces, cleared, for the next pieces started:
+   * one per piece outlived the young generation (its arrays with it), so a
+   * download promoted a record for every piece it fetched. A caller must not
+   * keep a PartialPiece past the change that forgot it.
+   */
+  readonly #spares: PartialPiece[] = [];
+  /** A peer's table emptied, kept for the next peer that needs one (queues run dry and refill often). */
+  #spareKeys: BlockKeyTable | null = null;
   /**
    * Per peer, keys of its requests that timed out, so a pick costs nothing
    * extra while no request of the peer timed out. A hint only: entries since
@@ -113,9 +164,10 @@ export class PartialPieces {
     return this.#owned.get(peerId);
   }
 
-  /** Keys (see `key`) of the peer's outstanding requests, timed-out ones included. */
-  requestKeys(peerId: string): ReadonlySet<number> | undefined {
-    return this.#byPeer.get(peerId);
+  /** Keys (see `key`) of the peer's outstanding requests, timed-out ones included, in ascending order. */
+  requestKeys(peerId: string): number[] | undefined {
+    const keys = this.#byPeer.get(peerId);
+    return keys && [...keys].sort((a, b) => a - b);
   }
 
   /** Keys of the peer's requests that timed out (a hint: check each with `requestOf`). */
@@ -161,20 +213,10 @@ export class PartialPieces {
 
   start(index: number, owner: string): PartialPiece {
     const blocks = this.#blockCount(index);
-    const p: PartialPiece = {
-      index,
-      blocks,
-      from: new Array<string | undefined>(blocks).fill(undefined),
-      requester: new Array<string | undefined>(blocks).fill(undefined),
-      requestedAt: new Float64Array(blocks),
-      requestTimedOut: new Uint8Array(blocks),
-      more: undefined,
-      active: new Uint16Array(blocks),
-      received: 0,
-      free: blocks,
-      requestEntries: 0,
-      owner,
-    };
+    const p = (blocks === this.#blocksPerPiece && this.#spares.pop()) || newPiece(blocks);
+    const reset = p as Mutable<PartialPiece>;
+    reset.index = index;
+    reset.owner = owner;
     this.#partials.set(index, p);
     this.#own(p);
     this.#refresh(p);
@@ -188,15 +230,23 @@ export class PartialPieces {
     p.active[b]!++;
     let keys = this.#byPeer.get(peerId);
     if (keys === undefined) {
-      keys = new Set();
+      keys = this.#spareKeys ?? new BlockKeyTable();
+      this.#spareKeys = null;
       this.#byPeer.set(peerId, keys);
     }
-    keys.add(this.key(p.index, b));
+    keys.set(this.key(p.index, b));
     this.#refresh(p);
   }
 
   /** Drops one request entry; returns true when it was there. */
   dropRequest(p: PartialPiece, b: number, peerId: string): boolean {
+    const dropped = this.#dropRequest(p, b, peerId);
+    if (dropped) this.#refresh(p);
+    return dropped;
+  }
+
+  /** dropRequest without the index update, for callers that change `p` further and refresh once. */
+  #dropRequest(p: PartialPiece, b: number, peerId: string): boolean {
     let timedOut: boolean;
     if (p.requester[b] === peerId) {
       timedOut = p.requestTimedOut[b] === 1;
@@ -216,8 +266,10 @@ export class PartialPieces {
     }
     const keys = this.#byPeer.get(peerId);
     keys?.delete(this.key(p.index, b));
-    if (keys?.size === 0) this.#byPeer.delete(peerId);
-    this.#refresh(p);
+    if (keys?.size === 0) {
+      this.#byPeer.delete(peerId);
+      this.#spareKeys = keys;
+    }
     return true;
   }
 
@@ -253,11 +305,14 @@ export class PartialPieces {
    * A piece whose last block this was becomes complete (see `started`).
    */
   receive(p: PartialPiece, b: number, peerId: string): string[] | undefined {
-    this.dropRequest(p, b, peerId);
+    // One index update at the end: refreshing in between put a piece whose blocks were all
+    // requested into the free-block sets and out again for every block (a Set's insert and
+    // delete per block, the rehashes of which were promoted).
+    this.#dropRequest(p, b, peerId);
     let others: string[] | undefined;
     if (p.requester[b] !== undefined) {
       others = this.requestersOf(p, b);
-      for (const other of others) this.dropRequest(p, b, other);
+      for (const other of others) this.#dropRequest(p, b, other);
     }
     // After dropping every request the block counts as free; receiving it takes that back.
     p.free--;
@@ -281,10 +336,15 @@ export class PartialPieces {
       if (p.requester[b] === undefined) continue;
       for (const peerId of this.requestersOf(p, b)) this.dropRequest(p, b, peerId);
     }
+    const tracked = this.#partials.get(p.index) === p || this.#full.get(p.index) === p;
     this.#partials.delete(p.index);
     this.#full.delete(p.index);
     this.#disown(p);
     this.#refresh(p);
+    if (tracked && p.blocks === this.#blocksPerPiece && this.#spares.length < MAX_SPARES) {
+      clearPiece(p);
+      this.#spares.push(p);
+    }
   }
 
   /** A partial piece with nothing received and nothing requested; true when it was forgotten. */
@@ -300,9 +360,9 @@ export class PartialPieces {
    */
   peerGone(peerId: string): Array<[PartialPiece, number]> {
     const released: Array<[PartialPiece, number]> = [];
-    const keys = this.#byPeer.get(peerId);
+    const keys = this.requestKeys(peerId);
     if (keys !== undefined) {
-      for (const key of [...keys]) {
+      for (const key of keys) {
         const index = this.pieceOf(key);
         const b = key - index * this.#blocksPerPiece;
         const p = this.started(index);
