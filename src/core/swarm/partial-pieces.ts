@@ -49,43 +49,6 @@ export interface PartialPiece {
 import { BlockKeyTable } from './block-key-table.ts';
 
 const NOBODY = '';
-/** More spare records than pieces are ever in progress at once would only hold memory. */
-const MAX_SPARES = 64;
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** A record for a started piece of `blocks` blocks, nothing requested or received. */
-function newPiece(blocks: number): PartialPiece {
-  return {
-    index: -1,
-    blocks,
-    from: new Array<string | undefined>(blocks).fill(undefined),
-    requester: new Array<string | undefined>(blocks).fill(undefined),
-    requestedAt: new Float64Array(blocks),
-    requestTimedOut: new Uint8Array(blocks),
-    more: undefined,
-    active: new Uint16Array(blocks),
-    received: 0,
-    free: blocks,
-    requestEntries: 0,
-    owner: NOBODY,
-  };
-}
-
-/** Makes a forgotten record as newPiece() made it, for reuse. */
-function clearPiece(p: PartialPiece): void {
-  p.from.fill(undefined);
-  p.requester.fill(undefined);
-  p.requestedAt.fill(0);
-  p.requestTimedOut.fill(0);
-  p.active.fill(0);
-  p.more = undefined;
-  p.received = 0;
-  p.free = p.blocks;
-  p.requestEntries = 0;
-  // `index` stays: a caller may still read it in the step that forgot the piece.
-  p.owner = NOBODY;
-}
 
 export class PartialPieces {
   readonly #blocksPerPiece: number;
@@ -105,13 +68,6 @@ export class PartialPieces {
    * table each, not a Set, as they change once per block (see block-key-table.ts).
    */
   readonly #byPeer = new Map<string, BlockKeyTable>();
-  /**
-   * Records of forgotten whole-size pieces, cleared, for the next pieces started:
-   * one per piece outlived the young generation (its arrays with it), so a
-   * download promoted a record for every piece it fetched. A caller must not
-   * keep a PartialPiece past the change that forgot it.
-   */
-  readonly #spares: PartialPiece[] = [];
   /** A peer's table emptied, kept for the next peer that needs one (queues run dry and refill often). */
   #spareKeys: BlockKeyTable | null = null;
   /**
@@ -213,10 +169,20 @@ export class PartialPieces {
 
   start(index: number, owner: string): PartialPiece {
     const blocks = this.#blockCount(index);
-    const p = (blocks === this.#blocksPerPiece && this.#spares.pop()) || newPiece(blocks);
-    const reset = p as Mutable<PartialPiece>;
-    reset.index = index;
-    reset.owner = owner;
+    const p: PartialPiece = {
+      index,
+      blocks,
+      from: new Array<string | undefined>(blocks).fill(undefined),
+      requester: new Array<string | undefined>(blocks).fill(undefined),
+      requestedAt: new Float64Array(blocks),
+      requestTimedOut: new Uint8Array(blocks),
+      more: undefined,
+      active: new Uint16Array(blocks),
+      received: 0,
+      free: blocks,
+      requestEntries: 0,
+      owner,
+    };
     this.#partials.set(index, p);
     this.#own(p);
     this.#refresh(p);
@@ -336,15 +302,10 @@ export class PartialPieces {
       if (p.requester[b] === undefined) continue;
       for (const peerId of this.requestersOf(p, b)) this.dropRequest(p, b, peerId);
     }
-    const tracked = this.#partials.get(p.index) === p || this.#full.get(p.index) === p;
     this.#partials.delete(p.index);
     this.#full.delete(p.index);
     this.#disown(p);
     this.#refresh(p);
-    if (tracked && p.blocks === this.#blocksPerPiece && this.#spares.length < MAX_SPARES) {
-      clearPiece(p);
-      this.#spares.push(p);
-    }
   }
 
   /** A partial piece with nothing received and nothing requested; true when it was forgotten. */
