@@ -10,8 +10,13 @@
  * - PeerExtensions (peer-extensions.ts): ut_metadata and ut_pex;
  * - SessionResume (session-resume.ts): the existing-data check and what
  *   survives a stop; seed-goal.ts: when seeding ends;
- * - PieceLayerFetcher/Server: BEP 52 hashes; WebSeedSource: HTTP mirrors;
- * - the discovery hub: where peers come from.
+ * - PieceLayerPhase (piece-layer-phase.ts), PieceLayerServer: BEP 52
+ *   hashes; WebSeedSource (made by web-seed-setup.ts): HTTP mirrors;
+ * - the discovery hub: where peers come from;
+ * - SessionClient (session-client.ts): the client we run on, given or ours;
+ * - session-startup.ts, session-rounds.ts (the timer's jobs),
+ *   session-completion.ts, session-teardown.ts: the steps of the lifecycle
+ *   that stand on their own; session-stats.ts: what the session reports.
  *
  * It never prints; it emits typed events (see SessionEvents) that renderers
  * subscribe to, and `run()` resolves with a summary or rejects with a
@@ -26,31 +31,34 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { Client, type ClientTorrent } from '../client/client.ts';
+import type { ClientTorrent } from '../client/client.ts';
 import type { TransferStats } from '../discovery/discovery.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
-import { DiskError, InterruptedError, VerifyError } from '../errors.ts';
-import { closeHandedOff } from '../metadata/hand-off.ts';
+import { InterruptedError, VerifyError } from '../errors.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import type { Peer } from '../peer/peer.ts';
-import { DiskStorage } from '../storage/disk-storage.ts';
-import { applyFileAttributes } from '../storage/file-attributes.ts';
-import { PiecePicker } from '../swarm/piece-picker.ts';
-import { checkPieces } from '../verify/check-pieces.ts';
+import type { DiskStorage } from '../storage/disk-storage.ts';
+import type { PiecePicker } from '../swarm/piece-picker.ts';
 import { EXTENDED_HANDSHAKE_ID } from '../wire/extension.ts';
 import { supportsExtensionProtocol } from '../wire/handshake.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 import { DownloadScheduler } from './download-scheduler.ts';
-import { PieceLayerFetcher } from './piece-layer-fetcher.ts';
+import { PieceLayerPhase } from './piece-layer-phase.ts';
 import { PieceLayerServer } from './piece-layer-server.ts';
 import { PeerExtensions } from './peer-extensions.ts';
 import { PeerPool } from './peer-pool.ts';
 import { seedGoalMet, seedsAfterCompletion } from './seed-goal.ts';
-import { extensionPeer, sessionPeerHandler } from './session-peer-handler.ts';
+import { SessionClient } from './session-client.ts';
+import { finishFiles, turnToSeeding } from './session-completion.ts';
+import { openSessionData, recheckData, wantedPieces } from './session-data.ts';
+import { sessionPeerHandler } from './session-peer-handler.ts';
 import { SessionResume } from './session-resume.ts';
+import { SessionRounds } from './session-rounds.ts';
+import { checkOutDir, peersDuringCheck, tellPeersWhatWeHave } from './session-startup.ts';
+import { peerInfo, sessionStats, wantedBytesLeft } from './session-stats.ts';
+import { tearDown } from './session-teardown.ts';
 import type {
   PeerInfo,
   SessionEvents,
@@ -61,9 +69,9 @@ import type {
 } from './session-types.ts';
 import { stallError } from './stall.ts';
 import { Uploader } from './uploader.ts';
-import { WebSeedSource } from './web-seed-source.ts';
-import { WebSeedPool } from '../webseed/web-seed-pool.ts';
 import type { UploadReadStats } from './upload-reader.ts';
+import { makeWebSeedSource } from './web-seed-setup.ts';
+import type { WebSeedSource } from './web-seed-source.ts';
 
 export { MAX_QUEUED_UPLOAD_BYTES } from './uploader.ts';
 export { MAX_CANDIDATES } from './peer-pool.ts';
@@ -71,14 +79,7 @@ export { MAX_CANDIDATES } from './peer-pool.ts';
 export type * from './session-types.ts';
 
 const TICK_MS = 1000;
-const CHOKE_ROUND_MS = 10_000;
-/** Default for SessionOptions.idlePeerMs. */
-const IDLE_PEER_MS = 60_000;
 const MAX_UPLOAD_QUEUE = 500;
-/** How often PEX diffs are considered (each peer still gets at most one a minute). */
-const PEX_CHECK_MS = 5_000;
-/** Default for SessionOptions.lateHavesLimit. */
-const LATE_HAVES_LIMIT = 32_768;
 
 export class TorrentSession extends EventEmitter<SessionEvents> implements ClientTorrent {
   readonly meta: Metainfo;
@@ -95,7 +96,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   /** BEP 52: answers peers' hash requests from the piece layers we hold. */
   readonly #layerServer: PieceLayerServer;
   /** BEP 52: fetching missing piece layers; no block is requested while it runs. */
-  #layerFetcher: PieceLayerFetcher | null = null;
+  readonly #layers: PieceLayerPhase;
+  readonly #rounds: SessionRounds;
   /** Made when downloading starts, if the torrent or the user named web seeds. */
   #webSeeds: WebSeedSource | null = null;
   readonly #startedAt = Date.now();
@@ -107,18 +109,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
    * the store's own queue.
    */
   #journalStarted: Promise<void> = Promise.resolve();
-  /** The client we run on; made (and closed) by us when none was given. */
-  #client: Client | null;
-  readonly #ownsClient: boolean;
+  readonly #client: SessionClient;
   #phase: SessionPhase = 'checking';
-  #lastPexAt = 0;
   #tick: NodeJS.Timeout | null = null;
-  #lastChokeRound = 0;
   #lastProgressAt = Date.now();
   #completedAt = 0;
   #finish: { resolve: (s: SessionSummary) => void; reject: (e: unknown) => void } | null = null;
   #stopping = false;
-  /** Joined the client and started discovery before the check (see #peersDuringCheck). */
+  /** Peers are found during the existing-data check (see peersDuringCheck). */
+  readonly #peersDuringCheck: boolean;
+  /** Joined the client and started discovery before the check. */
   #joinedBeforeCheck = false;
 
   constructor(options: SessionOptions) {
@@ -128,29 +128,17 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     const meta = options.meta;
     this.infoHash = (meta.infoHash ?? meta.infoHashV2!.subarray(0, 20)) as Uint8Array;
     this.peerId = options.peerId ?? generatePeerId(peerIdPrefix(options.version ?? '0.1.0'));
-    const selected = meta.files.map(
-      (file, i) => !file.padding && (!options.selectedFiles || options.selectedFiles.has(i)),
-    );
-    this.storage = new DiskStorage(
-      { ...meta, infoHashHex: Buffer.from(this.infoHash).toString('hex') },
-      {
-        outDir: options.outDir,
-        selected,
-        readOnly: options.readOnly,
-        followLinks: options.followLinks,
-      },
-    );
-    this.#picker = new PiecePicker({
-      pieceCount: meta.pieceCount,
-      pieceLength: meta.pieceLength,
-      totalLength: meta.spaceSize,
-      random: Math.random,
+    const data = openSessionData(meta, this.infoHash, options);
+    this.storage = data.storage;
+    this.#picker = data.picker;
+    this.#peersDuringCheck = peersDuringCheck(options);
+    this.#client = new SessionClient({
+      client: options.client,
+      port: options.port,
+      hashPool: options.hashPool,
+      warn: (message) => this.emit('warning', message),
+      listening: (port) => this.emit('listening', port),
     });
-    for (let index = 0; index < meta.pieceCount; index++) {
-      if (!this.#pieceWanted(index, selected)) this.#picker.setPriority(index, 0);
-    }
-    this.#client = options.client ?? null;
-    this.#ownsClient = !options.client;
     this.#discovery =
       options.discoveries instanceof DiscoveryHub
         ? options.discoveries
@@ -171,6 +159,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       addPeers: (peers, source) => this.addPeers(peers, source),
     });
     this.#layerServer = new PieceLayerServer(meta);
+    this.#layers = new PieceLayerPhase({ meta, pool: () => this.#pool });
     this.#download = new DownloadScheduler({
       meta,
       picker: this.#picker,
@@ -178,7 +167,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       hashPool: options.hashPool,
       webSeeds: (options.webSeeds ?? []).length > 0,
       downloadLimit: options.downloadLimit,
-      active: () => this.#phase === 'downloading' && this.#layerFetcher === null,
+      active: () => this.#phase === 'downloading' && !this.#layers.running,
       peers: () => this.#pool.peers.values(),
       peer: (key) => this.#pool.peers.get(key),
       identity: (key) => this.#pool.identity(key),
@@ -209,7 +198,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       pieceCount: meta.pieceCount,
       pieceLength: meta.pieceLength,
       maxPeers: options.maxPeers ?? 50,
-      transport: options.client?.transport ?? { name: 'unset', dial: (a, o) => this.#dial(a, o) },
+      transport: this.#client.transport,
       port: () => this.port,
       maxUploadQueue: MAX_UPLOAD_QUEUE,
       handler: sessionPeerHandler({
@@ -218,7 +207,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
         extensions: this.#extensions,
         layerServer: this.#layerServer,
         pool: () => this.#pool,
-        layerFetcher: () => this.#layerFetcher,
+        layerFetcher: () => this.#layers.fetcher,
       }),
       mayDial: () => !this.#stopping && !(this.#phase === 'seeding' && this.#seedGoalMet()),
       connected: (peer, adopted) => this.#onConnected(peer, adopted),
@@ -227,10 +216,20 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       warn: (message) => this.emit('warning', message),
       failed: (error) => void this.#fail(error),
     });
+    this.#rounds = new SessionRounds({
+      pool: this.#pool,
+      download: this.#download,
+      upload: this.#upload,
+      extensions: this.#extensions,
+      discovery: this.#discovery,
+      idlePeerMs: options.idlePeerMs,
+      downloading: () => this.#phase === 'downloading',
+      webSeeds: () => this.#webSeeds,
+    });
   }
 
   get port(): number {
-    return this.#client?.port ?? 0;
+    return this.#client.port;
   }
 
   get phase(): SessionPhase {
@@ -249,11 +248,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     const onAbort = () => void this.#fail(new InterruptedError());
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.#checkOutDir();
+      await checkOutDir(this.#options.outDir);
       if (this.#peersDuringCheck) {
         await this.#resume.lock();
         if (this.#stopping) return await done;
-        await this.#joinClient();
+        await this.#client.join(this);
         if (this.#stopping) return await done;
         this.#joinedBeforeCheck = true;
         this.#startDiscovery();
@@ -268,14 +267,14 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
           `the data in ${this.#options.outDir} is incomplete: ${havePieces} of ${pieceCount} pieces match the torrent`,
         );
       }
-      if (!this.#peersDuringCheck) await this.#joinClient();
+      if (!this.#peersDuringCheck) await this.#client.join(this);
       if (this.#stopping) return await done;
       this.#setPhase(complete ? 'seeding' : 'downloading');
       if (this.#peersDuringCheck) this.#tellPeersWhatWeHave();
       if (complete) await this.#onComplete(true);
       if (this.#stopping) return await done;
       for (const handedOff of this.#options.handedOff ?? []) this.#pool.adopt(handedOff);
-      if (!complete) this.#fetchMissingLayers(() => this.#startWebSeeds());
+      if (!complete) this.#layers.start((fetched) => this.#startDownloading(fetched));
       if (this.#peersDuringCheck) this.#pool.dialMore();
       else this.#startDiscovery();
       this.#tick = setInterval(() => this.#onTick(), this.#options.tickMs ?? TICK_MS);
@@ -290,30 +289,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   stats(): SessionStats {
-    const progress = this.#picker.progress();
-    const now = Date.now();
-    let downloadRate = 0;
-    let uploadRate = 0;
-    for (const peer of this.#pool.peers.values()) {
-      downloadRate += peer.conn.downloaded.rate(now);
-      uploadRate += peer.conn.uploaded.rate(now);
-    }
-    downloadRate += this.#webSeeds?.rate(now) ?? 0;
-    return {
+    const sources = {
+      picker: this.#picker,
+      pool: this.#pool,
+      download: this.#download,
+      upload: this.#upload,
+      webSeeds: this.#webSeeds,
       phase: this.#phase,
-      uploaded: this.#upload.uploaded,
-      downloaded: this.#download.downloaded,
-      left: this.#wantedBytesLeft(),
-      totalWanted: this.#wantedBytesTotal(),
-      haveWanted: this.#wantedBytesTotal() - this.#wantedBytesLeft(),
-      downloadRate,
-      uploadRate,
-      peers: this.#pool.peers.size,
-      knownPeers: this.#pool.knownPeers,
-      piecesVerified: progress.haveWantedPieces,
-      piecesWanted: progress.wantedPieces,
-      elapsedMs: now - this.#startedAt,
+      startedAt: this.#startedAt,
     };
+    return sessionStats(sources, Date.now());
   }
 
   /** Addresses a later run of this torrent may start from (see PeerPool.knownAddresses). */
@@ -322,17 +307,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   peerInfo(): PeerInfo[] {
-    const now = Date.now();
-    return [...this.#pool.peers.values()].map((peer) => ({
-      key: peer.key,
-      client: peer.client,
-      downloadRate: peer.conn.downloaded.rate(now),
-      uploadRate: peer.conn.uploaded.rate(now),
-      choked: peer.peerChoking,
-      interested: peer.amInterested,
-      snubbed: this.#download.isSnubbed(peer, now),
-      outstanding: peer.outstanding.size,
-    }));
+    return peerInfo(this.#pool, this.#download, Date.now());
   }
 
   /**
@@ -347,19 +322,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   /** Re-reads and re-hashes every wanted piece from disk by SHA-1 (after `run()`, for --verify). */
   async recheck(): Promise<{ good: number; wanted: number }> {
-    const wanted = this.#wantedPieces();
-    try {
-      const good = await checkPieces({
-        meta: this.meta,
-        storage: this.storage,
-        pool: this.#options.hashPool,
-        wanted,
-        claimed: null,
-      });
-      return { good: good.size, wanted: wanted.length };
-    } finally {
-      await this.storage.close();
-    }
+    const data = { storage: this.storage, picker: this.#picker };
+    return recheckData(this.meta, data, this.#options.hashPool);
   }
 
   /** Stops the session early (e.g. SIGINT): resolves `run()` by rejecting with InterruptedError. */
@@ -382,51 +346,19 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   // ---------------------------------------------------------------- startup
 
-  /**
-   * Whether trackers, the DHT and LSD are asked, and peers dialled, while the
-   * existing-data check runs: their round trips then overlap it instead of
-   * following it (docs/PERFORMANCE.md, "First byte (2026-12-07)"). Nothing is
-   * requested before the check says what we have: requests wait for the
-   * `downloading` phase. Not for a seeder that must have all its data (it
-   * never shows up as a peer without it), nor read-only data, nor a magnet's
-   * download, whose sources and connections were started by its metadata
-   * fetch and are adopted after the check.
-   */
-  get #peersDuringCheck(): boolean {
-    const options = this.#options;
-    return !options.requireComplete && !options.readOnly && (options.handedOff ?? []).length === 0;
-  }
-
-  /**
-   * Peers that connected during the check were told we had nothing: each
-   * gets a `have` for every piece the check found, and our interest in it
-   * (and so its first requests) follows from what we now lack.
-   */
   #tellPeersWhatWeHave(): void {
-    const have = this.#picker.progress().havePieces;
-    const peers = [...this.#pool.peers.values()];
-    for (const peer of peers) {
-      // A have is 9 bytes: past the limit a peer costs more queued haves than it is
-      // worth (a resumed million-piece torrent: 9 MB a peer); it is let go and found again.
-      if (have > (this.#options.lateHavesLimit ?? LATE_HAVES_LIMIT)) {
-        peer.close('connected during the check; too many pieces to announce one by one');
-        continue;
-      }
-      peer.sendPieces(have, () => this.#picker.bitfield(), true);
-      this.#download.updateInterest(peer);
-    }
-  }
-
-  #pieceWanted(index: number, selected: boolean[]): boolean {
-    return this.storage.layout
-      .fileSpans(index, 0)
-      .some((span) => span.kind === 'data' && selected[span.fileIndex]);
+    tellPeersWhatWeHave({
+      peers: this.#pool.peers.values(),
+      picker: this.#picker,
+      download: this.#download,
+      limit: this.#options.lateHavesLimit,
+    });
   }
 
   /** Finds the wanted pieces already on disk, then starts writing a fresh resume journal. */
   async #checkExisting(): Promise<void> {
     this.#setPhase('checking');
-    const wanted = this.#wantedPieces();
+    const wanted = wantedPieces(this.#picker, this.meta.pieceCount);
     const found = await this.#resume.checkExisting({
       meta: this.meta,
       storage: this.storage,
@@ -444,88 +376,19 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#journalStarted.catch(() => {});
   }
 
-  /** An output path that exists but is not a directory gets one clear error before anything is read. */
-  async #checkOutDir(): Promise<void> {
-    const outDir = this.#options.outDir;
-    const info = await stat(outDir).catch(() => null);
-    if (info && !info.isDirectory()) throw new DiskError(`${outDir} is not a directory`);
-  }
-
-  #wantedPieces(): number[] {
-    const wanted: number[] = [];
-    for (let i = 0; i < this.meta.pieceCount; i++) if (this.#picker.isWanted(i)) wanted.push(i);
-    return wanted;
-  }
-
-  /** Joins the client we were given, or makes one of our own (listening when a port was given). */
-  async #joinClient(): Promise<void> {
-    if (!this.#client) {
-      this.#client = new Client({
-        port: this.#options.port ?? 0,
-        hashPool: this.#options.hashPool,
-      });
-      this.#client.on('warning', (message) => this.emit('warning', message));
-      this.#client.on('listening', (port) => this.emit('listening', port));
-    }
-    if (this.#ownsClient && this.#options.port !== null) await this.#client.start();
-    // A client we were given was started by its owner: say where it listens all the same.
-    else if (this.#client.port) this.emit('listening', this.#client.port);
-    this.#client.add(this);
-  }
-
-  /** Dials through the client once there is one (the pool may be built before). */
-  #dial(...args: Parameters<Client['transport']['dial']>): Promise<Duplex> {
-    if (!this.#client) return Promise.reject(new Error('not connected to a client yet'));
-    return this.#client.transport.dial(...args);
-  }
-
-  /**
-   * BEP 52: a v2-only torrent whose piece layers are missing (a magnet link, a
-   * .torrent without them) cannot verify a piece yet: its layers are fetched
-   * from peers first, then `then` runs and blocks are requested. Hybrids check
-   * pieces by SHA-1 and need no layers.
-   */
-  #fetchMissingLayers(then: () => void): void {
-    const fetcher = new PieceLayerFetcher({
+  /** Downloading begins once BEP 52 piece layers are here (`fetched`: they had to be fetched). */
+  #startDownloading(fetched: boolean): void {
+    if (fetched) this.#lastProgressAt = Date.now();
+    this.#webSeeds = makeWebSeedSource({
+      urls: this.#options.webSeeds ?? [],
       meta: this.meta,
-      peers: () => this.#pool.peers.values(),
-      punish: (peer, reason) => {
-        const identity = this.#pool.identity(peer.key);
-        if (identity) this.#pool.ban(identity, reason);
-        else peer.close(reason);
-      },
-    });
-    if (this.meta.pieces || fetcher.missing === 0) return then();
-    this.#layerFetcher = fetcher;
-    fetcher.start();
-    void fetcher.done.then(() => {
-      if (this.#stopping || this.#layerFetcher !== fetcher) return;
-      this.#layerFetcher = null;
-      this.#lastProgressAt = Date.now();
-      then();
-      this.#download.fillAll();
-    });
-  }
-
-  #startWebSeeds(): void {
-    const urls = this.#options.webSeeds ?? [];
-    if (urls.length === 0) return;
-    const { pool, refused } = WebSeedPool.fromUrls(urls, this.meta);
-    for (const { url, reason } of refused)
-      this.emit('warning', `web seed ${url} ignored: ${reason}`);
-    if (pool.seeds.length === 0) return;
-    const download = this.#download;
-    this.#webSeeds = new WebSeedSource({
-      pool,
       picker: this.#picker,
-      pieceLength: this.meta.pieceLength,
+      download: this.#download,
       active: () => this.#phase === 'downloading' && !this.#stopping,
-      freeBuffers: () => download.freeBuffers(),
-      deliver: (id, index, begin, block) => download.acceptBlock(id, index, begin, block),
-      limiter: download.limiter,
       warn: (message) => this.emit('warning', message),
     });
-    this.#webSeeds.pump();
+    this.#webSeeds?.pump();
+    if (fetched) this.#download.fillAll();
   }
 
   /** Payload bytes received from each peer (by key) and web seed this session. */
@@ -548,7 +411,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       stats: (): TransferStats => ({
         uploaded: this.#upload.uploaded,
         downloaded: this.#download.downloaded,
-        left: this.#wantedBytesLeft(),
+        left: wantedBytesLeft(this.#picker),
       }),
       addPeers: (peers, source) => this.addPeers(peers, source),
       warn: (message) => this.emit('warning', message),
@@ -570,13 +433,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     }
     peer.sendPieces(this.#picker.progress().havePieces, () => this.#picker.bitfield(), adopted);
     peer.conn.on('drain', () => void this.#upload.serve(peer));
-    this.#layerFetcher?.pump();
+    this.#layers.peerConnected();
   }
 
   #onDisconnected(peer: Peer, reason: string): void {
     this.#download.peerGone(peer);
     this.#extensions.forget(peer.key);
-    this.#layerFetcher?.peerGone(peer);
+    this.#layers.peerGone(peer);
     this.emit('peer-disconnected', { key: peer.key, reason });
     // Blocks it held go to others at once.
     this.#download.fillAll();
@@ -601,25 +464,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   #onTick(): void {
     const now = Date.now();
     if (this.#stopping) return;
-    this.#discovery.startDeferred();
-    this.#pool.housekeeping(now, this.#options.idlePeerMs ?? IDLE_PEER_MS);
-    for (const peer of this.#pool.peers.values()) {
-      this.#download.expireRequests(peer, now);
-      this.#download.fillRequests(peer);
-    }
-    if (now - this.#lastChokeRound >= CHOKE_ROUND_MS) {
-      this.#lastChokeRound = now;
-      this.#upload.chokeRound(now);
-      // Lose interest in peers that have nothing left we want (an O(pieces) scan, so not every tick).
-      if (this.#phase === 'downloading') this.#download.refreshInterest();
-    }
-    this.#pool.dialMore();
-    this.#webSeeds?.pump();
-    if (now - this.#lastPexAt >= PEX_CHECK_MS) {
-      this.#lastPexAt = now;
-      this.#extensions.sharePeers([...this.#pool.peers.values()].map(extensionPeer), now);
-    }
-    if (this.#pool.peers.size === 0) this.#discovery.requestPeers();
+    this.#rounds.run(now);
     this.emit('progress', this.stats());
 
     const stall = this.#options.stallTimeoutMs;
@@ -636,8 +481,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   async #onComplete(atCheck = false): Promise<void> {
     if (this.#completedAt) return;
     this.#completedAt = Date.now();
-    await this.storage.finish();
-    if (!this.#options.readOnly) await this.#applyFileAttributes();
+    await finishFiles({
+      meta: this.meta,
+      storage: this.storage,
+      selectedFiles: this.#options.selectedFiles,
+      readOnly: this.#options.readOnly,
+      warn: (message) => this.emit('warning', message),
+    });
     this.emit('complete');
     // Trackers told `started` during the check are not told of a download that never was.
     if (!(atCheck && this.#peersDuringCheck)) this.#discovery.completed();
@@ -646,19 +496,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       return;
     }
     this.#setPhase('seeding');
-    for (const peer of this.#pool.peers.values()) {
-      peer.setInterested(false);
-      // Two seeds have nothing to trade.
-      if (peer.seed || peer.have.count() === this.meta.pieceCount) peer.close('both complete');
-    }
+    turnToSeeding(this.#pool.peers.values(), this.meta.pieceCount);
     if (this.#seedGoalMet()) await this.#succeed('seeded');
-  }
-
-  /** BEP 47: executables get +x, links are made inside the download (or skipped with a warning). */
-  async #applyFileAttributes(): Promise<void> {
-    const selected = this.#options.selectedFiles ?? undefined;
-    const report = await applyFileAttributes(this.meta, this.storage.outDir, { selected });
-    for (const warning of report.warnings) this.emit('warning', warning);
   }
 
   #seedGoalMet(): boolean {
@@ -666,7 +505,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       completedAt: this.#completedAt,
       uploaded: this.#upload.uploaded,
       downloaded: this.#download.downloaded,
-      wantedTotal: this.#wantedBytesTotal(),
+      wantedTotal: this.#picker.progress().wantedBytes,
     };
     return seedGoalMet(this.#options, progress, Date.now());
   }
@@ -705,43 +544,26 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#setPhase('stopping');
     if (this.#tick) clearInterval(this.#tick);
     this.#tick = null;
-    this.#client?.remove(this);
-    this.#webSeeds?.stop();
-    this.#layerFetcher?.stop();
-    // Pieces being verified right now finish (and are written) before we close storage.
-    await this.#download.settle();
-    await this.#discovery.stop();
-    // Connections handed over but never adopted (stopped before the download began).
-    closeHandedOff(this.#options.handedOff ?? [], 'shutting down');
-    this.#pool.stop('shutting down');
-    if (this.#ownsClient) await this.#client?.close();
-    try {
-      // An interrupted download's pieces are synced before its resume state is saved;
-      // a complete one leaves writing back to the kernel (see DiskStorage.finish).
-      if (!this.#picker.isComplete()) await this.storage.flush();
-      await this.#resume.save(this.#picker.isComplete(), (message) =>
-        this.emit('warning', message),
-      );
-    } finally {
-      await this.storage.close();
-      // Whatever failed above, this session's lock on the folder ends with it.
-      await this.#resume.release();
-    }
+    await tearDown({
+      torrent: this,
+      client: this.#client,
+      webSeeds: this.#webSeeds,
+      layers: this.#layers,
+      download: this.#download,
+      discovery: this.#discovery,
+      handedOff: this.#options.handedOff ?? [],
+      pool: this.#pool,
+      picker: this.#picker,
+      storage: this.storage,
+      resume: this.#resume,
+      warn: (message) => this.emit('warning', message),
+    });
   }
 
   #setPhase(phase: SessionPhase): void {
     if (this.#phase === phase) return;
     this.#phase = phase;
     this.emit('phase', phase);
-  }
-
-  #wantedBytesTotal(): number {
-    return this.#picker.progress().wantedBytes;
-  }
-
-  #wantedBytesLeft(): number {
-    const progress = this.#picker.progress();
-    return progress.wantedBytes - progress.haveWantedBytes;
   }
 }
 
