@@ -1,11 +1,12 @@
 /**
  * The steps of a session's start-up that stand on their own: refusing an
  * output path that is not a folder, deciding whether peers are found while
- * the existing data is checked, and telling the peers that connected during
- * the check what it found. TorrentSession.run() puts them in order.
+ * the existing data is checked, refusing to seed incomplete data, and telling
+ * the peers that connected during the check what it found.
+ * TorrentSession.run() puts them in order.
  */
 import { stat } from 'node:fs/promises';
-import { DiskError } from '../errors.ts';
+import { DiskError, VerifyError } from '../errors.ts';
 import type { Peer } from '../peer/peer.ts';
 import type { PiecePicker } from '../swarm/piece-picker.ts';
 import type { DownloadScheduler } from './download-scheduler.ts';
@@ -32,6 +33,15 @@ export async function checkOutDir(outDir: string): Promise<void> {
  */
 export function peersDuringCheck(options: SessionOptions): boolean {
   return !options.requireComplete && !options.readOnly && (options.handedOff ?? []).length === 0;
+}
+
+/** `shoal seed` (requireComplete) serves only data the check found whole. */
+export function refuseMissingData(picker: PiecePicker, options: SessionOptions): void {
+  if (picker.isComplete() || !options.requireComplete) return;
+  const { havePieces, pieceCount } = picker.progress();
+  throw new VerifyError(
+    `the data in ${options.outDir} is incomplete: ${havePieces} of ${pieceCount} pieces match the torrent`,
+  );
 }
 
 export interface LateHaves {

@@ -1,22 +1,11 @@
 /**
  * The engine for one torrent, as a lifecycle: check the data already on
- * disk, connect, download, seed, stop. Each job has its own home and the
- * session wires them together:
- * - PeerPool (peer-pool.ts): addresses, dialing, accepting, slots, bans;
- * - Peer (peer/peer.ts): one connection's protocol state;
- * - DownloadScheduler (download-scheduler.ts): availability and interest,
- *   requests, piece buffers, verification, smart ban;
- * - Uploader (uploader.ts): choking and serving requests;
- * - PeerExtensions (peer-extensions.ts): ut_metadata and ut_pex;
- * - SessionResume (session-resume.ts): the existing-data check and what
- *   survives a stop; seed-goal.ts: when seeding ends;
- * - PieceLayerPhase (piece-layer-phase.ts), PieceLayerServer: BEP 52
- *   hashes; WebSeedSource (made by web-seed-setup.ts): HTTP mirrors;
- * - the discovery hub: where peers come from;
- * - SessionClient (session-client.ts): the client we run on, given or ours;
- * - session-startup.ts, session-rounds.ts (the timer's jobs),
- *   session-completion.ts, session-teardown.ts: the steps of the lifecycle
- *   that stand on their own; session-stats.ts: what the session reports.
+ * disk, connect, download, seed, stop. The session is the conductor: each
+ * phase is visible in `run()`, and each job has its own home beside this
+ * file (docs/ARCHITECTURE.md, "The engine's parts"): the peer pool, the
+ * download scheduler, the uploader, peer extensions, the resume state, BEP 52
+ * piece layers, web seeds, the client we run on, discovery; and the steps
+ * that stand on their own (session-startup, -rounds, -completion, -teardown).
  *
  * It never prints; it emits typed events (see SessionEvents) that renderers
  * subscribe to, and `run()` resolves with a summary or rejects with a
@@ -35,14 +24,11 @@ import type { Duplex } from 'node:stream';
 import type { ClientTorrent } from '../client/client.ts';
 import type { TransferStats } from '../discovery/discovery.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
-import { InterruptedError, VerifyError } from '../errors.ts';
+import { InterruptedError } from '../errors.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
-import type { Peer } from '../peer/peer.ts';
 import type { DiskStorage } from '../storage/disk-storage.ts';
 import type { PiecePicker } from '../swarm/piece-picker.ts';
-import { EXTENDED_HANDSHAKE_ID } from '../wire/extension.ts';
-import { supportsExtensionProtocol } from '../wire/handshake.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 import { DownloadScheduler } from './download-scheduler.ts';
 import { PieceLayerPhase } from './piece-layer-phase.ts';
@@ -52,11 +38,18 @@ import { PeerPool } from './peer-pool.ts';
 import { seedGoalMet, seedsAfterCompletion } from './seed-goal.ts';
 import { SessionClient } from './session-client.ts';
 import { finishFiles, turnToSeeding } from './session-completion.ts';
+import { SessionEnding } from './session-ending.ts';
 import { openSessionData, recheckData, wantedPieces } from './session-data.ts';
+import { peerConnected, peerDisconnected, type PeerEventParts } from './session-peer-events.ts';
 import { sessionPeerHandler } from './session-peer-handler.ts';
 import { SessionResume } from './session-resume.ts';
 import { SessionRounds } from './session-rounds.ts';
-import { checkOutDir, peersDuringCheck, tellPeersWhatWeHave } from './session-startup.ts';
+import {
+  checkOutDir,
+  peersDuringCheck,
+  refuseMissingData,
+  tellPeersWhatWeHave,
+} from './session-startup.ts';
 import { peerInfo, sessionStats, wantedBytesLeft } from './session-stats.ts';
 import { tearDown } from './session-teardown.ts';
 import type {
@@ -114,8 +107,18 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   #tick: NodeJS.Timeout | null = null;
   #lastProgressAt = Date.now();
   #completedAt = 0;
-  #finish: { resolve: (s: SessionSummary) => void; reject: (e: unknown) => void } | null = null;
-  #stopping = false;
+  readonly #ending = new SessionEnding({
+    shutdown: async () => {
+      await this.#shutdown();
+      this.#setPhase('done');
+    },
+    summary: () => ({
+      downloaded: this.#download.downloaded,
+      uploaded: this.#upload.uploaded,
+      seconds: (Date.now() - this.#startedAt) / 1000,
+      peers: this.#pool.peersSeen,
+    }),
+  });
   /** Peers are found during the existing-data check (see peersDuringCheck). */
   readonly #peersDuringCheck: boolean;
   /** Joined the client and started discovery before the check. */
@@ -177,8 +180,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
         this.emit('piece-failed', index, contributors);
       },
       ban: (identity, reason) => this.#pool.ban(identity, reason),
-      fatal: (error) => void this.#fail(error),
-      stopping: () => this.#stopping,
+      fatal: (error) => void this.#ending.fail(error),
+      stopping: () => this.#ending.stopping,
     });
     this.#upload = new Uploader({
       picker: this.#picker,
@@ -189,9 +192,18 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       seeding: () => this.#phase === 'seeding',
       peers: () => this.#pool.peers.values(),
       isSnubbed: (peer, now) => this.#download.isSnubbed(peer, now),
-      fatal: (error) => void this.#fail(error),
+      fatal: (error) => void this.#ending.fail(error),
       warn: (message) => this.emit('warning', message),
     });
+    const peerEvents: PeerEventParts = {
+      picker: this.#picker,
+      download: this.#download,
+      upload: this.#upload,
+      extensions: this.#extensions,
+      layers: this.#layers,
+      connected: (peer) => this.emit('peer-connected', peer),
+      disconnected: (peer) => this.emit('peer-disconnected', peer),
+    };
     this.#pool = new PeerPool({
       infoHash: this.infoHash,
       peerId: this.peerId,
@@ -209,12 +221,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
         pool: () => this.#pool,
         layerFetcher: () => this.#layers.fetcher,
       }),
-      mayDial: () => !this.#stopping && !(this.#phase === 'seeding' && this.#seedGoalMet()),
-      connected: (peer, adopted) => this.#onConnected(peer, adopted),
-      disconnected: (peer, reason) => this.#onDisconnected(peer, reason),
+      mayDial: () => !this.#ending.stopping && !(this.#phase === 'seeding' && this.#seedGoalMet()),
+      connected: (peer, adopted) => peerConnected(peerEvents, peer, adopted),
+      disconnected: (peer, reason) => peerDisconnected(peerEvents, peer, reason),
       found: (source, count) => this.emit('peers-found', source, count),
       warn: (message) => this.emit('warning', message),
-      failed: (error) => void this.#fail(error),
+      failed: (error) => void this.#ending.fail(error),
     });
     this.#rounds = new SessionRounds({
       pool: this.#pool,
@@ -238,41 +250,30 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   /** Runs to the end: resolves when the goal is met, rejects with a ShoalError otherwise. */
   async run(): Promise<SessionSummary> {
-    const done = new Promise<SessionSummary>((resolve, reject) => {
-      this.#finish = { resolve, reject };
-    });
-    // A stop can settle `done` while startup is still awaiting (e.g. Ctrl-C during the check
-    // of existing data); it is awaited below, but not yet: without this it is an unhandled
-    // rejection, which crashes the process with a stack trace instead of exiting 130.
-    done.catch(() => {});
-    const onAbort = () => void this.#fail(new InterruptedError());
+    const done = this.#ending.begin();
+    const onAbort = () => void this.#ending.fail(new InterruptedError());
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await checkOutDir(this.#options.outDir);
       if (this.#peersDuringCheck) {
         await this.#resume.lock();
-        if (this.#stopping) return await done;
+        if (this.#ending.stopping) return await done;
         await this.#client.join(this);
-        if (this.#stopping) return await done;
+        if (this.#ending.stopping) return await done;
         this.#joinedBeforeCheck = true;
         this.#startDiscovery();
       }
       await this.#checkExisting();
-      if (this.#stopping) return await done;
+      if (this.#ending.stopping) return await done;
       const complete = this.#picker.isComplete();
       // Refused before listening: a seeder without its data never shows up as a peer.
-      if (!complete && this.#options.requireComplete) {
-        const { havePieces, pieceCount } = this.#picker.progress();
-        throw new VerifyError(
-          `the data in ${this.#options.outDir} is incomplete: ${havePieces} of ${pieceCount} pieces match the torrent`,
-        );
-      }
+      refuseMissingData(this.#picker, this.#options);
       if (!this.#peersDuringCheck) await this.#client.join(this);
-      if (this.#stopping) return await done;
+      if (this.#ending.stopping) return await done;
       this.#setPhase(complete ? 'seeding' : 'downloading');
       if (this.#peersDuringCheck) this.#tellPeersWhatWeHave();
       if (complete) await this.#onComplete(true);
-      if (this.#stopping) return await done;
+      if (this.#ending.stopping) return await done;
       for (const handedOff of this.#options.handedOff ?? []) this.#pool.adopt(handedOff);
       if (!complete) this.#layers.start((fetched) => this.#startDownloading(fetched));
       if (this.#peersDuringCheck) this.#pool.dialMore();
@@ -281,7 +282,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       await this.#journalStarted;
       return await done;
     } catch (error) {
-      await this.#fail(error);
+      await this.#ending.fail(error);
       return await done;
     } finally {
       this.#options.signal?.removeEventListener('abort', onAbort);
@@ -328,7 +329,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   /** Stops the session early (e.g. SIGINT): resolves `run()` by rejecting with InterruptedError. */
   async interrupt(): Promise<void> {
-    await this.#fail(new InterruptedError());
+    await this.#ending.fail(new InterruptedError());
   }
 
   /** Adds peer addresses to dial (from any source). */
@@ -369,7 +370,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     for (const index of found.keys()) this.#picker.pieceVerified(index);
     this.emit('check-done', found.size, wanted.length, [...found.keys()]);
     // Stopped meanwhile: storage is closed and the old resume state must stay as it was.
-    if (this.#stopping) return;
+    if (this.#ending.stopping) return;
     if (this.#picker.isComplete()) return;
     this.#journalStarted = this.#resume.startJournal();
     // Awaited by run() once the swarm is joined; a stop before then must not make it unhandled.
@@ -384,7 +385,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       meta: this.meta,
       picker: this.#picker,
       download: this.#download,
-      active: () => this.#phase === 'downloading' && !this.#stopping,
+      active: () => this.#phase === 'downloading' && !this.#ending.stopping,
       warn: (message) => this.emit('warning', message),
     });
     this.#webSeeds?.pump();
@@ -420,31 +421,6 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#discovery.start(this.infoHash, this.peerId, this.port, true);
   }
 
-  // ---------------------------------------------------------------- peers
-
-  #onConnected(peer: Peer, adopted: boolean): void {
-    this.emit('peer-connected', { key: peer.key, client: peer.client });
-    if (supportsExtensionProtocol(peer.conn.remote!.reserved)) {
-      peer.conn.send({
-        type: 'extended',
-        id: EXTENDED_HANDSHAKE_ID,
-        payload: this.#extensions.handshake(peer.conn.address),
-      });
-    }
-    peer.sendPieces(this.#picker.progress().havePieces, () => this.#picker.bitfield(), adopted);
-    peer.conn.on('drain', () => void this.#upload.serve(peer));
-    this.#layers.peerConnected();
-  }
-
-  #onDisconnected(peer: Peer, reason: string): void {
-    this.#download.peerGone(peer);
-    this.#extensions.forget(peer.key);
-    this.#layers.peerGone(peer);
-    this.emit('peer-disconnected', { key: peer.key, reason });
-    // Blocks it held go to others at once.
-    this.#download.fillAll();
-  }
-
   // ---------------------------------------------------------------- verified pieces
 
   async #onPieceVerified(index: number, print: bigint): Promise<void> {
@@ -463,16 +439,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   #onTick(): void {
     const now = Date.now();
-    if (this.#stopping) return;
+    if (this.#ending.stopping) return;
     this.#rounds.run(now);
     this.emit('progress', this.stats());
 
     const stall = this.#options.stallTimeoutMs;
     if (this.#phase === 'downloading' && stall && now - this.#lastProgressAt > stall) {
       const facts = { stallMs: stall, knownPeers: this.#pool.knownPeers };
-      void this.#fail(stallError({ ...facts, webSeeds: this.webSeedStats() }));
+      void this.#ending.fail(stallError({ ...facts, webSeeds: this.webSeedStats() }));
     }
-    if (this.#phase === 'seeding' && this.#seedGoalMet()) void this.#succeed('seeded');
+    if (this.#phase === 'seeding' && this.#seedGoalMet()) void this.#ending.succeed('seeded');
   }
 
   // ---------------------------------------------------------------- ending
@@ -492,12 +468,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     // Trackers told `started` during the check are not told of a download that never was.
     if (!(atCheck && this.#peersDuringCheck)) this.#discovery.completed();
     if (!seedsAfterCompletion(this.#options)) {
-      await this.#succeed('complete');
+      await this.#ending.succeed('complete');
       return;
     }
     this.#setPhase('seeding');
     turnToSeeding(this.#pool.peers.values(), this.meta.pieceCount);
-    if (this.#seedGoalMet()) await this.#succeed('seeded');
+    if (this.#seedGoalMet()) await this.#ending.succeed('seeded');
   }
 
   #seedGoalMet(): boolean {
@@ -515,31 +491,10 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
    * (`--seed-until`). Does nothing before the download is complete.
    */
   endSeeding(): void {
-    if (this.#phase === 'seeding') void this.#succeed('seeded');
-  }
-
-  async #succeed(status: SessionSummary['status']): Promise<void> {
-    if (this.#stopping) return;
-    await this.#shutdown();
-    this.#setPhase('done');
-    this.#finish?.resolve({
-      status: this.#completedAt && status === 'complete' ? 'complete' : status,
-      downloaded: this.#download.downloaded,
-      uploaded: this.#upload.uploaded,
-      seconds: (Date.now() - this.#startedAt) / 1000,
-      peers: this.#pool.peersSeen,
-    });
-  }
-
-  async #fail(error: unknown): Promise<void> {
-    if (this.#stopping) return;
-    await this.#shutdown();
-    this.#setPhase('done');
-    this.#finish?.reject(error);
+    if (this.#phase === 'seeding') void this.#ending.succeed('seeded');
   }
 
   async #shutdown(): Promise<void> {
-    this.#stopping = true;
     this.#resume.cancelCheck(new InterruptedError());
     this.#setPhase('stopping');
     if (this.#tick) clearInterval(this.#tick);
