@@ -17,7 +17,7 @@ import type { SessionClient } from './session-client.ts';
 import type { SessionResume } from './session-resume.ts';
 import type { WebSeedSource } from './web-seed-source.ts';
 
-export interface SessionParts {
+export interface TeardownParts {
   torrent: ClientTorrent;
   client: SessionClient;
   webSeeds: WebSeedSource | null;
@@ -33,7 +33,7 @@ export interface SessionParts {
   warn: (message: string) => void;
 }
 
-export async function tearDown(parts: SessionParts): Promise<void> {
+export async function tearDown(parts: TeardownParts): Promise<void> {
   const { picker, storage, resume } = parts;
   parts.client.leave(parts.torrent);
   parts.webSeeds?.stop();
