@@ -1,17 +1,11 @@
 /**
  * The engine for one torrent, as a lifecycle: check the data already on
- * disk, connect, download, seed, stop. Each job has its own home and the
- * session wires them together:
- * - PeerPool (peer-pool.ts): addresses, dialing, accepting, slots, bans;
- * - Peer (peer/peer.ts): one connection's protocol state;
- * - DownloadScheduler (download-scheduler.ts): availability and interest,
- *   requests, piece buffers, verification, smart ban;
- * - Uploader (uploader.ts): choking and serving requests;
- * - PeerExtensions (peer-extensions.ts): ut_metadata and ut_pex;
- * - SessionResume (session-resume.ts): the existing-data check and what
- *   survives a stop; seed-goal.ts: when seeding ends;
- * - PieceLayerFetcher/Server: BEP 52 hashes; WebSeedSource: HTTP mirrors;
- * - the discovery hub: where peers come from.
+ * disk, connect, download, seed, stop. The session is the conductor: each
+ * phase is visible in `run()`, and each job has its own home beside this
+ * file (docs/ARCHITECTURE.md, "The engine's parts"): the peer pool, the
+ * download scheduler, the uploader, peer extensions, the resume state, BEP 52
+ * piece layers, web seeds, the client we run on, discovery; and the steps
+ * that stand on their own (session-startup, -rounds, -completion, -teardown).
  *
  * It never prints; it emits typed events (see SessionEvents) that renderers
  * subscribe to, and `run()` resolves with a summary or rejects with a
@@ -26,31 +20,38 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { Client, type ClientTorrent } from '../client/client.ts';
+import type { ClientTorrent } from '../client/client.ts';
 import type { TransferStats } from '../discovery/discovery.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
-import { DiskError, InterruptedError, VerifyError } from '../errors.ts';
-import { closeHandedOff } from '../metadata/hand-off.ts';
+import { InterruptedError } from '../errors.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
-import type { Peer } from '../peer/peer.ts';
-import { DiskStorage } from '../storage/disk-storage.ts';
-import { applyFileAttributes } from '../storage/file-attributes.ts';
-import { PiecePicker } from '../swarm/piece-picker.ts';
-import { checkPieces } from '../verify/check-pieces.ts';
-import { EXTENDED_HANDSHAKE_ID } from '../wire/extension.ts';
-import { supportsExtensionProtocol } from '../wire/handshake.ts';
+import type { DiskStorage } from '../storage/disk-storage.ts';
+import type { PiecePicker } from '../swarm/piece-picker.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
 import { DownloadScheduler } from './download-scheduler.ts';
-import { PieceLayerFetcher } from './piece-layer-fetcher.ts';
+import { PieceLayerPhase } from './piece-layer-phase.ts';
 import { PieceLayerServer } from './piece-layer-server.ts';
 import { PeerExtensions } from './peer-extensions.ts';
 import { PeerPool } from './peer-pool.ts';
 import { seedGoalMet, seedsAfterCompletion } from './seed-goal.ts';
-import { extensionPeer, sessionPeerHandler } from './session-peer-handler.ts';
+import { SessionClient } from './session-client.ts';
+import { finishFiles, turnToSeeding } from './session-completion.ts';
+import { SessionEnding } from './session-ending.ts';
+import { openSessionData, recheckData, wantedPieces } from './session-data.ts';
+import { peerConnected, peerDisconnected, type PeerEventParts } from './session-peer-events.ts';
+import { sessionPeerHandler } from './session-peer-handler.ts';
 import { SessionResume } from './session-resume.ts';
+import { SessionRounds } from './session-rounds.ts';
+import {
+  checkOutDir,
+  peersDuringCheck,
+  refuseMissingData,
+  tellPeersWhatWeHave,
+} from './session-startup.ts';
+import { peerInfo, sessionStats, wantedBytesLeft } from './session-stats.ts';
+import { tearDown } from './session-teardown.ts';
 import type {
   PeerInfo,
   SessionEvents,
@@ -61,9 +62,9 @@ import type {
 } from './session-types.ts';
 import { stallError } from './stall.ts';
 import { Uploader } from './uploader.ts';
-import { WebSeedSource } from './web-seed-source.ts';
-import { WebSeedPool } from '../webseed/web-seed-pool.ts';
 import type { UploadReadStats } from './upload-reader.ts';
+import { makeWebSeedSource } from './web-seed-setup.ts';
+import type { WebSeedSource } from './web-seed-source.ts';
 
 export { MAX_QUEUED_UPLOAD_BYTES } from './uploader.ts';
 export { MAX_CANDIDATES } from './peer-pool.ts';
@@ -71,14 +72,7 @@ export { MAX_CANDIDATES } from './peer-pool.ts';
 export type * from './session-types.ts';
 
 const TICK_MS = 1000;
-const CHOKE_ROUND_MS = 10_000;
-/** Default for SessionOptions.idlePeerMs. */
-const IDLE_PEER_MS = 60_000;
 const MAX_UPLOAD_QUEUE = 500;
-/** How often PEX diffs are considered (each peer still gets at most one a minute). */
-const PEX_CHECK_MS = 5_000;
-/** Default for SessionOptions.lateHavesLimit. */
-const LATE_HAVES_LIMIT = 32_768;
 
 export class TorrentSession extends EventEmitter<SessionEvents> implements ClientTorrent {
   readonly meta: Metainfo;
@@ -95,7 +89,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   /** BEP 52: answers peers' hash requests from the piece layers we hold. */
   readonly #layerServer: PieceLayerServer;
   /** BEP 52: fetching missing piece layers; no block is requested while it runs. */
-  #layerFetcher: PieceLayerFetcher | null = null;
+  readonly #layers: PieceLayerPhase;
+  readonly #rounds: SessionRounds;
   /** Made when downloading starts, if the torrent or the user named web seeds. */
   #webSeeds: WebSeedSource | null = null;
   readonly #startedAt = Date.now();
@@ -107,18 +102,26 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
    * the store's own queue.
    */
   #journalStarted: Promise<void> = Promise.resolve();
-  /** The client we run on; made (and closed) by us when none was given. */
-  #client: Client | null;
-  readonly #ownsClient: boolean;
+  readonly #client: SessionClient;
   #phase: SessionPhase = 'checking';
-  #lastPexAt = 0;
   #tick: NodeJS.Timeout | null = null;
-  #lastChokeRound = 0;
   #lastProgressAt = Date.now();
   #completedAt = 0;
-  #finish: { resolve: (s: SessionSummary) => void; reject: (e: unknown) => void } | null = null;
-  #stopping = false;
-  /** Joined the client and started discovery before the check (see #peersDuringCheck). */
+  readonly #ending = new SessionEnding({
+    shutdown: async () => {
+      await this.#shutdown();
+      this.#setPhase('done');
+    },
+    summary: () => ({
+      downloaded: this.#download.downloaded,
+      uploaded: this.#upload.uploaded,
+      seconds: (Date.now() - this.#startedAt) / 1000,
+      peers: this.#pool.peersSeen,
+    }),
+  });
+  /** Peers are found during the existing-data check (see peersDuringCheck). */
+  readonly #peersDuringCheck: boolean;
+  /** Joined the client and started discovery before the check. */
   #joinedBeforeCheck = false;
 
   constructor(options: SessionOptions) {
@@ -128,29 +131,17 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     const meta = options.meta;
     this.infoHash = (meta.infoHash ?? meta.infoHashV2!.subarray(0, 20)) as Uint8Array;
     this.peerId = options.peerId ?? generatePeerId(peerIdPrefix(options.version ?? '0.1.0'));
-    const selected = meta.files.map(
-      (file, i) => !file.padding && (!options.selectedFiles || options.selectedFiles.has(i)),
-    );
-    this.storage = new DiskStorage(
-      { ...meta, infoHashHex: Buffer.from(this.infoHash).toString('hex') },
-      {
-        outDir: options.outDir,
-        selected,
-        readOnly: options.readOnly,
-        followLinks: options.followLinks,
-      },
-    );
-    this.#picker = new PiecePicker({
-      pieceCount: meta.pieceCount,
-      pieceLength: meta.pieceLength,
-      totalLength: meta.spaceSize,
-      random: Math.random,
+    const data = openSessionData(meta, this.infoHash, options);
+    this.storage = data.storage;
+    this.#picker = data.picker;
+    this.#peersDuringCheck = peersDuringCheck(options);
+    this.#client = new SessionClient({
+      client: options.client,
+      port: options.port,
+      hashPool: options.hashPool,
+      warn: (message) => this.emit('warning', message),
+      listening: (port) => this.emit('listening', port),
     });
-    for (let index = 0; index < meta.pieceCount; index++) {
-      if (!this.#pieceWanted(index, selected)) this.#picker.setPriority(index, 0);
-    }
-    this.#client = options.client ?? null;
-    this.#ownsClient = !options.client;
     this.#discovery =
       options.discoveries instanceof DiscoveryHub
         ? options.discoveries
@@ -171,6 +162,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       addPeers: (peers, source) => this.addPeers(peers, source),
     });
     this.#layerServer = new PieceLayerServer(meta);
+    this.#layers = new PieceLayerPhase({ meta, pool: () => this.#pool });
     this.#download = new DownloadScheduler({
       meta,
       picker: this.#picker,
@@ -178,7 +170,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       hashPool: options.hashPool,
       webSeeds: (options.webSeeds ?? []).length > 0,
       downloadLimit: options.downloadLimit,
-      active: () => this.#phase === 'downloading' && this.#layerFetcher === null,
+      active: () => this.#phase === 'downloading' && !this.#layers.running,
       peers: () => this.#pool.peers.values(),
       peer: (key) => this.#pool.peers.get(key),
       identity: (key) => this.#pool.identity(key),
@@ -188,8 +180,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
         this.emit('piece-failed', index, contributors);
       },
       ban: (identity, reason) => this.#pool.ban(identity, reason),
-      fatal: (error) => void this.#fail(error),
-      stopping: () => this.#stopping,
+      fatal: (error) => void this.#ending.fail(error),
+      stopping: () => this.#ending.stopping,
     });
     this.#upload = new Uploader({
       picker: this.#picker,
@@ -200,16 +192,25 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       seeding: () => this.#phase === 'seeding',
       peers: () => this.#pool.peers.values(),
       isSnubbed: (peer, now) => this.#download.isSnubbed(peer, now),
-      fatal: (error) => void this.#fail(error),
+      fatal: (error) => void this.#ending.fail(error),
       warn: (message) => this.emit('warning', message),
     });
+    const peerEvents: PeerEventParts = {
+      picker: this.#picker,
+      download: this.#download,
+      upload: this.#upload,
+      extensions: this.#extensions,
+      layers: this.#layers,
+      connected: (peer) => this.emit('peer-connected', peer),
+      disconnected: (peer) => this.emit('peer-disconnected', peer),
+    };
     this.#pool = new PeerPool({
       infoHash: this.infoHash,
       peerId: this.peerId,
       pieceCount: meta.pieceCount,
       pieceLength: meta.pieceLength,
       maxPeers: options.maxPeers ?? 50,
-      transport: options.client?.transport ?? { name: 'unset', dial: (a, o) => this.#dial(a, o) },
+      transport: this.#client.transport,
       port: () => this.port,
       maxUploadQueue: MAX_UPLOAD_QUEUE,
       handler: sessionPeerHandler({
@@ -218,19 +219,29 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
         extensions: this.#extensions,
         layerServer: this.#layerServer,
         pool: () => this.#pool,
-        layerFetcher: () => this.#layerFetcher,
+        layerFetcher: () => this.#layers.fetcher,
       }),
-      mayDial: () => !this.#stopping && !(this.#phase === 'seeding' && this.#seedGoalMet()),
-      connected: (peer, adopted) => this.#onConnected(peer, adopted),
-      disconnected: (peer, reason) => this.#onDisconnected(peer, reason),
+      mayDial: () => !this.#ending.stopping && !(this.#phase === 'seeding' && this.#seedGoalMet()),
+      connected: (peer, adopted) => peerConnected(peerEvents, peer, adopted),
+      disconnected: (peer, reason) => peerDisconnected(peerEvents, peer, reason),
       found: (source, count) => this.emit('peers-found', source, count),
       warn: (message) => this.emit('warning', message),
-      failed: (error) => void this.#fail(error),
+      failed: (error) => void this.#ending.fail(error),
+    });
+    this.#rounds = new SessionRounds({
+      pool: this.#pool,
+      download: this.#download,
+      upload: this.#upload,
+      extensions: this.#extensions,
+      discovery: this.#discovery,
+      idlePeerMs: options.idlePeerMs,
+      downloading: () => this.#phase === 'downloading',
+      webSeeds: () => this.#webSeeds,
     });
   }
 
   get port(): number {
-    return this.#client?.port ?? 0;
+    return this.#client.port;
   }
 
   get phase(): SessionPhase {
@@ -239,50 +250,39 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   /** Runs to the end: resolves when the goal is met, rejects with a ShoalError otherwise. */
   async run(): Promise<SessionSummary> {
-    const done = new Promise<SessionSummary>((resolve, reject) => {
-      this.#finish = { resolve, reject };
-    });
-    // A stop can settle `done` while startup is still awaiting (e.g. Ctrl-C during the check
-    // of existing data); it is awaited below, but not yet: without this it is an unhandled
-    // rejection, which crashes the process with a stack trace instead of exiting 130.
-    done.catch(() => {});
-    const onAbort = () => void this.#fail(new InterruptedError());
+    const done = this.#ending.begin();
+    const onAbort = () => void this.#ending.fail(new InterruptedError());
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.#checkOutDir();
+      await checkOutDir(this.#options.outDir);
       if (this.#peersDuringCheck) {
         await this.#resume.lock();
-        if (this.#stopping) return await done;
-        await this.#joinClient();
-        if (this.#stopping) return await done;
+        if (this.#ending.stopping) return await done;
+        await this.#client.join(this);
+        if (this.#ending.stopping) return await done;
         this.#joinedBeforeCheck = true;
         this.#startDiscovery();
       }
       await this.#checkExisting();
-      if (this.#stopping) return await done;
+      if (this.#ending.stopping) return await done;
       const complete = this.#picker.isComplete();
       // Refused before listening: a seeder without its data never shows up as a peer.
-      if (!complete && this.#options.requireComplete) {
-        const { havePieces, pieceCount } = this.#picker.progress();
-        throw new VerifyError(
-          `the data in ${this.#options.outDir} is incomplete: ${havePieces} of ${pieceCount} pieces match the torrent`,
-        );
-      }
-      if (!this.#peersDuringCheck) await this.#joinClient();
-      if (this.#stopping) return await done;
+      refuseMissingData(this.#picker, this.#options);
+      if (!this.#peersDuringCheck) await this.#client.join(this);
+      if (this.#ending.stopping) return await done;
       this.#setPhase(complete ? 'seeding' : 'downloading');
       if (this.#peersDuringCheck) this.#tellPeersWhatWeHave();
       if (complete) await this.#onComplete(true);
-      if (this.#stopping) return await done;
+      if (this.#ending.stopping) return await done;
       for (const handedOff of this.#options.handedOff ?? []) this.#pool.adopt(handedOff);
-      if (!complete) this.#fetchMissingLayers(() => this.#startWebSeeds());
+      if (!complete) this.#layers.start((fetched) => this.#startDownloading(fetched));
       if (this.#peersDuringCheck) this.#pool.dialMore();
       else this.#startDiscovery();
       this.#tick = setInterval(() => this.#onTick(), this.#options.tickMs ?? TICK_MS);
       await this.#journalStarted;
       return await done;
     } catch (error) {
-      await this.#fail(error);
+      await this.#ending.fail(error);
       return await done;
     } finally {
       this.#options.signal?.removeEventListener('abort', onAbort);
@@ -290,30 +290,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   stats(): SessionStats {
-    const progress = this.#picker.progress();
-    const now = Date.now();
-    let downloadRate = 0;
-    let uploadRate = 0;
-    for (const peer of this.#pool.peers.values()) {
-      downloadRate += peer.conn.downloaded.rate(now);
-      uploadRate += peer.conn.uploaded.rate(now);
-    }
-    downloadRate += this.#webSeeds?.rate(now) ?? 0;
-    return {
+    const sources = {
+      picker: this.#picker,
+      pool: this.#pool,
+      download: this.#download,
+      upload: this.#upload,
+      webSeeds: this.#webSeeds,
       phase: this.#phase,
-      uploaded: this.#upload.uploaded,
-      downloaded: this.#download.downloaded,
-      left: this.#wantedBytesLeft(),
-      totalWanted: this.#wantedBytesTotal(),
-      haveWanted: this.#wantedBytesTotal() - this.#wantedBytesLeft(),
-      downloadRate,
-      uploadRate,
-      peers: this.#pool.peers.size,
-      knownPeers: this.#pool.knownPeers,
-      piecesVerified: progress.haveWantedPieces,
-      piecesWanted: progress.wantedPieces,
-      elapsedMs: now - this.#startedAt,
+      startedAt: this.#startedAt,
     };
+    return sessionStats(sources, Date.now());
   }
 
   /** Addresses a later run of this torrent may start from (see PeerPool.knownAddresses). */
@@ -322,17 +308,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   peerInfo(): PeerInfo[] {
-    const now = Date.now();
-    return [...this.#pool.peers.values()].map((peer) => ({
-      key: peer.key,
-      client: peer.client,
-      downloadRate: peer.conn.downloaded.rate(now),
-      uploadRate: peer.conn.uploaded.rate(now),
-      choked: peer.peerChoking,
-      interested: peer.amInterested,
-      snubbed: this.#download.isSnubbed(peer, now),
-      outstanding: peer.outstanding.size,
-    }));
+    return peerInfo(this.#pool, this.#download, Date.now());
   }
 
   /**
@@ -347,24 +323,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   /** Re-reads and re-hashes every wanted piece from disk by SHA-1 (after `run()`, for --verify). */
   async recheck(): Promise<{ good: number; wanted: number }> {
-    const wanted = this.#wantedPieces();
-    try {
-      const good = await checkPieces({
-        meta: this.meta,
-        storage: this.storage,
-        pool: this.#options.hashPool,
-        wanted,
-        claimed: null,
-      });
-      return { good: good.size, wanted: wanted.length };
-    } finally {
-      await this.storage.close();
-    }
+    const data = { storage: this.storage, picker: this.#picker };
+    return recheckData(this.meta, data, this.#options.hashPool);
   }
 
   /** Stops the session early (e.g. SIGINT): resolves `run()` by rejecting with InterruptedError. */
   async interrupt(): Promise<void> {
-    await this.#fail(new InterruptedError());
+    await this.#ending.fail(new InterruptedError());
   }
 
   /** Adds peer addresses to dial (from any source). */
@@ -382,51 +347,19 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   // ---------------------------------------------------------------- startup
 
-  /**
-   * Whether trackers, the DHT and LSD are asked, and peers dialled, while the
-   * existing-data check runs: their round trips then overlap it instead of
-   * following it (docs/PERFORMANCE.md, "First byte (2026-12-07)"). Nothing is
-   * requested before the check says what we have: requests wait for the
-   * `downloading` phase. Not for a seeder that must have all its data (it
-   * never shows up as a peer without it), nor read-only data, nor a magnet's
-   * download, whose sources and connections were started by its metadata
-   * fetch and are adopted after the check.
-   */
-  get #peersDuringCheck(): boolean {
-    const options = this.#options;
-    return !options.requireComplete && !options.readOnly && (options.handedOff ?? []).length === 0;
-  }
-
-  /**
-   * Peers that connected during the check were told we had nothing: each
-   * gets a `have` for every piece the check found, and our interest in it
-   * (and so its first requests) follows from what we now lack.
-   */
   #tellPeersWhatWeHave(): void {
-    const have = this.#picker.progress().havePieces;
-    const peers = [...this.#pool.peers.values()];
-    for (const peer of peers) {
-      // A have is 9 bytes: past the limit a peer costs more queued haves than it is
-      // worth (a resumed million-piece torrent: 9 MB a peer); it is let go and found again.
-      if (have > (this.#options.lateHavesLimit ?? LATE_HAVES_LIMIT)) {
-        peer.close('connected during the check; too many pieces to announce one by one');
-        continue;
-      }
-      peer.sendPieces(have, () => this.#picker.bitfield(), true);
-      this.#download.updateInterest(peer);
-    }
-  }
-
-  #pieceWanted(index: number, selected: boolean[]): boolean {
-    return this.storage.layout
-      .fileSpans(index, 0)
-      .some((span) => span.kind === 'data' && selected[span.fileIndex]);
+    tellPeersWhatWeHave({
+      peers: this.#pool.peers.values(),
+      picker: this.#picker,
+      download: this.#download,
+      limit: this.#options.lateHavesLimit,
+    });
   }
 
   /** Finds the wanted pieces already on disk, then starts writing a fresh resume journal. */
   async #checkExisting(): Promise<void> {
     this.#setPhase('checking');
-    const wanted = this.#wantedPieces();
+    const wanted = wantedPieces(this.#picker, this.meta.pieceCount);
     const found = await this.#resume.checkExisting({
       meta: this.meta,
       storage: this.storage,
@@ -437,95 +370,26 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     for (const index of found.keys()) this.#picker.pieceVerified(index);
     this.emit('check-done', found.size, wanted.length, [...found.keys()]);
     // Stopped meanwhile: storage is closed and the old resume state must stay as it was.
-    if (this.#stopping) return;
+    if (this.#ending.stopping) return;
     if (this.#picker.isComplete()) return;
     this.#journalStarted = this.#resume.startJournal();
     // Awaited by run() once the swarm is joined; a stop before then must not make it unhandled.
     this.#journalStarted.catch(() => {});
   }
 
-  /** An output path that exists but is not a directory gets one clear error before anything is read. */
-  async #checkOutDir(): Promise<void> {
-    const outDir = this.#options.outDir;
-    const info = await stat(outDir).catch(() => null);
-    if (info && !info.isDirectory()) throw new DiskError(`${outDir} is not a directory`);
-  }
-
-  #wantedPieces(): number[] {
-    const wanted: number[] = [];
-    for (let i = 0; i < this.meta.pieceCount; i++) if (this.#picker.isWanted(i)) wanted.push(i);
-    return wanted;
-  }
-
-  /** Joins the client we were given, or makes one of our own (listening when a port was given). */
-  async #joinClient(): Promise<void> {
-    if (!this.#client) {
-      this.#client = new Client({
-        port: this.#options.port ?? 0,
-        hashPool: this.#options.hashPool,
-      });
-      this.#client.on('warning', (message) => this.emit('warning', message));
-      this.#client.on('listening', (port) => this.emit('listening', port));
-    }
-    if (this.#ownsClient && this.#options.port !== null) await this.#client.start();
-    // A client we were given was started by its owner: say where it listens all the same.
-    else if (this.#client.port) this.emit('listening', this.#client.port);
-    this.#client.add(this);
-  }
-
-  /** Dials through the client once there is one (the pool may be built before). */
-  #dial(...args: Parameters<Client['transport']['dial']>): Promise<Duplex> {
-    if (!this.#client) return Promise.reject(new Error('not connected to a client yet'));
-    return this.#client.transport.dial(...args);
-  }
-
-  /**
-   * BEP 52: a v2-only torrent whose piece layers are missing (a magnet link, a
-   * .torrent without them) cannot verify a piece yet: its layers are fetched
-   * from peers first, then `then` runs and blocks are requested. Hybrids check
-   * pieces by SHA-1 and need no layers.
-   */
-  #fetchMissingLayers(then: () => void): void {
-    const fetcher = new PieceLayerFetcher({
+  /** Downloading begins once BEP 52 piece layers are here (`fetched`: they had to be fetched). */
+  #startDownloading(fetched: boolean): void {
+    if (fetched) this.#lastProgressAt = Date.now();
+    this.#webSeeds = makeWebSeedSource({
+      urls: this.#options.webSeeds ?? [],
       meta: this.meta,
-      peers: () => this.#pool.peers.values(),
-      punish: (peer, reason) => {
-        const identity = this.#pool.identity(peer.key);
-        if (identity) this.#pool.ban(identity, reason);
-        else peer.close(reason);
-      },
-    });
-    if (this.meta.pieces || fetcher.missing === 0) return then();
-    this.#layerFetcher = fetcher;
-    fetcher.start();
-    void fetcher.done.then(() => {
-      if (this.#stopping || this.#layerFetcher !== fetcher) return;
-      this.#layerFetcher = null;
-      this.#lastProgressAt = Date.now();
-      then();
-      this.#download.fillAll();
-    });
-  }
-
-  #startWebSeeds(): void {
-    const urls = this.#options.webSeeds ?? [];
-    if (urls.length === 0) return;
-    const { pool, refused } = WebSeedPool.fromUrls(urls, this.meta);
-    for (const { url, reason } of refused)
-      this.emit('warning', `web seed ${url} ignored: ${reason}`);
-    if (pool.seeds.length === 0) return;
-    const download = this.#download;
-    this.#webSeeds = new WebSeedSource({
-      pool,
       picker: this.#picker,
-      pieceLength: this.meta.pieceLength,
-      active: () => this.#phase === 'downloading' && !this.#stopping,
-      freeBuffers: () => download.freeBuffers(),
-      deliver: (id, index, begin, block) => download.acceptBlock(id, index, begin, block),
-      limiter: download.limiter,
+      download: this.#download,
+      active: () => this.#phase === 'downloading' && !this.#ending.stopping,
       warn: (message) => this.emit('warning', message),
     });
-    this.#webSeeds.pump();
+    this.#webSeeds?.pump();
+    if (fetched) this.#download.fillAll();
   }
 
   /** Payload bytes received from each peer (by key) and web seed this session. */
@@ -548,38 +412,13 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       stats: (): TransferStats => ({
         uploaded: this.#upload.uploaded,
         downloaded: this.#download.downloaded,
-        left: this.#wantedBytesLeft(),
+        left: wantedBytesLeft(this.#picker),
       }),
       addPeers: (peers, source) => this.addPeers(peers, source),
       warn: (message) => this.emit('warning', message),
     });
     // The DHT and LSD start at the first verified piece or the first tick (see DiscoveryHub.start).
     this.#discovery.start(this.infoHash, this.peerId, this.port, true);
-  }
-
-  // ---------------------------------------------------------------- peers
-
-  #onConnected(peer: Peer, adopted: boolean): void {
-    this.emit('peer-connected', { key: peer.key, client: peer.client });
-    if (supportsExtensionProtocol(peer.conn.remote!.reserved)) {
-      peer.conn.send({
-        type: 'extended',
-        id: EXTENDED_HANDSHAKE_ID,
-        payload: this.#extensions.handshake(peer.conn.address),
-      });
-    }
-    peer.sendPieces(this.#picker.progress().havePieces, () => this.#picker.bitfield(), adopted);
-    peer.conn.on('drain', () => void this.#upload.serve(peer));
-    this.#layerFetcher?.pump();
-  }
-
-  #onDisconnected(peer: Peer, reason: string): void {
-    this.#download.peerGone(peer);
-    this.#extensions.forget(peer.key);
-    this.#layerFetcher?.peerGone(peer);
-    this.emit('peer-disconnected', { key: peer.key, reason });
-    // Blocks it held go to others at once.
-    this.#download.fillAll();
   }
 
   // ---------------------------------------------------------------- verified pieces
@@ -600,34 +439,16 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
 
   #onTick(): void {
     const now = Date.now();
-    if (this.#stopping) return;
-    this.#discovery.startDeferred();
-    this.#pool.housekeeping(now, this.#options.idlePeerMs ?? IDLE_PEER_MS);
-    for (const peer of this.#pool.peers.values()) {
-      this.#download.expireRequests(peer, now);
-      this.#download.fillRequests(peer);
-    }
-    if (now - this.#lastChokeRound >= CHOKE_ROUND_MS) {
-      this.#lastChokeRound = now;
-      this.#upload.chokeRound(now);
-      // Lose interest in peers that have nothing left we want (an O(pieces) scan, so not every tick).
-      if (this.#phase === 'downloading') this.#download.refreshInterest();
-    }
-    this.#pool.dialMore();
-    this.#webSeeds?.pump();
-    if (now - this.#lastPexAt >= PEX_CHECK_MS) {
-      this.#lastPexAt = now;
-      this.#extensions.sharePeers([...this.#pool.peers.values()].map(extensionPeer), now);
-    }
-    if (this.#pool.peers.size === 0) this.#discovery.requestPeers();
+    if (this.#ending.stopping) return;
+    this.#rounds.run(now);
     this.emit('progress', this.stats());
 
     const stall = this.#options.stallTimeoutMs;
     if (this.#phase === 'downloading' && stall && now - this.#lastProgressAt > stall) {
       const facts = { stallMs: stall, knownPeers: this.#pool.knownPeers };
-      void this.#fail(stallError({ ...facts, webSeeds: this.webSeedStats() }));
+      void this.#ending.fail(stallError({ ...facts, webSeeds: this.webSeedStats() }));
     }
-    if (this.#phase === 'seeding' && this.#seedGoalMet()) void this.#succeed('seeded');
+    if (this.#phase === 'seeding' && this.#seedGoalMet()) void this.#ending.succeed('seeded');
   }
 
   // ---------------------------------------------------------------- ending
@@ -636,29 +457,23 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   async #onComplete(atCheck = false): Promise<void> {
     if (this.#completedAt) return;
     this.#completedAt = Date.now();
-    await this.storage.finish();
-    if (!this.#options.readOnly) await this.#applyFileAttributes();
+    await finishFiles({
+      meta: this.meta,
+      storage: this.storage,
+      selectedFiles: this.#options.selectedFiles,
+      readOnly: this.#options.readOnly,
+      warn: (message) => this.emit('warning', message),
+    });
     this.emit('complete');
     // Trackers told `started` during the check are not told of a download that never was.
     if (!(atCheck && this.#peersDuringCheck)) this.#discovery.completed();
     if (!seedsAfterCompletion(this.#options)) {
-      await this.#succeed('complete');
+      await this.#ending.succeed('complete');
       return;
     }
     this.#setPhase('seeding');
-    for (const peer of this.#pool.peers.values()) {
-      peer.setInterested(false);
-      // Two seeds have nothing to trade.
-      if (peer.seed || peer.have.count() === this.meta.pieceCount) peer.close('both complete');
-    }
-    if (this.#seedGoalMet()) await this.#succeed('seeded');
-  }
-
-  /** BEP 47: executables get +x, links are made inside the download (or skipped with a warning). */
-  async #applyFileAttributes(): Promise<void> {
-    const selected = this.#options.selectedFiles ?? undefined;
-    const report = await applyFileAttributes(this.meta, this.storage.outDir, { selected });
-    for (const warning of report.warnings) this.emit('warning', warning);
+    turnToSeeding(this.#pool.peers.values(), this.meta.pieceCount);
+    if (this.#seedGoalMet()) await this.#ending.succeed('seeded');
   }
 
   #seedGoalMet(): boolean {
@@ -666,7 +481,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       completedAt: this.#completedAt,
       uploaded: this.#upload.uploaded,
       downloaded: this.#download.downloaded,
-      wantedTotal: this.#wantedBytesTotal(),
+      wantedTotal: this.#picker.progress().wantedBytes,
     };
     return seedGoalMet(this.#options, progress, Date.now());
   }
@@ -676,72 +491,34 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
    * (`--seed-until`). Does nothing before the download is complete.
    */
   endSeeding(): void {
-    if (this.#phase === 'seeding') void this.#succeed('seeded');
-  }
-
-  async #succeed(status: SessionSummary['status']): Promise<void> {
-    if (this.#stopping) return;
-    await this.#shutdown();
-    this.#setPhase('done');
-    this.#finish?.resolve({
-      status: this.#completedAt && status === 'complete' ? 'complete' : status,
-      downloaded: this.#download.downloaded,
-      uploaded: this.#upload.uploaded,
-      seconds: (Date.now() - this.#startedAt) / 1000,
-      peers: this.#pool.peersSeen,
-    });
-  }
-
-  async #fail(error: unknown): Promise<void> {
-    if (this.#stopping) return;
-    await this.#shutdown();
-    this.#setPhase('done');
-    this.#finish?.reject(error);
+    if (this.#phase === 'seeding') void this.#ending.succeed('seeded');
   }
 
   async #shutdown(): Promise<void> {
-    this.#stopping = true;
     this.#resume.cancelCheck(new InterruptedError());
     this.#setPhase('stopping');
     if (this.#tick) clearInterval(this.#tick);
     this.#tick = null;
-    this.#client?.remove(this);
-    this.#webSeeds?.stop();
-    this.#layerFetcher?.stop();
-    // Pieces being verified right now finish (and are written) before we close storage.
-    await this.#download.settle();
-    await this.#discovery.stop();
-    // Connections handed over but never adopted (stopped before the download began).
-    closeHandedOff(this.#options.handedOff ?? [], 'shutting down');
-    this.#pool.stop('shutting down');
-    if (this.#ownsClient) await this.#client?.close();
-    try {
-      // An interrupted download's pieces are synced before its resume state is saved;
-      // a complete one leaves writing back to the kernel (see DiskStorage.finish).
-      if (!this.#picker.isComplete()) await this.storage.flush();
-      await this.#resume.save(this.#picker.isComplete(), (message) =>
-        this.emit('warning', message),
-      );
-    } finally {
-      await this.storage.close();
-      // Whatever failed above, this session's lock on the folder ends with it.
-      await this.#resume.release();
-    }
+    await tearDown({
+      torrent: this,
+      client: this.#client,
+      webSeeds: this.#webSeeds,
+      layers: this.#layers,
+      download: this.#download,
+      discovery: this.#discovery,
+      handedOff: this.#options.handedOff ?? [],
+      pool: this.#pool,
+      picker: this.#picker,
+      storage: this.storage,
+      resume: this.#resume,
+      warn: (message) => this.emit('warning', message),
+    });
   }
 
   #setPhase(phase: SessionPhase): void {
     if (this.#phase === phase) return;
     this.#phase = phase;
     this.emit('phase', phase);
-  }
-
-  #wantedBytesTotal(): number {
-    return this.#picker.progress().wantedBytes;
-  }
-
-  #wantedBytesLeft(): number {
-    const progress = this.#picker.progress();
-    return progress.wantedBytes - progress.haveWantedBytes;
   }
 }
 
