@@ -12,7 +12,6 @@ import { RpcClient } from '../../../src/core/rpc/client.ts';
 import { spawnShoal, spawnTracked, type Proc } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/files.ts';
 import { SYSTEM_PYTHON } from '../../helpers/peers.ts';
-import { freePort } from '../../helpers/ports.ts';
 
 export const MKTORRENT = '/usr/bin/mktorrent';
 const LIBTORRENT_PEER = path.resolve(
@@ -136,7 +135,6 @@ export async function startSeeder(options: {
   uploadLimit?: number;
   timeoutS?: number;
 }): Promise<{ proc: Proc; port: number }> {
-  const port = await freePort();
   const timeoutS = options.timeoutS ?? 240;
   const args = [
     LIBTORRENT_PEER,
@@ -145,8 +143,10 @@ export async function startSeeder(options: {
     options.torrent,
     '--save',
     options.save,
+    // Port 0 and the port libtorrent names (its UDP socket takes the TCP one's): a port found
+    // free first could be taken by another test's process before libtorrent binds it.
     '--port',
-    String(port),
+    '0',
     '--timeout',
     String(timeoutS),
     ...options.peers.flatMap((peer) => ['--peer', peer]),
@@ -155,9 +155,9 @@ export async function startSeeder(options: {
   const proc = spawnTracked('libtorrent seed', SYSTEM_PYTHON, args, {
     timeoutMs: (timeoutS + 10) * 1000,
   });
-  await proc.waitFor(/LISTENING \d+/, 30_000, 'stdout');
+  const listening = await proc.waitFor(/LISTENING (\d+)/, 30_000, 'stdout');
   await proc.waitFor(/SEEDING/, 60_000, 'stdout');
-  return { proc, port };
+  return { proc, port: Number(listening[1]) };
 }
 
 export interface TorrentView {
