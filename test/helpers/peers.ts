@@ -77,7 +77,6 @@ export async function startLibtorrent(options: {
   peers?: string[];
   timeoutS?: number;
 }): Promise<LibtorrentPeer> {
-  const port = await freePort();
   const args = [
     path.join(here, 'libtorrent_peer.py'),
     options.mode,
@@ -85,8 +84,10 @@ export async function startLibtorrent(options: {
     options.torrent,
     '--save',
     options.save,
+    // Port 0 and the port libtorrent names (its UDP socket takes the TCP one's): a port found
+    // free first could be taken by another test's process before libtorrent binds it.
     '--port',
-    String(port),
+    '0',
     '--timeout',
     String(options.timeoutS ?? 90),
   ];
@@ -94,9 +95,9 @@ export async function startLibtorrent(options: {
   const proc = spawnTracked(`libtorrent ${options.mode}`, SYSTEM_PYTHON, args, {
     timeoutMs: ((options.timeoutS ?? 90) + 10) * 1000,
   });
-  await proc.waitFor(/LISTENING \d+/, 20_000, 'stdout');
+  const listening = await proc.waitFor(/LISTENING (\d+)/, 20_000, 'stdout');
   if (options.mode === 'seed') await proc.waitFor(/SEEDING/, 30_000, 'stdout');
-  return { proc, port };
+  return { proc, port: Number(listening[1]) };
 }
 
 const ARIA2_COMMON = [
