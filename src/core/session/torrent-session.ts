@@ -4,8 +4,9 @@
  * phase is visible in `run()`, and each job has its own home beside this
  * file (docs/ARCHITECTURE.md, "The engine's parts"): the peer pool, the
  * download scheduler, the uploader, peer extensions, the resume state, BEP 52
- * piece layers, web seeds, the client we run on, discovery; and the steps
- * that stand on their own (session-startup, -rounds, -completion, -teardown).
+ * piece layers, web seeds, the client we run on, discovery (built and wired
+ * to each other in session-parts.ts); and the steps that stand on their own
+ * (session-startup, -rounds, -completion, -teardown).
  *
  * It never prints; it emits typed events (see SessionEvents) that renderers
  * subscribe to, and `run()` resolves with a summary or rejects with a
@@ -23,27 +24,24 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ClientTorrent } from '../client/client.ts';
 import type { TransferStats } from '../discovery/discovery.ts';
-import { DiscoveryHub } from '../discovery/hub.ts';
+import type { DiscoveryHub } from '../discovery/hub.ts';
 import { InterruptedError } from '../errors.ts';
 import type { Metainfo } from '../metainfo/types.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import type { DiskStorage } from '../storage/disk-storage.ts';
 import type { PiecePicker } from '../swarm/piece-picker.ts';
 import { generatePeerId, peerIdPrefix } from '../wire/peer-id.ts';
-import { DownloadScheduler } from './download-scheduler.ts';
-import { PieceLayerPhase } from './piece-layer-phase.ts';
-import { PieceLayerServer } from './piece-layer-server.ts';
-import { PeerExtensions } from './peer-extensions.ts';
-import { PeerPool } from './peer-pool.ts';
+import type { DownloadScheduler } from './download-scheduler.ts';
+import type { PieceLayerPhase } from './piece-layer-phase.ts';
+import type { PeerPool } from './peer-pool.ts';
 import { seedGoalMet, seedsAfterCompletion } from './seed-goal.ts';
-import { SessionClient } from './session-client.ts';
+import type { SessionClient } from './session-client.ts';
 import { finishFiles, turnToSeeding } from './session-completion.ts';
 import { SessionEnding } from './session-ending.ts';
-import { openSessionData, recheckData, wantedPieces } from './session-data.ts';
-import { peerConnected, peerDisconnected, type PeerEventParts } from './session-peer-events.ts';
-import { sessionPeerHandler } from './session-peer-handler.ts';
-import { SessionResume } from './session-resume.ts';
-import { SessionRounds } from './session-rounds.ts';
+import { recheckData, wantedPieces } from './session-data.ts';
+import { buildSessionParts } from './session-parts.ts';
+import type { SessionResume } from './session-resume.ts';
+import type { SessionRounds } from './session-rounds.ts';
 import {
   checkOutDir,
   peersDuringCheck,
@@ -61,7 +59,7 @@ import type {
   SessionSummary,
 } from './session-types.ts';
 import { stallError } from './stall.ts';
-import { Uploader } from './uploader.ts';
+import type { Uploader } from './uploader.ts';
 import type { UploadReadStats } from './upload-reader.ts';
 import { makeWebSeedSource } from './web-seed-setup.ts';
 import type { WebSeedSource } from './web-seed-source.ts';
@@ -72,7 +70,6 @@ export { MAX_CANDIDATES } from './peer-pool.ts';
 export type * from './session-types.ts';
 
 const TICK_MS = 1000;
-const MAX_UPLOAD_QUEUE = 500;
 
 export class TorrentSession extends EventEmitter<SessionEvents> implements ClientTorrent {
   readonly meta: Metainfo;
@@ -80,21 +77,24 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   readonly peerId: Uint8Array;
   readonly infoHash: Uint8Array;
   readonly #options: SessionOptions;
+
+  // Its parts, built and wired to each other by buildSessionParts (session-parts.ts).
   readonly #picker: PiecePicker;
-  readonly #pool: PeerPool;
-  readonly #download: DownloadScheduler;
-  readonly #upload: Uploader;
-  readonly #extensions: PeerExtensions;
+  readonly #client: SessionClient;
   readonly #discovery: DiscoveryHub;
-  /** BEP 52: answers peers' hash requests from the piece layers we hold. */
-  readonly #layerServer: PieceLayerServer;
+  readonly #resume: SessionResume;
   /** BEP 52: fetching missing piece layers; no block is requested while it runs. */
   readonly #layers: PieceLayerPhase;
+  readonly #download: DownloadScheduler;
+  readonly #upload: Uploader;
+  readonly #pool: PeerPool;
   readonly #rounds: SessionRounds;
   /** Made when downloading starts, if the torrent or the user named web seeds. */
   #webSeeds: WebSeedSource | null = null;
+
+  // The lifecycle's state.
+  #phase: SessionPhase = 'checking';
   readonly #startedAt = Date.now();
-  readonly #resume: SessionResume;
   /**
    * The fresh snapshot and empty journal written after the check. Peers are
    * found meanwhile: the snapshot's fsync was on the way to the first byte
@@ -102,8 +102,6 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
    * the store's own queue.
    */
   #journalStarted: Promise<void> = Promise.resolve();
-  readonly #client: SessionClient;
-  #phase: SessionPhase = 'checking';
   #tick: NodeJS.Timeout | null = null;
   #lastProgressAt = Date.now();
   #completedAt = 0;
@@ -131,113 +129,30 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     const meta = options.meta;
     this.infoHash = (meta.infoHash ?? meta.infoHashV2!.subarray(0, 20)) as Uint8Array;
     this.peerId = options.peerId ?? generatePeerId(peerIdPrefix(options.version ?? '0.1.0'));
-    const data = openSessionData(meta, this.infoHash, options);
-    this.storage = data.storage;
-    this.#picker = data.picker;
     this.#peersDuringCheck = peersDuringCheck(options);
-    this.#client = new SessionClient({
-      client: options.client,
-      port: options.port,
-      hashPool: options.hashPool,
-      warn: (message) => this.emit('warning', message),
-      listening: (port) => this.emit('listening', port),
-    });
-    this.#discovery =
-      options.discoveries instanceof DiscoveryHub
-        ? options.discoveries
-        : new DiscoveryHub(options.discoveries ?? []);
-    this.#resume = new SessionResume({
-      outDir: options.outDir,
-      infoHash: this.infoHash,
-      pieceCount: meta.pieceCount,
-      pieceLength: meta.pieceLength,
-      readOnly: options.readOnly,
-    });
-    this.#extensions = new PeerExtensions({
-      infoBytes: meta.infoBytes,
-      isPrivate: meta.private,
-      clientName: `shoal ${options.version ?? ''}`.trim(),
-      maxRequests: MAX_UPLOAD_QUEUE,
-      port: () => this.port,
-      addPeers: (peers, source) => this.addPeers(peers, source),
-    });
-    this.#layerServer = new PieceLayerServer(meta);
-    this.#layers = new PieceLayerPhase({ meta, pool: () => this.#pool });
-    this.#download = new DownloadScheduler({
-      meta,
-      picker: this.#picker,
-      storage: this.storage,
-      hashPool: options.hashPool,
-      webSeeds: (options.webSeeds ?? []).length > 0,
-      downloadLimit: options.downloadLimit,
-      active: () => this.#phase === 'downloading' && !this.#layers.running,
-      peers: () => this.#pool.peers.values(),
-      peer: (key) => this.#pool.peers.get(key),
-      identity: (key) => this.#pool.identity(key),
-      verified: (index, print) => this.#onPieceVerified(index, print),
-      failed: (index, contributors) => {
-        this.#webSeeds?.pieceFailed(contributors);
-        this.emit('piece-failed', index, contributors);
+    const parts = buildSessionParts(
+      options,
+      { infoHash: this.infoHash, peerId: this.peerId },
+      {
+        events: this,
+        phase: () => this.#phase,
+        addPeers: (peers, source) => this.addPeers(peers, source),
+        pieceVerified: (index, print) => this.#onPieceVerified(index, print),
+        mayDial: () => this.#mayDial(),
+        webSeeds: () => this.#webSeeds,
+        ending: this.#ending,
       },
-      ban: (identity, reason) => this.#pool.ban(identity, reason),
-      fatal: (error) => void this.#ending.fail(error),
-      stopping: () => this.#ending.stopping,
-    });
-    this.#upload = new Uploader({
-      picker: this.#picker,
-      storage: this.storage,
-      pieceCount: meta.pieceCount,
-      pieceLength: meta.pieceLength,
-      uploadLimit: options.uploadLimit,
-      seeding: () => this.#phase === 'seeding',
-      peers: () => this.#pool.peers.values(),
-      isSnubbed: (peer, now) => this.#download.isSnubbed(peer, now),
-      fatal: (error) => void this.#ending.fail(error),
-      warn: (message) => this.emit('warning', message),
-    });
-    const peerEvents: PeerEventParts = {
-      picker: this.#picker,
-      download: this.#download,
-      upload: this.#upload,
-      extensions: this.#extensions,
-      layers: this.#layers,
-      connected: (peer) => this.emit('peer-connected', peer),
-      disconnected: (peer) => this.emit('peer-disconnected', peer),
-    };
-    this.#pool = new PeerPool({
-      infoHash: this.infoHash,
-      peerId: this.peerId,
-      pieceCount: meta.pieceCount,
-      pieceLength: meta.pieceLength,
-      maxPeers: options.maxPeers ?? 50,
-      transport: this.#client.transport,
-      port: () => this.port,
-      maxUploadQueue: MAX_UPLOAD_QUEUE,
-      handler: sessionPeerHandler({
-        download: this.#download,
-        upload: this.#upload,
-        extensions: this.#extensions,
-        layerServer: this.#layerServer,
-        pool: () => this.#pool,
-        layerFetcher: () => this.#layers.fetcher,
-      }),
-      mayDial: () => !this.#ending.stopping && !(this.#phase === 'seeding' && this.#seedGoalMet()),
-      connected: (peer, adopted) => peerConnected(peerEvents, peer, adopted),
-      disconnected: (peer, reason) => peerDisconnected(peerEvents, peer, reason),
-      found: (source, count) => this.emit('peers-found', source, count),
-      warn: (message) => this.emit('warning', message),
-      failed: (error) => void this.#ending.fail(error),
-    });
-    this.#rounds = new SessionRounds({
-      pool: this.#pool,
-      download: this.#download,
-      upload: this.#upload,
-      extensions: this.#extensions,
-      discovery: this.#discovery,
-      idlePeerMs: options.idlePeerMs,
-      downloading: () => this.#phase === 'downloading',
-      webSeeds: () => this.#webSeeds,
-    });
+    );
+    this.storage = parts.storage;
+    this.#picker = parts.picker;
+    this.#client = parts.client;
+    this.#discovery = parts.discovery;
+    this.#resume = parts.resume;
+    this.#layers = parts.layers;
+    this.#download = parts.download;
+    this.#upload = parts.upload;
+    this.#pool = parts.pool;
+    this.#rounds = parts.rounds;
   }
 
   get port(): number {
@@ -474,6 +389,11 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.#setPhase('seeding');
     turnToSeeding(this.#pool.peers.values(), this.meta.pieceCount);
     if (this.#seedGoalMet()) await this.#ending.succeed('seeded');
+  }
+
+  /** No new peers while stopping, nor once seeding has met its goal. */
+  #mayDial(): boolean {
+    return !this.#ending.stopping && !(this.#phase === 'seeding' && this.#seedGoalMet());
   }
 
   #seedGoalMet(): boolean {
