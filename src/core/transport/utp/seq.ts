@@ -20,3 +20,6 @@ export function seqBefore(a: number, b: number): boolean {
   const d = seqDistance(b, a);
   return d !== 0 && d < 0x8000;
 }
+
+/** Packets outstanding at once: far below half the 16-bit sequence space, so comparisons stay sound. */
+export const MAX_OUTSTANDING_PACKETS = 4096;
