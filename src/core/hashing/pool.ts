@@ -43,6 +43,17 @@ export interface HashPoolOptions {
    * (create); its event loop is busy for a task at a time (8 MiB by default).
    */
   callingThreadHashes?: boolean;
+  /**
+   * Pieces in shared memory (a download's received pieces, sha1SharedPieces
+   * and the like) are hashed on the calling thread, and start no worker;
+   * work read from disk (checks) still goes to the workers. A worker thread
+   * costs a download ~18 MiB of peak RSS (its isolate, heap, malloc arena and
+   * the binary's pages its bootstrap touches) and more CPU than hashing a
+   * piece on the main thread saves it (handing the piece over, waking two
+   * threads per piece): docs/PERFORMANCE.md, "Download memory (2026-12-07,
+   * morning)".
+   */
+  sharedOnCallingThread?: boolean;
 }
 
 export interface V1PiecesInput {
@@ -99,6 +110,7 @@ export class HashPool {
       workerFilename: options.workerFilename ?? defaultWorkerFilename(),
       startAllThreads: options.startAllThreads ?? false,
       callingThreadHashes: options.callingThreadHashes ?? false,
+      sharedOnCallingThread: options.sharedOnCallingThread ?? false,
     });
   }
 

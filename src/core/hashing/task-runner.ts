@@ -39,6 +39,8 @@ export interface TaskRunnerOptions {
    * start-up, so such a pool needs one worker fewer.
    */
   callingThreadHashes?: boolean;
+  /** Pieces in shared memory are always hashed on the calling thread (see HashPoolOptions). */
+  sharedOnCallingThread?: boolean;
 }
 
 /** Marks `value` so the pool moves `transfer` to the worker instead of copying it. */
@@ -57,6 +59,7 @@ export class HashTaskRunner {
   /** Undefined until first needed (see the constructor); null for a pool of no workers. */
   #pool: Piscina<HashTask, HashTaskResult | HashTaskFailure> | null | undefined = undefined;
   readonly #callingThreadHashes: boolean;
+  readonly #sharedOnCallingThread: boolean;
   #destroyed = false;
   #warm = false;
   #warmingUp = false;
@@ -65,6 +68,7 @@ export class HashTaskRunner {
   constructor(options: TaskRunnerOptions) {
     this.threads = options.threads;
     this.#callingThreadHashes = options.callingThreadHashes ?? false;
+    this.#sharedOnCallingThread = options.sharedOnCallingThread ?? false;
     if (options.threads === 0 && !this.#callingThreadHashes)
       throw new RangeError('a hash pool without worker threads needs callingThreadHashes');
     this.#options = options;
@@ -134,9 +138,14 @@ export class HashTaskRunner {
    * Runs a task whose data is in shared memory (nothing to move): on this
    * thread while no worker has answered yet, as runAll does for disk tasks,
    * and on the pool after. The first pieces of a download are checked at once
-   * instead of waiting for a thread to start.
+   * instead of waiting for a thread to start. With sharedOnCallingThread,
+   * always on this thread, and no worker starts for them.
    */
   async runShared(task: V1PiecesTask | V2BufferTask): Promise<HashTaskResult> {
+    if (this.#sharedOnCallingThread && !this.#destroyed) {
+      this.#tasksRun.callingThread++;
+      return settled(runHashTask(task));
+    }
     if ((!this.#warm || this.threads === 0) && !this.#destroyed) {
       this.#tasksRun.callingThread++;
       const result = settled(runHashTask(task));
