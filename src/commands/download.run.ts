@@ -130,7 +130,9 @@ async function downloadOnce(
   };
   let failure: unknown = null;
   // One client for the whole run: the metadata fetch and the download dial and listen alike.
-  const pool = new HashPool({ threads: flags.threads });
+  // Received pieces are verified on this thread (no worker: less memory and CPU, see
+  // HashPoolOptions); a check of data already on disk still uses the workers.
+  const pool = new HashPool({ threads: flags.threads, sharedOnCallingThread: true });
   const client = clientFromFlags(flags, pool);
   let carried: CarriedOver | null = null;
   let listening: Promise<void> = Promise.resolve();
