@@ -161,7 +161,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       port: () => this.port,
       addPeers: (peers, source) => this.addPeers(peers, source),
     });
-    this.#layerServer = new PieceLayerServer(meta);
+    this.#layerServer = PieceLayerServer.building(
+      meta,
+      options.hashPool,
+      this.storage,
+      this.#picker,
+    );
     this.#layers = new PieceLayerPhase({ meta, pool: () => this.#pool });
     this.#download = new DownloadScheduler({
       meta,
