@@ -46,6 +46,12 @@ export interface PeerDiscovery {
   requestPeers?(): void;
   /** All wanted pieces are in: trackers send `completed`. */
   completed?(): void;
+  /**
+   * What we have changed a lot outside a download (the existing-data check
+   * found every wanted piece after trackers were told otherwise): trackers
+   * are told at once, with no event.
+   */
+  haveChanged?(): void;
   /** Shut down; resolves within a bounded time (trackers get `stopped`). */
   stop(): Promise<void>;
 }

@@ -99,6 +99,11 @@ export class DiscoveryHub {
     for (const discovery of this.#running()) discovery.completed?.();
   }
 
+  /** See PeerDiscovery.haveChanged. */
+  haveChanged(): void {
+    for (const discovery of this.#running()) discovery.haveChanged?.();
+  }
+
   stats(): DiscoveryStats {
     return Object.assign({}, ...this.discoveries.map((discovery) => discovery.stats?.() ?? {}));
   }

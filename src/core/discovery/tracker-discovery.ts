@@ -44,6 +44,9 @@ export function trackerDiscovery(
     completed() {
       announcer?.complete();
     },
+    haveChanged() {
+      announcer?.announceChange();
+    },
     async stop() {
       await announcer?.stop();
     },
