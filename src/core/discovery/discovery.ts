@@ -21,6 +21,11 @@ export interface DiscoveryContext {
   stats(): TransferStats;
   addPeers(peers: PeerAddress[], source: string): void;
   warn(message: string): void;
+  /**
+   * This source's first try found no peer (every tracker failed, or none
+   * answered with peers): the sources held back for it need not wait.
+   */
+  foundNothing?(): void;
 }
 
 /** What a source can tell about itself, for progress views and `--events`. */
