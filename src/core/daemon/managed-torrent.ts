@@ -57,8 +57,10 @@ export interface TorrentEnvironment extends MetadataEnvironment {
    * Adds the v2 piece layers fetched from peers to the kept metadata of a
    * magnet (the resume state that holds them meanwhile goes once the torrent
    * is complete, and a restart with no peer could then not verify the data).
+   * A hybrid's are built from its data in `completeIn`, the folder of a
+   * complete download (null: not complete, nothing to build from).
    */
-  keepPieceLayers(hash: string, meta: Metainfo): Promise<void>;
+  keepPieceLayers(hash: string, meta: Metainfo, completeIn: string | null): Promise<void>;
 }
 
 export interface ManagedTorrentEvents {
@@ -410,15 +412,15 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
     session.on('warning', (message) => this.emit('warning', message));
     session.on('complete', () => {
       if (!this.record.doneDate) this.record.doneDate = Math.floor(Date.now() / 1000);
-      void this.#keepPieceLayers(session.meta);
+      void this.#keepPieceLayers(session.meta, this.record.downloadDir);
       this.emit('complete');
     });
   }
 
-  async #keepPieceLayers(meta: Metainfo): Promise<void> {
+  async #keepPieceLayers(meta: Metainfo, completeIn: string | null = null): Promise<void> {
     if (!this.record.magnet) return;
     await this.#env
-      .keepPieceLayers(this.record.hash, meta)
+      .keepPieceLayers(this.record.hash, meta, completeIn)
       .catch((error: unknown) =>
         this.emit('warning', `could not keep the piece layers: ${(error as Error).message}`),
       );

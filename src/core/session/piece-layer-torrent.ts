@@ -27,7 +27,8 @@ import { buildsPieceLayers, PieceLayerBuilder } from './piece-layer-builder.ts';
 /** A completed download's data, from which a hybrid's layers can be built. */
 export interface FinishedData {
   outDir: string;
-  /** Hash threads (default: one per core). */
+  /** The pool to hash with; without it one is made for the build (`threads`, default one per core). */
+  pool?: HashPool;
   threads?: number;
 }
 
@@ -109,7 +110,7 @@ export async function addPieceLayersToTorrentFile(
 
 /** Builds a hybrid's missing layers from the files of its finished download. */
 async function buildFromFinished(meta: Metainfo, finished: FinishedData): Promise<void> {
-  const pool = new HashPool({ threads: finished.threads });
+  const pool = finished.pool ?? new HashPool({ threads: finished.threads });
   try {
     const builder = new PieceLayerBuilder({
       meta,
@@ -118,6 +119,6 @@ async function buildFromFinished(meta: Metainfo, finished: FinishedData): Promis
     });
     await builder.buildAll();
   } finally {
-    await pool.destroy();
+    if (pool !== finished.pool) await pool.destroy();
   }
 }
