@@ -122,8 +122,15 @@ describe('a hybrid without piece layers', () => {
       pool,
       filePath: (index) => path.join(root, ...meta.files[index]!.path),
     });
+    const tasks = () => pool.tasksRun.callingThread + pool.tasksRun.workers;
+    const before = tasks();
     expect(await builder.layerFor(hex(forged))).toBe(false);
     expect(meta.pieceLayers.has(hex(forged))).toBe(false);
+    const hashed = tasks();
+    expect(hashed).toBeGreaterThan(before);
+    // Asked again (a peer repeating its request), it is not hashed again.
+    expect(await builder.layerFor(hex(forged))).toBe(false);
+    expect(tasks()).toBe(hashed);
     // The honest files still build: the builder was able to read and hash.
     const mid = layered(meta)[1]!;
     expect(await builder.layerFor(hex(mid.piecesRoot!))).toBe(true);

@@ -66,9 +66,9 @@ export class PieceLayerBuilder {
     if (index < 0 || !this.#verified(meta.files[index]!)) return Promise.resolve(false);
     let build = this.#builds.get(rootHex);
     if (!build) {
+      // Never retried, whatever the outcome: a peer asking again and again for a layer that
+      // does not match (or a file that cannot be read) must not make us hash it each time.
       build = this.#build(index, rootHex).catch(() => false);
-      // A failed build (a file gone, a pool stopped) may be tried again later.
-      void build.then((kept) => kept || this.#builds.delete(rootHex));
       this.#builds.set(rootHex, build);
     }
     return build;
