@@ -188,11 +188,14 @@ async function downloadOnce(
     await client.close();
     await pool.destroy();
   }
-  // A v2 magnet's layers came from peers after the metainfo was saved: it gets them now.
+  // A v2 magnet's layers came from peers after the metainfo was saved, a hybrid's are built
+  // from its finished data: it gets them now.
   if (flags['save-torrent'] && record.meta)
-    await addPieceLayersToTorrentFile(resolve(flags['save-torrent']), record.meta).catch(
-      async (error: unknown) => void (failure ??= await ui.fail(error)),
-    );
+    await addPieceLayersToTorrentFile(
+      resolve(flags['save-torrent']),
+      record.meta,
+      failure === null ? { outDir: resolve(flags.out), threads: flags.threads } : undefined,
+    ).catch(async (error: unknown) => void (failure ??= await ui.fail(error)));
   await tui?.close(failure === null);
   const late = await afterRun(outcomeOf(record, failure, flags), {
     command: 'download',

@@ -85,3 +85,9 @@ export async function withoutPieceLayers(torrentFile: string): Promise<Uint8Arra
   expect(Buffer.from(torrent.subarray(start - key.length, start)).equals(key)).toBe(true);
   return Buffer.concat([torrent.subarray(0, start - key.length), torrent.subarray(end)]);
 }
+
+/** The bytes of a top-level entry's value, or null. */
+export function topLevel(torrent: Uint8Array, key: string): Buffer | null {
+  const range = decodeBencode(torrent).topLevelRanges.get(key);
+  return range ? Buffer.from(torrent.subarray(...range)) : null;
+}
