@@ -17,7 +17,7 @@ import {
   type FileHashRequest,
   type PieceSources,
 } from './task-batches.ts';
-import { HashTaskRunner, movable, type HashRunOptions } from './task-runner.ts';
+import { HashTaskRunner, type HashRunOptions } from './task-runner.ts';
 import { ReadStatus, type HashTaskResult } from './tasks.ts';
 import { defaultWorkerFilename } from './worker-location.ts';
 
@@ -297,7 +297,7 @@ export class HashPool {
    * given sizes; it is transferred to a worker (detached here afterwards).
    */
   async sha1Buffer(buffer: ArrayBuffer, sizes: number[]): Promise<Uint8Array> {
-    const result = await this.#runner.run(movable({ op: 'v1-buffer', buffer, sizes }, [buffer]));
+    const result = await this.#runner.run({ op: 'v1-buffer', buffer, sizes }, undefined, [buffer]);
     return result.sha1;
   }
 
@@ -313,7 +313,9 @@ export class HashPool {
   ): Promise<Uint8Array> {
     leavesPerPiece(pieceLength);
     const result = await this.#runner.run(
-      movable({ op: 'v2-buffer', buffer, pieceLength, items }, [buffer]),
+      { op: 'v2-buffer', buffer, pieceLength, items },
+      undefined,
+      [buffer],
     );
     return result.sha256;
   }

@@ -5,8 +5,12 @@
  * should not wait for it). At most `2 * threads` tasks are in flight, so
  * memory stays bounded whatever the work's size. What the tasks are is the
  * hash pool's business (pool.ts); this only runs them.
+ *
+ * piscina itself loads when the first worker starts: its module graph
+ * (worker_threads, perf_hooks, assert) was a few milliseconds of a download's
+ * start-up, before its first piece, which the calling thread hashes anyway.
  */
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { diskErrorFrom } from '../errors.ts';
 import runHashTask from './hash-worker.ts';
 import {
@@ -41,21 +45,11 @@ export interface TaskRunnerOptions {
   callingThreadHashes?: boolean;
 }
 
-/** Marks `value` so the pool moves `transfer` to the worker instead of copying it. */
-export function movable<T extends object>(value: T, transfer: ArrayBuffer[]): T {
-  const wrapper = {
-    [Piscina.transferableSymbol]: transfer,
-    [Piscina.valueSymbol]: value,
-  };
-  // The pool unwraps the marker and sends `value` with `transfer` moved.
-  return Piscina.move(wrapper as never) as unknown as T;
-}
-
 export class HashTaskRunner {
   readonly threads: number;
   readonly #options: TaskRunnerOptions;
-  /** Undefined until first needed (see the constructor); null for a pool of no workers. */
-  #pool: Piscina<HashTask, HashTaskResult | HashTaskFailure> | null | undefined = undefined;
+  /** Undefined until first needed (see the constructor); resolves to null for a pool of no workers. */
+  #pool: Promise<WorkerPool | null> | undefined = undefined;
   readonly #callingThreadHashes: boolean;
   #destroyed = false;
   #warm = false;
@@ -73,36 +67,39 @@ export class HashTaskRunner {
     // torrent is read, and a thread starting then (its spawn on this thread, its boot on
     // the other core) competed with everything on the way to the first piece, which the
     // calling thread hashes in a millisecond or two anyway.
-    if (options.startAllThreads) this.#workers();
+    // A failure to start shows in the tasks, which wait for the same start.
+    if (options.startAllThreads) this.#workers().catch(() => {});
   }
 
   /** The worker pool, started on first use; null for a pool of no workers. */
-  #workers(): Piscina<HashTask, HashTaskResult | HashTaskFailure> | null {
-    if (this.#pool !== undefined) return this.#pool;
-    const options = this.#options;
-    this.#pool =
-      options.threads === 0
-        ? null
-        : new Piscina({
-            filename: options.workerFilename,
-            // One worker stays up (unless startAllThreads); more start when work queues
-            // (checks) and leave when idle. A download's steady hashing fits in one,
-            // and each worker's heap costs memory.
-            minThreads: options.startAllThreads ? options.threads : 1,
-            maxThreads: options.threads,
-            idleTimeout: 5_000,
-            // When the calling thread hashes too, a worker holds its next task already: the
-            // calling thread hands out work only between its own tasks (~20 ms each), and a
-            // next task waiting in piscina's queue there left the worker idle meanwhile.
-            // Tasks still run one at a time on the worker.
-            concurrentTasksPerWorker: this.#callingThreadHashes ? 2 : 1,
-          });
+  #workers(): Promise<WorkerPool | null> {
+    this.#pool ??= this.#startWorkers();
     return this.#pool;
+  }
+
+  async #startWorkers(): Promise<WorkerPool | null> {
+    const options = this.#options;
+    if (options.threads === 0) return null;
+    const { Piscina } = await import('piscina');
+    return new Piscina({
+      filename: options.workerFilename,
+      // One worker stays up (unless startAllThreads); more start when work queues
+      // (checks) and leave when idle. A download's steady hashing fits in one,
+      // and each worker's heap costs memory.
+      minThreads: options.startAllThreads ? options.threads : 1,
+      maxThreads: options.threads,
+      idleTimeout: 5_000,
+      // When the calling thread hashes too, a worker holds its next task already: the
+      // calling thread hands out work only between its own tasks (~20 ms each), and a
+      // next task waiting in piscina's queue there left the worker idle meanwhile.
+      // Tasks still run one at a time on the worker.
+      concurrentTasksPerWorker: this.#callingThreadHashes ? 2 : 1,
+    });
   }
 
   /** Whether a worker thread has been started (for tests: a pool that had no work starts none). */
   get started(): boolean {
-    return this.#pool !== undefined && this.#pool !== null;
+    return this.#pool !== undefined && this.threads > 0;
   }
 
   /** True once a worker has answered a task (see the file comment). */
@@ -127,7 +124,7 @@ export class HashTaskRunner {
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    await this.#pool?.destroy();
+    await (await this.#pool)?.destroy();
   }
 
   /**
@@ -150,11 +147,16 @@ export class HashTaskRunner {
     return result;
   }
 
-  async run(task: HashTask, signal?: AbortSignal): Promise<HashTaskResult> {
+  /** Runs `task` on a worker; `transfer` is moved to it instead of copied (detached here). */
+  async run(
+    task: HashTask,
+    signal?: AbortSignal,
+    transfer?: ArrayBuffer[],
+  ): Promise<HashTaskResult> {
     if (this.#destroyed) throw new Error('the hash pool is closed');
-    const pool = this.#workers();
+    const pool = await this.#workers();
     if (!pool) return settled(runHashTask(task));
-    const result = await pool.run(task, signal ? { signal } : {});
+    const result = await pool.run(task, { signal, transferList: transfer });
     this.#warm = true;
     return settled(result);
   }
@@ -246,6 +248,8 @@ export class HashTaskRunner {
     if (failure !== null) throw failure;
   }
 }
+
+type WorkerPool = Piscina<HashTask, HashTaskResult | HashTaskFailure>;
 
 /** Tasks that read their data from disk: plain values, safe to run on any thread. */
 type DiskTask = V1SpansTask | FileRangesTask;
