@@ -8,9 +8,7 @@ import { closeHandedOff, type HandedOffPeer } from '../core/metadata/hand-off.ts
 import { toHex } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { PeerAddress } from '../core/net/peer-address.ts';
-import { addPieceLayersToTorrentFile } from '../core/session/piece-layer-torrent.ts';
 import { TorrentSession, type SessionSummary } from '../core/session/torrent-session.ts';
-import { afterRun } from '../core/script/after-run.ts';
 import {
   checkExpectations,
   parseSha256,
@@ -18,7 +16,6 @@ import {
   sha256OfFile,
   type ExpectedDigest,
 } from '../core/script/digests.ts';
-import { hookFromFlags } from '../core/script/hook.ts';
 import {
   exitStatusOf,
   roundSeconds,
@@ -190,13 +187,21 @@ async function downloadOnce(
   }
   // A v2 magnet's layers came from peers after the metainfo was saved, a hybrid's are built
   // from its finished data: it gets them now.
-  if (flags['save-torrent'] && record.meta)
+  if (flags['save-torrent'] && record.meta) {
+    const { addPieceLayersToTorrentFile } = await import('../core/session/piece-layer-torrent.ts');
     await addPieceLayersToTorrentFile(
       resolve(flags['save-torrent']),
       record.meta,
       failure === null ? { outDir: resolve(flags.out), threads: flags.threads } : undefined,
     ).catch(async (error: unknown) => void (failure ??= await ui.fail(error)));
+  }
   await tui?.close(failure === null);
+  // Loaded at the end, when they run: the hook's child_process and the CI outputs are
+  // not on the way to the first piece (docs/PERFORMANCE.md, "First byte (2026-12-07, morning)").
+  const [{ afterRun }, { hookFromFlags }] = await Promise.all([
+    import('../core/script/after-run.ts'),
+    import('../core/script/hook.ts'),
+  ]);
   const late = await afterRun(outcomeOf(record, failure, flags), {
     command: 'download',
     hook: hookFromFlags(
