@@ -27,6 +27,7 @@ import { selectFiles } from '../core/select/select-files.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { resolveMagnet } from '../core/source/resolve-magnet.ts';
 import { refuseNonDirectory } from '../core/storage/out-dir.ts';
+import { DEFAULT_ENCRYPTION, dialKeyPairs } from '../core/transport/mse/index.ts';
 import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
@@ -376,6 +377,8 @@ async function runSession(
         ui.notice(`download ${meta.name}: seeding ended: ${because}`);
       })
     : () => {};
+  // The first dials' MSE key pairs are made while the tracker is asked, not after it answers.
+  if ((flags.encryption ?? DEFAULT_ENCRYPTION) !== 'off') dialKeyPairs.prepare(FIRST_DIALS);
   const summary = await session.run().finally(stopWatch);
   record.summary = summary;
   if (flags.verify) await verifyOnDisk(session, meta, ui);
@@ -469,6 +472,12 @@ async function digestFiles(
     digests.set(index, await sha256OfFile(session.storage.filePath(index)));
   return digests;
 }
+
+/**
+ * MSE key pairs made ahead for the first dials: three peers tried over TCP and
+ * uTP at once take six. More are made when needed, as before.
+ */
+const FIRST_DIALS = 8;
 
 /** How long a magnet download looks for metadata when --timeout is not given. */
 const DEFAULT_METADATA_TIMEOUT_MS = 10 * 60_000;
