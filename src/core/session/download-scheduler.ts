@@ -16,7 +16,7 @@ import { RateLimiter } from '../swarm/rate-limiter.ts';
 import { desiredQueueDepth, isSnubbed } from '../swarm/request-queue.ts';
 import { PieceVerifier } from '../verify/piece-verifier.ts';
 import type { BitField } from '../wire/bitfield.ts';
-import { PieceBuffers } from './piece-buffers.ts';
+import { PieceBuffers, copyIntoPiece } from './piece-buffers.ts';
 import type { Identity } from './peer-pool.ts';
 import { SmartBan } from './smart-ban.ts';
 
@@ -256,7 +256,7 @@ export class DownloadScheduler {
       this.#pieceBuffers.set(index, buffer);
       this.#bufferChanges++;
     }
-    copyBytes(block, buffer, begin);
+    copyIntoPiece(block, buffer, begin);
     for (const cancel of result.cancels) this.#o.peer(cancel.peerId)?.cancel(cancel);
     // Whatever escapes verification after the piece was judged is an engine bug: it ends the run.
     if (result.pieceComplete) this.#verifyPiece(index).catch((error) => this.#o.fatal(error));
@@ -349,24 +349,4 @@ export class DownloadScheduler {
       this.fillAll();
     }
   }
-}
-
-/** Word-aligned staging for copies into shared memory (see copyBytes). */
-let bounce = new Uint8Array(32 * 1024);
-
-/**
- * Copies a received block into a piece buffer (shared memory). V8 copies into
- * shared memory word by word only when the source is word-aligned, and byte by
- * byte otherwise (~6x slower); a block inside a socket chunk usually sits at
- * an odd offset (after its 13-byte header). An unaligned block is therefore
- * first copied into an aligned scratch buffer (ordinary memory: a plain memcpy).
- */
-function copyBytes(source: Uint8Array, target: Uint8Array, offset: number): void {
-  if (source.byteOffset % 8 === 0) {
-    target.set(source, offset);
-    return;
-  }
-  if (bounce.length < source.length) bounce = new Uint8Array(source.length);
-  bounce.set(source);
-  target.set(bounce.subarray(0, source.length), offset);
 }
