@@ -8,7 +8,6 @@
  */
 import type { Metainfo } from '../metainfo/types.ts';
 import type { HashPool } from '../hashing/pool.ts';
-import { fingerprint } from '../hashing/fingerprint.ts';
 import type { Peer, OutstandingRequest } from '../peer/peer.ts';
 import type { DiskStorage } from '../storage/disk-storage.ts';
 import { BLOCK_SIZE, type BlockRef, type PiecePicker } from '../swarm/piece-picker.ts';
@@ -299,13 +298,11 @@ export class DownloadScheduler {
     if (!buffer || this.#verifying.has(index)) return;
     this.#verifying.add(index);
     let good: boolean;
-    let print: bigint | null;
+    let print: bigint;
     let guilty: Identity[] = [];
     try {
       ({ good, print } = await this.#verifier.check(index, buffer));
       if (good) {
-        // Taken before the write, while the buffer certainly holds the verified bytes.
-        print ??= fingerprint(buffer);
         guilty = this.#smartBan.piecePassed(index, buffer);
         await this.#o.storage.write(index, 0, buffer);
       } else {
@@ -336,7 +333,7 @@ export class DownloadScheduler {
       this.#o.ban(identity, 'sent a block that differs from the verified piece');
     if (good) {
       this.#picker.pieceVerified(index);
-      await this.#o.verified(index, print!);
+      await this.#o.verified(index, print);
       if (wasMemoryFull && !this.#picker.isComplete()) this.fillAll();
     } else {
       const contributors = this.#picker.pieceFailed(index);
