@@ -370,6 +370,36 @@ export class HashPool {
   }
 
   /**
+   * v2 hashes of pieces each held in its own shared memory, in one task (32
+   * bytes per piece; see sha256Buffer for the modes): `length` bytes of each
+   * are hashed (a v2 file's last piece ends at the file's end), and each
+   * piece's resume fingerprint covers all of it (8 bytes LE per piece).
+   */
+  async sha256AndFingerprintSharedPieces(
+    pieceLength: number,
+    pieces: readonly {
+      data: Uint8Array<SharedArrayBuffer>;
+      length: number;
+      mode: 'pieces' | 'root';
+    }[],
+  ): Promise<{ sha256: Uint8Array; fingerprints: Uint8Array }> {
+    leavesPerPiece(pieceLength);
+    const result = await this.#runner.runShared({
+      op: 'v2-pieces',
+      pieceLength,
+      pieces: pieces.map(({ data, length, mode }) => ({
+        buffer: data.buffer,
+        start: data.byteOffset,
+        size: data.length,
+        length,
+        mode,
+      })),
+      fingerprints: true,
+    });
+    return { sha256: result.sha256, fingerprints: result.fingerprints! };
+  }
+
+  /**
    * v2 hashes of items in shared memory (see sha256Buffer for the modes). Each
    * item starts at its `offset` into `data` (default: after the previous one).
    */

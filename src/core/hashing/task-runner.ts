@@ -22,6 +22,7 @@ import {
   type V1PiecesTask,
   type V1SpansTask,
   type V2BufferTask,
+  type V2PiecesTask,
 } from './tasks.ts';
 
 export interface HashRunOptions {
@@ -133,7 +134,7 @@ export class HashTaskRunner {
    * and on the pool after. The first pieces of a download are checked at once
    * instead of waiting for a thread to start.
    */
-  async runShared(task: V1PiecesTask | V2BufferTask): Promise<HashTaskResult> {
+  async runShared(task: V1PiecesTask | V2BufferTask | V2PiecesTask): Promise<HashTaskResult> {
     if ((!this.#warm || this.threads === 0) && !this.#destroyed) {
       this.#tasksRun.callingThread++;
       const result = settled(runHashTask(task));
