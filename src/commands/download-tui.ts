@@ -15,6 +15,7 @@
 import type { ReadStream, WriteStream } from 'node:tty';
 import { basename } from 'node:path';
 import { ExitCode, UsageError } from '../core/errors.ts';
+import { refuseNonDirectory } from '../core/storage/out-dir.ts';
 import type { TorrentSession } from '../core/session/torrent-session.ts';
 import { TuiApp } from '../tui/app.ts';
 import { DownloadSource, type AttachOptions } from '../tui/download-source.ts';
@@ -63,7 +64,11 @@ export class DownloadTui {
     process.exit(ExitCode.internal);
   };
 
-  /** Checks that --tui can run here (one-line usage errors, exit 2), then takes the screen. */
+  /**
+   * Checks that --tui can run here (one-line usage errors, exit 2) and that the output
+   * folder can be one (as download does without --tui: one line, exit 5), then takes the
+   * screen: an error the command finds before its first step never flashes a full screen.
+   */
   static open(sourceText: string, flags: TuiDownloadFlags, version: string): DownloadTui {
     for (const other of ['json', 'quiet', 'events'] as const)
       if (flags[other])
@@ -76,6 +81,7 @@ export class DownloadTui {
       );
     if (process.env.TERM === 'dumb')
       throw new UsageError('--tui cannot draw on TERM=dumb (it moves the cursor)');
+    refuseNonDirectory(flags.out, { creates: true });
     return new DownloadTui(sourceText, flags, version);
   }
 

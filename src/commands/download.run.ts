@@ -8,9 +8,7 @@ import { closeHandedOff, type HandedOffPeer } from '../core/metadata/hand-off.ts
 import { toHex } from '../core/metainfo/index.ts';
 import type { Metainfo } from '../core/metainfo/types.ts';
 import type { PeerAddress } from '../core/net/peer-address.ts';
-import { addPieceLayersToTorrentFile } from '../core/session/piece-layer-torrent.ts';
 import { TorrentSession, type SessionSummary } from '../core/session/torrent-session.ts';
-import { afterRun } from '../core/script/after-run.ts';
 import {
   checkExpectations,
   parseSha256,
@@ -18,7 +16,6 @@ import {
   sha256OfFile,
   type ExpectedDigest,
 } from '../core/script/digests.ts';
-import { hookFromFlags } from '../core/script/hook.ts';
 import {
   exitStatusOf,
   roundSeconds,
@@ -30,6 +27,7 @@ import { selectFiles } from '../core/select/select-files.ts';
 import { loadSource } from '../core/source/load-source.ts';
 import { resolveMagnet } from '../core/source/resolve-magnet.ts';
 import { refuseNonDirectory } from '../core/storage/out-dir.ts';
+import { DEFAULT_ENCRYPTION, dialKeyPairs } from '../core/transport/mse/index.ts';
 import { refuseExistingOutput, writeOutputFile } from '../core/storage/output-file.ts';
 import { oversizedFiles } from '../core/verify/oversized-files.ts';
 import { formatBytes, formatRate } from '../ui/format.ts';
@@ -130,8 +128,9 @@ async function downloadOnce(
   };
   let failure: unknown = null;
   // One client for the whole run: the metadata fetch and the download dial and listen alike.
-  // Received pieces are verified on this thread (no worker: less memory and CPU, see
-  // HashPoolOptions); a check of data already on disk still uses the workers.
+  // Received pieces are verified on this thread while that takes under a quarter of its
+  // time (no worker: less memory and CPU, see HashPoolOptions), on the workers past that;
+  // a check of data already on disk uses the workers.
   const pool = new HashPool({ threads: flags.threads, sharedOnCallingThread: true });
   const client = clientFromFlags(flags, pool);
   let carried: CarriedOver | null = null;
@@ -190,12 +189,23 @@ async function downloadOnce(
     await client.close();
     await pool.destroy();
   }
-  // A v2 magnet's layers came from peers after the metainfo was saved: it gets them now.
-  if (flags['save-torrent'] && record.meta)
-    await addPieceLayersToTorrentFile(resolve(flags['save-torrent']), record.meta).catch(
-      async (error: unknown) => void (failure ??= await ui.fail(error)),
-    );
+  // A v2 magnet's layers came from peers after the metainfo was saved, a hybrid's are built
+  // from its finished data: it gets them now.
+  if (flags['save-torrent'] && record.meta) {
+    const { addPieceLayersToTorrentFile } = await import('../core/session/piece-layer-torrent.ts');
+    await addPieceLayersToTorrentFile(
+      resolve(flags['save-torrent']),
+      record.meta,
+      failure === null ? { outDir: resolve(flags.out), threads: flags.threads } : undefined,
+    ).catch(async (error: unknown) => void (failure ??= await ui.fail(error)));
+  }
   await tui?.close(failure === null);
+  // Loaded at the end, when they run: the hook's child_process and the CI outputs are
+  // not on the way to the first piece (docs/PERFORMANCE.md, "First byte (2026-12-07, morning)").
+  const [{ afterRun }, { hookFromFlags }] = await Promise.all([
+    import('../core/script/after-run.ts'),
+    import('../core/script/hook.ts'),
+  ]);
   const late = await afterRun(outcomeOf(record, failure, flags), {
     command: 'download',
     hook: hookFromFlags(
@@ -370,6 +380,8 @@ async function runSession(
         ui.notice(`download ${meta.name}: seeding ended: ${because}`);
       })
     : () => {};
+  // The first dials' MSE key pairs are made while the tracker is asked, not after it answers.
+  if ((flags.encryption ?? DEFAULT_ENCRYPTION) !== 'off') dialKeyPairs.prepare(FIRST_DIALS);
   const summary = await session.run().finally(stopWatch);
   record.summary = summary;
   if (flags.verify) await verifyOnDisk(session, meta, ui);
@@ -463,6 +475,12 @@ async function digestFiles(
     digests.set(index, await sha256OfFile(session.storage.filePath(index)));
   return digests;
 }
+
+/**
+ * MSE key pairs made ahead for the first dials: three peers tried over TCP and
+ * uTP at once take six. More are made when needed, as before.
+ */
+const FIRST_DIALS = 8;
 
 /** How long a magnet download looks for metadata when --timeout is not given. */
 const DEFAULT_METADATA_TIMEOUT_MS = 10 * 60_000;

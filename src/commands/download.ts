@@ -152,7 +152,9 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
       description:
         'after downloading, re-read all data from disk and verify it (exit 6 on mismatch)',
     }),
-    threads: threadsFlag(),
+    threads: threadsFlag(
+      'hashing worker threads for checking existing data, and for received pieces once verifying them takes over a quarter of the main thread (default: one per core)',
+    ),
     tui: Flags.boolean({
       description:
         'show the full-screen view of shoal tui for this download (q stops it as Ctrl-C does; when complete, q quits)',

@@ -13,7 +13,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { parseTorrent, toHex } from '../../src/core/metainfo/index.ts';
 import { spawnShoal, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, sameFile, tempDir } from '../helpers/files.ts';
-import { freePort, waitForTcp } from '../helpers/ports.ts';
 import {
   daemonFolders,
   dataWithTorrent,
@@ -31,12 +30,12 @@ describe('shoal daemon: the encryption setting', () => {
     const seedDir = tempDir('shoal-daemon-enc-seed-');
     const { data, torrent } = await dataWithTorrent(seedDir, 'plain.bin', 1024 * 1024);
     const hash = toHex(parseTorrent(await readFile(torrent)).infoHash!);
-    const seedPort = await freePort();
+    // Port 0 and the port the seeder names: a port found free first could be taken before it binds.
     const seeder = spawnShoal(
-      ['seed', torrent, '-d', seedDir, '--port', String(seedPort), '--encryption', 'off'],
+      ['seed', torrent, '-d', seedDir, '--port', '0', '--encryption', 'off'],
       { timeoutMs: 170_000 },
     );
-    await waitForTcp(seedPort, 30_000);
+    const seedPort = Number((await seeder.waitFor(/listening on port (\d+)/, 30_000, 'stderr'))[1]);
 
     const daemon = await startDaemon();
     const session = await daemon.rpc.call('session-get', { fields: ['encryption'] });

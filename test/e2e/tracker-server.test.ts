@@ -36,7 +36,7 @@ import {
   startLibtorrent,
   startOpentracker,
 } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
+import { startOnFreePorts } from '../helpers/listening.ts';
 import { createTorrent, startShoalSeeder } from '../helpers/swarm.ts';
 
 trackProcesses();
@@ -681,17 +681,14 @@ describe('transmission announces and scrapes', () => {
 
     const config = path.join(work, 'transmission');
     await mkdir(config, { recursive: true });
-    const [rpcPort, peerPort] = [await freePort(), await freePort()];
     await writeFile(
       path.join(config, 'settings.json'),
       JSON.stringify({
         'bind-address-ipv4': '127.0.0.1',
         'bind-address-ipv6': '::1',
         'rpc-bind-address': '127.0.0.1',
-        'rpc-port': rpcPort,
         'rpc-authentication-required': false,
         'rpc-whitelist-enabled': false,
-        'peer-port': peerPort,
         'dht-enabled': false,
         'lpd-enabled': false,
         'pex-enabled': false,
@@ -701,9 +698,20 @@ describe('transmission announces and scrapes', () => {
         'start-added-torrents': true,
       }),
     );
-    spawnTracked('transmission-daemon', '/usr/bin/transmission-daemon', ['-f', '-g', config], {
-      timeoutMs: 140_000,
-    });
+    // Its ports on the command line: it cannot report ports it picks, and runs on when one was taken.
+    const {
+      ports: [rpcPort, peerPort],
+    } = await startOnFreePorts(
+      2,
+      ([rpc, peer]) =>
+        spawnTracked(
+          'transmission-daemon',
+          '/usr/bin/transmission-daemon',
+          ['-f', '-g', config, '-p', String(rpc), '-P', String(peer)],
+          { timeoutMs: 140_000 },
+        ),
+      { failedBind: /Couldn't bind port|Unable to bind/, timeoutMs: 30_000 },
+    );
     const remote = (...args: string[]) =>
       execFileSync('/usr/bin/transmission-remote', [`127.0.0.1:${rpcPort}`, ...args], {
         encoding: 'utf8',

@@ -227,6 +227,30 @@ describe('shoal download --tui in a terminal', () => {
     expect(pane.text()).toContain('shoal: error: no data received from 1 known peer(s) for 2s');
   });
 
+  it('refuses an output path that is a file before taking the screen: one line, exit 5', async () => {
+    const dir = tempDir('shoal-tui-download-file-');
+    await writeFile(path.join(dir, 'small.bin'), Buffer.alloc(20_000, 3));
+    const { torrent } = await createTorrent(
+      path.join(dir, 'small.bin'),
+      path.join(dir, 'small.torrent'),
+    );
+    const file = path.join(dir, 'a-file');
+    await writeFile(file, 'not a directory');
+    const raw = path.join(dir, 'terminal-bytes');
+    const pane = openPane(100, 30);
+    // Every byte the pane receives, escapes included: the screen taken even for a moment shows.
+    pane.tmux('pipe-pane', '-o', '-t', 'tui', `cat >> ${shellQuote(raw)}`);
+    pane.run(downloadLine([torrent, '-o', file, '--peer', '127.0.0.1:9']));
+    await pane.waitForText('TUI-EXIT=5');
+    await pane.waitFor('the piped bytes to reach the exit code', () =>
+      readFileSync(raw, 'latin1').includes('TUI-EXIT=5'),
+    );
+    const bytes = readFileSync(raw, 'latin1');
+    expect(bytes).not.toContain('\u001b[?1049h');
+    expect(pane.text().replace(/\n/g, '')).toContain(`shoal: error: ${file} is not a directory`);
+    expect(await readFile(file, 'utf8')).toBe('not a directory');
+  });
+
   it('refuses without a terminal and beside --json, in one line (exit 2)', async () => {
     const { file, prefix } = shoalCommand();
     const run = (args: string[]) =>

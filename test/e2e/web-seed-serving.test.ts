@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runShoal, show, spawnShoal, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, makeTree, tempDir } from '../helpers/files.ts';
 import { startHttpFileServer, type HttpFileServer } from '../helpers/http-file-server.ts';
-import { freePort } from '../helpers/ports.ts';
 import { createTorrent, peerArg } from '../helpers/swarm.ts';
 
 trackProcesses();
@@ -43,20 +42,21 @@ describe('web-seeded data is served to peers', () => {
     );
     // The same info dictionary without the url-list: B cannot reach the mirror.
     const { torrent: bare } = await createTorrent(tree, path.join(work, 'bare.torrent'), common);
-    const portA = await freePort();
     const a = spawnShoal(
       [
         'download',
         listed,
         '-o',
         path.join(work, 'a'),
+        // Port 0 and the port A names: a port found free first could be taken before it binds.
         '--port',
-        String(portA),
+        '0',
         '--seed-time',
         '2m',
       ],
       { timeoutMs: 180_000 },
     );
+    const portA = Number((await a.waitFor(/listening on port (\d+)/, 60_000, 'stderr'))[1]);
     const receipt = path.join(work, 'b-receipt.json');
     const b = await runShoal(
       [

@@ -81,7 +81,11 @@ def main():
     while time.time() < deadline:
         for alert in session.pop_alerts():
             kind = type(alert).__name__
-            if kind == "listen_succeeded_alert" and not announced_listen:
+            if (
+                kind == "listen_succeeded_alert"
+                and alert.socket_type == lt.socket_type_t.tcp
+                and not announced_listen
+            ):
                 announced_listen = True
                 print("LISTENING %d" % alert.port, flush=True)
             elif kind in (

@@ -5,7 +5,9 @@ Run with /usr/bin/python3 (where python3-libtorrent is installed):
   libtorrent_peer.py download --info-hash HEX --save DIR --port P --dht-bootstrap HOST:PORT
   libtorrent_peer.py dht-node --port P [--dht-bootstrap HOST:PORT]
 
-Prints `LISTENING <port>` once it listens, `SEEDING` once the data is checked
+--port 0 lets libtorrent pick the port (what tests do: a port found free first
+could be taken before libtorrent binds it). Prints `LISTENING <port>` once it
+listens on TCP and `LISTENING_UDP <port>` once on UDP, `SEEDING` once the data is checked
 (seed) or complete (download), then a download exits 0. A DHT node prints
 `DHT_ANNOUNCE <info-hash> <host>:<port>` for each announce_peer it receives.
 Status and notable alerts go to stderr, one line each. Exits 1 on timeout or a torrent error.
@@ -169,9 +171,14 @@ def main():
     while time.time() < deadline:
         for alert in session.pop_alerts():
             kind = type(alert).__name__
-            if kind == "listen_succeeded_alert" and not announced_listen:
-                announced_listen = True
-                print("LISTENING %d" % alert.port, flush=True)
+            if kind == "listen_succeeded_alert" and alert.socket_type == lt.socket_type_t.tcp:
+                if not announced_listen:
+                    announced_listen = True
+                    print("LISTENING %d" % alert.port, flush=True)
+            elif kind == "listen_succeeded_alert" and alert.socket_type == lt.socket_type_t.udp:
+                # With --port 0 the UDP socket (DHT, uTP) takes the TCP one's port, or
+                # another port when that one is taken for UDP: tests compare the two.
+                print("LISTENING_UDP %d" % alert.port, flush=True)
             elif kind == "dht_announce_alert":
                 # Another node stored itself as a peer here: tests wait for this line.
                 print("DHT_ANNOUNCE %s %s:%d" % (alert.info_hash, alert.ip, alert.port), flush=True)

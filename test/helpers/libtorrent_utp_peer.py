@@ -1,7 +1,7 @@
 """A python3-libtorrent seeder that speaks uTP only, for shoal's uTP interop tests.
 
 Run with /usr/bin/python3 (where python3-libtorrent is installed):
-  libtorrent_utp_peer.py --data FILE --port P [--connect HOST:PORT] [--download-to DIR] [--timeout S]
+  libtorrent_utp_peer.py --data FILE --port P (0: any) [--connect HOST:PORT] [--download-to DIR] [--timeout S]
 
 Makes a v1 torrent of FILE (16 KiB pieces) and seeds it from FILE's folder on
 127.0.0.1:P with TCP turned off both ways (enable_outgoing_tcp and
@@ -74,15 +74,17 @@ def main():
         host, port = args.connect.rsplit(":", 1)
         target = (host, int(port))
     deadline = time.time() + args.timeout
-    listening = seeding = False
+    seeding = False
     shown = set()
     last_dial = 0.0
     while time.time() < deadline:
         for alert in session.pop_alerts():
             kind = type(alert).__name__
-            if kind == "listen_succeeded_alert" and not listening:
-                listening = True
+            # Its uTP socket's port: with --port 0 it may differ from the (unused) TCP one's.
+            if kind == "listen_succeeded_alert" and alert.socket_type == lt.socket_type_t.udp:
                 print("LISTENING %d" % alert.port, flush=True)
+            elif kind == "listen_succeeded_alert":
+                pass
             elif kind in ("listen_failed_alert", "torrent_error_alert"):
                 print("alert %s: %s" % (kind, alert.message()), file=sys.stderr, flush=True)
                 return 1

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { beforeAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked, type Proc } from './cli.ts';
-import { freePort, waitForTcp } from './ports.ts';
+import { startOnFreePort } from './listening.ts';
 import { tempDir } from './files.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -114,31 +114,35 @@ const ARIA2_COMMON = [
 ];
 
 /**
+ * aria2c with `args`, run in `dir`, once it listens. It cannot report its port,
+ * and runs on without listening when the port was taken: startOnFreePort.
+ */
+function startAria2(
+  name: string,
+  dir: string,
+  args: string[],
+): Promise<{ proc: Proc; port: number }> {
+  return startOnFreePort(
+    (port) =>
+      spawnTracked(name, ARIA2C, [...ARIA2_COMMON, `--listen-port=${port}`, ...args], {
+        cwd: dir,
+        timeoutMs: 120_000,
+      }),
+    { timeoutMs: 20_000 },
+  );
+}
+
+/**
  * aria2c seeding `torrent` from `dir`: it hashes the data first (-V) and seeds
  * without a time or ratio limit (--seed-ratio=0.0) until killed.
  */
-export async function startAria2Seeder(
+export function startAria2Seeder(
   torrent: string,
   dir: string,
   extra: string[] = [],
 ): Promise<{ proc: Proc; port: number }> {
-  const port = await freePort();
-  const proc = spawnTracked(
-    'aria2c seed',
-    ARIA2C,
-    [
-      ...ARIA2_COMMON,
-      `--listen-port=${port}`,
-      '--check-integrity=true',
-      '--seed-ratio=0.0',
-      `--dir=${dir}`,
-      ...extra,
-      torrent,
-    ],
-    { cwd: dir, timeoutMs: 120_000 },
-  );
-  await waitForTcp(port, 20_000);
-  return { proc, port };
+  const args = ['--check-integrity=true', '--seed-ratio=0.0', `--dir=${dir}`, ...extra, torrent];
+  return startAria2('aria2c seed', dir, args);
 }
 
 /**
@@ -151,16 +155,8 @@ export async function startAria2Leecher(
   dir: string,
   extra: string[] = [],
 ): Promise<{ proc: Proc; port: number }> {
-  const port = await freePort();
   await mkdir(dir, { recursive: true });
-  const proc = spawnTracked(
-    'aria2c download',
-    ARIA2C,
-    [...ARIA2_COMMON, `--listen-port=${port}`, '--seed-time=0', `--dir=${dir}`, ...extra, torrent],
-    { cwd: dir, timeoutMs: 120_000 },
-  );
-  await waitForTcp(port, 20_000);
-  return { proc, port };
+  return startAria2('aria2c download', dir, ['--seed-time=0', `--dir=${dir}`, ...extra, torrent]);
 }
 
 /**
@@ -177,15 +173,18 @@ export async function startOpentracker(
   await writeFile(path.join(dir, 'whitelist'), infoHashes.map((h) => `${h}\n`).join(''), {
     mode: 0o644,
   });
-  const port = await freePort({ udp: true });
   const whitelist = process.getuid?.() === 0 ? '/whitelist' : path.join(dir, 'whitelist');
-  const proc = spawnTracked(
-    'opentracker',
-    OPENTRACKER,
-    ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', dir, '-w', whitelist],
-    { cwd: dir },
+  // opentracker cannot report its port; it exits saying so when the port was taken.
+  const { proc, port } = await startOnFreePort(
+    (port) =>
+      spawnTracked(
+        'opentracker',
+        OPENTRACKER,
+        ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', dir, '-w', whitelist],
+        { cwd: dir },
+      ),
+    { udp: true, failedBind: /Address already in use/, timeoutMs: 10_000 },
   );
-  await waitForTcp(port, 10_000);
   const url = `http://127.0.0.1:${port}/announce`;
   // Probe until the whitelist is loaded: until then every hash is refused with a failure
   // reason. A `stopped` is answered without that check, so probe with a plain announce

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { beforeAll } from 'vitest';
 import { spawnTracked, type Proc } from './cli.ts';
 import { tempDir } from './files.ts';
-import { freePort, waitForTcp } from './ports.ts';
+import { startOnFreePorts } from './listening.ts';
 
 export const TRANSMISSION_DAEMON = '/usr/bin/transmission-daemon';
 export const TRANSMISSION_REMOTE = '/usr/bin/transmission-remote';
@@ -62,39 +62,43 @@ export async function startTransmissionDaemon(
   const downloadDir = options.downloadDir ?? tempDir('shoal-tr-daemon-data-');
   await mkdir(downloadDir, { recursive: true });
   await writeFile(path.join(config, 'settings.json'), JSON.stringify(SETTINGS));
-  const rpcPort = await freePort();
-  const peerPort = await freePort();
   const auth = options.auth
     ? ['-t', '-u', options.auth.username, '-v', options.auth.password]
     : ['-T'];
-  const proc = spawnTracked(
-    'transmission-daemon',
-    TRANSMISSION_DAEMON,
-    [
-      '-f',
-      '-g',
-      config,
-      '-p',
-      String(rpcPort),
-      '-P',
-      String(peerPort),
-      '-w',
-      downloadDir,
-      '-O',
-      '-Y',
-      '-M',
-      '--no-utp',
-      '-a',
-      '127.0.0.1',
-      '-r',
-      '127.0.0.1',
-      ...auth,
-    ],
-    { timeoutMs: 300_000 },
+  // transmission-daemon cannot report its ports, and runs on when one was taken.
+  const {
+    proc,
+    ports: [rpcPort],
+  } = await startOnFreePorts(
+    2,
+    ([rpcPort, peerPort]) =>
+      spawnTracked(
+        'transmission-daemon',
+        TRANSMISSION_DAEMON,
+        [
+          '-f',
+          '-g',
+          config,
+          '-p',
+          String(rpcPort),
+          '-P',
+          String(peerPort),
+          '-w',
+          downloadDir,
+          '-O',
+          '-Y',
+          '-M',
+          '--no-utp',
+          '-a',
+          '127.0.0.1',
+          '-r',
+          '127.0.0.1',
+          ...auth,
+        ],
+        { timeoutMs: 300_000 },
+      ),
+    { failedBind: /Couldn't bind port|Unable to bind/, timeoutMs: 30_000 },
   );
-  await waitForTcp(rpcPort, 30_000).catch((error: unknown) => {
-    throw new Error(`${String(error)}\n${proc.describe()}`);
-  });
   return { proc, rpcPort, url: `http://127.0.0.1:${rpcPort}/transmission/rpc`, downloadDir };
 }
 

@@ -14,12 +14,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll } from 'vitest';
 import { spawnTracked, type Proc } from './cli.ts';
 import { tempDir } from './files.ts';
-import { freePort } from './ports.ts';
+import { startOnFreePort } from './listening.ts';
 
 export const TRANSMISSION_CLI = '/usr/bin/transmission-cli';
 export const TRANSMISSION_CREATE = '/usr/bin/transmission-create';
@@ -117,57 +117,17 @@ async function startTransmission(
 ): Promise<TransmissionPeer> {
   const config = tempDir('shoal-transmission-config-');
   await writeFile(path.join(config, 'settings.json'), JSON.stringify(LOOPBACK_SETTINGS));
-  // A port free a moment ago may be taken by another test's process before transmission
-  // binds it, and transmission then runs on without listening: try another port.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const proc = spawnTracked(
-      name,
-      TRANSMISSION_CLI,
-      ['-g', config, '-p', String(port), '-w', dir, '-ep', ...extra, torrent],
-      { cwd: dir, timeoutMs: 180_000 },
-    );
-    if (await listensOn(proc, port)) return { proc, port };
-    proc.kill();
-    await proc.exited;
-    if (attempt === 3) throw new Error(`${name} could not listen\n${proc.describe()}`);
-  }
-}
-
-/**
- * Whether `proc` itself comes to listen on TCP `port` within 20 s: its own
- * socket in /proc/net/tcp (matched by inode), not merely something on that
- * port. Read, not probed: a probe connection would be an extra peer from
- * 127.0.0.1, and Transmission refuses a second connection from an address it
- * is still handshaking with.
- */
-async function listensOn(proc: Proc, port: number): Promise<boolean> {
-  const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const LISTEN = '0A';
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (!proc.running) throw new Error(`${proc.name} exited\n${proc.describe()}`);
-    if (/Couldn't bind port/.test(proc.stderr)) return false;
-    const tables = await Promise.all(
-      ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8').catch(() => '')),
-    );
-    const inodes = new Set<string>();
-    for (const line of tables.join('\n').split('\n')) {
-      const fields = line.trim().split(/\s+/);
-      if (fields[1]?.endsWith(portHex) && fields[3] === LISTEN) inodes.add(fields[9]);
-    }
-    if (inodes.size > 0) {
-      const fdDir = `/proc/${proc.pid}/fd`;
-      const links = await readdir(fdDir).then(
-        (fds) => Promise.all(fds.map((fd) => readlink(path.join(fdDir, fd)).catch(() => ''))),
-        () => [],
-      );
-      if (links.some((link) => inodes.has(link.match(/^socket:\[(\d+)\]$/)?.[1] ?? '')))
-        return true;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
+  // Transmission runs on without listening when its port was taken: Couldn't bind port.
+  return startOnFreePort(
+    (port) =>
+      spawnTracked(
+        name,
+        TRANSMISSION_CLI,
+        ['-g', config, '-p', String(port), '-w', dir, '-ep', ...extra, torrent],
+        { cwd: dir, timeoutMs: 180_000 },
+      ),
+    { failedBind: /Couldn't bind port/ },
+  );
 }
 
 /** `transmission-create` of `input` into `out` (no trackers: it warns, and that is fine). */

@@ -16,6 +16,7 @@ import type { Metainfo } from '../../src/core/metainfo/types.ts';
 import { staticPeers } from '../../src/core/discovery/discovery.ts';
 import { encodeHandshake } from '../../src/core/wire/handshake.ts';
 import { TorrentSession, type SessionOptions } from '../../src/core/session/torrent-session.ts';
+import { freePort } from '../helpers/ports.ts';
 import { FakePeer, seeder, type FakePeerBehaviour } from './fake-peer.ts';
 
 const PIECE = 32 * 1024;
@@ -66,15 +67,6 @@ function session(options: Partial<SessionOptions> & { peerPorts: number[] }): {
 }
 
 const honest = () => fake(seeder(data, PIECE));
-
-/** A loopback port nothing listens on (connections to it are refused). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('hostile peers', () => {
   it('bans a peer whose data fails the hash check and completes from an honest one', async () => {
@@ -164,7 +156,8 @@ describe('hostile peers', () => {
   it('dials the next peer as soon as one refuses, not at the next tick', async () => {
     // More dead addresses than dials may be in flight at once, the one live peer last: with
     // the housekeeping tick an hour away, only redialling on each refusal reaches it.
-    const dead = await Promise.all(Array.from({ length: 40 }, () => closedPort()));
+    // Ports nothing listens on: freePort()'s are kept from other processes, so they stay refused.
+    const dead = await Promise.all(Array.from({ length: 40 }, () => freePort()));
     const live = await honest();
     const { session: s, out } = session({
       peerPorts: [...dead, live.port],

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { parseTorrent, toHex } from '../../src/core/metainfo/index.ts';
 import { runShoal, show, spawnShoal, trackProcesses, type RunResult } from '../helpers/cli.ts';
 import { cleanupTempDirs, tempDir } from '../helpers/files.ts';
-import { freePort, waitForTcp } from '../helpers/ports.ts';
 
 trackProcesses();
 cleanupTempDirs();
@@ -64,10 +63,10 @@ describe('an existing output file is refused unless --force', () => {
 
   it('download --save-torrent --force: replaced by the fetched metainfo', async () => {
     const path = existingFile();
-    const port = await freePort();
-    const seed = spawnShoal(['seed', payload, '--port', String(port), '--no-dht'], { env: env() });
+    // Port 0 and the port shoal names: a port found free first could be taken before it binds.
+    const seed = spawnShoal(['seed', payload, '--port', '0', '--no-dht'], { env: env() });
     const magnet = (await seed.waitFor(/magnet:\S+/, 30_000, 'stdout'))[0];
-    await waitForTcp(port, 30_000);
+    const port = Number((await seed.waitFor(/listening on port (\d+)/, 30_000, 'stderr'))[1]);
     const out = join(work, `dl-${cases}`);
     const result = await runShoal(
       [

@@ -11,7 +11,6 @@ import { decodeBencode } from '../../src/core/bencode/index.ts';
 import { spawnTracked, type Proc } from '../helpers/cli.ts';
 import { makeTree } from '../helpers/files.ts';
 import { SYSTEM_PYTHON } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bep52_libtorrent.py');
 
@@ -63,7 +62,7 @@ export async function libtorrentSeeder(
   torrent: string,
   save: string,
 ): Promise<{ proc: Proc; port: number }> {
-  const port = await freePort();
+  // Port 0 and the port libtorrent names: a port found free first could be taken before it binds.
   const proc = python('libtorrent seed', [
     'seed',
     '--torrent',
@@ -71,10 +70,11 @@ export async function libtorrentSeeder(
     '--save',
     save,
     '--port',
-    String(port),
+    '0',
   ]);
+  const [, port] = await proc.waitFor(/LISTENING (\d+)/, 60_000, 'stdout');
   await proc.waitFor(/SEEDING/, 60_000, 'stdout');
-  return { proc, port };
+  return { proc, port: Number(port) };
 }
 
 /** The .torrent without its top-level `piece layers` (info dictionary untouched, byte for byte). */
@@ -84,4 +84,10 @@ export async function withoutPieceLayers(torrentFile: string): Promise<Uint8Arra
   const key = Buffer.from('12:piece layers');
   expect(Buffer.from(torrent.subarray(start - key.length, start)).equals(key)).toBe(true);
   return Buffer.concat([torrent.subarray(0, start - key.length), torrent.subarray(end)]);
+}
+
+/** The bytes of a top-level entry's value, or null. */
+export function topLevel(torrent: Uint8Array, key: string): Buffer | null {
+  const range = decodeBencode(torrent).topLevelRanges.get(key);
+  return range ? Buffer.from(torrent.subarray(...range)) : null;
 }

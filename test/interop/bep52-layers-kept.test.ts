@@ -16,25 +16,18 @@
 import { cp, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodeBencode } from '../../src/core/bencode/index.ts';
 import { runShoal, show, spawnShoal, spawnTracked, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, tempDir } from '../helpers/files.ts';
 import { startHttpFileServer, type HttpFileServer } from '../helpers/http-file-server.ts';
 import { requirePeers, SYSTEM_PYTHON } from '../helpers/peers.ts';
 import { peerArg, until } from '../helpers/swarm.ts';
-import { libtorrentSeeder, makeV2Payload, withoutPieceLayers } from './bep52-fixture.ts';
+import { libtorrentSeeder, makeV2Payload, topLevel, withoutPieceLayers } from './bep52-fixture.ts';
 
 trackProcesses();
 const CHECK_SCRIPT = path.join(import.meta.dirname, 'bep52_check.py');
 // Whole processes on a shared 2-core machine: generous bounds, never timing assertions.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 cleanupTempDirs();
-
-/** The bytes of a top-level entry's value, or null. */
-function topLevel(torrent: Uint8Array, key: string): Buffer | null {
-  const range = decodeBencode(torrent).topLevelRanges.get(key);
-  return range ? Buffer.from(torrent.subarray(...range)) : null;
-}
 
 describe('fetched v2 piece layers are kept', () => {
   requirePeers('libtorrent');

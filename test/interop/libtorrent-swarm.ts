@@ -12,7 +12,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked, type Proc } from '../helpers/cli.ts';
-import { freePort } from '../helpers/ports.ts';
 import { SYSTEM_PYTHON } from '../helpers/peers.ts';
 
 const script = path.join(
@@ -29,20 +28,35 @@ export interface LtPeer {
   address: string;
 }
 
+/** Bounded: libtorrent's UDP socket misses the TCP one's port only when that port is taken for UDP. */
+const START_ATTEMPTS = 3;
+
 /**
- * Starts libtorrent_peer.py with `args` (mode first) on a free port (free for
- * UDP too: the DHT shares it) and resolves once it listens.
+ * Starts libtorrent_peer.py with `args` (mode first) on a port libtorrent picks
+ * (port 0: a port found free first could be taken before it binds) and
+ * resolves once it listens on one port for TCP and UDP (the DHT shares it).
+ * libtorrent puts its UDP socket on the TCP one's port unless that is taken
+ * for UDP; then this peer is stopped and another started, at most three
+ * times: the fixture's start-up, not a test retry.
  */
 export async function startLt(args: string[], timeoutS = 80): Promise<LtPeer> {
-  const port = await freePort({ udp: true });
-  const proc = spawnTracked(
-    `libtorrent ${args[0]}`,
-    SYSTEM_PYTHON,
-    [script, ...args, '--port', String(port), '--timeout', String(timeoutS)],
-    { timeoutMs: (timeoutS + 10) * 1000 },
-  );
-  await proc.waitFor(/LISTENING \d+/, 20_000, 'stdout');
-  return { proc, port, address: `127.0.0.1:${port}` };
+  for (let attempt = 1; ; attempt++) {
+    const proc = spawnTracked(
+      `libtorrent ${args[0]}`,
+      SYSTEM_PYTHON,
+      [script, ...args, '--port', '0', '--timeout', String(timeoutS)],
+      { timeoutMs: (timeoutS + 10) * 1000 },
+    );
+    const [, tcp] = await proc.waitFor(/LISTENING (\d+)/, 20_000, 'stdout');
+    const [, udp] = await proc.waitFor(/LISTENING_UDP (\d+)/, 20_000, 'stdout');
+    const port = Number(tcp);
+    if (udp === tcp) return { proc, port, address: `127.0.0.1:${port}` };
+    proc.kill();
+    await proc.exited;
+    if (attempt === START_ATTEMPTS) {
+      throw new Error(`libtorrent never listened on one port for TCP and UDP\n${proc.describe()}`);
+    }
+  }
 }
 
 /** A private DHT of `count` libtorrent nodes (three at least: see above); `entry` is the one to join through. */

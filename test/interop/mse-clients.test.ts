@@ -22,7 +22,6 @@ import {
   startAria2Seeder,
   SYSTEM_PYTHON,
 } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
 import { createTorrent, peerArg, startShoalSeeder } from '../helpers/swarm.ts';
 import {
   requireTransmission,
@@ -61,16 +60,16 @@ async function startForcedLibtorrent(
   save: string,
   peer?: number,
 ): Promise<{ proc: Proc; port: number }> {
-  const port = await freePort();
-  const args = [ENCRYPTED_PEER, mode, '--torrent', torrent, '--save', save, '--port', String(port)];
+  // Port 0 and the port libtorrent names: a port found free first could be taken before it binds.
+  const args = [ENCRYPTED_PEER, mode, '--torrent', torrent, '--save', save, '--port', '0'];
   args.push('--enc-level', 'rc4', '--timeout', '110');
   if (peer) args.push('--peer', `127.0.0.1:${peer}`);
   const proc = spawnTracked(`libtorrent ${mode} (forced rc4)`, SYSTEM_PYTHON, args, {
     timeoutMs: 120_000,
   });
-  await proc.waitFor(/LISTENING \d+/, 30_000, 'stdout');
+  const [, port] = await proc.waitFor(/LISTENING (\d+)/, 30_000, 'stdout');
   if (mode === 'seed') await proc.waitFor(/SEEDING/, 30_000, 'stdout');
-  return { proc, port };
+  return { proc, port: Number(port) };
 }
 
 describe('python3-libtorrent with encryption forced (rc4)', () => {

@@ -43,7 +43,6 @@ import {
 import { spawnTracked, trackProcesses, type Proc } from '../helpers/cli.ts';
 import { cleanupTempDirs, tempDir } from '../helpers/files.ts';
 import { requirePeers, SYSTEM_PYTHON } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
 import { createTorrent } from '../helpers/swarm.ts';
 
 trackProcesses();
@@ -63,7 +62,7 @@ const MODES: [level: 'rc4' | 'plaintext', policy: EncryptionPolicy, mode: 'rc4' 
 
 function startLibtorrent(
   mode: 'seed' | 'download',
-  args: { torrent: string; save: string; port: number; level: string; peer?: string },
+  args: { torrent: string; save: string; level: string; peer?: string },
 ): Proc {
   const argv = [
     helper,
@@ -72,8 +71,10 @@ function startLibtorrent(
     args.torrent,
     '--save',
     args.save,
+    // Port 0 and the port libtorrent names (LISTENING): a port found free first could be
+    // taken before it binds.
     '--port',
-    String(args.port),
+    '0',
     '--enc-level',
     args.level,
     '--timeout',
@@ -196,8 +197,8 @@ describe('MSE/PE with python3-libtorrent, encryption forced', () => {
   it.each(MODES)(
     'shoal dials a libtorrent seeder (allowed_enc_level %s) with policy %s: %s, and gets a verified piece',
     async (level, policy, mode) => {
-      const port = await freePort();
-      const seeder = startLibtorrent('seed', { torrent, save: work, port, level });
+      const seeder = startLibtorrent('seed', { torrent, save: work, level });
+      const port = Number((await seeder.waitFor(/LISTENING (\d+)/, 30_000, 'stdout'))[1]);
       await seeder.waitFor(/SEEDING/, 30_000, 'stdout');
 
       const socket = net.connect(port, '127.0.0.1');
@@ -256,7 +257,6 @@ describe('MSE/PE with python3-libtorrent, encryption forced', () => {
       const downloader = startLibtorrent('download', {
         torrent,
         save,
-        port: await freePort(),
         level,
         peer: `127.0.0.1:${serverPort}`,
       });

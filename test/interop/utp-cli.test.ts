@@ -23,7 +23,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, spawnTracked, trackProcesses, type Proc } from '../helpers/cli.ts';
 import { cleanupTempDirs, sameFile, tempDir } from '../helpers/files.ts';
 import { requirePeers, SYSTEM_PYTHON } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
 import { startShoalSeeder } from '../helpers/swarm.ts';
 import { startUdpRelay, type UdpRelay } from '../helpers/udp-relay.ts';
 
@@ -43,14 +42,14 @@ const relays: UdpRelay[] = [];
 
 /** libtorrent over uTP only, seeding `original` or (downloadTo) downloading it from `connect`. */
 async function startUtpLibtorrent(options: { connect?: number; downloadTo?: string } = {}) {
-  const port = await freePort({ udp: true });
-  const args = [UTP_PEER, '--data', original, '--port', String(port), '--timeout', '120'];
+  // Port 0 and the uTP port libtorrent names: a port found free first could be taken before it binds.
+  const args = [UTP_PEER, '--data', original, '--port', '0', '--timeout', '120'];
   if (options.connect) args.push('--connect', `127.0.0.1:${options.connect}`);
   if (options.downloadTo) args.push('--download-to', options.downloadTo);
   const proc = spawnTracked('libtorrent utp-only', SYSTEM_PYTHON, args, { timeoutMs: 130_000 });
   const [, infoHash] = await proc.waitFor(/INFO_HASH ([0-9a-f]{40})/, 30_000, 'stdout');
-  await proc.waitFor(/LISTENING \d+/, 30_000, 'stdout');
-  return { proc, port, infoHash: infoHash! };
+  const [, port] = await proc.waitFor(/LISTENING (\d+)/, 30_000, 'stdout');
+  return { proc, port: Number(port), infoHash: infoHash! };
 }
 
 describe('--transport utp with python3-libtorrent (its TCP off)', () => {

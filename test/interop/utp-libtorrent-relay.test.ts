@@ -22,7 +22,6 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, spawnTracked, trackProcesses, type Proc } from '../helpers/cli.ts';
 import { cleanupTempDirs, sameFile, tempDir } from '../helpers/files.ts';
 import { requirePeers, SYSTEM_PYTHON } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
 import { startUdpRelay, type UdpRelay } from '../helpers/udp-relay.ts';
 
 trackProcesses();
@@ -50,12 +49,13 @@ describe('uTP download from a libtorrent uTP-only seeder through a jittery relay
 
   /** A libtorrent seeder of its own per test: none remembers shoal from a test before. */
   async function startSeeder(): Promise<{ proc: Proc; port: number; infoHash: string }> {
-    const port = await freePort({ udp: true });
-    const args = [UTP_PEER, '--data', original, '--port', String(port), '--timeout', '140'];
+    // Port 0 and the uTP port libtorrent names: a port found free first could be taken before it binds.
+    const args = [UTP_PEER, '--data', original, '--port', '0', '--timeout', '140'];
     const proc = spawnTracked('libtorrent utp-only', SYSTEM_PYTHON, args, { timeoutMs: 150_000 });
     const [, infoHash] = await proc.waitFor(/INFO_HASH ([0-9a-f]{40})/, 30_000, 'stdout');
+    const [, port] = await proc.waitFor(/LISTENING (\d+)/, 30_000, 'stdout');
     await proc.waitFor(/SEEDING/, 30_000, 'stdout');
-    return { proc, port, infoHash: infoHash! };
+    return { proc, port: Number(port), infoHash: infoHash! };
   }
 
   it.each([

@@ -28,7 +28,6 @@ import {
 import { spawnTracked, trackProcesses, type Proc } from '../helpers/cli.ts';
 import { cleanupTempDirs, tempDir } from '../helpers/files.ts';
 import { requirePeers, SYSTEM_PYTHON } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
 
 trackProcesses();
 cleanupTempDirs();
@@ -53,15 +52,15 @@ async function startSeeder(
   const data = randomBytes(size);
   const file = path.join(dir, 'payload.bin');
   await writeFile(file, data);
-  const port = await freePort({ udp: true });
-  const args = [helper, '--data', file, '--port', String(port), '--timeout', '80'];
+  // Port 0 and the uTP port libtorrent names: a port found free first could be taken before it binds.
+  const args = [helper, '--data', file, '--port', '0', '--timeout', '80'];
   if (connect) args.push('--connect', connect);
   const proc = spawnTracked('libtorrent utp seed', SYSTEM_PYTHON, args, { timeoutMs: 90_000 });
   procs.push(proc);
   const [, hex] = await proc.waitFor(/INFO_HASH ([0-9a-f]{40})/, 30_000, 'stdout');
-  await proc.waitFor(/LISTENING \d+/, 30_000, 'stdout');
+  const [, port] = await proc.waitFor(/LISTENING (\d+)/, 30_000, 'stdout');
   await proc.waitFor(/SEEDING/, 30_000, 'stdout');
-  return { data, infoHash: Buffer.from(hex!, 'hex'), port, proc };
+  return { data, infoHash: Buffer.from(hex!, 'hex'), port: Number(port), proc };
 }
 
 /** Reads a BitTorrent peer's stream: its handshake, then wire messages, one at a time. */
@@ -232,13 +231,13 @@ describe('uTP with python3-libtorrent (its TCP turned off)', () => {
         }
       })();
     });
-    const port = await freePort({ udp: true });
     const proc = spawnTracked(
       'libtorrent utp download',
       SYSTEM_PYTHON,
       [
         helper,
-        ...['--data', path.join(dir, 'source', 'payload.bin'), '--port', String(port)],
+        // Any port: it dials; nothing dials it.
+        ...['--data', path.join(dir, 'source', 'payload.bin'), '--port', '0'],
         ...['--connect', `127.0.0.1:${socket.port}`, '--download-to', path.join(dir, 'dest')],
         ...['--timeout', '80'],
       ],

@@ -33,6 +33,7 @@ import {
   type Carried,
   type MetadataEnvironment,
 } from './magnet-metadata.ts';
+import { checkOutsideSelection, wantedPieces } from './selection-check.ts';
 import type { TorrentRecord } from './torrent-record.ts';
 
 /** What a torrent is doing, in the daemon's words (rpc-view.ts maps it to Transmission's codes). */
@@ -57,8 +58,10 @@ export interface TorrentEnvironment extends MetadataEnvironment {
    * Adds the v2 piece layers fetched from peers to the kept metadata of a
    * magnet (the resume state that holds them meanwhile goes once the torrent
    * is complete, and a restart with no peer could then not verify the data).
+   * A hybrid's are built from its data in `completeIn`, the folder of a
+   * complete download (null: not complete, nothing to build from).
    */
-  keepPieceLayers(hash: string, meta: Metainfo): Promise<void>;
+  keepPieceLayers(hash: string, meta: Metainfo, completeIn: string | null): Promise<void>;
 }
 
 export interface ManagedTorrentEvents {
@@ -241,9 +244,10 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
    * torrent-verify: every piece on disk checked again by SHA-1. A running
    * torrent restarts without its resume state (its start-up check is the
    * verify); a stopped one is checked in place and stays stopped. A running
-   * torrent with unwanted files is checked in place first, whole: its run's
-   * check covers only wanted pieces, and pieces that only unwanted files hold
-   * would otherwise be forgotten (and fetched again once wanted).
+   * torrent with unwanted files has the pieces only those files hold checked
+   * in place first (selection-check.ts): its run's check covers only wanted
+   * pieces, and the others would otherwise be forgotten (and fetched again
+   * once wanted). A v2-only torrent is checked whole there instead.
    */
   async verify(): Promise<void> {
     const wasRunning = this.running;
@@ -262,18 +266,32 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
     }
     if (!meta) return;
     // Ending unpaused, a torrent that was running is started again by the manager.
+    const outsideOnly = wasRunning && meta.pieces !== null;
     this.#running = Promise.resolve()
-      .then(() => this.#checkOnly(meta))
+      .then(() => this.#checkOnly(meta, outsideOnly))
       .finally(() => {
         this.#running = null;
         this.emit('ended');
       });
   }
 
-  async #checkOnly(meta: Metainfo): Promise<void> {
+  /** Checks the data in place; `outsideOnly`: just the pieces outside the selection (the run checks the rest). */
+  async #checkOnly(meta: Metainfo, outsideOnly = false): Promise<void> {
     this.#checkFraction = 0;
     this.#setActivity('checking');
     try {
+      if (outsideOnly) {
+        const unwanted = new Set(this.record.unwanted);
+        const good = await checkOutsideSelection(
+          this.#env.hashPool,
+          meta,
+          this.record.downloadDir,
+          unwanted,
+          (bytes) => (this.#checkFraction = Math.min(1, bytes / meta.spaceSize)),
+        );
+        for (const index of good) this.#setHave(index);
+        return;
+      }
       const report = await checkPiecesOnDisk(this.#env.hashPool, meta, this.record.downloadDir, {
         onProgress: (bytes) => (this.#checkFraction = Math.min(1, bytes / meta.spaceSize)),
       });
@@ -410,15 +428,15 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
     session.on('warning', (message) => this.emit('warning', message));
     session.on('complete', () => {
       if (!this.record.doneDate) this.record.doneDate = Math.floor(Date.now() / 1000);
-      void this.#keepPieceLayers(session.meta);
+      void this.#keepPieceLayers(session.meta, this.record.downloadDir);
       this.emit('complete');
     });
   }
 
-  async #keepPieceLayers(meta: Metainfo): Promise<void> {
+  async #keepPieceLayers(meta: Metainfo, completeIn: string | null = null): Promise<void> {
     if (!this.record.magnet) return;
     await this.#env
-      .keepPieceLayers(this.record.hash, meta)
+      .keepPieceLayers(this.record.hash, meta, completeIn)
       .catch((error: unknown) =>
         this.emit('warning', `could not keep the piece layers: ${(error as Error).message}`),
       );
@@ -455,19 +473,6 @@ export class ManagedTorrent extends EventEmitter<ManagedTorrentEvents> {
   #setHave(index: number): void {
     if (index >> 3 < this.#have.length) this.#have[index >> 3] |= 0x80 >> (index & 7);
   }
-}
-
-/** Bitfield (wire order) of the pieces that hold bytes of a wanted, non-padding file. */
-function wantedPieces(meta: Metainfo, unwanted: ReadonlySet<number>): Uint8Array {
-  const bits = new Uint8Array(Math.ceil(meta.pieceCount / 8));
-  meta.files.forEach((file, index) => {
-    if (file.padding || file.length === 0 || unwanted.has(index)) return;
-    const last = Math.floor((file.offset + file.length - 1) / meta.pieceLength);
-    for (let piece = Math.floor(file.offset / meta.pieceLength); piece <= last; piece++) {
-      bits[piece >> 3] |= 0x80 >> (piece & 7);
-    }
-  });
-  return bits;
 }
 
 /** The 20-byte hash peers use (the truncated v2 hash for v2-only torrents). */

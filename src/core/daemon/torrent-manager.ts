@@ -420,8 +420,10 @@ export class TorrentManager extends EventEmitter<ManagerEvents> {
       saveMetainfo: async (hash, bytes) => {
         await this.store?.saveMetainfo(hash, bytes);
       },
-      keepPieceLayers: async (hash, meta) => {
-        if (this.store) await addPieceLayersToTorrentFile(this.store.metainfoPath(hash), meta);
+      keepPieceLayers: async (hash, meta, completeIn) => {
+        const finished = completeIn ? { outDir: completeIn, pool: this.hashPool } : undefined;
+        if (this.store)
+          await addPieceLayersToTorrentFile(this.store.metainfoPath(hash), meta, finished);
       },
       metadataTimeoutMs: options.metadataTimeoutMs ?? 24 * 3600_000,
     };

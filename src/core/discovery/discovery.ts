@@ -21,6 +21,11 @@ export interface DiscoveryContext {
   stats(): TransferStats;
   addPeers(peers: PeerAddress[], source: string): void;
   warn(message: string): void;
+  /**
+   * This source's first try found no peer (every tracker failed, or none
+   * answered with peers): the sources held back for it need not wait.
+   */
+  foundNothing?(): void;
 }
 
 /** What a source can tell about itself, for progress views and `--events`. */
@@ -46,6 +51,12 @@ export interface PeerDiscovery {
   requestPeers?(): void;
   /** All wanted pieces are in: trackers send `completed`. */
   completed?(): void;
+  /**
+   * What we have changed a lot outside a download (the existing-data check
+   * found every wanted piece after trackers were told otherwise): trackers
+   * are told at once, with no event.
+   */
+  haveChanged?(): void;
   /** Shut down; resolves within a bounded time (trackers get `stopped`). */
   stop(): Promise<void>;
 }

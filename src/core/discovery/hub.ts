@@ -63,11 +63,18 @@ export class DiscoveryHub {
       warn: (message) => this.#target?.warn(message),
     };
     this.#context = context;
-    const othersFindPeers = this.discoveries.some((d) => !d.deferrable && d.canFindPeers);
-    const deferring = deferSlow && othersFindPeers;
+    const finders = this.discoveries.filter((d) => !d.deferrable && d.canFindPeers);
+    const deferring = deferSlow && finders.length > 0;
     this.#deferred = deferring ? this.discoveries.filter((d) => d.deferrable) : [];
+    // Held back for the sources that can find peers: once each has come up
+    // empty (the only tracker is dead), waiting for a piece or a tick gains nothing.
+    const hopeful = new Set(finders);
     for (const discovery of this.discoveries) {
-      if (!this.#deferred.includes(discovery)) this.#startOne(discovery, context);
+      if (this.#deferred.includes(discovery)) continue;
+      const foundNothing = () => {
+        if (hopeful.delete(discovery) && hopeful.size === 0) this.startDeferred();
+      };
+      this.#startOne(discovery, { ...context, foundNothing });
     }
   }
 
@@ -97,6 +104,11 @@ export class DiscoveryHub {
 
   completed(): void {
     for (const discovery of this.#running()) discovery.completed?.();
+  }
+
+  /** See PeerDiscovery.haveChanged. */
+  haveChanged(): void {
+    for (const discovery of this.#running()) discovery.haveChanged?.();
   }
 
   stats(): DiscoveryStats {

@@ -28,21 +28,40 @@ export function trackerDiscovery(
         trackers: tiers,
         stats: context.stats,
       });
+      // The first walk over the tiers ends with an answer or with every tracker failed.
+      const trackerCount = announcer.tiers.flat().length;
+      const failed = new Set<string>();
+      let firstWalkDone = false;
+      const walkEnded = (peerCount: number) => {
+        if (firstWalkDone) return;
+        firstWalkDone = true;
+        if (peerCount === 0) context.foundNothing?.();
+      };
       announcer.on('peers', ({ tracker, peers }) => context.addPeers(peers, tracker));
-      announcer.on('response', ({ tracker, peerCount }) => events.onResponse?.(tracker, peerCount));
+      announcer.on('response', ({ tracker, peerCount }) => {
+        events.onResponse?.(tracker, peerCount);
+        walkEnded(peerCount);
+      });
       announcer.on('warning', ({ tracker, message }) =>
         context.warn(tracker ? `${tracker}: ${message}` : message),
       );
-      announcer.on('error', ({ tracker, error }) =>
-        context.warn(`tracker ${tracker}: ${error.message}`),
-      );
+      announcer.on('error', ({ tracker, error }) => {
+        context.warn(`tracker ${tracker}: ${error.message}`);
+        failed.add(tracker);
+        if (failed.size >= trackerCount) walkEnded(0);
+      });
       announcer.start();
+      // No usable tracker URL: nothing will be asked.
+      if (trackerCount === 0) walkEnded(0);
     },
     requestPeers() {
       announcer?.announceNow();
     },
     completed() {
       announcer?.complete();
+    },
+    haveChanged() {
+      announcer?.announceChange();
     },
     async stop() {
       await announcer?.stop();

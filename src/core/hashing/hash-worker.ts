@@ -18,6 +18,7 @@ import {
   type V1PiecesTask,
   type V1SpansTask,
   type V2BufferTask,
+  type V2PiecesTask,
 } from './tasks.ts';
 
 const SHA1_SIZE = 20;
@@ -267,6 +268,31 @@ function v1Pieces(task: V1PiecesTask): HashTaskResult {
   return { sha1, sha256: new Uint8Array(0), fingerprints, status: new Uint8Array(0), bytes };
 }
 
+/**
+ * The v2 hash of `length` bytes of `data` from `at`: a piece-layer entry
+ * (`pieces`: the subtree of a whole piece, padded to `leavesPerPiece`
+ * leaves) or a small file's root (`root`). `leaves` is scratch space.
+ */
+function v2Hash(
+  data: Uint8Array,
+  at: number,
+  length: number,
+  mode: 'pieces' | 'root',
+  leaves: Uint8Array,
+  leavesPerPiece: number,
+): Uint8Array {
+  let count = 0;
+  for (let b = 0; b < length; b += BLOCK_SIZE) {
+    leaves.set(
+      sha256(data.subarray(at + b, at + Math.min(length, b + BLOCK_SIZE))),
+      count * HASH_SIZE,
+    );
+    count++;
+  }
+  const width = mode === 'pieces' ? leavesPerPiece : nextPowerOfTwo(count);
+  return merkleRoot(leaves.subarray(0, count * HASH_SIZE), width);
+}
+
 function v2Buffer(task: V2BufferTask): HashTaskResult {
   const data = new Uint8Array(task.buffer);
   const out = new Uint8Array(task.items.length * HASH_SIZE);
@@ -277,19 +303,25 @@ function v2Buffer(task: V2BufferTask): HashTaskResult {
   task.items.forEach((item, i) => {
     if (item.offset !== undefined) at = item.offset;
     bytes += item.length;
-    let count = 0;
-    for (let b = 0; b < item.length; b += BLOCK_SIZE) {
-      leaves.set(
-        sha256(data.subarray(at + b, at + Math.min(item.length, b + BLOCK_SIZE))),
-        count * HASH_SIZE,
-      );
-      count++;
-    }
-    const width = item.mode === 'pieces' ? leavesPerPiece : nextPowerOfTwo(count);
-    out.set(merkleRoot(leaves.subarray(0, count * HASH_SIZE), width), i * HASH_SIZE);
+    out.set(v2Hash(data, at, item.length, item.mode, leaves, leavesPerPiece), i * HASH_SIZE);
     at += item.length;
   });
   return { sha1: new Uint8Array(0), sha256: out, status: new Uint8Array(0), bytes };
+}
+
+function v2Pieces(task: V2PiecesTask): HashTaskResult {
+  const out = new Uint8Array(task.pieces.length * HASH_SIZE);
+  const fingerprints = Buffer.alloc(task.fingerprints ? task.pieces.length * 8 : 0);
+  const leavesPerPiece = task.pieceLength / BLOCK_SIZE;
+  const leaves = new Uint8Array(leavesPerPiece * HASH_SIZE);
+  let bytes = 0;
+  task.pieces.forEach(({ buffer, start, size, length, mode }, i) => {
+    const piece = new Uint8Array(buffer, start, size);
+    out.set(v2Hash(piece, 0, length, mode, leaves, leavesPerPiece), i * HASH_SIZE);
+    if (task.fingerprints) fingerprints.writeBigUInt64LE(fingerprint(piece), i * 8);
+    bytes += size;
+  });
+  return { sha1: new Uint8Array(0), sha256: out, fingerprints, status: new Uint8Array(0), bytes };
 }
 
 export default function run(task: HashTask): HashTaskResult | HashTaskFailure {
@@ -305,6 +337,8 @@ export default function run(task: HashTask): HashTaskResult | HashTaskFailure {
         return v1Pieces(task);
       case 'v2-buffer':
         return v2Buffer(task);
+      case 'v2-pieces':
+        return v2Pieces(task);
     }
   } catch (error) {
     if (error instanceof FsFailure) return { failure: error.failure };

@@ -17,7 +17,11 @@ import {
   type FileHashRequest,
   type PieceSources,
 } from './task-batches.ts';
-import { HashTaskRunner, movable, type HashRunOptions } from './task-runner.ts';
+import {
+  DEFAULT_CALLING_THREAD_BUDGET,
+  type CallingThreadBudgetOptions,
+} from './calling-thread-budget.ts';
+import { HashTaskRunner, type HashRunOptions } from './task-runner.ts';
 import { ReadStatus, type HashTaskResult } from './tasks.ts';
 import { defaultWorkerFilename } from './worker-location.ts';
 
@@ -45,15 +49,17 @@ export interface HashPoolOptions {
   callingThreadHashes?: boolean;
   /**
    * Pieces in shared memory (a download's received pieces, sha1SharedPieces
-   * and the like) are hashed on the calling thread, and start no worker;
-   * work read from disk (checks) still goes to the workers. A worker thread
-   * costs a download ~18 MiB of peak RSS (its isolate, heap, malloc arena and
-   * the binary's pages its bootstrap touches) and more CPU than hashing a
-   * piece on the main thread saves it (handing the piece over, waking two
-   * threads per piece): docs/PERFORMANCE.md, "Download memory (2026-12-07,
-   * morning)".
+   * and the like) are hashed on the calling thread while it spends less
+   * than a share of its time on them (`true`: a quarter, see
+   * calling-thread-budget.ts), and start no worker meanwhile; past that
+   * share, and for work read from disk (checks), the workers hash. A worker
+   * thread costs a download ~18 MiB of peak RSS (its isolate, heap, malloc
+   * arena and the binary's pages its bootstrap touches) and more CPU than
+   * hashing a piece on the main thread saves it (handing the piece over,
+   * waking two threads per piece): docs/PERFORMANCE.md, "Download memory
+   * (2026-12-07, morning)".
    */
-  sharedOnCallingThread?: boolean;
+  sharedOnCallingThread?: boolean | CallingThreadBudgetOptions;
 }
 
 export interface V1PiecesInput {
@@ -110,7 +116,10 @@ export class HashPool {
       workerFilename: options.workerFilename ?? defaultWorkerFilename(),
       startAllThreads: options.startAllThreads ?? false,
       callingThreadHashes: options.callingThreadHashes ?? false,
-      sharedOnCallingThread: options.sharedOnCallingThread ?? false,
+      sharedOnCallingThread:
+        options.sharedOnCallingThread === true
+          ? DEFAULT_CALLING_THREAD_BUDGET
+          : options.sharedOnCallingThread || undefined,
     });
   }
 
@@ -309,7 +318,7 @@ export class HashPool {
    * given sizes; it is transferred to a worker (detached here afterwards).
    */
   async sha1Buffer(buffer: ArrayBuffer, sizes: number[]): Promise<Uint8Array> {
-    const result = await this.#runner.run(movable({ op: 'v1-buffer', buffer, sizes }, [buffer]));
+    const result = await this.#runner.run({ op: 'v1-buffer', buffer, sizes }, undefined, [buffer]);
     return result.sha1;
   }
 
@@ -325,7 +334,9 @@ export class HashPool {
   ): Promise<Uint8Array> {
     leavesPerPiece(pieceLength);
     const result = await this.#runner.run(
-      movable({ op: 'v2-buffer', buffer, pieceLength, items }, [buffer]),
+      { op: 'v2-buffer', buffer, pieceLength, items },
+      undefined,
+      [buffer],
     );
     return result.sha256;
   }
@@ -377,6 +388,36 @@ export class HashPool {
       })),
       fingerprints,
     });
+  }
+
+  /**
+   * v2 hashes of pieces each held in its own shared memory, in one task (32
+   * bytes per piece; see sha256Buffer for the modes): `length` bytes of each
+   * are hashed (a v2 file's last piece ends at the file's end), and each
+   * piece's resume fingerprint covers all of it (8 bytes LE per piece).
+   */
+  async sha256AndFingerprintSharedPieces(
+    pieceLength: number,
+    pieces: readonly {
+      data: Uint8Array<SharedArrayBuffer>;
+      length: number;
+      mode: 'pieces' | 'root';
+    }[],
+  ): Promise<{ sha256: Uint8Array; fingerprints: Uint8Array }> {
+    leavesPerPiece(pieceLength);
+    const result = await this.#runner.runShared({
+      op: 'v2-pieces',
+      pieceLength,
+      pieces: pieces.map(({ data, length, mode }) => ({
+        buffer: data.buffer,
+        start: data.byteOffset,
+        size: data.length,
+        length,
+        mode,
+      })),
+      fingerprints: true,
+    });
+    return { sha256: result.sha256, fingerprints: result.fingerprints! };
   }
 
   /**

@@ -5,10 +5,15 @@
  * should not wait for it). At most `2 * threads` tasks are in flight, so
  * memory stays bounded whatever the work's size. What the tasks are is the
  * hash pool's business (pool.ts); this only runs them.
+ *
+ * piscina itself loads when the first worker starts: its module graph
+ * (worker_threads, perf_hooks, assert) was a few milliseconds of a download's
+ * start-up, before its first piece, which the calling thread hashes anyway.
  */
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { diskErrorFrom } from '../errors.ts';
 import runHashTask from './hash-worker.ts';
+import { CallingThreadBudget, type CallingThreadBudgetOptions } from './calling-thread-budget.ts';
 import {
   isFailure,
   type FileRangesTask,
@@ -18,6 +23,7 @@ import {
   type V1PiecesTask,
   type V1SpansTask,
   type V2BufferTask,
+  type V2PiecesTask,
 } from './tasks.ts';
 
 export interface HashRunOptions {
@@ -39,27 +45,21 @@ export interface TaskRunnerOptions {
    * start-up, so such a pool needs one worker fewer.
    */
   callingThreadHashes?: boolean;
-  /** Pieces in shared memory are always hashed on the calling thread (see HashPoolOptions). */
-  sharedOnCallingThread?: boolean;
-}
-
-/** Marks `value` so the pool moves `transfer` to the worker instead of copying it. */
-export function movable<T extends object>(value: T, transfer: ArrayBuffer[]): T {
-  const wrapper = {
-    [Piscina.transferableSymbol]: transfer,
-    [Piscina.valueSymbol]: value,
-  };
-  // The pool unwraps the marker and sends `value` with `transfer` moved.
-  return Piscina.move(wrapper as never) as unknown as T;
+  /**
+   * Pieces in shared memory are hashed on the calling thread while this
+   * budget allows, and start no worker meanwhile (see HashPoolOptions).
+   */
+  sharedOnCallingThread?: CallingThreadBudgetOptions;
 }
 
 export class HashTaskRunner {
   readonly threads: number;
   readonly #options: TaskRunnerOptions;
-  /** Undefined until first needed (see the constructor); null for a pool of no workers. */
-  #pool: Piscina<HashTask, HashTaskResult | HashTaskFailure> | null | undefined = undefined;
+  /** Undefined until first needed (see the constructor); resolves to null for a pool of no workers. */
+  #pool: Promise<WorkerPool | null> | undefined = undefined;
   readonly #callingThreadHashes: boolean;
-  readonly #sharedOnCallingThread: boolean;
+  /** The calling thread's budget for pieces in shared memory; null: only while no worker answered. */
+  readonly #sharedBudget: CallingThreadBudget | null;
   #destroyed = false;
   #warm = false;
   #warmingUp = false;
@@ -68,7 +68,9 @@ export class HashTaskRunner {
   constructor(options: TaskRunnerOptions) {
     this.threads = options.threads;
     this.#callingThreadHashes = options.callingThreadHashes ?? false;
-    this.#sharedOnCallingThread = options.sharedOnCallingThread ?? false;
+    this.#sharedBudget = options.sharedOnCallingThread
+      ? new CallingThreadBudget(options.sharedOnCallingThread)
+      : null;
     if (options.threads === 0 && !this.#callingThreadHashes)
       throw new RangeError('a hash pool without worker threads needs callingThreadHashes');
     this.#options = options;
@@ -77,36 +79,39 @@ export class HashTaskRunner {
     // torrent is read, and a thread starting then (its spawn on this thread, its boot on
     // the other core) competed with everything on the way to the first piece, which the
     // calling thread hashes in a millisecond or two anyway.
-    if (options.startAllThreads) this.#workers();
+    // A failure to start shows in the tasks, which wait for the same start.
+    if (options.startAllThreads) this.#workers().catch(() => {});
   }
 
   /** The worker pool, started on first use; null for a pool of no workers. */
-  #workers(): Piscina<HashTask, HashTaskResult | HashTaskFailure> | null {
-    if (this.#pool !== undefined) return this.#pool;
-    const options = this.#options;
-    this.#pool =
-      options.threads === 0
-        ? null
-        : new Piscina({
-            filename: options.workerFilename,
-            // One worker stays up (unless startAllThreads); more start when work queues
-            // (checks) and leave when idle. A download's steady hashing fits in one,
-            // and each worker's heap costs memory.
-            minThreads: options.startAllThreads ? options.threads : 1,
-            maxThreads: options.threads,
-            idleTimeout: 5_000,
-            // When the calling thread hashes too, a worker holds its next task already: the
-            // calling thread hands out work only between its own tasks (~20 ms each), and a
-            // next task waiting in piscina's queue there left the worker idle meanwhile.
-            // Tasks still run one at a time on the worker.
-            concurrentTasksPerWorker: this.#callingThreadHashes ? 2 : 1,
-          });
+  #workers(): Promise<WorkerPool | null> {
+    this.#pool ??= this.#startWorkers();
     return this.#pool;
+  }
+
+  async #startWorkers(): Promise<WorkerPool | null> {
+    const options = this.#options;
+    if (options.threads === 0) return null;
+    const { Piscina } = await import('piscina');
+    return new Piscina({
+      filename: options.workerFilename,
+      // One worker stays up (unless startAllThreads); more start when work queues
+      // (checks) and leave when idle. A download's steady hashing fits in one,
+      // and each worker's heap costs memory.
+      minThreads: options.startAllThreads ? options.threads : 1,
+      maxThreads: options.threads,
+      idleTimeout: 5_000,
+      // When the calling thread hashes too, a worker holds its next task already: the
+      // calling thread hands out work only between its own tasks (~20 ms each), and a
+      // next task waiting in piscina's queue there left the worker idle meanwhile.
+      // Tasks still run one at a time on the worker.
+      concurrentTasksPerWorker: this.#callingThreadHashes ? 2 : 1,
+    });
   }
 
   /** Whether a worker thread has been started (for tests: a pool that had no work starts none). */
   get started(): boolean {
-    return this.#pool !== undefined && this.#pool !== null;
+    return this.#pool !== undefined && this.threads > 0;
   }
 
   /** True once a worker has answered a task (see the file comment). */
@@ -131,7 +136,7 @@ export class HashTaskRunner {
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    await this.#pool?.destroy();
+    await (await this.#pool)?.destroy();
   }
 
   /**
@@ -139,12 +144,14 @@ export class HashTaskRunner {
    * thread while no worker has answered yet, as runAll does for disk tasks,
    * and on the pool after. The first pieces of a download are checked at once
    * instead of waiting for a thread to start. With sharedOnCallingThread,
-   * always on this thread, and no worker starts for them.
+   * on this thread while its budget allows (no worker starts for them), and
+   * on the pool past it.
    */
-  async runShared(task: V1PiecesTask | V2BufferTask): Promise<HashTaskResult> {
-    if (this.#sharedOnCallingThread && !this.#destroyed) {
+  async runShared(task: V1PiecesTask | V2BufferTask | V2PiecesTask): Promise<HashTaskResult> {
+    const budget = this.#sharedBudget;
+    if (budget && !this.#destroyed && budget.allows()) {
       this.#tasksRun.callingThread++;
-      return settled(runHashTask(task));
+      return settled(budget.spend(() => runHashTask(task)));
     }
     if ((!this.#warm || this.threads === 0) && !this.#destroyed) {
       this.#tasksRun.callingThread++;
@@ -159,11 +166,16 @@ export class HashTaskRunner {
     return result;
   }
 
-  async run(task: HashTask, signal?: AbortSignal): Promise<HashTaskResult> {
+  /** Runs `task` on a worker; `transfer` is moved to it instead of copied (detached here). */
+  async run(
+    task: HashTask,
+    signal?: AbortSignal,
+    transfer?: ArrayBuffer[],
+  ): Promise<HashTaskResult> {
     if (this.#destroyed) throw new Error('the hash pool is closed');
-    const pool = this.#workers();
+    const pool = await this.#workers();
     if (!pool) return settled(runHashTask(task));
-    const result = await pool.run(task, signal ? { signal } : {});
+    const result = await pool.run(task, { signal, transferList: transfer });
     this.#warm = true;
     return settled(result);
   }
@@ -255,6 +267,8 @@ export class HashTaskRunner {
     if (failure !== null) throw failure;
   }
 }
+
+type WorkerPool = Piscina<HashTask, HashTaskResult | HashTaskFailure>;
 
 /** Tasks that read their data from disk: plain values, safe to run on any thread. */
 type DiskTask = V1SpansTask | FileRangesTask;

@@ -79,7 +79,27 @@ export interface V2BufferTask {
   items: { length: number; mode: 'pieces' | 'root'; offset?: number }[];
 }
 
-export type HashTask = V1SpansTask | FileRangesTask | V1BufferTask | V1PiecesTask | V2BufferTask;
+/**
+ * v2 hashes of pieces each in its own shared buffer (downloaded pieces of a
+ * v2-only torrent verified as a batch): `length` bytes from `start` are
+ * hashed as in V2BufferTask; with `fingerprints`, the resume fingerprint of
+ * all `size` bytes of each piece too, as for v1-pieces.
+ */
+export interface V2PiecesTask {
+  op: 'v2-pieces';
+  pieceLength: number;
+  pieces: {
+    buffer: SharedArrayBuffer;
+    start: number;
+    size: number;
+    length: number;
+    mode: 'pieces' | 'root';
+  }[];
+  fingerprints?: boolean;
+}
+
+export type HashTask =
+  V1SpansTask | FileRangesTask | V1BufferTask | V1PiecesTask | V2BufferTask | V2PiecesTask;
 
 /** Per-piece (v1-spans) or per-item (file-ranges) read status. */
 export const ReadStatus = {
@@ -95,7 +115,7 @@ export interface HashTaskResult {
   sha1: Uint8Array;
   /** Concatenated SHA-256 hashes (32 bytes each), in task order. */
   sha256: Uint8Array;
-  /** v1-spans with algorithm xxh64 or both, v1-pieces with fingerprints: 8-byte little-endian fingerprints per piece. */
+  /** v1-spans with algorithm xxh64 or both, v1-pieces and v2-pieces with fingerprints: 8-byte little-endian fingerprints per piece. */
   fingerprints?: Uint8Array;
   /** ReadStatus per piece (v1-spans) or per item (file-ranges); empty for buffer tasks. */
   status: Uint8Array;

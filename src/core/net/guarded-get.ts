@@ -12,7 +12,6 @@
  */
 import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
-import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { proxiedRequest, proxyFor, type ProxySettings } from './http-proxy.ts';
 import { redirectRefusal } from './redirect-policy.ts';
@@ -127,7 +126,9 @@ export function guardedGet(options: GuardedGetOptions): GuardedGet {
     pinned: LookupFunction | undefined,
   ): void => {
     const route = proxiedRequest(target, proxy);
-    const client = route.secure ? https : http;
+    // node:https (and with it node:tls) loads with the first https:// URL, not with every
+    // download: a plain-http tracker's announce is on the way to the first piece.
+    const client = route.secure ? process.getBuiltinModule('node:https') : http;
     const { agent, headers } = options.requestOptions(target, proxy, route.agentKey);
     let request: http.ClientRequest;
     try {

@@ -16,10 +16,10 @@
  * TLS runs end to end with the origin, so the proxy sees only the host name.
  */
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import { BlockList, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 
 export interface NoProxyRule {
   /** Lower-case host name without a leading dot, an IP address, or null for a CIDR rule. */
@@ -159,70 +159,79 @@ export interface AgentOptions {
 /**
  * An https.Agent whose connections are CONNECT tunnels through `proxy`. The
  * agent pools the TLS sockets over the tunnels like any other, so keep-alive
- * works through the proxy too.
+ * works through the proxy too. The class is made at its first use: node:https
+ * and node:tls load only when an https:// URL is fetched (see guarded-get.ts).
  */
-export class TunnelingAgent extends https.Agent {
-  readonly proxy: URL;
-  readonly #connectTimeoutMs: number;
+const tunnelingAgentClass = (Agent: typeof https.Agent) =>
+  class TunnelingAgent extends Agent {
+    readonly proxy: URL;
+    readonly #connectTimeoutMs: number;
 
-  constructor(proxy: URL, options: AgentOptions) {
-    super({ keepAlive: options.keepAlive, maxSockets: options.maxSockets, ca: options.ca });
-    this.proxy = proxy;
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
-  }
+    constructor(proxy: URL, options: AgentOptions) {
+      super({ keepAlive: options.keepAlive, maxSockets: options.maxSockets, ca: options.ca });
+      this.proxy = proxy;
+      this.#connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    }
 
-  override createConnection(
-    options: http.ClientRequestArgs,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const done = callback ?? (() => undefined);
-    const host = options.host ?? options.hostname ?? 'localhost';
-    const port = Number(options.port ?? 443);
-    const authority = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-    const connect = http.request({
-      host: bareHost(this.proxy),
-      port: defaultPort(this.proxy),
-      method: 'CONNECT',
-      path: authority,
-      agent: false,
-      headers: { Host: authority, ...proxyAuthHeaders(this.proxy) },
-      timeout: this.#connectTimeoutMs,
-    });
-    let answered = false;
-    connect.on('timeout', () => connect.destroy(new Error('proxy did not answer CONNECT')));
-    connect.on('error', (error) => {
-      if (!answered) {
-        answered = true;
-        done(error, undefined as unknown as Duplex);
-      }
-    });
-    connect.on('connect', (response: http.IncomingMessage, socket: Socket) => {
-      answered = true;
-      if (response.statusCode !== 200) {
-        socket.destroy();
-        done(
-          new Error(`proxy refused CONNECT ${authority}: HTTP ${response.statusCode}`),
-          undefined as unknown as Duplex,
-        );
-        return;
-      }
-      // Only the TLS settings are passed on: the request's own options carry a
-      // `path` (the URL path) that tls.connect would take for a socket file.
-      const settings = options as tls.ConnectionOptions;
-      const secure = tls.connect({
-        socket,
-        // `host` names the identity the certificate must prove (no connection is made to it).
-        host,
-        servername: isIP(host) === 0 ? host : undefined,
-        ca: settings.ca,
-        rejectUnauthorized: settings.rejectUnauthorized,
-        ALPNProtocols: ['http/1.1'],
+    override createConnection(
+      options: http.ClientRequestArgs,
+      callback?: (err: Error | null, stream: Duplex) => void,
+    ): Duplex | null | undefined {
+      const done = callback ?? (() => undefined);
+      const host = options.host ?? options.hostname ?? 'localhost';
+      const port = Number(options.port ?? 443);
+      const authority = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+      const connect = http.request({
+        host: bareHost(this.proxy),
+        port: defaultPort(this.proxy),
+        method: 'CONNECT',
+        path: authority,
+        agent: false,
+        headers: { Host: authority, ...proxyAuthHeaders(this.proxy) },
+        timeout: this.#connectTimeoutMs,
       });
-      done(null, secure);
-    });
-    connect.end();
-    return undefined;
-  }
+      let answered = false;
+      connect.on('timeout', () => connect.destroy(new Error('proxy did not answer CONNECT')));
+      connect.on('error', (error) => {
+        if (!answered) {
+          answered = true;
+          done(error, undefined as unknown as Duplex);
+        }
+      });
+      connect.on('connect', (response: http.IncomingMessage, socket: Socket) => {
+        answered = true;
+        if (response.statusCode !== 200) {
+          socket.destroy();
+          done(
+            new Error(`proxy refused CONNECT ${authority}: HTTP ${response.statusCode}`),
+            undefined as unknown as Duplex,
+          );
+          return;
+        }
+        // Only the TLS settings are passed on: the request's own options carry a
+        // `path` (the URL path) that tls.connect would take for a socket file.
+        const settings = options as tls.ConnectionOptions;
+        const secure = process.getBuiltinModule('node:tls').connect({
+          socket,
+          // `host` names the identity the certificate must prove (no connection is made to it).
+          host,
+          servername: isIP(host) === 0 ? host : undefined,
+          ca: settings.ca,
+          rejectUnauthorized: settings.rejectUnauthorized,
+          ALPNProtocols: ['http/1.1'],
+        });
+        done(null, secure);
+      });
+      connect.end();
+      return undefined;
+    }
+  };
+
+let tunnelingAgent: ReturnType<typeof tunnelingAgentClass> | null = null;
+
+function createTunnelingAgent(proxy: URL, options: AgentOptions): https.Agent {
+  tunnelingAgent ??= tunnelingAgentClass(process.getBuiltinModule('node:https').Agent);
+  return new tunnelingAgent(proxy, options);
 }
 
 /**
@@ -266,9 +275,9 @@ export function proxiedRequest(
 /** A new agent for requests described by proxiedRequest(target, proxy). */
 export function createAgent(target: URL, proxy: URL | null, options: AgentOptions): http.Agent {
   const base = { keepAlive: options.keepAlive, maxSockets: options.maxSockets };
-  if (proxy !== null && target.protocol === 'https:') return new TunnelingAgent(proxy, options);
+  if (proxy !== null && target.protocol === 'https:') return createTunnelingAgent(proxy, options);
   if (proxy === null && target.protocol === 'https:') {
-    return new https.Agent({ ...base, ca: options.ca });
+    return new (process.getBuiltinModule('node:https').Agent)({ ...base, ca: options.ca });
   }
   return new http.Agent(base);
 }

@@ -8,7 +8,6 @@
  */
 import type { Metainfo } from '../metainfo/types.ts';
 import type { HashPool } from '../hashing/pool.ts';
-import { fingerprint } from '../hashing/fingerprint.ts';
 import type { Peer, OutstandingRequest } from '../peer/peer.ts';
 import type { DiskStorage } from '../storage/disk-storage.ts';
 import { BLOCK_SIZE, type BlockRef, type PiecePicker } from '../swarm/piece-picker.ts';
@@ -16,7 +15,7 @@ import { RateLimiter } from '../swarm/rate-limiter.ts';
 import { desiredQueueDepth, isSnubbed } from '../swarm/request-queue.ts';
 import { PieceVerifier } from '../verify/piece-verifier.ts';
 import type { BitField } from '../wire/bitfield.ts';
-import { PieceBuffers } from './piece-buffers.ts';
+import { PieceBuffers, copyIntoPiece } from './piece-buffers.ts';
 import type { Identity } from './peer-pool.ts';
 import { SmartBan } from './smart-ban.ts';
 
@@ -256,7 +255,7 @@ export class DownloadScheduler {
       this.#pieceBuffers.set(index, buffer);
       this.#bufferChanges++;
     }
-    copyBytes(block, buffer, begin);
+    copyIntoPiece(block, buffer, begin);
     for (const cancel of result.cancels) this.#o.peer(cancel.peerId)?.cancel(cancel);
     // Whatever escapes verification after the piece was judged is an engine bug: it ends the run.
     if (result.pieceComplete) this.#verifyPiece(index).catch((error) => this.#o.fatal(error));
@@ -299,13 +298,11 @@ export class DownloadScheduler {
     if (!buffer || this.#verifying.has(index)) return;
     this.#verifying.add(index);
     let good: boolean;
-    let print: bigint | null;
+    let print: bigint;
     let guilty: Identity[] = [];
     try {
       ({ good, print } = await this.#verifier.check(index, buffer));
       if (good) {
-        // Taken before the write, while the buffer certainly holds the verified bytes.
-        print ??= fingerprint(buffer);
         guilty = this.#smartBan.piecePassed(index, buffer);
         await this.#o.storage.write(index, 0, buffer);
       } else {
@@ -336,7 +333,7 @@ export class DownloadScheduler {
       this.#o.ban(identity, 'sent a block that differs from the verified piece');
     if (good) {
       this.#picker.pieceVerified(index);
-      await this.#o.verified(index, print!);
+      await this.#o.verified(index, print);
       if (wasMemoryFull && !this.#picker.isComplete()) this.fillAll();
     } else {
       const contributors = this.#picker.pieceFailed(index);
@@ -349,24 +346,4 @@ export class DownloadScheduler {
       this.fillAll();
     }
   }
-}
-
-/** Word-aligned staging for copies into shared memory (see copyBytes). */
-let bounce = new Uint8Array(32 * 1024);
-
-/**
- * Copies a received block into a piece buffer (shared memory). V8 copies into
- * shared memory word by word only when the source is word-aligned, and byte by
- * byte otherwise (~6x slower); a block inside a socket chunk usually sits at
- * an odd offset (after its 13-byte header). An unaligned block is therefore
- * first copied into an aligned scratch buffer (ordinary memory: a plain memcpy).
- */
-function copyBytes(source: Uint8Array, target: Uint8Array, offset: number): void {
-  if (source.byteOffset % 8 === 0) {
-    target.set(source, offset);
-    return;
-  }
-  if (bounce.length < source.length) bounce = new Uint8Array(source.length);
-  bounce.set(source);
-  target.set(bounce.subarray(0, source.length), offset);
 }

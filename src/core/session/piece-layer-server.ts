@@ -8,8 +8,15 @@
  *
  * The tree above each layer is built on the first request for its file and
  * kept, so each answer is a copy, not a hashing job.
+ *
+ * A hybrid has no layers unless its .torrent brought them: the first request
+ * for a file whose pieces are all verified builds its layer from the data
+ * (piece-layer-builder.ts), and that request, and any for the same file
+ * meanwhile, are answered once it is built (or rejected if it cannot be).
  */
 import type { Metainfo } from '../metainfo/types.ts';
+import type { HashPool } from '../hashing/pool.ts';
+import { PieceLayerBuilder } from './piece-layer-builder.ts';
 import {
   layerGeometry,
   layerTree,
@@ -23,8 +30,37 @@ export class PieceLayerServer {
   /** Built trees by root (hex); null for a root we have no layer for. */
   readonly #trees = new Map<string, { geometry: LayerGeometry; tree: Uint8Array[] }>();
 
-  constructor(meta: Metainfo) {
+  readonly #builder: PieceLayerBuilder | null;
+
+  constructor(meta: Metainfo, builder: PieceLayerBuilder | null = null) {
     this.#meta = meta;
+    this.#builder = builder;
+  }
+
+  /** A session's server: builds a hybrid's missing layers from the files `storage` holds. */
+  static building(
+    meta: Metainfo,
+    pool: HashPool,
+    storage: { filePath(index: number): string },
+    pieces: { hasPiece(index: number): boolean },
+  ): PieceLayerServer {
+    const builder = new PieceLayerBuilder({
+      meta,
+      pool,
+      filePath: (index) => storage.filePath(index),
+      have: (piece) => pieces.hasPiece(piece),
+    });
+    return new PieceLayerServer(meta, builder);
+  }
+
+  /**
+   * Sends the answer to `request` through `reply`: at once when we hold the
+   * layer or cannot build it, else once it is built from our data.
+   */
+  answerWith(request: HashRange, reply: (message: HashMessage) => void): void {
+    const hex = Buffer.from(request.piecesRoot).toString('hex');
+    if (!this.#builder || this.#meta.pieceLayers.has(hex)) return reply(this.answer(request));
+    void this.#builder.layerFor(hex).then(() => reply(this.answer(request)));
   }
 
   /** The message answering `request`: `hashes` when we can prove the range, else `hash reject`. */

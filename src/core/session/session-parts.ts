@@ -107,8 +107,9 @@ export function buildSessionParts(
     port: () => client.port,
     addPeers: hooks.addPeers,
   });
-  // BEP 52: answers peers' hash requests from the piece layers we hold.
-  const layerServer = new PieceLayerServer(meta);
+  // BEP 52: answers peers' hash requests from the piece layers we hold, or
+  // builds a complete file's layer from its verified data (a hybrid from a magnet).
+  const layerServer = PieceLayerServer.building(meta, options.hashPool, storage, picker);
   // The pool is built last, as it needs the handlers of the parts before it;
   // those parts reach it only through closures called once the session runs.
   const layers = new PieceLayerPhase({ meta, pool: () => pool });

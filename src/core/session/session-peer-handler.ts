@@ -52,7 +52,8 @@ export function sessionPeerHandler(parts: SessionParts): PeerHandler {
         peer.close(`bad extension message: ${error.message}`);
       }
     },
-    hashRequest: (peer, request) => peer.conn.send(layerServer.answer(request)),
+    hashRequest: (peer, request) =>
+      layerServer.answerWith(request, (answer) => peer.conn.send(answer)),
     // Hashes nobody is fetching (any more) are ignored, as a late block is; nothing is stored.
     hashes: (peer, message) => parts.layerFetcher()?.onHashes(peer, message),
     hashRejected: (peer, range) => parts.layerFetcher()?.onReject(peer, range),

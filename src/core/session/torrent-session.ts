@@ -386,6 +386,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
       await this.#ending.succeed('complete');
       return;
     }
+    // Trackers told `started` with left=<size> hear left=0 now, not at the next regular announce.
+    if (atCheck && this.#peersDuringCheck) this.#discovery.haveChanged();
     this.#setPhase('seeding');
     turnToSeeding(this.#pool.peers.values(), this.meta.pieceCount);
     if (this.#seedGoalMet()) await this.#ending.succeed('seeded');

@@ -111,6 +111,9 @@ export class OutDir {
       return;
     }
     this.#makeRoot();
+    // Storage asks again at every open of a file (a 200-file download: ~250 times): a
+    // directory made and checked before needs no walk from the root.
+    if (this.#checkedDirs.has(absolute)) return;
     let at = this.root;
     for (const part of this.parts(absolute)) {
       at = join(at, part);

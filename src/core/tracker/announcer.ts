@@ -150,6 +150,8 @@ interface WalkState {
   notBefore: number;
   /** Walks in a row in which no tracker answered. */
   failures: number;
+  /** announceChange() asked for a walk that has not started yet. */
+  changePending: boolean;
   abort: AbortController | undefined;
 }
 
@@ -165,6 +167,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     timerAt: Infinity,
     notBefore: 0,
     failures: 0,
+    changePending: false,
     abort: undefined,
   };
   readonly #key = randomInt(0, 2 ** 32);
@@ -232,6 +235,22 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
       if (tracker.sentStarted) tracker.completedPending = true;
     }
     if (this.#walk.inFlight) this.#walk.pending = true;
+    else this.#launch();
+  }
+
+  /**
+   * What we have changed a lot since the last announce (the existing-data
+   * check found every piece after `started` went out with `left` > 0): tells
+   * the trackers at once instead of at the next regular announce, as a
+   * seeder that just started would, with no event (BEP 3 sends `completed`
+   * only for a download that completes). Like `completed`, it goes out
+   * inside a min interval or backoff: it is one announce, not a loop.
+   */
+  announceChange(): void {
+    if (!this.#started || this.#stopped || this.#tiers.length === 0) return;
+    const walk = this.#walk;
+    walk.changePending = true;
+    if (walk.inFlight) walk.pending = true;
     else this.#launch();
   }
 
@@ -386,6 +405,8 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     walk.timer = undefined;
     walk.timerAt = Infinity;
     walk.inFlight = true;
+    // This walk reads the stats as they are now: the change is in it.
+    walk.changePending = false;
     const abort = new AbortController();
     walk.abort = abort;
     let lastError: TrackerError | undefined;
@@ -418,9 +439,9 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
       walk.abort = undefined;
       if (walk.pending && !this.#stopped) {
         walk.pending = false;
-        // After a failure the backoff stands; a `completed` still waits for it.
+        // After a failure the backoff stands; a `completed` or a change does not wait for it.
         const completing = this.#tiers.some((tier) => tier.some((t) => t.completedPending));
-        if (walk.notBefore <= Date.now() || completing) this.#launch();
+        if (walk.notBefore <= Date.now() || completing || walk.changePending) this.#launch();
       }
     }
   }

@@ -15,11 +15,10 @@ import { expectedSha1, expectedV2, SHA1_LENGTH, SHA256_LENGTH } from './expected
 export interface PieceVerdict {
   good: boolean;
   /**
-   * hashing/fingerprint.ts of the piece, computed with the SHA-1 on the
-   * worker (v1 and hybrid torrents); null where the caller must compute it
-   * (v2-only torrents).
+   * hashing/fingerprint.ts of the piece, computed on the worker with its hash
+   * (SHA-1 for v1 and hybrid torrents, the merkle hash for v2-only ones).
    */
-  print: bigint | null;
+  print: bigint;
 }
 
 interface WaitingPiece {
@@ -101,11 +100,21 @@ export class PieceVerifier {
         print: prints.getBigUint64(i * 8, true),
       }));
     }
-    const results: PieceVerdict[] = [];
-    for (const { index, data } of batch) {
-      results.push({ good: (await this.verifyRun(index, 1, data))[0]!, print: null });
-    }
-    return results;
+    // v2-only: one task for the batch too, not one per piece.
+    const expected = batch.map(({ index }) => expectedV2(this.#meta, this.#layout, index));
+    const { sha256, fingerprints } = await this.#pool.sha256AndFingerprintSharedPieces(
+      this.#meta.pieceLength,
+      batch.map(({ index, data }, i) => ({
+        data,
+        length: this.#v2DataLength(index, data.length),
+        mode: expected[i]?.mode ?? 'pieces',
+      })),
+    );
+    const prints = new DataView(fingerprints.buffer, fingerprints.byteOffset);
+    return expected.map((want, i) => ({
+      good: want !== null && this.#v2Matches(sha256, i, want.hash),
+      print: prints.getBigUint64(i * 8, true),
+    }));
   }
 
   /** Checks `count` consecutive pieces from `first`, held back to back in `data`. */
@@ -132,11 +141,12 @@ export class PieceVerifier {
       return item;
     });
     const hashes = await this.#pool.sha256Shared(data, meta.pieceLength, items);
-    return expected.map(
-      (want, i) =>
-        want !== null &&
-        sameBytes(hashes.subarray(i * SHA256_LENGTH, (i + 1) * SHA256_LENGTH), want.hash),
-    );
+    return expected.map((want, i) => want !== null && this.#v2Matches(hashes, i, want.hash));
+  }
+
+  /** Whether the `at`th hash in `hashes` is `want`. */
+  #v2Matches(hashes: Uint8Array, at: number, want: Uint8Array): boolean {
+    return sameBytes(hashes.subarray(at * SHA256_LENGTH, (at + 1) * SHA256_LENGTH), want);
   }
 
   /** Whether the `at`th digest in `digests` is the SHA-1 piece `index` must have. */

@@ -50,6 +50,26 @@ describe('HashPool with sharedOnCallingThread', () => {
     }
   });
 
+  it('sends the pieces to a worker once the calling thread has spent its share of time on them', async () => {
+    // A share of zero and a 1 ms burst: the first task spends the budget, so the
+    // later ones go to the pool, as a download too fast for the main thread's share does.
+    const pool = new HashPool({ threads: 1, sharedOnCallingThread: { share: 0, burstMs: 1 } });
+    try {
+      // Until the worker (started by the first task over the budget) has booted and
+      // taken pieces; a bounded number of batches either way.
+      for (let batch = 0; batch < 400 && pool.tasksRun.workers < 3; batch++) {
+        const pieces = [sharedPiece(64 * KiB, batch)];
+        const digests = await pool.sha1SharedPieces(pieces);
+        expect(Buffer.from(digests)).toEqual(Buffer.concat(pieces.map(sha1)));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(pool.workersStarted).toBe(true);
+      expect(pool.tasksRun.workers).toBeGreaterThanOrEqual(3);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
   it('still starts a worker for a check of data on disk', async () => {
     const pool = new HashPool({ threads: 1, sharedOnCallingThread: true });
     try {

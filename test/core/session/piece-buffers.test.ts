@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PieceBuffers } from '../../../src/core/session/piece-buffers.ts';
+import { PieceBuffers, copyIntoPiece } from '../../../src/core/session/piece-buffers.ts';
 import { isPageAligned } from '../../../src/core/storage/aligned-memory.ts';
 
 const MiB = 1024 * 1024;
@@ -60,5 +60,42 @@ describe('PieceBuffers', () => {
     const offsets = [buffers.acquire(10), buffers.acquire(10)].map((view) => view.byteOffset);
     expect(offsets.sort()).toEqual([0, 64 * 1024]);
     expect(isPageAligned(buffers.acquire(10))).toBe(false);
+  });
+});
+
+describe('copyIntoPiece', () => {
+  // A socket read with blocks at every alignment, as the wire decoder hands them out.
+  const read = Buffer.alloc(64 * 1024 + 16);
+  for (let i = 0; i < read.length; i++) read[i] = (i * 131 + 7) & 0xff;
+
+  it('copies a block at any offset of its buffer to any place in a shared piece, touching nothing else', () => {
+    const buffers = new PieceBuffers(64 * 1024, 256 * 1024);
+    const piece = buffers.acquire(64 * 1024);
+    for (const start of [0, 1, 3, 8, 13, 4099, read.length - 16 * 1024]) {
+      for (const offset of [0, 5, 16 * 1024, 48 * 1024]) {
+        piece.fill(0xee);
+        const block = read.subarray(start, start + 16 * 1024);
+        copyIntoPiece(block, piece, offset);
+        expect(Buffer.from(piece.subarray(offset, offset + block.length)).equals(block)).toBe(true);
+        expect(piece.subarray(0, offset).every((byte) => byte === 0xee)).toBe(true);
+        expect(piece.subarray(offset + block.length).every((byte) => byte === 0xee)).toBe(true);
+      }
+    }
+  });
+
+  it('copies a block that is its whole buffer, and one that ends its buffer', () => {
+    const piece = new PieceBuffers(1024, 4096).acquire(1024);
+    const whole = new Uint8Array(100).map((_, i) => i + 1);
+    copyIntoPiece(whole, piece, 900);
+    expect([...piece.subarray(900, 1000)]).toEqual([...whole]);
+    const tail = read.subarray(read.length - 300);
+    copyIntoPiece(tail, piece, 0);
+    expect(Buffer.from(piece.subarray(0, 300)).equals(tail)).toBe(true);
+  });
+
+  it('refuses a block that would run past the end of its piece', () => {
+    const piece = new PieceBuffers(1024, 4096).acquire(1024);
+    expect(() => copyIntoPiece(read.subarray(1, 101), piece, 925)).toThrow(RangeError);
+    expect(() => copyIntoPiece(read.subarray(1, 101), piece, -1)).toThrow(RangeError);
   });
 });

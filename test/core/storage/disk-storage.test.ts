@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -98,5 +106,40 @@ describe('DiskStorage', () => {
   it('refuses paths that would leave the output directory', () => {
     const evil = { ...input, files: [file(['..', 'escape'], 72, 0)] };
     expect(() => new DiskStorage(evil, { outDir: dir })).toThrow(/outside the output directory/);
+  });
+
+  /** Descriptors this process holds on files below `root` (Linux: /proc/self/fd). */
+  function openFilesBelow(root: string): number {
+    return readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${root}/`);
+      } catch {
+        return false; // closed meanwhile (the directory listing's own descriptor)
+      }
+    }).length;
+  }
+
+  /** A torrent of `count` one-piece files of 16 bytes. */
+  function manyFiles(count: number): StorageInput {
+    const list = Array.from({ length: count }, (_, i) => file(['t', `f${i}`], 16, i * 16));
+    return { ...input, files: list, pieceCount: count, spaceSize: count * 16 };
+  }
+
+  it('keeps a handle for every file of a torrent of up to 256 files, and 256 for more', async () => {
+    // Pieces come in no file order: with fewer handles than files, files are closed and
+    // opened again all through a download.
+    for (const [count, kept] of [
+      [100, 100],
+      [300, 256],
+    ]) {
+      const storage = new DiskStorage(manyFiles(count), { outDir: dir });
+      for (let piece = 0; piece < count; piece++)
+        await storage.write(piece, 0, data.subarray(0, 16));
+      expect(openFilesBelow(dir)).toBe(kept);
+      await storage.close();
+      expect(openFilesBelow(dir)).toBe(0);
+      for (let i = 0; i < count; i += 37)
+        expect(readFileSync(join(dir, 't', `f${i}`))).toEqual(data.subarray(0, 16));
+    }
   });
 });

@@ -7,8 +7,8 @@ import {
   type TrackerErrorEvent,
   type WarningEvent,
 } from '../../../src/core/tracker/announcer.ts';
+import { freePort } from '../../helpers/ports.ts';
 import {
-  freePort,
   startHttpTracker,
   startUdpTracker,
   type HttpTrackerHandle,

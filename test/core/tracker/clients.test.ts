@@ -3,8 +3,8 @@ import { TrackerError } from '../../../src/core/tracker/errors.ts';
 import { httpAnnounce, httpScrape } from '../../../src/core/tracker/http-tracker.ts';
 import { UdpTracker, parseUdpTrackerUrl } from '../../../src/core/tracker/udp-tracker.ts';
 import type { AnnounceParams } from '../../../src/core/tracker/types.ts';
+import { freePort } from '../../helpers/ports.ts';
 import {
-  freePort,
   startHttpTracker,
   startUdpTracker,
   type HttpTrackerHandle,

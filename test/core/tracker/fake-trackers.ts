@@ -225,16 +225,3 @@ export async function startUdpTracker(ipv6 = false): Promise<UdpTrackerHandle> {
   handle.url = `udp://${host}:${socket.address().port}/announce`;
   return handle;
 }
-
-/** A port nothing listens on (bound then released). */
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,61 +1,22 @@
 /**
  * Interop with a real tracker: Debian's opentracker, started on 127.0.0.1 for
- * this file and killed by PID afterwards. Skipped when it is not installed.
+ * this file (startOpentracker, test/helpers/peers.ts) and killed by PID
+ * afterwards. Fails, saying how to install it, when it is not installed.
  */
 import type { PeerAddress } from '../../../src/core/net/peer-address.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import dgram from 'node:dgram';
-import os from 'node:os';
-import path from 'node:path';
 import { Announcer, type AnnouncerEvents } from '../../../src/core/tracker/announcer.ts';
-import { OPENTRACKER, requirePeers } from '../../helpers/peers.ts';
+import { cleanupTempDirs } from '../../helpers/files.ts';
+import { requirePeers, startOpentracker } from '../../helpers/peers.ts';
 import { httpAnnounce } from '../../../src/core/tracker/http-tracker.ts';
 import { UdpTracker } from '../../../src/core/tracker/udp-tracker.ts';
 import type { AnnounceParams } from '../../../src/core/tracker/types.ts';
 
+cleanupTempDirs();
+
 const httpHash = Buffer.alloc(20, 0x11);
 const udpHash = Buffer.alloc(20, 0x22);
 const peerId = (n: number) => Buffer.from(`-SH0001-interop${String(n).padStart(5, '0')}`);
-
-/** A port free for both TCP and UDP on 127.0.0.1 (opentracker takes both). */
-async function freeTcpUdpPort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = dgram.createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error('no free port');
-}
-
-async function waitForTcp(port: number, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('opentracker did not start');
-}
 
 /** The next event of one kind; a tracker error event fails it instead of leaving it hanging. */
 function next<K extends 'peers' | 'response'>(
@@ -74,8 +35,7 @@ const ports = (peers: PeerAddress[]) =>
 
 describe('opentracker interop', () => {
   requirePeers('opentracker');
-  let dir: string;
-  let child: ChildProcess | undefined;
+  let tracker: Awaited<ReturnType<typeof startOpentracker>> | undefined;
   let port: number;
   const params = (infoHash: Buffer, n: number, extra: Partial<AnnounceParams> = {}) => ({
     infoHash,
@@ -88,50 +48,15 @@ describe('opentracker interop', () => {
   });
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'shoal-opentracker-'));
-    // Run as root, opentracker chroots into -d and drops to user nobody before it
-    // reads the whitelist, so both must be world-readable (mkdtemp makes 0700).
-    await chmod(dir, 0o755);
-    await writeFile(
-      path.join(dir, 'whitelist'),
-      `${httpHash.toString('hex')}\n${udpHash.toString('hex')}\n`,
-      { mode: 0o644 },
-    );
-    port = await freeTcpUdpPort();
-    // The whitelist is read after the chroot, so its path must be valid inside it.
-    const whitelist = process.getuid?.() === 0 ? '/whitelist' : path.join(dir, 'whitelist');
-    child = spawn(
-      OPENTRACKER,
-      ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', dir, '-w', whitelist],
-      { cwd: dir, stdio: 'ignore' },
-    );
-    const deadline = Date.now() + 10_000;
-    await waitForTcp(port, deadline);
-    // opentracker loads the whitelist in the background after it starts listening;
-    // until then it refuses every info-hash.
-    // A `stopped` is answered without the whitelist check, so probe with a
-    // regular announce and then take the probe peer out of the swarm again.
-    const url = `http://127.0.0.1:${port}/announce`;
-    for (;;) {
-      try {
-        await httpAnnounce(url, params(udpHash, 99), { timeoutMs: 2000 });
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    await httpAnnounce(url, params(udpHash, 99, { event: 'stopped' }), { timeoutMs: 2000 });
-  }, 15_000);
+    // The fixture's opentracker: on a port from freePort() that it is seen to listen on itself.
+    tracker = await startOpentracker([udpHash.toString('hex'), httpHash.toString('hex')]);
+    port = tracker.port;
+  }, 30_000);
 
   afterAll(async () => {
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      process.kill(child.pid, 'SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-    }
-    await rm(dir, { recursive: true, force: true });
+    tracker?.proc.kill('SIGTERM');
+    // wait() kills it (SIGKILL) when it has not gone within the bound.
+    await tracker?.proc.wait(3000);
   });
 
   it('two HTTP peers see each other (and themselves: the engine must skip itself)', async () => {

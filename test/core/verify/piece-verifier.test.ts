@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fingerprint } from '../../../src/core/hashing/fingerprint.ts';
 import { HashPool } from '../../../src/core/hashing/pool.ts';
 import type { Metainfo } from '../../../src/core/metainfo/types.ts';
+import { PieceLayout } from '../../../src/core/storage/layout.ts';
 import { PieceVerifier } from '../../../src/core/verify/piece-verifier.ts';
 import { metainfoOf } from '../../helpers/metainfo.ts';
 
@@ -54,10 +55,10 @@ describe.each(['v1', 'v2'] as const)('PieceVerifier (%s)', (version) => {
       [0, 1, 2, 3].map((i) => verifier.check(i, piece(i, i === 2))),
     );
     expect(verdicts.map((v) => v.good)).toEqual([true, true, false, true]);
-    // v2-only torrents are hashed with SHA-256 trees: the caller fingerprints those itself.
-    const want = (i: number) => (version === 'v1' ? fingerprint(piece(i, i === 2)) : null);
+    // v2-only torrents too: the worker fingerprints what it hashed with SHA-256 trees.
+    const want = (i: number) => fingerprint(piece(i, i === 2));
     expect(verdicts.map((v) => v.print)).toEqual([0, 1, 2, 3].map(want));
-    expect(new Set(verdicts.map((v) => v.print)).size).toBe(version === 'v1' ? 4 : 1);
+    expect(new Set(verdicts.map((v) => v.print)).size).toBe(4);
   });
 
   it('hands the pieces completed in one turn of the event loop to the worker as one task', async () => {
@@ -71,8 +72,7 @@ describe.each(['v1', 'v2'] as const)('PieceVerifier (%s)', (version) => {
     checks.push(...[3, 4, 5].map((i) => verifier.check(i, piece(i, i === 4))));
     const verdicts = await Promise.all(checks);
     expect(verdicts.map((v) => v.good)).toEqual([true, true, true, true, false, true]);
-    // v2-only torrents hash each piece as a task of its own (SHA-256 trees, verifyRun).
-    expect(pool.tasksRun.workers - before).toBe(version === 'v1' ? 1 : 6);
+    expect(pool.tasksRun.workers - before).toBe(1);
   });
 
   it('keeps answering after a burst', async () => {
@@ -99,6 +99,50 @@ describe.each(['v1', 'v2'] as const)('PieceVerifier (%s)', (version) => {
       expect((await verifier.check(4, piece(4, true))).good).toBe(false);
     } finally {
       await cold.destroy();
+    }
+  });
+});
+
+describe('PieceVerifier (v2, files ending inside a piece)', () => {
+  it('hashes only the file bytes of each piece, a small file as its root, in one task with each fingerprint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-verifier-v2-'));
+    const pool = new HashPool({ threads: 1 });
+    try {
+      // a: two and a half pieces (its last piece is followed by the alignment gap); b: under a piece.
+      const contents = { a: randomBytes(PIECE * 2.5), b: randomBytes(1000) };
+      mkdirSync(join(dir, 't'));
+      for (const [name, bytes] of Object.entries(contents))
+        writeFileSync(join(dir, 't', name), bytes);
+      const meta = await metainfoOf(join(dir, 't'), { version: 'v2', pieceLength: PIECE, pool });
+      const layout = new PieceLayout(meta);
+      const piece = (index: number, corrupt = false): Uint8Array<SharedArrayBuffer> => {
+        const view = new Uint8Array(new SharedArrayBuffer(layout.pieceSize(index)));
+        let at = 0;
+        for (const span of layout.fileSpans(index, 0)) {
+          if (span.kind === 'data') {
+            const name = meta.files[span.fileIndex]!.path.at(-1) as 'a' | 'b';
+            view.set(contents[name].subarray(span.fileOffset, span.fileOffset + span.length), at);
+          }
+          at += span.length;
+        }
+        if (corrupt) view[10] ^= 1;
+        return view;
+      };
+      expect(meta.pieceCount).toBe(4);
+      const verifier = new PieceVerifier(meta, pool);
+      await verifier.check(0, piece(0)); // the pool's first piece, on this thread
+      await expect.poll(() => pool.warm, { timeout: 10_000 }).toBe(true);
+      const before = pool.tasksRun.workers;
+      const pieces = [0, 1, 2, 3, 3].map((index, i) => piece(index, i === 4));
+      const verdicts = await Promise.all(
+        pieces.map((data, i) => verifier.check(i === 4 ? 3 : i, data)),
+      );
+      expect(verdicts.map((v) => v.good)).toEqual([true, true, true, true, false]);
+      expect(verdicts.map((v) => v.print)).toEqual(pieces.map((data) => fingerprint(data)));
+      expect(pool.tasksRun.workers - before).toBe(1);
+    } finally {
+      await pool.destroy();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

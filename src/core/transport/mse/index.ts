@@ -16,3 +16,4 @@ export {
   type OutgoingOptions,
   type SecuredConnection,
 } from './establish.ts';
+export { dialKeyPairs, KeyPairSupply } from './key-pairs.ts';

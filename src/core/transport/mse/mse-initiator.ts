@@ -11,9 +11,10 @@
  * it enciphers VC itself and searches for those 8 bytes.
  */
 import type { Duplex } from 'node:stream';
-import { computeSecret, DH_KEY_LENGTH, generateKeyPair } from './diffie-hellman.ts';
+import { computeSecret, DH_KEY_LENGTH } from './diffie-hellman.ts';
 import { MseError } from './errors.ts';
 import type { HandshakeReader } from './handshake-reader.ts';
+import { dialKeyPairs, type KeyPairSupply } from './key-pairs.ts';
 import { mseCiphers, skeyHash, skeyMask, syncHash, xor20, type MseCiphers } from './mse-keys.ts';
 import { MAX_IA, MAX_PAD, randomPadLength, randomPadding, VC_LENGTH } from './padding.ts';
 
@@ -24,6 +25,8 @@ export interface InitiatorOptions {
   cryptoProvide: number;
   /** Sent enciphered inside the handshake (usually our BitTorrent handshake), saving a round trip. */
   initialPayload?: Uint8Array;
+  /** Where our key pair comes from (key-pairs.ts): the process's supply unless a test gives one. */
+  keyPairs?: KeyPairSupply;
 }
 
 export interface MseOutcome {
@@ -39,7 +42,7 @@ export async function initiateMse(
 ): Promise<MseOutcome> {
   const ia = options.initialPayload ?? new Uint8Array(0);
   if (ia.length > MAX_IA) throw new RangeError(`initial payload of ${ia.length} bytes`);
-  const keyPair = generateKeyPair();
+  const keyPair = (options.keyPairs ?? dialKeyPairs).take();
   stream.write(Buffer.concat([keyPair.publicKey, randomPadding()]));
 
   const secret = computeSecret(keyPair, await reader.read(DH_KEY_LENGTH));
