@@ -127,8 +127,9 @@ export class PeerPool {
   }
 
   /** Adds peer addresses to dial (from any source). */
-  add(peers: PeerAddress[], source: string): void {
-    this.#candidates.add(peers, source);
+  /** `infoHash`: the swarm they were found in, when not the torrent's first (see DialCandidate). */
+  add(peers: PeerAddress[], source: string, infoHash?: Uint8Array): void {
+    this.#candidates.add(peers, source, infoHash);
     if (peers.length > 0) this.#options.found(source, peers.length);
   }
 
@@ -355,6 +356,12 @@ export class PeerPool {
     return null;
   }
 
+  /** The hash to dial `candidate` with: the swarm it was found in, if that is one of ours. */
+  #swarmOf(candidate: DialCandidate): Uint8Array {
+    const found = candidate.infoHash;
+    return (found && findHash(this.#options.infoHashes ?? [], found)) || this.#options.infoHash;
+  }
+
   /** Records that `peer` listens at `key` (forgotten when it disconnects). */
   #listensAt(peer: Peer, key: string): void {
     if (key !== peer.key && this.peers.get(peer.key) === peer) this.#listenKeys.set(key, peer);
@@ -365,7 +372,7 @@ export class PeerPool {
       PeerConnection.dial(
         this.#options.transport,
         candidate.address,
-        this.#handshakeOptions(true, candidate),
+        this.#handshakeOptions(true, candidate, this.#swarmOf(candidate)),
       ).catch(() => null),
     );
   }

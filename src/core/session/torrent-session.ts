@@ -252,8 +252,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   /** Adds peer addresses to dial (from any source). */
-  addPeers(peers: PeerAddress[], source: string): void {
-    this.#pool.add(peers, source);
+  addPeers(peers: PeerAddress[], source: string, swarm?: Uint8Array): void {
+    this.#pool.add(peers, source, swarm);
     const phase = this.#phase;
     if (phase === 'downloading' || phase === 'seeding') this.#pool.dialMore();
     else if (phase === 'checking' && this.#joinedBeforeCheck) this.#pool.dialMore();
@@ -333,11 +333,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
         downloaded: this.#download.downloaded,
         left: wantedBytesLeft(this.#picker),
       }),
-      addPeers: (peers, source) => this.addPeers(peers, source),
+      addPeers: (peers, source, swarm) => this.addPeers(peers, source, swarm),
       warn: (message) => this.emit('warning', message),
     });
     // The DHT and LSD start at the first verified piece or the first tick (see DiscoveryHub.start).
     this.#discovery.start(this.infoHash, this.peerId, this.port, true);
+    this.#discovery.joinSwarms(this.infoHashes); // a hybrid is announced under both hashes
   }
 
   // ---------------------------------------------------------------- verified pieces
