@@ -8,8 +8,9 @@
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
+import { trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, makeTree, tempDir } from '../helpers/files.ts';
+import { createHybrid } from '../helpers/hybrid.ts';
 import { requirePeers } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startShoalSeeder } from '../helpers/swarm.ts';
@@ -37,15 +38,8 @@ describe('a hybrid reached by its v2 hash', () => {
       { path: 'c.txt', size: 3 },
     ]);
     torrent = path.join(work, 'payload.torrent');
-    const created = await runShoal(
-      ['create', payload, '--hybrid', '--piece-length', '16KiB', '-o', torrent, '--json'],
-      { cwd: work, timeoutMs: 60_000 },
-    );
-    expect(created.code, show(created)).toBe(0);
-    const magnet = (JSON.parse(created.stdout) as { magnet: string }).magnet;
-    const btmh = /xt=urn:btmh:([0-9a-f]+)/i.exec(magnet);
-    expect(btmh, magnet).not.toBeNull();
-    v2Magnet = `magnet:?xt=urn:btmh:${btmh![1]}&dn=payload`;
+    const { btmh } = await createHybrid(payload, torrent, work);
+    v2Magnet = `magnet:?xt=urn:btmh:${btmh}&dn=payload`;
   });
 
   it('libtorrent downloads the btmh-only magnet from shoal seed', async () => {

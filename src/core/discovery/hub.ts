@@ -16,6 +16,7 @@ import type {
 /** Who receives what the sources find, and what they report to trackers. */
 export interface DiscoveryTarget {
   stats(): TransferStats;
+  /** `infoHash`: the swarm they were found in (the hub's first, or one joined later). */
   addPeers(peers: PeerAddress[], source: string, infoHash?: Uint8Array): void;
   warn(message: string): void;
 }
@@ -63,7 +64,9 @@ export class DiscoveryHub {
       port,
       // Before a target attaches, a positive `left` keeps trackers from taking us for a seed.
       stats: () => this.#target?.stats() ?? { uploaded: 0, downloaded: 0, left: 16 * 1024 },
-      addPeers: (peers, source, infoHash) => this.#target?.addPeers(peers, source, infoHash),
+      // Always with the swarm: the hub may have started in another than the target's first
+      // (a btmh-only magnet's v2 swarm; the download's first hash is then the v1 one).
+      addPeers: (peers, source, swarm) => this.#target?.addPeers(peers, source, swarm ?? infoHash),
       warn: (message) => this.#target?.warn(message),
     };
     this.#context = context;

@@ -21,8 +21,9 @@ export interface DialCandidate {
   /** Where it came from: tracker URL, 'dht', 'pex', 'command line', ... */
   readonly source: string;
   /**
-   * The swarm it was found in when not the torrent's first: a hybrid's peer
-   * from its v2 swarm is dialled with the v2 hash, which it surely knows.
+   * The swarm it was found in, when the source said (trackers, DHT, LSD): a
+   * hybrid's peer from its v2 swarm is dialled with the v2 hash, which it
+   * surely knows (one that came with a btmh-only magnet may know no other).
    */
   readonly infoHash?: Uint8Array;
   failures: number;
