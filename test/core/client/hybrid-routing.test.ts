@@ -51,11 +51,11 @@ beforeAll(async () => {
     requireComplete: true,
     seedForever: true,
   });
+  const seeding = new Promise<void>((resolve) =>
+    session.on('phase', (phase) => phase === 'seeding' && resolve()),
+  );
   ended = session.run().catch((error: unknown) => error);
-  await new Promise<void>((resolve) => {
-    const check = () => (session.phase === 'seeding' ? resolve() : setTimeout(check, 20));
-    check();
-  });
+  await seeding;
 });
 
 afterAll(async () => {
