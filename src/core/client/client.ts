@@ -38,6 +38,12 @@ import { listenForPeers } from './listen.ts';
 export interface ClientTorrent {
   /** The 20-byte info-hash peers use in the handshake. */
   readonly infoHash: Uint8Array;
+  /**
+   * Every 20-byte hash peers may name the torrent by (a hybrid has two, see
+   * swarm-hashes.ts); without it, `infoHash` alone. A connection naming any
+   * of them is routed here, its opening telling which one it used.
+   */
+  readonly infoHashes?: readonly Uint8Array[];
   accept(stream: Duplex, address: PeerAddress, opening: Uint8Array): void;
 }
 
@@ -127,7 +133,7 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.#listener?.port ?? 0;
   }
 
-  /** The torrents running, by info-hash (hex). */
+  /** The torrents running, by info-hash (hex): a hybrid is there under both of its hashes. */
   get torrents(): ReadonlyMap<string, ClientTorrent> {
     return this.#torrents;
   }
@@ -152,18 +158,26 @@ export class Client extends EventEmitter<ClientEvents> {
     this.emit('listening', this.#listener.port);
   }
 
+  /** Routes connections naming any of the torrent's hashes to it (all or none: one taken refuses). */
   add(torrent: ClientTorrent): void {
-    const key = Buffer.from(torrent.infoHash).toString('hex');
-    if (this.#torrents.has(key)) throw new Error(`torrent ${key} is already running`);
-    this.#torrents.set(key, torrent);
-    this.#skeys.add(torrent.infoHash);
+    const hashes = hashesOf(torrent);
+    for (const hash of hashes) {
+      const key = Buffer.from(hash).toString('hex');
+      if (this.#torrents.has(key)) throw new Error(`torrent ${key} is already running`);
+    }
+    for (const hash of hashes) {
+      this.#torrents.set(Buffer.from(hash).toString('hex'), torrent);
+      this.#skeys.add(hash);
+    }
   }
 
   remove(torrent: ClientTorrent): void {
-    const key = Buffer.from(torrent.infoHash).toString('hex');
-    if (this.#torrents.get(key) !== torrent) return;
-    this.#torrents.delete(key);
-    this.#skeys.delete(torrent.infoHash);
+    for (const hash of hashesOf(torrent)) {
+      const key = Buffer.from(hash).toString('hex');
+      if (this.#torrents.get(key) !== torrent) continue;
+      this.#torrents.delete(key);
+      this.#skeys.delete(hash);
+    }
   }
 
   /**
@@ -249,4 +263,10 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     torrent.accept(secured.stream, address, opening);
   }
+}
+
+function hashesOf(torrent: ClientTorrent): readonly Uint8Array[] {
+  return torrent.infoHashes && torrent.infoHashes.length > 0
+    ? torrent.infoHashes
+    : [torrent.infoHash];
 }

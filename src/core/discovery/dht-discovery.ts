@@ -5,7 +5,8 @@
  * it. DHT failures are warnings, never fatal: trackers or given peers may
  * still work.
  *
- * It looks up and announces one torrent's info-hash through a DHT node
+ * It looks up and announces one torrent's info-hash (a hybrid's two, see
+ * addSwarm) through a DHT node
  * (core/dht/dht-node.ts): the client's shared node when the caller gives one
  * (the daemon: one node, one UDP socket for all its torrents), else a node of
  * its own for its lifetime (`shoal download`, `seed`). The node keeps its
@@ -43,13 +44,17 @@ export class DhtDiscovery implements PeerDiscovery {
   #ownsNode = false;
   #unsubscribe: (() => void)[] = [];
   #context: DiscoveryContext | null = null;
+  /** The hashes looked up: the context's, then a hybrid's other one (addSwarm). */
+  readonly #swarms: Uint8Array[] = [];
   #timer: NodeJS.Timeout | null = null;
-  #lookupRunning = false;
+  /** Swarms (hex) whose lookup is running. */
+  readonly #lookupsRunning = new Set<string>();
   /** The last lookup reached no node at all. */
   #emptyLookup = false;
   #lastLookupAt = 0;
   #stopped = false;
-  #pending: PeerAddress[] = [];
+  /** Peers found and not yet handed over, by swarm (hex). */
+  readonly #pending = new Map<string, { infoHash: Uint8Array; peers: PeerAddress[] }>();
   #flushScheduled = false;
 
   constructor(options: DhtDiscoveryOptions = {}) {
@@ -84,12 +89,13 @@ export class DhtDiscovery implements PeerDiscovery {
     const node = shared ?? new DhtNode(this.#options, context.warn);
     this.#node = node;
     this.#ownsNode = !shared;
+    this.#swarms.splice(0, this.#swarms.length, context.infoHash);
     this.#unsubscribe = [
-      node.onPeer(context.infoHash, (peer) => this.#report(peer)),
+      node.onPeer(context.infoHash, (peer) => this.#report(peer, context.infoHash)),
       // A lookup that ran before any node answered (cache only, slow routers) found nothing:
       // run it again as soon as the routing table has someone to ask.
       node.onNode(() => {
-        if (this.#emptyLookup && !this.#lookupRunning) this.#lookup(true);
+        if (this.#emptyLookup && this.#lookupsRunning.size === 0) this.#lookup(true);
       }),
     ];
     void node.start().then(() => {
@@ -103,6 +109,16 @@ export class DhtDiscovery implements PeerDiscovery {
         );
       });
     });
+  }
+
+  /** A hybrid's other hash: looked up and announced beside the first, on the same schedule. */
+  addSwarm(infoHash: Uint8Array): void {
+    const node = this.#node;
+    if (!node || this.#stopped) return;
+    this.#swarms.push(infoHash);
+    this.#unsubscribe.push(node.onPeer(infoHash, (peer) => this.#report(peer, infoHash)));
+    // Before the node is ready the first scheduled lookup covers it; after, it starts now.
+    if (this.#timer) this.#lookupOne(infoHash);
   }
 
   requestPeers(): void {
@@ -124,22 +140,27 @@ export class DhtDiscovery implements PeerDiscovery {
     if (node && this.#ownsNode) await node.destroy();
   }
 
-  /** Starts a lookup (plus an announce when we listen), unless one is running or, on request, ran just now. */
+  /** Starts a lookup of every swarm (see #lookupOne), unless, on request, one ran just now. */
   #lookup(scheduled: boolean): void {
+    const now = Date.now();
+    if (!scheduled && now - this.#lastLookupAt < (this.#options.minLookupGapMs ?? 15_000)) return;
+    this.#lastLookupAt = now;
+    for (const infoHash of this.#swarms) this.#lookupOne(infoHash);
+  }
+
+  /** Starts a lookup of `infoHash` (plus an announce when we listen), unless one is running. */
+  #lookupOne(infoHash: Uint8Array): void {
     const node = this.#node;
     const context = this.#context;
     if (!node || !context || this.#stopped || !node.usable) return;
-    const now = Date.now();
-    if (this.#lookupRunning) return;
-    if (!scheduled && now - this.#lastLookupAt < (this.#options.minLookupGapMs ?? 15_000)) return;
-    this.#lookupRunning = true;
-    this.#lastLookupAt = now;
+    const key = Buffer.from(infoHash).toString('hex');
+    if (this.#lookupsRunning.has(key)) return;
+    this.#lookupsRunning.add(key);
     const done = (error: Error | null, visited = 1) => {
-      this.#lookupRunning = false;
+      this.#lookupsRunning.delete(key);
       this.#emptyLookup = visited === 0;
       if (error && !this.#stopped) context.warn(`DHT: ${error.message}`);
     };
-    const infoHash = context.infoHash;
     if (this.#options.announce !== false && context.port > 0) {
       // announce() runs a get_peers lookup first, which reports peers as it goes.
       node.lookup(infoHash, (error, visited) => {
@@ -151,16 +172,24 @@ export class DhtDiscovery implements PeerDiscovery {
     }
   }
 
-  /** Peers arrive one 'peer' event at a time: hand them to the engine in batches. */
-  #report(peer: PeerAddress): void {
-    this.#pending.push(peer);
+  /** Peers arrive one 'peer' event at a time: hand them to the engine in batches, by swarm. */
+  #report(peer: PeerAddress, infoHash: Uint8Array): void {
+    const key = Buffer.from(infoHash).toString('hex');
+    const pending = this.#pending.get(key);
+    if (pending) pending.peers.push(peer);
+    else this.#pending.set(key, { infoHash, peers: [peer] });
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     setImmediate(() => {
       this.#flushScheduled = false;
-      const peers = this.#pending;
-      this.#pending = [];
-      if (!this.#stopped && peers.length > 0) this.#context?.addPeers(peers, 'dht');
+      const context = this.#context;
+      const batches = [...this.#pending.values()];
+      this.#pending.clear();
+      if (this.#stopped || !context) return;
+      for (const { infoHash: swarm, peers } of batches) {
+        // Peers of the context's own swarm are reported as ever; the other swarm's say so.
+        context.addPeers(peers, 'dht', swarm === context.infoHash ? undefined : swarm);
+      }
     });
   }
 }

@@ -19,7 +19,8 @@ export interface DiscoveryContext {
   /** Our listening port (0 if not listening). */
   port: number;
   stats(): TransferStats;
-  addPeers(peers: PeerAddress[], source: string): void;
+  /** `infoHash`: the swarm they were found in, when not the context's own (see addSwarm). */
+  addPeers(peers: PeerAddress[], source: string, infoHash?: Uint8Array): void;
   warn(message: string): void;
   /**
    * This source's first try found no peer (every tracker failed, or none
@@ -57,6 +58,13 @@ export interface PeerDiscovery {
    * are told at once, with no event.
    */
   haveChanged?(): void;
+  /**
+   * Also find peers for `infoHash`, the torrent's other swarm: a hybrid
+   * (BEP 52) is announced under its v1 hash and its truncated v2 one, as
+   * libtorrent does. Called after start(); peers found there are reported as
+   * the other swarm's (addPeers' `infoHash`). A source without it stays in one swarm.
+   */
+  addSwarm?(infoHash: Uint8Array): void;
   /** Shut down; resolves within a bounded time (trackers get `stopped`). */
   stop(): Promise<void>;
 }

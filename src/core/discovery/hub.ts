@@ -16,7 +16,8 @@ import type {
 /** Who receives what the sources find, and what they report to trackers. */
 export interface DiscoveryTarget {
   stats(): TransferStats;
-  addPeers(peers: PeerAddress[], source: string): void;
+  /** `infoHash`: the swarm they were found in (the hub's first, or one joined later). */
+  addPeers(peers: PeerAddress[], source: string, infoHash?: Uint8Array): void;
   warn(message: string): void;
 }
 
@@ -28,6 +29,8 @@ export class DiscoveryHub {
   #context: DiscoveryContext | null = null;
   /** Deferrable sources not started yet (see start's `deferSlow`). */
   #deferred: PeerDiscovery[] = [];
+  /** The torrent's other swarms (a hybrid's second hash, see joinSwarms), hex. */
+  readonly #otherSwarms = new Map<string, Uint8Array>();
 
   constructor(discoveries: readonly PeerDiscovery[]) {
     this.discoveries = discoveries;
@@ -53,13 +56,17 @@ export class DiscoveryHub {
   start(infoHash: Uint8Array, peerId: Uint8Array, port: number, deferSlow = false): void {
     if (this.#started) return;
     this.#started = true;
+    // Joined before the start (see joinSwarms): the swarm started in is no other swarm.
+    this.#otherSwarms.delete(Buffer.from(infoHash).toString('hex'));
     const context: DiscoveryContext = {
       infoHash,
       peerId,
       port,
       // Before a target attaches, a positive `left` keeps trackers from taking us for a seed.
       stats: () => this.#target?.stats() ?? { uploaded: 0, downloaded: 0, left: 16 * 1024 },
-      addPeers: (peers, source) => this.#target?.addPeers(peers, source),
+      // Always with the swarm: the hub may have started in another than the target's first
+      // (a btmh-only magnet's v2 swarm; the download's first hash is then the v1 one).
+      addPeers: (peers, source, swarm) => this.#target?.addPeers(peers, source, swarm ?? infoHash),
       warn: (message) => this.#target?.warn(message),
     };
     this.#context = context;
@@ -90,9 +97,36 @@ export class DiscoveryHub {
     return this.discoveries.filter((discovery) => !this.#deferred.includes(discovery));
   }
 
+  /**
+   * Every source also finds peers in these swarms from now on (and those that
+   * start later too): a hybrid's two hashes (BEP 52), known at start from a
+   * .torrent or a magnet with both, or only once a magnet's metadata arrived.
+   * Hashes already in use are ignored, so callers may pass all of them.
+   */
+  joinSwarms(infoHashes: readonly Uint8Array[]): void {
+    for (const infoHash of infoHashes) {
+      const key = Buffer.from(infoHash).toString('hex');
+      const own = this.#context && Buffer.compare(this.#context.infoHash, infoHash) === 0;
+      if (own || this.#otherSwarms.has(key)) continue;
+      this.#otherSwarms.set(key, infoHash);
+      if (!this.#started || this.#stopped) continue;
+      for (const discovery of this.#running()) this.#addSwarm(discovery, infoHash);
+    }
+  }
+
   #startOne(discovery: PeerDiscovery, context: DiscoveryContext): void {
     try {
       discovery.start(context);
+    } catch (error) {
+      this.#target?.warn(`${discovery.name}: ${(error as Error).message}`);
+      return;
+    }
+    for (const infoHash of this.#otherSwarms.values()) this.#addSwarm(discovery, infoHash);
+  }
+
+  #addSwarm(discovery: PeerDiscovery, infoHash: Uint8Array): void {
+    try {
+      discovery.addSwarm?.(infoHash);
     } catch (error) {
       this.#target?.warn(`${discovery.name}: ${(error as Error).message}`);
     }

@@ -218,11 +218,15 @@ export class LsdDiscovery implements PeerDiscovery {
   readonly #ownsService: boolean;
   readonly #service: LsdService;
   #context: DiscoveryContext | null = null;
-  #infoHash = '';
+  /** The swarms announced (hex): the context's hash, then a hybrid's other one (addSwarm). */
+  #swarms = new Map<string, Uint8Array>();
   #timer: NodeJS.Timeout | null = null;
   #starting: Promise<void> = Promise.resolve();
   readonly #onPeer = (infoHash: string, peer: PeerAddress) => {
-    if (infoHash === this.#infoHash) this.#context?.addPeers([peer], 'lsd');
+    const swarm = this.#swarms.get(infoHash);
+    const context = this.#context;
+    if (!swarm || !context) return;
+    context.addPeers([peer], 'lsd', swarm === context.infoHash ? undefined : swarm);
   };
   readonly #onWarning = (message: string) => this.#context?.warn(message);
 
@@ -234,7 +238,7 @@ export class LsdDiscovery implements PeerDiscovery {
 
   start(context: DiscoveryContext): void {
     this.#context = context;
-    this.#infoHash = Buffer.from(context.infoHash).toString('hex');
+    this.#swarms = new Map([[Buffer.from(context.infoHash).toString('hex'), context.infoHash]]);
     this.#service.on('peer', this.#onPeer);
     if (this.#ownsService) this.#service.on('warning', this.#onWarning);
     this.#starting = (this.#ownsService ? this.#service.start() : Promise.resolve()).then(() => {
@@ -245,6 +249,13 @@ export class LsdDiscovery implements PeerDiscovery {
       this.#timer = setInterval(() => this.#announce(), every);
       this.#timer.unref?.();
     });
+  }
+
+  /** A hybrid's other hash: announced beside the first, one message each (the gap is per hash). */
+  addSwarm(infoHash: Uint8Array): void {
+    if (!this.#context) return;
+    this.#swarms.set(Buffer.from(infoHash).toString('hex'), infoHash);
+    this.#announce();
   }
 
   requestPeers(): void {
@@ -259,13 +270,14 @@ export class LsdDiscovery implements PeerDiscovery {
     this.#timer = null;
     this.#service.removeListener('peer', this.#onPeer);
     this.#service.removeListener('warning', this.#onWarning);
-    this.#service.forget(this.#infoHash);
+    for (const swarm of this.#swarms.keys()) this.#service.forget(swarm);
     if (this.#ownsService) await this.#service.stop();
   }
 
   #announce(): void {
     const context = this.#context;
     // Without a listening port there is nothing to tell; we still hear others.
-    if (context && context.port > 0) this.#service.announce(this.#infoHash, context.port);
+    if (!context || context.port === 0) return;
+    for (const swarm of this.#swarms.keys()) this.#service.announce(swarm, context.port);
   }
 }

@@ -13,6 +13,7 @@
  * Dialing and keeping the connections is metadata-connections.ts's job;
  * with `handOff` they go on to the download (hand-off.ts).
  */
+import { swarmHashes } from '../client/swarm-hashes.ts';
 import { sameBytes } from '../bytes.ts';
 import { NetworkError, InterruptedError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -201,10 +202,15 @@ class MetadataFetch {
     this.#hub.attach({
       // Size unknown: a positive `left` keeps trackers from treating us as a seed.
       stats: () => ({ uploaded: 0, downloaded: 0, left: 16 * 1024 }),
-      addPeers: (peers, source) => this.#addPeers(peers, source),
+      addPeers: (peers, source, swarm) => this.#addPeers(peers, source, swarm),
       warn: (message) => this.#emit({ type: 'warning', message }),
     });
     this.#hub.start(this.#o.infoHash, this.#o.peerId, this.#o.port ?? 0);
+    // A magnet with both xt (a hybrid) is looked for in both swarms from the start.
+    // (For a btmh-only one both name the v2 swarm: joinSwarms skips the hash it started with.)
+    this.#hub.joinSwarms(
+      swarmHashes({ infoHash: this.#o.infoHash, infoHashV2: this.#o.infoHashV2 ?? null }),
+    );
     return promise;
   }
 
@@ -217,9 +223,10 @@ class MetadataFetch {
     }
   }
 
-  #addPeers(peers: PeerAddress[], source: string): void {
+  /** `swarm`: the other swarm of a hybrid they were found in, dialled with that hash. */
+  #addPeers(peers: PeerAddress[], source: string, swarm?: Uint8Array): void {
     if (this.#done) return;
-    const count = this.#connections.candidates.add(peers, source);
+    const count = this.#connections.candidates.add(peers, source, swarm);
     if (count > 0) {
       this.#emit({
         type: 'peers-found',

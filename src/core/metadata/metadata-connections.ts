@@ -136,7 +136,7 @@ export class MetadataConnections {
     this.#dialing.set(key, dial);
     let connection: PeerConnection;
     try {
-      connection = await this.#dial(address);
+      connection = await this.#dial(address, candidate.infoHash);
     } catch (error) {
       this.#dialing.delete(key);
       dial.handOff?.failed();
@@ -152,8 +152,10 @@ export class MetadataConnections {
     else this.#track(connection, candidate);
   }
 
-  #dial(address: PeerAddress): Promise<PeerConnection> {
-    const { infoHash, peerId } = this.#o;
+  /** `swarm`: the hash of the swarm the address was found in (a hybrid's other), if not ours. */
+  #dial(address: PeerAddress, swarm?: Uint8Array): Promise<PeerConnection> {
+    const { peerId } = this.#o;
+    const infoHash = swarm ?? this.#o.infoHash;
     return PeerConnection.dial(this.#o.transport ?? tcpTransport, address, {
       local: {
         infoHash,

@@ -20,6 +20,12 @@ export interface DialCandidate {
   readonly address: PeerAddress;
   /** Where it came from: tracker URL, 'dht', 'pex', 'command line', ... */
   readonly source: string;
+  /**
+   * The swarm it was found in, when the source said (trackers, DHT, LSD): a
+   * hybrid's peer from its v2 swarm is dialled with the v2 hash, which it
+   * surely knows (one that came with a btmh-only magnet may know no other).
+   */
+  readonly infoHash?: Uint8Array;
   failures: number;
   nextAttemptAt: number;
   /** Being dialed, or connected. */
@@ -59,7 +65,7 @@ export class DialCandidates {
   }
 
   /** Adds the usable addresses not known yet; returns how many were new. */
-  add(addresses: Iterable<PeerAddress>, source: string): number {
+  add(addresses: Iterable<PeerAddress>, source: string, infoHash?: Uint8Array): number {
     let added = 0;
     for (const raw of addresses) {
       const address = usableAddress(raw);
@@ -71,6 +77,7 @@ export class DialCandidates {
         key,
         address,
         source,
+        ...(infoHash ? { infoHash } : {}),
         failures: 0,
         nextAttemptAt: 0,
         busy: false,

@@ -6,6 +6,7 @@
  * said over the connection afterwards is the peer's and the session's job.
  */
 import type { Duplex } from 'node:stream';
+import { findHash } from '../client/swarm-hashes.ts';
 import type { HandedOffPeer } from '../metadata/hand-off.ts';
 import { addressKey, type PeerAddress } from '../net/peer-address.ts';
 import {
@@ -55,6 +56,8 @@ export function keepsNewConnection(
 
 export interface PeerPoolOptions {
   infoHash: Uint8Array;
+  /** Every hash peers may name the torrent by (a hybrid's two; default `infoHash` alone). */
+  infoHashes?: readonly Uint8Array[];
   peerId: Uint8Array;
   pieceCount: number;
   pieceLength: number;
@@ -124,8 +127,9 @@ export class PeerPool {
   }
 
   /** Adds peer addresses to dial (from any source). */
-  add(peers: PeerAddress[], source: string): void {
-    this.#candidates.add(peers, source);
+  /** `infoHash`: the swarm they were found in, when not the torrent's first (see DialCandidate). */
+  add(peers: PeerAddress[], source: string, infoHash?: Uint8Array): void {
+    this.#candidates.add(peers, source, infoHash);
     if (peers.length > 0) this.#options.found(source, peers.length);
   }
 
@@ -173,7 +177,10 @@ export class PeerPool {
     }
     stream.on('error', () => {});
     this.#incomingPending++;
-    const conn = PeerConnection.accept(stream, address, this.#handshakeOptions(false), opening);
+    // A hybrid's peer may know it by either hash: we answer with the one it named.
+    const named = findHash(this.#options.infoHashes ?? [], opening.subarray(28, 48));
+    const options = this.#handshakeOptions(false, undefined, named);
+    const conn = PeerConnection.accept(stream, address, options, opening);
     let pending = true;
     const settle = () => {
       if (pending) this.#incomingPending--;
@@ -311,14 +318,15 @@ export class PeerPool {
 
   // ---------------------------------------------------------------- internals
 
-  #handshakeOptions(outgoing: boolean, dialled?: DialCandidate) {
+  #handshakeOptions(outgoing: boolean, dialled?: DialCandidate, infoHash = this.#options.infoHash) {
     return {
       local: {
-        infoHash: this.#options.infoHash,
+        infoHash,
         peerId: this.#options.peerId,
         reserved: makeReserved({ extensionProtocol: true, fastExtension: true }),
       },
-      acceptRemote: (remote: HandshakeInfo) => this.#acceptRemote(remote, outgoing, dialled),
+      acceptRemote: (remote: HandshakeInfo) =>
+        this.#acceptRemote(remote, infoHash, outgoing, dialled),
       decoderLimits: this.#decoderLimits(),
     };
   }
@@ -329,11 +337,11 @@ export class PeerPool {
 
   #acceptRemote(
     remote: HandshakeInfo,
+    infoHash: Uint8Array,
     outgoing: boolean,
     dialled: DialCandidate | undefined,
   ): string | null {
-    if (Buffer.compare(remote.infoHash, this.#options.infoHash) !== 0)
-      return 'handshake for another torrent';
+    if (Buffer.compare(remote.infoHash, infoHash) !== 0) return 'handshake for another torrent';
     if (Buffer.compare(remote.peerId, this.#options.peerId) === 0) return 'connected to ourselves';
     const peerIdHex = Buffer.from(remote.peerId).toString('hex');
     if (this.#bans.refusesPeerId(peerIdHex)) return 'banned';
@@ -348,6 +356,12 @@ export class PeerPool {
     return null;
   }
 
+  /** The hash to dial `candidate` with: the swarm it was found in, if that is one of ours. */
+  #swarmOf(candidate: DialCandidate): Uint8Array {
+    const found = candidate.infoHash;
+    return (found && findHash(this.#options.infoHashes ?? [], found)) || this.#options.infoHash;
+  }
+
   /** Records that `peer` listens at `key` (forgotten when it disconnects). */
   #listensAt(peer: Peer, key: string): void {
     if (key !== peer.key && this.peers.get(peer.key) === peer) this.#listenKeys.set(key, peer);
@@ -358,7 +372,7 @@ export class PeerPool {
       PeerConnection.dial(
         this.#options.transport,
         candidate.address,
-        this.#handshakeOptions(true, candidate),
+        this.#handshakeOptions(true, candidate, this.#swarmOf(candidate)),
       ).catch(() => null),
     );
   }

@@ -10,6 +10,7 @@
  * may read session state that is set after this returns.
  */
 import type { EventEmitter } from 'node:events';
+import { swarmHashes } from '../client/swarm-hashes.ts';
 import { DiscoveryHub } from '../discovery/hub.ts';
 import type { PeerAddress } from '../net/peer-address.ts';
 import type { DiskStorage } from '../storage/disk-storage.ts';
@@ -156,6 +157,7 @@ export function buildSessionParts(
   };
   const pool: PeerPool = new PeerPool({
     infoHash,
+    infoHashes: swarmHashes(meta),
     peerId,
     pieceCount: meta.pieceCount,
     pieceLength: meta.pieceLength,

@@ -23,6 +23,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ClientTorrent } from '../client/client.ts';
+import { swarmHashes } from '../client/swarm-hashes.ts';
 import type { TransferStats } from '../discovery/discovery.ts';
 import type { DiscoveryHub } from '../discovery/hub.ts';
 import { InterruptedError } from '../errors.ts';
@@ -76,6 +77,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   readonly storage: DiskStorage;
   readonly peerId: Uint8Array;
   readonly infoHash: Uint8Array;
+  /** A hybrid is reached by either hash (swarm-hashes.ts). */
+  readonly infoHashes: readonly Uint8Array[];
   readonly #options: SessionOptions;
 
   // Its parts, built and wired to each other by buildSessionParts (session-parts.ts).
@@ -128,6 +131,7 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
     this.meta = options.meta;
     const meta = options.meta;
     this.infoHash = (meta.infoHash ?? meta.infoHashV2!.subarray(0, 20)) as Uint8Array;
+    this.infoHashes = swarmHashes(meta);
     this.peerId = options.peerId ?? generatePeerId(peerIdPrefix(options.version ?? '0.1.0'));
     this.#peersDuringCheck = peersDuringCheck(options);
     const parts = buildSessionParts(
@@ -248,8 +252,8 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
   }
 
   /** Adds peer addresses to dial (from any source). */
-  addPeers(peers: PeerAddress[], source: string): void {
-    this.#pool.add(peers, source);
+  addPeers(peers: PeerAddress[], source: string, swarm?: Uint8Array): void {
+    this.#pool.add(peers, source, swarm);
     const phase = this.#phase;
     if (phase === 'downloading' || phase === 'seeding') this.#pool.dialMore();
     else if (phase === 'checking' && this.#joinedBeforeCheck) this.#pool.dialMore();
@@ -329,11 +333,12 @@ export class TorrentSession extends EventEmitter<SessionEvents> implements Clien
         downloaded: this.#download.downloaded,
         left: wantedBytesLeft(this.#picker),
       }),
-      addPeers: (peers, source) => this.addPeers(peers, source),
+      addPeers: (peers, source, swarm) => this.addPeers(peers, source, swarm),
       warn: (message) => this.emit('warning', message),
     });
     // The DHT and LSD start at the first verified piece or the first tick (see DiscoveryHub.start).
     this.#discovery.start(this.infoHash, this.peerId, this.port, true);
+    this.#discovery.joinSwarms(this.infoHashes); // a hybrid is announced under both hashes
   }
 
   // ---------------------------------------------------------------- verified pieces

@@ -132,6 +132,48 @@ describe('DhtDiscovery on a private DHT', () => {
     expect(second.warnings).toEqual([]);
   });
 
+  it("looks up and announces a hybrid's other swarm (addSwarm), its peers reported with that hash", async () => {
+    const nodes = await privateDht(5);
+    const [first, other] = [randomBytes(20), randomBytes(20)];
+    await new Promise<void>((resolve, reject) =>
+      nodes[0]!.announce(other, 40_124, (error) => (error ? reject(error) : resolve())),
+    );
+    const discovery = new DhtDiscovery({
+      bootstrap: nodes.slice(1, 3).map((n) => `127.0.0.1:${n.address().port}`),
+      host: '127.0.0.1',
+      cacheFile: null,
+    });
+    const swarmsOf = new Map<number, string>();
+    const { ctx, found, until } = context(first, 40_998);
+    const report = ctx.addPeers;
+    ctx.addPeers = (peers, source, infoHash) => {
+      for (const peer of peers)
+        swarmsOf.set(peer.port, Buffer.from(infoHash ?? first).toString('hex'));
+      report(peers, source, infoHash);
+    };
+    cleanups.push(() => discovery.stop());
+    discovery.start(ctx);
+    discovery.addSwarm(other);
+    await until(() => found.some((p) => p.port === 40_124));
+    expect(swarmsOf.get(40_124)).toBe(other.toString('hex'));
+
+    // Announced in the other swarm too: another node's lookup of it finds port 40998.
+    const seen = await new Promise<number[]>((resolve) => {
+      const ports: number[] = [];
+      const check = () => {
+        nodes[4]!.lookup(other, () => {
+          if (ports.includes(40_998)) resolve(ports);
+          else setTimeout(check, 200);
+        });
+      };
+      nodes[4]!.on('peer', (peer, hash) => {
+        if (Buffer.from(hash).equals(other)) ports.push(peer.port);
+      });
+      check();
+    });
+    expect(seen).toContain(40_998);
+  });
+
   it('ignores a corrupt or missing cache and stops within bounded time', async () => {
     const dir = await tempDir();
     const cacheFile = path.join(dir, 'dht.json');
