@@ -128,7 +128,7 @@ async function downloadOnce(
   };
   let failure: unknown = null;
   // One client for the whole run: the metadata fetch and the download dial and listen alike.
-  // Received pieces are verified on this thread while that takes under a quarter of its
+  // Received pieces are verified on this thread while that takes under half of its
   // time (no worker: less memory and CPU, see HashPoolOptions), on the workers past that;
   // a check of data already on disk uses the workers.
   const pool = new HashPool({ threads: flags.threads, sharedOnCallingThread: true });

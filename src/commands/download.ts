@@ -153,7 +153,7 @@ Exit codes: 0 done, 2 bad usage, 3 bad torrent, 4 network (no peers, stalled pas
         'after downloading, re-read all data from disk and verify it (exit 6 on mismatch)',
     }),
     threads: threadsFlag(
-      'hashing worker threads for checking existing data, and for received pieces once verifying them takes over a quarter of the main thread (default: one per core)',
+      'hashing worker threads for checking existing data, and for received pieces once verifying them takes over half the time of the main thread (default: one per core)',
     ),
     tui: Flags.boolean({
       description:

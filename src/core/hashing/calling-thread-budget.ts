@@ -21,7 +21,7 @@ export interface CallingThreadBudgetOptions {
 }
 
 export const DEFAULT_CALLING_THREAD_BUDGET: CallingThreadBudgetOptions = {
-  share: 0.25,
+  share: 0.5,
   burstMs: 250,
 };
 

@@ -50,7 +50,7 @@ export interface HashPoolOptions {
   /**
    * Pieces in shared memory (a download's received pieces, sha1SharedPieces
    * and the like) are hashed on the calling thread while it spends less
-   * than a share of its time on them (`true`: a quarter, see
+   * than a share of its time on them (`true`: half, see
    * calling-thread-budget.ts), and start no worker meanwhile; past that
    * share, and for work read from disk (checks), the workers hash. A worker
    * thread costs a download ~18 MiB of peak RSS (its isolate, heap, malloc

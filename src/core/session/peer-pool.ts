@@ -126,8 +126,10 @@ export class PeerPool {
     return this.#identities.get(key);
   }
 
-  /** Adds peer addresses to dial (from any source). */
-  /** `infoHash`: the swarm they were found in, when not the torrent's first (see DialCandidate). */
+  /**
+   * Adds peer addresses to dial (from any source); `infoHash`: the swarm they
+   * were found in, when not the torrent's first (see DialCandidate).
+   */
   add(peers: PeerAddress[], source: string, infoHash?: Uint8Array): void {
     this.#candidates.add(peers, source, infoHash);
     if (peers.length > 0) this.#options.found(source, peers.length);
