@@ -1,16 +1,18 @@
 /**
  * What the BEP 52 interop tests share: a v2-only torrent made by
  * python3-libtorrent (bep52_libtorrent.py), its magnet link, a libtorrent
- * seeder, and the .torrent with its `piece layers` stripped.
+ * seeder, a magnet download from it with --save-torrent, and the .torrent
+ * with its `piece layers` stripped.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { decodeBencode } from '../../src/core/bencode/index.ts';
-import { spawnTracked, type Proc } from '../helpers/cli.ts';
+import { runShoal, show, spawnTracked, type Proc } from '../helpers/cli.ts';
 import { makeTree } from '../helpers/files.ts';
 import { SYSTEM_PYTHON } from '../helpers/peers.ts';
+import { peerArg } from '../helpers/swarm.ts';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bep52_libtorrent.py');
 
@@ -75,6 +77,27 @@ export async function libtorrentSeeder(
   const [, port] = await proc.waitFor(/LISTENING (\d+)/, 60_000, 'stdout');
   await proc.waitFor(/SEEDING/, 60_000, 'stdout');
   return { proc, port: Number(port) };
+}
+
+/**
+ * `shoal download MAGNET --save-torrent` from a libtorrent seeder of
+ * `torrent` (data in `seedParent`), into `work`/saved; the seeder is stopped
+ * once the download exits 0. Returns the download folder and the saved .torrent.
+ */
+export async function downloadSavingTorrent(
+  work: string,
+  magnet: string,
+  torrent: string,
+  seedParent: string,
+): Promise<{ out: string; saved: string }> {
+  const seeder = await libtorrentSeeder(torrent, seedParent);
+  const out = path.join(work, 'saved');
+  const saved = path.join(work, 'saved.torrent');
+  const args = ['download', magnet, '-o', out, ...peerArg(seeder.port), '--save-torrent', saved];
+  const result = await runShoal([...args, '--timeout', '30s'], { cwd: work, timeoutMs: 90_000 });
+  expect(result.code, `${show(result)}\n${seeder.proc.describe()}`).toBe(0);
+  seeder.proc.kill();
+  return { out, saved };
 }
 
 /** The .torrent without its top-level `piece layers` (info dictionary untouched, byte for byte). */

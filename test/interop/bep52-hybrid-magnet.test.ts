@@ -13,8 +13,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runShoal, show, trackProcesses } from '../helpers/cli.ts';
 import { cleanupTempDirs, diffTrees, makeTree, tempDir } from '../helpers/files.ts';
 import { requirePeers } from '../helpers/peers.ts';
-import { peerArg } from '../helpers/swarm.ts';
-import { libtorrentSeeder, topLevel } from './bep52-fixture.ts';
+import { downloadSavingTorrent, topLevel } from './bep52-fixture.ts';
 
 trackProcesses();
 // Whole processes on a shared 2-core machine: generous bounds, never timing assertions.
@@ -48,25 +47,7 @@ describe('a hybrid downloaded from a magnet link', () => {
   });
 
   it('--save-torrent writes the piece layers built from the downloaded data', async () => {
-    const seeder = await libtorrentSeeder(torrent, seedParent);
-    const out = path.join(work, 'saved');
-    const saved = path.join(work, 'saved.torrent');
-    const result = await runShoal(
-      [
-        'download',
-        magnet,
-        '-o',
-        out,
-        ...peerArg(seeder.port),
-        '--save-torrent',
-        saved,
-        '--timeout',
-        '30s',
-      ],
-      { cwd: work, timeoutMs: 90_000 },
-    );
-    expect(result.code, `${show(result)}\n${seeder.proc.describe()}`).toBe(0);
-    seeder.proc.kill();
+    const { out, saved } = await downloadSavingTorrent(work, magnet, torrent, seedParent);
     expect(await diffTrees(payload, path.join(out, 'payload'))).toEqual([]);
     const original = await readFile(torrent);
     const savedBytes = await readFile(saved);

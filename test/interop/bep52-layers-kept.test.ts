@@ -21,7 +21,13 @@ import { cleanupTempDirs, diffTrees, tempDir } from '../helpers/files.ts';
 import { startHttpFileServer, type HttpFileServer } from '../helpers/http-file-server.ts';
 import { requirePeers, SYSTEM_PYTHON } from '../helpers/peers.ts';
 import { peerArg, until } from '../helpers/swarm.ts';
-import { libtorrentSeeder, makeV2Payload, topLevel, withoutPieceLayers } from './bep52-fixture.ts';
+import {
+  downloadSavingTorrent,
+  libtorrentSeeder,
+  makeV2Payload,
+  topLevel,
+  withoutPieceLayers,
+} from './bep52-fixture.ts';
 
 trackProcesses();
 const CHECK_SCRIPT = path.join(import.meta.dirname, 'bep52_check.py');
@@ -49,25 +55,7 @@ describe('fetched v2 piece layers are kept', () => {
   });
 
   it('--save-torrent with a v2 magnet writes the piece layers fetched from peers', async () => {
-    const seeder = await libtorrentSeeder(torrent, seedParent);
-    const out = path.join(work, 'saved');
-    const saved = path.join(work, 'saved.torrent');
-    const result = await runShoal(
-      [
-        'download',
-        magnet,
-        '-o',
-        out,
-        ...peerArg(seeder.port),
-        '--save-torrent',
-        saved,
-        '--timeout',
-        '30s',
-      ],
-      { cwd: work, timeoutMs: 90_000 },
-    );
-    expect(result.code, `${show(result)}\n${seeder.proc.describe()}`).toBe(0);
-    seeder.proc.kill();
+    const { out, saved } = await downloadSavingTorrent(work, magnet, torrent, seedParent);
     const savedBytes = await readFile(saved);
     const layers = topLevel(savedBytes, 'piece layers');
     expect(layers, 'the saved torrent has no piece layers').not.toBeNull();
