@@ -20,6 +20,7 @@ import type { Transport } from '../transport/transport.ts';
 import { EXTENDED_HANDSHAKE_ID } from '../wire/extension.ts';
 import { makeReserved } from '../wire/handshake.ts';
 import { BanList, type PeerIdentity } from './ban-list.ts';
+import { DUPLICATE_REASON, keepsNewConnection } from './duplicate-connections.ts';
 import { idlePeersToDrop, incomingLimit } from './peer-slots.ts';
 
 /** A peer's identity for bans, with the connection key it had (for messages). */
@@ -35,25 +36,6 @@ const SILENT_MS = 150_000;
 /** A peer whose socket has taken nothing we sent for this long is dropped (it does not read). */
 const UPLOAD_STALL_MS = 60_000;
 export const IDLE_DROP_REASON = 'idle while other peers wait for a slot';
-/** Why the loser of two connections to one peer closes (see keepsNewConnection). */
-export const DUPLICATE_REASON = 'duplicate connection to this peer';
-
-/**
- * Two connections to one peer (it dialled us while we dialled it, or we
- * dialled an address it also listens on): which one stays. Both ends must
- * drop the same one, or each drops the one the other kept and nothing is
- * left; so this is libtorrent's rule (bt_peer_connection.cpp, "duplicate
- * peer-id"): the peer with the greater peer-id, compared as bytes, is the one
- * whose outgoing connection is kept.
- */
-export function keepsNewConnection(
-  ourPeerId: Uint8Array,
-  theirPeerId: Uint8Array,
-  newIsOutgoing: boolean,
-): boolean {
-  return Buffer.compare(theirPeerId, ourPeerId) < 0 === newIsOutgoing;
-}
-
 export interface PeerPoolOptions {
   infoHash: Uint8Array;
   /** Every hash peers may name the torrent by (a hybrid's two; default `infoHash` alone). */

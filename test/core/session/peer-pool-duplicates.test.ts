@@ -14,7 +14,8 @@ import { PendingHandOff } from '../../../src/core/metadata/hand-off.ts';
 import { addressKey, type PeerAddress } from '../../../src/core/net/peer-address.ts';
 import type { Peer, PeerHandler } from '../../../src/core/peer/peer.ts';
 import { PeerConnection } from '../../../src/core/peer/peer-connection.ts';
-import { keepsNewConnection, PeerPool } from '../../../src/core/session/peer-pool.ts';
+import { keepsNewConnection } from '../../../src/core/session/duplicate-connections.ts';
+import { PeerPool } from '../../../src/core/session/peer-pool.ts';
 import { MemoryNetwork } from '../../../src/core/transport/memory.ts';
 import type { Transport } from '../../../src/core/transport/transport.ts';
 
